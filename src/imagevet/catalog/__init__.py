@@ -1,0 +1,1 @@
+"""Knowledge as data: release lifecycles (and, later, publishers and image offerings)."""

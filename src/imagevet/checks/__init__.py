@@ -1,0 +1,1 @@
+"""Checks: metadata as data (metadata.yaml), logic as small pure predicates over facts."""

@@ -1,0 +1,95 @@
+"""Account password checks over /etc/passwd and /etc/shadow."""
+
+from __future__ import annotations
+
+from imagevet.checks.base import CheckOptions
+from imagevet.facts import Facts
+from imagevet.facts.accounts import Account
+from imagevet.facts.cryptlib import crypt_available
+from imagevet.model import Evidence, Outcome, Status, Unknown
+
+_HASH_NAMES = {
+    "$y$": "yescrypt",
+    "$gy$": "gost-yescrypt",
+    "$7$": "scrypt",
+    "$6$": "sha512crypt",
+    "$5$": "sha256crypt",
+    "$1$": "md5crypt",
+    "$2b$": "bcrypt",
+    "$2y$": "bcrypt",
+    "$2a$": "bcrypt",
+}
+
+
+def describe_password(account: Account) -> str:
+    """What kind of password field an account has, without ever showing the hash."""
+    field = account.password
+    if field == "":
+        return "an empty password field"
+    if field[0] in "!*":
+        return (
+            f"a locked password field ({field[:2]}...)"
+            if len(field) > 2
+            else f"a locked password field ({field})"
+        )
+    for prefix, name in _HASH_NAMES.items():
+        if field.startswith(prefix):
+            return f"a usable {name} password hash"
+    return "a usable password hash"
+
+
+def empty_password(facts: Facts, options: CheckOptions) -> Outcome:
+    accounts = facts.accounts
+    if isinstance(accounts, Unknown):
+        return Outcome.of(Status.ERROR, accounts.reason)
+    empty = [a for a in accounts.accounts if a.has_empty_password]
+    if not empty:
+        return Outcome.of(
+            Status.PASS, f"none of {len(accounts.accounts)} accounts has an empty password field"
+        )
+    return Outcome(
+        Status.FAIL,
+        tuple(Evidence(f"account {a.name} has an empty password field", a.path, a.line) for a in empty),
+    )
+
+
+def default_password(facts: Facts, options: CheckOptions) -> Outcome:
+    accounts = facts.accounts
+    if isinstance(accounts, Unknown):
+        return Outcome.of(Status.ERROR, accounts.reason)
+    if accounts.default_password_hits:
+        return Outcome(
+            Status.FAIL,
+            tuple(
+                Evidence(
+                    f"account {hit.account.name} has the well-known password {hit.password!r}",
+                    hit.account.path,
+                    hit.account.line,
+                )
+                for hit in accounts.default_password_hits
+            ),
+        )
+    hashed = [a for a in accounts.accounts if a.has_usable_hash]
+    if hashed and not crypt_available():
+        return Outcome.of(Status.ERROR, "no crypt(3) library on this machine to verify password hashes")
+    if accounts.unverifiable:
+        return Outcome.of(
+            Status.ERROR,
+            f"crypt(3) here does not know the hash method of: {', '.join(accounts.unverifiable)}",
+        )
+    return Outcome.of(
+        Status.PASS,
+        f"{len(hashed)} account(s) with a password hash; none matches a well-known default password",
+    )
+
+
+def root_locked(facts: Facts, options: CheckOptions) -> Outcome:
+    accounts = facts.accounts
+    if isinstance(accounts, Unknown):
+        return Outcome.of(Status.ERROR, accounts.reason)
+    root = accounts.by_name("root")
+    if root is None:
+        return Outcome.of(Status.ERROR, "no root account in /etc/passwd")
+    evidence = Evidence(f"root has {describe_password(root)}", root.path, root.line)
+    usable = root.has_empty_password or root.has_usable_hash
+    return Outcome(Status.FAIL if usable else Status.PASS, (evidence,))

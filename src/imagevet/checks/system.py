@@ -1,0 +1,104 @@
+"""Checks of the system's protections: MAC, automatic updates, cloud-init, sysctl."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imagevet.checks.base import CheckOptions
+from imagevet.errors import VersionError
+from imagevet.facts import Facts
+from imagevet.model import Evidence, Outcome, Status, Unknown
+from imagevet.versions.deb import compare_deb
+
+MIN_CLOUD_INIT = "22.1"
+
+
+def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
+    mac = facts.mac
+    family = facts.family
+    evidence: list[Evidence] = []
+
+    selinux = mac.selinux
+    selinux_ok = selinux.mode == "enforcing"
+    if selinux.mode is None:
+        evidence.append(
+            Evidence("SELinux is not configured (/etc/selinux/config absent or without SELINUX=)")
+        )
+    elif selinux.evidence is not None:
+        evidence.append(selinux.evidence)
+    if selinux_ok and (reason := mac.selinux_disabled_by()):
+        selinux_ok = False
+        evidence.append(Evidence(reason))
+    if selinux_ok and selinux.runtime_enforcing is False:
+        selinux_ok = False
+        evidence.append(Evidence("the running kernel is not enforcing SELinux (/sys/fs/selinux/enforce)"))
+
+    apparmor = mac.apparmor
+    apparmor_ok = apparmor.installed and bool(apparmor.profiles)
+    if not apparmor.installed:
+        evidence.append(Evidence("AppArmor is not installed (no apparmor_parser, no apparmor package)"))
+    else:
+        evidence.append(
+            Evidence(f"AppArmor is installed with {len(apparmor.profiles)} profile(s) in /etc/apparmor.d")
+        )
+    if apparmor_ok and (reason := mac.apparmor_disabled_by()):
+        apparmor_ok = False
+        evidence.append(Evidence(reason))
+    if apparmor_ok and apparmor.runtime_enabled is False:
+        apparmor_ok = False
+        evidence.append(Evidence("the running kernel has AppArmor disabled (/sys/module/apparmor)"))
+
+    ok = selinux_ok if family == "rhel" else (apparmor_ok or selinux_ok)
+    return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
+
+
+def updates_automatic(facts: Facts, options: CheckOptions) -> Outcome:
+    updates = facts.updates
+    if isinstance(updates, Unknown):
+        return Outcome.of(Status.ERROR, updates.reason)
+    evidence = list(updates.evidence) + [Evidence(p) for p in updates.problems]
+    return Outcome(Status.PASS if updates.enabled else Status.FAIL, tuple(evidence))
+
+
+def cloudinit_version(facts: Facts, options: CheckOptions) -> Outcome:
+    cloud_init = facts.cloud_init
+    if cloud_init is None:
+        return Outcome.of(Status.FAIL, "cloud-init is not installed")
+    if isinstance(cloud_init, Unknown):
+        return Outcome.of(Status.ERROR, cloud_init.reason)
+    shown = cloud_init.package_version or cloud_init.version
+    try:
+        newer = compare_deb(cloud_init.version, MIN_CLOUD_INIT) >= 0
+    except VersionError as exc:
+        return Outcome.of(
+            Status.ERROR, f"cloud-init version {cloud_init.version!r} cannot be compared: {exc}"
+        )
+    evidence = Evidence(f"cloud-init {shown} (from {cloud_init.source}); required >= {MIN_CLOUD_INIT}")
+    return Outcome(Status.PASS if newer else Status.FAIL, (evidence,))
+
+
+def sysctl_outcome(facts: Facts, key: str, is_ok: Callable[[int], bool], wanted: str) -> Outcome:
+    """Judge the boot-time value of ``key`` (and the running value on a live host) with ``is_ok``."""
+    value = facts.sysctl.get(key)
+    if isinstance(value, Unknown):
+        return Outcome.of(Status.ERROR, value.reason)
+    evidence = [Evidence(f"{key} = {value.value} ({value.where()}); wanted {wanted}", value.path, value.line)]
+    try:
+        ok = is_ok(int(value.value))
+    except ValueError:
+        return Outcome.of(Status.ERROR, f"{key} = {value.value!r} is not a number ({value.where()})")
+    if value.running is not None:
+        evidence.append(Evidence(f"running kernel: {key} = {value.running}"))
+        try:
+            ok = ok and is_ok(int(value.running))
+        except ValueError:
+            ok = False
+    return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
+
+
+def rp_filter(facts: Facts, options: CheckOptions) -> Outcome:
+    return sysctl_outcome(facts, "net.ipv4.conf.all.rp_filter", lambda v: v == 1, "1 (strict)")
+
+
+def swappiness(facts: Facts, options: CheckOptions) -> Outcome:
+    return sysctl_outcome(facts, "vm.swappiness", lambda v: v <= 10, "<= 10")

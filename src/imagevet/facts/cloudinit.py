@@ -1,0 +1,55 @@
+"""The cloud-init version in the image: from the package database, else cloud-init's own version file."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from imagevet.model import Package, Unknown
+from imagevet.target.base import Target
+
+VERSION_FILE_GLOBS = (
+    "/usr/lib/python3/dist-packages/cloudinit/version.py",
+    "/usr/lib/python3*/site-packages/cloudinit/version.py",
+    "/usr/lib64/python3*/site-packages/cloudinit/version.py",
+    "/usr/local/lib/python3*/dist-packages/cloudinit/version.py",
+    "/usr/local/lib/python3*/site-packages/cloudinit/version.py",
+)
+_VERSION_RE = re.compile(r"""^__VERSION__\s*=\s*["']([^"']+)["']""", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class CloudInit:
+    version: str  # upstream version, e.g. "22.4.2"
+    package_version: str | None  # the distro package's full version when known
+    source: str
+
+
+def upstream_version(package_version: str) -> str:
+    """Strip a Debian epoch and revision: ``1:22.4.2-1+deb12u1`` -> ``22.4.2``."""
+    version = package_version.split(":", 1)[1] if ":" in package_version else package_version
+    return version.rsplit("-", 1)[0] if "-" in version else version
+
+
+def parse_version_file(text: str) -> str | None:
+    match = _VERSION_RE.search(text)
+    return match.group(1) if match else None
+
+
+def gather_cloudinit(
+    target: Target, packages: dict[str, Package] | Unknown | None
+) -> CloudInit | Unknown | None:
+    """cloud-init's version; None when it is not installed."""
+    if isinstance(packages, dict) and "cloud-init" in packages:
+        package = packages["cloud-init"]
+        return CloudInit(upstream_version(package.version), package.version, "dpkg database")
+    for pattern in VERSION_FILE_GLOBS:
+        for path in target.glob(pattern):
+            text = target.read_text(path)
+            if isinstance(text, Unknown):
+                return text
+            version = parse_version_file(text)
+            if version is None:
+                return Unknown(f"{path} has no __VERSION__ line")
+            return CloudInit(version, None, path)
+    return None

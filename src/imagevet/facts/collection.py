@@ -1,0 +1,67 @@
+"""All facts about one target, each gathered lazily and at most once per run.
+
+Checks ask for the facts they need; a run limited with ``--checks`` therefore never pays for the others
+(hashing passwords with yescrypt, for instance).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from imagevet.facts.accounts import Accounts, gather_accounts
+from imagevet.facts.cloudinit import CloudInit, gather_cloudinit
+from imagevet.facts.dpkg import gather_dpkg
+from imagevet.facts.mac import MacFacts, gather_mac
+from imagevet.facts.os_release import gather_os_release
+from imagevet.facts.sshd import SshdConfig, gather_sshd
+from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
+from imagevet.facts.updates import UpdatesFacts, gather_updates
+from imagevet.model import OsRelease, Package, Unknown
+from imagevet.target.base import Target
+
+# Keys whose running value we read from /proc/sys on a live host.
+LIVE_SYSCTL_KEYS = ["net.ipv4.conf.all.rp_filter", "vm.swappiness"]
+
+
+class Facts:
+    def __init__(self, target: Target) -> None:
+        self.target = target
+
+    @cached_property
+    def os_release(self) -> OsRelease | Unknown:
+        return gather_os_release(self.target)
+
+    @property
+    def family(self) -> str:
+        return self.os_release.family if isinstance(self.os_release, OsRelease) else "unknown"
+
+    @cached_property
+    def packages(self) -> dict[str, Package] | Unknown | None:
+        return gather_dpkg(self.target)
+
+    @cached_property
+    def sshd(self) -> SshdConfig | Unknown | None:
+        return gather_sshd(self.target)
+
+    @cached_property
+    def sysctl(self) -> SysctlConfig:
+        config = gather_sysctl(self.target)
+        if self.target.is_live_host:
+            config.running = read_running(self.target, LIVE_SYSCTL_KEYS)
+        return config
+
+    @cached_property
+    def accounts(self) -> Accounts | Unknown:
+        return gather_accounts(self.target)
+
+    @cached_property
+    def mac(self) -> MacFacts:
+        return gather_mac(self.target, self.packages)
+
+    @cached_property
+    def updates(self) -> UpdatesFacts | Unknown:
+        return gather_updates(self.target, self.family, self.packages)
+
+    @cached_property
+    def cloud_init(self) -> CloudInit | Unknown | None:
+        return gather_cloudinit(self.target, self.packages)

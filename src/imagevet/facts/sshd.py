@@ -1,0 +1,474 @@
+"""Effective sshd configuration, computed the way OpenSSH's sshd computes it (and ``sshd -T`` prints it).
+
+Rules reproduced from OpenSSH (servconf.c), verified against Debian's ``sshd -T`` in the tests:
+
+* keywords are case-insensitive; a keyword ends at white space or ``=``; arguments may be quoted and an
+  unquoted ``#`` starts a comment;
+* for a single-valued keyword the *first* value obtained wins; list keywords (Port, HostKey, AcceptEnv,
+  AllowUsers ...) accumulate;
+* ``Include`` takes glob patterns, expanded in lexical order; relative paths are relative to ``/etc/ssh``;
+  includes nest up to 16 levels (deeper is fatal); a ``Match`` inside an included file ends with that file;
+* ``Match`` blocks are kept apart from the global values. With no connection to test against, sshd treats
+  ``Match all`` as matching and every other criterion as not matching, so ``Match all`` lines count as
+  global, as in ``sshd -T``;
+* keywords that are not set take OpenSSH's compiled-in defaults (PasswordAuthentication yes,
+  PermitRootLogin prohibit-password, KbdInteractiveAuthentication yes, UsePAM no ...).
+
+Anything sshd itself would refuse (unknown keyword, bad value, missing argument, include loop) is recorded
+in ``fatal``: such a configuration does not start, and checks report ``error`` instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from imagevet.model import Unknown
+from imagevet.target.base import Target
+
+SSHD_CONFIG = "/etc/ssh/sshd_config"
+SSHDIR = "/etc/ssh"
+MAX_INCLUDE_DEPTH = 16
+SSHD_BINARIES = ("/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd")
+
+FLAG = "flag"
+TIME = "time"
+INT = "int"
+LOGLEVEL = "loglevel"
+ROOTLOGIN = "rootlogin"
+WORDS = "words"
+
+# Keywords whose effective value we model: type and OpenSSH's default (fill_default_server_options).
+MODELED: dict[str, tuple[str, str]] = {
+    "passwordauthentication": (FLAG, "yes"),
+    "permitrootlogin": (ROOTLOGIN, "prohibit-password"),
+    "permitemptypasswords": (FLAG, "no"),
+    "kbdinteractiveauthentication": (FLAG, "yes"),
+    "usepam": (FLAG, "no"),
+    "pubkeyauthentication": (FLAG, "yes"),
+    "hostbasedauthentication": (FLAG, "no"),
+    "ignorerhosts": (FLAG, "yes"),
+    "x11forwarding": (FLAG, "no"),
+    "allowagentforwarding": (FLAG, "yes"),
+    "gssapiauthentication": (FLAG, "no"),
+    "permituserenvironment": (WORDS, "no"),
+    "maxauthtries": (INT, "6"),
+    "maxsessions": (INT, "10"),
+    "logingracetime": (TIME, "120"),
+    "clientaliveinterval": (TIME, "0"),
+    "clientalivecountmax": (INT, "3"),
+    "loglevel": (LOGLEVEL, "INFO"),
+    "authenticationmethods": (WORDS, "any"),
+    "banner": (WORDS, "none"),
+}
+
+ALIASES = {
+    "challengeresponseauthentication": "kbdinteractiveauthentication",
+    "pubkeyacceptedkeytypes": "pubkeyacceptedalgorithms",
+    "hostbasedacceptedkeytypes": "hostbasedacceptedalgorithms",
+    "dsaauthentication": "pubkeyauthentication",
+}
+
+# Keywords that add to a list instead of being set once.
+ACCUMULATING = frozenset(
+    {
+        "port",
+        "listenaddress",
+        "hostkey",
+        "hostcertificate",
+        "acceptenv",
+        "subsystem",
+        "allowusers",
+        "denyusers",
+        "allowgroups",
+        "denygroups",
+        "logverbose",
+    }
+)
+
+# Every other keyword sshd 9.x accepts, so a typo can be reported as the fatal error sshd would raise.
+OTHER_KEYWORDS = frozenset(
+    [
+        "addressfamily",
+        "requiredrsasize",
+        "streamlocalbindmask",
+        "unusedconnectiontimeout",
+        "ignoreuserknownhosts",
+        "hostbasedusesnamefrompacketonly",
+        "kerberosauthentication",
+        "kerberosorlocalpasswd",
+        "kerberosticketcleanup",
+        "kerberosgetafstoken",
+        "gssapicleanupcredentials",
+        "gssapikeyexchange",
+        "gssapistrictacceptorcheck",
+        "gssapistorecredentialsonrekey",
+        "gssapikexalgorithms",
+        "printmotd",
+        "printlastlog",
+        "x11displayoffset",
+        "x11uselocalhost",
+        "permittty",
+        "permituserrc",
+        "strictmodes",
+        "tcpkeepalive",
+        "compression",
+        "gatewayports",
+        "usedns",
+        "allowtcpforwarding",
+        "disableforwarding",
+        "allowstreamlocalforwarding",
+        "streamlocalbindunlink",
+        "fingerprinthash",
+        "exposeauthinfo",
+        "pidfile",
+        "modulifile",
+        "xauthlocation",
+        "ciphers",
+        "macs",
+        "forcecommand",
+        "chrootdirectory",
+        "trustedusercakeys",
+        "revokedkeys",
+        "securitykeyprovider",
+        "authorizedprincipalsfile",
+        "versionaddendum",
+        "authorizedkeyscommand",
+        "authorizedkeyscommanduser",
+        "authorizedprincipalscommand",
+        "authorizedprincipalscommanduser",
+        "hostkeyagent",
+        "kexalgorithms",
+        "casignaturealgorithms",
+        "hostbasedacceptedalgorithms",
+        "hostkeyalgorithms",
+        "pubkeyacceptedalgorithms",
+        "syslogfacility",
+        "authorizedkeysfile",
+        "authorizedkeysfile2",
+        "maxstartups",
+        "persourcemaxstartups",
+        "persourcenetblocksize",
+        "permittunnel",
+        "ipqos",
+        "rekeylimit",
+        "permitopen",
+        "permitlisten",
+        "pubkeyauthoptions",
+        "setenv",
+        "include",
+        "match",
+        "keepalive",
+        "protocol",
+        "useprivilegeseparation",
+        "rsaauthentication",
+        "rhostsrsaauthentication",
+        "uselogin",
+        "keyregenerationinterval",
+        "serverkeybits",
+        "pamauthenticationviakbdint",
+        "skeyauthentication",
+        "rhostsauthentication",
+        "verifyreversemapping",
+        "reversemappingcheck",
+        "afstokenpassing",
+        "kerberostgtpassing",
+        "debianbanner",
+        "channeltimeout",
+        "sshdsessionpath",
+        "perSourcePenalties",
+        "persourcepenalties",
+        "persourcepenaltyexemptlist",
+        "refuseconnection",
+    ]
+)
+
+_FLAG_VALUES = {"yes": "yes", "no": "no"}
+_ROOTLOGIN_VALUES = {
+    "yes": "yes",
+    "no": "no",
+    "without-password": "prohibit-password",
+    "prohibit-password": "prohibit-password",
+    "forced-commands-only": "forced-commands-only",
+}
+_LOGLEVELS = {
+    "QUIET": "QUIET",
+    "FATAL": "FATAL",
+    "ERROR": "ERROR",
+    "INFO": "INFO",
+    "VERBOSE": "VERBOSE",
+    "DEBUG": "DEBUG1",
+    "DEBUG1": "DEBUG1",
+    "DEBUG2": "DEBUG2",
+    "DEBUG3": "DEBUG3",
+}
+_TIME_PART = re.compile(r"(\d+)([smhdwSMHDW]?)")
+_TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True)
+class SshdSetting:
+    """One keyword's value and where it came from (``path is None`` means OpenSSH's default)."""
+
+    keyword: str
+    value: str
+    path: str | None = None
+    line: int | None = None
+
+    @property
+    def is_default(self) -> bool:
+        return self.path is None
+
+    def where(self) -> str:
+        return "OpenSSH default" if self.path is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class MatchBlock:
+    """A conditional block: its criteria, where it starts, and the settings it makes for matching sessions."""
+
+    criteria: str
+    path: str
+    line: int
+    settings: tuple[SshdSetting, ...]
+
+
+@dataclass
+class SshdConfig:
+    """The effective global configuration, the Match blocks, and what sshd would reject."""
+
+    settings: dict[str, list[SshdSetting]] = field(default_factory=dict)
+    match_blocks: list[MatchBlock] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    fatal: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def get(self, keyword: str) -> SshdSetting:
+        """The effective global value of a modeled (or explicitly set) keyword."""
+        key = keyword.lower()
+        values = self.settings.get(key)
+        if values:
+            return values[0]
+        kind_default = MODELED.get(key)
+        return SshdSetting(key, kind_default[1] if kind_default else "")
+
+    def match_overrides(self, keyword: str) -> list[tuple[MatchBlock, SshdSetting]]:
+        """Match blocks that set ``keyword`` for the sessions they match."""
+        key = keyword.lower()
+        found = []
+        for block in self.match_blocks:
+            for setting in block.settings:
+                if setting.keyword == key:
+                    found.append((block, setting))
+                    break
+        return found
+
+
+def split_args(text: str) -> list[str] | None:
+    """Split arguments like OpenSSH's argv_split: quotes group, backslash escapes, ``#`` ends the line.
+
+    Returns None for an unterminated quote (sshd: "invalid quotes").
+    """
+    args: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        while i < n and text[i] in " \t\r\n":
+            i += 1
+        if i >= n:
+            break
+        if text[i] == "#":
+            break
+        current: list[str] = []
+        quote: str | None = None
+        while i < n:
+            ch = text[i]
+            if quote is None and ch in " \t\r\n":
+                break
+            if ch == "\\" and i + 1 < n and text[i + 1] in "\\\"' \t":
+                current.append(text[i + 1])
+                i += 2
+                continue
+            if ch in "\"'":
+                if quote is None:
+                    quote = ch
+                    i += 1
+                    continue
+                if quote == ch:
+                    quote = None
+                    i += 1
+                    continue
+            current.append(ch)
+            i += 1
+        if quote is not None:
+            return None
+        args.append("".join(current))
+    return args
+
+
+def split_keyword(line: str) -> tuple[str, str] | None:
+    """Split a line into keyword and the rest, as OpenSSH's strdelim does (white space or one ``=``)."""
+    stripped = line.strip(" \t\r\n\f")
+    if not stripped or stripped.startswith("#"):
+        return None
+    match = re.match(r"([^\s=]+)\s*(?:=\s*)?(.*)$", stripped)
+    if match is None:
+        return None
+    return match.group(1), match.group(2)
+
+
+def convtime(text: str) -> int | None:
+    """OpenSSH's convtime: ``90``, ``2m``, ``1h30m`` -> seconds; None when malformed."""
+    if not text:
+        return None
+    total, pos = 0, 0
+    for part in _TIME_PART.finditer(text):
+        if part.start() != pos:
+            return None
+        total += int(part.group(1)) * _TIME_UNITS[part.group(2).lower()]
+        pos = part.end()
+    return total if pos == len(text) else None
+
+
+def normalize(keyword: str, args: list[str]) -> str | None:
+    """The value as ``sshd -T`` prints it, or None when sshd would reject it."""
+    kind = MODELED.get(keyword, (WORDS, ""))[0]
+    if kind == WORDS:
+        return " ".join(args)
+    if len(args) != 1:
+        return None
+    arg = args[0]
+    if kind == FLAG:
+        return _FLAG_VALUES.get(arg.lower())
+    if kind == ROOTLOGIN:
+        return _ROOTLOGIN_VALUES.get(arg.lower())
+    if kind == LOGLEVEL:
+        return _LOGLEVELS.get(arg.upper())
+    if kind == TIME:
+        seconds = convtime(arg)
+        return None if seconds is None else str(seconds)
+    if kind == INT:
+        return arg if re.fullmatch(r"-?\d+", arg) else None
+    return arg
+
+
+Reader = Callable[[str], "str | Unknown"]
+Globber = Callable[[str], list[str]]
+
+
+class _Parser:
+    """Walks the main file and its includes, keeping OpenSSH's active/inactive Match state."""
+
+    def __init__(self, read: Reader, glob: Globber) -> None:
+        self.read = read
+        self.glob = glob
+        self.config = SshdConfig()
+        # Match blocks being collected: (criteria, path, line, settings); frozen when parsing ends.
+        self.blocks: list[tuple[str, str, int, list[SshdSetting]]] = []
+        self.current: list[SshdSetting] | None = None
+
+    def parse_file(self, path: str, depth: int, active: bool, never_match: bool) -> None:
+        """Parse one file. An included file starts in its includer's state, which is restored after it."""
+        if depth > MAX_INCLUDE_DEPTH:
+            self.config.fatal.append(f"{path}: too many recursive configuration includes")
+            return
+        text = self.read(path)
+        if isinstance(text, Unknown):
+            self.config.fatal.append(f"cannot read {path}: {text.reason}")
+            return
+        self.config.files.append(path)
+        outer_block = self.current
+        for number, raw in enumerate(text.splitlines(), start=1):
+            split = split_keyword(raw)
+            if split is None:
+                continue
+            word, rest = split
+            keyword = ALIASES.get(word.lower(), word.lower())
+            where = f"{path}:{number}"
+            args = split_args(rest)
+            if args is None:
+                self.config.fatal.append(f"{where}: invalid quotes")
+                continue
+            if not args:
+                self.config.fatal.append(f"{where}: no argument after keyword {word!r}")
+                continue
+            if keyword == "match":
+                active = self._start_match(args, rest, path, number, never_match, outer_block)
+                continue
+            if keyword == "include":
+                self._include(args, depth, active, never_match)
+                continue
+            if keyword not in MODELED and keyword not in ACCUMULATING and keyword not in OTHER_KEYWORDS:
+                self.config.fatal.append(f"{where}: bad configuration option {word!r}")
+                continue
+            value = normalize(keyword, args)
+            if value is None:
+                self.config.fatal.append(f"{where}: unsupported value {' '.join(args)!r} for {word}")
+                continue
+            self._assign(SshdSetting(keyword, value, path, number), active)
+        self.current = outer_block
+
+    def _include(self, patterns: list[str], depth: int, active: bool, never_match: bool) -> None:
+        for pattern in patterns:
+            full = pattern if pattern.startswith("/") else f"{SSHDIR}/{pattern}"
+            for included in self.glob(full):
+                # Inside a Match that does not apply, nothing in the included file can match either.
+                self.parse_file(included, depth + 1, active, never_match or not active)
+
+    def _assign(self, setting: SshdSetting, active: bool) -> None:
+        if active:
+            existing = self.config.settings.setdefault(setting.keyword, [])
+            if setting.keyword in ACCUMULATING or not existing:
+                existing.append(setting)
+        elif self.current is not None and not any(s.keyword == setting.keyword for s in self.current):
+            self.current.append(setting)
+
+    def _start_match(
+        self,
+        args: list[str],
+        criteria: str,
+        path: str,
+        line: int,
+        never_match: bool,
+        outer_block: list[SshdSetting] | None,
+    ) -> bool:
+        """Begin a Match block; returns whether its lines are active for the global configuration."""
+        is_all = [a.lower() for a in args] == ["all"]
+        if is_all and not never_match:
+            self.current = None
+            return True
+        label = criteria.strip()
+        if never_match and outer_block is not None:
+            outer = next((b[0] for b in self.blocks if b[3] is outer_block), "")
+            label = f"{outer} and {label}" if outer else label
+        self.current = []
+        self.blocks.append((label, path, line, self.current))
+        return False
+
+
+def parse_sshd_config(read: Reader, glob: Globber, main: str = SSHD_CONFIG) -> SshdConfig:
+    """Compute the effective configuration from ``main`` and everything it includes."""
+    parser = _Parser(read, glob)
+    parser.parse_file(main, 0, True, False)
+    config = parser.config
+    config.match_blocks = [
+        MatchBlock(criteria, path, line, tuple(settings)) for criteria, path, line, settings in parser.blocks
+    ]
+    return config
+
+
+def sshd_installed(target: Target) -> bool:
+    return any(target.exists(path) for path in SSHD_BINARIES)
+
+
+def gather_sshd(target: Target) -> SshdConfig | Unknown | None:
+    """The effective sshd configuration; None when no OpenSSH server is installed in the image."""
+    installed = sshd_installed(target)
+    if not target.exists(SSHD_CONFIG):
+        if not installed:
+            return None
+        return Unknown(f"sshd is installed but {SSHD_CONFIG} is missing (sshd would refuse to start)")
+    first = target.read_text(SSHD_CONFIG)
+    if isinstance(first, Unknown):
+        return first
+    return parse_sshd_config(target.read_text, target.glob)

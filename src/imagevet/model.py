@@ -1,0 +1,163 @@
+"""Frozen value types shared by every layer: facts, check outcomes and the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How much a failed check matters; ordered from ``info`` to ``critical``."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class Status(StrEnum):
+    """A check result: ``waived`` is a failure covered by a valid waiver."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    SKIP = "skip"
+    ERROR = "error"
+    WAIVED = "waived"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A fact that could not be established, and why (missing file, unreadable, malformed ...)."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One observation behind an outcome, with the image file and line it came from when known."""
+
+    detail: str
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.detail
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{self.detail} ({where})"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check predicate decided, before metadata and waivers are attached."""
+
+    status: Status
+    evidence: tuple[Evidence, ...] = ()
+
+    @staticmethod
+    def of(status: Status, *items: Evidence | str) -> Outcome:
+        return Outcome(status, tuple(i if isinstance(i, Evidence) else Evidence(i) for i in items))
+
+
+@dataclass(frozen=True)
+class OsRelease:
+    """Identity of the operating system in the image, from os-release(5)."""
+
+    id: str
+    version_id: str
+    name: str
+    pretty_name: str
+    variant: str
+    version_codename: str
+    id_like: tuple[str, ...]
+    family: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Package:
+    """An installed package as recorded by the image's package database."""
+
+    name: str
+    version: str
+    arch: str
+    source: str
+    source_version: str
+
+
+@dataclass(frozen=True)
+class RemediationStep:
+    """One concrete step of a fix: a shell command, or a file to write with its exact content."""
+
+    kind: str  # "command" | "file" | "note"
+    text: str  # the command, the file content, or the advice
+    path: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An accepted risk: a failing check that must not trip the gate until ``expires``."""
+
+    check: str
+    reason: str
+    expires: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome joined with its metadata, ready to render."""
+
+    check: str
+    title: str
+    severity: Severity
+    status: Status
+    evidence: tuple[Evidence, ...]
+    remediation: tuple[RemediationStep, ...]
+    rationale: str
+    references: tuple[str, ...]
+    waiver: Waiver | None = None
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What was audited: the path given and the kind of target it was opened as."""
+
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole result of an audit: the one model every renderer reads."""
+
+    target: TargetInfo
+    os: OsRelease | None
+    results: tuple[CheckResult, ...]
+    as_of: dt.date
+    tool_version: str
+    notices: tuple[str, ...] = field(default=())
+
+    def summary(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for result in self.results:
+            counts[result.status.value] += 1
+        return counts
+
+    def gate_failures(self, fail_on: Severity | None) -> list[CheckResult]:
+        """Failed (not waived) results at or above ``fail_on``; none when the gate is off."""
+        if fail_on is None:
+            return []
+        return [r for r in self.results if r.status is Status.FAIL and r.severity.rank >= fail_on.rank]

@@ -1,0 +1,67 @@
+"""The ``imagevet/audit/v1`` JSON document (documented in docs/json-schema.md)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from imagevet.model import CheckResult, Evidence, RemediationStep, Report
+
+SCHEMA = "imagevet/audit/v1"
+
+
+def evidence_dict(item: Evidence) -> dict[str, Any]:
+    return {"detail": item.detail, "path": item.path, "line": item.line}
+
+
+def remediation_dict(step: RemediationStep) -> dict[str, Any]:
+    if step.kind == "file":
+        return {"kind": "file", "path": step.path, "content": step.text, "note": step.description}
+    if step.kind == "note":
+        return {"kind": "note", "note": step.text}
+    return {"kind": "command", "run": step.text, "note": step.description}
+
+
+def result_dict(result: CheckResult) -> dict[str, Any]:
+    return {
+        "check": result.check,
+        "title": result.title,
+        "status": result.status.value,
+        "severity": result.severity.value,
+        "evidence": [evidence_dict(e) for e in result.evidence],
+        "remediation": [remediation_dict(s) for s in result.remediation],
+        "rationale": result.rationale,
+        "references": list(result.references),
+        "waiver": None
+        if result.waiver is None
+        else {
+            "reason": result.waiver.reason,
+            "expires": result.waiver.expires.isoformat() if result.waiver.expires else None,
+        },
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    os = report.os
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "imagevet", "version": report.tool_version},
+        "as_of": report.as_of.isoformat(),
+        "target": {"path": report.target.path, "kind": report.target.kind},
+        "os": None
+        if os is None
+        else {
+            "id": os.id,
+            "version_id": os.version_id,
+            "name": os.name,
+            "pretty_name": os.pretty_name,
+            "family": os.family,
+        },
+        "results": [result_dict(r) for r in report.results],
+        "summary": report.summary(),
+        "notices": list(report.notices),
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

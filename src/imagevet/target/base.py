@@ -1,0 +1,52 @@
+"""The interface every kind of target provides (root directory today; archives and disks later)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from imagevet.model import TargetInfo, Unknown
+
+# Configuration files are small; anything larger is either not what we think it is or hostile.
+MAX_READ_BYTES = 4 * 1024 * 1024
+
+
+class Target(Protocol):
+    """A root-confined, read-only view of an image. Paths are absolute paths *inside* the image."""
+
+    @property
+    def info(self) -> TargetInfo: ...
+
+    @property
+    def is_live_host(self) -> bool:
+        """True when the target is the running system, so /proc and /sys describe it."""
+        ...
+
+    def read_text(self, path: str, max_bytes: int = MAX_READ_BYTES) -> str | Unknown:
+        """The file's text, or why it cannot be had (missing, not a file, too large, binary, not UTF-8)."""
+        ...
+
+    def read_bytes(self, path: str, max_bytes: int = MAX_READ_BYTES) -> bytes | Unknown:
+        """The file's bytes, size-capped, or why they cannot be had."""
+        ...
+
+    def list_dir(self, path: str) -> list[str] | Unknown:
+        """Names in a directory, sorted, or why it cannot be listed."""
+        ...
+
+    def glob(self, pattern: str) -> list[str]:
+        """Image paths matching a glob pattern (``*``, ``?``, ``[...]`` per component), in lexical order."""
+        ...
+
+    def is_file(self, path: str) -> bool: ...
+
+    def is_dir(self, path: str) -> bool: ...
+
+    def exists(self, path: str) -> bool: ...
+
+    def readlink(self, path: str) -> str | None:
+        """The text of the link at ``path`` (its parents resolved inside the image), None if not a link."""
+        ...
+
+    def canonical(self, path: str) -> str | Unknown:
+        """The image path a path resolves to after following links inside the image."""
+        ...
