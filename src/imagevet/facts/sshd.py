@@ -87,6 +87,24 @@ ACCUMULATING = frozenset(
     }
 )
 
+# Keywords allowed inside a Match block (sshd_config(5), "Match"); the values a matching block sets
+# override the global ones for that connection. Others inside a Match (but "Match all") are fatal.
+MATCH_ALLOWED = frozenset(
+    """
+    acceptenv allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers
+    authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile
+    authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner
+    casignaturealgorithms channeltimeout chrootdirectory clientalivecountmax clientaliveinterval denygroups
+    denyusers disableforwarding exposeauthinfo forcecommand gatewayports gssapiauthentication
+    hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly ignorerhosts include
+    ipqos kbdinteractiveauthentication kerberosauthentication loglevel maxauthtries maxsessions
+    passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel
+    permituserrc pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit revokedkeys rdomain
+    setenv streamlocalbindmask streamlocalbindunlink trustedusercakeys unusedconnectiontimeout x11displayoffset
+    x11forwarding x11uselocalhost
+    """.split()
+)
+
 # Every other keyword sshd 9.x accepts, so a typo can be reported as the fatal error sshd would raise.
 OTHER_KEYWORDS = frozenset(
     [
@@ -198,8 +216,8 @@ _LOGLEVELS = {
     "ERROR": "ERROR",
     "INFO": "INFO",
     "VERBOSE": "VERBOSE",
-    "DEBUG": "DEBUG1",
-    "DEBUG1": "DEBUG1",
+    "DEBUG": "DEBUG",
+    "DEBUG1": "DEBUG",
     "DEBUG2": "DEBUG2",
     "DEBUG3": "DEBUG3",
 }
@@ -239,14 +257,21 @@ class SshdConfig:
     """The effective global configuration, the Match blocks, and what sshd would reject."""
 
     settings: dict[str, list[SshdSetting]] = field(default_factory=dict)
+    match_all: dict[str, SshdSetting] = field(default_factory=dict)
     match_blocks: list[MatchBlock] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def get(self, keyword: str) -> SshdSetting:
-        """The effective global value of a modeled (or explicitly set) keyword."""
+        """The effective value for a connection that matches no conditional block (``sshd -T``).
+
+        sshd parses twice: first every active line, the first value winning; then, per connection, the
+        Match blocks that apply (``Match all`` always does), whose first values override the global ones
+        for keywords allowed in a Match.
+        """
         key = keyword.lower()
+        if key in MATCH_ALLOWED and key in self.match_all:
+            return self.match_all[key]
         values = self.settings.get(key)
         if values:
             return values[0]
@@ -365,7 +390,8 @@ class _Parser:
         self.config = SshdConfig()
         # Match blocks being collected: (criteria, path, line, settings); frozen when parsing ends.
         self.blocks: list[tuple[str, str, int, list[SshdSetting]]] = []
-        self.current: list[SshdSetting] | None = None
+        self.current: list[SshdSetting] | None = None  # settings of the conditional block we are in
+        self.in_match_all = False  # inside a "Match all" block (applies to every connection)
 
     def parse_file(self, path: str, depth: int, active: bool, never_match: bool) -> None:
         """Parse one file. An included file starts in its includer's state, which is restored after it."""
@@ -377,7 +403,7 @@ class _Parser:
             self.config.fatal.append(f"cannot read {path}: {text.reason}")
             return
         self.config.files.append(path)
-        outer_block = self.current
+        outer_block, outer_all = self.current, self.in_match_all
         for number, raw in enumerate(text.splitlines(), start=1):
             split = split_keyword(raw)
             if split is None:
@@ -401,12 +427,15 @@ class _Parser:
             if keyword not in MODELED and keyword not in ACCUMULATING and keyword not in OTHER_KEYWORDS:
                 self.config.fatal.append(f"{where}: bad configuration option {word!r}")
                 continue
+            if self.current is not None and keyword not in MATCH_ALLOWED:
+                self.config.fatal.append(f"{where}: directive {word!r} is not allowed within a Match block")
+                continue
             value = normalize(keyword, args)
             if value is None:
                 self.config.fatal.append(f"{where}: unsupported value {' '.join(args)!r} for {word}")
                 continue
             self._assign(SshdSetting(keyword, value, path, number), active)
-        self.current = outer_block
+        self.current, self.in_match_all = outer_block, outer_all
 
     def _include(self, patterns: list[str], depth: int, active: bool, never_match: bool) -> None:
         for pattern in patterns:
@@ -420,6 +449,8 @@ class _Parser:
             existing = self.config.settings.setdefault(setting.keyword, [])
             if setting.keyword in ACCUMULATING or not existing:
                 existing.append(setting)
+            if self.in_match_all:
+                self.config.match_all.setdefault(setting.keyword, setting)
         elif self.current is not None and not any(s.keyword == setting.keyword for s in self.current):
             self.current.append(setting)
 
@@ -435,8 +466,9 @@ class _Parser:
         """Begin a Match block; returns whether its lines are active for the global configuration."""
         is_all = [a.lower() for a in args] == ["all"]
         if is_all and not never_match:
-            self.current = None
+            self.current, self.in_match_all = None, True
             return True
+        self.in_match_all = False
         label = criteria.strip()
         if never_match and outer_block is not None:
             outer = next((b[0] for b in self.blocks if b[3] is outer_block), "")

@@ -1,0 +1,53 @@
+"""Shared fixtures. In CI (CI=true) a skipped test fails the run: real components must really run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = PROJECT.parent / "shared" / "data"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+_skipped: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The project's shared sample data (../shared/data); absent on a user's machine."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared sample data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def debian_root() -> Path:
+    """A real Debian 12 root built with debootstrap (cached outside the repository)."""
+    from tests.support.debian_root import ensure_debian_root
+
+    try:
+        return ensure_debian_root()
+    except (RuntimeError, OSError) as exc:
+        pytest.skip(f"cannot build the debootstrap root: {exc}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if IN_CI and _skipped:
+        terminalreporter.write_line(
+            f"CI: {len(_skipped)} test(s) skipped; in CI every real component must run:", red=True
+        )
+        for nodeid in _skipped:
+            terminalreporter.write_line(f"  {nodeid}", red=True)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: real external tools (debootstrap, sshd) driven as oracles."""
