@@ -26,7 +26,7 @@ def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
         )
     elif selinux.evidence is not None:
         evidence.append(selinux.evidence)
-    if selinux_ok and (reason := mac.selinux_disabled_by()):
+    if reason := mac.selinux_disabled_by():
         selinux_ok = False
         evidence.append(Evidence(reason))
     if selinux_ok and selinux.runtime_enforcing is False:
@@ -41,7 +41,7 @@ def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
         evidence.append(
             Evidence(f"AppArmor is installed with {len(apparmor.profiles)} profile(s) in /etc/apparmor.d")
         )
-    if apparmor_ok and (reason := mac.apparmor_disabled_by()):
+    if apparmor.installed and (reason := mac.apparmor_disabled_by()):
         apparmor_ok = False
         evidence.append(Evidence(reason))
     if apparmor_ok and apparmor.runtime_enabled is False:

@@ -68,7 +68,9 @@ class RootfsTarget:
                 st = os.lstat(host)
             except OSError as exc:
                 if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                    return Unknown(f"/{'/'.join(candidate)} does not exist in the image")
+                    missing = "/" + "/".join(candidate)
+                    via = "" if hops == 0 else f" (following links, {missing} is missing)"
+                    return Unknown(f"{path} does not exist in the image{via}")
                 return Unknown(f"/{'/'.join(candidate)} cannot be examined: {exc.strerror}")
             if stat.S_ISLNK(st.st_mode):
                 hops += 1
