@@ -200,7 +200,8 @@ class RootfsTarget:
                     if fnmatch.fnmatchcase(name, part) and (hidden_ok or not name.startswith("."))
                 )
             matches = following
-        return sorted(m for m in matches if m and self.exists(m))
+        # Like glob(3), a name matches when its directory entry exists, even as a dangling link.
+        return sorted(m for m in matches if m and (self.exists(m) or self.readlink(m) is not None))
 
 
 def fnmatch_has_magic(part: str) -> bool:
