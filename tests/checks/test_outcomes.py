@@ -98,8 +98,13 @@ def test_unreadable_inputs_give_error_not_pass(copy_of) -> None:  # type: ignore
     (root / "usr/lib/os-release").write_text("garbage\n")
     statuses = audit(root)
     for check in (
-        "accounts-empty-password", "accounts-default-password", "accounts-root-locked",
-        "sysctl-rp-filter", "os-lts", "os-supported", "os-support-window",
+        "accounts-empty-password",
+        "accounts-default-password",
+        "accounts-root-locked",
+        "sysctl-rp-filter",
+        "os-lts",
+        "os-supported",
+        "os-support-window",
     ):
         assert statuses[check] is Status.ERROR, check
     # A looping link among the drop-ins matches the glob and cannot be read: sshd refuses to start.

@@ -11,10 +11,25 @@ from imagevet.model import OsRelease, Unknown
 from imagevet.target import RootfsTarget
 
 EXPECTED_FAMILY = {
-    "almalinux": "rhel", "alpine": "alpine", "amzn": "rhel", "azurelinux": "rhel", "centos": "rhel",
-    "centos-stream": "rhel", "debian": "debian", "fedora": "rhel", "mariner": "rhel", "ol": "rhel",
-    "openeuler": "rhel", "opensuse-leap": "suse", "photon": "photon", "rhel": "rhel", "rocky": "rhel",
-    "sles": "suse", "tencentos": "rhel", "ubuntu": "debian", "wolfi": "wolfi",
+    "almalinux": "rhel",
+    "alpine": "alpine",
+    "amzn": "rhel",
+    "azurelinux": "rhel",
+    "centos": "rhel",
+    "centos-stream": "rhel",
+    "debian": "debian",
+    "fedora": "rhel",
+    "mariner": "rhel",
+    "ol": "rhel",
+    "openeuler": "rhel",
+    "opensuse-leap": "suse",
+    "photon": "photon",
+    "rhel": "rhel",
+    "rocky": "rhel",
+    "sles": "suse",
+    "tencentos": "rhel",
+    "ubuntu": "debian",
+    "wolfi": "wolfi",
 }
 
 
@@ -27,7 +42,9 @@ def test_every_shared_os_release_parses(shared_data: Path) -> None:
         os = os_release_from_values(values, str(path))
         assert isinstance(os, OsRelease), path
         assert os.family == EXPECTED_FAMILY[name], (path.name, os.id, os.id_like)
-        assert os.version_id.startswith(version.split(".")[0]) or name in ("wolfi", "centos-stream"), path.name
+        assert os.version_id.startswith(version.split(".")[0]) or name in ("wolfi", "centos-stream"), (
+            path.name
+        )
 
 
 def test_quotes_escapes_and_comments() -> None:

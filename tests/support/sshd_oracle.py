@@ -36,7 +36,9 @@ def host_key(directory: Path) -> Path:
 def sshd_t(image_root: Path, key: Path) -> SshdResult:
     """``sshd -T`` with the image's /etc/ssh in place of the host's; first value of each keyword."""
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd insists on its privilege separation dir
-    script = f'mount --bind "{image_root}/etc/ssh" /etc/ssh && exec "{SSHD}" -T -f /etc/ssh/sshd_config -h "{key}"'
+    script = (
+        f'mount --bind "{image_root}/etc/ssh" /etc/ssh && exec "{SSHD}" -T -f /etc/ssh/sshd_config -h "{key}"'
+    )
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=30)
     values: dict[str, str] = {}
     for line in proc.stdout.splitlines():

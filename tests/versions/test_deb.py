@@ -28,7 +28,24 @@ def test_agrees_with_dpkg_compare_versions() -> None:
     if shutil.which("dpkg") is None:
         pytest.skip("dpkg is not installed")
     rng = random.Random(20261128)
-    atoms = ["0", "1", "2", "10", "a", "b", "~", "~~", "+", ".", "~rc1", "+deb12u1", "-1", "-0ubuntu1", "1:", "2:"]
+    atoms = [
+        "0",
+        "1",
+        "2",
+        "10",
+        "a",
+        "b",
+        "~",
+        "~~",
+        "+",
+        ".",
+        "~rc1",
+        "+deb12u1",
+        "-1",
+        "-0ubuntu1",
+        "1:",
+        "2:",
+    ]
     versions = set()
     while len(versions) < 60:
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 5)))

@@ -82,9 +82,8 @@ def _result(result: CheckResult, index: int) -> dict[str, Any]:
     if locations:
         entry["locations"] = locations
     if result.status is Status.WAIVED and result.waiver is not None:
-        entry["suppressions"] = [
-            {"kind": "external", "status": "accepted", "justification": result.waiver.reason}
-        ]
+        # No "status"/"state" field: the 2.1.0 committee and errata schemas name it differently.
+        entry["suppressions"] = [{"kind": "external", "justification": result.waiver.reason}]
     return entry
 
 

@@ -1,0 +1,5 @@
+"""``python -m imagevet``."""
+
+from imagevet.cli import main
+
+main()
