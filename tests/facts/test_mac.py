@@ -12,7 +12,8 @@ from tests.conftest import FIXTURES
 def test_grub_assignments_expand_and_override() -> None:
     env: dict[str, str] = {}
     parse_shell_assignments(
-        'GRUB_CMDLINE_LINUX="quiet"\n# GRUB_CMDLINE_LINUX="x"\nGRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"\n'
+        'GRUB_CMDLINE_LINUX="quiet"\n# GRUB_CMDLINE_LINUX="x"\n'
+        'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX apparmor=0"\n'
         "GRUB_TIMEOUT=5 # comment\nexport GRUB_CMDLINE_LINUX_DEFAULT='${nothing} splash'\n",
         env,
     )

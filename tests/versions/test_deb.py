@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import shutil
 import subprocess
@@ -55,7 +56,7 @@ def test_agrees_with_dpkg_compare_versions() -> None:
         versions.add(text)
     ordered = sorted(versions)
     compared = 0
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         try:
             ours = compare_deb(a, b)
         except VersionError:

@@ -99,9 +99,9 @@ MATCH_ALLOWED = frozenset(
     hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly ignorerhosts include
     ipqos kbdinteractiveauthentication kerberosauthentication loglevel maxauthtries maxsessions
     passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel
-    permituserrc pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit revokedkeys rdomain
-    setenv streamlocalbindmask streamlocalbindunlink trustedusercakeys unusedconnectiontimeout x11displayoffset
-    x11forwarding x11uselocalhost
+    permituserrc pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit revokedkeys
+    rdomain setenv streamlocalbindmask streamlocalbindunlink trustedusercakeys unusedconnectiontimeout
+    x11displayoffset x11forwarding x11uselocalhost
     """.split()
 )
 
