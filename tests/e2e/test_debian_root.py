@@ -1,0 +1,98 @@
+"""End to end on a real Debian 12 root built with debootstrap (cached outside the repository).
+
+Expected statuses were reasoned from what debootstrap installs (minbase + openssh-server, cloud-init,
+sudo): Debian's stock sshd_config leaves PasswordAuthentication and PermitRootLogin at OpenSSH's
+defaults, root's password is ``*``, there is no AppArmor, no unattended-upgrades and no sysctl.d
+hardening, cloud-init is 22.4.2, and Debian 12's free (LTS) support ends 2028-06-30. The image's own
+``sshd -T`` confirms the SSH part independently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.metadata import builtin_metadata
+from imagevet.checks.registry import CHECKS
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+
+pytestmark = pytest.mark.real
+
+AS_OF = dt.date(2026, 11, 28)
+EXPECTED = {
+    "ssh-password-auth": Status.FAIL,
+    "ssh-root-login": Status.FAIL,
+    "ssh-empty-passwords": Status.PASS,
+    "accounts-empty-password": Status.PASS,
+    "accounts-default-password": Status.PASS,
+    "accounts-root-locked": Status.PASS,
+    "mac-enforcing": Status.FAIL,
+    "updates-automatic": Status.FAIL,
+    "cloudinit-version": Status.PASS,
+    "sysctl-rp-filter": Status.FAIL,
+    "sysctl-swappiness": Status.FAIL,
+    "os-lts": Status.PASS,
+    "os-supported": Status.PASS,
+    "os-support-window": Status.FAIL,
+}
+
+
+def statuses(root: Path) -> dict[str, Status]:
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), list(CHECKS))
+    return {r.check: r.status for r in report.results}
+
+
+def test_every_check_on_the_debootstrap_root(debian_root: Path) -> None:
+    assert statuses(debian_root) == EXPECTED
+
+
+def test_cli_json_end_to_end(debian_root: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "imagevet", "audit", str(debian_root), "-f", "json", "--as-of", "2026-11-28"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1  # high-severity failures (SSH, MAC) trip the default gate
+    doc = json.loads(proc.stdout)
+    assert doc["os"]["id"] == "debian" and doc["os"]["version_id"] == "12"
+    assert {r["check"]: r["status"] for r in doc["results"]} == {k: v.value for k, v in EXPECTED.items()}
+
+
+def test_image_sshd_agrees(debian_root: Path) -> None:
+    """The image's own sshd binary, run in a chroot (with a private /run), as the oracle."""
+    script = f'mount -t tmpfs tmpfs "{debian_root}/run" && mkdir "{debian_root}/run/sshd" && exec chroot "{debian_root}" /usr/sbin/sshd -T'
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    real = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+    assert real["passwordauthentication"] == "yes"
+    assert real["permitrootlogin"] in ("without-password", "prohibit-password")
+    assert real["permitemptypasswords"] == "no"
+    assert real["kbdinteractiveauthentication"] == "no" and real["usepam"] == "yes"
+
+
+def test_pasted_fixes_make_the_checks_pass(debian_root: Path, tmp_path: Path) -> None:
+    """Apply the file steps of each failing check's remediation to a copy; the re-audit passes them."""
+    root = tmp_path / "root"
+    # Hard-link copy: instant, and safe because we only ever create new files in it.
+    subprocess.run(["cp", "-al", str(debian_root), str(root)], check=True)
+    metadata = builtin_metadata()
+    fixed = ["ssh-password-auth", "ssh-root-login", "sysctl-rp-filter", "sysctl-swappiness"]
+    for check in fixed:
+        for step in metadata[check].remediation_for("debian"):
+            if step.kind == "file":
+                assert step.path is not None
+                path = root / step.path.lstrip("/")
+                assert not path.exists()
+                path.write_text(step.text)
+    after = statuses(root)
+    assert {c: after[c] for c in fixed} == {c: Status.PASS for c in fixed}
+    assert statuses(debian_root) == EXPECTED  # the cached root was not touched
