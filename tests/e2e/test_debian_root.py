@@ -69,7 +69,10 @@ def test_cli_json_end_to_end(debian_root: Path) -> None:
 
 def test_image_sshd_agrees(debian_root: Path) -> None:
     """The image's own sshd binary, run in a chroot (with a private /run), as the oracle."""
-    script = f'mount -t tmpfs tmpfs "{debian_root}/run" && mkdir "{debian_root}/run/sshd" && exec chroot "{debian_root}" /usr/sbin/sshd -T'
+    script = (
+        f'mount -t tmpfs tmpfs "{debian_root}/run" && mkdir "{debian_root}/run/sshd" '
+        f'&& exec chroot "{debian_root}" /usr/sbin/sshd -T'
+    )
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 0, proc.stderr
     real = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
