@@ -9,15 +9,21 @@
 # SSG 0.1.65 has no Debian 12 content, so we evaluate copies of the debian11 and ubuntu2204 data
 # streams. Each Benchmark carries exactly one OS platform, e.g.
 #   <xccdf-1.2:platform idref="cpe:/o:debian:debian_linux:11"/>
-# which oscap resolves through the CPE dictionary to the OVAL check installed_OS_is_debian11
-# (/etc/debian_version must start with "11"). On Debian 12 it is false, so every rule comes out
-# "notapplicable". Deleting that single Benchmark-level <platform> line (the only platform idref
-# starting with "cpe:/o:") makes the Benchmark applicable. Rule-level platforms (#machine, #pam,
-# #sshd, ...) are kept and still evaluated, and the OVAL checks themselves are not modified.
-# The edited data stream still passes `oscap ds sds-validate` (the data stream has no signature).
+# which oscap resolves through the CPE dictionary to an OVAL check (installed_OS_is_debian11:
+# /etc/debian_version matches ^11.[0-9]+$; installed_OS_is_ubuntu2204: /etc/lsb-release has
+# DISTRIB_CODENAME=jammy). On Debian 12 it is false and every rule is "notapplicable". Deleting
+# that single Benchmark-level <platform> line (the only platform idref starting with "cpe:/o:")
+# makes the Benchmark applicable; rule-level platforms (#machine, #pam, ...) and all OVAL checks
+# are left as shipped. The edited data stream still passes `oscap ds sds-validate` (it is not
+# signed). Patching the OVAL definitions to always be true would also work but touches more.
+#
+# Offline caveat (see the .log files): the sysctl, shadow and uname probes do not support offline
+# mode; their objects are "not applicable", so sysctl rules are judged on config files only and
+# /etc/shadow-based rules come out "notapplicable".
 #
 # oscap-chroot (OSCAP_PROBE_ROOT) may write into the scanned tree, so it scans a read-only bind
 # mount made inside a private mount namespace (unshare -m), which disappears with the process.
+# Timing: /usr/bin/time -v of oscap-chroot; peak_rss_mb is "Maximum resident set size" / 1024.
 set -euo pipefail
 
 ROOT=${1:-/root/.cache/imagevet-tests/debian12-b2fbe81a6aa4/root}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian/Ubuntu machine:
+#   ./dev.sh audit [ARGS...]  set up .venv and audit this machine's own root (/), or pass your own args
+#   ./dev.sh test  [ARGS...]  install what the tests need (system packages too), then lint, type-check, test
+# Idempotent: a second run only re-checks what is installed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${IMAGEVET_VENV:-.venv}
+PY=${PYTHON:-python3}
+# System packages the test suite drives for real: debootstrap builds the Debian root, openssh-server gives
+# the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts.
+TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+        echo "dev.sh: need root (or sudo) to run: $*" >&2; exit 2
+    fi
+}
+
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "dev.sh: installing ${missing[*]}" >&2
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+python_ok() {
+    "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null
+}
+
+setup_venv() {
+    command -v "$PY" >/dev/null || apt_install python3
+    python_ok || { echo "dev.sh: imagevet needs Python >= 3.11 ($PY is older); set PYTHON=python3.11" >&2; exit 2; }
+    if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then apt_install python3-venv; fi
+    [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -U pip
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".$1"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+    audit)
+        setup_venv ""
+        if [ $# -eq 0 ]; then set -- /; fi
+        exec "$VENV/bin/imagevet" audit "$@"
+        ;;
+    test)
+        apt_install "${TEST_PACKAGES[@]}"
+        setup_venv "[test]"
+        "$VENV/bin/ruff" check src tests benchmarks
+        "$VENV/bin/ruff" format --check src tests benchmarks
+        "$VENV/bin/mypy"
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    *)
+        echo "usage: ./dev.sh audit [imagevet audit args] | ./dev.sh test [pytest args]" >&2
+        exit 2
+        ;;
+esac
