@@ -82,13 +82,19 @@ def test_dnf_automatic_apply_no_is_not_enabled() -> None:
     assert isinstance(facts, UpdatesFacts) and facts.mechanism == "dnf-automatic" and not facts.enabled
 
 
+def install_unit(root: Path, unit: str, wanted_by: str | None = None) -> None:
+    """Ship ``unit`` in /usr/lib/systemd/system and, with ``wanted_by``, enable it as systemctl would."""
+    unit_dir = root / "usr/lib/systemd/system"
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    (unit_dir / unit).write_text("[Unit]\n")
+    if wanted_by is not None:
+        wants = root / f"etc/systemd/system/{wanted_by}.wants"
+        wants.mkdir(parents=True, exist_ok=True)
+        (wants / unit).symlink_to(f"/usr/lib/systemd/system/{unit}")
+
+
 def test_dnf_automatic_install_timer_forces_apply(tmp_path: Path) -> None:
-    unit_dir = tmp_path / "usr/lib/systemd/system"
-    unit_dir.mkdir(parents=True)
-    (unit_dir / "dnf-automatic-install.timer").write_text("[Timer]\n")
-    wants = tmp_path / "etc/systemd/system/timers.target.wants"
-    wants.mkdir(parents=True)
-    (wants / "dnf-automatic-install.timer").symlink_to("/usr/lib/systemd/system/dnf-automatic-install.timer")
+    install_unit(tmp_path, "dnf-automatic-install.timer", "timers.target")
     facts = gather_updates(RootfsTarget(str(tmp_path)), "rhel", None)
     assert isinstance(facts, UpdatesFacts) and facts.enabled
 
@@ -96,14 +102,10 @@ def test_dnf_automatic_install_timer_forces_apply(tmp_path: Path) -> None:
 def test_yum_cron_on_el7(tmp_path: Path) -> None:
     (tmp_path / "etc/yum").mkdir(parents=True)
     (tmp_path / "etc/yum/yum-cron.conf").write_text("[commands]\napply_updates = yes\n")
-    unit_dir = tmp_path / "usr/lib/systemd/system"
-    unit_dir.mkdir(parents=True)
-    (unit_dir / "yum-cron.service").write_text("[Service]\n")
+    install_unit(tmp_path, "yum-cron.service")
     facts = gather_updates(RootfsTarget(str(tmp_path)), "rhel", None)
     assert isinstance(facts, UpdatesFacts) and facts.mechanism == "yum-cron" and not facts.enabled
-    wants = tmp_path / "etc/systemd/system/multi-user.target.wants"
-    wants.mkdir(parents=True)
-    (wants / "yum-cron.service").symlink_to("/usr/lib/systemd/system/yum-cron.service")
+    install_unit(tmp_path, "yum-cron.service", "multi-user.target")
     facts = gather_updates(RootfsTarget(str(tmp_path)), "rhel", None)
     assert isinstance(facts, UpdatesFacts) and facts.enabled
 
