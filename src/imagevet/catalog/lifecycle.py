@@ -1,90 +1,52 @@
-"""The built-in release lifecycle table and the lookup from an os-release identity to its entry."""
+"""Lifecycle status of a release on a given day, and the mapping from an image's os-release to a release."""
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
-from importlib import resources
-from typing import Any
 
-import yaml
-
-from imagevet.errors import DataError
+from imagevet.catalog.model import Catalog, Release
 from imagevet.model import OsRelease
+
+SUPPORTED = "supported"
+EXTENDED_ONLY = "extended-only"
+END_OF_LIFE = "end-of-life"
+UNKNOWN = "unknown"
+
+# Distributions whose releases are named by the full VERSION_ID (24.04, 22.03); others by the major.
+FULL_VERSION_IDS = ("ubuntu", "openeuler")
 
 
 @dataclass(frozen=True)
-class Release:
-    id: str
-    version: str
-    lts: bool
-    released: dt.date
-    security_support_end: dt.date
-    extended_support_end: dt.date | None
-    extended_support: str | None
-    source: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.id} {self.version}"
+class LifecycleStatus:
+    status: str
+    days_left: int | None  # days of free support left (negative once it ended); None when unknown
+    extended_days_left: int | None
 
 
-def _date(entry: dict[str, Any], key: str, required: bool) -> dt.date | None:
-    value = entry.get(key)
-    if value is None and not required:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    raise DataError(f"lifecycle table: {entry.get('id')} {entry.get('version')}: {key} must be a date")
+def lifecycle_status(release: Release, as_of: dt.date) -> LifecycleStatus:
+    """``supported`` until ``eol``; then ``extended-only`` while paid support runs; then ``end-of-life``."""
+    if release.eol is None:
+        return LifecycleStatus(UNKNOWN, None, None)
+    days_left = (release.eol - as_of).days
+    extended = None if release.extended_eol is None else (release.extended_eol - as_of).days
+    if days_left >= 0:
+        return LifecycleStatus(SUPPORTED, days_left, extended)
+    if extended is not None and extended >= 0:
+        return LifecycleStatus(EXTENDED_ONLY, days_left, extended)
+    return LifecycleStatus(END_OF_LIFE, days_left, extended)
 
 
-def parse_table(data: Any) -> tuple[Release, ...]:
-    if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
-        raise DataError("lifecycle table: top level must be a mapping with a 'releases' list")
-    releases = []
-    for entry in data["releases"]:
-        try:
-            released = _date(entry, "released", True)
-            security_end = _date(entry, "security_support_end", True)
-            assert released is not None and security_end is not None
-            releases.append(
-                Release(
-                    id=str(entry["id"]),
-                    version=str(entry["version"]),
-                    lts=bool(entry["lts"]),
-                    released=released,
-                    security_support_end=security_end,
-                    extended_support_end=_date(entry, "extended_support_end", False),
-                    extended_support=entry.get("extended_support"),
-                    source=str(entry["source"]),
-                )
-            )
-        except (KeyError, TypeError) as exc:
-            raise DataError(f"lifecycle table: malformed entry {entry!r}: {exc}") from exc
-    return tuple(releases)
-
-
-@functools.cache
-def builtin_table() -> tuple[Release, ...]:
-    text = resources.files("imagevet.catalog").joinpath("lifecycle.yaml").read_text(encoding="utf-8")
-    return parse_table(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
-
-
-def lifecycle_key(os: OsRelease) -> tuple[str, str]:
-    """The (id, version) under which a release is listed: major versions for most distros."""
-    os_id = os.id
-    version = os.version_id
+def release_id_for(os: OsRelease) -> str:
+    """``<ID>-<VERSION_ID>`` as the catalog names it: ``rhel-9`` for 9.4, ``ubuntu-24.04`` for 24.04."""
+    os_id = os.id.lower()
     if os_id == "centos" and "stream" in os.name.lower():
         os_id = "centos-stream"
-    if os_id in ("ubuntu", "sles", "opensuse-leap", "openeuler"):
-        return os_id, version
-    return os_id, version.split(".", 1)[0]
+    version = os.version_id if os_id in FULL_VERSION_IDS else os.version_id.split(".", 1)[0]
+    if os_id == "ubuntu":
+        version = ".".join(os.version_id.split(".")[:2])
+    return f"{os_id}-{version}"
 
 
-def find_release(os: OsRelease, table: tuple[Release, ...] | None = None) -> Release | None:
-    key = lifecycle_key(os)
-    for release in table if table is not None else builtin_table():
-        if (release.id, release.version) == key:
-            return release
-    return None
+def find_release(os: OsRelease, catalog: Catalog) -> Release | None:
+    return catalog.release(release_id_for(os))

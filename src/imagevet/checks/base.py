@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from imagevet.catalog.model import Catalog
 from imagevet.facts import Facts
 from imagevet.model import Outcome
 
@@ -16,6 +17,7 @@ class CheckOptions:
 
     as_of: dt.date
     lifecycle_years: float = 3.0
+    catalog: Catalog | None = None  # None: the bundled catalog
 
 
 Predicate = Callable[[Facts, CheckOptions], Outcome]
