@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -42,7 +43,7 @@ class _Where:
     def error(self, field: str, problem: str) -> DataError:
         return DataError(f"{self.file}: {self.record}: field '{field}': {problem}")
 
-    def str(self, raw: dict[str, Any], field: str, *, optional: bool = False) -> str:
+    def text(self, raw: dict[str, Any], field: str, *, optional: bool = False) -> str:
         value = raw.get(field)
         if value is None and optional:
             return ""
@@ -63,7 +64,7 @@ class _Where:
                 pass
         raise self.error(field, f"must be a YYYY-MM-DD date or null, not {value!r}")
 
-    def bool(self, raw: dict[str, Any], field: str) -> bool:
+    def flag(self, raw: dict[str, Any], field: str) -> bool:
         value = raw.get(field)
         if not isinstance(value, bool):
             raise self.error(field, "must be true or false")
@@ -92,7 +93,7 @@ def parse_release(raw: Any, index: int) -> Release:
     if not isinstance(raw, dict):
         raise DataError(f"releases.yaml: releases[{index}]: must be a mapping")
     where = _Where("releases.yaml", f"releases[{index}] ({raw.get('release', '?')})")
-    mac = where.str(raw, "mac")
+    mac = where.text(raw, "mac")
     if mac not in MAC_VALUES:
         raise where.error("mac", f"must be one of {', '.join(MAC_VALUES)}")
     packages_raw = raw.get("packages", {})
@@ -105,28 +106,28 @@ def parse_release(raw: Any, index: int) -> Release:
     if fips is not None and not isinstance(fips, str):
         raise where.error("fips", "must be a string or null")
     release = Release(
-        release=where.str(raw, "release"),
-        distro=where.str(raw, "distro"),
-        name=where.str(raw, "name"),
-        version=where.str(raw, "version"),
-        family=where.str(raw, "family"),
-        ecosystem=where.str(raw, "ecosystem"),
-        lts=where.bool(raw, "lts"),
+        release=where.text(raw, "release"),
+        distro=where.text(raw, "distro"),
+        name=where.text(raw, "name"),
+        version=where.text(raw, "version"),
+        family=where.text(raw, "family"),
+        ecosystem=where.text(raw, "ecosystem"),
+        lts=where.flag(raw, "lts"),
         released=where.date(raw, "released"),
         eol=where.date(raw, "eol"),
         extended_eol=where.date(raw, "extended_eol"),
         extended_kind=raw.get("extended_kind"),
         mac=mac,
-        auto_updates=where.bool(raw, "auto_updates"),
+        auto_updates=where.flag(raw, "auto_updates"),
         fips=fips,
         certifications=where.strings(raw, "certifications", ("cis", "stig")),
         arches=where.strings(raw, "arches", ("x86_64", "arm64")),
         packages=packages,
         sources=where.strings(raw, "sources"),
-        codename=where.str(raw, "codename", optional=True),
+        codename=where.text(raw, "codename", optional=True),
         cloud_init=raw.get("cloud_init"),
         uncertain=where.strings(raw, "uncertain"),
-        notes=where.str(raw, "notes", optional=True),
+        notes=where.text(raw, "notes", optional=True),
     )
     if not release.sources:
         raise where.error("sources", "every release needs at least one source")
@@ -151,16 +152,16 @@ def parse_cloud(key: str, raw: Any, releases: set[str]) -> Cloud:
         pwhere = _Where("clouds.yaml", f"clouds.{key}.publishers.{pkey}")
         if not isinstance(praw, dict):
             raise pwhere.error("(record)", "must be a mapping")
-        publishers[pkey] = Publisher(pkey, pwhere.str(praw, "name"), pwhere.strings(praw, "ids"))
+        publishers[pkey] = Publisher(pkey, pwhere.text(praw, "name"), pwhere.strings(praw, "ids"))
     offerings = []
     for index, oraw in enumerate(raw.get("offerings") or []):
         owhere = _Where("clouds.yaml", f"clouds.{key}.offerings[{index}]")
         if not isinstance(oraw, dict):
             raise owhere.error("(record)", "must be a mapping")
-        release = owhere.str(oraw, "release")
+        release = owhere.text(oraw, "release")
         if release not in releases:
             raise owhere.error("release", f"{release!r} is not in releases.yaml")
-        publisher = owhere.str(oraw, "publisher")
+        publisher = owhere.text(oraw, "publisher")
         if publisher not in publishers:
             raise owhere.error("publisher", f"{publisher!r} is not among this cloud's publishers")
         lookup = oraw.get("lookup")
@@ -171,13 +172,13 @@ def parse_cloud(key: str, raw: Any, releases: set[str]) -> Cloud:
                 cloud=key,
                 release=release,
                 publisher=publishers[publisher],
-                name=owhere.str(oraw, "name"),
+                name=owhere.text(oraw, "name"),
                 lookup={str(k): str(v) for k, v in lookup.items()},
                 features=owhere.strings(oraw, "features", FEATURES),
                 uncertain=owhere.strings(oraw, "uncertain"),
             )
         )
-    return Cloud(key, where.str(raw, "name"), publishers, tuple(offerings))
+    return Cloud(key, where.text(raw, "name"), publishers, tuple(offerings))
 
 
 def parse_scenario(key: str, raw: Any) -> Scenario:
@@ -195,7 +196,7 @@ def parse_scenario(key: str, raw: Any) -> Scenario:
             raise where.error(f"packages.{name}", "must be [minimum version, points, reason]")
         packages[str(name)] = (str(value[0]), value[1], str(value[2]))
     return Scenario(
-        key, where.str(raw, "title"), where.str(raw, "guide"), prefer, packages, bool(raw.get("gpu"))
+        key, where.text(raw, "title"), where.text(raw, "guide"), prefer, packages, bool(raw.get("gpu"))
     )
 
 
@@ -206,17 +207,15 @@ def parse_compliance(key: str, raw: Any) -> ComplianceNeed:
     allowed = ("fips", "cis", "stig", "mlps-variant", "supported")
     return ComplianceNeed(
         key,
-        where.str(raw, "title"),
+        where.text(raw, "title"),
         where.strings(raw, "any_of", allowed),
-        where.str(raw, "reason"),
+        where.text(raw, "reason"),
         bool(raw.get("gate", False)),
     )
 
 
 def apply_overrides(releases: list[Release], data: Any, file: str) -> list[Release]:
     """Replace lifecycle dates of known releases with those of a user override file."""
-    from dataclasses import replace
-
     entries = _mapping(data, file, "releases")
     if not isinstance(entries, dict):
         raise DataError(f"{file}: 'releases' must map release ids to dates")
@@ -227,9 +226,16 @@ def apply_overrides(releases: list[Release], data: Any, file: str) -> list[Relea
         where = _Where(file, f"releases.{release_id}")
         if not isinstance(fields, dict) or not set(fields) <= set(LIFECYCLE_FIELDS):
             raise where.error("(record)", f"may only set {', '.join(LIFECYCLE_FIELDS)}")
-        changes = {name: where.date(fields, name) for name in fields}
         index = by_id[release_id]
-        releases[index] = replace(releases[index], **changes)
+        current = releases[index]
+        releases[index] = replace(
+            current,
+            released=where.date(fields, "released") if "released" in fields else current.released,
+            eol=where.date(fields, "eol") if "eol" in fields else current.eol,
+            extended_eol=where.date(fields, "extended_eol")
+            if "extended_eol" in fields
+            else current.extended_eol,
+        )
     return releases
 
 
