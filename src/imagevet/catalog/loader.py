@@ -217,6 +217,9 @@ def parse_compliance(key: str, raw: Any) -> ComplianceNeed:
 def apply_overrides(releases: list[Release], data: Any, file: str) -> list[Release]:
     """Replace lifecycle dates of known releases with those of a user override file."""
     entries = _mapping(data, file, "releases")
+    unknown_keys = set(data) - {"releases", "source", "fetched"}
+    if unknown_keys:
+        raise DataError(f"{file}: unknown top-level key(s) {', '.join(sorted(map(str, unknown_keys)))}")
     if not isinstance(entries, dict):
         raise DataError(f"{file}: 'releases' must map release ids to dates")
     by_id = {r.release: i for i, r in enumerate(releases)}

@@ -1,0 +1,1 @@
+"""Recommendation: catalog + scenario profile + constraints -> ranked official images, explained."""
