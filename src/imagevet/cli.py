@@ -139,18 +139,14 @@ def audit(
         except (OSError, UnicodeDecodeError) as exc:
             raise ImagevetError(f"cannot read waiver file {str(waivers)!r}: {exc}") from exc
         waiver_set = parse_waivers(text, set(CHECKS), today)
+    from imagevet.catalog.store import load_catalog
+
     opened = open_target(target)
-    report = run_audit(
-        opened, CheckOptions(as_of=today, lifecycle_years=lifecycle_years), check_ids, waiver_set
-    )
+    options = CheckOptions(as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()))
+    report = run_audit(opened, options, check_ids, waiver_set)
     for message in report.notices:
         notice(message)
-    color = (
-        output is None and fmt is AuditFormat.TABLE and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    )
-    width = 120
-    if color:
-        width = max(80, min(os.get_terminal_size().columns, 160))
+    color, width = use_color(output, fmt is AuditFormat.TABLE)
     write_output(render_audit(report, fmt, color=color, width=width), output)
     summary = report.summary()
     if summary["error"]:

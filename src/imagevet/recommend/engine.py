@@ -66,6 +66,9 @@ class Recommendation:
     candidates: tuple[Candidate, ...]
     rejected: tuple[Rejected, ...]
 
+    def rejected_reasons(self, release_id: str) -> tuple[str, ...]:
+        return next((r.reasons for r in self.rejected if r.release.release == release_id), ())
+
 
 def validate_query(catalog: Catalog, query: Query) -> None:
     """Unknown scenario, cloud or compliance values are usage errors that list the valid choices."""
