@@ -109,7 +109,7 @@ def tokens(version: str) -> Iterator[Token]:
         else:
             yield INVALID, 0
             return
-        yield kind, value  # type: ignore[misc]
+        yield kind, value
         kind, pos = _next_kind(kind, text, end)
         if kind in (END, INVALID):
             yield kind, 0
