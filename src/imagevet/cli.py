@@ -193,6 +193,49 @@ def list_checks(
     write_output("\n".join(lines) + "\n", None)
 
 
+class PackagesFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CYCLONEDX = "cyclonedx"
+    SPDX = "spdx"
+
+
+@app.command()
+def packages(
+    target: Annotated[str, typer.Argument(help="Image root directory; '/' lists this host's packages.")],
+    fmt: Annotated[
+        PackagesFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PackagesFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """List installed packages (dpkg, rpm, apk) and emit SBOMs."""
+    from imagevet.facts.os_release import gather_os_release
+    from imagevet.inventory.collect import collect_inventory
+    from imagevet.model import OsRelease
+    from imagevet.report import packages as render
+    from imagevet.target import open_target
+
+    opened = open_target(target)
+    os_release = gather_os_release(opened)
+    os_known = os_release if isinstance(os_release, OsRelease) else None
+    if os_known is None:
+        notice(f"OS release unknown: {os_release}")
+    inventory = collect_inventory(opened, os_known)
+    if not inventory.databases:
+        notice("no package database (dpkg, rpm or apk) found in the target")
+    report = render.PackagesReport(opened.info, os_known, inventory, dt.datetime.now(dt.UTC))
+    if fmt is PackagesFormat.JSON:
+        text = render.render_json(report)
+    elif fmt is PackagesFormat.CYCLONEDX:
+        text = render.render_cyclonedx(report)
+    elif fmt is PackagesFormat.SPDX:
+        text = render.render_spdx(report)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(report, color=color, width=width)
+    write_output(text, output)
+
+
 class LifecycleFormat(StrEnum):
     TABLE = "table"
     JSON = "json"

@@ -88,13 +88,22 @@ class OsRelease:
 
 @dataclass(frozen=True)
 class Package:
-    """An installed package as recorded by the image's package database."""
+    """An installed package as recorded by the image's package database.
+
+    ``version`` is the full version in the scheme's own syntax, ready for comparison: dpkg's
+    ``[epoch:]upstream[-revision]``, rpm's ``[epoch:]version-release``, apk's ``version-rN``.
+    """
 
     name: str
     version: str
     arch: str
     source: str
     source_version: str
+    type: str = "deb"  # deb | rpm | apk
+    epoch: int | None = None
+    release: str = ""
+    license: str = ""
+    purl: str = ""
 
 
 @dataclass(frozen=True)

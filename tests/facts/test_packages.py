@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from imagevet.facts.cloudinit import CloudInit, gather_cloudinit, parse_version_file, upstream_version
-from imagevet.facts.dpkg import gather_dpkg, parse_dpkg_status
+from imagevet.inventory.dpkg import gather_dpkg, parse_dpkg_status
 from imagevet.model import Unknown
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagevet.facts.aptconf import AptValue, apply_apt_conf, gather_apt_conf
-from imagevet.facts.dpkg import gather_dpkg
 from imagevet.facts.updates import UpdatesFacts, gather_updates
+from imagevet.inventory.dpkg import gather_dpkg
 from imagevet.model import Unknown
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES

@@ -26,7 +26,7 @@ class CloudInit:
 
 
 def upstream_version(package_version: str) -> str:
-    """Strip a Debian epoch and revision: ``1:22.4.2-1+deb12u1`` -> ``22.4.2``."""
+    """Strip epoch and revision or release: ``1:22.4.2-1+deb12u1``, ``23.4-7.el9`` -> upstream."""
     version = package_version.split(":", 1)[1] if ":" in package_version else package_version
     return version.rsplit("-", 1)[0] if "-" in version else version
 
@@ -42,7 +42,7 @@ def gather_cloudinit(
     """cloud-init's version; None when it is not installed."""
     if isinstance(packages, dict) and "cloud-init" in packages:
         package = packages["cloud-init"]
-        return CloudInit(upstream_version(package.version), package.version, "dpkg database")
+        return CloudInit(upstream_version(package.version), package.version, f"{package.type} database")
     for pattern in VERSION_FILE_GLOBS:
         for path in target.glob(pattern):
             text = target.read_text(path)

@@ -10,12 +10,12 @@ from functools import cached_property
 
 from imagevet.facts.accounts import Accounts, gather_accounts
 from imagevet.facts.cloudinit import CloudInit, gather_cloudinit
-from imagevet.facts.dpkg import gather_dpkg
 from imagevet.facts.mac import MacFacts, gather_mac
 from imagevet.facts.os_release import gather_os_release
 from imagevet.facts.sshd import SshdConfig, gather_sshd
 from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
 from imagevet.facts.updates import UpdatesFacts, gather_updates
+from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
 
@@ -36,8 +36,22 @@ class Facts:
         return self.os_release.family if isinstance(self.os_release, OsRelease) else "unknown"
 
     @cached_property
+    def inventory(self) -> Inventory | Unknown:
+        os = self.os_release if isinstance(self.os_release, OsRelease) else None
+        try:
+            return collect_inventory(self.target, os)
+        except InventoryError as exc:
+            return Unknown(str(exc))
+
+    @cached_property
     def packages(self) -> dict[str, Package] | Unknown | None:
-        return gather_dpkg(self.target)
+        """Installed packages by name; None when the image has no package database at all."""
+        inventory = self.inventory
+        if isinstance(inventory, Unknown):
+            return inventory
+        if not inventory.databases:
+            return None
+        return {p.name: p for p in inventory.packages}
 
     @cached_property
     def sshd(self) -> SshdConfig | Unknown | None:

@@ -47,6 +47,11 @@ class Target(Protocol):
         """The text of the link at ``path`` (its parents resolved inside the image), None if not a link."""
         ...
 
+    def host_path(self, path: str) -> str | Unknown:
+        """A path on this machine to the image file ``path`` (links resolved inside the image), for
+        libraries that must open a file themselves (SQLite). Only regular files are given out."""
+        ...
+
     def canonical(self, path: str) -> str | Unknown:
         """The image path a path resolves to after following links inside the image."""
         ...

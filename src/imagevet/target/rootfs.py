@@ -97,6 +97,19 @@ class RootfsTarget:
             return parts
         return "/" + "/".join(parts)
 
+    def host_path(self, path: str) -> str | Unknown:
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return parts
+        host = self._host(parts)
+        try:
+            st = os.lstat(host)
+        except OSError as exc:
+            return Unknown(f"{path} cannot be examined: {exc.strerror}")
+        if not stat.S_ISREG(st.st_mode):
+            return Unknown(f"{path} is not a regular file")
+        return host
+
     def readlink(self, path: str) -> str | None:
         parts = _split(path)
         if not parts or parts[-1] == "..":

@@ -1,0 +1,1 @@
+"""Package inventory: readers for dpkg, rpm (SQLite, Berkeley DB, NDB) and apk databases."""

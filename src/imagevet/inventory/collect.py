@@ -1,0 +1,107 @@
+"""Find and read every package database in a target: dpkg, rpm (SQLite, Berkeley DB, NDB) and apk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from imagevet.errors import ImagevetError
+from imagevet.inventory.apk import parse_apk_installed
+from imagevet.inventory.dpkg import gather_dpkg
+from imagevet.inventory.purl import package_url
+from imagevet.inventory.rpmdb import RpmdbError, read_bdb, read_ndb, read_sqlite
+from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
+from imagevet.model import OsRelease, Package, Unknown
+from imagevet.target.base import Target
+
+RPM_DATABASES = (
+    ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "sqlite"),
+    ("/var/lib/rpm/rpmdb.sqlite", "sqlite"),
+    ("/usr/lib/sysimage/rpm/Packages.db", "ndb"),
+    ("/var/lib/rpm/Packages.db", "ndb"),
+    ("/var/lib/rpm/Packages", "bdb"),
+)
+APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+MAX_DB_BYTES = 512 * 1024 * 1024
+
+
+class InventoryError(ImagevetError):
+    """A package database exists but cannot be read (truncated, corrupt, hostile)."""
+
+
+@dataclass(frozen=True)
+class Inventory:
+    packages: tuple[Package, ...]
+    databases: tuple[str, ...]  # image paths of the databases read
+
+
+def _rpm_package(header: RpmHeader) -> Package:
+    evr = f"{header.version}-{header.release}" if header.release else header.version
+    if header.epoch is not None:
+        evr = f"{header.epoch}:{evr}"
+    if header.source_rpm and header.source_rpm != "(none)":
+        source, source_version = split_source_rpm(header.source_rpm)
+    else:  # gpg-pubkey and other packages without a source rpm
+        source, source_version = header.name, evr
+    return Package(
+        name=header.name,
+        version=evr,
+        arch=header.arch,
+        source=source,
+        source_version=source_version,
+        type="rpm",
+        epoch=header.epoch,
+        release=header.release,
+        license=header.license,
+    )
+
+
+def read_rpm(target: Target) -> tuple[list[Package], str] | None:
+    """Packages from the first rpmdb found (rpm uses exactly one), and its path; None when none exists."""
+    for path, backend in RPM_DATABASES:
+        if not target.exists(path):
+            continue
+        try:
+            if backend == "sqlite":
+                host = target.host_path(path)
+                if isinstance(host, Unknown):
+                    raise InventoryError(f"{path}: {host.reason}")
+                headers = list(read_sqlite(host))
+            else:
+                data = target.read_bytes(path, max_bytes=MAX_DB_BYTES)
+                if isinstance(data, Unknown):
+                    raise InventoryError(f"{path}: {data.reason}")
+                headers = list(read_bdb(data) if backend == "bdb" else read_ndb(data))
+        except RpmdbError as exc:
+            raise InventoryError(f"{path}: {exc}") from exc
+        return [_rpm_package(h) for h in headers], path
+    return None
+
+
+def read_apk(target: Target) -> tuple[list[Package], str] | None:
+    for path in APK_DATABASES:
+        if not target.exists(path):
+            continue
+        text = target.read_text(path, max_bytes=64 * 1024 * 1024)
+        if isinstance(text, Unknown):
+            raise InventoryError(f"{path}: {text.reason}")
+        return parse_apk_installed(text), path
+    return None
+
+
+def collect_inventory(target: Target, os: OsRelease | None) -> Inventory:
+    """Every installed package, each with its purl; raises InventoryError for an unreadable database."""
+    packages: list[Package] = []
+    databases: list[str] = []
+    dpkg = gather_dpkg(target)
+    if isinstance(dpkg, Unknown):
+        raise InventoryError(dpkg.reason)
+    if dpkg is not None:
+        packages += dpkg.values()
+        databases.append("/var/lib/dpkg")
+    for reader in (read_rpm, read_apk):
+        found = reader(target)
+        if found is not None:
+            packages += found[0]
+            databases.append(found[1])
+    packages.sort(key=lambda p: (p.type, p.name, p.arch, p.version))
+    return Inventory(tuple(replace(p, purl=package_url(p, os)) for p in packages), tuple(databases))
