@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 VENV=${IMAGEVET_VENV:-.venv}
 PY=${PYTHON:-python3}
 # System packages the test suite drives for real: debootstrap builds the Debian root, openssh-server gives
-# the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts.
-TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates)
+# the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts, rpm and
+# rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering.
+TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
