@@ -15,6 +15,14 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _skipped: list[str] = []
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests (and the imagevet processes they start) never see this machine's own imagevet data."""
+    os.environ["IMAGEVET_DATA_DIR"] = str(tmp_path_factory.mktemp("imagevet-data"))
+    for name in ("IMAGEVET_DB", "IMAGEVET_EOL_URL", "IMAGEVET_OSV_URL"):
+        os.environ.pop(name, None)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The project's shared sample data (../shared/data); absent on a user's machine."""

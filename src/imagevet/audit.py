@@ -10,6 +10,7 @@ from imagevet.errors import CheckSelectionError
 from imagevet.facts import Facts
 from imagevet.model import CheckResult, OsRelease, Report, Status, Unknown
 from imagevet.target.base import Target
+from imagevet.vuln.matcher import Lookup
 from imagevet.waivers import WaiverSet
 
 
@@ -29,9 +30,10 @@ def run_audit(
     options: CheckOptions,
     check_ids: list[str],
     waivers: WaiverSet | None = None,
+    advisories: Lookup | None = None,
 ) -> Report:
     metadata = builtin_metadata()
-    facts = Facts(target)
+    facts = Facts(target, advisories)
     family = facts.family
     active = waivers.active if waivers else {}
     notices = list(waivers.notices) if waivers else []

@@ -37,6 +37,7 @@ EXPECTED = {
     "mac-enforcing": Status.FAIL,
     "updates-automatic": Status.FAIL,
     "cloudinit-version": Status.PASS,
+    "updates-pending-security": Status.SKIP,
     "sysctl-rp-filter": Status.FAIL,
     "sysctl-swappiness": Status.FAIL,
     "os-lts": Status.PASS,

@@ -15,6 +15,7 @@ CHECKS: dict[str, Predicate] = {
     "mac-enforcing": system.mac_enforcing,
     "updates-automatic": system.updates_automatic,
     "cloudinit-version": system.cloudinit_version,
+    "updates-pending-security": system.updates_pending_security,
     "sysctl-rp-filter": system.rp_filter,
     "sysctl-swappiness": system.swappiness,
     "os-lts": lifecycle.os_lts,

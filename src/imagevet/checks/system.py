@@ -102,3 +102,30 @@ def rp_filter(facts: Facts, options: CheckOptions) -> Outcome:
 
 def swappiness(facts: Facts, options: CheckOptions) -> Outcome:
     return sysctl_outcome(facts, "vm.swappiness", lambda v: v <= 10, "<= 10")
+
+
+def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
+    found = facts.vulnerabilities
+    if found is None:
+        return Outcome.of(Status.SKIP, "no advisory database (run 'imagevet db update', or pass --db)")
+    if isinstance(found, Unknown):
+        return Outcome.of(Status.ERROR, found.reason)
+    fixable = [f for f in found.findings if f.fixed]
+    if not fixable:
+        unfixed = len(found.findings)
+        detail = f"no installed package has a security fix waiting ({', '.join(found.ecosystems.names)})"
+        return Outcome.of(
+            Status.PASS, detail + (f"; {unfixed} known issue(s) without a fix yet" if unfixed else "")
+        )
+    by_package: dict[str, list[str]] = {}
+    for finding in fixable:
+        by_package.setdefault(f"{finding.package} {finding.installed} -> {finding.fixed}", []).append(
+            finding.id
+        )
+    evidence = [
+        Evidence(f"{line} ({', '.join(ids[:3])}{'…' if len(ids) > 3 else ''})")
+        for line, ids in list(by_package.items())[:15]
+    ]
+    if len(by_package) > 15:
+        evidence.append(Evidence(f"and {len(by_package) - 15} more package(s); see 'imagevet vuln'"))
+    return Outcome(Status.FAIL, tuple(evidence))

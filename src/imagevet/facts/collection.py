@@ -6,6 +6,7 @@ Checks ask for the facts they need; a run limited with ``--checks`` therefore ne
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 from imagevet.facts.accounts import Accounts, gather_accounts
@@ -18,14 +19,25 @@ from imagevet.facts.updates import UpdatesFacts, gather_updates
 from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
+from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
+from imagevet.vuln.matcher import Finding, Lookup, match_packages
 
 # Keys whose running value we read from /proc/sys on a live host.
 LIVE_SYSCTL_KEYS = ["net.ipv4.conf.all.rp_filter", "vm.swappiness"]
 
 
+@dataclass(frozen=True)
+class Vulnerabilities:
+    ecosystems: Ecosystems
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...]
+
+
 class Facts:
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, advisories: Lookup | None = None) -> None:
+        """``advisories`` looks up OSV records (the advisory database); None when there is none."""
         self.target = target
+        self.advisories = advisories
 
     @cached_property
     def os_release(self) -> OsRelease | Unknown:
@@ -79,3 +91,20 @@ class Facts:
     @cached_property
     def cloud_init(self) -> CloudInit | Unknown | None:
         return gather_cloudinit(self.target, self.packages)
+
+    @cached_property
+    def vulnerabilities(self) -> Vulnerabilities | Unknown | None:
+        """Known vulnerabilities of the installed packages; None without an advisory database."""
+        if self.advisories is None:
+            return None
+        os = self.os_release
+        if isinstance(os, Unknown):
+            return Unknown(f"the OS release is unknown: {os.reason}")
+        ecosystems = ecosystems_for(os)
+        if ecosystems is None:
+            return Unknown(f"no OSV ecosystem is known for {os.pretty_name or os.id}")
+        inventory = self.inventory
+        if isinstance(inventory, Unknown):
+            return inventory
+        findings, warnings = match_packages(inventory.packages, ecosystems, self.advisories)
+        return Vulnerabilities(ecosystems, tuple(findings), tuple(warnings))

@@ -1,0 +1,1 @@
+"""Vulnerabilities: an offline OSV advisory database (SQLite) and distro-exact matching."""

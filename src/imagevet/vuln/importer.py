@@ -1,0 +1,153 @@
+"""Build or extend the advisory database from OSV JSON: files, directories, or OSV's ``all.zip`` archives.
+
+The database is never modified in place: the current file (if any) is copied to a temporary file in the
+same directory, records are added there, and the result replaces the original with one atomic rename.
+An interrupted or failed import leaves the previous database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imagevet.errors import ImagevetError
+from imagevet.vuln.db import ecosystem_family, open_writable, record_import, store
+from imagevet.vuln.osv import Advisory, OsvError, parse_record
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+class ImportError_(ImagevetError):
+    """An input that cannot be read at all (not a malformed record: those are skipped)."""
+
+
+@dataclass
+class ImportStats:
+    records: int = 0
+    skipped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    families: set[str] = field(default_factory=set)
+
+    def skip(self, where: str, reason: str) -> None:
+        self.skipped += 1
+        if len(self.warnings) < 20:
+            self.warnings.append(f"{where}: {reason}")
+
+
+def _records_from_zip(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ImportError_(f"{path}: not a readable zip archive ({exc})") from exc
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir() or not info.filename.endswith(".json"):
+                continue
+            if info.file_size > MAX_RECORD_BYTES:
+                stats.skip(f"{path}:{info.filename}", "record larger than 16 MiB")
+                continue
+            try:
+                yield f"{path.name}:{info.filename}", archive.read(info)
+            except (zipfile.BadZipFile, OSError, ValueError) as exc:  # CRC mismatch, truncation
+                raise ImportError_(f"{path}: corrupt archive member {info.filename} ({exc})") from exc
+
+
+def iter_inputs(paths: list[Path], stats: ImportStats) -> Iterator[tuple[str, bytes]]:
+    for path in paths:
+        if path.is_dir():
+            for file in sorted(path.rglob("*.json")):
+                if file.is_file():
+                    yield str(file), file.read_bytes()
+        elif path.suffix == ".zip":
+            yield from _records_from_zip(path, stats)
+        elif path.is_file():
+            yield str(path), path.read_bytes()
+        else:
+            raise ImportError_(f"{path}: no such file or directory")
+
+
+def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Iterator[Advisory]:
+    for where, data in inputs:
+        try:
+            advisory = parse_record(json.loads(data))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            stats.skip(where, f"not valid JSON ({exc.__class__.__name__})")
+            continue
+        except OsvError as exc:
+            stats.skip(where, str(exc))
+            continue
+        stats.records += 1
+        stats.families.update(ecosystem_family(a.ecosystem) for a in advisory.affected)
+        yield advisory
+
+
+def import_into(
+    database: Path,
+    inputs: Iterator[tuple[str, bytes]],
+    source: str,
+    imported: str,
+    progress: Callable[[int], None] | None = None,
+    replace_families: bool = False,
+) -> ImportStats:
+    """Add the records of ``inputs`` to ``database`` (created if missing), atomically.
+
+    With ``replace_families``, advisories of the ecosystems being imported are dropped first, so that a
+    whole-ecosystem update also removes records OSV no longer publishes.
+    """
+    database.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{database.name}.", dir=database.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    stats = ImportStats()
+    try:
+        if database.exists():
+            shutil.copyfile(database, tmp)
+        connection = open_writable(tmp)
+        try:
+            advisories = (
+                list(parse_inputs(inputs, stats)) if replace_families else parse_inputs(inputs, stats)
+            )
+            if replace_families:
+                for family in stats.families:
+                    _drop_family(connection, family)
+            batch: list[Advisory] = []
+            for advisory in advisories:
+                batch.append(advisory)
+                if len(batch) >= 2000:
+                    store(connection, batch)
+                    batch.clear()
+                    if progress is not None:
+                        progress(stats.records)
+            store(connection, batch)
+            for family in sorted(stats.families):
+                record_import(connection, family, source, imported)
+            connection.commit()
+        finally:
+            connection.close()
+        os.replace(tmp, database)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return stats
+
+
+def _drop_family(connection: sqlite3.Connection, family: str) -> None:
+    ids = [
+        row[0]
+        for row in connection.execute(
+            "SELECT DISTINCT advisory_id FROM affected WHERE ecosystem = ? OR ecosystem LIKE ?",
+            (family, f"{family}:%"),
+        )
+    ]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        connection.execute(f"DELETE FROM affected WHERE advisory_id IN ({marks})", chunk)
+        connection.execute(f"DELETE FROM advisories WHERE id IN ({marks})", chunk)

@@ -1,0 +1,180 @@
+"""Match installed packages against advisories with the distro's exact version ordering.
+
+For Debian and Ubuntu, advisories name source packages and their versions; elsewhere binary packages.
+A package is affected when its version lies in an ECOSYSTEM range of the advisory (``introduced`` up to
+but excluding ``fixed``, or up to and including ``last_affected``), or is listed in ``versions``.
+Withdrawn advisories never match. A range without a fix leaves the finding ``unfixed``. Findings for the
+same package whose advisories share an id or alias (a distro advisory and its CVEs) are merged.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from imagevet.errors import VersionError
+from imagevet.model import Package
+from imagevet.versions import compare
+from imagevet.vuln.ecosystem import Ecosystems
+from imagevet.vuln.osv import Advisory, Affected
+
+SEVERITY_ORDER = ("unknown", "low", "medium", "high", "critical")
+
+
+@dataclass(frozen=True)
+class Finding:
+    id: str
+    aliases: tuple[str, ...]
+    package: str
+    source: str
+    installed: str
+    fixed: str | None
+    severity: str
+    score: float | None
+    summary: str
+    ecosystem: str
+    matched: str  # which range or list entry matched, for the explanation
+
+    @property
+    def status(self) -> str:
+        return "fixed" if self.fixed else "unfixed"
+
+
+Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[tuple[Advisory, Affected]]]
+
+
+def _sorted_events(events: tuple[tuple[str, str], ...], scheme: str) -> list[tuple[str, str]]:
+    def order(a: tuple[str, str], b: tuple[str, str]) -> int:
+        if a[1] == b[1]:
+            return 0
+        if a[0] == "introduced" and a[1] == "0":
+            return -1
+        if b[0] == "introduced" and b[1] == "0":
+            return 1
+        return compare(scheme, a[1], b[1])
+
+    return sorted(events, key=functools.cmp_to_key(order))
+
+
+def evaluate_range(version: str, events: tuple[tuple[str, str], ...], scheme: str) -> tuple[bool, str | None]:
+    """(affected, the fix that ends the affected interval or None), per the OSV evaluation rules."""
+    affected = False
+    fixed: str | None = None
+    for kind, event_version in _sorted_events(events, scheme):
+        if kind == "introduced":
+            if event_version == "0" or compare(scheme, version, event_version) >= 0:
+                affected, fixed = True, None
+        elif kind in ("fixed", "limit"):
+            if compare(scheme, version, event_version) >= 0:
+                affected = False
+            elif affected and fixed is None and kind == "fixed":
+                fixed = event_version
+        elif kind == "last_affected" and compare(scheme, version, event_version) > 0:
+            affected = False
+    return affected, (fixed if affected else None)
+
+
+def _describe(events: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{kind} {version}" for kind, version in events)
+
+
+def match_one(
+    package: Package, advisory: Advisory, affected: Affected, ecosystems: Ecosystems, warnings: list[str]
+) -> Finding | None:
+    if advisory.withdrawn:
+        return None
+    installed = package.source_version if ecosystems.by_source else package.version
+    try:
+        for events in affected.ranges:
+            hit, fixed = evaluate_range(installed, events, ecosystems.scheme)
+            if hit:
+                return _finding(package, advisory, affected, installed, fixed, f"range {_describe(events)}")
+        for listed in affected.versions:
+            if listed == installed or compare(ecosystems.scheme, listed, installed) == 0:
+                fix = next(
+                    (v for kind, v in (e for r in affected.ranges for e in r) if kind == "fixed"), None
+                )
+                return _finding(package, advisory, affected, installed, fix, f"listed version {listed}")
+    except VersionError as exc:
+        warnings.append(f"{advisory.id} ({affected.package}): {exc}")
+    return None
+
+
+def _finding(
+    package: Package, advisory: Advisory, affected: Affected, installed: str, fixed: str | None, matched: str
+) -> Finding:
+    severity = advisory.severity
+    if severity == "unknown" and affected.severity:
+        severity = affected.severity
+    return Finding(
+        advisory.id,
+        advisory.aliases,
+        package.name,
+        package.source,
+        installed,
+        fixed,
+        severity,
+        advisory.score,
+        advisory.summary,
+        affected.ecosystem,
+        matched,
+    )
+
+
+def _merge(findings: list[Finding], scheme: str) -> list[Finding]:
+    """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity)."""
+    merged: list[Finding] = []
+    for finding in findings:
+        ids = {finding.id, *finding.aliases}
+        for index, other in enumerate(merged):
+            if ids & {other.id, *other.aliases}:
+                merged[index] = _combine(other, finding, scheme)
+                break
+        else:
+            merged.append(finding)
+    return merged
+
+
+def _combine(a: Finding, b: Finding, scheme: str) -> Finding:
+    primary, secondary = (a, b) if not a.id.startswith("CVE-") or b.id.startswith("CVE-") else (b, a)
+    aliases = tuple(dict.fromkeys([*primary.aliases, secondary.id, *secondary.aliases]))
+    aliases = tuple(alias for alias in aliases if alias != primary.id)
+    fixes = [f for f in (a.fixed, b.fixed) if f]
+    # The same vulnerability seen twice (a distro advisory and a CVE record): the latest known fix covers it.
+    fixed = max(fixes, key=functools.cmp_to_key(functools.partial(compare, scheme))) if fixes else None
+    severity = max(a.severity, b.severity, key=SEVERITY_ORDER.index)
+    score = max((s for s in (a.score, b.score) if s is not None), default=None)
+    return Finding(
+        primary.id,
+        aliases,
+        primary.package,
+        primary.source,
+        primary.installed,
+        fixed,
+        severity,
+        score,
+        primary.summary or secondary.summary,
+        primary.ecosystem,
+        primary.matched,
+    )
+
+
+def match_packages(
+    packages: Iterable[Package], ecosystems: Ecosystems, lookup: Lookup
+) -> tuple[list[Finding], list[str]]:
+    """All findings for ``packages``, sorted by severity then package; plus warnings (bad versions)."""
+    wanted = [p for p in packages if p.type == ecosystems.scheme]
+    by_key: dict[str, list[Package]] = {}
+    for package in wanted:
+        by_key.setdefault(package.source if ecosystems.by_source else package.name, []).append(package)
+    warnings: list[str] = []
+    per_package: dict[tuple[str, str], list[Finding]] = {}
+    for advisory, affected in lookup(ecosystems.names, by_key.keys()):
+        for package in by_key.get(affected.package, []):
+            finding = match_one(package, advisory, affected, ecosystems, warnings)
+            if finding is not None:
+                per_package.setdefault((package.name, package.arch), []).append(finding)
+    findings = [f for group in per_package.values() for f in _merge(group, ecosystems.scheme)]
+    findings.sort(key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.package, f.id))
+    return findings, warnings
