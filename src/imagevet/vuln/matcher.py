@@ -137,7 +137,8 @@ def _merge(findings: list[Finding], scheme: str) -> list[Finding]:
 
 
 def _combine(a: Finding, b: Finding, scheme: str) -> Finding:
-    primary, secondary = (a, b) if not a.id.startswith("CVE-") or b.id.startswith("CVE-") else (b, a)
+    # The distro advisory (DSA, USN, ALSA …) leads; per-CVE records (CVE-…, DEBIAN-CVE-…) become aliases.
+    primary, secondary = (a, b) if "CVE-" not in a.id or "CVE-" in b.id else (b, a)
     aliases = tuple(dict.fromkeys([*primary.aliases, secondary.id, *secondary.aliases]))
     aliases = tuple(alias for alias in aliases if alias != primary.id)
     fixes = [f for f in (a.fixed, b.fixed) if f]
