@@ -8,6 +8,8 @@ File format (YAML)::
         expires: 2027-03-31          # optional ISO date; after it the waiver is ignored with a notice
 
 A malformed file is an error (exit 2), never silently ignored: a typo must not re-open the gate.
+`imagevet vuln` uses the same file shape with ``id`` (an advisory or CVE id) instead of ``check``, and
+requires ``expires``.
 """
 
 from __future__ import annotations
