@@ -29,7 +29,8 @@ def make_archive(path: Path, records: int, names: list[str], rng: random.Random)
         for index in range(records):
             affected = []
             for name in rng.sample(names, rng.randint(1, 3)):
-                fixed = f"{rng.randint(0, 2)}:{rng.randint(1, 9)}.{rng.randint(0, 20)}-{rng.randint(1, 5)}+deb12u{rng.randint(1, 9)}"
+                upstream = f"{rng.randint(1, 9)}.{rng.randint(0, 20)}-{rng.randint(1, 5)}"
+                fixed = f"{rng.randint(0, 2)}:{upstream}+deb12u{rng.randint(1, 9)}"
                 affected.append(
                     {
                         "package": {
