@@ -1,0 +1,206 @@
+"""Root confinement shared by every kind of target.
+
+A target only has to answer four questions about a path given as components inside the image: what is
+there (without following a final link), where a link points, which names a directory holds, and the bytes
+of a regular file. This class resolves every path one component at a time on top of those answers: a
+link's target is interpreted inside the image (absolute links are re-rooted, ``..`` stops at the root),
+up to 40 links, so no kind of target can be made to read outside the image.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from imagevet.model import TargetInfo, Unknown
+from imagevet.target.base import MAX_READ_BYTES
+
+# Linux gives up after 40 links in one lookup (ELOOP); we do the same.
+MAX_SYMLINK_HOPS = 40
+
+FILE, DIR, LINK, OTHER = "file", "dir", "link", "other"
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # file | dir | link | other (devices, FIFOs, sockets)
+    size: int = 0
+
+
+def split_path(path: str) -> list[str]:
+    return [part for part in path.split("/") if part not in ("", ".")]
+
+
+class ConfinedTarget(ABC):
+    """The Target interface implemented over four primitives; subclasses provide the primitives."""
+
+    def __init__(self, info: TargetInfo, live_host: bool = False) -> None:
+        self._info = info
+        self._live = live_host
+
+    @property
+    def info(self) -> TargetInfo:
+        return self._info
+
+    @property
+    def is_live_host(self) -> bool:
+        return self._live
+
+    # ---- primitives -------------------------------------------------------------------------------
+    @abstractmethod
+    def _node(self, parts: list[str]) -> Node | None:
+        """What is at ``parts`` without following a final link; None when nothing is. May raise OSError."""
+
+    @abstractmethod
+    def _link(self, parts: list[str]) -> str:
+        """The target text of the link at ``parts``. May raise OSError."""
+
+    @abstractmethod
+    def _names(self, parts: list[str]) -> list[str]:
+        """The names in the directory at ``parts``. May raise OSError."""
+
+    @abstractmethod
+    def _content(self, parts: list[str], path: str, max_bytes: int) -> bytes | Unknown:
+        """At most ``max_bytes + 1`` bytes of the regular file at ``parts`` (links already resolved)."""
+
+    # ---- shared logic ------------------------------------------------------------------------------
+    def _resolve(self, path: str) -> list[str] | Unknown:
+        pending = split_path(path)
+        pending.reverse()
+        done: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = [*done, part]
+            try:
+                node = self._node(candidate)
+            except OSError as exc:
+                return Unknown(f"/{'/'.join(candidate)} cannot be examined: {exc.strerror or exc}")
+            if node is None:
+                missing = "/" + "/".join(candidate)
+                via = "" if hops == 0 else f" (following links, {missing} is missing)"
+                return Unknown(f"{path} does not exist in the image{via}")
+            if node.kind == LINK:
+                hops += 1
+                if hops > MAX_SYMLINK_HOPS:
+                    return Unknown(f"{path} has too many levels of symbolic links (a link loop)")
+                try:
+                    link = self._link(candidate)
+                except OSError as exc:
+                    return Unknown(f"/{'/'.join(candidate)} is an unreadable link: {exc.strerror or exc}")
+                if link.startswith("/"):
+                    done = []
+                rest = split_path(link)
+                rest.reverse()
+                pending.extend(rest)
+                continue
+            if pending and node.kind != DIR:
+                return Unknown(f"/{'/'.join(candidate)} is not a directory")
+            done = candidate
+        return done
+
+    def canonical(self, path: str) -> str | Unknown:
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return parts
+        return "/" + "/".join(parts)
+
+    def readlink(self, path: str) -> str | None:
+        parts = split_path(path)
+        if not parts or parts[-1] == "..":
+            return None
+        parent = self._resolve("/".join(parts[:-1]))
+        if isinstance(parent, Unknown):
+            return None
+        candidate = [*parent, parts[-1]]
+        try:
+            node = self._node(candidate)
+            return self._link(candidate) if node is not None and node.kind == LINK else None
+        except OSError:
+            return None
+
+    def read_bytes(self, path: str, max_bytes: int = MAX_READ_BYTES) -> bytes | Unknown:
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return parts
+        try:
+            node = self._node(parts)
+        except OSError as exc:
+            return Unknown(f"{path} cannot be examined: {exc.strerror or exc}")
+        if node is None or node.kind != FILE:
+            return Unknown(f"{path} is not a regular file")
+        data = self._content(parts, path, max_bytes)
+        if isinstance(data, Unknown):
+            return data
+        if len(data) > max_bytes:
+            return Unknown(f"{path} is larger than the {max_bytes} byte limit")
+        return data
+
+    def read_text(self, path: str, max_bytes: int = MAX_READ_BYTES) -> str | Unknown:
+        data = self.read_bytes(path, max_bytes)
+        if isinstance(data, Unknown):
+            return data
+        if b"\0" in data:
+            return Unknown(f"{path} is a binary file, not text")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Unknown(f"{path} is not valid UTF-8 (byte {exc.start})")
+
+    def list_dir(self, path: str) -> list[str] | Unknown:
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return parts
+        try:
+            node = self._node(parts)
+            if node is None or node.kind != DIR:
+                return Unknown(f"{path} is not a directory")
+            return sorted(self._names(parts))
+        except OSError as exc:
+            return Unknown(f"{path} cannot be listed: {exc.strerror or exc}")
+
+    def _kind(self, path: str) -> str | None:
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return None
+        try:
+            node = self._node(parts)
+        except OSError:
+            return None
+        return None if node is None else node.kind
+
+    def is_file(self, path: str) -> bool:
+        return self._kind(path) == FILE
+
+    def is_dir(self, path: str) -> bool:
+        return self._kind(path) == DIR
+
+    def exists(self, path: str) -> bool:
+        return self._kind(path) is not None
+
+    def glob(self, pattern: str) -> list[str]:
+        """Expand a glob like glob(3) with sorted results; every directory step is root-confined."""
+        matches = [""]
+        for part in split_path(pattern):
+            following: list[str] = []
+            for prefix in matches:
+                if not any(ch in part for ch in "*?["):
+                    following.append(f"{prefix}/{part}")
+                    continue
+                names = self.list_dir(prefix or "/")
+                if isinstance(names, Unknown):
+                    continue
+                hidden_ok = part.startswith(".")
+                following.extend(
+                    f"{prefix}/{name}"
+                    for name in names
+                    if fnmatch.fnmatchcase(name, part) and (hidden_ok or not name.startswith("."))
+                )
+            matches = following
+        # Like glob(3), a name matches when its directory entry exists, even as a dangling link.
+        return sorted(m for m in matches if m and (self.exists(m) or self.readlink(m) is not None))
