@@ -52,6 +52,10 @@ class Target(Protocol):
         libraries that must open a file themselves (SQLite). Only regular files are given out."""
         ...
 
+    def close(self) -> None:
+        """Release temporary files or connections held by the target."""
+        ...
+
     def canonical(self, path: str) -> str | Unknown:
         """The image path a path resolves to after following links inside the image."""
         ...

@@ -47,6 +47,9 @@ class ConfinedTarget(ABC):
     def is_live_host(self) -> bool:
         return self._live
 
+    def close(self) -> None:  # noqa: B027 (a no-op default that subclasses may override)
+        """Release what the target holds (temporary files, connections); a no-op by default."""
+
     # ---- primitives -------------------------------------------------------------------------------
     @abstractmethod
     def _node(self, parts: list[str]) -> Node | None:

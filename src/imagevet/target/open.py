@@ -1,23 +1,52 @@
-"""Turn the user's TARGET argument into a target object."""
+"""Turn the user's TARGET argument into a target object.
+
+``DIR`` (``/`` is this host), ``docker-archive:FILE.tar``, ``oci:DIR[@TAG|@DIGEST]``,
+``tar:FILE.tar[.gz|.zst]``.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from imagevet.errors import TargetError
 from imagevet.target.base import Target
 from imagevet.target.rootfs import RootfsTarget
 
+PREFIXES = ("docker-archive:", "oci:", "tar:")
+
 
 def open_target(spec: str) -> Target:
-    """Open ``spec`` as a target: a directory holding a root filesystem; ``/`` is the live host."""
+    """Open ``spec`` as a target; raises TargetError with a one-line reason when it cannot."""
     if not spec:
         raise TargetError("no target given")
+    if spec.startswith(PREFIXES):
+        return _open_archive(spec)
     if not os.path.exists(spec):
         raise TargetError(f"target {spec!r} does not exist")
     if not os.path.isdir(spec):
-        raise TargetError(f"target {spec!r} is not a directory (only unpacked root filesystems for now)")
+        raise TargetError(
+            f"target {spec!r} is not a directory (use docker-archive:, oci: or tar: for image files)"
+        )
     if not os.access(spec, os.R_OK | os.X_OK):
         raise TargetError(f"target {spec!r} is not readable")
     live = os.path.realpath(spec) == "/"
     return RootfsTarget(spec, live_host=live, kind="host" if live else "rootfs")
+
+
+def _open_archive(spec: str) -> Target:
+    from imagevet.target import archives
+
+    kind, _, rest = spec.partition(":")
+    if kind == "oci":
+        location, _, reference = rest.partition("@")
+        path = Path(location)
+        if not path.is_dir():
+            raise TargetError(f"{location!r} is not an OCI layout directory")
+        return archives.open_oci_layout(spec, path, reference or None)
+    path = Path(rest)
+    if not path.is_file():
+        raise TargetError(f"{rest!r} does not exist or is not a file")
+    if kind == "docker-archive":
+        return archives.open_docker_archive(spec, path)
+    return archives.open_tarball(spec, path)
