@@ -141,11 +141,23 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class ImageConfig:
+    """A container image's configuration, as its config JSON records it."""
+
+    user: str
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    env: tuple[str, ...]
+    history: int  # number of history entries (layers' creation steps)
+
+
+@dataclass(frozen=True)
 class TargetInfo:
-    """What was audited: the path given and the kind of target it was opened as."""
+    """What was audited: the path given, the kind of target it was opened as, and a container's config."""
 
     path: str
     kind: str
+    image: ImageConfig | None = None
 
 
 @dataclass(frozen=True)

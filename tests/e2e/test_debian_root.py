@@ -40,6 +40,7 @@ EXPECTED = {
     "updates-pending-security": Status.SKIP,
     "sysctl-rp-filter": Status.FAIL,
     "sysctl-swappiness": Status.FAIL,
+    "container-user": Status.SKIP,
     "os-lts": Status.PASS,
     "os-supported": Status.PASS,
     "os-support-window": Status.FAIL,

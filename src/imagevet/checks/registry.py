@@ -18,6 +18,7 @@ CHECKS: dict[str, Predicate] = {
     "updates-pending-security": system.updates_pending_security,
     "sysctl-rp-filter": system.rp_filter,
     "sysctl-swappiness": system.swappiness,
+    "container-user": system.container_user,
     "os-lts": lifecycle.os_lts,
     "os-supported": lifecycle.os_supported,
     "os-support-window": lifecycle.os_support_window,

@@ -129,3 +129,15 @@ def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
     if len(by_package) > 15:
         evidence.append(Evidence(f"and {len(by_package) - 15} more package(s); see 'imagevet vuln'"))
     return Outcome(Status.FAIL, tuple(evidence))
+
+
+def container_user(facts: Facts, options: CheckOptions) -> Outcome:
+    image = facts.target.info.image
+    if image is None:
+        return Outcome.of(Status.SKIP, "not a container image")
+    user = image.user.strip()
+    name = user.split(":", 1)[0]
+    if not user or name in ("root", "0"):
+        shown = user or "not set (root)"
+        return Outcome.of(Status.FAIL, f"the image config's User is {shown}: the container runs as root")
+    return Outcome.of(Status.PASS, f"the image config's User is {user}")

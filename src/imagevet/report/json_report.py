@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from imagevet.model import CheckResult, Evidence, RemediationStep, Report
+from imagevet.model import CheckResult, Evidence, RemediationStep, Report, TargetInfo
 
 SCHEMA = "imagevet/audit/v1"
 
@@ -41,13 +41,27 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def target_dict(target: TargetInfo) -> dict[str, Any]:
+    document: dict[str, Any] = {"path": target.path, "kind": target.kind}
+    if target.image is not None:
+        image = target.image
+        document["image"] = {
+            "user": image.user,
+            "entrypoint": list(image.entrypoint),
+            "cmd": list(image.cmd),
+            "env": list(image.env),
+            "history": image.history,
+        }
+    return document
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     os = report.os
     return {
         "schema": SCHEMA,
         "tool": {"name": "imagevet", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
-        "target": {"path": report.target.path, "kind": report.target.kind},
+        "target": target_dict(report.target),
         "os": None
         if os is None
         else {

@@ -17,11 +17,11 @@ import io
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from imagevet.errors import TargetError
-from imagevet.model import TargetInfo, Unknown
+from imagevet.model import ImageConfig, TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
 from imagevet.target.tarindex import Member, TarFormatError, members
 
@@ -80,6 +80,25 @@ class Entry:
     children: dict[str, Entry] = field(default_factory=dict)
 
 
+def image_config(config: dict[str, object]) -> ImageConfig:
+    """The parts of an OCI/Docker image config that matter for an audit."""
+    inner = config.get("config") or config.get("container_config") or {}
+    settings = inner if isinstance(inner, dict) else {}
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = settings.get(key)
+        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+    history = config.get("history")
+    return ImageConfig(
+        user=str(settings.get("User") or ""),
+        entrypoint=strings("Entrypoint"),
+        cmd=strings("Cmd"),
+        env=strings("Env"),
+        history=len(history) if isinstance(history, list) else 0,
+    )
+
+
 def _clean(name: str) -> list[str]:
     """Path components of a tar member name; refuses absolute paths and ``..``."""
     if name.startswith("/"):
@@ -102,6 +121,10 @@ class LayeredTarget(ConfinedTarget):
         self.special_files = 0  # device nodes, FIFOs, sockets: indexed as present, never read
         self.config: dict[str, object] = {}
         self.resources: list[IO[bytes]] = []  # files to close with the target (an outer archive)
+
+    @property
+    def info(self) -> TargetInfo:
+        return replace(self._info, image=image_config(self.config)) if self.config else self._info
 
     # ---- building ----------------------------------------------------------------------------------
     def add_layer(self, stream: IO[bytes], label: str) -> None:
