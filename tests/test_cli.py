@@ -128,7 +128,7 @@ def test_malformed_waivers_are_errors(tmp_path: Path, content: str, fragment: st
         (["audit", HARDENED, "--fail-on", "severe"], "severe"),
         (["audit", HARDENED, "--lifecycle-years", "-1"], "--lifecycle-years"),
         (["audit", HARDENED, "--bogus"], "--bogus"),
-        (["audit"], "target"),
+        (["audit"], "TARGET"),
         (["audit", HARDENED, "--waivers", "/nonexistent/w.yaml"], "cannot read waiver file"),
         (["nonsense"], "nonsense"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -15,7 +16,7 @@ import typer
 
 from imagevet import __version__
 from imagevet.errors import ImagevetError
-from imagevet.model import Severity, Unknown
+from imagevet.model import Report, Severity, Unknown
 from imagevet.report import AuditFormat
 
 app = typer.Typer(
@@ -109,13 +110,18 @@ def db_path(option: Path | None) -> Path:
 
 
 def open_advisories(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]:
-    """A lookup over the advisory database for the matcher (the connection lives as long as the run)."""
+    """A lookup over the advisory database for the matcher: one read-only connection per thread."""
+    import threading
+
     from imagevet.vuln import db as advisory_db
 
-    connection = advisory_db.open_readonly(path)
+    advisory_db.open_readonly(path).close()  # fail early, in the caller's thread, if it is unusable
+    local = threading.local()
 
     def lookup(ecosystems: tuple[str, ...], names: Iterable[str]) -> Iterable[Any]:
-        return list(advisory_db.lookup(connection, ecosystems, names))
+        if not hasattr(local, "connection"):
+            local.connection = advisory_db.open_readonly(path)
+        return list(advisory_db.lookup(local.connection, ecosystems, names))
 
     return lookup
 
@@ -129,7 +135,12 @@ def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
 
 @app.command()
 def audit(
-    target: Annotated[str, typer.Argument(help="Image root directory to audit; '/' audits this host.")],
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="Directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, ssh://[user@]host[:port]."
+        ),
+    ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
     fail_on: Annotated[
@@ -146,15 +157,39 @@ def audit(
     db: Annotated[
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
+    identity: Annotated[
+        Path | None, typer.Option("--identity", help="SSH private key (overrides ssh config).")
+    ] = None,
+    known_hosts: Annotated[
+        Path | None, typer.Option("--known-hosts", help="SSH known_hosts file (overrides ssh config).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Per-host network timeout in seconds.")
+    ] = 20.0,
+    sudo: Annotated[bool, typer.Option("--sudo", help="Read root-only files over SSH with sudo -n.")] = False,
+    inventory: Annotated[
+        Path | None, typer.Option("--inventory", help="Audit every host of a host list or Ansible inventory.")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Hosts audited at once.")
+    ] = 16,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", help="With --inventory: write one JSON report per host here."),
+    ] = None,
 ) -> None:
-    """Audit an image root filesystem against the pre-deployment checklist."""
+    """Audit an image (or hosts) against the pre-deployment checklist."""
     from imagevet.audit import run_audit, select_checks
+    from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.report import render_audit
     from imagevet.target import open_target
+    from imagevet.target.ssh import SshOptions
     from imagevet.waivers import WaiverSet, parse_waivers
 
+    if (target is None) == (inventory is None):
+        raise ImagevetError("give exactly one of TARGET or --inventory FILE")
     today = parse_date(as_of)
     check_ids = select_checks([c.strip() for c in checks.split(",") if c.strip()] if checks else None)
     waiver_set: WaiverSet | None = None
@@ -164,15 +199,32 @@ def audit(
         except (OSError, UnicodeDecodeError) as exc:
             raise ImagevetError(f"cannot read waiver file {str(waivers)!r}: {exc}") from exc
         waiver_set = parse_waivers(text, set(CHECKS), today)
-    from imagevet.catalog.store import load_catalog
-
-    opened = open_target(target)
     options = CheckOptions(as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()))
-    advisories = None
+    ssh_options = SshOptions(
+        identity=str(identity) if identity else None,
+        known_hosts=str(known_hosts) if known_hosts else None,
+        timeout=timeout,
+        sudo=sudo,
+    )
     database = db_path(db)
-    if "updates-pending-security" in check_ids and database.is_file():
-        advisories = open_advisories(database)
-    report = run_audit(opened, options, check_ids, waiver_set, advisories)
+    advisories = (
+        open_advisories(database) if "updates-pending-security" in check_ids and database.is_file() else None
+    )
+
+    def audit_spec(spec: str) -> Report:
+        opened = open_target(spec, ssh_options)
+        try:
+            return run_audit(opened, options, check_ids, waiver_set, advisories)
+        finally:
+            opened.close()
+
+    if inventory is not None:
+        if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
+            raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
+        run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output, fail_on)
+        return
+    assert target is not None
+    report = audit_spec(target)
     for message in report.notices:
         notice(message)
     color, width = use_color(output, fmt is AuditFormat.TABLE)
@@ -180,8 +232,64 @@ def audit(
     summary = report.summary()
     if summary["error"]:
         notice(f"{summary['error']} check(s) could not be decided (status error)")
-    gate = report.gate_failures(fail_on.severity())
-    if gate:
+    if report.gate_failures(fail_on.severity()):
+        raise typer.Exit(1)
+
+
+def run_fleet(
+    inventory: Path,
+    audit_spec: Callable[[str], Report],
+    concurrency: int,
+    output_dir: Path | None,
+    fmt: AuditFormat,
+    output: Path | None,
+    fail_on: FailOn,
+) -> None:
+    """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
+    import json
+
+    from imagevet.fleet import HostResult, audit_fleet, parse_inventory
+    from imagevet.report.fleet import fleet_document, render_fleet_table
+    from imagevet.report.json_report import render_json
+
+    try:
+        text = inventory.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImagevetError(f"cannot read inventory {str(inventory)!r}: {exc}") from exc
+    hosts = parse_inventory(text, inventory.name)
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    def save(result: HostResult) -> None:
+        if output_dir is not None and result.report is not None:
+            safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", result.host.name).strip("_") or "host"
+            write_output(render_json(result.report), output_dir / f"{safe}.json")
+
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("auditing hosts", total=len(hosts))
+
+            def step(result: HostResult) -> None:
+                save(result)
+                progress.update(task, advance=1, description=f"audited {result.host.name}")
+
+            results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
+    else:
+        results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
+    severity = fail_on.severity()
+    if fmt is AuditFormat.JSON:
+        write_output(json.dumps(fleet_document(results, severity), indent=2) + "\n", output)
+    else:
+        color, width = use_color(output, True)
+        write_output(render_fleet_table(results, severity, color=color, width=width), output)
+    errors = [r for r in results if r.error is not None]
+    for result in errors:
+        notice(f"{result.host.name}: {result.error}")
+    if errors:
+        raise typer.Exit(2)
+    if any(r.report is not None and r.report.gate_failures(severity) for r in results):
         raise typer.Exit(1)
 
 

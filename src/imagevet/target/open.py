@@ -1,7 +1,7 @@
 """Turn the user's TARGET argument into a target object.
 
 ``DIR`` (``/`` is this host), ``docker-archive:FILE.tar``, ``oci:DIR[@TAG|@DIGEST]``,
-``tar:FILE.tar[.gz|.zst]``.
+``tar:FILE.tar[.gz|.zst]``, ``ssh://[user@]host[:port]``.
 """
 
 from __future__ import annotations
@@ -12,14 +12,19 @@ from pathlib import Path
 from imagevet.errors import TargetError
 from imagevet.target.base import Target
 from imagevet.target.rootfs import RootfsTarget
+from imagevet.target.ssh import SshOptions
 
 PREFIXES = ("docker-archive:", "oci:", "tar:")
 
 
-def open_target(spec: str) -> Target:
+def open_target(spec: str, ssh: SshOptions | None = None) -> Target:
     """Open ``spec`` as a target; raises TargetError with a one-line reason when it cannot."""
     if not spec:
         raise TargetError("no target given")
+    if spec.startswith("ssh://"):
+        from imagevet.target.ssh import SshTarget
+
+        return SshTarget(spec, ssh or SshOptions())
     if spec.startswith(PREFIXES):
         return _open_archive(spec)
     if not os.path.exists(spec):

@@ -1,0 +1,197 @@
+"""A live host over SSH: files are read over SFTP through the same root-confined interface.
+
+Connection settings follow the user's OpenSSH client configuration (``~/.ssh/config``: Host aliases,
+HostName, User, Port, IdentityFile, UserKnownHostsFile), which asyncssh applies itself; ``--identity``
+and ``--known-hosts`` override it. Host keys are always verified against known_hosts. Authentication is
+by key or agent. With ``sudo``, files the login user may not read (``/etc/shadow``) are read with
+``sudo -n cat``. Every network operation has a timeout, so a dead or stalled host fails, never hangs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import stat
+import tempfile
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from imagevet.errors import TargetError
+from imagevet.model import TargetInfo, Unknown
+from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
+
+T = TypeVar("T")
+DEFAULT_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    identity: str | None = None
+    known_hosts: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    sudo: bool = False
+
+
+@dataclass(frozen=True)
+class SshSpec:
+    user: str | None
+    host: str
+    port: int | None
+
+
+def parse_ssh_spec(spec: str) -> SshSpec:
+    """``ssh://[user@]host[:port]`` (IPv6 hosts in brackets)."""
+    rest = spec.removeprefix("ssh://").rstrip("/")
+    user, _, hostport = rest.rpartition("@")
+    host, port_text = hostport, ""
+    if hostport.startswith("["):
+        host, _, tail = hostport[1:].partition("]")
+        port_text = tail.removeprefix(":")
+    elif hostport.count(":") == 1:
+        host, _, port_text = hostport.partition(":")
+    if not host:
+        raise TargetError(f"{spec!r}: no host (expected ssh://[user@]host[:port])")
+    if port_text and not (port_text.isdigit() and 0 < int(port_text) < 65536):
+        raise TargetError(f"{spec!r}: invalid port {port_text!r}")
+    return SshSpec(user or None, host, int(port_text) if port_text else None)
+
+
+class SshTarget(ConfinedTarget):
+    """Reads a live host's files over SFTP; each call runs on this target's own event loop."""
+
+    def __init__(self, spec: str, options: SshOptions) -> None:
+        super().__init__(TargetInfo(spec, "ssh"), live_host=True)
+        self._options = options
+        self._loop = asyncio.new_event_loop()
+        self._connection: Any = None
+        self._sftp: Any = None
+        self._workdir = tempfile.mkdtemp(prefix="imagevet-ssh-")
+        try:
+            self._run(self._connect(parse_ssh_spec(spec)))
+        except BaseException:
+            self.close()
+            raise
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self._loop.run_until_complete(asyncio.wait_for(coroutine, self._options.timeout))
+
+    async def _connect(self, spec: SshSpec) -> None:
+        try:
+            import asyncssh
+        except ImportError as exc:
+            raise TargetError("SSH targets need the ssh extra: pip install 'imagevet[ssh]'") from exc
+
+        kwargs: dict[str, Any] = {
+            "connect_timeout": self._options.timeout,
+            "login_timeout": self._options.timeout,
+        }
+        if spec.user:
+            kwargs["username"] = spec.user
+        if spec.port:
+            kwargs["port"] = spec.port
+        if self._options.identity:
+            kwargs["client_keys"] = [self._options.identity]
+        if self._options.known_hosts:
+            kwargs["known_hosts"] = self._options.known_hosts
+        try:
+            self._connection = await asyncssh.connect(spec.host, **kwargs)
+            self._sftp = await self._connection.start_sftp_client()
+        except asyncssh.HostKeyNotVerifiable as exc:
+            raise TargetError(f"{self.info.path}: host key not verified against known_hosts ({exc})") from exc
+        except asyncssh.PermissionDenied as exc:
+            raise TargetError(f"{self.info.path}: authentication failed ({exc})") from exc
+        except (TimeoutError, asyncssh.Error, OSError) as exc:
+            raise TargetError(f"{self.info.path}: cannot connect ({exc or exc.__class__.__name__})") from exc
+
+    # ---- primitives over SFTP ----------------------------------------------------------------------
+    def _path(self, parts: list[str]) -> str:
+        return "/" + "/".join(parts)
+
+    def _sftp_call(self, method: str, *args: Any) -> Any:
+        import asyncssh
+
+        try:
+            return self._run(getattr(self._sftp, method)(*args))
+        except asyncssh.SFTPNoSuchFile:
+            raise FileNotFoundError(args[0]) from None
+        except asyncssh.SFTPPermissionDenied as exc:
+            raise PermissionError(13, "Permission denied", args[0]) from exc
+        except (TimeoutError, asyncssh.Error) as exc:
+            raise OSError(f"SFTP {method} failed: {exc or exc.__class__.__name__}") from exc
+
+    def _node(self, parts: list[str]) -> Node | None:
+        try:
+            attrs = self._sftp_call("lstat", self._path(parts))
+        except FileNotFoundError:
+            return None
+        mode = attrs.permissions or 0
+        if stat.S_ISLNK(mode):
+            return Node(LINK)
+        if stat.S_ISDIR(mode):
+            return Node(DIR)
+        if stat.S_ISREG(mode):
+            return Node(FILE, attrs.size or 0)
+        return Node(OTHER)
+
+    def _link(self, parts: list[str]) -> str:
+        return str(self._sftp_call("readlink", self._path(parts)))
+
+    def _names(self, parts: list[str]) -> list[str]:
+        return [name for name in self._sftp_call("listdir", self._path(parts)) if name not in (".", "..")]
+
+    def _content(self, parts: list[str], path: str, max_bytes: int) -> bytes | Unknown:
+        remote = self._path(parts)
+
+        async def read() -> bytes:
+            async with self._sftp.open(remote, "rb") as handle:
+                data: bytes = await handle.read(max_bytes + 1)
+                return data
+
+        import asyncssh
+
+        try:
+            return self._run(read())
+        except asyncssh.SFTPPermissionDenied:
+            if not self._options.sudo:
+                return Unknown(f"{path} is not readable by the login user (use --sudo)")
+            return self._sudo_cat(remote, path, max_bytes)
+        except (TimeoutError, asyncssh.Error, OSError) as exc:
+            return Unknown(f"{path} cannot be read over SFTP: {exc or exc.__class__.__name__}")
+
+    def _sudo_cat(self, remote: str, path: str, max_bytes: int) -> bytes | Unknown:
+        import asyncssh
+
+        command = f"sudo -n head -c {max_bytes + 1} -- {shlex.quote(remote)}"
+        try:
+            result = self._run(self._connection.run(command, encoding=None, check=False))
+        except (TimeoutError, asyncssh.Error) as exc:
+            return Unknown(f"{path}: sudo failed ({exc})")
+        if result.exit_status != 0:
+            return Unknown(f"{path}: sudo -n could not read it (exit {result.exit_status})")
+        return bytes(result.stdout)
+
+    def host_path(self, path: str) -> str | Unknown:
+        data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
+        if isinstance(data, Unknown):
+            return data
+        fd, name = tempfile.mkstemp(dir=self._workdir)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return name
+
+    def close(self) -> None:
+        import shutil
+
+        try:
+            if self._sftp is not None:
+                self._sftp.exit()
+            if self._connection is not None:
+                self._connection.close()
+                self._loop.run_until_complete(asyncio.wait_for(self._connection.wait_closed(), 5))
+        except Exception:
+            pass
+        finally:
+            self._loop.close()
+            shutil.rmtree(self._workdir, ignore_errors=True)

@@ -1,0 +1,76 @@
+"""A real OpenSSH server on 127.0.0.1 with per-run host and client keys, for SSH target tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.sshd_oracle import SSHD
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SshServer:
+    port: int
+    client_key: Path
+    known_hosts: Path
+    wrong_known_hosts: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def spec(self) -> str:
+        return f"ssh://root@127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+def start_sshd(directory: Path) -> SshServer:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("host_key", "client_key", "other_host_key"):
+        if not (directory / name).exists():
+            keygen(directory / name)
+    (directory / "authorized_keys").write_text((directory / "client_key.pub").read_text())
+    port = free_port()
+    config = directory / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\n"
+        f"AuthorizedKeysFile {directory / 'authorized_keys'}\nPidFile {directory / 'sshd.pid'}\n"
+        "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+        "PermitRootLogin prohibit-password\nMaxStartups 500\nMaxSessions 100\nSubsystem sftp internal-sftp\n"
+    )
+    host_public = (directory / "host_key.pub").read_text().split()
+    other_public = (directory / "other_host_key.pub").read_text().split()
+    (directory / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_public[0]} {host_public[1]}\n")
+    (directory / "wrong_known_hosts").write_text(f"[127.0.0.1]:{port} {other_public[0]} {other_public[1]}\n")
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [SSHD, "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL, env={**os.environ}
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        raise RuntimeError("sshd did not start")
+    return SshServer(
+        port, directory / "client_key", directory / "known_hosts", directory / "wrong_known_hosts", process
+    )
