@@ -153,7 +153,8 @@ def test_inventory_formats() -> None:
     )
     assert [h.spec for h in ini] == ["ssh://deploy@10.0.0.5:2222", "ssh://deploy@web2"]
     yaml_inventory = parse_inventory(
-        "all:\n  vars: {ansible_user: ops}\n  children:\n    db:\n      hosts:\n        db1: {ansible_host: 10.0.0.9}\n",
+        "all:\n  vars: {ansible_user: ops}\n  children:\n    db:\n      hosts:\n"
+        "        db1: {ansible_host: 10.0.0.9}\n",
         "inv.yaml",
     )
     assert [h.spec for h in yaml_inventory] == ["ssh://ops@10.0.0.9"]

@@ -68,6 +68,7 @@ class SshTarget(ConfinedTarget):
         self._connection: Any = None
         self._sftp: Any = None
         self._workdir = tempfile.mkdtemp(prefix="imagevet-ssh-")
+        self._nodes: dict[str, Node | None] = {}
         try:
             self._run(self._connect(parse_ssh_spec(spec)))
         except BaseException:
@@ -122,18 +123,27 @@ class SshTarget(ConfinedTarget):
             raise OSError(f"SFTP {method} failed: {exc or exc.__class__.__name__}") from exc
 
     def _node(self, parts: list[str]) -> Node | None:
+        # Each lookup is a network round trip, and path resolution asks about /etc, /etc/ssh … again and
+        # again: remember the answers for this audit (the host is assumed not to change under it).
+        key = self._path(parts)
+        if key in self._nodes:
+            return self._nodes[key]
         try:
-            attrs = self._sftp_call("lstat", self._path(parts))
+            attrs = self._sftp_call("lstat", key)
         except FileNotFoundError:
+            self._nodes[key] = None
             return None
         mode = attrs.permissions or 0
         if stat.S_ISLNK(mode):
-            return Node(LINK)
-        if stat.S_ISDIR(mode):
-            return Node(DIR)
-        if stat.S_ISREG(mode):
-            return Node(FILE, attrs.size or 0)
-        return Node(OTHER)
+            node = Node(LINK)
+        elif stat.S_ISDIR(mode):
+            node = Node(DIR)
+        elif stat.S_ISREG(mode):
+            node = Node(FILE, attrs.size or 0)
+        else:
+            node = Node(OTHER)
+        self._nodes[key] = node
+        return node
 
     def _link(self, parts: list[str]) -> str:
         return str(self._sftp_call("readlink", self._path(parts)))
