@@ -75,8 +75,8 @@ def main() -> int:
             ]
         )
         print(
-            f"fleet: {args.hosts} SSH targets, concurrency {args.concurrency}: {wall:.1f} s, peak {peak:.0f} MB, "
-            f"exit {code}"
+            f"fleet: {args.hosts} SSH targets, concurrency {args.concurrency}: {wall:.1f} s, "
+            f"peak {peak:.0f} MB, exit {code}"
         )
     finally:
         server.stop()
