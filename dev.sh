@@ -10,8 +10,10 @@ VENV=${IMAGEVET_VENV:-.venv}
 PY=${PYTHON:-python3}
 # System packages the test suite drives for real: debootstrap builds the Debian root, openssh-server gives
 # the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts, rpm and
-# rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering.
-TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm)
+# rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering; fdisk (sfdisk),
+# e2fsprogs, xfsprogs, qemu-utils and lvm2 make real disk images without mounting.
+TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
+               fdisk e2fsprogs xfsprogs qemu-utils lvm2)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

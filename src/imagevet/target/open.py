@@ -1,7 +1,7 @@
 """Turn the user's TARGET argument into a target object.
 
 ``DIR`` (``/`` is this host), ``docker-archive:FILE.tar``, ``oci:DIR[@TAG|@DIGEST]``,
-``tar:FILE.tar[.gz|.zst]``, ``ssh://[user@]host[:port]``.
+``tar:FILE.tar[.gz|.zst]``, ``disk:FILE`` (qcow2, vmdk, raw), ``ssh://[user@]host[:port]``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from imagevet.target.base import Target
 from imagevet.target.rootfs import RootfsTarget
 from imagevet.target.ssh import SshOptions
 
-PREFIXES = ("docker-archive:", "oci:", "tar:")
+PREFIXES = ("docker-archive:", "oci:", "tar:", "disk:")
 
 
 def open_target(spec: str, ssh: SshOptions | None = None) -> Target:
@@ -52,6 +52,10 @@ def _open_archive(spec: str) -> Target:
     path = Path(rest)
     if not path.is_file():
         raise TargetError(f"{rest!r} does not exist or is not a file")
+    if kind == "disk":
+        from imagevet.target.disk import DiskTarget
+
+        return DiskTarget(spec, path)
     if kind == "docker-archive":
         return archives.open_docker_archive(spec, path)
     return archives.open_tarball(spec, path)
