@@ -84,6 +84,33 @@ def test_files_and_live_values_over_sftp(server: SshServer) -> None:
         target.close()
 
 
+def test_live_pending_updates_from_the_package_manager(server: SshServer) -> None:
+    """Over SSH (no advisory database), updates-pending-security asks the host's apt, like apt itself."""
+    import subprocess as sp
+
+    from imagevet.facts.pending import APT_COMMAND, parse_apt_simulation
+
+    expected = parse_apt_simulation(sp.run(APT_COMMAND, shell=True, capture_output=True, text=True).stdout)
+    proc = run(
+        "audit",
+        server.spec,
+        "--identity",
+        str(server.client_key),
+        "--known-hosts",
+        str(server.known_hosts),
+        "--checks",
+        "updates-pending-security",
+        "-f",
+        "json",
+        "--fail-on",
+        "never",
+    )
+    result = json.loads(proc.stdout)["results"][0]
+    assert result["status"] == ("fail" if expected else "pass"), result
+    if expected:
+        assert result["evidence"][0]["detail"].startswith(expected[0].package)
+
+
 def test_wrong_host_key_is_refused(server: SshServer) -> None:
     with pytest.raises(TargetError, match="host key not verified"):
         open_target(server.spec, options(server, known_hosts=str(server.wrong_known_hosts)))

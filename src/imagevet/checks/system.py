@@ -104,9 +104,30 @@ def swappiness(facts: Facts, options: CheckOptions) -> Outcome:
     return sysctl_outcome(facts, "vm.swappiness", lambda v: v <= 10, "<= 10")
 
 
+def _pending_from_package_manager(facts: Facts) -> Outcome | None:
+    """The live host's own view (SSH targets): security updates its package manager offers."""
+    pending = facts.pending_updates
+    if pending is None:
+        return None
+    if isinstance(pending, Unknown):
+        return Outcome.of(Status.ERROR, pending.reason)
+    if not pending:
+        return Outcome.of(Status.PASS, "the host's package manager offers no security update")
+    evidence = [
+        Evidence(f"{u.package} {u.installed} -> {u.available} ({u.source})".replace("  ", " "))
+        for u in pending[:15]
+    ]
+    if len(pending) > 15:
+        evidence.append(Evidence(f"and {len(pending) - 15} more security update(s)"))
+    return Outcome(Status.FAIL, tuple(evidence))
+
+
 def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
     found = facts.vulnerabilities
     if found is None:
+        live = _pending_from_package_manager(facts)
+        if live is not None:
+            return live
         return Outcome.of(Status.SKIP, "no advisory database (run 'imagevet db update', or pass --db)")
     if isinstance(found, Unknown):
         return Outcome.of(Status.ERROR, found.reason)

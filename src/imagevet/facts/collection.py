@@ -13,6 +13,13 @@ from imagevet.facts.accounts import Accounts, gather_accounts
 from imagevet.facts.cloudinit import CloudInit, gather_cloudinit
 from imagevet.facts.mac import MacFacts, gather_mac
 from imagevet.facts.os_release import gather_os_release
+from imagevet.facts.pending import (
+    APT_COMMAND,
+    DNF_COMMAND,
+    PendingUpdate,
+    parse_apt_simulation,
+    parse_dnf_updateinfo,
+)
 from imagevet.facts.sshd import SshdConfig, gather_sshd
 from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
 from imagevet.facts.updates import UpdatesFacts, gather_updates
@@ -108,3 +115,25 @@ class Facts:
             return inventory
         findings, warnings = match_packages(inventory.packages, ecosystems, self.advisories)
         return Vulnerabilities(ecosystems, tuple(findings), tuple(warnings))
+
+    @cached_property
+    def pending_updates(self) -> list[PendingUpdate] | Unknown | None:
+        """Security updates the live host's package manager offers; None when it cannot be asked."""
+        run = getattr(self.target, "run", None)
+        if run is None or not self.target.is_live_host:
+            return None
+        family = self.family
+        if family == "debian":
+            result = run(APT_COMMAND)
+            parse = parse_apt_simulation
+        elif family == "rhel":
+            result = run(DNF_COMMAND)
+            parse = parse_dnf_updateinfo
+        else:
+            return None
+        if isinstance(result, Unknown):
+            return result
+        status, output = result
+        if status != 0:
+            return Unknown(f"the package manager could not list updates (exit {status})")
+        return parse(output)

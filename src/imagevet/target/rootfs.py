@@ -74,6 +74,18 @@ class RootfsTarget(ConfinedTarget):
         finally:
             os.close(fd)
 
+    def run(self, command: str) -> tuple[int, str] | Unknown:
+        """Run a read-only query on this machine (only when the target is the live host, '/')."""
+        import subprocess
+
+        if not self.is_live_host:
+            return Unknown("commands run only on a live host")
+        try:
+            proc = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return Unknown(f"running {command.split()[0]!r} failed: {exc}")
+        return proc.returncode, proc.stdout
+
     def host_path(self, path: str) -> str | Unknown:
         parts = self._resolve(path)
         if isinstance(parts, Unknown):

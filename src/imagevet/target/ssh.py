@@ -182,6 +182,18 @@ class SshTarget(ConfinedTarget):
             return Unknown(f"{path}: sudo -n could not read it (exit {result.exit_status})")
         return bytes(result.stdout)
 
+    def run(self, command: str) -> tuple[int, str] | Unknown:
+        """Run a read-only query on the host (package manager views); (exit status, stdout)."""
+        import asyncssh
+
+        try:
+            result = self._run(self._connection.run(command, check=False))
+        except (asyncssh.Error, TimeoutError) as exc:
+            return Unknown(
+                f"running {command.split()[0]!r} on the host failed: {exc or exc.__class__.__name__}"
+            )
+        return int(result.exit_status or 0), str(result.stdout or "")
+
     def host_path(self, path: str) -> str | Unknown:
         data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
         if isinstance(data, Unknown):
