@@ -13,7 +13,7 @@ PY=${PYTHON:-python3}
 # rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering; fdisk (sfdisk),
 # e2fsprogs, xfsprogs, qemu-utils and lvm2 make real disk images without mounting.
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
-               fdisk e2fsprogs xfsprogs qemu-utils lvm2)
+               fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

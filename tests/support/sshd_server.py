@@ -39,7 +39,7 @@ def keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-def start_sshd(directory: Path) -> SshServer:
+def start_sshd(directory: Path, sftp: str = "internal-sftp") -> SshServer:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("host_key", "client_key", "other_host_key"):
         if not (directory / name).exists():
@@ -51,7 +51,8 @@ def start_sshd(directory: Path) -> SshServer:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {directory / 'host_key'}\n"
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nPidFile {directory / 'sshd.pid'}\n"
         "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        "PermitRootLogin prohibit-password\nMaxStartups 500\nMaxSessions 100\nSubsystem sftp internal-sftp\n"
+        "PermitRootLogin prohibit-password\nMaxStartups 500\nMaxSessions 100\n"
+        f"Subsystem sftp {sftp}\n"
     )
     host_public = (directory / "host_key.pub").read_text().split()
     other_public = (directory / "other_host_key.pub").read_text().split()

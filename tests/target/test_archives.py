@@ -162,6 +162,19 @@ def test_decompression_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
         open_target(f"tar:{tmp_path / 'bomb.tar.gz'}")
 
 
+def test_zstd_and_gzip_tarballs(tmp_path: Path) -> None:
+    zstandard = pytest.importorskip("zstandard")
+    layer = tar_of([file_entry("etc/os-release", "ID=alpine\nVERSION_ID=3.20.3\n")])
+    (tmp_path / "rootfs.tar.zst").write_bytes(zstandard.ZstdCompressor().compress(layer))
+    (tmp_path / "rootfs.tar.gz").write_bytes(gzip.compress(layer))
+    for name in ("rootfs.tar.zst", "rootfs.tar.gz"):
+        target = open_target(f"tar:{tmp_path / name}")
+        try:
+            assert target.read_text("/etc/os-release") == "ID=alpine\nVERSION_ID=3.20.3\n"
+        finally:
+            target.close()
+
+
 @pytest.mark.parametrize("damage", ["truncate", "garbage"])
 def test_damaged_tarballs_are_refused(tmp_path: Path, damage: str) -> None:
     layer = tar_of([file_entry("etc/os-release", "ID=debian\n" * 200)])

@@ -111,6 +111,29 @@ def test_live_pending_updates_from_the_package_manager(server: SshServer) -> Non
         assert result["evidence"][0]["detail"].startswith(expected[0].package)
 
 
+def test_sudo_reads_what_sftp_may_not(tmp_path: Path) -> None:
+    """An sshd whose SFTP refuses every open: without --sudo files are unreadable, with it sudo -n reads."""
+    import shutil
+
+    if shutil.which("sudo") is None:
+        pytest.skip("sudo is not installed")
+    restricted = start_sshd(tmp_path / "sshd", sftp="internal-sftp -P open")
+    try:
+        plain = open_target(restricted.spec, options(restricted))
+        try:
+            unreadable = plain.read_text("/etc/os-release")
+            assert not isinstance(unreadable, str) and "--sudo" in unreadable.reason
+        finally:
+            plain.close()
+        with_sudo = open_target(restricted.spec, options(restricted, sudo=True))
+        try:
+            assert with_sudo.read_text("/etc/os-release") == Path("/etc/os-release").read_text()
+        finally:
+            with_sudo.close()
+    finally:
+        restricted.stop()
+
+
 def test_wrong_host_key_is_refused(server: SshServer) -> None:
     with pytest.raises(TargetError, match="host key not verified"):
         open_target(server.spec, options(server, known_hosts=str(server.wrong_known_hosts)))
