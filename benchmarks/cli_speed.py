@@ -12,13 +12,12 @@ root the tests build (tests/support/debian_root.py). Exit codes 0 and 1 (finding
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _timing import timed
 
 
 def default_root() -> Path:
@@ -26,16 +25,6 @@ def default_root() -> Path:
     from tests.support.debian_root import ensure_debian_root
 
     return ensure_debian_root()
-
-
-def one_run(command: list[str]) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS in MiB, exit code) of one run of ``command``."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode
 
 
 def main() -> int:
@@ -46,10 +35,10 @@ def main() -> int:
     imagevet = shutil.which("imagevet") or str(Path(sys.executable).with_name("imagevet"))
     tool_args = args.args or ["audit", str(default_root()), "--format", "json", "--fail-on", "never"]
     command = [imagevet, *tool_args]
-    one_run(command)  # warm the page cache, as a CI runner auditing a fresh build would have it
+    timed(command)  # warm the page cache, as a CI runner auditing a fresh build would have it
     walls, peaks = [], []
     for _ in range(args.runs):
-        wall, peak, code = one_run(command)
+        wall, peak, code = timed(command)
         if code not in (0, 1):
             print(f"imagevet exited {code}", file=sys.stderr)
             return 1

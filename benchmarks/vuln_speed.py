@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
+
+from _timing import timed
 
 
 def make_archive(path: Path, records: int, names: list[str], rng: random.Random) -> None:
@@ -61,13 +61,6 @@ def make_root(root: Path, packages: int, names: list[str], rng: random.Random) -
             f"Package: {name}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {version}\n"
         )
     (root / "var/lib/dpkg/status").write_text("\n".join(stanzas))
-
-
-def timed(command: list[str]) -> tuple[float, float, int]:
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def main() -> int:

@@ -90,6 +90,14 @@ def write_output(text: str, output: Path | None) -> None:
         raise ImagevetError(f"cannot write {output}: {exc.strerror}") from exc
 
 
+def read_user_file(path: Path, what: str) -> str:
+    """A text file the user named (waivers, inventory): its content, or a one-line error."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImagevetError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+
+
 def notice(message: str) -> None:
     sys.stderr.write(f"imagevet: {message}\n")
 
@@ -194,10 +202,7 @@ def audit(
     check_ids = select_checks([c.strip() for c in checks.split(",") if c.strip()] if checks else None)
     waiver_set: WaiverSet | None = None
     if waivers is not None:
-        try:
-            text = waivers.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ImagevetError(f"cannot read waiver file {str(waivers)!r}: {exc}") from exc
+        text = read_user_file(waivers, "waiver file")
         waiver_set = parse_waivers(text, set(CHECKS), today)
     options = CheckOptions(as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()))
     ssh_options = SshOptions(
@@ -252,10 +257,7 @@ def run_fleet(
     from imagevet.report.fleet import fleet_document, render_fleet_table
     from imagevet.report.json_report import render_json
 
-    try:
-        text = inventory.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImagevetError(f"cannot read inventory {str(inventory)!r}: {exc}") from exc
+    text = read_user_file(inventory, "inventory")
     hosts = parse_inventory(text, inventory.name)
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -430,10 +432,7 @@ def vuln(
             )
     waiver_set = None
     if waivers is not None:
-        try:
-            text = waivers.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ImagevetError(f"cannot read waiver file {str(waivers)!r}: {exc}") from exc
+        text = read_user_file(waivers, "waiver file")
         waiver_set = parse_vuln_waivers(text, today)
     database = db_path(db)
     db_status = advisory_db.status(database)

@@ -15,11 +15,15 @@ def disk_tools_available() -> bool:
     return all(shutil.which(tool) for tool in TOOLS)
 
 
-def make_disk(root: Path, out: Path, label: str = "gpt", size_mib: int = 1200, fmt: str = "qcow2") -> Path:
-    raw = out.with_suffix(".raw")
-    raw.unlink(missing_ok=True)
-    with raw.open("wb") as handle:
+def sparse_file(path: Path, size_mib: int) -> Path:
+    path.unlink(missing_ok=True)
+    with path.open("wb") as handle:
         handle.truncate(size_mib * 1024 * 1024)
+    return path
+
+
+def make_disk(root: Path, out: Path, label: str = "gpt", size_mib: int = 1200, fmt: str = "qcow2") -> Path:
+    raw = sparse_file(out.with_suffix(".raw"), size_mib)
     layout = "label: gpt\n,1MiB\n,,L\n" if label == "gpt" else "label: dos\n,,83\n"
     subprocess.run(["sfdisk", "-q", str(raw)], input=layout, text=True, check=True, capture_output=True)
     table = json.loads(
@@ -85,9 +89,7 @@ def make_lvm_disk(root: Path, out: Path, size_mib: int = 200) -> Path:
     This machine's kernel has no device-mapper, so the logical volume is written as metadata only
     (vgcfgrestore of a hand-extended vgcfgbackup) and the filesystem is made at its byte offset.
     """
-    out.unlink(missing_ok=True)
-    with out.open("wb") as handle:
-        handle.truncate(size_mib * 1024 * 1024)
+    sparse_file(out, size_mib)
     group = f"imgvet{out.stat().st_ino % 100000}"
     device = subprocess.run(
         ["losetup", "-f", "--show", str(out)], capture_output=True, text=True, check=True
@@ -151,8 +153,6 @@ def make_xfs(files: dict[str, str], out: Path, work: Path) -> Path:
     lines = ["/dev/null", "0 0", "d--755 0 0", *emit(tree), "$"]
     proto = work / "proto"
     proto.write_text("\n".join(lines) + "\n")
-    out.unlink(missing_ok=True)
-    with out.open("wb") as handle:
-        handle.truncate(320 * 1024 * 1024)
+    sparse_file(out, 320)
     subprocess.run(["mkfs.xfs", "-q", "-f", "-p", str(proto), str(out)], check=True, capture_output=True)
     return out

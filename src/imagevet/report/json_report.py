@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from imagevet.model import CheckResult, Evidence, RemediationStep, Report, TargetInfo
+from imagevet.model import CheckResult, Evidence, OsRelease, RemediationStep, Report, TargetInfo
 
 SCHEMA = "imagevet/audit/v1"
 
@@ -41,6 +41,19 @@ def result_dict(result: CheckResult) -> dict[str, Any]:
     }
 
 
+def os_dict(os: OsRelease | None) -> dict[str, Any] | None:
+    """The ``os`` object shared by every JSON document imagevet writes."""
+    if os is None:
+        return None
+    return {
+        "id": os.id,
+        "version_id": os.version_id,
+        "name": os.name,
+        "pretty_name": os.pretty_name,
+        "family": os.family,
+    }
+
+
 def target_dict(target: TargetInfo) -> dict[str, Any]:
     document: dict[str, Any] = {"path": target.path, "kind": target.kind}
     if target.image is not None:
@@ -56,21 +69,12 @@ def target_dict(target: TargetInfo) -> dict[str, Any]:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    os = report.os
     return {
         "schema": SCHEMA,
         "tool": {"name": "imagevet", "version": report.tool_version},
         "as_of": report.as_of.isoformat(),
         "target": target_dict(report.target),
-        "os": None
-        if os is None
-        else {
-            "id": os.id,
-            "version_id": os.version_id,
-            "name": os.name,
-            "pretty_name": os.pretty_name,
-            "family": os.family,
-        },
+        "os": os_dict(report.os),
         "results": [result_dict(r) for r in report.results],
         "summary": report.summary(),
         "notices": list(report.notices),

@@ -13,6 +13,7 @@ from imagevet import __version__
 from imagevet.errors import ImagevetError
 from imagevet.inventory.collect import Inventory
 from imagevet.model import OsRelease, Package, TargetInfo
+from imagevet.report.json_report import os_dict, target_dict
 
 SCHEMA = "imagevet/packages/v1"
 
@@ -23,18 +24,6 @@ class PackagesReport:
     os: OsRelease | None
     inventory: Inventory
     created: dt.datetime  # the moment the SBOM is created (an input, so output is reproducible in tests)
-
-
-def _os_dict(os: OsRelease | None) -> dict[str, Any] | None:
-    if os is None:
-        return None
-    return {
-        "id": os.id,
-        "version_id": os.version_id,
-        "name": os.name,
-        "pretty_name": os.pretty_name,
-        "family": os.family,
-    }
 
 
 def package_dict(package: Package) -> dict[str, Any]:
@@ -56,8 +45,8 @@ def render_json(report: PackagesReport) -> str:
     document = {
         "schema": SCHEMA,
         "tool": {"name": "imagevet", "version": __version__},
-        "target": {"path": report.target.path, "kind": report.target.kind},
-        "os": _os_dict(report.os),
+        "target": target_dict(report.target),
+        "os": os_dict(report.os),
         "databases": list(report.inventory.databases),
         "packages": [package_dict(p) for p in report.inventory.packages],
     }

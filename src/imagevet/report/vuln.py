@@ -10,6 +10,7 @@ from typing import Any
 from imagevet import __version__
 from imagevet.facts.collection import Vulnerabilities
 from imagevet.model import OsRelease, TargetInfo, Unknown, Waiver
+from imagevet.report.json_report import os_dict, target_dict
 from imagevet.vuln.db import DatabaseStatus
 from imagevet.vuln.matcher import SEVERITY_ORDER, Finding
 from imagevet.waivers import WaiverSet
@@ -102,20 +103,11 @@ def summary(report: VulnReport) -> dict[str, Any]:
 
 
 def render_json(report: VulnReport) -> str:
-    os = report.os
     document = {
         "schema": SCHEMA,
         "tool": {"name": "imagevet", "version": __version__},
-        "target": {"path": report.target.path, "kind": report.target.kind},
-        "os": None
-        if os is None
-        else {
-            "id": os.id,
-            "version_id": os.version_id,
-            "name": os.name,
-            "pretty_name": os.pretty_name,
-            "family": os.family,
-        },
+        "target": target_dict(report.target),
+        "os": os_dict(report.os),
         "ecosystem": list(report.ecosystems),
         "db": {"path": report.db.path, "updated": report.db.updated, "records": report.db.records},
         "findings": [finding_dict(f, w) for f, w in report.findings],

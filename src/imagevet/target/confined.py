@@ -10,6 +10,9 @@ up to 40 links, so no kind of target can be made to read outside the image.
 from __future__ import annotations
 
 import fnmatch
+import os
+import shutil
+import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -38,6 +41,7 @@ class ConfinedTarget(ABC):
     def __init__(self, info: TargetInfo, live_host: bool = False) -> None:
         self._info = info
         self._live = live_host
+        self._scratch: str | None = None  # private directory for host_path copies, made on first use
 
     @property
     def info(self) -> TargetInfo:
@@ -47,8 +51,24 @@ class ConfinedTarget(ABC):
     def is_live_host(self) -> bool:
         return self._live
 
-    def close(self) -> None:  # noqa: B027 (a no-op default that subclasses may override)
-        """Release what the target holds (temporary files, connections); a no-op by default."""
+    def host_path(self, path: str) -> str | Unknown:
+        """A local copy of the image file ``path`` (for libraries that must open a file themselves, like
+        SQLite), in a private scratch directory removed by close()."""
+        data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
+        if isinstance(data, Unknown):
+            return data
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="imagevet-copy-")
+        fd, name = tempfile.mkstemp(dir=self._scratch)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        return name
+
+    def close(self) -> None:
+        """Release what the target holds: here the scratch copies; subclasses add their own resources."""
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     # ---- primitives -------------------------------------------------------------------------------
     @abstractmethod

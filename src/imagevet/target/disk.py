@@ -9,9 +9,7 @@ Everything is read-only: the image file is opened for reading and nothing is wri
 
 from __future__ import annotations
 
-import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -74,7 +72,6 @@ class DiskTarget(ConfinedTarget):
     def __init__(self, spec: str, path: Path) -> None:
         super().__init__(TargetInfo(spec, "disk"))
         extfs_cls, qcow2_cls, vmdk_cls, disk_cls, lvm_cls, xfs_cls = _import_dissect()
-        self._workdir = tempfile.mkdtemp(prefix="imagevet-disk-")
         try:
             self._file = path.open("rb")
         except OSError as exc:
@@ -171,19 +168,9 @@ class DiskTarget(ConfinedTarget):
         except Exception as exc:
             return Unknown(f"{path} cannot be read from the disk image: {exc}")
 
-    def host_path(self, path: str) -> str | Unknown:
-        data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
-        if isinstance(data, Unknown):
-            return data
-        fd, name = tempfile.mkstemp(dir=self._workdir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return name
-
     def close(self) -> None:
-        import shutil
 
         file = getattr(self, "_file", None)
         if file is not None:
             file.close()
-        shutil.rmtree(self._workdir, ignore_errors=True)
+        super().close()

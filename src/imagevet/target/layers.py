@@ -275,18 +275,9 @@ class LayeredTarget(ConfinedTarget):
         except OSError as exc:
             return Unknown(f"{path} cannot be read from its layer: {exc}")
 
-    def host_path(self, path: str) -> str | Unknown:
-        """Copy the file into the private work directory (SQLite needs a real file) and return that path."""
-        data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
-        if isinstance(data, Unknown):
-            return data
-        fd, name = tempfile.mkstemp(dir=self._workdir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return name
-
     def close(self) -> None:
         """Close the layers and remove the private work directory (decompressed layers, copies)."""
         for layer in [*self._layers, *self.resources]:
             layer.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
+        super().close()

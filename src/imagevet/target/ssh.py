@@ -10,10 +10,8 @@ by key or agent. With ``sudo``, files the login user may not read (``/etc/shadow
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
 import stat
-import tempfile
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -67,7 +65,6 @@ class SshTarget(ConfinedTarget):
         self._loop = asyncio.new_event_loop()
         self._connection: Any = None
         self._sftp: Any = None
-        self._workdir = tempfile.mkdtemp(prefix="imagevet-ssh-")
         self._nodes: dict[str, Node | None] = {}
         try:
             self._run(self._connect(parse_ssh_spec(spec)))
@@ -194,17 +191,7 @@ class SshTarget(ConfinedTarget):
             )
         return int(result.exit_status or 0), str(result.stdout or "")
 
-    def host_path(self, path: str) -> str | Unknown:
-        data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
-        if isinstance(data, Unknown):
-            return data
-        fd, name = tempfile.mkstemp(dir=self._workdir)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        return name
-
     def close(self) -> None:
-        import shutil
 
         try:
             if self._sftp is not None:
@@ -216,4 +203,4 @@ class SshTarget(ConfinedTarget):
             pass
         finally:
             self._loop.close()
-            shutil.rmtree(self._workdir, ignore_errors=True)
+            super().close()
