@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from imagevet.model import TargetInfo, Unknown
 
@@ -50,6 +50,10 @@ class Target(Protocol):
     def host_path(self, path: str) -> str | Unknown:
         """A path on this machine to the image file ``path`` (links resolved inside the image), for
         libraries that must open a file themselves (SQLite). Only regular files are given out."""
+        ...
+
+    def stat(self, path: str) -> Any:
+        """Kind, size, mode and owner (a confined.Node) of what ``path`` resolves to, or Unknown."""
         ...
 
     def close(self) -> None:

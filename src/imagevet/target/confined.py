@@ -27,8 +27,14 @@ FILE, DIR, LINK, OTHER = "file", "dir", "link", "other"
 
 @dataclass(frozen=True)
 class Node:
+    """What is at a path: kind and size, and, where the target records them, permission bits and owner
+    (-1 when unknown)."""
+
     kind: str  # file | dir | link | other (devices, FIFOs, sockets)
     size: int = 0
+    mode: int = -1  # permission bits (stat.S_IMODE)
+    uid: int = -1
+    gid: int = -1
 
 
 def split_path(path: str) -> list[str]:
@@ -186,6 +192,17 @@ class ConfinedTarget(ABC):
             return sorted(self._names(parts))
         except OSError as exc:
             return Unknown(f"{path} cannot be listed: {exc.strerror or exc}")
+
+    def stat(self, path: str) -> Node | Unknown:
+        """Kind, size, permission bits and owner of what ``path`` resolves to inside the image."""
+        parts = self._resolve(path)
+        if isinstance(parts, Unknown):
+            return parts
+        try:
+            node = self._node(parts)
+        except OSError as exc:
+            return Unknown(f"{path} cannot be examined: {exc.strerror or exc}")
+        return node if node is not None else Unknown(f"{path} does not exist in the image")
 
     def _kind(self, path: str) -> str | None:
         parts = self._resolve(path)

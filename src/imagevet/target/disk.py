@@ -66,6 +66,22 @@ def _volumes(stream: IO[bytes], disk_cls: Any, lvm_cls: Any) -> list[IO[bytes]]:
     return volumes
 
 
+def _owner(inode: Any) -> dict[str, int]:
+    """Permission bits and owner from an ext4 or XFS on-disk inode (-1 where the layout differs)."""
+    raw = getattr(inode, "inode", None)
+    mode = getattr(raw, "i_mode", None) if raw is not None else None
+    if mode is None and raw is not None:
+        mode = getattr(raw, "di_mode", None)
+    uid = getattr(raw, "i_uid", getattr(raw, "di_uid", -1)) if raw is not None else -1
+    gid = getattr(raw, "i_gid", getattr(raw, "di_gid", -1)) if raw is not None else -1
+    high = getattr(raw, "l_i_uid_high", 0) if raw is not None else 0
+    return {
+        "mode": stat.S_IMODE(mode) if isinstance(mode, int) else -1,
+        "uid": int(uid) + (int(high) << 16 if isinstance(high, int) else 0),
+        "gid": int(gid),
+    }
+
+
 class DiskTarget(ConfinedTarget):
     """A root-confined view of the root filesystem inside a disk image."""
 
@@ -145,15 +161,16 @@ class DiskTarget(ConfinedTarget):
                 return None
             kind = inode.filetype
             size = inode.size if stat.S_ISREG(kind) else 0
+            owner = _owner(inode)
         except Exception as exc:  # corrupt metadata must become a reason, not a crash
             raise OSError(f"damaged filesystem metadata ({exc.__class__.__name__})") from exc
         if stat.S_ISLNK(kind):
-            return Node(LINK)
+            return Node(LINK, **owner)
         if stat.S_ISDIR(kind):
-            return Node(DIR)
+            return Node(DIR, **owner)
         if stat.S_ISREG(kind):
-            return Node(FILE, size)
-        return Node(OTHER)
+            return Node(FILE, size, **owner)
+        return Node(OTHER, **owner)
 
     def _link(self, parts: list[str]) -> str:
         return str(self._inode(parts).link)

@@ -77,6 +77,9 @@ class Entry:
     link: str = ""
     layer: int = -1
     offset: int = -1  # data offset in the layer stream; -1 when the content is not served (sparse)
+    mode: int = -1
+    uid: int = -1
+    gid: int = -1
     children: dict[str, Entry] = field(default_factory=dict)
 
 
@@ -198,6 +201,12 @@ class LayeredTarget(ConfinedTarget):
         return target
 
     def _entry(self, member: Member, parts: list[str], index: int, label: str) -> Entry | None:
+        entry = self._entry_kind(member, index, label)
+        if entry is not None:
+            entry.mode, entry.uid, entry.gid = member.mode, member.uid, member.gid
+        return entry
+
+    def _entry_kind(self, member: Member, index: int, label: str) -> Entry | None:
         if member.kind == "dir":
             return Entry(DIR, layer=index)
         if member.kind == "symlink":
@@ -248,7 +257,7 @@ class LayeredTarget(ConfinedTarget):
         entry = self._lookup(parts)
         if entry is None:
             return None
-        return Node(entry.kind, entry.size)
+        return Node(entry.kind, entry.size, entry.mode, entry.uid, entry.gid)
 
     def _link(self, parts: list[str]) -> str:
         entry = self._lookup(parts)

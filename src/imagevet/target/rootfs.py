@@ -38,13 +38,14 @@ class RootfsTarget(ConfinedTarget):
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None
             raise
+        owner = {"mode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
         if stat.S_ISLNK(st.st_mode):
-            return Node(LINK)
+            return Node(LINK, **owner)
         if stat.S_ISDIR(st.st_mode):
-            return Node(DIR)
+            return Node(DIR, **owner)
         if stat.S_ISREG(st.st_mode):
-            return Node(FILE, st.st_size)
-        return Node(OTHER)
+            return Node(FILE, st.st_size, **owner)
+        return Node(OTHER, **owner)
 
     def _link(self, parts: list[str]) -> str:
         return os.readlink(self._host(parts))

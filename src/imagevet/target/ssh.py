@@ -131,14 +131,19 @@ class SshTarget(ConfinedTarget):
             self._nodes[key] = None
             return None
         mode = attrs.permissions or 0
+        owner = {
+            "mode": stat.S_IMODE(mode),
+            "uid": attrs.uid if attrs.uid is not None else -1,
+            "gid": attrs.gid if attrs.gid is not None else -1,
+        }
         if stat.S_ISLNK(mode):
-            node = Node(LINK)
+            node = Node(LINK, **owner)
         elif stat.S_ISDIR(mode):
-            node = Node(DIR)
+            node = Node(DIR, **owner)
         elif stat.S_ISREG(mode):
-            node = Node(FILE, attrs.size or 0)
+            node = Node(FILE, attrs.size or 0, **owner)
         else:
-            node = Node(OTHER)
+            node = Node(OTHER, **owner)
         self._nodes[key] = node
         return node
 

@@ -28,6 +28,9 @@ class Member:
     size: int
     linkname: str
     offset: int  # where the member's data starts in the stream
+    mode: int = -1
+    uid: int = -1
+    gid: int = -1
 
 
 def _number(field: bytes) -> int:
@@ -136,7 +139,9 @@ def members(stream: IO[bytes]) -> Iterator[Member]:
             stored = min(stored, size)
         if data_offset + (size if kind != "sparse" else 0) > end:
             raise TarFormatError(f"member {name!r} is truncated")
-        yield Member(name, kind, size, linkname, data_offset)
+        uid = int(pax["uid"]) if pax.get("uid", "").isdigit() else _number(header[108:116])
+        gid = int(pax["gid"]) if pax.get("gid", "").isdigit() else _number(header[116:124])
+        yield Member(name, kind, size, linkname, data_offset, _number(header[100:108]) & 0o7777, uid, gid)
         long_name = long_link = None
         pax = {}
         position = data_offset + padded
