@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from importlib import resources
+
+import yaml
+
 from imagevet import __version__
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.registry import CHECKS
-from imagevet.errors import CheckSelectionError
+from imagevet.errors import CheckSelectionError, DataError
 from imagevet.facts import Facts
 from imagevet.model import CheckResult, OsRelease, Report, Status, Unknown
 from imagevet.target.base import Target
@@ -14,10 +19,28 @@ from imagevet.vuln.matcher import Lookup
 from imagevet.waivers import WaiverSet
 
 
-def select_checks(requested: list[str] | None) -> list[str]:
-    """The check ids to run, in registry order; unknown ids are a usage error."""
+@functools.cache
+def profiles() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Profile name -> (title, check ids), from profiles.yaml; "all" is every registered check."""
+    text = resources.files("imagevet.checks").joinpath("profiles.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)["profiles"]
+    result = {name: (str(entry["title"]), tuple(entry["checks"])) for name, entry in data.items()}
+    for name, (_, ids) in result.items():
+        unknown = [i for i in ids if i not in CHECKS]
+        if unknown:
+            raise DataError(f"profiles.yaml: profile {name} names unknown check(s) {', '.join(unknown)}")
+    result["all"] = ("Every check", tuple(CHECKS))
+    return result
+
+
+def select_checks(requested: list[str] | None, profile: str = "checklist") -> list[str]:
+    """The check ids to run, in registry order: ``requested`` if given, else the profile's."""
     if not requested:
-        return list(CHECKS)
+        known = profiles()
+        if profile not in known:
+            raise CheckSelectionError(f"unknown profile {profile!r} (choose from: {', '.join(known)})")
+        wanted_ids = set(known[profile][1])
+        return [c for c in CHECKS if c in wanted_ids]
     unknown = [c for c in requested if c not in CHECKS]
     if unknown:
         raise CheckSelectionError(f"unknown check id(s): {', '.join(unknown)} (see 'imagevet checks')")

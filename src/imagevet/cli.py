@@ -162,6 +162,9 @@ def audit(
         str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
     ] = None,
     checks: Annotated[str | None, typer.Option("--checks", help="Comma-separated check ids to run.")] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="checklist (default), cis-l1, mlps-l3, pci-dss or all.")
+    ] = "checklist",
     db: Annotated[
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
@@ -199,7 +202,7 @@ def audit(
     if (target is None) == (inventory is None):
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
     today = parse_date(as_of)
-    check_ids = select_checks([c.strip() for c in checks.split(",") if c.strip()] if checks else None)
+    check_ids = select_checks([c.strip() for c in checks.split(",") if c.strip()] if checks else None, profile)
     waiver_set: WaiverSet | None = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file")

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.audit import run_audit
+from imagevet.audit import run_audit, select_checks
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import builtin_metadata
-from imagevet.checks.registry import CHECKS
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
 
@@ -48,12 +47,51 @@ EXPECTED = {
 
 
 def statuses(root: Path) -> dict[str, Status]:
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), list(CHECKS))
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), select_checks(None))
     return {r.check: r.status for r in report.results}
 
 
 def test_every_check_on_the_debootstrap_root(debian_root: Path) -> None:
     assert statuses(debian_root) == EXPECTED
+
+
+HARDENING_EXPECTED = {
+    "file-perms-passwd": "pass",
+    "file-perms-group": "pass",
+    "file-perms-shadow": "pass",
+    "file-perms-gshadow": "pass",
+    "file-perms-sshd-config": "pass",
+    "ssh-host-keys": "pass",
+    "ssh-max-auth-tries": "fail",
+    "ssh-login-grace-time": "fail",
+    "ssh-client-alive": "fail",
+    "ssh-x11-forwarding": "fail",
+    "ssh-ignore-rhosts": "pass",
+    "ssh-hostbased-auth": "pass",
+    "ssh-permit-user-env": "pass",
+    "ssh-log-level": "pass",
+    "sysctl-aslr": "pass",
+    "sysctl-suid-dumpable": "pass",
+    "sysctl-accept-redirects": "fail",
+    "sysctl-send-redirects": "fail",
+    "sysctl-source-route": "pass",
+    "sysctl-log-martians": "fail",
+    "sysctl-syncookies": "pass",
+    "sysctl-ip-forward": "pass",
+    "packages-insecure-absent": "pass",
+    "time-sync-installed": "fail",
+    "auditd-installed": "fail",
+    "sudo-use-pty": "pass",
+    "sudo-logfile": "fail",
+    "tmp-separate": "fail",
+}
+
+
+def test_hardening_checks_on_the_debootstrap_root(debian_root: Path) -> None:
+    """Debian's defaults: sshd_config sets X11Forwarding yes, the kernel accepts and sends redirects, no
+    chrony or auditd in minbase, sudo's stock sudoers has use_pty but no logfile, /tmp is not separate."""
+    report = run_audit(RootfsTarget(str(debian_root)), CheckOptions(AS_OF), list(HARDENING_EXPECTED))
+    assert {r.check: r.status.value for r in report.results} == HARDENING_EXPECTED
 
 
 def test_cli_json_end_to_end(debian_root: Path) -> None:

@@ -30,7 +30,20 @@ from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
 from imagevet.vuln.matcher import Finding, Lookup, match_packages
 
 # Keys whose running value we read from /proc/sys on a live host.
-LIVE_SYSCTL_KEYS = ["net.ipv4.conf.all.rp_filter", "vm.swappiness"]
+LIVE_SYSCTL_KEYS = [
+    "net.ipv4.conf.all.rp_filter",
+    "vm.swappiness",
+    "kernel.randomize_va_space",
+    "fs.suid_dumpable",
+    "net.ipv4.conf.all.accept_redirects",
+    "net.ipv4.conf.default.accept_redirects",
+    "net.ipv4.conf.all.send_redirects",
+    "net.ipv4.conf.default.send_redirects",
+    "net.ipv4.conf.all.accept_source_route",
+    "net.ipv4.conf.all.log_martians",
+    "net.ipv4.tcp_syncookies",
+    "net.ipv4.ip_forward",
+]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,16 @@ KERNEL_DEFAULTS = {
     "net.ipv4.ip_forward": "0",
     "net.ipv4.tcp_syncookies": "1",
     "fs.suid_dumpable": "0",
+    # ip-sysctl.rst: redirects are accepted and sent by hosts by default; source routing is off for hosts.
+    "net.ipv4.conf.all.accept_redirects": "1",
+    "net.ipv4.conf.default.accept_redirects": "1",
+    "net.ipv4.conf.all.secure_redirects": "1",
+    "net.ipv4.conf.all.send_redirects": "1",
+    "net.ipv4.conf.default.send_redirects": "1",
+    "net.ipv4.conf.all.accept_source_route": "0",
+    "net.ipv4.conf.default.accept_source_route": "0",
+    "net.ipv4.conf.all.log_martians": "0",
+    "net.ipv4.conf.default.log_martians": "0",
 }
 
 

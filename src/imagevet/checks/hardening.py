@@ -1,0 +1,325 @@
+"""Hardening checks of the CIS Level 1 kind: file modes, sshd parameters, sysctl, unwanted packages,
+time sync, audit, sudo. Each is a small predicate over facts; metadata and references are in
+metadata.yaml."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
+from imagevet.checks.system import sysctl_outcome
+from imagevet.facts import Facts
+from imagevet.model import Evidence, Outcome, Status, Unknown
+
+# ---- file permissions ------------------------------------------------------------------------------
+
+
+def _file_mode(facts: Facts, path: str, max_mode: int, groups: tuple[str, ...] = ("root",)) -> Outcome:
+    node = facts.target.stat(path)
+    if isinstance(node, Unknown):
+        return Outcome.of(Status.ERROR, node.reason)
+    if node.mode < 0:
+        return Outcome.of(Status.ERROR, f"{path}: this target does not record permissions")
+    problems = []
+    if node.mode & ~max_mode:
+        problems.append(f"mode {node.mode:04o} allows more than {max_mode:04o}")
+    if node.uid != 0:
+        problems.append(f"owner uid {node.uid} is not root")
+    group_ids = {_gid(facts, name) for name in groups} - {None}
+    if node.gid not in group_ids:
+        problems.append(f"group gid {node.gid} is not {' or '.join(groups)}")
+    detail = f"{path}: mode {node.mode:04o}, uid {node.uid}, gid {node.gid}"
+    if problems:
+        return Outcome(Status.FAIL, (Evidence(f"{detail}: {'; '.join(problems)}", path),))
+    return Outcome(Status.PASS, (Evidence(detail, path),))
+
+
+def _gid(facts: Facts, name: str) -> int | None:
+    if name == "root":
+        return 0
+    text = facts.target.read_text("/etc/group")
+    if isinstance(text, Unknown):
+        return None
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[0] == name and fields[2].isdigit():
+            return int(fields[2])
+    return None
+
+
+def perms_passwd(facts: Facts, options: CheckOptions) -> Outcome:
+    return _file_mode(facts, "/etc/passwd", 0o644)
+
+
+def perms_group(facts: Facts, options: CheckOptions) -> Outcome:
+    return _file_mode(facts, "/etc/group", 0o644)
+
+
+def perms_shadow(facts: Facts, options: CheckOptions) -> Outcome:
+    return _file_mode(facts, "/etc/shadow", 0o640, ("root", "shadow"))
+
+
+def perms_gshadow(facts: Facts, options: CheckOptions) -> Outcome:
+    if not facts.target.exists("/etc/gshadow"):
+        return Outcome.of(Status.SKIP, "/etc/gshadow does not exist in the image")
+    return _file_mode(facts, "/etc/gshadow", 0o640, ("root", "shadow"))
+
+
+def perms_sshd_config(facts: Facts, options: CheckOptions) -> Outcome:
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    return _file_mode(facts, "/etc/ssh/sshd_config", 0o644)
+
+
+def ssh_host_keys(facts: Facts, options: CheckOptions) -> Outcome:
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    keys = [p for p in facts.target.glob("/etc/ssh/ssh_host_*_key")]
+    if not keys:
+        return Outcome.of(Status.PASS, "no host private keys in the image (generated on first boot)")
+    outcomes = [_file_mode(facts, key, 0o640, ("root", "ssh_keys")) for key in keys]
+    evidence = tuple(e for outcome in outcomes for e in outcome.evidence)
+    if any(o.status is Status.ERROR for o in outcomes):
+        return Outcome(Status.ERROR, evidence)
+    failed = any(o.status is Status.FAIL for o in outcomes)
+    return Outcome(Status.FAIL if failed else Status.PASS, evidence)
+
+
+# ---- sshd parameters -------------------------------------------------------------------------------
+
+
+def _sshd_value(facts: Facts, keyword: str, ok: Callable[[str], bool]) -> Outcome:
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    setting = config.get(keyword)
+    evidence = [setting_evidence(setting)]
+    passed = ok(setting.value)
+    for block, override in config.match_overrides(keyword):
+        if not ok(override.value):
+            passed = False
+            evidence.append(
+                Evidence(f"Match {block.criteria}: {keyword} {override.value}", override.path, override.line)
+            )
+    return Outcome(Status.PASS if passed else Status.FAIL, tuple(evidence))
+
+
+def _int(value: str) -> int:
+    return int(value) if value.lstrip("-").isdigit() else -1
+
+
+def ssh_max_auth_tries(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "maxauthtries", lambda v: 0 < _int(v) <= 4)
+
+
+def ssh_login_grace_time(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "logingracetime", lambda v: 0 < _int(v) <= 60)
+
+
+def ssh_client_alive(facts: Facts, options: CheckOptions) -> Outcome:
+    interval = _sshd_value(facts, "clientaliveinterval", lambda v: 0 < _int(v) <= 900)
+    if interval.status in (Status.SKIP, Status.ERROR):
+        return interval
+    count = _sshd_value(facts, "clientalivecountmax", lambda v: 0 < _int(v) <= 3)
+    status = Status.PASS if interval.status is Status.PASS and count.status is Status.PASS else Status.FAIL
+    return Outcome(status, interval.evidence + count.evidence)
+
+
+def ssh_x11_forwarding(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "x11forwarding", lambda v: v == "no")
+
+
+def ssh_ignore_rhosts(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "ignorerhosts", lambda v: v == "yes")
+
+
+def ssh_hostbased(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "hostbasedauthentication", lambda v: v == "no")
+
+
+def ssh_user_environment(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "permituserenvironment", lambda v: v == "no")
+
+
+def ssh_log_level(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sshd_value(facts, "loglevel", lambda v: v in ("INFO", "VERBOSE"))
+
+
+# ---- sysctl ----------------------------------------------------------------------------------------
+
+
+def _sysctl_all(facts: Facts, keys: tuple[str, ...], wanted: int) -> Outcome:
+    outcomes = [sysctl_outcome(facts, key, lambda v: v == wanted, str(wanted)) for key in keys]
+    evidence = tuple(e for outcome in outcomes for e in outcome.evidence)
+    for status in (Status.ERROR, Status.FAIL):
+        if any(o.status is status for o in outcomes):
+            return Outcome(status, evidence)
+    return Outcome(Status.PASS, evidence)
+
+
+def sysctl_aslr(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("kernel.randomize_va_space",), 2)
+
+
+def sysctl_suid_dumpable(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("fs.suid_dumpable",), 0)
+
+
+def sysctl_accept_redirects(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(
+        facts, ("net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects"), 0
+    )
+
+
+def sysctl_send_redirects(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects"), 0)
+
+
+def sysctl_source_route(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("net.ipv4.conf.all.accept_source_route",), 0)
+
+
+def sysctl_log_martians(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("net.ipv4.conf.all.log_martians",), 1)
+
+
+def sysctl_syncookies(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("net.ipv4.tcp_syncookies",), 1)
+
+
+def sysctl_ip_forward(facts: Facts, options: CheckOptions) -> Outcome:
+    return _sysctl_all(facts, ("net.ipv4.ip_forward",), 0)
+
+
+# ---- packages and services -------------------------------------------------------------------------
+
+INSECURE_PACKAGES = (
+    "telnet",
+    "telnetd",
+    "inetutils-telnet",
+    "inetutils-telnetd",
+    "telnet-server",
+    "rsh-client",
+    "rsh-server",
+    "rsh-redone-client",
+    "rsh-redone-server",
+    "rsh",
+    "xinetd",
+    "nis",
+    "ypbind",
+    "ypserv",
+    "tftp",
+    "tftpd",
+    "tftpd-hpa",
+    "tftp-server",
+    "talk",
+    "talkd",
+    "inetutils-talk",
+    "inetutils-talkd",
+)
+TIME_SYNC_PACKAGES = ("chrony", "systemd-timesyncd", "ntp", "ntpsec", "openntpd")
+AUDIT_PACKAGES = ("auditd", "audit")
+
+
+def _packages(facts: Facts) -> dict[str, object] | Outcome:
+    packages = facts.packages
+    if packages is None:
+        return Outcome.of(Status.ERROR, "no package database in the image")
+    if isinstance(packages, Unknown):
+        return Outcome.of(Status.ERROR, packages.reason)
+    return dict(packages)
+
+
+def insecure_packages_absent(facts: Facts, options: CheckOptions) -> Outcome:
+    packages = _packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    found = sorted(name for name in INSECURE_PACKAGES if name in packages)
+    if found:
+        return Outcome.of(Status.FAIL, f"installed: {', '.join(found)}")
+    return Outcome.of(Status.PASS, "none of telnet, rsh, xinetd, NIS, TFTP or talk is installed")
+
+
+def _installed_any(facts: Facts, names: tuple[str, ...], what: str) -> Outcome:
+    packages = _packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    found = [name for name in names if name in packages]
+    if found:
+        return Outcome.of(Status.PASS, f"{what}: {', '.join(found)} installed")
+    return Outcome.of(Status.FAIL, f"no {what} installed (one of {', '.join(names)})")
+
+
+def time_sync_installed(facts: Facts, options: CheckOptions) -> Outcome:
+    return _installed_any(facts, TIME_SYNC_PACKAGES, "time synchronisation")
+
+
+def auditd_installed(facts: Facts, options: CheckOptions) -> Outcome:
+    return _installed_any(facts, AUDIT_PACKAGES, "audit daemon")
+
+
+def _sudoers_defaults(facts: Facts) -> list[tuple[str, str, int]] | Outcome:
+    """``Defaults`` lines of /etc/sudoers and /etc/sudoers.d/* (as (text, path, line))."""
+    if not facts.target.exists("/etc/sudoers"):
+        return Outcome.of(Status.SKIP, "sudo is not installed (no /etc/sudoers)")
+    paths = ["/etc/sudoers", *facts.target.glob("/etc/sudoers.d/*")]
+    defaults = []
+    for path in paths:
+        text = facts.target.read_text(path)
+        if isinstance(text, Unknown):
+            if path == "/etc/sudoers":
+                return Outcome.of(Status.ERROR, text.reason)
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if stripped.startswith("Defaults"):
+                defaults.append((stripped, path, number))
+    return defaults
+
+
+def sudo_use_pty(facts: Facts, options: CheckOptions) -> Outcome:
+    defaults = _sudoers_defaults(facts)
+    if isinstance(defaults, Outcome):
+        return defaults
+    hits = [(t, p, n) for t, p, n in defaults if "use_pty" in t and "!use_pty" not in t]
+    if hits:
+        return Outcome(Status.PASS, tuple(Evidence(t, p, n) for t, p, n in hits))
+    return Outcome.of(Status.FAIL, "no 'Defaults use_pty' in /etc/sudoers or /etc/sudoers.d")
+
+
+def sudo_logfile(facts: Facts, options: CheckOptions) -> Outcome:
+    defaults = _sudoers_defaults(facts)
+    if isinstance(defaults, Outcome):
+        return defaults
+    hits = [(t, p, n) for t, p, n in defaults if "logfile=" in t]
+    if hits:
+        return Outcome(Status.PASS, tuple(Evidence(t, p, n) for t, p, n in hits))
+    return Outcome.of(Status.FAIL, "no 'Defaults logfile=' in /etc/sudoers or /etc/sudoers.d")
+
+
+def tmp_separate(facts: Facts, options: CheckOptions) -> Outcome:
+    if facts.target.info.image is not None:
+        return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
+    fstab = facts.target.read_text("/etc/fstab")
+    if not isinstance(fstab, Unknown):
+        for number, line in enumerate(fstab.splitlines(), start=1):
+            fields = line.split()
+            if len(fields) >= 2 and not line.lstrip().startswith("#") and fields[1] == "/tmp":
+                return Outcome.of(
+                    Status.PASS,
+                    Evidence(
+                        f"/tmp is mounted as {fields[2] if len(fields) > 2 else '?'}", "/etc/fstab", number
+                    ),
+                )
+    for directory in (
+        "/etc/systemd/system/local-fs.target.wants",
+        "/usr/lib/systemd/system/local-fs.target.wants",
+    ):
+        if facts.target.exists(f"{directory}/tmp.mount"):
+            return Outcome.of(Status.PASS, Evidence("tmp.mount is enabled", f"{directory}/tmp.mount"))
+    return Outcome.of(
+        Status.FAIL, "/tmp is not a separate mount (no /etc/fstab entry, tmp.mount not enabled)"
+    )
