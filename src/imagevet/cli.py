@@ -202,7 +202,8 @@ def audit(
     if (target is None) == (inventory is None):
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
     today = parse_date(as_of)
-    check_ids = select_checks([c.strip() for c in checks.split(",") if c.strip()] if checks else None, profile)
+    requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+    check_ids = select_checks(requested, profile)
     waiver_set: WaiverSet | None = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file")
