@@ -299,6 +299,60 @@ def run_fleet(
         raise typer.Exit(1)
 
 
+class ComplianceFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+
+
+@app.command()
+def compliance(
+    target: Annotated[str, typer.Argument(help="Any audit TARGET (directory, image, disk, ssh://host).")],
+    framework_key: Annotated[str, typer.Option("--framework", help="cis-l1, mlps-l3 or pci-dss.")],
+    fmt: Annotated[
+        ComplianceFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ComplianceFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
+    ] = None,
+    lifecycle_years: Annotated[float, typer.Option("--lifecycle-years", min=0)] = 3.0,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+) -> None:
+    """Report a framework's controls for a target: met, not met, or manual; with coverage."""
+    from imagevet.audit import run_audit
+    from imagevet.catalog.store import load_catalog
+    from imagevet.checks.base import CheckOptions
+    from imagevet.compliance import assess, framework
+    from imagevet.report import compliance as render
+    from imagevet.target import open_target
+
+    frame = framework(framework_key)
+    options = CheckOptions(
+        as_of=parse_date(as_of), lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir())
+    )
+    database = db_path(db)
+    advisories = open_advisories(database) if database.is_file() else None
+    opened = open_target(target)
+    try:
+        report = run_audit(opened, options, frame.check_ids(), None, advisories)
+    finally:
+        opened.close()
+    judged, coverage = assess(frame, report)
+    if fmt is ComplianceFormat.JSON:
+        text = render.render_json(frame, report, judged, coverage)
+    elif fmt is ComplianceFormat.HTML:
+        text = render.render_html(frame, report, judged, coverage)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(frame, report, judged, coverage, color=color, width=width)
+    write_output(text, output)
+    if coverage["not-met"]:
+        raise typer.Exit(1)
+
+
 @app.command("checks")
 def list_checks(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
