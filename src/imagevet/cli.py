@@ -165,6 +165,10 @@ def audit(
     profile: Annotated[
         str, typer.Option("--profile", help="checklist (default), cis-l1, mlps-l3, pci-dss or all.")
     ] = "checklist",
+    cloud: Annotated[
+        str | None,
+        typer.Option("--cloud", help="Also check readiness for aws, azure, alibaba, tencent or gcp."),
+    ] = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
@@ -204,11 +208,21 @@ def audit(
     today = parse_date(as_of)
     requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     check_ids = select_checks(requested, profile)
+    if cloud is not None:
+        from imagevet.checks.cloud import readiness
+
+        if cloud not in readiness():
+            raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(readiness())})")
+        if requested is None:
+            cloud_checks = [c for c in CHECKS if c.startswith("cloud-") and c not in check_ids]
+            check_ids = [c for c in CHECKS if c in set(check_ids) | set(cloud_checks)]
     waiver_set: WaiverSet | None = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file")
         waiver_set = parse_waivers(text, set(CHECKS), today)
-    options = CheckOptions(as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()))
+    options = CheckOptions(
+        as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()), cloud=cloud
+    )
     ssh_options = SshOptions(
         identity=str(identity) if identity else None,
         known_hosts=str(known_hosts) if known_hosts else None,

@@ -18,6 +18,7 @@ class CheckOptions:
     as_of: dt.date
     lifecycle_years: float = 3.0
     catalog: Catalog | None = None  # None: the bundled catalog
+    cloud: str | None = None  # --cloud: the cloud the image is meant for (cloud readiness checks)
 
 
 Predicate = Callable[[Facts, CheckOptions], Outcome]

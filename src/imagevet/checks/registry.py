@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from imagevet.checks import accounts, hardening, lifecycle, ssh, system
+from imagevet.checks import accounts, cloud, hardening, lifecycle, ssh, system
 from imagevet.checks.base import Predicate
 
 CHECKS: dict[str, Predicate] = {
@@ -51,4 +51,10 @@ CHECKS: dict[str, Predicate] = {
     "sudo-use-pty": hardening.sudo_use_pty,
     "sudo-logfile": hardening.sudo_logfile,
     "tmp-separate": hardening.tmp_separate,
+    # cloud readiness (audit --cloud C)
+    "cloud-init-datasource": cloud.cloudinit_datasource,
+    "cloud-agent": cloud.cloud_agent,
+    "cloud-monitoring-agent": cloud.cloud_monitoring,
+    "cloud-time-sync": cloud.cloud_time,
+    "cloud-encryption-tools": cloud.encryption_tools,
 }
