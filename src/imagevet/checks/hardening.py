@@ -323,3 +323,169 @@ def tmp_separate(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome.of(
         Status.FAIL, "/tmp is not a separate mount (no /etc/fstab entry, tmp.mount not enabled)"
     )
+
+
+# ---- SSH algorithms --------------------------------------------------------------------------------
+
+WEAK_CIPHERS = (
+    "3des-cbc",
+    "aes128-cbc",
+    "aes192-cbc",
+    "aes256-cbc",
+    "blowfish-cbc",
+    "cast128-cbc",
+    "arcfour*",
+    "rijndael-cbc@lysator.liu.se",
+)
+WEAK_MACS = ("hmac-md5*", "hmac-sha1*", "umac-64*", "hmac-ripemd160*")
+WEAK_KEX = ("diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "diffie-hellman-group-exchange-sha1")
+
+
+def _weak(value: str, patterns: tuple[str, ...]) -> list[str]:
+    import fnmatch
+
+    return [a for a in value.split(",") if any(fnmatch.fnmatchcase(a, p) for p in patterns)]
+
+
+def _algorithms(facts: Facts, keyword: str, weak: tuple[str, ...]) -> Outcome:
+    outcome = _sshd_value(facts, keyword, lambda v: not _weak(v, weak))
+    if outcome.status is Status.FAIL:
+        config = sshd_or_outcome(facts)
+        assert not isinstance(config, Outcome)
+        found = _weak(config.get(keyword).value, weak)
+        if found:
+            return Outcome(Status.FAIL, (*outcome.evidence, Evidence(f"weak: {', '.join(found)}")))
+    return outcome
+
+
+def ssh_ciphers(facts: Facts, options: CheckOptions) -> Outcome:
+    return _algorithms(facts, "ciphers", WEAK_CIPHERS)
+
+
+def ssh_macs(facts: Facts, options: CheckOptions) -> Outcome:
+    return _algorithms(facts, "macs", WEAK_MACS)
+
+
+def ssh_kex(facts: Facts, options: CheckOptions) -> Outcome:
+    return _algorithms(facts, "kexalgorithms", WEAK_KEX)
+
+
+# ---- login.defs, umask, core dumps, kernel modules, logging ----------------------------------------
+
+
+def _login_defs(facts: Facts) -> dict[str, tuple[str, int]] | Outcome:
+    text = facts.target.read_text("/etc/login.defs")
+    if isinstance(text, Unknown):
+        return Outcome.of(Status.ERROR, text.reason)
+    values: dict[str, tuple[str, int]] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        words = line.split()
+        if len(words) >= 2 and not words[0].startswith("#"):
+            values[words[0]] = (words[1], number)
+    return values
+
+
+def _login_def(facts: Facts, key: str, ok: Callable[[int], bool], wanted: str) -> Outcome:
+    values = _login_defs(facts)
+    if isinstance(values, Outcome):
+        return values
+    if key not in values:
+        return Outcome.of(Status.FAIL, f"{key} is not set in /etc/login.defs (wanted {wanted})")
+    value, line = values[key]
+    number = (
+        int(value, 8)
+        if key == "UMASK" and value.isdigit()
+        else (int(value) if value.lstrip("-").isdigit() else None)
+    )
+    if number is None:
+        return Outcome.of(Status.ERROR, Evidence(f"{key} {value} is not a number", "/etc/login.defs", line))
+    status = Status.PASS if ok(number) else Status.FAIL
+    return Outcome.of(status, Evidence(f"{key} {value}; wanted {wanted}", "/etc/login.defs", line))
+
+
+def password_max_days(facts: Facts, options: CheckOptions) -> Outcome:
+    return _login_def(facts, "PASS_MAX_DAYS", lambda v: 0 < v <= 365, "<= 365")
+
+
+def password_min_days(facts: Facts, options: CheckOptions) -> Outcome:
+    return _login_def(facts, "PASS_MIN_DAYS", lambda v: v >= 1, ">= 1")
+
+
+def password_warn_age(facts: Facts, options: CheckOptions) -> Outcome:
+    return _login_def(facts, "PASS_WARN_AGE", lambda v: v >= 7, ">= 7")
+
+
+def default_umask(facts: Facts, options: CheckOptions) -> Outcome:
+    return _login_def(facts, "UMASK", lambda v: v & 0o027 == 0o027, "027 or stricter")
+
+
+def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
+    """A hard core limit of 0 in limits.conf(.d), or systemd-coredump told not to store dumps."""
+    for path in ["/etc/security/limits.conf", *facts.target.glob("/etc/security/limits.d/*.conf")]:
+        text = facts.target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            words = line.split()
+            if (
+                len(words) >= 4
+                and words[0] == "*"
+                and words[1] == "hard"
+                and words[2] == "core"
+                and words[3] == "0"
+            ):
+                return Outcome.of(Status.PASS, Evidence("* hard core 0", path, number))
+    for path in ["/etc/systemd/coredump.conf", *facts.target.glob("/etc/systemd/coredump.conf.d/*.conf")]:
+        text = facts.target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip().replace(" ", "").lower() == "storage=none":
+                return Outcome.of(Status.PASS, Evidence("Storage=none", path, number))
+    return Outcome.of(
+        Status.FAIL, "no '* hard core 0' in limits.conf and systemd-coredump is not set to Storage=none"
+    )
+
+
+UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
+
+
+def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    disabled: dict[str, Evidence] = {}
+    for path in facts.target.glob("/etc/modprobe.d/*.conf"):
+        text = facts.target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            words = line.split()
+            if (
+                len(words) >= 3
+                and words[0] == "install"
+                and words[2] in ("/bin/false", "/bin/true", "/usr/bin/false")
+            ):
+                disabled[words[1]] = Evidence(line.strip(), path, number)
+    missing = [name for name in UNUSED_FILESYSTEMS if name not in disabled]
+    if missing:
+        return Outcome.of(Status.FAIL, f"not disabled in /etc/modprobe.d: {', '.join(missing)}")
+    return Outcome(Status.PASS, tuple(disabled[name] for name in UNUSED_FILESYSTEMS))
+
+
+def logging_configured(facts: Facts, options: CheckOptions) -> Outcome:
+    packages = _packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    if "rsyslog" in packages or "syslog-ng" in packages or "syslog-ng-core" in packages:
+        return Outcome.of(Status.PASS, "a syslog daemon is installed")
+    for path in ["/etc/systemd/journald.conf", *facts.target.glob("/etc/systemd/journald.conf.d/*.conf")]:
+        text = facts.target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip().replace(" ", "").lower() == "storage=persistent":
+                return Outcome.of(Status.PASS, Evidence("journald Storage=persistent", path, number))
+    if facts.target.is_dir("/var/log/journal"):
+        return Outcome.of(
+            Status.PASS,
+            Evidence("/var/log/journal exists: journald keeps logs across reboots", "/var/log/journal"),
+        )
+    return Outcome.of(Status.FAIL, "no syslog daemon and journald does not keep logs across reboots")

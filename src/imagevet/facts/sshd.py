@@ -20,6 +20,7 @@ in ``fatal``: such a configuration does not start, and checks report ``error`` i
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ INT = "int"
 LOGLEVEL = "loglevel"
 ROOTLOGIN = "rootlogin"
 WORDS = "words"
+ALGORITHMS = "algorithms"  # comma lists with OpenSSH's +append, -remove (patterns) and ^prepend forms
 
 # Keywords whose effective value we model: type and OpenSSH's default (fill_default_server_options).
 MODELED: dict[str, tuple[str, str]] = {
@@ -61,6 +63,25 @@ MODELED: dict[str, tuple[str, str]] = {
     "loglevel": (LOGLEVEL, "INFO"),
     "authenticationmethods": (WORDS, "any"),
     "banner": (WORDS, "none"),
+    # Debian 12's OpenSSH 9.2p1 defaults, as its sshd -T prints them (checked by the oracle tests).
+    "ciphers": (
+        ALGORITHMS,
+        "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
+        "aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+    ),
+    "macs": (
+        ALGORITHMS,
+        "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
+        "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,"
+        "hmac-sha2-256,hmac-sha2-512,hmac-sha1",
+    ),
+    "kexalgorithms": (
+        ALGORITHMS,
+        "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,"
+        "curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
+        "diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
+        "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
+    ),
 }
 
 ALIASES = {
@@ -357,9 +378,11 @@ def convtime(text: str) -> int | None:
 
 def normalize(keyword: str, args: list[str]) -> str | None:
     """The value as ``sshd -T`` prints it, or None when sshd would reject it."""
-    kind = MODELED.get(keyword, (WORDS, ""))[0]
+    kind, default = MODELED.get(keyword, (WORDS, ""))
     if kind == WORDS:
         return " ".join(args)
+    if kind == ALGORITHMS:
+        return algorithm_list(args[0], default) if len(args) == 1 else None
     if len(args) != 1:
         return None
     arg = args[0]
@@ -375,6 +398,22 @@ def normalize(keyword: str, args: list[str]) -> str | None:
     if kind == INT:
         return arg if re.fullmatch(r"-?\d+", arg) else None
     return arg
+
+
+def algorithm_list(value: str, default: str) -> str:
+    """OpenSSH's algorithm list syntax: ``+a,b`` appends to the default, ``-pat`` removes what matches the
+    patterns, ``^a`` puts algorithms first; a plain list replaces the default."""
+    base = default.split(",")
+    if value.startswith("+"):
+        extra = [a for a in value[1:].split(",") if a not in base]
+        return ",".join(base + extra)
+    if value.startswith("-"):
+        patterns = value[1:].split(",")
+        return ",".join(a for a in base if not any(fnmatch.fnmatchcase(a, p) for p in patterns))
+    if value.startswith("^"):
+        first = value[1:].split(",")
+        return ",".join(first + [a for a in base if a not in first])
+    return value
 
 
 Reader = Callable[[str], "str | Unknown"]
