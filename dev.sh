@@ -11,9 +11,10 @@ PY=${PYTHON:-python3}
 # System packages the test suite drives for real: debootstrap builds the Debian root, openssh-server gives
 # the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts, rpm and
 # rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering; fdisk (sfdisk),
-# e2fsprogs, xfsprogs, qemu-utils and lvm2 make real disk images without mounting.
+# e2fsprogs, xfsprogs, qemu-utils and lvm2 make real disk images without mounting; openscap-utils with the
+# SCAP Security Guide (ssg-debian, ssg-debderived) is the side-by-side oracle for the CIS checks.
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
-               fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo)
+               fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo openscap-utils ssg-debian ssg-debderived)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

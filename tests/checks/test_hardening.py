@@ -50,6 +50,13 @@ def test_file_permissions(debian: Path) -> None:
     assert statuses(debian, ["file-perms-passwd"])["file-perms-passwd"] is Status.ERROR
 
 
+def test_sshd_config_permissions_follow_cis_0600(debian: Path) -> None:
+    os.chmod(debian / "etc/ssh/sshd_config", 0o600)
+    assert statuses(debian, ["file-perms-sshd-config"])["file-perms-sshd-config"] is Status.PASS
+    os.chmod(debian / "etc/ssh/sshd_config", 0o644)  # Debian's default: CIS asks for og-rwx
+    assert statuses(debian, ["file-perms-sshd-config"])["file-perms-sshd-config"] is Status.FAIL
+
+
 def test_sshd_parameters(debian: Path) -> None:
     checks = [
         "ssh-max-auth-tries",

@@ -60,7 +60,7 @@ HARDENING_EXPECTED = {
     "file-perms-group": "pass",
     "file-perms-shadow": "pass",
     "file-perms-gshadow": "pass",
-    "file-perms-sshd-config": "pass",
+    "file-perms-sshd-config": "fail",
     "ssh-host-keys": "pass",
     "ssh-max-auth-tries": "fail",
     "ssh-login-grace-time": "fail",

@@ -70,7 +70,7 @@ def perms_sshd_config(facts: Facts, options: CheckOptions) -> Outcome:
     config = sshd_or_outcome(facts)
     if isinstance(config, Outcome):
         return config
-    return _file_mode(facts, "/etc/ssh/sshd_config", 0o644)
+    return _file_mode(facts, "/etc/ssh/sshd_config", 0o600)
 
 
 def ssh_host_keys(facts: Facts, options: CheckOptions) -> Outcome:
