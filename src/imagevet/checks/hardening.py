@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imagevet.checks.base import CheckOptions
+from imagevet.checks.lines import config_lines, systemd_setting
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.checks.system import sysctl_outcome
 from imagevet.facts import Facts
@@ -421,27 +422,13 @@ def default_umask(facts: Facts, options: CheckOptions) -> Outcome:
 
 def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     """A hard core limit of 0 in limits.conf(.d), or systemd-coredump told not to store dumps."""
-    for path in ["/etc/security/limits.conf", *facts.target.glob("/etc/security/limits.d/*.conf")]:
-        text = facts.target.read_text(path)
-        if isinstance(text, Unknown):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            words = line.split()
-            if (
-                len(words) >= 4
-                and words[0] == "*"
-                and words[1] == "hard"
-                and words[2] == "core"
-                and words[3] == "0"
-            ):
-                return Outcome.of(Status.PASS, Evidence("* hard core 0", path, number))
-    for path in ["/etc/systemd/coredump.conf", *facts.target.glob("/etc/systemd/coredump.conf.d/*.conf")]:
-        text = facts.target.read_text(path)
-        if isinstance(text, Unknown):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip().replace(" ", "").lower() == "storage=none":
-                return Outcome.of(Status.PASS, Evidence("Storage=none", path, number))
+    limits = ["/etc/security/limits.conf", *facts.target.glob("/etc/security/limits.d/*.conf")]
+    for line, path, number in config_lines(facts, limits):
+        if line.split()[:4] == ["*", "hard", "core", "0"]:
+            return Outcome.of(Status.PASS, Evidence("* hard core 0", path, number))
+    found = systemd_setting(facts, "/etc/systemd/coredump.conf", "Storage", "none")
+    if found:
+        return Outcome.of(Status.PASS, Evidence("Storage=none", *found))
     return Outcome.of(
         Status.FAIL, "no '* hard core 0' in limits.conf and systemd-coredump is not set to Storage=none"
     )
@@ -452,18 +439,14 @@ UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
 
 def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
     disabled: dict[str, Evidence] = {}
-    for path in facts.target.glob("/etc/modprobe.d/*.conf"):
-        text = facts.target.read_text(path)
-        if isinstance(text, Unknown):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            words = line.split()
-            if (
-                len(words) >= 3
-                and words[0] == "install"
-                and words[2] in ("/bin/false", "/bin/true", "/usr/bin/false")
-            ):
-                disabled[words[1]] = Evidence(line.strip(), path, number)
+    for line, path, number in config_lines(facts, facts.target.glob("/etc/modprobe.d/*.conf")):
+        words = line.split()
+        if (
+            len(words) >= 3
+            and words[0] == "install"
+            and words[2] in ("/bin/false", "/bin/true", "/usr/bin/false")
+        ):
+            disabled[words[1]] = Evidence(line.strip(), path, number)
     missing = [name for name in UNUSED_FILESYSTEMS if name not in disabled]
     if missing:
         return Outcome.of(Status.FAIL, f"not disabled in /etc/modprobe.d: {', '.join(missing)}")
@@ -476,13 +459,9 @@ def logging_configured(facts: Facts, options: CheckOptions) -> Outcome:
         return packages
     if "rsyslog" in packages or "syslog-ng" in packages or "syslog-ng-core" in packages:
         return Outcome.of(Status.PASS, "a syslog daemon is installed")
-    for path in ["/etc/systemd/journald.conf", *facts.target.glob("/etc/systemd/journald.conf.d/*.conf")]:
-        text = facts.target.read_text(path)
-        if isinstance(text, Unknown):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip().replace(" ", "").lower() == "storage=persistent":
-                return Outcome.of(Status.PASS, Evidence("journald Storage=persistent", path, number))
+    found = systemd_setting(facts, "/etc/systemd/journald.conf", "Storage", "persistent")
+    if found:
+        return Outcome.of(Status.PASS, Evidence("journald Storage=persistent", *found))
     if facts.target.is_dir("/var/log/journal"):
         return Outcome.of(
             Status.PASS,
