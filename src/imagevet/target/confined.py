@@ -153,14 +153,21 @@ class ConfinedTarget(ABC):
         except OSError:
             return None
 
-    def read_bytes(self, path: str, max_bytes: int = MAX_READ_BYTES) -> bytes | Unknown:
+    def _examine(self, path: str) -> tuple[list[str], Node | None] | Unknown:
+        """The confined components of ``path`` and the node they name (None when nothing is there)."""
         parts = self._resolve(path)
         if isinstance(parts, Unknown):
             return parts
         try:
-            node = self._node(parts)
+            return parts, self._node(parts)
         except OSError as exc:
             return Unknown(f"{path} cannot be examined: {exc.strerror or exc}")
+
+    def read_bytes(self, path: str, max_bytes: int = MAX_READ_BYTES) -> bytes | Unknown:
+        found = self._examine(path)
+        if isinstance(found, Unknown):
+            return found
+        parts, node = found
         if node is None or node.kind != FILE:
             return Unknown(f"{path} is not a regular file")
         data = self._content(parts, path, max_bytes)
@@ -195,24 +202,17 @@ class ConfinedTarget(ABC):
 
     def stat(self, path: str) -> Node | Unknown:
         """Kind, size, permission bits and owner of what ``path`` resolves to inside the image."""
-        parts = self._resolve(path)
-        if isinstance(parts, Unknown):
-            return parts
-        try:
-            node = self._node(parts)
-        except OSError as exc:
-            return Unknown(f"{path} cannot be examined: {exc.strerror or exc}")
+        found = self._examine(path)
+        if isinstance(found, Unknown):
+            return found
+        node = found[1]
         return node if node is not None else Unknown(f"{path} does not exist in the image")
 
     def _kind(self, path: str) -> str | None:
-        parts = self._resolve(path)
-        if isinstance(parts, Unknown):
+        found = self._examine(path)
+        if isinstance(found, Unknown) or found[1] is None:
             return None
-        try:
-            node = self._node(parts)
-        except OSError:
-            return None
-        return None if node is None else node.kind
+        return found[1].kind
 
     def is_file(self, path: str) -> bool:
         return self._kind(path) == FILE
