@@ -199,7 +199,7 @@ def audit(
     from imagevet.checks.base import CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.report import render_audit
-    from imagevet.target import open_target
+    from imagevet.target import opened_target
     from imagevet.target.ssh import SshOptions
     from imagevet.waivers import WaiverSet, parse_waivers
 
@@ -235,11 +235,8 @@ def audit(
     )
 
     def audit_spec(spec: str) -> Report:
-        opened = open_target(spec, ssh_options)
-        try:
+        with opened_target(spec, ssh_options) as opened:
             return run_audit(opened, options, check_ids, waiver_set, advisories)
-        finally:
-            opened.close()
 
     if inventory is not None:
         if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
@@ -341,7 +338,7 @@ def compliance(
     from imagevet.checks.base import CheckOptions
     from imagevet.compliance import assess, framework
     from imagevet.report import compliance as render
-    from imagevet.target import open_target
+    from imagevet.target import opened_target
 
     frame = framework(framework_key)
     options = CheckOptions(
@@ -349,11 +346,8 @@ def compliance(
     )
     database = db_path(db)
     advisories = open_advisories(database) if database.is_file() else None
-    opened = open_target(target)
-    try:
+    with opened_target(target) as opened:
         report = run_audit(opened, options, frame.check_ids(), None, advisories)
-    finally:
-        opened.close()
     judged, coverage = assess(frame, report)
     if fmt is ComplianceFormat.JSON:
         text = render.render_json(frame, report, judged, coverage)
@@ -424,14 +418,14 @@ def packages(
     from imagevet.inventory.collect import collect_inventory
     from imagevet.model import OsRelease
     from imagevet.report import packages as render
-    from imagevet.target import open_target
+    from imagevet.target import opened_target
 
-    opened = open_target(target)
-    os_release = gather_os_release(opened)
-    os_known = os_release if isinstance(os_release, OsRelease) else None
-    if os_known is None:
-        notice(f"OS release unknown: {os_release}")
-    inventory = collect_inventory(opened, os_known)
+    with opened_target(target) as opened:
+        os_release = gather_os_release(opened)
+        os_known = os_release if isinstance(os_release, OsRelease) else None
+        if os_known is None:
+            notice(f"OS release unknown: {os_release}")
+        inventory = collect_inventory(opened, os_known)
     if not inventory.databases:
         notice("no package database (dpkg, rpm or apk) found in the target")
     report = render.PackagesReport(opened.info, os_known, inventory, dt.datetime.now(dt.UTC))
@@ -488,7 +482,7 @@ def vuln(
     """Match installed packages against the offline advisory database."""
     from imagevet.facts import Facts
     from imagevet.report import vuln as render
-    from imagevet.target import open_target
+    from imagevet.target import opened_target
     from imagevet.vuln import db as advisory_db
     from imagevet.vuln.matcher import SEVERITY_ORDER
     from imagevet.waivers import parse_vuln_waivers
@@ -508,13 +502,14 @@ def vuln(
         waiver_set = parse_vuln_waivers(text, today)
     database = db_path(db)
     db_status = advisory_db.status(database)
-    opened = open_target(target)
-    facts = Facts(opened, open_advisories(database))
-    found = facts.vulnerabilities
+    with opened_target(target) as opened:
+        facts = Facts(opened, open_advisories(database))
+        found = facts.vulnerabilities
+        os_release = facts.os_release
     if found is None or isinstance(found, Unknown):
         raise ImagevetError(f"cannot match vulnerabilities: {found}")
     report = render.build_report(
-        opened.info, facts.os_release, found, db_status, waiver_set, wanted, ignore_unfixed
+        opened.info, os_release, found, db_status, waiver_set, wanted, ignore_unfixed
     )
     for message in report.notices:
         notice(message)

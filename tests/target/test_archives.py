@@ -202,3 +202,17 @@ def test_cli_errors_for_archives(tmp_path: Path) -> None:
             [sys.executable, "-m", "imagevet", "audit", spec], capture_output=True, text=True, timeout=60
         )
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["audit", "packages", "vuln", "compliance"])
+def test_cli_commands_leave_no_work_directories(command: str, packed: dict[str, str], tmp_path: Path) -> None:
+    """Every command that opens an image archive removes its decompressed layers before it exits."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    args = [sys.executable, "-m", "imagevet", command, packed["docker"], "-f", "json"]
+    if command == "vuln":
+        args += ["--db", str(tmp_path / "no-such.db")]
+    environment = {**os.environ, "TMPDIR": str(scratch)}
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, env=environment)
+    assert proc.returncode in (0, 1, 2), proc.stderr
+    assert list(scratch.iterdir()) == []

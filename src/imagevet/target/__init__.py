@@ -5,7 +5,7 @@ resolved inside the image root. Everything above this package asks a target for 
 """
 
 from imagevet.target.base import Target
-from imagevet.target.open import open_target
+from imagevet.target.open import open_target, opened_target
 from imagevet.target.rootfs import RootfsTarget
 
-__all__ = ["RootfsTarget", "Target", "open_target"]
+__all__ = ["RootfsTarget", "Target", "open_target", "opened_target"]

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from imagevet.errors import TargetError
@@ -37,6 +39,17 @@ def open_target(spec: str, ssh: SshOptions | None = None) -> Target:
         raise TargetError(f"target {spec!r} is not readable")
     live = os.path.realpath(spec) == "/"
     return RootfsTarget(spec, live_host=live, kind="host" if live else "rootfs")
+
+
+@contextmanager
+def opened_target(spec: str, ssh: SshOptions | None = None) -> Iterator[Target]:
+    """``open_target`` for the length of a ``with`` block: the target is closed on the way out, so the
+    decompressed layers, scratch copies and connections it holds never outlive the command."""
+    target = open_target(spec, ssh)
+    try:
+        yield target
+    finally:
+        target.close()
 
 
 def _open_archive(spec: str) -> Target:
