@@ -9,6 +9,7 @@ import yaml
 
 from imagevet import __version__
 from imagevet.checks.base import CheckOptions
+from imagevet.checks.cis import benchmark_for
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
@@ -59,6 +60,8 @@ def run_audit(
     facts = Facts(target, advisories)
     family = facts.family
     active = waivers.active if waivers else {}
+    os = facts.os_release if isinstance(facts.os_release, OsRelease) else None
+    benchmark = benchmark_for(os)
     notices = list(waivers.notices) if waivers else []
     results = []
     for check_id in check_ids:
@@ -79,11 +82,10 @@ def run_audit(
                 evidence=outcome.evidence,
                 remediation=meta.remediation_for(family),
                 rationale=meta.rationale,
-                references=meta.references,
+                references=meta.references + (benchmark.references(check_id) if benchmark else ()),
                 waiver=waiver,
             )
         )
-    os = facts.os_release if isinstance(facts.os_release, OsRelease) else None
     if isinstance(facts.os_release, Unknown):
         notices.append(f"OS release unknown: {facts.os_release.reason}")
     return Report(

@@ -8,6 +8,7 @@ from importlib import resources
 
 import yaml
 
+from imagevet.checks.cis import Benchmark, benchmark_for
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
 from imagevet.model import CheckResult, Report, Status
@@ -100,3 +101,16 @@ def assess(frame: Framework, report: Report) -> tuple[list[ControlResult], dict[
         },
     }
     return judged, coverage
+
+
+def cis_benchmark(frame: Framework, report: Report) -> Benchmark | None:
+    """For the CIS framework, the distribution's own CIS benchmark (its numbers are what auditors cite)."""
+    return benchmark_for(report.os) if frame.key == "cis-l1" else None
+
+
+def recommendation_ids(control: Control, benchmark: Benchmark | None) -> list[str]:
+    """The benchmark's recommendation numbers that this control's checks stand for, in check order."""
+    if benchmark is None:
+        return []
+    ids = [r.id for check in control.checks for r in benchmark.checks.get(check, ())]
+    return list(dict.fromkeys(ids))
