@@ -158,7 +158,7 @@ def test_checks_command_lists_metadata() -> None:
     proc = run("checks")
     assert proc.returncode == 0 and "ssh-password-auth" in proc.stdout
     doc = json.loads(run("checks", "--format", "json").stdout)
-    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 59
+    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 61
     assert all(c["references"] and c["remediation"] for c in doc["checks"])
 
 

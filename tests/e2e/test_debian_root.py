@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -84,6 +85,8 @@ HARDENING_EXPECTED = {
     "sudo-use-pty": "pass",
     "sudo-logfile": "fail",
     "tmp-separate": "fail",
+    "password-quality": "fail",
+    "account-lockout": "fail",
 }
 
 
@@ -158,3 +161,30 @@ def test_pasted_fixes_make_the_checks_pass(debian_root: Path, tmp_path: Path) ->
     after = {r.check: r.status for r in report.results}
     assert {c: after[c] for c in fixed} == {c: Status.PASS for c in fixed}
     assert statuses(debian_root) == EXPECTED  # the cached root was not touched
+
+
+def test_pasted_lockout_fix_runs_in_the_image(debian_root: Path, tmp_path: Path) -> None:
+    """account-lockout's whole fix (pam-auth-update profiles, the command, faillock.conf) pasted into a
+    shell inside a copy of the image: the image's own pam-auth-update rewrites the stacks and the
+    re-audit passes; password-quality still fails (libpam-pwquality is not installed)."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-al", str(debian_root), str(root)], check=True)
+    for writable in ("etc", "usr/share/pam-configs"):  # real copies: the fix rewrites files there
+        shutil.rmtree(root / writable)
+        shutil.copytree(debian_root / writable, root / writable, symlinks=True)
+    steps = builtin_metadata()["account-lockout"].remediation_for("debian")
+    script = ["set -e"]
+    for step in steps:
+        if step.kind == "file":
+            script.append(f"cat > {step.path} <<'IMAGEVET_EOF'\n{step.text}IMAGEVET_EOF")
+        elif step.kind == "command":
+            script.append(step.text)
+    (root / "imagevet-fix.sh").write_text("\n".join(script) + "\n")
+    proc = subprocess.run(
+        ["chroot", str(root), "/bin/bash", "/imagevet-fix.sh"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "pam_faillock.so" in (root / "etc/pam.d/common-auth").read_text()
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), ["account-lockout", "password-quality"])
+    assert [r.status for r in report.results] == [Status.PASS, Status.FAIL]
+    assert statuses(debian_root) == EXPECTED

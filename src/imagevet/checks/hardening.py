@@ -11,6 +11,7 @@ from imagevet.checks.lines import config_lines, systemd_setting
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.checks.system import sysctl_outcome
 from imagevet.facts import Facts
+from imagevet.facts.pam import Setting, effective, faillock_settings, pwquality_settings, stack_modules
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 # ---- file permissions ------------------------------------------------------------------------------
@@ -468,3 +469,61 @@ def logging_configured(facts: Facts, options: CheckOptions) -> Outcome:
             Evidence("/var/log/journal exists: journald keeps logs across reboots", "/var/log/journal"),
         )
     return Outcome.of(Status.FAIL, "no syslog daemon and journald does not keep logs across reboots")
+
+
+# ---- PAM password quality and lockout ------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 14  # CIS: "Ensure password length is configured" (minlen >= 14)
+MAX_FAILED_ATTEMPTS = 5  # CIS: deny 1..5
+MIN_UNLOCK_SECONDS = 900  # CIS: unlock_time 0 (never) or >= 900
+
+
+def _as_int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _setting_evidence(label: str, setting: Setting) -> Evidence:
+    if setting.path == "default":
+        return Evidence(f"{label} = {setting.value} (library default)")
+    return Evidence(f"{label} = {setting.value}", setting.path, setting.line)
+
+
+def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
+    """pam_pwquality in the password stack, with an effective minlen of at least 14 on every line."""
+    present, lines = stack_modules(facts.target, "password", "pam_pwquality.so")
+    if not present:
+        return Outcome.of(Status.SKIP, "no PAM password stack (common-password or system-auth) in the image")
+    if not lines:
+        return Outcome.of(Status.FAIL, f"pam_pwquality is not in the password stack ({', '.join(present)})")
+    settings = pwquality_settings(facts.target)
+    evidence, short = [], False
+    for line in lines:
+        minlen = effective(settings, line, "minlen") or Setting("?", line.path, line.line)
+        evidence.append(_setting_evidence("pam_pwquality minlen", minlen))
+        value = _as_int(minlen.value)
+        short = short or value is None or value < MIN_PASSWORD_LENGTH
+    return Outcome(Status.FAIL if short else Status.PASS, tuple(evidence))
+
+
+def account_lockout(facts: Facts, options: CheckOptions) -> Outcome:
+    """pam_faillock in the auth stack, locking after at most 5 failures for 15 minutes or until reset."""
+    present, lines = stack_modules(facts.target, "auth", "pam_faillock.so")
+    if not present:
+        return Outcome.of(Status.SKIP, "no PAM auth stack (common-auth or system-auth) in the image")
+    if not lines:
+        return Outcome.of(Status.FAIL, f"pam_faillock is not in the auth stack ({', '.join(present)})")
+    settings = faillock_settings(facts.target)
+    evidence, weak = [], False
+    for line in lines:
+        for name in ("deny", "unlock_time"):
+            setting = effective(settings, line, name) or Setting("?", line.path, line.line)
+            evidence.append(_setting_evidence(f"pam_faillock {name}", setting))
+            value = _as_int(setting.value)
+            if name == "deny":
+                weak = weak or value is None or not 0 < value <= MAX_FAILED_ATTEMPTS
+            else:
+                weak = weak or value is None or (value != 0 and value < MIN_UNLOCK_SECONDS)
+    return Outcome(Status.FAIL if weak else Status.PASS, tuple(dict.fromkeys(evidence)))

@@ -55,6 +55,8 @@ CHECKS: dict[str, Predicate] = {
     "ssh-macs": hardening.ssh_macs,
     "ssh-kex": hardening.ssh_kex,
     "password-max-days": hardening.password_max_days,
+    "password-quality": hardening.password_quality,
+    "account-lockout": hardening.account_lockout,
     "password-min-days": hardening.password_min_days,
     "password-warn-age": hardening.password_warn_age,
     "default-umask": hardening.default_umask,

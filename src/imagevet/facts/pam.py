@@ -1,0 +1,124 @@
+"""PAM stacks and the libpwquality / pam_faillock settings they use.
+
+Which settings apply follows the libraries' own rules: arguments on the module's line override the
+configuration file; libpwquality reads ``pwquality.conf.d/*.conf`` in ASCII order and then
+``pwquality.conf``, later values winning (pwquality.conf(5)); pam_faillock reads ``faillock.conf``
+(faillock.conf(5)). Defaults are the libraries' documented ones (minlen 8; deny 3, unlock_time 600).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imagevet.model import Unknown
+from imagevet.target.base import Target
+
+# The stacks every login goes through: Debian's common-* files, Red Hat's (authselect-managed) pair.
+STACKS = {
+    "auth": ("/etc/pam.d/common-auth", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
+    "password": ("/etc/pam.d/common-password", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
+}
+PWQUALITY_DEFAULTS = {"minlen": "8"}
+FAILLOCK_DEFAULTS = {"deny": "3", "unlock_time": "600"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A value and where it came from (path and line, or "default")."""
+
+    value: str
+    path: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ModuleLine:
+    kind: str
+    module: str
+    arguments: tuple[str, ...]
+    path: str
+    line: int
+
+    def argument(self, name: str) -> str | None:
+        """``name=value`` or a bare flag (value "") among the module's arguments; the last one wins."""
+        found = None
+        for argument in self.arguments:
+            key, equals, value = argument.partition("=")
+            if key == name:
+                found = value if equals else ""
+        return found
+
+
+def parse_stack(text: str, path: str) -> list[ModuleLine]:
+    """Module lines of a pam.d file (``type control module args``); bracketed controls and ``-type``
+    (ignore a missing module) are understood, comments and ``@include`` lines skipped."""
+    modules = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("@"):
+            continue
+        words = line.split()
+        if len(words) < 3:
+            continue
+        kind = words[0].lstrip("-")
+        rest = words[1:]
+        while rest and rest[0].startswith("[") and not rest[0].endswith("]"):  # [a=b c=d] spans words
+            rest = [rest[0] + " " + rest[1], *rest[2:]] if len(rest) > 1 else []
+        rest = rest[1:]  # the control
+        if not rest:
+            continue
+        module = rest[0].rsplit("/", 1)[-1]
+        modules.append(ModuleLine(kind, module, tuple(rest[1:]), path, number))
+    return modules
+
+
+def stack_modules(target: Target, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
+    """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
+    present, lines = [], []
+    for path in STACKS[kind]:
+        text = target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        present.append(path)
+        lines += [m for m in parse_stack(text, path) if m.kind == kind and m.module == module]
+    return present, lines
+
+
+def parse_key_values(text: str, path: str) -> dict[str, Setting]:
+    """``name = value`` lines (comments with #); flags without a value map to ""."""
+    values = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = Setting(value.strip(), path, number)
+    return values
+
+
+def pwquality_settings(target: Target) -> dict[str, Setting]:
+    settings = {key: Setting(value, "default") for key, value in PWQUALITY_DEFAULTS.items()}
+    for path in [
+        *sorted(target.glob("/etc/security/pwquality.conf.d/*.conf")),
+        "/etc/security/pwquality.conf",
+    ]:
+        text = target.read_text(path)
+        if not isinstance(text, Unknown):
+            settings.update(parse_key_values(text, path))
+    return settings
+
+
+def faillock_settings(target: Target) -> dict[str, Setting]:
+    settings = {key: Setting(value, "default") for key, value in FAILLOCK_DEFAULTS.items()}
+    text = target.read_text("/etc/security/faillock.conf")
+    if not isinstance(text, Unknown):
+        settings.update(parse_key_values(text, "/etc/security/faillock.conf"))
+    return settings
+
+
+def effective(settings: dict[str, Setting], line: ModuleLine, name: str) -> Setting | None:
+    """The value the module uses on this line: its own argument, else the configuration's."""
+    argument = line.argument(name)
+    if argument is not None:
+        return Setting(argument, line.path, line.line)
+    return settings.get(name)
