@@ -666,6 +666,52 @@ def db_status_command(
         notice(f"warning: the advisory database is {age_days} days old; run 'imagevet db update'")
 
 
+class VerifyFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+def now_for(as_of: str | None) -> dt.datetime:
+    """The moment ages and deprecation times are judged at: now, or midnight UTC of --as-of."""
+    if as_of is None:
+        return dt.datetime.now(dt.UTC)
+    return dt.datetime.combine(parse_date(as_of), dt.time(), tzinfo=dt.UTC)
+
+
+@app.command()
+def verify(
+    image_id: Annotated[
+        str, typer.Argument(help="Image id in the cloud's native form (ami-…, URN, self-link …).")
+    ],
+    cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
+    region: Annotated[str | None, typer.Option("--region", help="Region (default: the SDK's).")] = None,
+    fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge ages at this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Prove an image id comes from an official publisher (exit 1: unofficial or deprecated; 2: unknown)."""
+    from imagevet.catalog.store import load_catalog
+    from imagevet.provenance.model import UNKNOWN
+    from imagevet.provenance.verify import verify_image
+    from imagevet.report import verify as render
+
+    now = now_for(as_of)
+    result = verify_image(cloud, image_id, load_catalog(data_dir()), now, region)
+    if fmt is VerifyFormat.JSON:
+        text = render.render_json(result)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(result, color=color, width=width)
+    write_output(text, output)
+    if result.verdict == UNKNOWN:
+        notice(f"cannot verify: {'; '.join(result.reasons)}")
+        raise typer.Exit(2)
+    if result.gate_fails():
+        raise typer.Exit(1)
+
+
 class LifecycleFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
