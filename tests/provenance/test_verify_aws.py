@@ -1,0 +1,94 @@
+"""`imagevet verify` on AWS against moto's EC2 server: official, lookalike, not found, no credentials,
+unreachable endpoint; through boto3 and the HTTP wire, not a mock of the SDK."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from imagevet.catalog.store import bundled_catalog
+from imagevet.provenance.verify import verify_image
+
+NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+OLD_JAMMY, NEW_JAMMY, DEBIAN = "ami-0a1b2c3d4e5f60001", "ami-0a1b2c3d4e5f60002", "ami-0a1b2c3d4e5f60003"
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "imagevet", "verify", *args, "--as-of", "2026-11-28"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def register_lookalike(name: str) -> str:
+    """An AMI registered by the caller's own (non-publisher) account, named like Canonical's."""
+    ec2 = boto3.client("ec2")
+    return str(ec2.register_image(Name=name, RootDeviceName="/dev/sda1")["ImageId"])
+
+
+def test_official_image_with_a_newer_build(aws_env: dict[str, str]) -> None:
+    result = verify_image("aws", OLD_JAMMY, bundled_catalog(), NOW)
+    assert (result.verdict, result.publisher, result.owner) == ("official", "Canonical", "099720109477")
+    assert (result.distro, result.version) == ("ubuntu", "22.04")
+    assert result.age_days == (NOW - dt.datetime(2024, 1, 1, tzinfo=dt.UTC)).days
+    assert result.newer_official == NEW_JAMMY and not result.deprecated
+    proc = cli(aws_env, OLD_JAMMY, "--cloud", "aws", "-f", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["schema"] == "imagevet/verify/v1" and doc["verdict"] == "official"
+    assert set(doc) == {
+        "schema", "cloud", "image_id", "verdict", "publisher", "owner", "name", "os", "created", "age_days",
+        "deprecated", "newer_official", "alternatives", "reasons",
+    }  # fmt: skip
+    newest = verify_image("aws", NEW_JAMMY, bundled_catalog(), NOW)
+    assert newest.verdict == "official" and newest.newer_official is None
+    debian = verify_image("aws", DEBIAN, bundled_catalog(), NOW)
+    assert (debian.publisher, debian.distro, debian.version) == ("Debian", "debian", "12")
+
+
+def test_lookalike_is_unofficial_with_official_alternatives(aws_env: dict[str, str]) -> None:
+    fake = register_lookalike("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261120")
+    result = verify_image("aws", fake, bundled_catalog(), NOW)
+    assert result.verdict == "unofficial" and result.publisher is None and result.owner == "123456789012"
+    assert result.distro == "ubuntu"
+    assert {"ubuntu-22.04", "ubuntu-24.04"} <= {a["release"] for a in result.alternatives}
+    assert all(a["publisher"] == "Canonical" for a in result.alternatives)
+    proc = cli(aws_env, fake, "--cloud", "aws")
+    assert proc.returncode == 1 and "unofficial" in proc.stdout
+
+
+def test_not_found_and_bad_ids_are_clear_errors(aws_env: dict[str, str]) -> None:
+    proc = cli(aws_env, "ami-0ffffffffffffffff", "--cloud", "aws", "-f", "json")
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["verdict"] == "unknown"
+    assert "not found" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    bad = cli(aws_env, "ami-xyz", "--cloud", "aws")
+    assert bad.returncode == 2 and "not a valid aws image id" in bad.stderr and "Traceback" not in bad.stderr
+    other = cli(aws_env, OLD_JAMMY, "--cloud", "mars")
+    assert other.returncode == 2 and "unknown cloud" in other.stderr
+
+
+def test_no_credentials_is_unknown_not_a_traceback(aws_env: dict[str, str]) -> None:
+    env = {k: v for k, v in aws_env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    proc = cli(env, OLD_JAMMY, "--cloud", "aws")
+    assert proc.returncode == 2
+    assert "no AWS credentials" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unreachable_endpoint_gives_up_quickly(aws_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**aws_env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    started = time.monotonic()
+    proc = cli(env, OLD_JAMMY, "--cloud", "aws")
+    assert proc.returncode == 2 and "cannot reach the EC2 API" in proc.stderr
+    assert time.monotonic() - started < 30
+    assert os.environ["AWS_ENDPOINT_URL"] != env["AWS_ENDPOINT_URL"]
