@@ -65,7 +65,7 @@ def test_json_document_shape() -> None:
         "family": "rhel",
     }
     assert doc["target"] == {"path": WEAK, "kind": "rootfs"}
-    assert doc["summary"] == {"pass": 6, "fail": 8, "skip": 2, "error": 0, "waived": 0}
+    assert doc["summary"] == {"pass": 6, "fail": 8, "skip": 3, "error": 0, "waived": 0}
     result = next(r for r in doc["results"] if r["check"] == "ssh-root-login")
     assert result["status"] == "fail" and result["severity"] == "high"
     assert result["evidence"] == [
@@ -158,7 +158,7 @@ def test_checks_command_lists_metadata() -> None:
     proc = run("checks")
     assert proc.returncode == 0 and "ssh-password-auth" in proc.stdout
     doc = json.loads(run("checks", "--format", "json").stdout)
-    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 61
+    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 62
     assert all(c["references"] and c["remediation"] for c in doc["checks"])
 
 
@@ -172,4 +172,4 @@ def test_audit_of_this_host_runs() -> None:
     proc = run("audit", "/", "--format", "json", "--fail-on", "never")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["target"]["kind"] == "host" and len(doc["results"]) == 16
+    assert doc["target"]["kind"] == "host" and len(doc["results"]) == 17

@@ -169,6 +169,13 @@ def audit(
         str | None,
         typer.Option("--cloud", help="Also check readiness for aws, azure, alibaba, tencent or gcp."),
     ] = None,
+    image_id: Annotated[
+        str | None,
+        typer.Option(
+            "--image-id", help="With --cloud: verify this image id's publisher (check source-official)."
+        ),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Cloud region for --image-id.")] = None,
     db: Annotated[
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
@@ -220,8 +227,18 @@ def audit(
     if waivers is not None:
         text = read_user_file(waivers, "waiver file")
         waiver_set = parse_waivers(text, set(CHECKS), today)
+    catalog = load_catalog(data_dir())
+    provenance = None
+    if image_id is not None:
+        if cloud is None:
+            raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image)")
+        from imagevet.provenance.verify import verify_image
+
+        provenance = verify_image(cloud, image_id, catalog, now_for(as_of), region)
+        if "source-official" not in check_ids:
+            check_ids = ["source-official", *check_ids]
     options = CheckOptions(
-        as_of=today, lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir()), cloud=cloud
+        as_of=today, lifecycle_years=lifecycle_years, catalog=catalog, cloud=cloud, provenance=provenance
     )
     ssh_options = SshOptions(
         identity=str(identity) if identity else None,

@@ -41,7 +41,9 @@ def test_hardened_debian_passes_everything_but_the_window() -> None:
         "os-support-window",
         "updates-pending-security",
         "container-user",
+        "source-official",
     }
+    assert statuses["source-official"] is Status.SKIP  # no --image-id given
     assert statuses["updates-pending-security"] is Status.SKIP  # no advisory database given
     assert statuses["container-user"] is Status.SKIP  # not a container image
     assert audit(ROOTFS / "hardened-debian", years=1.5)["os-support-window"] is Status.PASS
@@ -49,6 +51,7 @@ def test_hardened_debian_passes_everything_but_the_window() -> None:
 
 def test_weak_rocky_fails_where_it_is_weak() -> None:
     assert audit(ROOTFS / "weak-rocky9") == {
+        "source-official": Status.SKIP,
         "ssh-password-auth": Status.FAIL,
         "ssh-root-login": Status.FAIL,
         "ssh-empty-passwords": Status.PASS,

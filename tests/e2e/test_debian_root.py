@@ -28,6 +28,7 @@ pytestmark = pytest.mark.real
 
 AS_OF = dt.date(2026, 11, 28)
 EXPECTED = {
+    "source-official": Status.SKIP,
     "ssh-password-auth": Status.FAIL,
     "ssh-root-login": Status.FAIL,
     "ssh-empty-passwords": Status.PASS,

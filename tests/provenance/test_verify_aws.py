@@ -92,3 +92,29 @@ def test_unreachable_endpoint_gives_up_quickly(aws_env: dict[str, str], tmp_path
     assert proc.returncode == 2 and "cannot reach the EC2 API" in proc.stderr
     assert time.monotonic() - started < 30
     assert os.environ["AWS_ENDPOINT_URL"] != env["AWS_ENDPOINT_URL"]
+
+
+def test_audit_adds_source_official(aws_env: dict[str, str], tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    root = str(FIXTURES / "rootfs/hardened-debian")
+    base = [sys.executable, "-m", "imagevet", "audit", root, "-f", "json", "--as-of", "2026-11-28"]
+
+    def source(*extra: str) -> tuple[int, dict[str, object]]:
+        proc = subprocess.run([*base, *extra], capture_output=True, text=True, env=aws_env, timeout=60)
+        results = {r["check"]: r for r in json.loads(proc.stdout)["results"]}
+        return proc.returncode, results["source-official"]
+
+    _, skipped = source()
+    assert skipped["status"] == "skip"
+    _, official = source("--image-id", OLD_JAMMY, "--cloud", "aws", "--profile", "cis-l1")
+    assert official["status"] == "pass" and "Canonical" in str(official["evidence"])
+    fake = register_lookalike("ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20261121")
+    code, unofficial = source("--image-id", fake, "--cloud", "aws", "--checks", "ssh-root-login")
+    assert unofficial["status"] == "fail" and unofficial["severity"] == "critical" and code == 1
+    _, missing = source("--image-id", "ami-0ffffffffffffffff", "--cloud", "aws")
+    assert missing["status"] == "error"
+    proc = subprocess.run(
+        [*base, "--image-id", OLD_JAMMY], capture_output=True, text=True, env=aws_env, timeout=60
+    )
+    assert proc.returncode == 2 and "--image-id needs --cloud" in proc.stderr

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from imagevet.catalog.model import Catalog
 from imagevet.facts import Facts
 from imagevet.model import Outcome
+from imagevet.provenance.model import Verification
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class CheckOptions:
     lifecycle_years: float = 3.0
     catalog: Catalog | None = None  # None: the bundled catalog
     cloud: str | None = None  # --cloud: the cloud the image is meant for (cloud readiness checks)
+    provenance: Verification | None = None  # --image-id: what `imagevet verify` found for the image id
 
 
 Predicate = Callable[[Facts, CheckOptions], Outcome]

@@ -6,6 +6,7 @@ from imagevet.checks import accounts, cloud, hardening, lifecycle, ssh, system
 from imagevet.checks.base import Predicate
 
 CHECKS: dict[str, Predicate] = {
+    "source-official": system.source_official,
     "ssh-password-auth": ssh.password_auth,
     "ssh-root-login": ssh.root_login,
     "ssh-empty-passwords": ssh.empty_passwords,

@@ -162,3 +162,15 @@ def container_user(facts: Facts, options: CheckOptions) -> Outcome:
         shown = user or "not set (root)"
         return Outcome.of(Status.FAIL, f"the image config's User is {shown}: the container runs as root")
     return Outcome.of(Status.PASS, f"the image config's User is {user}")
+
+
+def source_official(facts: Facts, options: CheckOptions) -> Outcome:
+    """The image id (--image-id) comes from an official publisher and is not deprecated."""
+    found = options.provenance
+    if found is None:
+        return Outcome.of(Status.SKIP, "no --image-id given: the image's source was not verified")
+    why = "; ".join(found.reasons)
+    if found.verdict == "unknown":
+        return Outcome.of(Status.ERROR, f"{found.cloud} {found.image_id}: {why}")
+    detail = f"{found.cloud} {found.image_id} ({found.name or 'no name'}): {why}"
+    return Outcome.of(Status.FAIL if found.gate_fails() else Status.PASS, detail)
