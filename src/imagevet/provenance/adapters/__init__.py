@@ -30,4 +30,8 @@ def adapter_for(cloud: str, region: str | None) -> CloudAdapter:
         from imagevet.provenance.adapters.aws import AwsAdapter
 
         return AwsAdapter(region)
-    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws is)")
+    if cloud == "tencent":
+        from imagevet.provenance.adapters.tencent import TencentAdapter
+
+        return TencentAdapter(region)
+    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws and tencent are)")
