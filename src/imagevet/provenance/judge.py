@@ -70,7 +70,7 @@ def judge(cloud: Cloud, catalog: Catalog, ref: ImageRef, lookup: Lookup, now: dt
     matched = publisher_of(cloud, record.owners)
     offering = offering_of(cloud, ref, record)
     release = catalog.release(offering.release) if offering else None
-    distro = release.distro if release else (record.os_distro or None)
+    distro = release.distro if release else (record.os_distro.lower() or None)
     version = release.version if release else (record.os_version or None)
     publisher: Publisher | None
     owner: str | None

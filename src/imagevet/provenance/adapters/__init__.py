@@ -34,4 +34,8 @@ def adapter_for(cloud: str, region: str | None) -> CloudAdapter:
         from imagevet.provenance.adapters.tencent import TencentAdapter
 
         return TencentAdapter(region)
-    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws and tencent are)")
+    if cloud == "alibaba":
+        from imagevet.provenance.adapters.alibaba import AlibabaAdapter
+
+        return AlibabaAdapter(region)
+    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws, alibaba and tencent are)")
