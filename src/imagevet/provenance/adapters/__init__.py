@@ -38,4 +38,8 @@ def adapter_for(cloud: str, region: str | None) -> CloudAdapter:
         from imagevet.provenance.adapters.alibaba import AlibabaAdapter
 
         return AlibabaAdapter(region)
-    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws, alibaba and tencent are)")
+    if cloud == "gcp":
+        from imagevet.provenance.adapters.gcp import GcpAdapter
+
+        return GcpAdapter(region)
+    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws, alibaba, gcp and tencent are)")
