@@ -42,4 +42,8 @@ def adapter_for(cloud: str, region: str | None) -> CloudAdapter:
         from imagevet.provenance.adapters.gcp import GcpAdapter
 
         return GcpAdapter(region)
-    raise ImagevetError(f"verify on {cloud} is not implemented yet (aws, alibaba, gcp and tencent are)")
+    if cloud == "azure":
+        from imagevet.provenance.adapters.azure import AzureAdapter
+
+        return AzureAdapter(region)
+    raise ImagevetError(f"unknown cloud {cloud!r} (choose from: aws, azure, alibaba, tencent, gcp)")
