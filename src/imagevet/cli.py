@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import sys
@@ -914,6 +915,9 @@ def _parser_error(exc: BaseException) -> str | None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and input errors become one line on stderr and exit code 2."""
+    # Libraries (cloud SDKs, urllib3) log warnings; without a handler Python prints them to stderr, which
+    # would bury imagevet's one-line messages. imagevet itself reports through its return values.
+    logging.getLogger().addHandler(logging.NullHandler())
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="imagevet", standalone_mode=False)

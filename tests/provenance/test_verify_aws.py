@@ -83,6 +83,7 @@ def test_no_credentials_is_unknown_not_a_traceback(aws_env: dict[str, str]) -> N
     proc = cli(env, OLD_JAMMY, "--cloud", "aws")
     assert proc.returncode == 2
     assert "no AWS credentials" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_unreachable_endpoint_gives_up_quickly(aws_env: dict[str, str], tmp_path: Path) -> None:

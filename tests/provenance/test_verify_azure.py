@@ -117,3 +117,4 @@ def test_not_found_no_subscription_and_no_credentials(
         capture_output=True, text=True, env=dict(os.environ), timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2 and "no Azure credentials" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

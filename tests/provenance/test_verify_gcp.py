@@ -106,3 +106,4 @@ def test_not_found_and_no_credentials(gcp: CloudApi, monkeypatch: pytest.MonkeyP
         and "no Google Cloud credentials" in proc.stderr
         and "Traceback" not in proc.stderr
     )
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

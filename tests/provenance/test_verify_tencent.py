@@ -99,6 +99,7 @@ def test_not_found_wrong_key_and_no_credentials(tencent: CloudApi, monkeypatch: 
         and "no Tencent Cloud credentials" in proc.stderr
         and "Traceback" not in proc.stderr
     )
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert len(tencent.requests) == before  # nothing sent without credentials
 
 
