@@ -119,3 +119,10 @@ def test_audit_adds_source_official(aws_env: dict[str, str], tmp_path: Path) -> 
         [*base, "--image-id", OLD_JAMMY], capture_output=True, text=True, env=aws_env, timeout=60
     )
     assert proc.returncode == 2 and "--image-id needs --cloud" in proc.stderr
+
+
+def test_unrecognised_name_has_no_guessed_os(aws_env: dict[str, str]) -> None:
+    fake = register_lookalike("golden-base-2026-11")
+    result = verify_image("aws", fake, bundled_catalog(), NOW)
+    assert result.verdict == "unofficial" and result.distro is None and result.alternatives == ()
+    assert any("imagevet recommend --cloud aws" in reason for reason in result.reasons)

@@ -40,7 +40,6 @@ def record_from(image: dict[str, Any]) -> ImageRecord:
         owners=owners,
         name=str(image.get("Name", "")),
         description=str(image.get("Description", "")),
-        os_distro=str(image.get("PlatformDetails", "")),
         created=_timestamp(image.get("CreationDate")),
         deprecation_time=_timestamp(image.get("DeprecationTime")),
     )
