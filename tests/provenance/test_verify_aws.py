@@ -15,19 +15,14 @@ import boto3
 
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
+from tests.support.cli import run_imagevet
 
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 OLD_JAMMY, NEW_JAMMY, DEBIAN = "ami-0a1b2c3d4e5f60001", "ami-0a1b2c3d4e5f60002", "ami-0a1b2c3d4e5f60003"
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "imagevet", "verify", *args, "--as-of", "2026-11-28"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return run_imagevet("verify", *args, "--as-of", "2026-11-28", env=env)
 
 
 def register_lookalike(name: str) -> str:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ import pytest
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
@@ -93,10 +92,7 @@ def test_deprecated_official_and_typosquatted_publisher(azure: CloudApi) -> None
         "--cloud",
         "azure",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", *command, "-f", "json"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet(*command, "-f", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1 and doc["verdict"] == "unofficial" and doc["owner"] == "canonica1"
 
@@ -112,9 +108,6 @@ def test_not_found_no_subscription_and_no_credentials(
     )
     monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", SUBSCRIPTION)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no az: no credential at all
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", "verify", f"{JAMMY}:latest", "--cloud", "azure"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet("verify", f"{JAMMY}:latest", "--cloud", "azure")
     assert proc.returncode == 2 and "no Azure credentials" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr

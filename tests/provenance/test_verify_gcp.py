@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
@@ -84,10 +82,7 @@ def test_lookalike_project_is_unofficial(gcp: CloudApi) -> None:
         "--cloud",
         "gcp",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", *command, "-f", "json"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet(*command, "-f", "json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1 and doc["verdict"] == "unofficial" and doc["owner"] == "my-sandbox-4711"
     assert any(a["family"] == "debian-12" and a["project"] == "debian-cloud" for a in doc["alternatives"])
@@ -97,10 +92,7 @@ def test_not_found_and_no_credentials(gcp: CloudApi, monkeypatch: pytest.MonkeyP
     missing = verify_image("gcp", "debian-cloud/debian-99", bundled_catalog(), NOW)
     assert missing.verdict == "unknown" and "not found" in missing.reasons[0]
     monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS")
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", "verify", "debian-cloud/debian-12", "--cloud", "gcp"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet("verify", "debian-cloud/debian-12", "--cloud", "gcp")
     assert (
         proc.returncode == 2
         and "no Google Cloud credentials" in proc.stderr

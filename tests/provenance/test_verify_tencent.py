@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
@@ -74,10 +72,7 @@ def test_shared_lookalike_is_unofficial(tencent: CloudApi) -> None:
     result = verify_image("tencent", "img-fake0001", bundled_catalog(), NOW)
     assert result.verdict == "unofficial" and result.owner == "SHARED_IMAGE"
     assert any(a["release"] == "ubuntu-22.04" for a in result.alternatives)
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", "verify", "img-fake0001", "--cloud", "tencent", "-f", "json"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet("verify", "img-fake0001", "--cloud", "tencent", "-f", "json")
     assert proc.returncode == 1 and json.loads(proc.stdout)["verdict"] == "unofficial"
 
 
@@ -90,10 +85,7 @@ def test_not_found_wrong_key_and_no_credentials(tencent: CloudApi, monkeypatch: 
     monkeypatch.delenv("TENCENTCLOUD_SECRET_ID")
     monkeypatch.delenv("TENCENTCLOUD_SECRET_KEY")
     before = len(tencent.requests)
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", "verify", "img-22040001", "--cloud", "tencent"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=60,
-    )  # fmt: skip
+    proc = run_imagevet("verify", "img-22040001", "--cloud", "tencent")
     assert (
         proc.returncode == 2
         and "no Tencent Cloud credentials" in proc.stderr

@@ -11,7 +11,14 @@ from imagevet.checks.lines import config_lines, systemd_setting
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.checks.system import sysctl_outcome
 from imagevet.facts import Facts
-from imagevet.facts.pam import Setting, effective, faillock_settings, pwquality_settings, stack_modules
+from imagevet.facts.pam import (
+    ModuleLine,
+    Setting,
+    effective,
+    faillock_settings,
+    pwquality_settings,
+    stack_modules,
+)
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 # ---- file permissions ------------------------------------------------------------------------------
@@ -491,13 +498,23 @@ def _setting_evidence(label: str, setting: Setting) -> Evidence:
     return Evidence(f"{label} = {setting.value}", setting.path, setting.line)
 
 
+def _stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outcome:
+    """The lines of the image's ``kind`` stack that call ``module``; skip without PAM, fail without it."""
+    present, lines = stack_modules(facts.target, kind, module)
+    if not present:
+        return Outcome.of(Status.SKIP, f"no PAM {kind} stack (common-{kind} or system-auth) in the image")
+    if not lines:
+        return Outcome.of(
+            Status.FAIL, f"{module.removesuffix('.so')} is not in the {kind} stack ({', '.join(present)})"
+        )
+    return lines
+
+
 def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_pwquality in the password stack, with an effective minlen of at least 14 on every line."""
-    present, lines = stack_modules(facts.target, "password", "pam_pwquality.so")
-    if not present:
-        return Outcome.of(Status.SKIP, "no PAM password stack (common-password or system-auth) in the image")
-    if not lines:
-        return Outcome.of(Status.FAIL, f"pam_pwquality is not in the password stack ({', '.join(present)})")
+    lines = _stack_lines(facts, "password", "pam_pwquality.so")
+    if isinstance(lines, Outcome):
+        return lines
     settings = pwquality_settings(facts.target)
     evidence, short = [], False
     for line in lines:
@@ -510,11 +527,9 @@ def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
 
 def account_lockout(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_faillock in the auth stack, locking after at most 5 failures for 15 minutes or until reset."""
-    present, lines = stack_modules(facts.target, "auth", "pam_faillock.so")
-    if not present:
-        return Outcome.of(Status.SKIP, "no PAM auth stack (common-auth or system-auth) in the image")
-    if not lines:
-        return Outcome.of(Status.FAIL, f"pam_faillock is not in the auth stack ({', '.join(present)})")
+    lines = _stack_lines(facts, "auth", "pam_faillock.so")
+    if isinstance(lines, Outcome):
+        return lines
     settings = faillock_settings(facts.target)
     evidence, weak = [], False
     for line in lines:

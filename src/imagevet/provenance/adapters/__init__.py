@@ -3,6 +3,7 @@ find the newest official build of a release, nothing more."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Protocol
 
 from imagevet.errors import ImagevetError
@@ -19,6 +20,37 @@ class CloudAdapter(Protocol):
         """The newest image by the same owner matching the release's catalog lookup (name pattern,
         family …), or None when the cloud cannot say."""
         ...
+
+
+def parse_timestamp(value: object) -> dt.datetime | None:
+    """An API timestamp (ISO 8601, ``Z`` or offset, or already a datetime) as an aware datetime; naive
+    values are UTC, as every one of these APIs documents. Unparseable values are None, not errors."""
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def describe_first(ref: ImageRef, found: tuple[list[ImageRecord], str], where: str) -> Lookup:
+    """The Lookup for an id query: the first record, or why there is none."""
+    records, reason = found
+    if reason:
+        return Lookup(None, f"{ref.image_id}: {reason}")
+    if not records:
+        return Lookup(None, f"{ref.image_id}: not found in {where}")
+    return Lookup(records[0])
+
+
+def newest_of(records: list[ImageRecord]) -> ImageRecord | None:
+    """The most recently created record (records without a date count as oldest)."""
+    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return max(records, key=lambda r: r.created or oldest) if records else None
 
 
 class MissingExtraError(ImagevetError):

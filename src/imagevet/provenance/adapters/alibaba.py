@@ -5,12 +5,11 @@ DescribeImages. Credentials: ``ALIBABA_CLOUD_ACCESS_KEY_ID``/``ALIBABA_CLOUD_ACC
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 from typing import Any
 
-from imagevet.provenance.adapters import MissingExtraError
+from imagevet.provenance.adapters import MissingExtraError, describe_first, newest_of, parse_timestamp
 from imagevet.provenance.ids import ImageRef
 from imagevet.provenance.model import ImageRecord, Lookup
 
@@ -23,16 +22,6 @@ REASONS = {
     "Forbidden.RAM": "access denied",
     "Forbidden": "access denied",
 }
-
-
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _version(os_name: str) -> str:
@@ -50,7 +39,7 @@ def record_from(image: Any) -> ImageRecord:
         description=str(image.description or ""),
         os_distro=str(image.platform or ""),
         os_version=_version(str(image.osname_en or "")),
-        created=_timestamp(image.creation_time),
+        created=parse_timestamp(image.creation_time),
         deprecated=str(image.status or "") == "Deprecated",
         family=str(image.image_family or ""),
     )
@@ -111,11 +100,7 @@ class AlibabaAdapter:
 
     def describe(self, ref: ImageRef) -> Lookup:
         images, reason = self._images(image_id=ref.image_id, show_expired=True)
-        if reason:
-            return Lookup(None, f"{ref.image_id}: {reason}")
-        if not images:
-            return Lookup(None, f"{ref.image_id}: not found in {self.region}")
-        return Lookup(record_from(images[0]))
+        return describe_first(ref, ([record_from(i) for i in images], reason), self.region)
 
     def newest(self, record: ImageRecord, pattern: dict[str, str]) -> ImageRecord | None:
         if "family" not in pattern:
@@ -123,7 +108,4 @@ class AlibabaAdapter:
         images, reason = self._images(
             image_family=pattern["family"], image_owner_alias="system", page_size=100
         )
-        if reason or not images:
-            return None
-        records = [record_from(i) for i in images]
-        return max(records, key=lambda r: r.created or dt.datetime.min.replace(tzinfo=dt.UTC))
+        return None if reason else newest_of([record_from(i) for i in images])

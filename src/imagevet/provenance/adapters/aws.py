@@ -3,10 +3,9 @@ usual chain; ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_EC2``) points it elsewh
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from imagevet.provenance.adapters import MissingExtraError
+from imagevet.provenance.adapters import MissingExtraError, describe_first, newest_of, parse_timestamp
 from imagevet.provenance.ids import ImageRef
 from imagevet.provenance.model import ImageRecord, Lookup
 
@@ -21,18 +20,6 @@ REASONS = {
 }
 
 
-def _timestamp(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def record_from(image: dict[str, Any]) -> ImageRecord:
     owners = tuple(o for o in (image.get("OwnerId"), image.get("ImageOwnerAlias")) if o)
     return ImageRecord(
@@ -40,8 +27,8 @@ def record_from(image: dict[str, Any]) -> ImageRecord:
         owners=owners,
         name=str(image.get("Name", "")),
         description=str(image.get("Description", "")),
-        created=_timestamp(image.get("CreationDate")),
-        deprecation_time=_timestamp(image.get("DeprecationTime")),
+        created=parse_timestamp(image.get("CreationDate")),
+        deprecation_time=parse_timestamp(image.get("DeprecationTime")),
     )
 
 
@@ -73,11 +60,7 @@ class AwsAdapter:
 
     def describe(self, ref: ImageRef) -> Lookup:
         images, reason = self._call(ImageIds=[ref.image_id])
-        if reason:
-            return Lookup(None, f"{ref.image_id}: {reason}")
-        if not images:
-            return Lookup(None, f"{ref.image_id}: not found in {self.region}")
-        return Lookup(record_from(images[0]))
+        return describe_first(ref, ([record_from(i) for i in images], reason), self.region)
 
     def newest(self, record: ImageRecord, pattern: dict[str, str]) -> ImageRecord | None:
         if "name" not in pattern or not record.owners:
@@ -85,7 +68,4 @@ class AwsAdapter:
         images, reason = self._call(
             Owners=[record.owners[0]], Filters=[{"Name": "name", "Values": [pattern["name"]]}]
         )
-        if reason or not images:
-            return None
-        newest = max(images, key=lambda image: str(image.get("CreationDate", "")))
-        return record_from(newest)
+        return None if reason else newest_of([record_from(i) for i in images])

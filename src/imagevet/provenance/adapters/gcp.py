@@ -6,27 +6,17 @@ than google-cloud-compute: two GET calls do not justify gRPC and protobuf in the
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import Any
 from urllib.parse import quote
 
-from imagevet.provenance.adapters import MissingExtraError
+from imagevet.provenance.adapters import MissingExtraError, parse_timestamp
 from imagevet.provenance.ids import ImageRef
 from imagevet.provenance.model import ImageRecord, Lookup
 
 DEFAULT_ENDPOINT = "https://compute.googleapis.com/compute/v1/"
 SCOPES = ["https://www.googleapis.com/auth/compute.readonly"]
 TIMEOUT = (5, 20)
-
-
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def record_from(image: dict[str, Any], project: str) -> ImageRecord:
@@ -37,9 +27,9 @@ def record_from(image: dict[str, Any], project: str) -> ImageRecord:
         owners=(project,),
         name=str(image.get("name", "")),
         description=str(image.get("description", "")),
-        created=_timestamp(image.get("creationTimestamp")),
+        created=parse_timestamp(image.get("creationTimestamp")),
         deprecated=state in ("DEPRECATED", "OBSOLETE", "DELETED"),
-        deprecation_time=_timestamp(deprecation.get("deprecated")),
+        deprecation_time=parse_timestamp(deprecation.get("deprecated")),
         family=str(image.get("family", "")),
     )
 

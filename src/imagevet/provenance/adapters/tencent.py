@@ -5,12 +5,11 @@ regional endpoint, for private endpoints and tests; the SDK has no standard vari
 
 from __future__ import annotations
 
-import datetime as dt
 import fnmatch
 import os
 from typing import Any
 
-from imagevet.provenance.adapters import MissingExtraError
+from imagevet.provenance.adapters import MissingExtraError, describe_first, newest_of, parse_timestamp
 from imagevet.provenance.ids import ImageRef
 from imagevet.provenance.model import ImageRecord, Lookup
 
@@ -25,16 +24,6 @@ REASONS = {
 }
 
 
-def _timestamp(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def record_from(image: Any) -> ImageRecord:
     owners = tuple(o for o in (image.ImageType, image.ImageCreator) if o)
     return ImageRecord(
@@ -43,7 +32,7 @@ def record_from(image: Any) -> ImageRecord:
         name=str(image.ImageName or ""),
         description=str(image.ImageDescription or ""),
         os_distro=str(image.Platform or ""),
-        created=_timestamp(image.CreatedTime),
+        created=parse_timestamp(image.CreatedTime),
         deprecated=bool(getattr(image, "ImageDeprecated", False)),
         family=str(getattr(image, "ImageFamily", "") or ""),
     )
@@ -104,11 +93,7 @@ class TencentAdapter:
 
     def describe(self, ref: ImageRef) -> Lookup:
         images, reason = self._images({"ImageIds": [ref.image_id]})
-        if reason:
-            return Lookup(None, f"{ref.image_id}: {reason}")
-        if not images:
-            return Lookup(None, f"{ref.image_id}: not found in {self.region}")
-        return Lookup(record_from(images[0]))
+        return describe_first(ref, ([record_from(i) for i in images], reason), self.region)
 
     def newest(self, record: ImageRecord, pattern: dict[str, str]) -> ImageRecord | None:
         if "name" not in pattern:
@@ -120,6 +105,4 @@ class TencentAdapter:
         matching = [
             record_from(i) for i in images if fnmatch.fnmatchcase(str(i.ImageName or ""), pattern["name"])
         ]
-        if reason or not matching:
-            return None
-        return max(matching, key=lambda r: r.created or dt.datetime.min.replace(tzinfo=dt.UTC))
+        return None if reason else newest_of(matching)

@@ -1,0 +1,20 @@
+"""Run the imagevet CLI as a user does: a fresh interpreter, output captured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+
+def run_imagevet(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``python -m imagevet ARGS`` with the current environment (or ``env``)."""
+    return subprocess.run(
+        [sys.executable, "-m", "imagevet", *args],
+        capture_output=True,
+        text=True,
+        env=env if env is not None else dict(os.environ),
+        timeout=timeout,
+    )
