@@ -684,6 +684,48 @@ def db_status_command(
         notice(f"warning: the advisory database is {age_days} days old; run 'imagevet db update'")
 
 
+class HardenEmit(StrEnum):
+    BASH = "bash"
+    CLOUD_INIT = "cloud-init"
+    ANSIBLE = "ansible"
+
+
+@app.command()
+def harden(
+    target: Annotated[str, typer.Argument(help="Image (as for audit) whose failing checks to fix.")],
+    emit: Annotated[
+        HardenEmit, typer.Option("--emit", help="bash, cloud-init or ansible.")
+    ] = HardenEmit.BASH,
+    checks: Annotated[str | None, typer.Option("--checks", help="Only fix these check ids.")] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Which checks to audit (as for audit).")] = "all",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """Generate an idempotent remediation (bash, #cloud-config, Ansible) for the failing checks."""
+    from imagevet.audit import run_audit, select_checks
+    from imagevet.catalog.store import load_catalog
+    from imagevet.checks.base import CheckOptions
+    from imagevet.harden.ansible import render_playbook
+    from imagevet.harden.bash import render_bash
+    from imagevet.harden.cloudinit import render_cloud_config
+    from imagevet.harden.plan import plan_for
+    from imagevet.target import opened_target
+
+    requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+    check_ids = select_checks(requested, profile)
+    options = CheckOptions(as_of=parse_date(as_of), catalog=load_catalog(data_dir()))
+    with opened_target(target) as opened:
+        report = run_audit(opened, options, check_ids)
+    plan = plan_for(report)
+    renderers = {HardenEmit.BASH: render_bash, HardenEmit.CLOUD_INIT: render_cloud_config,
+                 HardenEmit.ANSIBLE: render_playbook}  # fmt: skip
+    write_output(renderers[emit](plan), output)
+    if output is not None and emit is HardenEmit.BASH:
+        output.chmod(0o755)
+    manual = sum(len(f.manual) for f in plan.fixes)
+    notice(f"{len(plan.fixes)} failing check(s) addressed; {manual} manual step(s)")
+
+
 class VerifyFormat(StrEnum):
     TABLE = "table"
     JSON = "json"

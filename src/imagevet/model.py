@@ -114,6 +114,7 @@ class RemediationStep:
     text: str  # the command, the file content, or the advice
     path: str | None = None
     description: str = ""
+    when: str = ""  # "running": only on a booted system (service reloads, sysctl --system), not in an image
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ def _step(check_id: str, raw: Any) -> RemediationStep:
     if not isinstance(raw, dict):
         raise DataError(f"check {check_id}: remediation step must be a mapping")
     note = str(raw.get("note", ""))
+    when = str(raw.get("when", ""))
+    if when not in ("", "running"):
+        raise DataError(f"check {check_id}: remediation 'when' must be 'running'")
     if "run" in raw:
-        return RemediationStep("command", str(raw["run"]), None, note)
+        return RemediationStep("command", str(raw["run"]), None, note, when)
     if "file" in raw and "content" in raw:
         return RemediationStep("file", str(raw["content"]), str(raw["file"]), note)
     if note:
