@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from imagevet.harden.plan import Plan, file_mode
+from imagevet.harden.yamlout import dump
 
 RUNNING = "ansible_facts['service_mgr'] | default('') == 'systemd'"
 
@@ -35,4 +34,4 @@ def render_playbook(plan: Plan) -> str:
         "tasks": tasks,
     }
     header = f"# {plan.headline}\n"
-    return header + yaml.safe_dump([play], sort_keys=False, default_flow_style=False, width=1000)
+    return header + dump([play])

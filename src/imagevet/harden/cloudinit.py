@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from imagevet.harden.plan import Plan, file_mode
+from imagevet.harden.yamlout import dump
 
 
 def render_cloud_config(plan: Plan) -> str:
@@ -33,9 +32,5 @@ def render_cloud_config(plan: Plan) -> str:
         document["runcmd"] = commands
     header = f"#cloud-config\n# {plan.headline}\n"
     manual = [f"# manual ({fix.check}): {note}" for fix in plan.fixes for note in fix.manual]
-    body = (
-        yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
-        if document
-        else "{}\n"
-    )
+    body = dump(document) if document else "{}\n"
     return header + "".join(line + "\n" for line in manual) + body
