@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import re
@@ -724,6 +725,115 @@ def harden(
         output.chmod(0o755)
     manual = sum(len(f.manual) for f in plan.fixes)
     notice(f"{len(plan.fixes)} failing check(s) addressed; {manual} manual step(s)")
+
+
+@app.command()
+def attest(
+    what: Annotated[
+        list[str],
+        typer.Argument(help="TARGET to attest, or 'keygen', or 'verify FILE'.", show_default=False),
+    ],
+    image_id: Annotated[
+        str | None, typer.Option("--image-id", help="The image id the statement names.")
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option("--key", help="Private key (attest) or public key (verify), PEM.")
+    ] = None,
+    digest: Annotated[
+        str | None, typer.Option("--digest", help="The image digest (sha256:…) if known.")
+    ] = None,
+    profile: Annotated[str, typer.Option("--profile", help="Checks the embedded audit runs.")] = "checklist",
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the envelope to FILE.")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", help="keygen: where to write the pair.")] = Path(
+        "."
+    ),
+    name: Annotated[str, typer.Option("--name", help="keygen: file name stem.")] = "imagevet",
+) -> None:
+    """Signed attestations: `attest TARGET --image-id ID --key KEY`, `attest keygen`, `attest verify FILE`."""
+    from imagevet.attest import keys
+
+    if what == ["keygen"]:
+        private, public = output_dir / f"{name}.key", output_dir / f"{name}.pub"
+        identifier = keys.generate(private, public)
+        sys.stdout.write(f"wrote {private} (private, 0600) and {public}; keyid {identifier}\n")
+        return
+    if len(what) == 2 and what[0] == "verify":
+        _attest_verify(Path(what[1]), key, image_id)
+        return
+    if len(what) != 1 or what[0] in ("keygen", "verify"):
+        raise ImagevetError(
+            "usage: attest TARGET --image-id ID --key KEY | attest keygen | attest verify FILE --key PUB"
+        )
+    if image_id is None or key is None:
+        raise ImagevetError("attest TARGET needs --image-id and --key")
+    _attest_create(what[0], image_id, key, digest, profile, as_of, output)
+
+
+def _attest_create(
+    spec: str,
+    image_id: str,
+    key: Path,
+    digest: str | None,
+    profile: str,
+    as_of: str | None,
+    output: Path | None,
+) -> None:
+    from imagevet.attest.digest import image_digest
+    from imagevet.attest.keys import load_private
+    from imagevet.attest.statement import build_statement, sign
+    from imagevet.audit import run_audit, select_checks
+    from imagevet.catalog.store import load_catalog
+    from imagevet.checks.base import CheckOptions
+    from imagevet.facts.os_release import gather_os_release
+    from imagevet.inventory.collect import collect_inventory
+    from imagevet.model import OsRelease
+    from imagevet.report import packages as sbom
+    from imagevet.report.json_report import report_dict
+    from imagevet.target import opened_target
+
+    private = load_private(key)
+    image = image_digest(spec, digest)
+    options = CheckOptions(as_of=parse_date(as_of), catalog=load_catalog(data_dir()))
+    with opened_target(spec) as opened:
+        report = run_audit(opened, options, select_checks(None, profile))
+        os_release = gather_os_release(opened)
+        known = os_release if isinstance(os_release, OsRelease) else None
+        inventory = collect_inventory(opened, known)
+    packages = sbom.PackagesReport(opened.info, known, inventory, dt.datetime.now(dt.UTC))
+    statement = build_statement(
+        image_id,
+        image,
+        report_dict(report),
+        json.loads(sbom.render_spdx(packages)),
+        f"imagevet {__version__}",
+    )
+    write_output(sign(statement, private).to_json(), output)
+    notice(f"attested {image_id} ({image}): {report.summary()['fail']} failing check(s) recorded")
+
+
+def _attest_verify(path: Path, key: Path | None, image_id: str | None) -> None:
+    from imagevet.attest.keys import load_public
+    from imagevet.attest.statement import verify
+
+    if key is None:
+        raise ImagevetError("attest verify needs --key PUBLIC_KEY")
+    public = load_public(key)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImagevetError(f"cannot read attestation {str(path)!r}: {exc.strerror}") from exc
+    # Undecodable bytes are kept visible (and so fail the verification), not an input error.
+    result = verify(raw.decode("utf-8", errors="replace"), public, image_id)
+    subject = ""
+    if result.statement:
+        subjects = result.statement.get("subject") or [{}]
+        subject = f" {subjects[0].get('name')} {subjects[0].get('digest')}"
+    sys.stdout.write(
+        ("verified" if result.ok else "NOT verified") + f"{subject}: {'; '.join(result.reasons)}\n"
+    )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 class VerifyFormat(StrEnum):
