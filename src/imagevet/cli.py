@@ -730,9 +730,9 @@ def harden(
 @app.command()
 def attest(
     what: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(help="TARGET to attest, or 'keygen', or 'verify FILE'.", show_default=False),
-    ],
+    ] = None,
     image_id: Annotated[
         str | None, typer.Option("--image-id", help="The image id the statement names.")
     ] = None,
@@ -749,10 +749,32 @@ def attest(
         "."
     ),
     name: Annotated[str, typer.Option("--name", help="keygen: file name stem.")] = "imagevet",
+    audit_file: Annotated[
+        Path | None,
+        typer.Option("--audit", help="Attest this imagevet/audit/v1 report (with --sbom), not TARGET."),
+    ] = None,
+    sbom_file: Annotated[
+        Path | None, typer.Option("--sbom", help="The SBOM (JSON) to attest with --audit.")
+    ] = None,
 ) -> None:
     """Signed attestations: `attest TARGET --image-id ID --key KEY`, `attest keygen`, `attest verify FILE`."""
     from imagevet.attest import keys
 
+    what = what or []
+    if audit_file is not None or sbom_file is not None:
+        if (
+            what
+            or audit_file is None
+            or sbom_file is None
+            or image_id is None
+            or key is None
+            or digest is None
+        ):
+            raise ImagevetError(
+                "attest --audit FILE --sbom FILE needs --image-id, --digest and --key, and no TARGET"
+            )
+        _attest_reports(image_id, key, digest, audit_file, sbom_file, output)
+        return
     if what == ["keygen"]:
         private, public = output_dir / f"{name}.key", output_dir / f"{name}.pub"
         identifier = keys.generate(private, public)
@@ -812,6 +834,30 @@ def _attest_create(
     notice(f"attested {image_id} ({image}): {report.summary()['fail']} failing check(s) recorded")
 
 
+def _attest_reports(
+    image_id: str, key: Path, digest: str, audit: Path, sbom: Path, output: Path | None
+) -> None:
+    """Sign reports made elsewhere (inside a Packer build): the audit must be imagevet's own document."""
+    from imagevet.attest.digest import image_digest
+    from imagevet.attest.keys import load_private
+    from imagevet.attest.statement import build_statement, sign
+
+    private = load_private(key)
+    documents = []
+    for path, what in ((audit, "audit report"), (sbom, "SBOM")):
+        try:
+            documents.append(json.loads(read_user_file(path, what)))
+        except json.JSONDecodeError as exc:
+            raise ImagevetError(f"{path}: the {what} is not JSON ({exc.msg}, line {exc.lineno})") from exc
+    if not isinstance(documents[0], dict) or documents[0].get("schema") != "imagevet/audit/v1":
+        raise ImagevetError(f"{audit}: not an imagevet/audit/v1 report")
+    statement = build_statement(
+        image_id, image_digest("", digest), documents[0], documents[1], f"imagevet {__version__}"
+    )
+    write_output(sign(statement, private).to_json(), output)
+    notice(f"attested {image_id} ({digest}) from {audit} and {sbom}")
+
+
 def _attest_verify(path: Path, key: Path | None, image_id: str | None) -> None:
     from imagevet.attest.keys import load_public
     from imagevet.attest.statement import verify
@@ -834,6 +880,42 @@ def _attest_verify(path: Path, key: Path | None, image_id: str | None) -> None:
     )
     if not result.ok:
         raise typer.Exit(1)
+
+
+pipeline_app = typer.Typer(help="Layered golden-image pipelines (Packer).", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+
+
+@pipeline_app.command("init")
+def pipeline_init(
+    cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
+    base: Annotated[
+        str, typer.Option("--base", help="Release of the official base image (e.g. ubuntu-22.04).")
+    ],
+    layers: Annotated[
+        str, typer.Option("--layers", help="Comma-separated: base, middleware:NAME, app.")
+    ] = "base,middleware:jdk21,app",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Project directory to create.")] = Path(
+        "golden-images"
+    ),
+) -> None:
+    """Write a Packer project: a template per layer, hardening and an audit gate in each build, a CI file."""
+    from imagevet.catalog.store import load_catalog
+    from imagevet.pipeline.render import parse_layers, render_project
+
+    files = render_project(cloud, base, parse_layers(layers), load_catalog(data_dir()))
+    if output.exists() and any(output.iterdir()):
+        raise ImagevetError(f"{output} exists and is not empty; not overwriting")
+    for relative, content in files.items():
+        path = output / relative
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+            if path.suffix == ".sh":
+                path.chmod(0o755)
+        except OSError as exc:
+            raise ImagevetError(f"cannot write {path}: {exc.strerror}") from exc
+    sys.stdout.write(f"wrote {len(files)} files to {output}\n")
 
 
 class VerifyFormat(StrEnum):
