@@ -110,3 +110,25 @@ def test_keys_and_subjects(signed: tuple[Path, Path, Path], tmp_path: Path) -> N
     assert sign_with_rsa.returncode == 2 and "not an Ed25519 private key" in sign_with_rsa.stderr
     usage = run_imagevet("attest", "verify")
     assert usage.returncode == 2 and "usage" in usage.stderr
+
+
+def test_reports_made_elsewhere_are_signed(debian_root: Path, tmp_path: Path) -> None:
+    """The Packer build downloads audit.json and sbom.spdx.json; CI signs them with --audit/--sbom."""
+    audit, sbom = tmp_path / "audit.json", tmp_path / "sbom.spdx.json"
+    run_imagevet("audit", str(debian_root), "-f", "json", "-o", str(audit), "--as-of", "2026-11-28")
+    assert run_imagevet("packages", str(debian_root), "-f", "spdx", "-o", str(sbom)).returncode == 0
+    assert run_imagevet("attest", "keygen", "--output-dir", str(tmp_path)).returncode == 0
+    digest = "sha256:" + "ab" * 32
+    common = ["--image-id", IMAGE_ID, "--key", str(tmp_path / "imagevet.key"), "--digest", digest]
+    made = run_imagevet(
+        "attest", *common, "--audit", str(audit), "--sbom", str(sbom), "-o", str(tmp_path / "a.json")
+    )
+    assert made.returncode == 0, made.stderr
+    checked = run_imagevet(
+        "attest", "verify", str(tmp_path / "a.json"), "--key", str(tmp_path / "imagevet.pub")
+    )
+    assert checked.returncode == 0 and "'sha256': '" + "ab" * 32 in checked.stdout
+    wrong = run_imagevet("attest", *common, "--audit", str(sbom), "--sbom", str(sbom))
+    assert wrong.returncode == 2 and "not an imagevet/audit/v1 report" in wrong.stderr
+    no_digest = run_imagevet("attest", *common[:4], "--audit", str(audit), "--sbom", str(sbom))
+    assert no_digest.returncode == 2 and "--digest" in no_digest.stderr

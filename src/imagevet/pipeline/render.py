@@ -62,7 +62,12 @@ def parse_layers(text: str) -> tuple[Layer, ...]:
 
 
 def _hcl(value: Any) -> str:
-    """An HCL literal: strings, numbers, booleans and lists are written as JSON, which HCL2 reads."""
+    """An HCL value: expressions as written; strings, numbers and booleans as JSON (which HCL2 reads);
+    lists element by element."""
+    if isinstance(value, Expression):
+        return value.text
+    if isinstance(value, list):
+        return "[" + ", ".join(_hcl(item) for item in value) + "]"
     return json.dumps(value)
 
 
@@ -74,8 +79,6 @@ def _block(kind: str, labels: list[str], body: list[tuple[str, Any]], indent: in
     for key, value in body:
         if key.startswith("#block"):
             lines.append(value)
-        elif isinstance(value, Expression):
-            lines.append(f"{pad}  {key.ljust(width)} = {value.text}")
         else:
             lines.append(f"{pad}  {key.ljust(width)} = {_hcl(value)}")
     lines.append(f"{pad}}}")
@@ -208,11 +211,6 @@ def _source(
     return _block("source", [knowledge()["builders"][cloud]["type"], layer.name], body), variables
 
 
-def _fix_expressions(block: str) -> str:
-    """Lists holding expressions (var.project_id) were JSON-encoded as objects; write them as HCL."""
-    return block.replace('[{"text": "var.project_id"}]', "[var.project_id]")
-
-
 def render_project(cloud: str, release: str, layers: tuple[Layer, ...], catalog: Catalog) -> dict[str, str]:
     if cloud not in catalog.clouds:
         raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(catalog.clouds)})")
@@ -233,7 +231,7 @@ def render_project(cloud: str, release: str, layers: tuple[Layer, ...], catalog:
             [
                 _origin(layer, previous, offering),
                 _variables(variables),
-                _fix_expressions(source),
+                source,
                 build,
             ]
         )
