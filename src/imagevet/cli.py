@@ -120,20 +120,9 @@ def db_path(option: Path | None) -> Path:
 
 
 def open_advisories(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]:
-    """A lookup over the advisory database for the matcher: one read-only connection per thread."""
-    import threading
+    from imagevet.vuln.db import thread_lookup
 
-    from imagevet.vuln import db as advisory_db
-
-    advisory_db.open_readonly(path).close()  # fail early, in the caller's thread, if it is unusable
-    local = threading.local()
-
-    def lookup(ecosystems: tuple[str, ...], names: Iterable[str]) -> Iterable[Any]:
-        if not hasattr(local, "connection"):
-            local.connection = advisory_db.open_readonly(path)
-        return list(advisory_db.lookup(local.connection, ecosystems, names))
-
-    return lookup
+    return thread_lookup(path)
 
 
 def use_color(output: Path | None, table: bool) -> tuple[bool, int]:

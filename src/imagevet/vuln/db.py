@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imagevet.errors import ImagevetError
 from imagevet.vuln.osv import Advisory, Affected
@@ -187,3 +189,17 @@ def status(path: Path) -> DatabaseStatus:
     return DatabaseStatus(
         str(path), updated[0] if updated else None, total, tuple(ecosystems), path.stat().st_size
     )
+
+
+def thread_lookup(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]:
+    """A lookup over the advisory database for the matcher, one read-only connection per thread (the CLI's
+    worker threads, the service's jobs). Opens once first, so an unusable database fails in the caller."""
+    open_readonly(path).close()
+    local = threading.local()
+
+    def find(ecosystems: tuple[str, ...], names: Iterable[str]) -> Iterable[Any]:
+        if not hasattr(local, "connection"):
+            local.connection = open_readonly(path)
+        return list(lookup(local.connection, ecosystems, names))
+
+    return find
