@@ -1,0 +1,338 @@
+"""The HTTP API (/api/v1, OpenAPI at /docs and /openapi.json). Every route but /health needs a bearer
+token; a read token cannot write (403); failed authentication is rate-limited (429)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from imagevet import __version__
+from imagevet.service import ingest
+from imagevet.service.auth import FailureLimiter, allows, digest
+from imagevet.service.db import (
+    REMEDIATION,
+    ApiToken,
+    Finding,
+    ImageVersion,
+    Instance,
+    InventoryPackage,
+    Job,
+    Report,
+    utcnow,
+)
+from imagevet.service.rescan import Lookup, rescan_all
+
+CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
+
+
+class ImageIn(BaseModel):
+    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
+    image_id: str = Field(min_length=1, max_length=512)
+    release: str = Field(default="", max_length=64)
+    layer: str = Field(default="", max_length=64)
+    name: str = Field(default="", max_length=512)
+    parent: str | None = Field(default=None, max_length=512, description="Parent image id, same cloud.")
+
+
+class ImagePatch(BaseModel):
+    remediation: str = Field(pattern="^(open|rebuilding|replaced)$")
+
+
+class InstanceIn(BaseModel):
+    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
+    instance_id: str = Field(min_length=1, max_length=256)
+    image_id: str = Field(min_length=1, max_length=512, description="The cloud image id it runs.")
+
+
+def image_dict(image: ImageVersion) -> dict[str, Any]:
+    return {
+        "id": image.id, "cloud": image.cloud, "image_id": image.image_id, "release": image.release,
+        "layer": image.layer, "name": image.name, "parent_id": image.parent_id,
+        "remediation": image.remediation, "created_at": image.created_at.isoformat(),
+    }  # fmt: skip
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "image": finding.image_version_id, "vuln_id": finding.vuln_id, "aliases": finding.aliases,
+        "package": finding.package, "installed": finding.installed, "fixed": finding.fixed,
+        "severity": finding.severity, "origin": finding.origin, "first_seen": finding.first_seen.isoformat(),
+    }  # fmt: skip
+
+
+def matches(vuln_id: str) -> Any:
+    """Findings for an advisory id or one of its aliases; the aliases are JSON, searched as text (the
+    same on SQLite and PostgreSQL), so callers confirm the exact match."""
+    return or_(Finding.vuln_id == vuln_id, cast(Finding.aliases, String).like(f'%"{vuln_id}"%'))
+
+
+def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup | None]) -> FastAPI:
+    app = FastAPI(title="imagevet inventory", version=__version__)
+    limiter = FailureLimiter()
+
+    def session() -> Iterator[Session]:
+        with make_session() as db:
+            yield db
+
+    Db = Annotated[Session, Depends(session)]
+
+    def scope(needed: str) -> Callable[..., None]:
+        def check(request: Request, db: Db) -> None:
+            client = request.client.host if request.client else "?"
+            if limiter.blocked(client):
+                raise HTTPException(429, "too many failed authentications; try again later")
+            header = request.headers.get("authorization", "")
+            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
+            row = (
+                db.scalars(select(ApiToken).where(ApiToken.digest == digest(token))).first()
+                if token
+                else None
+            )
+            if row is None:
+                limiter.failed(client)
+                raise HTTPException(
+                    401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+                )
+            if not allows(row.scope, needed):
+                raise HTTPException(403, f"this token's scope ({row.scope}) does not allow {needed}")
+
+        return check
+
+    read, write = Depends(scope("read")), Depends(scope("write"))
+
+    def image_or_404(db: Session, image: int) -> ImageVersion:
+        found = db.get(ImageVersion, image)
+        if found is None:
+            raise HTTPException(404, f"no image version {image}")
+        return found
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/api/v1/images", status_code=201, dependencies=[write])
+    def register_image(body: ImageIn, db: Db) -> dict[str, Any]:
+        parent_id = None
+        if body.parent:
+            parent = db.scalars(
+                select(ImageVersion).filter_by(cloud=body.cloud, image_id=body.parent)
+            ).first()
+            if parent is None:
+                raise HTTPException(422, f"parent {body.parent} is not registered on {body.cloud}")
+            parent_id = parent.id
+        image = ImageVersion(cloud=body.cloud, image_id=body.image_id, release=body.release, layer=body.layer,
+                             name=body.name, parent_id=parent_id)  # fmt: skip
+        db.add(image)
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()
+            raise HTTPException(409, f"{body.cloud} {body.image_id} is already registered") from None
+        return image_dict(image)
+
+    @app.get("/api/v1/images", dependencies=[read])
+    def list_images(
+        db: Db,
+        cloud: str | None = None,
+        release: str | None = None,
+        remediation: str | None = Query(default=None, pattern="^(open|rebuilding|replaced)$"),
+    ) -> list[dict[str, Any]]:
+        query = select(ImageVersion).order_by(ImageVersion.id)
+        if cloud:
+            query = query.filter_by(cloud=cloud)
+        if release:
+            query = query.filter_by(release=release)
+        if remediation:
+            query = query.filter_by(remediation=remediation)
+        return [image_dict(i) for i in db.scalars(query)]
+
+    @app.get("/api/v1/images/{image}", dependencies=[read])
+    def show_image(image: int, db: Db) -> dict[str, Any]:
+        found = image_or_404(db, image)
+        audit = db.scalars(
+            select(Report)
+            .filter_by(image_version_id=image, schema="imagevet/audit/v1")
+            .order_by(Report.id.desc())
+        ).first()
+        severities = dict(
+            db.execute(
+                select(Finding.severity, func.count())
+                .filter_by(image_version_id=image)
+                .group_by(Finding.severity)
+            ).all()
+        )
+        instances = db.scalars(select(Instance.instance_id).filter_by(image_version_id=image)).all()
+        return {
+            **image_dict(found),
+            "audit": ingest.audit_summary(audit.document) if audit else None,
+            "vulnerabilities": {str(k): int(v) for k, v in severities.items()},
+            "instances": list(instances),
+        }
+
+    @app.patch("/api/v1/images/{image}", dependencies=[write])
+    def patch_image(image: int, body: ImagePatch, db: Db) -> dict[str, Any]:
+        found = image_or_404(db, image)
+        if REMEDIATION.index(body.remediation) < REMEDIATION.index(found.remediation):
+            raise HTTPException(409, f"remediation moves forward only ({' -> '.join(REMEDIATION)})")
+        found.remediation = body.remediation
+        db.commit()
+        return image_dict(found)
+
+    @app.post("/api/v1/images/{image}/reports", status_code=201, dependencies=[write])
+    async def add_report(image: int, request: Request, db: Db) -> dict[str, Any]:
+        try:
+            document = await request.json()
+            schema = ingest.schema_of(document)
+            packages = ingest.packages_of(document) if schema == "imagevet/packages/v1" else []
+            findings = ingest.findings_of(document) if schema == "imagevet/vuln/v1" else []
+        except ValueError as exc:
+            raise HTTPException(422, f"not a report imagevet can take: {exc}") from exc
+        image_or_404(db, image)
+        report = Report(image_version_id=image, schema=schema, document=document)
+        db.add(report)
+        if schema == "imagevet/packages/v1":
+            db.query(InventoryPackage).filter_by(image_version_id=image).delete()
+            db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
+        now = utcnow()
+        known = {
+            (f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))
+        }
+        for row in findings:
+            existing = known.get((row["vuln_id"], row["package"]))
+            if existing:
+                existing.last_seen = now
+            else:
+                db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
+        db.commit()
+        return {"id": report.id, "schema": schema, "received_at": report.received_at.isoformat()}
+
+    @app.get("/api/v1/images/{image}/reports", dependencies=[read])
+    def report_history(image: int, db: Db, schema: str | None = None) -> list[dict[str, Any]]:
+        image_or_404(db, image)
+        query = select(Report).filter_by(image_version_id=image).order_by(Report.id)
+        if schema:
+            query = query.filter_by(schema=schema)
+        return [
+            {"id": r.id, "schema": r.schema, "received_at": r.received_at.isoformat()}
+            for r in db.scalars(query)
+        ]
+
+    @app.post("/api/v1/instances", status_code=201, dependencies=[write])
+    def register_instance(body: InstanceIn, db: Db) -> dict[str, Any]:
+        image = db.scalars(select(ImageVersion).filter_by(cloud=body.cloud, image_id=body.image_id)).first()
+        if image is None:
+            raise HTTPException(422, f"image {body.image_id} is not registered on {body.cloud}")
+        instance = db.scalars(
+            select(Instance).filter_by(cloud=body.cloud, instance_id=body.instance_id)
+        ).first()
+        if instance is None:
+            instance = Instance(cloud=body.cloud, instance_id=body.instance_id, image_version_id=image.id)
+            db.add(instance)
+        else:
+            instance.image_version_id, instance.updated_at = image.id, utcnow()
+        db.commit()
+        return {"cloud": instance.cloud, "instance_id": instance.instance_id, "image": image.id}
+
+    @app.get("/api/v1/instances", dependencies=[read])
+    def list_instances(db: Db, image: int | None = None) -> list[dict[str, Any]]:
+        query = select(Instance).order_by(Instance.id)
+        if image is not None:
+            query = query.filter_by(image_version_id=image)
+        return [
+            {"cloud": i.cloud, "instance_id": i.instance_id, "image": i.image_version_id}
+            for i in db.scalars(query)
+        ]
+
+    @app.get("/api/v1/findings", dependencies=[read])
+    def list_findings(
+        db: Db, vuln: str | None = None, package: str | None = None, severity: str | None = None,
+        image: int | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        query = select(Finding).order_by(Finding.id)
+        if vuln:
+            query = query.where(matches(vuln))
+        if package:
+            query = query.filter_by(package=package)
+        if severity:
+            query = query.filter_by(severity=severity)
+        if image is not None:
+            query = query.filter_by(image_version_id=image)
+        rows = db.scalars(query).all()
+        if vuln:  # the text match on aliases is a prefilter; confirm exactly
+            rows = [f for f in rows if f.vuln_id == vuln or vuln in (f.aliases or [])]
+        return [finding_dict(f) for f in rows]
+
+    @app.get("/api/v1/exposure/{vuln_id}", dependencies=[read])
+    def exposure(vuln_id: str, db: Db) -> dict[str, Any]:
+        findings = [
+            f for f in db.scalars(select(Finding)) if f.vuln_id == vuln_id or vuln_id in (f.aliases or [])
+        ]
+        image_ids = sorted({f.image_version_id for f in findings})
+        images = [
+            image_dict(i) for i in db.scalars(select(ImageVersion).where(ImageVersion.id.in_(image_ids)))
+        ]
+        instances = db.scalars(select(Instance).where(Instance.image_version_id.in_(image_ids))).all()
+        return {
+            "vuln_id": vuln_id,
+            "images": images,
+            "instances": [
+                {"cloud": i.cloud, "instance_id": i.instance_id, "image": i.image_version_id}
+                for i in instances
+            ],
+        }
+
+    @app.post("/api/v1/rescans", status_code=202, dependencies=[write])
+    def start_rescan(db: Db) -> dict[str, Any]:
+        advisories = lookup()
+        if advisories is None:
+            raise HTTPException(409, "the service has no advisory database (serve --db PATH or IMAGEVET_DB)")
+        job = Job(id=str(uuid.uuid4()), kind="rescan")
+        db.add(job)
+        db.commit()
+        threading.Thread(target=run_rescan, args=(job.id, advisories), daemon=True).start()
+        return {"job": job.id, "status": job.status}
+
+    def run_rescan(job_id: str, advisories: Lookup) -> None:
+        with make_session() as db:
+            job = db.get(Job, job_id)
+            assert job is not None
+            job.status, job.attempts = "running", job.attempts + 1
+            db.commit()
+            try:
+                result = rescan_all(db, advisories)
+                job.status, job.result = "done", result
+            except Exception as exc:  # a job's failure is recorded, never lost in a thread
+                db.rollback()
+                job = db.get(Job, job_id)
+                assert job is not None
+                job.status, job.result = "failed", {"error": f"{exc.__class__.__name__}: {exc}"}
+            job.finished_at = utcnow()
+            db.commit()
+
+    @app.get("/api/v1/jobs/{job_id}", dependencies=[read])
+    def show_job(job_id: str, db: Db) -> dict[str, Any]:
+        job = db.get(Job, job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id}")
+        return {
+            "id": job.id,
+            "kind": job.kind,
+            "status": job.status,
+            "attempts": job.attempts,
+            "result": job.result,
+        }
+
+    @app.exception_handler(HTTPException)
+    async def errors(request: Request, exc: HTTPException) -> Response:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    return app
