@@ -907,6 +907,91 @@ def pipeline_init(
     sys.stdout.write(f"wrote {len(files)} files to {output}\n")
 
 
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'inventory.sqlite3'}"
+
+
+@app.command()
+def serve(
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+) -> None:
+    """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
+    try:
+        import uvicorn
+
+        from imagevet.service.app import create_app
+        from imagevet.service.db import make_engine, sessions
+        from imagevet.service.migrate import upgrade
+    except ImportError as exc:
+        raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
+    url = database_url or default_database_url()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    database = db_path(db)
+
+    def lookup() -> Any:
+        return open_advisories(database) if database.is_file() else None
+
+    uvicorn.run(create_app(sessions(make_engine(url)), lookup), host=host, port=port, log_level="warning")
+
+
+token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    scope: Annotated[str, typer.Option("--scope", help="read, write or admin.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+) -> None:
+    """Create a token; it is printed once and stored only as a digest."""
+    from imagevet.service.auth import RANK, digest, new_token
+    from imagevet.service.db import ApiToken, make_engine, sessions
+    from imagevet.service.migrate import upgrade
+
+    if scope not in RANK:
+        raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(RANK)})")
+    url = database_url or default_database_url()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    token = new_token()
+    with sessions(make_engine(url))() as session:
+        session.add(ApiToken(name=name, scope=scope, digest=digest(token)))
+        session.commit()
+    sys.stdout.write(token + "\n")
+
+
+@app.command()
+def push(
+    report: Annotated[Path, typer.Argument(help="A JSON document from audit, packages or vuln.")],
+    server: Annotated[str, typer.Option("--server", help="Service URL, e.g. http://127.0.0.1:8000.")],
+    token: Annotated[str, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
+    image_id: Annotated[str, typer.Option("--image-id", help="The cloud image id the report is about.")],
+    cloud: Annotated[
+        str, typer.Option("--cloud", help="aws, azure, alibaba, tencent, gcp or onprem.")
+    ] = "aws",
+    register: Annotated[bool, typer.Option("--register", help="Register the image if it is new.")] = False,
+) -> None:
+    """Send a report to the inventory service."""
+    from imagevet.service.client import push as send
+
+    text = read_user_file(report, "report")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImagevetError(f"{report}: not JSON ({exc.msg}, line {exc.lineno})") from exc
+    result = send(server, token, document, cloud, image_id, register)
+    sys.stdout.write(f"pushed {result['schema']} as report {result['id']} of image {result['image']}\n")
+
+
 class VerifyFormat(StrEnum):
     TABLE = "table"
     JSON = "json"

@@ -143,12 +143,15 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
     def list_images(
         db: Db,
         cloud: str | None = None,
+        image_id: str | None = None,
         release: str | None = None,
         remediation: str | None = Query(default=None, pattern="^(open|rebuilding|replaced)$"),
     ) -> list[dict[str, Any]]:
         query = select(ImageVersion).order_by(ImageVersion.id)
         if cloud:
             query = query.filter_by(cloud=cloud)
+        if image_id:
+            query = query.filter_by(image_id=image_id)
         if release:
             query = query.filter_by(release=release)
         if remediation:
