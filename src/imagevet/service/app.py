@@ -4,15 +4,16 @@ token; a read token cannot write (403); failed authentication is rate-limited (4
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from imagevet import __version__
@@ -55,18 +56,59 @@ class InstanceIn(BaseModel):
 
 def image_dict(image: ImageVersion) -> dict[str, Any]:
     return {
-        "id": image.id, "cloud": image.cloud, "image_id": image.image_id, "release": image.release,
-        "layer": image.layer, "name": image.name, "parent_id": image.parent_id,
-        "remediation": image.remediation, "created_at": image.created_at.isoformat(),
-    }  # fmt: skip
+        "id": image.id,
+        "cloud": image.cloud,
+        "image_id": image.image_id,
+        "release": image.release,
+        "layer": image.layer,
+        "name": image.name,
+        "parent_id": image.parent_id,
+        "remediation": image.remediation,
+        "created_at": image.created_at.isoformat(),
+    }
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
     return {
-        "image": finding.image_version_id, "vuln_id": finding.vuln_id, "aliases": finding.aliases,
-        "package": finding.package, "installed": finding.installed, "fixed": finding.fixed,
-        "severity": finding.severity, "origin": finding.origin, "first_seen": finding.first_seen.isoformat(),
-    }  # fmt: skip
+        "image": finding.image_version_id,
+        "vuln_id": finding.vuln_id,
+        "aliases": finding.aliases,
+        "package": finding.package,
+        "installed": finding.installed,
+        "fixed": finding.fixed,
+        "severity": finding.severity,
+        "origin": finding.origin,
+        "first_seen": finding.first_seen.isoformat(),
+    }
+
+
+RETRIES = 8
+
+
+def store_report(
+    db: Session,
+    image: int,
+    schema: str,
+    document: Any,
+    packages: list[dict[str, str]],
+    findings: list[dict[str, Any]],
+) -> Report:
+    """One transaction: the report, the inventory it replaces, the findings it adds or sees again."""
+    report = Report(image_version_id=image, schema=schema, document=document)
+    db.add(report)
+    if schema == "imagevet/packages/v1":
+        db.query(InventoryPackage).filter_by(image_version_id=image).delete()
+        db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
+    now = utcnow()
+    known = {(f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))}
+    for row in findings:
+        existing = known.get((row["vuln_id"], row["package"]))
+        if existing:
+            existing.last_seen = now
+        else:
+            db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
+    db.commit()
+    return report
 
 
 def matches(vuln_id: str) -> Any:
@@ -83,10 +125,8 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         with make_session() as db:
             yield db
 
-    Db = Annotated[Session, Depends(session)]
-
     def scope(needed: str) -> Callable[..., None]:
-        def check(request: Request, db: Db) -> None:
+        def check(request: Request, db: Session = Depends(session)) -> None:
             client = request.client.host if request.client else "?"
             if limiter.blocked(client):
                 raise HTTPException(429, "too many failed authentications; try again later")
@@ -120,7 +160,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         return {"status": "ok", "version": __version__}
 
     @app.post("/api/v1/images", status_code=201, dependencies=[write])
-    def register_image(body: ImageIn, db: Db) -> dict[str, Any]:
+    def register_image(body: ImageIn, db: Session = Depends(session)) -> dict[str, Any]:
         parent_id = None
         if body.parent:
             parent = db.scalars(
@@ -129,8 +169,14 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
             if parent is None:
                 raise HTTPException(422, f"parent {body.parent} is not registered on {body.cloud}")
             parent_id = parent.id
-        image = ImageVersion(cloud=body.cloud, image_id=body.image_id, release=body.release, layer=body.layer,
-                             name=body.name, parent_id=parent_id)  # fmt: skip
+        image = ImageVersion(
+            cloud=body.cloud,
+            image_id=body.image_id,
+            release=body.release,
+            layer=body.layer,
+            name=body.name,
+            parent_id=parent_id,
+        )
         db.add(image)
         try:
             db.commit()
@@ -141,7 +187,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
 
     @app.get("/api/v1/images", dependencies=[read])
     def list_images(
-        db: Db,
+        db: Session = Depends(session),
         cloud: str | None = None,
         image_id: str | None = None,
         release: str | None = None,
@@ -159,7 +205,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         return [image_dict(i) for i in db.scalars(query)]
 
     @app.get("/api/v1/images/{image}", dependencies=[read])
-    def show_image(image: int, db: Db) -> dict[str, Any]:
+    def show_image(image: int, db: Session = Depends(session)) -> dict[str, Any]:
         found = image_or_404(db, image)
         audit = db.scalars(
             select(Report)
@@ -182,7 +228,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         }
 
     @app.patch("/api/v1/images/{image}", dependencies=[write])
-    def patch_image(image: int, body: ImagePatch, db: Db) -> dict[str, Any]:
+    def patch_image(image: int, body: ImagePatch, db: Session = Depends(session)) -> dict[str, Any]:
         found = image_or_404(db, image)
         if REMEDIATION.index(body.remediation) < REMEDIATION.index(found.remediation):
             raise HTTPException(409, f"remediation moves forward only ({' -> '.join(REMEDIATION)})")
@@ -191,35 +237,30 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         return image_dict(found)
 
     @app.post("/api/v1/images/{image}/reports", status_code=201, dependencies=[write])
-    async def add_report(image: int, request: Request, db: Db) -> dict[str, Any]:
+    def add_report(image: int, document: Any = Body(...), db: Session = Depends(session)) -> dict[str, Any]:
         try:
-            document = await request.json()
             schema = ingest.schema_of(document)
             packages = ingest.packages_of(document) if schema == "imagevet/packages/v1" else []
             findings = ingest.findings_of(document) if schema == "imagevet/vuln/v1" else []
         except ValueError as exc:
             raise HTTPException(422, f"not a report imagevet can take: {exc}") from exc
         image_or_404(db, image)
-        report = Report(image_version_id=image, schema=schema, document=document)
-        db.add(report)
-        if schema == "imagevet/packages/v1":
-            db.query(InventoryPackage).filter_by(image_version_id=image).delete()
-            db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
-        now = utcnow()
-        known = {
-            (f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))
-        }
-        for row in findings:
-            existing = known.get((row["vuln_id"], row["package"]))
-            if existing:
-                existing.last_seen = now
-            else:
-                db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
-        db.commit()
+        for attempt in range(RETRIES):
+            try:
+                report = store_report(db, image, schema, document, packages, findings)
+                break
+            except (IntegrityError, OperationalError):
+                # Another writer added the same finding (or held SQLite's write lock): start over.
+                db.rollback()
+                if attempt == RETRIES - 1:
+                    raise HTTPException(409, "the report conflicted with concurrent writers; retry") from None
+                time.sleep(0.02 * (attempt + 1))
         return {"id": report.id, "schema": schema, "received_at": report.received_at.isoformat()}
 
     @app.get("/api/v1/images/{image}/reports", dependencies=[read])
-    def report_history(image: int, db: Db, schema: str | None = None) -> list[dict[str, Any]]:
+    def report_history(
+        image: int, db: Session = Depends(session), schema: str | None = None
+    ) -> list[dict[str, Any]]:
         image_or_404(db, image)
         query = select(Report).filter_by(image_version_id=image).order_by(Report.id)
         if schema:
@@ -230,7 +271,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         ]
 
     @app.post("/api/v1/instances", status_code=201, dependencies=[write])
-    def register_instance(body: InstanceIn, db: Db) -> dict[str, Any]:
+    def register_instance(body: InstanceIn, db: Session = Depends(session)) -> dict[str, Any]:
         image = db.scalars(select(ImageVersion).filter_by(cloud=body.cloud, image_id=body.image_id)).first()
         if image is None:
             raise HTTPException(422, f"image {body.image_id} is not registered on {body.cloud}")
@@ -246,7 +287,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         return {"cloud": instance.cloud, "instance_id": instance.instance_id, "image": image.id}
 
     @app.get("/api/v1/instances", dependencies=[read])
-    def list_instances(db: Db, image: int | None = None) -> list[dict[str, Any]]:
+    def list_instances(db: Session = Depends(session), image: int | None = None) -> list[dict[str, Any]]:
         query = select(Instance).order_by(Instance.id)
         if image is not None:
             query = query.filter_by(image_version_id=image)
@@ -257,9 +298,12 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
 
     @app.get("/api/v1/findings", dependencies=[read])
     def list_findings(
-        db: Db, vuln: str | None = None, package: str | None = None, severity: str | None = None,
+        db: Session = Depends(session),
+        vuln: str | None = None,
+        package: str | None = None,
+        severity: str | None = None,
         image: int | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
+    ) -> list[dict[str, Any]]:
         query = select(Finding).order_by(Finding.id)
         if vuln:
             query = query.where(matches(vuln))
@@ -275,7 +319,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         return [finding_dict(f) for f in rows]
 
     @app.get("/api/v1/exposure/{vuln_id}", dependencies=[read])
-    def exposure(vuln_id: str, db: Db) -> dict[str, Any]:
+    def exposure(vuln_id: str, db: Session = Depends(session)) -> dict[str, Any]:
         findings = [
             f for f in db.scalars(select(Finding)) if f.vuln_id == vuln_id or vuln_id in (f.aliases or [])
         ]
@@ -294,7 +338,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
         }
 
     @app.post("/api/v1/rescans", status_code=202, dependencies=[write])
-    def start_rescan(db: Db) -> dict[str, Any]:
+    def start_rescan(db: Session = Depends(session)) -> dict[str, Any]:
         advisories = lookup()
         if advisories is None:
             raise HTTPException(409, "the service has no advisory database (serve --db PATH or IMAGEVET_DB)")
@@ -322,7 +366,7 @@ def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup 
             db.commit()
 
     @app.get("/api/v1/jobs/{job_id}", dependencies=[read])
-    def show_job(job_id: str, db: Db) -> dict[str, Any]:
+    def show_job(job_id: str, db: Session = Depends(session)) -> dict[str, Any]:
         job = db.get(Job, job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id}")

@@ -22,10 +22,16 @@ def os_of(document: dict[str, Any]) -> OsRelease | None:
     if not isinstance(raw, dict) or not raw.get("id"):
         return None
     return OsRelease(
-        id=str(raw["id"]), version_id=str(raw.get("version_id") or ""), name=str(raw.get("name") or ""),
-        pretty_name=str(raw.get("pretty_name") or ""), variant="", version_codename="",
-        id_like=tuple(raw.get("id_like") or ()), family=str(raw.get("family") or ""), source="report",
-    )  # fmt: skip
+        id=str(raw["id"]),
+        version_id=str(raw.get("version_id") or ""),
+        name=str(raw.get("name") or ""),
+        pretty_name=str(raw.get("pretty_name") or ""),
+        variant="",
+        version_codename="",
+        id_like=tuple(raw.get("id_like") or ()),
+        family=str(raw.get("family") or ""),
+        source="report",
+    )
 
 
 def rescan_image(session: Session, image: ImageVersion, lookup: Lookup) -> int:
@@ -61,11 +67,18 @@ def rescan_image(session: Session, image: ImageVersion, lookup: Lookup) -> int:
             continue
         session.add(
             Finding(
-                image_version_id=image.id, vuln_id=finding.id, aliases=list(finding.aliases),
-                package=finding.package, installed=finding.installed, fixed=finding.fixed,
-                severity=finding.severity, origin="rescan", first_seen=now, last_seen=now,
+                image_version_id=image.id,
+                vuln_id=finding.id,
+                aliases=list(finding.aliases),
+                package=finding.package,
+                installed=finding.installed,
+                fixed=finding.fixed,
+                severity=finding.severity,
+                origin="rescan",
+                first_seen=now,
+                last_seen=now,
             )
-        )  # fmt: skip
+        )
         new += 1
     return new
 

@@ -1,0 +1,36 @@
+"""Databases for the service tests: SQLite files, and a real PostgreSQL 15 cluster from Debian's
+packages (started once per session). Tests that take `database_url` run on both."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    if not postgres.available():
+        pytest.skip("PostgreSQL from Debian's packages is not installed (or not root)")
+    with postgres.cluster(Path(tempfile.mkdtemp(prefix="imagevet-pg-"))) as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+        return
+    server: str = request.getfixturevalue("postgres_server")
+    # A fresh schema per test: drop everything the previous test made.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(server)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    yield server

@@ -1,0 +1,278 @@
+"""The inventory API on SQLite and on PostgreSQL: migrations, tokens and scopes, images, reports and their
+history, instances, findings and exposure, rescans against a real advisory database, concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from imagevet.service.app import create_app
+from imagevet.service.auth import digest, new_token
+from imagevet.service.db import ApiToken, Base, Finding, make_engine, sessions
+from imagevet.service.migrate import upgrade
+from imagevet.vuln.db import thread_lookup
+from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
+from tests.conftest import FIXTURES
+
+PACKAGES = {
+    "schema": "imagevet/packages/v1",
+    "os": {
+        "id": "debian",
+        "version_id": "12",
+        "name": "Debian GNU/Linux",
+        "pretty_name": "Debian 12",
+        "family": "debian",
+    },
+    "packages": [
+        {
+            "name": "openssh-client",
+            "version": "1:9.2p1-2+deb12u4",
+            "source": "openssh",
+            "source_version": "1:9.2p1-2+deb12u4",
+            "arch": "amd64",
+            "type": "deb",
+            "purl": "pkg:deb/debian/openssh-client",
+        },
+        {
+            "name": "bash",
+            "version": "5.2.15-2+b7",
+            "source": "bash",
+            "source_version": "5.2.15-2",
+            "arch": "amd64",
+            "type": "deb",
+            "purl": "pkg:deb/debian/bash",
+        },
+    ],
+}
+VULN = {
+    "schema": "imagevet/vuln/v1",
+    "findings": [
+        {
+            "id": "DSA-9002-1",
+            "aliases": ["CVE-2026-2222"],
+            "package": "bash",
+            "installed": "5.2.15-2+b7",
+            "fixed": "5.2.15-2+b8",
+            "severity": "high",
+            "waiver": None,
+        },
+        {
+            "id": "DSA-7777-1",
+            "aliases": [],
+            "package": "bash",
+            "installed": "5.2.15-2+b7",
+            "fixed": None,
+            "severity": "low",
+            "waiver": {"reason": "accepted"},
+        },
+    ],
+}
+AUDIT = {
+    "schema": "imagevet/audit/v1",
+    "summary": {"pass": 10, "fail": 2, "skip": 1, "error": 0, "waived": 0},
+}
+
+
+class Api:
+    def __init__(self, client: TestClient, tokens: dict[str, str]) -> None:
+        self.client, self.tokens = client, tokens
+
+    def call(self, method: str, path: str, scope: str = "write", **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.tokens[scope]}"} if scope else {}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+def make_api(url: str, advisories: Path | None = None, raise_errors: bool = True) -> Api:
+    upgrade(url)
+    make = sessions(make_engine(url))
+    tokens = {scope: new_token() for scope in ("read", "write", "admin")}
+    with make() as session:
+        session.add_all(ApiToken(name=scope, scope=scope, digest=digest(t)) for scope, t in tokens.items())
+        session.commit()
+    app = create_app(make, lambda: thread_lookup(advisories) if advisories else None)
+    return Api(TestClient(app, raise_server_exceptions=raise_errors), tokens)
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    yield make_api(database_url)
+
+
+def test_migrations_match_the_models(database_url: str) -> None:
+    upgrade(database_url)
+    upgrade(database_url)  # a second run is a no-op
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_tokens_scopes_and_rate_limit(api: Api) -> None:
+    assert api.client.get("/health").status_code == 200
+    assert api.call("GET", "/api/v1/images", scope="").status_code == 401
+    assert api.client.get("/api/v1/images", headers={"Authorization": "Bearer ivt_wrong"}).status_code == 401
+    assert api.call("GET", "/api/v1/images", scope="read").status_code == 200
+    denied = api.call("POST", "/api/v1/images", scope="read", json={"cloud": "aws", "image_id": "ami-1"})
+    assert denied.status_code == 403 and "does not allow write" in denied.json()["error"]
+    for _ in range(12):
+        last = api.client.get("/api/v1/images", headers={"Authorization": "Bearer nope"})
+    assert last.status_code == 429
+    assert api.call("GET", "/api/v1/images", scope="read").status_code == 429  # per client: wait it out
+    schema = api.client.get("/openapi.json").json()
+    assert "/api/v1/exposure/{vuln_id}" in schema["paths"]
+
+
+def test_images_lifecycle(api: Api) -> None:
+    base = api.call(
+        "POST",
+        "/api/v1/images",
+        json={"cloud": "aws", "image_id": "ami-base", "release": "debian-12", "layer": "base"},
+    )
+    assert base.status_code == 201
+    app = api.call(
+        "POST",
+        "/api/v1/images",
+        json={"cloud": "aws", "image_id": "ami-app", "layer": "app", "parent": "ami-base"},
+    )
+    assert app.json()["parent_id"] == base.json()["id"]
+    assert (
+        api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-base"}).status_code == 409
+    )
+    assert api.call("POST", "/api/v1/images", json={"cloud": "mars", "image_id": "x"}).status_code == 422
+    assert (
+        api.call(
+            "POST", "/api/v1/images", json={"cloud": "aws", "image_id": "x", "parent": "nope"}
+        ).status_code
+        == 422
+    )
+    listed = api.call("GET", "/api/v1/images?release=debian-12", scope="read").json()
+    assert [i["image_id"] for i in listed] == ["ami-base"]
+    image = base.json()["id"]
+    assert (
+        api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "rebuilding"}).json()["remediation"]
+        == "rebuilding"
+    )
+    assert api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "open"}).status_code == 409
+    assert api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "gone"}).status_code == 422
+    assert api.call("GET", "/api/v1/images?remediation=rebuilding", scope="read").json()[0]["id"] == image
+    assert api.call("GET", "/api/v1/images/999999", scope="read").status_code == 404
+
+
+def test_reports_findings_exposure_and_instances(api: Api) -> None:
+    image = api.call("POST", "/api/v1/images", json={"cloud": "gcp", "image_id": "debian-cloud/x"}).json()[
+        "id"
+    ]
+    for document in (AUDIT, PACKAGES, VULN, VULN):
+        assert api.call("POST", f"/api/v1/images/{image}/reports", json=document).status_code == 201
+    bad = api.call("POST", f"/api/v1/images/{image}/reports", json={"schema": "other"})
+    assert bad.status_code == 422 and "schema must be one of" in bad.json()["error"]
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {api.tokens['write']}"}
+    broken = api.client.post(f"/api/v1/images/{image}/reports", content=b"{not json", headers=headers)
+    assert broken.status_code in (400, 422)
+    history = api.call("GET", f"/api/v1/images/{image}/reports", scope="read").json()
+    assert [r["schema"] for r in history] == [
+        "imagevet/audit/v1",
+        "imagevet/packages/v1",
+        "imagevet/vuln/v1",
+        "imagevet/vuln/v1",
+    ]
+    findings = api.call("GET", "/api/v1/findings?package=bash", scope="read").json()
+    assert [(f["vuln_id"], f["origin"]) for f in findings] == [
+        ("DSA-9002-1", "report")
+    ]  # waived one left out
+    assert (
+        api.call("GET", "/api/v1/findings?vuln=CVE-2026-2222", scope="read").json()[0]["vuln_id"]
+        == "DSA-9002-1"
+    )
+    instance = {"cloud": "gcp", "instance_id": "vm-1", "image_id": "debian-cloud/x"}
+    assert api.call("POST", "/api/v1/instances", json=instance).status_code == 201
+    assert api.call("POST", "/api/v1/instances", json={**instance, "image_id": "nope"}).status_code == 422
+    exposure = api.call("GET", "/api/v1/exposure/CVE-2026-2222", scope="read").json()
+    assert [i["id"] for i in exposure["images"]] == [image] and exposure["instances"][0][
+        "instance_id"
+    ] == "vm-1"
+    detail = api.call("GET", f"/api/v1/images/{image}", scope="read").json()
+    assert (
+        detail["audit"]["fail"] == 2
+        and detail["vulnerabilities"] == {"high": 1}
+        and detail["instances"] == ["vm-1"]
+    )
+
+
+def test_rescan_flags_newly_exposed_images(database_url: str, tmp_path: Path) -> None:
+    advisories = tmp_path / "osv.sqlite3"
+    import_into(
+        advisories,
+        iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()),
+        "test",
+        "2026-11-28T00:00:00Z",
+    )
+    api = make_api(database_url, advisories)
+    image = api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-ssh"}).json()["id"]
+    api.call("POST", f"/api/v1/images/{image}/reports", json=PACKAGES)
+    api.call("POST", "/api/v1/instances", json={"cloud": "aws", "instance_id": "i-1", "image_id": "ami-ssh"})
+    started = api.call("POST", "/api/v1/rescans")
+    assert started.status_code == 202
+    job = started.json()["job"]
+    for _ in range(100):
+        state = api.call("GET", f"/api/v1/jobs/{job}", scope="read").json()
+        if state["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert state["status"] == "done" and state["result"]["newly_exposed"] == [image], state
+    exposure = api.call("GET", "/api/v1/exposure/CVE-2026-1111", scope="read").json()
+    assert exposure["instances"][0]["instance_id"] == "i-1"
+    found = api.call("GET", "/api/v1/findings?vuln=DSA-9001-1", scope="read").json()
+    assert found[0]["origin"] == "rescan" and found[0]["package"] == "openssh-client"
+    again = api.call("POST", "/api/v1/rescans").json()["job"]
+    for _ in range(100):
+        state = api.call("GET", f"/api/v1/jobs/{again}", scope="read").json()
+        if state["status"] == "done":
+            break
+        time.sleep(0.05)
+    assert state["result"]["newly_exposed"] == []  # nothing new the second time
+    no_db = make_api(
+        database_url.replace("inventory", "other") if database_url.startswith("sqlite") else database_url
+    )
+    assert no_db.call("POST", "/api/v1/rescans").status_code == 409
+
+
+def test_concurrent_writers_lose_and_duplicate_nothing(database_url: str) -> None:
+    api = make_api(database_url, raise_errors=False)  # a server error must show up as a status, not vanish
+    image = api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-c"}).json()["id"]
+    errors: list[int] = []
+
+    def writer(number: int) -> None:
+        document = {
+            "schema": "imagevet/vuln/v1",
+            "findings": [
+                {"id": f"DSA-{number}-1", "aliases": [], "package": "p", "severity": "low"},
+                {"id": "DSA-SHARED-1", "aliases": [], "package": "p", "severity": "low"},
+            ],
+        }
+        response = api.call("POST", f"/api/v1/images/{image}/reports", json=document)
+        if response.status_code != 201:
+            errors.append(response.status_code)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reports = api.call("GET", f"/api/v1/images/{image}/reports", scope="read").json()
+    assert errors == [] and len(reports) == 8
+    engine = make_engine(database_url)
+    with sessions(engine)() as session:
+        ids = session.scalars(select(Finding.vuln_id).where(Finding.image_version_id == image)).all()
+        total = session.scalar(select(func.count()).select_from(Finding))
+    assert sorted(set(ids)) == sorted(ids) and total == len(ids)
+    assert "DSA-SHARED-1" in ids and len(ids) == len(reports) + 1
