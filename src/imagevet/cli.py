@@ -453,6 +453,7 @@ class VulnFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     SARIF = "sarif"
+    HTML = "html"
 
 
 class VulnFailOn(StrEnum):
@@ -525,6 +526,10 @@ def vuln(
         text_out = render.render_json(report)
     elif fmt is VulnFormat.SARIF:
         text_out = render.render_sarif(report)
+    elif fmt is VulnFormat.HTML:
+        from imagevet.web.render import vuln_html
+
+        text_out = vuln_html(json.loads(render.render_json(report)))
     else:
         color, width = use_color(output, True)
         text_out = render.render_table(report, color=color, width=width)

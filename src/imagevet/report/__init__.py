@@ -12,6 +12,7 @@ class AuditFormat(StrEnum):
     JSON = "json"
     SARIF = "sarif"
     JUNIT = "junit"
+    HTML = "html"
 
 
 def render_audit(report: Report, fmt: AuditFormat, *, color: bool = False, width: int = 120) -> str:
@@ -24,6 +25,11 @@ def render_audit(report: Report, fmt: AuditFormat, *, color: bool = False, width
         from imagevet.report.sarif import render_sarif
 
         return render_sarif(report)
+    if fmt is AuditFormat.HTML:
+        from imagevet.report.json_report import report_dict
+        from imagevet.web.render import audit_html
+
+        return audit_html(report_dict(report))
     if fmt is AuditFormat.JUNIT:
         from imagevet.report.junit import render_junit
 
