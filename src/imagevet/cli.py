@@ -944,7 +944,12 @@ def serve(
     def lookup() -> Any:
         return open_advisories(database) if database.is_file() else None
 
-    uvicorn.run(create_app(sessions(make_engine(url)), lookup), host=host, port=port, log_level="warning")
+    from imagevet.catalog.store import load_catalog
+
+    catalog = load_catalog(data_dir())
+    uvicorn.run(
+        create_app(sessions(make_engine(url)), lookup, catalog), host=host, port=port, log_level="warning"
+    )
 
 
 token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)

@@ -3,21 +3,25 @@ token; a read token cannot write (403); failed authentication is rate-limited (4
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from imagevet import __version__
-from imagevet.service import ingest
+from imagevet.catalog.loader import bundled_catalog
+from imagevet.catalog.model import Catalog
+from imagevet.service import ingest, views
 from imagevet.service.auth import FailureLimiter, allows, digest
 from imagevet.service.db import (
     REMEDIATION,
@@ -31,8 +35,10 @@ from imagevet.service.db import (
     utcnow,
 )
 from imagevet.service.rescan import Lookup, rescan_all
+from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
+COOKIE = "imagevet_token"
 
 
 class ImageIn(BaseModel):
@@ -117,35 +123,79 @@ def matches(vuln_id: str) -> Any:
     return or_(Finding.vuln_id == vuln_id, cast(Finding.aliases, String).like(f'%"{vuln_id}"%'))
 
 
-def create_app(make_session: sessionmaker[Session], lookup: Callable[[], Lookup | None]) -> FastAPI:
+def create_app(
+    make_session: sessionmaker[Session],
+    lookup: Callable[[], Lookup | None],
+    catalog: Catalog | None = None,
+    today: Callable[[], dt.date] = dt.date.today,
+) -> FastAPI:
     app = FastAPI(title="imagevet inventory", version=__version__)
     limiter = FailureLimiter()
+    known = catalog or bundled_catalog()
 
     def session() -> Iterator[Session]:
         with make_session() as db:
             yield db
 
+    def token_scope(request: Request, db: Session, token: str) -> str | None:
+        """The token's scope, or None (counted as a failure); 429 while the client is locked out."""
+        client = request.client.host if request.client else "?"
+        if limiter.blocked(client):
+            raise HTTPException(429, "too many failed authentications; try again later")
+        row = db.scalars(select(ApiToken).where(ApiToken.digest == digest(token))).first() if token else None
+        if row is None:
+            limiter.failed(client)
+            return None
+        return row.scope
+
     def scope(needed: str) -> Callable[..., None]:
         def check(request: Request, db: Session = Depends(session)) -> None:
-            client = request.client.host if request.client else "?"
-            if limiter.blocked(client):
-                raise HTTPException(429, "too many failed authentications; try again later")
             header = request.headers.get("authorization", "")
             token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-            row = (
-                db.scalars(select(ApiToken).where(ApiToken.digest == digest(token))).first()
-                if token
-                else None
-            )
-            if row is None:
-                limiter.failed(client)
+            granted = token_scope(request, db, token)
+            if granted is None:
                 raise HTTPException(
                     401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
                 )
-            if not allows(row.scope, needed):
-                raise HTTPException(403, f"this token's scope ({row.scope}) does not allow {needed}")
+            if not allows(granted, needed):
+                raise HTTPException(403, f"this token's scope ({granted}) does not allow {needed}")
 
         return check
+
+    def page_allowed(request: Request, db: Session) -> bool:
+        """Dashboard pages: a token (any scope) in the session cookie set by /login."""
+        token = request.cookies.get(COOKIE, "")
+        return bool(token) and token_scope(request, db, token) is not None
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form() -> str:
+        return render("login.html.j2", title="imagevet: sign in", error="")
+
+    @app.post("/login")
+    async def login(request: Request, db: Session = Depends(session)) -> Response:
+        form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
+        token = (form.get("token") or [""])[0].strip()
+        if token_scope(request, db, token) is None:
+            page = render("login.html.j2", title="imagevet: sign in", error="That token is not valid.")
+            return HTMLResponse(page, status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request, db: Session = Depends(session)) -> Response:
+        if not page_allowed(request, db):
+            return RedirectResponse("/login", status_code=303)
+        data = views.overview(db, known, today())
+        return HTMLResponse(render("dashboard.html.j2", title="imagevet: image fleet", data=data))
+
+    @app.get("/images/{image}", response_class=HTMLResponse)
+    def image_view(image: int, request: Request, db: Session = Depends(session)) -> Response:
+        if not page_allowed(request, db):
+            return RedirectResponse("/login", status_code=303)
+        found = image_or_404(db, image)
+        data = views.image_page(db, known, found, today())
+        return HTMLResponse(render("image.html.j2", title=f"imagevet: {found.image_id}", data=data))
 
     read, write = Depends(scope("read")), Depends(scope("write"))
 

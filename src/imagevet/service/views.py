@@ -1,0 +1,101 @@
+"""What the dashboard shows, computed from the database and the catalog (no HTML here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from imagevet.catalog.lifecycle import lifecycle_status
+from imagevet.catalog.model import Catalog
+from imagevet.service.db import Finding, ImageVersion, Instance, Report
+
+SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+NEARING_DAYS = 365
+
+
+def lifecycle_of(catalog: Catalog, release_id: str, today: dt.date) -> tuple[str, int | None]:
+    release = catalog.release(release_id) if release_id else None
+    if release is None:
+        return "unknown", None
+    status = lifecycle_status(release, today)
+    return status.status, status.days_left
+
+
+def replacement(catalog: Catalog, cloud: str, release_id: str, today: dt.date) -> str | None:
+    """The newest supported release of the same distribution offered officially on the cloud, when the
+    image's own release is unsupported or has less than a year left."""
+    release = catalog.release(release_id) if release_id else None
+    if release is None:
+        return None
+    status, days_left = lifecycle_of(catalog, release_id, today)
+    if status == "supported" and days_left is not None and days_left >= NEARING_DAYS:
+        return None
+    offerings = catalog.clouds[cloud].offerings if cloud in catalog.clouds else ()
+    candidates = []
+    for offering in offerings:
+        other = catalog.release(offering.release)
+        if other is None or other.distro != release.distro or other.release == release.release:
+            continue
+        other_status, other_days = lifecycle_of(catalog, other.release, today)
+        if other_status == "supported" and other.lts and (other_days or 0) > (days_left or 0):
+            candidates.append((other.eol or dt.date.max, other.release))
+    return max(candidates)[1] if candidates else None
+
+
+def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
+    images = list(db.scalars(select(ImageVersion).order_by(ImageVersion.id)))
+    severity = dict(db.execute(select(Finding.severity, func.count()).group_by(Finding.severity)).all())
+    exposed = dict(
+        db.execute(select(Finding.image_version_id, func.count()).group_by(Finding.image_version_id)).all()
+    )
+    lifecycle = {}
+    rows: list[dict[str, Any]] = []
+    for image in images:
+        status, days_left = lifecycle_of(catalog, image.release, today)
+        lifecycle[image.id] = status
+        rows.append({
+            "image": image, "status": status, "days_left": days_left, "findings": exposed.get(image.id, 0),
+            "replacement": replacement(catalog, image.cloud, image.release, today),
+        })  # fmt: skip
+    per_day = Counter(
+        first.date().isoformat() for first in db.scalars(select(Finding.first_seen)) if first is not None
+    )
+    return {
+        "counts": {
+            "images": len(images),
+            "instances": db.scalar(select(func.count()).select_from(Instance)) or 0,
+            "findings": sum(severity.values()),
+            "exposed": len(exposed),
+        },
+        "by_severity": [(s, int(severity.get(s, 0)), s) for s in SEVERITIES],
+        "by_lifecycle": [(k, v, k) for k, v in sorted(Counter(lifecycle.values()).items())],
+        "per_day": [(day, count, "high") for day, count in sorted(per_day.items())[-14:]],
+        "nearing": [r for r in rows if r["status"] != "supported" or (r["days_left"] or 0) < NEARING_DAYS],
+        "rows": rows,
+    }
+
+
+def image_page(db: Session, catalog: Catalog, image: ImageVersion, today: dt.date) -> dict[str, Any]:
+    def latest(schema: str) -> dict[str, Any] | None:
+        report = db.scalars(
+            select(Report).filter_by(image_version_id=image.id, schema=schema).order_by(Report.id.desc())
+        ).first()
+        return report.document if report else None
+
+    status, days_left = lifecycle_of(catalog, image.release, today)
+    findings = list(
+        db.scalars(select(Finding).filter_by(image_version_id=image.id).order_by(Finding.severity))
+    )
+    return {
+        "image": image,
+        "status": status,
+        "days_left": days_left,
+        "replacement": replacement(catalog, image.cloud, image.release, today),
+        "audit": latest("imagevet/audit/v1"),
+        "findings": findings,
+        "instances": list(db.scalars(select(Instance).filter_by(image_version_id=image.id))),
+    }
