@@ -926,6 +926,10 @@ def serve(
     db: Annotated[
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Run jobs on `imagevet worker`s (PostgreSQL) instead of in-process."),
+    ] = False,
 ) -> None:
     """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
     try:
@@ -947,9 +951,53 @@ def serve(
     from imagevet.catalog.store import load_catalog
 
     catalog = load_catalog(data_dir())
-    uvicorn.run(
-        create_app(sessions(make_engine(url)), lookup, catalog), host=host, port=port, log_level="warning"
-    )
+    make = sessions(make_engine(url))
+    if not queue:
+        uvicorn.run(create_app(make, lookup, catalog), host=host, port=port, log_level="warning")
+        return
+    from imagevet.service.queue import deferrer, ensure_schema, make_queue
+
+    try:
+        jobs = make_queue(url)
+    except ValueError as exc:
+        raise ImagevetError(str(exc)) from exc
+    ensure_schema(url, jobs)
+    with jobs.open():
+        service = create_app(make, lookup, catalog, defer=deferrer(jobs))
+        uvicorn.run(service, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def worker(
+    database_url: Annotated[str, typer.Option("--database-url", help="The service's PostgreSQL URL.")],
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
+) -> None:
+    """Run queued jobs (rescans) for `imagevet serve --queue`; start as many as the fleet needs."""
+    try:
+        from imagevet.service.db import make_engine, sessions
+        from imagevet.service.jobs import run_rescan_job
+        from imagevet.service.migrate import upgrade
+        from imagevet.service.queue import HEARTBEAT, STALLED_AFTER, ensure_schema, make_queue
+    except ImportError as exc:
+        raise ImagevetError("workers need the service extra: pip install 'imagevet[serve]'") from exc
+    database = db_path(db)
+    if not database.is_file():
+        raise ImagevetError(f"no advisory database at {database} (imagevet db update, or --db)")
+    upgrade(database_url)
+    make = sessions(make_engine(database_url))
+    advisories = open_advisories(database)
+    try:
+        jobs = make_queue(database_url, runner=lambda job_id: run_rescan_job(make, job_id, advisories))
+    except ValueError as exc:
+        raise ImagevetError(str(exc)) from exc
+    ensure_schema(database_url, jobs)
+    with jobs.open():
+        jobs.run_worker(
+            concurrency=concurrency, update_heartbeat_interval=HEARTBEAT, stalled_worker_timeout=STALLED_AFTER
+        )
 
 
 token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)

@@ -20,17 +20,21 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """The session's PostgreSQL database, emptied: a fresh schema per test."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(postgres_server)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+    return postgres_server
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
         return
-    server: str = request.getfixturevalue("postgres_server")
-    # A fresh schema per test: drop everything the previous test made.
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(server)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-    yield server
+    yield request.getfixturevalue("postgres_url")

@@ -34,7 +34,8 @@ from imagevet.service.db import (
     Report,
     utcnow,
 )
-from imagevet.service.rescan import Lookup, rescan_all
+from imagevet.service.jobs import run_rescan_job
+from imagevet.service.rescan import Lookup
 from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
@@ -128,6 +129,7 @@ def create_app(
     lookup: Callable[[], Lookup | None],
     catalog: Catalog | None = None,
     today: Callable[[], dt.date] = dt.date.today,
+    defer: Callable[[str], None] | None = None,
 ) -> FastAPI:
     app = FastAPI(title="imagevet inventory", version=__version__)
     limiter = FailureLimiter()
@@ -389,31 +391,20 @@ def create_app(
 
     @app.post("/api/v1/rescans", status_code=202, dependencies=[write])
     def start_rescan(db: Session = Depends(session)) -> dict[str, Any]:
-        advisories = lookup()
-        if advisories is None:
+        advisories = None if defer else lookup()
+        if defer is None and advisories is None:
             raise HTTPException(409, "the service has no advisory database (serve --db PATH or IMAGEVET_DB)")
         job = Job(id=str(uuid.uuid4()), kind="rescan")
         db.add(job)
         db.commit()
-        threading.Thread(target=run_rescan, args=(job.id, advisories), daemon=True).start()
+        if defer is not None:
+            defer(job.id)  # a queue worker runs it (imagevet worker)
+        else:
+            assert advisories is not None
+            threading.Thread(
+                target=run_rescan_job, args=(make_session, job.id, advisories), daemon=True
+            ).start()
         return {"job": job.id, "status": job.status}
-
-    def run_rescan(job_id: str, advisories: Lookup) -> None:
-        with make_session() as db:
-            job = db.get(Job, job_id)
-            assert job is not None
-            job.status, job.attempts = "running", job.attempts + 1
-            db.commit()
-            try:
-                result = rescan_all(db, advisories)
-                job.status, job.result = "done", result
-            except Exception as exc:  # a job's failure is recorded, never lost in a thread
-                db.rollback()
-                job = db.get(Job, job_id)
-                assert job is not None
-                job.status, job.result = "failed", {"error": f"{exc.__class__.__name__}: {exc}"}
-            job.finished_at = utcnow()
-            db.commit()
 
     @app.get("/api/v1/jobs/{job_id}", dependencies=[read])
     def show_job(job_id: str, db: Session = Depends(session)) -> dict[str, Any]:
