@@ -132,6 +132,28 @@ def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
     return color, width
 
 
+PushOption = Annotated[
+    str | None, typer.Option("--push", help="Also send the JSON report to this imagevet service URL.")
+]
+TokenOption = Annotated[
+    str | None, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="Write token for --push.")
+]
+
+
+def push_if_asked(
+    server: str | None, token: str | None, document: Any, cloud: str | None, image_id: str | None
+) -> None:
+    """--push: send ``document`` as a report of (cloud, image id), registering the image if new."""
+    if server is None:
+        return
+    if not token or not image_id:
+        raise ImagevetError("--push needs --token (or IMAGEVET_TOKEN) and --image-id")
+    from imagevet.service.client import push
+
+    result = push(server, token, document, cloud or "onprem", image_id, register=True)
+    notice(f"pushed {result['schema']} to {server} (image {result['image']}, report {result['id']})")
+
+
 @app.command()
 def audit(
     target: Annotated[
@@ -190,6 +212,8 @@ def audit(
         Path | None,
         typer.Option("--output-dir", help="With --inventory: write one JSON report per host here."),
     ] = None,
+    push: PushOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Audit an image (or hosts) against the pre-deployment checklist."""
     from imagevet.audit import run_audit, select_checks
@@ -220,9 +244,9 @@ def audit(
         waiver_set = parse_waivers(text, set(CHECKS), today)
     catalog = load_catalog(data_dir())
     provenance = None
-    if image_id is not None:
-        if cloud is None:
-            raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image)")
+    if image_id is not None and cloud is None and push is None:
+        raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image)")
+    if image_id is not None and cloud is not None:  # with --push alone, the id only names the report
         from imagevet.provenance.verify import verify_image
 
         provenance = verify_image(cloud, image_id, catalog, now_for(as_of), region)
@@ -247,6 +271,10 @@ def audit(
             return run_audit(opened, options, check_ids, waiver_set, advisories)
 
     if inventory is not None:
+        if push is not None:
+            raise ImagevetError(
+                "--push sends one image's report; with --inventory, push each --output-dir file"
+            )
         if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
             raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
         run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output, fail_on)
@@ -257,6 +285,10 @@ def audit(
         notice(message)
     color, width = use_color(output, fmt is AuditFormat.TABLE)
     write_output(render_audit(report, fmt, color=color, width=width), output)
+    if push is not None:
+        from imagevet.report.json_report import report_dict
+
+        push_if_asked(push, token, report_dict(report), cloud, image_id)
     summary = report.summary()
     if summary["error"]:
         notice(f"{summary['error']} check(s) could not be decided (status error)")
@@ -420,6 +452,10 @@ def packages(
         PackagesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = PackagesFormat.TABLE,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    push: PushOption = None,
+    token: TokenOption = None,
+    image_id: Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")] = None,
+    cloud: Annotated[str | None, typer.Option("--cloud", help="With --push: the image's cloud.")] = None,
 ) -> None:
     """List installed packages (dpkg, rpm, apk) and emit SBOMs."""
     from imagevet.facts.os_release import gather_os_release
@@ -447,6 +483,8 @@ def packages(
         color, width = use_color(output, True)
         text = render.render_table(report, color=color, width=width)
     write_output(text, output)
+    if push is not None:
+        push_if_asked(push, token, json.loads(render.render_json(report)), cloud, image_id)
 
 
 class VulnFormat(StrEnum):
@@ -487,6 +525,10 @@ def vuln(
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date for waiver expiry (YYYY-MM-DD).")] = None,
+    push: PushOption = None,
+    token: TokenOption = None,
+    image_id: Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")] = None,
+    cloud: Annotated[str | None, typer.Option("--cloud", help="With --push: the image's cloud.")] = None,
 ) -> None:
     """Match installed packages against the offline advisory database."""
     from imagevet.facts import Facts
@@ -534,6 +576,8 @@ def vuln(
         color, width = use_color(output, True)
         text_out = render.render_table(report, color=color, width=width)
     write_output(text_out, output)
+    if push is not None:
+        push_if_asked(push, token, json.loads(render.render_json(report)), cloud, image_id)
     if fail_on is not VulnFailOn.NEVER:
         threshold = SEVERITY_ORDER.index(fail_on.value)
         if any(SEVERITY_ORDER.index(f.severity) >= threshold for f in report.active_findings()):
@@ -603,6 +647,10 @@ def db_update(
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds per network operation.")
     ] = 60.0,
+    rescan: Annotated[
+        str | None, typer.Option("--rescan", help="Then ask this imagevet service to rescan (POST /rescans).")
+    ] = None,
+    token: TokenOption = None,
 ) -> None:
     """Download OSV archives, verify them, and swap the database atomically."""
     from imagevet.vuln.download import DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, update
@@ -630,6 +678,12 @@ def db_update(
     for warning in result.warnings:
         notice(f"skipped {warning}")
     notice(f"updated {database}: {result.records} advisories from {len(ecosystems)} ecosystem archive(s)")
+    if rescan is not None:
+        from imagevet.service.client import request_rescan
+
+        if not token:
+            raise ImagevetError("--rescan needs --token (or IMAGEVET_TOKEN)")
+        notice(f"rescan requested on {rescan}: job {request_rescan(rescan, token)}")
 
 
 @db_app.command("status")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from tests.support.cli import run_imagevet
@@ -65,3 +66,63 @@ def test_token_serve_push_and_restart(tmp_path: Path) -> None:
     assert (
         down.returncode == 2 and "cannot reach" in down.stderr and len(down.stderr.strip().splitlines()) == 1
     )
+
+
+def test_push_from_commands_and_rescan_after_db_update(debian_root: Path, tmp_path: Path) -> None:
+    """The closed loop: CI pushes with --push; `db update --rescan` (from an OSV mirror on 127.0.0.1)
+    makes the service re-match the stored inventory and flag the image."""
+    import zipfile
+
+    from tests.conftest import FIXTURES
+    from tests.service.test_api import PACKAGES
+    from tests.support.http_server import serve as serve_files
+
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    advisories = tmp_path / "osv.sqlite3"
+    env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data"), "IMAGEVET_DB": str(advisories)}
+    token = run_imagevet("token", "create", "--scope", "write", "--database-url", url, env=env).stdout.strip()
+    mirror = tmp_path / "mirror"
+    (mirror / "Debian").mkdir(parents=True)
+    with zipfile.ZipFile(mirror / "Debian/all.zip", "w") as archive:
+        archive.write(FIXTURES / "osv/DSA-9001-1.json", "DSA-9001-1.json")
+    packages = tmp_path / "packages.json"
+    packages.write_text(json.dumps(PACKAGES))
+    with server(url, env) as base:
+        audited = run_imagevet(
+            "audit",
+            str(debian_root),
+            "-f",
+            "json",
+            "-o",
+            str(tmp_path / "audit.json"),
+            "--as-of",
+            "2026-11-28",
+            "--push",
+            base,
+            "--token",
+            token,
+            "--image-id",
+            "ami-loop",
+            "--fail-on",
+            "never",
+            env=env,
+        )
+        assert audited.returncode == 0 and "pushed imagevet/audit/v1" in audited.stderr, audited.stderr
+        push = ["push", str(packages), "--server", base, "--token", token, "--image-id", "ami-loop"]
+        pushed = run_imagevet(*push, "--cloud", "onprem", env=env)
+        assert pushed.returncode == 0, pushed.stderr
+        with serve_files(mirror) as osv:
+            updated = run_imagevet("db", "update", "-e", "Debian", "--base-url", osv, "--rescan", base,
+                                   "--token", token, env=env)  # fmt: skip
+        assert updated.returncode == 0 and "rescan requested" in updated.stderr, updated.stderr
+        job = updated.stderr.rsplit("job ", 1)[1].strip()
+        for _ in range(100):
+            state = get(base, f"/api/v1/jobs/{job}", token)
+            if isinstance(state, dict) and state["status"] == "done":
+                break
+            time.sleep(0.1)
+        assert isinstance(state, dict) and len(state["result"]["newly_exposed"]) == 1
+        exposure = get(base, "/api/v1/exposure/CVE-2026-1111", token)
+        assert isinstance(exposure, dict) and exposure["images"][0]["image_id"] == "ami-loop"
+        missing = run_imagevet("packages", str(debian_root), "-f", "json", "--push", base, env=env)
+        assert missing.returncode == 2 and "--push needs --token" in missing.stderr

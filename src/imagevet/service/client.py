@@ -46,3 +46,9 @@ def push(server: str, token: str, document: Any, cloud: str, image_id: str, regi
         raise ImagevetError(f"{cloud} {image_id} is not registered on {server} (add --register)")
     result: dict[str, Any] = _call(server, token, "POST", f"/api/v1/images/{image['id']}/reports", document)
     return {**result, "image": image["id"]}
+
+
+def request_rescan(server: str, token: str) -> str:
+    """Ask the service to re-match every stored inventory (after `db update`); returns the job id."""
+    answer = _call(server, token, "POST", "/api/v1/rescans", {})
+    return str(answer["job"])
