@@ -1,20 +1,26 @@
 """Re-match stored inventories against the advisory database without touching the hosts: after `db
-update`, image versions whose packages are now known to be vulnerable are flagged (new findings)."""
+update`, image versions whose packages are now known to be vulnerable are flagged (new findings).
+
+A fleet's images share most packages, so each distinct package (per ecosystem) is matched once, with the
+CLI's own matcher, and the findings are then given to every image that has that package."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from imagevet.model import OsRelease, Package
 from imagevet.service.db import Finding, ImageVersion, InventoryPackage, Report, utcnow
-from imagevet.vuln.ecosystem import ecosystems_for
+from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
+from imagevet.vuln.matcher import Finding as Match
 from imagevet.vuln.matcher import match_packages
 
 Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]
+Key = tuple[str, str, str]  # package name, version, type
 
 
 def os_of(document: dict[str, Any]) -> OsRelease | None:
@@ -22,72 +28,83 @@ def os_of(document: dict[str, Any]) -> OsRelease | None:
     if not isinstance(raw, dict) or not raw.get("id"):
         return None
     return OsRelease(
-        id=str(raw["id"]),
-        version_id=str(raw.get("version_id") or ""),
-        name=str(raw.get("name") or ""),
-        pretty_name=str(raw.get("pretty_name") or ""),
-        variant="",
-        version_codename="",
-        id_like=tuple(raw.get("id_like") or ()),
-        family=str(raw.get("family") or ""),
-        source="report",
+        id=str(raw["id"]), version_id=str(raw.get("version_id") or ""), name=str(raw.get("name") or ""),
+        pretty_name=str(raw.get("pretty_name") or ""), variant="", version_codename="",
+        id_like=tuple(raw.get("id_like") or ()), family=str(raw.get("family") or ""), source="report",
+    )  # fmt: skip
+
+
+def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
+    """Each image's ecosystems, from the OS of its latest packages report."""
+    latest = (
+        select(func.max(Report.id))
+        .where(Report.schema == "imagevet/packages/v1")
+        .group_by(Report.image_version_id)
+        .scalar_subquery()
     )
-
-
-def rescan_image(session: Session, image: ImageVersion, lookup: Lookup) -> int:
-    """Match the image's latest inventory; upsert findings; return how many are new."""
-    latest = session.scalars(
-        select(Report)
-        .where(Report.image_version_id == image.id, Report.schema == "imagevet/packages/v1")
-        .order_by(Report.id.desc())
-        .limit(1)
-    ).first()
-    os = os_of(latest.document) if latest else None
-    ecosystems = ecosystems_for(os) if os else None
-    if ecosystems is None:
-        return 0
-    rows = session.scalars(select(InventoryPackage).where(InventoryPackage.image_version_id == image.id))
-    packages = [
-        Package(
-            p.name, p.version, p.arch, p.source or p.name, p.source_version or p.version, p.type, purl=p.purl
-        )
-        for p in rows
-    ]
-    findings, _ = match_packages(packages, ecosystems, lookup)
-    known = {
-        (f.vuln_id, f.package): f
-        for f in session.scalars(select(Finding).where(Finding.image_version_id == image.id))
-    }
-    new = 0
-    now = utcnow()
-    for finding in findings:
-        existing = known.get((finding.id, finding.package))
-        if existing is not None:
-            existing.last_seen = now
-            continue
-        session.add(
-            Finding(
-                image_version_id=image.id,
-                vuln_id=finding.id,
-                aliases=list(finding.aliases),
-                package=finding.package,
-                installed=finding.installed,
-                fixed=finding.fixed,
-                severity=finding.severity,
-                origin="rescan",
-                first_seen=now,
-                last_seen=now,
-            )
-        )
-        new += 1
-    return new
+    found = {}
+    for image_id, document in session.execute(
+        select(Report.image_version_id, Report.document).where(Report.id.in_(latest))
+    ):
+        os = os_of(document)
+        ecosystems = ecosystems_for(os) if os else None
+        if ecosystems is not None:
+            found[image_id] = ecosystems
+    return found
 
 
 def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
-    newly_exposed = []
-    images = list(session.scalars(select(ImageVersion).order_by(ImageVersion.id)))
-    for image in images:
-        if rescan_image(session, image, lookup):
-            newly_exposed.append(image.id)
+    by_image = _ecosystems_by_image(session)
+    groups: dict[Ecosystems, list[int]] = defaultdict(list)
+    for image_id, ecosystems in by_image.items():
+        groups[ecosystems].append(image_id)
+    newly_exposed: list[int] = []
+    distinct_total = 0
+    now = utcnow()
+    for ecosystems, image_ids in groups.items():
+        p = InventoryPackage
+        columns = (p.name, p.version, p.type, p.source, p.source_version, p.arch)
+        rows = session.execute(select(*columns).where(p.image_version_id.in_(image_ids)).distinct()).all()
+        distinct_total += len(rows)
+        packages = [Package(n, v, a, s or n, sv or v, t) for n, v, t, s, sv, a in rows]
+        matches, _ = match_packages(packages, ecosystems, lookup)
+        by_key: dict[tuple[str, str], list[Match]] = defaultdict(list)
+        for match in matches:
+            by_key[(match.package, match.installed)].append(match)
+        if not by_key:
+            continue
+        for image_id in image_ids:
+            mine = session.execute(
+                select(InventoryPackage.name, InventoryPackage.version).where(
+                    InventoryPackage.image_version_id == image_id
+                )
+            ).all()
+            found = [m for name, version in mine for m in by_key.get((name, version), ())]
+            if found and _record(session, image_id, found, now):
+                newly_exposed.append(image_id)
     session.commit()
-    return {"images": len(images), "newly_exposed": newly_exposed}
+    images = session.scalar(select(func.count()).select_from(ImageVersion)) or 0
+    return {"images": images, "matched_packages": distinct_total, "newly_exposed": sorted(newly_exposed)}
+
+
+def _record(session: Session, image_id: int, matches: list[Match], now: Any) -> int:
+    """Upsert an image's findings; returns how many are new."""
+    known = {
+        (f.vuln_id, f.package): f
+        for f in session.scalars(select(Finding).where(Finding.image_version_id == image_id))
+    }
+    new = 0
+    for match in matches:
+        existing = known.get((match.id, match.package))
+        if existing is not None:
+            existing.last_seen = now
+            continue
+        finding = Finding(
+            image_version_id=image_id, vuln_id=match.id, aliases=list(match.aliases), package=match.package,
+            installed=match.installed, fixed=match.fixed, severity=match.severity, origin="rescan",
+            first_seen=now, last_seen=now,
+        )  # fmt: skip
+        session.add(finding)
+        known[(match.id, match.package)] = finding
+        new += 1
+    return new
