@@ -3,6 +3,7 @@ history, instances, findings and exposure, rescans against a real advisory datab
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
@@ -98,7 +99,9 @@ def make_api(url: str, advisories: Path | None = None, raise_errors: bool = True
     with make() as session:
         session.add_all(ApiToken(name=scope, scope=scope, digest=digest(t)) for scope, t in tokens.items())
         session.commit()
-    app = create_app(make, lambda: thread_lookup(advisories) if advisories else None)
+    app = create_app(
+        make, lambda: thread_lookup(advisories) if advisories else None, today=lambda: dt.date(2026, 11, 28)
+    )
     return Api(TestClient(app, raise_server_exceptions=raise_errors), tokens)
 
 
@@ -164,6 +167,13 @@ def test_images_lifecycle(api: Api) -> None:
     assert api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "open"}).status_code == 409
     assert api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "gone"}).status_code == 422
     assert api.call("GET", "/api/v1/images?remediation=rebuilding", scope="read").json()[0]["id"] == image
+    old = api.call(
+        "POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-old", "release": "debian-11"}
+    )
+    ended = api.call("GET", "/api/v1/images?lifecycle=end-of-life", scope="read").json()
+    assert [i["image_id"] for i in ended] == ["ami-old"] and ended[0]["support_days_left"] < 0
+    detail = api.call("GET", f"/api/v1/images/{old.json()['id']}", scope="read").json()
+    assert detail["lifecycle"] == "end-of-life" and detail["replacement"].startswith("debian-")
     assert api.call("GET", "/api/v1/images/999999", scope="read").status_code == 404
 
 
@@ -276,3 +286,23 @@ def test_concurrent_writers_lose_and_duplicate_nothing(database_url: str) -> Non
         total = session.scalar(select(func.count()).select_from(Finding))
     assert sorted(set(ids)) == sorted(ids) and total == len(ids)
     assert "DSA-SHARED-1" in ids and len(ids) == len(reports) + 1
+
+
+def test_migrations_upgrade_an_existing_database(database_url: str) -> None:
+    """A database made at the first revision, with data, is upgraded in place and keeps its rows."""
+    from sqlalchemy import inspect, text
+
+    upgrade(database_url, "0001")
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO image_versions (cloud, image_id, release, layer, name, remediation, created_at) "
+            "VALUES ('aws', 'ami-kept', 'debian-12', '', '', 'open', CURRENT_TIMESTAMP)"
+        ))  # fmt: skip
+    assert "ix_reports_image_schema" not in {i["name"] for i in inspect(engine).get_indexes("reports")}
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    assert "ix_reports_image_schema" in {i["name"] for i in inspect(engine).get_indexes("reports")}
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT image_id FROM image_versions")).scalars().all() == ["ami-kept"]

@@ -244,6 +244,9 @@ def create_app(
         image_id: str | None = None,
         release: str | None = None,
         remediation: str | None = Query(default=None, pattern="^(open|rebuilding|replaced)$"),
+        lifecycle: str | None = Query(
+            default=None, pattern="^(supported|extended-only|end-of-life|unknown)$"
+        ),
     ) -> list[dict[str, Any]]:
         query = select(ImageVersion).order_by(ImageVersion.id)
         if cloud:
@@ -254,7 +257,12 @@ def create_app(
             query = query.filter_by(release=release)
         if remediation:
             query = query.filter_by(remediation=remediation)
-        return [image_dict(i) for i in db.scalars(query)]
+        rows = []
+        for image in db.scalars(query):
+            status, days_left = views.lifecycle_of(known, image.release, today())
+            if lifecycle is None or status == lifecycle:
+                rows.append({**image_dict(image), "lifecycle": status, "support_days_left": days_left})
+        return rows
 
     @app.get("/api/v1/images/{image}", dependencies=[read])
     def show_image(image: int, db: Session = Depends(session)) -> dict[str, Any]:
@@ -272,8 +280,12 @@ def create_app(
             ).all()
         )
         instances = db.scalars(select(Instance.instance_id).filter_by(image_version_id=image)).all()
+        status, days_left = views.lifecycle_of(known, found.release, today())
         return {
             **image_dict(found),
+            "lifecycle": status,
+            "support_days_left": days_left,
+            "replacement": views.replacement(known, found.cloud, found.release, today()),
             "audit": ingest.audit_summary(audit.document) if audit else None,
             "vulnerabilities": {str(k): int(v) for k, v in severities.items()},
             "instances": list(instances),

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -52,6 +53,8 @@ class ImageVersion(Base):
 
 class Report(Base):
     __tablename__ = "reports"
+    # The latest report of a kind for an image is the most frequent lookup (details, rescans).
+    __table_args__ = (Index("ix_reports_image_schema", "image_version_id", "schema"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     image_version_id: Mapped[int] = mapped_column(
