@@ -45,12 +45,23 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def inventory(rng: random.Random, names: list[str], versions: dict[str, list[str]], count: int) -> dict[str, object]:
+def inventory(
+    rng: random.Random, names: list[str], versions: dict[str, list[str]], count: int
+) -> dict[str, object]:
     packages = []
     for name in rng.sample(names, count):
         version = rng.choice(versions[name])
-        packages.append({"name": name, "version": version, "source": name, "source_version": version,
-                         "arch": "amd64", "type": "deb", "purl": f"pkg:deb/debian/{name}@{version}"})  # fmt: skip
+        packages.append(
+            {
+                "name": name,
+                "version": version,
+                "source": name,
+                "source_version": version,
+                "arch": "amd64",
+                "type": "deb",
+                "purl": f"pkg:deb/debian/{name}@{version}",
+            }
+        )
     return {
         "schema": "imagevet/packages/v1",
         "os": {"id": "debian", "version_id": "12", "name": "Debian GNU/Linux", "family": "debian"},
@@ -73,18 +84,33 @@ def main() -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="imagevet-service-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     rng = random.Random(42)
-    names = [f"pkg{i:05d}" for i in range(3000)]
-    versions = {n: [f"{rng.randint(0, 2)}:{rng.randint(1, 9)}.{rng.randint(0, 20)}-{rng.randint(1, 5)}"
-                    for _ in range(3)] for n in names}  # fmt: skip
+    # Advisories cover 30,000 package names (about Debian's number of source packages); images install
+    # from the 3,000 most common, three versions each. Installed versions sit above most fixes (epoch 3),
+    # as on a maintained image, except for a few stale packages (epoch 0) that are really vulnerable.
+    names = [f"pkg{i:05d}" for i in range(30_000)]
+    common = names[:3000]
+    versions = {
+        n: [
+            f"{0 if rng.random() < 0.02 else 3}:{rng.randint(1, 9)}.{rng.randint(0, 20)}-{rng.randint(1, 5)}"
+            for _ in range(3)
+        ]
+        for n in common
+    }
     archive, advisories = work / "all.zip", work / "osv.sqlite3"
     if not advisories.exists():
         make_archive(archive, args.records, names, rng)
         subprocess.run([*IMAGEVET, "db", "import", str(archive), "--db", str(advisories)], check=True)
     url = args.database_url or f"sqlite:///{work / 'inventory.sqlite3'}"
     env_args = ["--database-url", url]
-    token = subprocess.run([*IMAGEVET, "token", "create", "--scope", "write", *env_args], check=True,
-                           capture_output=True, text=True).stdout.strip()  # fmt: skip
-    server = subprocess.Popen([*IMAGEVET, "serve", *env_args, "--db", str(advisories), "--port", str(args.port)])
+    token = subprocess.run(
+        [*IMAGEVET, "token", "create", "--scope", "write", *env_args],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    server = subprocess.Popen(
+        [*IMAGEVET, "serve", *env_args, "--db", str(advisories), "--port", str(args.port)]
+    )
     base = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(100):
@@ -104,11 +130,21 @@ def main() -> int:
                     index = next(counter, None)
                 if index is None:
                     return
-                image = call(base, token, "POST", "/api/v1/images",
-                             {"cloud": "aws", "image_id": f"ami-{index:017x}", "release": "debian-12"})  # fmt: skip
+                image = call(
+                    base,
+                    token,
+                    "POST",
+                    "/api/v1/images",
+                    {"cloud": "aws", "image_id": f"ami-{index:017x}", "release": "debian-12"},
+                )
                 assert isinstance(image, dict)
-                call(base, token, "POST", f"/api/v1/images/{image['id']}/reports",
-                     inventory(local, names, versions, args.packages))  # fmt: skip
+                call(
+                    base,
+                    token,
+                    "POST",
+                    f"/api/v1/images/{image['id']}/reports",
+                    inventory(local, common, versions, args.packages),
+                )
 
         started = time.perf_counter()
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(args.writers)]
@@ -117,8 +153,11 @@ def main() -> int:
         for thread in threads:
             thread.join()
         ingest = time.perf_counter() - started
-        print(f"ingest images={args.images} packages_each={args.packages} writers={args.writers} "
-              f"wall_s={ingest:.1f} images_per_s={args.images / ingest:.1f} server_peak_rss_mb={peak_rss_mb(server.pid):.0f}")  # fmt: skip
+        print(
+            f"ingest images={args.images} packages_each={args.packages} writers={args.writers} "
+            f"wall_s={ingest:.1f} images_per_s={args.images / ingest:.1f} "
+            f"server_peak_rss_mb={peak_rss_mb(server.pid):.0f}"
+        )
 
         started = time.perf_counter()
         job = call(base, token, "POST", "/api/v1/rescans")
@@ -130,9 +169,12 @@ def main() -> int:
             time.sleep(0.5)
         rescan = time.perf_counter() - started
         result = state.get("result") or {}
-        print(f"rescan records={args.records} status={state['status']} wall_s={rescan:.1f} "
-              f"matched_packages={result.get('matched_packages')} exposed={len(result.get('newly_exposed', []))} "
-              f"server_peak_rss_mb={peak_rss_mb(server.pid):.0f}")  # fmt: skip
+        print(
+            f"rescan records={args.records} status={state['status']} wall_s={rescan:.1f} "
+            f"matched_packages={result.get('matched_packages')} "
+            f"exposed={len(result.get('newly_exposed', []))} "
+            f"server_peak_rss_mb={peak_rss_mb(server.pid):.0f}"
+        )
 
         # Latency: clients read image details and findings as a dashboard or CI would.
         latencies: list[float] = []
@@ -143,7 +185,9 @@ def main() -> int:
             mine = []
             while time.perf_counter() < stop:
                 image = local.randint(1, args.images)
-                path = f"/api/v1/images/{image}" if local.random() < 0.5 else f"/api/v1/findings?image={image}"
+                path = (
+                    f"/api/v1/images/{image}" if local.random() < 0.5 else f"/api/v1/findings?image={image}"
+                )
                 began = time.perf_counter()
                 call(base, token, "GET", path)
                 mine.append(time.perf_counter() - began)
@@ -157,8 +201,11 @@ def main() -> int:
             thread.join()
         ordered = sorted(latencies)
         p95 = ordered[int(len(ordered) * 0.95)] * 1000
-        print(f"latency clients={args.clients} requests={len(ordered)} rps={len(ordered) / args.seconds:.0f} "
-              f"p50_ms={statistics.median(ordered) * 1000:.1f} p95_ms={p95:.1f} p99_ms={ordered[int(len(ordered) * 0.99)] * 1000:.1f}")  # fmt: skip
+        print(
+            f"latency clients={args.clients} requests={len(ordered)} rps={len(ordered) / args.seconds:.0f} "
+            f"p50_ms={statistics.median(ordered) * 1000:.1f} p95_ms={p95:.1f} "
+            f"p99_ms={ordered[int(len(ordered) * 0.99)] * 1000:.1f}"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -21,6 +21,7 @@ from imagevet.vuln.matcher import match_packages
 
 Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]
 Key = tuple[str, str, str]  # package name, version, type
+BATCH = 200
 
 
 def os_of(document: dict[str, Any]) -> OsRelease | None:
@@ -73,7 +74,9 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
             by_key[(match.package, match.installed)].append(match)
         if not by_key:
             continue
-        for image_id in image_ids:
+        for done, image_id in enumerate(image_ids, start=1):
+            if done % BATCH == 0:
+                session.commit()  # bounded transactions: memory stays flat on large fleets
             mine = session.execute(
                 select(InventoryPackage.name, InventoryPackage.version).where(
                     InventoryPackage.image_version_id == image_id
