@@ -80,6 +80,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--skip-ingest", action="store_true", help="Reuse the images already in --work.")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="imagevet-service-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -147,7 +148,9 @@ def main() -> int:
                 )
 
         started = time.perf_counter()
-        threads = [threading.Thread(target=writer, args=(n,)) for n in range(args.writers)]
+        threads = [
+            threading.Thread(target=writer, args=(n,)) for n in range(0 if args.skip_ingest else args.writers)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

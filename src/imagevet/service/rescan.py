@@ -44,10 +44,11 @@ def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
         .scalar_subquery()
     )
     found = {}
-    for image_id, document in session.execute(
-        select(Report.image_version_id, Report.document).where(Report.id.in_(latest))
+    # Only the "os" member of each document: the packages lists stay in the database.
+    for image_id, os_document in session.execute(
+        select(Report.image_version_id, Report.document["os"]).where(Report.id.in_(latest))
     ):
-        os = os_of(document)
+        os = os_of({"os": os_document}) if isinstance(os_document, dict) else None
         ecosystems = ecosystems_for(os) if os else None
         if ecosystems is not None:
             found[image_id] = ecosystems
