@@ -1029,10 +1029,11 @@ def worker(
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
 ) -> None:
-    """Run queued jobs (rescans) for `imagevet serve --queue`; start as many as the fleet needs."""
+    """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs."""
     try:
+        from imagevet.catalog.store import load_catalog
         from imagevet.service.db import make_engine, sessions
-        from imagevet.service.jobs import run_rescan_job
+        from imagevet.service.jobs import JobContext, run_job
         from imagevet.service.migrate import upgrade
         from imagevet.service.queue import HEARTBEAT, STALLED_AFTER, ensure_schema, make_queue
     except ImportError as exc:
@@ -1043,8 +1044,9 @@ def worker(
     upgrade(database_url)
     make = sessions(make_engine(database_url))
     advisories = open_advisories(database)
+    context = JobContext(lambda: advisories, load_catalog(data_dir()))
     try:
-        jobs = make_queue(database_url, runner=lambda job_id: run_rescan_job(make, job_id, advisories))
+        jobs = make_queue(database_url, runner=lambda job_id: run_job(make, job_id, context))
     except ValueError as exc:
         raise ImagevetError(str(exc)) from exc
     ensure_schema(database_url, jobs)

@@ -1,6 +1,6 @@
-"""Jobs on the real queue: `imagevet serve --queue` defers rescans to procrastinate on PostgreSQL, two
-`imagevet worker` processes run them; a worker killed with SIGKILL mid-job has its job finished by
-another worker."""
+"""Jobs on the real queue: `imagevet serve --queue` defers rescans and audits to procrastinate on
+PostgreSQL, two `imagevet worker` processes run them; a worker killed with SIGKILL mid-job has its job
+finished by another worker."""
 
 from __future__ import annotations
 
@@ -69,6 +69,9 @@ def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
     token = run_imagevet(
         "token", "create", "--scope", "write", "--database-url", database_url, env=env
     ).stdout.strip()
+    admin = run_imagevet(
+        "token", "create", "--scope", "admin", "--database-url", database_url, env=env
+    ).stdout.strip()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     serve = ["serve", "--queue", "--database-url", database_url, "--db", str(advisories), "--port", str(port)]
@@ -94,6 +97,22 @@ def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
         assert sorted(map(len, exposed)) == [0, 0, 1]  # found once, whichever job ran first
         findings = call(base, token, "GET", "/api/v1/findings?vuln=DSA-9001-1")
         assert isinstance(findings, list) and len(findings) == 1
+        # An audit is a job too: a worker audits the target and stores both reports.
+        audited = call(base, admin, "POST", f"/api/v1/images/{image['id']}/audits",
+                       {"target": str(FIXTURES / "rootfs/hardened-debian")})  # fmt: skip
+        assert isinstance(audited, dict)
+
+        def audit_finished() -> bool:
+            state = call(base, token, "GET", f"/api/v1/jobs/{audited['job']}")
+            return isinstance(state, dict) and state["status"] in ("done", "failed")
+
+        wait_for(audit_finished, 60, "an audit on the workers")
+        state = call(base, token, "GET", f"/api/v1/jobs/{audited['job']}")
+        assert isinstance(state, dict) and state["status"] == "done", state
+        assert state["result"]["packages"] == 6
+        history = call(base, token, "GET", f"/api/v1/images/{image['id']}/reports")
+        assert isinstance(history, list)
+        assert [h["schema"] for h in history][-2:] == ["imagevet/audit/v1", "imagevet/packages/v1"]
 
 
 def _up(base: str) -> bool:

@@ -4,11 +4,11 @@ token; a read token cannot write (403); failed authentication is rate-limited (4
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
@@ -22,6 +22,7 @@ from imagevet import __version__
 from imagevet.catalog.loader import bundled_catalog
 from imagevet.catalog.model import Catalog
 from imagevet.service import ingest, views
+from imagevet.service.audit_job import AuditRequest, check_request
 from imagevet.service.auth import FailureLimiter, allows, digest
 from imagevet.service.db import (
     REMEDIATION,
@@ -29,17 +30,18 @@ from imagevet.service.db import (
     Finding,
     ImageVersion,
     Instance,
-    InventoryPackage,
     Job,
     Report,
     utcnow,
 )
-from imagevet.service.jobs import run_rescan_job
+from imagevet.service.jobs import JobContext, run_job
+from imagevet.service.records import add_report
 from imagevet.service.rescan import Lookup
 from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
 COOKIE = "imagevet_token"
+IN_PROCESS_JOBS = 2  # jobs at once in the embedded mode; use the queue to run more
 
 
 class ImageIn(BaseModel):
@@ -53,6 +55,19 @@ class ImageIn(BaseModel):
 
 class ImagePatch(BaseModel):
     remediation: str = Field(pattern="^(open|rebuilding|replaced)$")
+
+
+class AuditIn(BaseModel):
+    target: str = Field(
+        min_length=1, max_length=4096,
+        description="An absolute directory, ssh://[user@]host[:port], or docker-archive:/, oci:/, tar:/ or "
+        "disk:/ with an absolute path, as the service's host sees it.",
+    )  # fmt: skip
+    profile: str = Field(default="checklist", max_length=32)
+    checks: list[str] = Field(default_factory=list, max_length=200)
+    lifecycle_years: float = Field(default=3.0, ge=0, le=30)
+    sudo: bool = False
+    timeout: float = Field(default=20.0, gt=0, le=600, description="Network timeout for ssh targets.")
 
 
 class InstanceIn(BaseModel):
@@ -72,6 +87,19 @@ def image_dict(image: ImageVersion) -> dict[str, Any]:
         "parent_id": image.parent_id,
         "remediation": image.remediation,
         "created_at": image.created_at.isoformat(),
+    }
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "attempts": job.attempts,
+        "params": job.params,
+        "created_at": job.created_at.isoformat(),
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "result": job.result,
     }
 
 
@@ -101,19 +129,7 @@ def store_report(
     findings: list[dict[str, Any]],
 ) -> Report:
     """One transaction: the report, the inventory it replaces, the findings it adds or sees again."""
-    report = Report(image_version_id=image, schema=schema, document=document)
-    db.add(report)
-    if schema == "imagevet/packages/v1":
-        db.query(InventoryPackage).filter_by(image_version_id=image).delete()
-        db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
-    now = utcnow()
-    known = {(f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))}
-    for row in findings:
-        existing = known.get((row["vuln_id"], row["package"]))
-        if existing:
-            existing.last_seen = now
-        else:
-            db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
+    report = add_report(db, image, schema, document, packages, findings)
     db.commit()
     return report
 
@@ -129,11 +145,25 @@ def create_app(
     lookup: Callable[[], Lookup | None],
     catalog: Catalog | None = None,
     today: Callable[[], dt.date] = dt.date.today,
-    defer: Callable[[str], None] | None = None,
+    defer: Callable[[str, str], None] | None = None,
 ) -> FastAPI:
+    """The service. Jobs run on ``defer(kind, job_id)`` (a queue) when given, else on a small pool of
+    threads of this process."""
     app = FastAPI(title="imagevet inventory", version=__version__)
     limiter = FailureLimiter()
     known = catalog or bundled_catalog()
+    context = JobContext(lookup, known, today)
+    pool = ThreadPoolExecutor(max_workers=IN_PROCESS_JOBS, thread_name_prefix="imagevet-job")
+
+    def start(db: Session, kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        job = Job(id=str(uuid.uuid4()), kind=kind, params=params)
+        db.add(job)
+        db.commit()
+        if defer is not None:
+            defer(kind, job.id)  # a queue worker runs it (imagevet worker)
+        else:
+            pool.submit(run_job, make_session, job.id, context)
+        return {"job": job.id, "status": job.status}
 
     def session() -> Iterator[Session]:
         with make_session() as db:
@@ -199,7 +229,7 @@ def create_app(
         data = views.image_page(db, known, found, today())
         return HTMLResponse(render("image.html.j2", title=f"imagevet: {found.image_id}", data=data))
 
-    read, write = Depends(scope("read")), Depends(scope("write"))
+    read, write, admin = Depends(scope("read")), Depends(scope("write")), Depends(scope("admin"))
 
     def image_or_404(db: Session, image: int) -> ImageVersion:
         found = db.get(ImageVersion, image)
@@ -403,33 +433,43 @@ def create_app(
 
     @app.post("/api/v1/rescans", status_code=202, dependencies=[write])
     def start_rescan(db: Session = Depends(session)) -> dict[str, Any]:
-        advisories = None if defer else lookup()
-        if defer is None and advisories is None:
+        if defer is None and lookup() is None:
             raise HTTPException(409, "the service has no advisory database (serve --db PATH or IMAGEVET_DB)")
-        job = Job(id=str(uuid.uuid4()), kind="rescan")
-        db.add(job)
-        db.commit()
-        if defer is not None:
-            defer(job.id)  # a queue worker runs it (imagevet worker)
-        else:
-            assert advisories is not None
-            threading.Thread(
-                target=run_rescan_job, args=(make_session, job.id, advisories), daemon=True
-            ).start()
-        return {"job": job.id, "status": job.status}
+        return start(db, "rescan")
+
+    @app.post("/api/v1/images/{image}/audits", status_code=202, dependencies=[admin])
+    def start_audit(image: int, body: AuditIn, db: Session = Depends(session)) -> dict[str, Any]:
+        """Audit a target this service (or its workers) can reach and keep the audit and packages reports
+        as this image's. Admin scope: the audit runs with the service's own file and SSH access."""
+        image_or_404(db, image)
+        request = AuditRequest(image, body.target, body.profile, tuple(body.checks), body.lifecycle_years,
+                               body.sudo, body.timeout)  # fmt: skip
+        try:
+            check_request(request)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        return start(db, "audit", request.params())
+
+    @app.get("/api/v1/jobs", dependencies=[read])
+    def list_jobs(
+        db: Session = Depends(session),
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = Query(default=50, ge=1, le=500),
+    ) -> list[dict[str, Any]]:
+        query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+        if kind:
+            query = query.filter_by(kind=kind)
+        if status:
+            query = query.filter_by(status=status)
+        return [job_dict(j) for j in db.scalars(query)]
 
     @app.get("/api/v1/jobs/{job_id}", dependencies=[read])
     def show_job(job_id: str, db: Session = Depends(session)) -> dict[str, Any]:
         job = db.get(Job, job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id}")
-        return {
-            "id": job.id,
-            "kind": job.kind,
-            "status": job.status,
-            "attempts": job.attempts,
-            "result": job.result,
-        }
+        return job_dict(job)
 
     @app.exception_handler(HTTPException)
     async def errors(request: Request, exc: HTTPException) -> Response:

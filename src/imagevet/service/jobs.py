@@ -1,15 +1,50 @@
-"""Running a job (today: a rescan) and recording it in the jobs table. Used both in-process (a thread of
-the server) and by queue workers, so a job behaves the same wherever it runs."""
+"""Running a job (a rescan or an audit) and recording it in the jobs table. Used both in-process (the
+server's own job threads) and by queue workers, so a job behaves the same wherever it runs.
+
+A job's row holds everything needed to run it (kind and params), and a job's results are committed in
+the same transaction that marks it done, so a worker killed mid-job leaves nothing half-stored and the
+retry that finishes it stores its results once."""
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from imagevet.catalog.model import Catalog
+from imagevet.model import Package
+from imagevet.service.audit_job import AuditRequest, audit_documents
 from imagevet.service.db import Job, utcnow
-from imagevet.service.rescan import Lookup, rescan_all
+from imagevet.service.ingest import packages_of
+from imagevet.service.records import add_report, record_matches
+from imagevet.service.rescan import Lookup, os_of, rescan_all
+from imagevet.vuln.ecosystem import ecosystems_for
+from imagevet.vuln.matcher import Finding as Match
+from imagevet.vuln.matcher import match_packages
+
+KINDS = ("rescan", "audit")
+RETRIES = 5
 
 
-def run_rescan_job(make_session: sessionmaker[Session], job_id: str, lookup: Lookup) -> None:
+class JobError(RuntimeError):
+    """A job that cannot run as asked; its message is what the job's result shows."""
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What jobs need from the process running them."""
+
+    lookup: Callable[[], Lookup | None]
+    catalog: Catalog
+    today: Callable[[], dt.date] = dt.date.today
+
+
+def run_job(make_session: sessionmaker[Session], job_id: str, context: JobContext) -> None:
     with make_session() as db:
         job = db.get(Job, job_id)
         if job is None or job.status == "done":
@@ -17,7 +52,7 @@ def run_rescan_job(make_session: sessionmaker[Session], job_id: str, lookup: Loo
         job.status, job.attempts = "running", job.attempts + 1
         db.commit()
         try:
-            result = rescan_all(db, lookup)
+            result = WORK[job.kind](db, job, context)
             job.status, job.result = "done", result
         except Exception as exc:  # a job's failure is recorded, never lost in a thread or worker
             db.rollback()
@@ -27,3 +62,57 @@ def run_rescan_job(make_session: sessionmaker[Session], job_id: str, lookup: Loo
             job.status, job.result = "failed", {"error": f"{exc.__class__.__name__}: {exc}"}
         job.finished_at = utcnow()
         db.commit()
+
+
+def rescan_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
+    lookup = context.lookup()
+    if lookup is None:
+        raise JobError("no advisory database (serve/worker --db PATH or IMAGEVET_DB)")
+    return rescan_all(db, lookup)
+
+
+def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
+    """Audit the target, then store the audit and packages reports and this image's findings."""
+    request = AuditRequest.from_params(job.params or {})
+    lookup = context.lookup()
+    audit, packages = audit_documents(request, context.catalog, context.today(), lookup)
+    rows = packages_of(packages)
+    os = os_of(packages)
+    ecosystems = ecosystems_for(os) if os is not None else None
+    matches: list[Match] = []
+    if lookup is not None and ecosystems is not None:
+        inventory = [
+            Package(r["name"], r["version"], r["arch"], r["source"] or r["name"],
+                    r["source_version"] or r["version"], r["type"])
+            for r in rows
+        ]  # fmt: skip
+        matches, _ = match_packages(inventory, ecosystems, lookup)
+    for attempt in range(RETRIES):
+        try:
+            reports = [
+                add_report(db, request.image, "imagevet/audit/v1", audit, [], []).id,
+                add_report(db, request.image, "imagevet/packages/v1", packages, rows, []).id,
+            ]
+            new = record_matches(db, request.image, matches, "audit", utcnow())
+            db.flush()
+            break
+        except (IntegrityError, OperationalError):
+            db.rollback()  # a concurrent writer added the same finding: store again
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return {
+        "image": request.image,
+        "reports": reports,
+        "summary": audit.get("summary"),
+        "packages": len(rows),
+        "findings": len(matches),
+        "new_findings": new,
+        "scanned": lookup is not None,
+    }
+
+
+WORK: dict[str, Callable[[Session, Job, JobContext], dict[str, Any]]] = {
+    "rescan": rescan_work,
+    "audit": audit_work,
+}

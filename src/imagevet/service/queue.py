@@ -12,6 +12,8 @@ import importlib
 import os
 from typing import Any
 
+from imagevet.service.jobs import KINDS
+
 STALLED_AFTER = float(os.environ.get("IMAGEVET_STALLED_AFTER", "30"))
 HEARTBEAT = max(0.5, STALLED_AFTER / 5)
 
@@ -27,8 +29,8 @@ def dsn_of(database_url: str) -> str:
 
 
 def make_queue(database_url: str, runner: Any = None) -> Any:
-    """The procrastinate App with imagevet's tasks. ``runner(job_id)`` runs a rescan job (workers pass
-    one; the web service only defers). Extra task modules, each with a procrastinate ``blueprint``:
+    """The procrastinate App with imagevet's tasks. ``runner(job_id)`` runs a job of any kind (workers
+    pass one; the web service only defers). Extra task modules, each with a procrastinate ``blueprint``:
     IMAGEVET_QUEUE_IMPORTS (comma-separated)."""
     import procrastinate
 
@@ -36,11 +38,13 @@ def make_queue(database_url: str, runner: Any = None) -> Any:
     for module in (m for m in os.environ.get("IMAGEVET_QUEUE_IMPORTS", "").split(",") if m):
         app.add_tasks_from(importlib.import_module(module).blueprint, namespace=module)
 
-    @app.task(name="imagevet.rescan", retry=procrastinate.RetryStrategy(max_attempts=3))
-    def rescan(job_id: str) -> None:
+    def run(job_id: str) -> None:
         if runner is None:
             raise RuntimeError("this process only defers jobs")
         runner(job_id)
+
+    for kind in KINDS:  # one task per job kind, so the queue's own tools show what is waiting
+        app.task(name=f"imagevet.{kind}", retry=procrastinate.RetryStrategy(max_attempts=3))(run)
 
     @app.periodic(cron="* * * * * */5", periodic_id="requeue-stalled")
     @app.task(name="imagevet.requeue_stalled", queueing_lock="requeue-stalled", pass_context=True)
@@ -53,10 +57,10 @@ def make_queue(database_url: str, runner: Any = None) -> Any:
 
 
 def deferrer(app: Any) -> Any:
-    """A function that queues a rescan job id (for the web service; the app must be open)."""
+    """A function that queues a job by kind and id (for the web service; the app must be open)."""
 
-    def defer(job_id: str) -> None:
-        app.configure_task("imagevet.rescan").defer(job_id=job_id)
+    def defer(kind: str, job_id: str) -> None:
+        app.configure_task(f"imagevet.{kind}").defer(job_id=job_id)
 
     return defer
 

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from imagevet.model import OsRelease, Package
-from imagevet.service.db import Finding, ImageVersion, InventoryPackage, Report, utcnow
+from imagevet.service.db import ImageVersion, InventoryPackage, Report, utcnow
+from imagevet.service.records import record_matches
 from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
 from imagevet.vuln.matcher import match_packages
@@ -84,31 +85,8 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
                 )
             ).all()
             found = [m for name, version in mine for m in by_key.get((name, version), ())]
-            if found and _record(session, image_id, found, now):
+            if found and record_matches(session, image_id, found, "rescan", now):
                 newly_exposed.append(image_id)
     session.commit()
     images = session.scalar(select(func.count()).select_from(ImageVersion)) or 0
     return {"images": images, "matched_packages": distinct_total, "newly_exposed": sorted(newly_exposed)}
-
-
-def _record(session: Session, image_id: int, matches: list[Match], now: Any) -> int:
-    """Upsert an image's findings; returns how many are new."""
-    known = {
-        (f.vuln_id, f.package): f
-        for f in session.scalars(select(Finding).where(Finding.image_version_id == image_id))
-    }
-    new = 0
-    for match in matches:
-        existing = known.get((match.id, match.package))
-        if existing is not None:
-            existing.last_seen = now
-            continue
-        finding = Finding(
-            image_version_id=image_id, vuln_id=match.id, aliases=list(match.aliases), package=match.package,
-            installed=match.installed, fixed=match.fixed, severity=match.severity, origin="rescan",
-            first_seen=now, last_seen=now,
-        )  # fmt: skip
-        session.add(finding)
-        known[(match.id, match.package)] = finding
-        new += 1
-    return new

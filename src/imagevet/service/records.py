@@ -1,0 +1,61 @@
+"""Adding results to the inventory: a report with the inventory it replaces and the findings it brings,
+and matcher results recorded as findings. Nothing here commits: the caller decides what one transaction
+holds (a pushed report; an audit job's reports together with the job's completion)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from imagevet.service.db import Finding, InventoryPackage, Report, utcnow
+from imagevet.vuln.matcher import Finding as Match
+
+
+def add_report(
+    db: Session,
+    image: int,
+    schema: str,
+    document: Any,
+    packages: list[dict[str, str]],
+    findings: list[dict[str, Any]],
+) -> Report:
+    """The report, the inventory it replaces (packages reports), the findings it adds or sees again."""
+    report = Report(image_version_id=image, schema=schema, document=document)
+    db.add(report)
+    if schema == "imagevet/packages/v1":
+        db.query(InventoryPackage).filter_by(image_version_id=image).delete()
+        db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
+    now = utcnow()
+    known = {(f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))}
+    for row in findings:
+        existing = known.get((row["vuln_id"], row["package"]))
+        if existing:
+            existing.last_seen = now
+        else:
+            db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
+    db.flush()
+    return report
+
+
+def record_matches(db: Session, image: int, matches: list[Match], origin: str, now: dt.datetime) -> int:
+    """Upsert an image's findings from matcher results; returns how many are new."""
+    rows = db.scalars(select(Finding).where(Finding.image_version_id == image))
+    known = {(f.vuln_id, f.package): f for f in rows}
+    new = 0
+    for match in matches:
+        existing = known.get((match.id, match.package))
+        if existing is not None:
+            existing.last_seen = now
+            continue
+        finding = Finding(
+            image_version_id=image, vuln_id=match.id, aliases=list(match.aliases), package=match.package,
+            installed=match.installed, fixed=match.fixed, severity=match.severity, origin=origin,
+            first_seen=now, last_seen=now,
+        )  # fmt: skip
+        db.add(finding)
+        known[(match.id, match.package)] = finding
+        new += 1
+    return new
