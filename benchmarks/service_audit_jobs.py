@@ -16,10 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from service_speed import IMAGEVET, call, peak_rss_mb
+from service_speed import IMAGEVET, call, peak_rss_mb, wait_for_health
 
 
 def main() -> int:
@@ -38,12 +37,7 @@ def main() -> int:
     server = subprocess.Popen([*IMAGEVET, "serve", *url, *db, "--port", str(args.port)])
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_health(base)
         body = {"target": str(args.root.resolve()), "profile": args.profile}
         started = time.monotonic()
         jobs = []

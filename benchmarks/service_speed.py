@@ -38,6 +38,16 @@ def call(base: str, token: str, method: str, path: str, body: object = None) -> 
         return json.loads(response.read())
 
 
+def wait_for_health(base: str) -> None:
+    """Wait up to 20 s for the service to answer /health."""
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/health", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -114,12 +124,7 @@ def main() -> int:
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_health(base)
         # Ingest: writers register images and push their packages reports.
         counter = iter(range(args.images))
         lock = threading.Lock()

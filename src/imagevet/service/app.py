@@ -120,20 +120,6 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 RETRIES = 8
 
 
-def store_report(
-    db: Session,
-    image: int,
-    schema: str,
-    document: Any,
-    packages: list[dict[str, str]],
-    findings: list[dict[str, Any]],
-) -> Report:
-    """One transaction: the report, the inventory it replaces, the findings it adds or sees again."""
-    report = add_report(db, image, schema, document, packages, findings)
-    db.commit()
-    return report
-
-
 def matches(vuln_id: str) -> Any:
     """Findings for an advisory id or one of its aliases; the aliases are JSON, searched as text (the
     same on SQLite and PostgreSQL), so callers confirm the exact match."""
@@ -331,7 +317,9 @@ def create_app(
         return image_dict(found)
 
     @app.post("/api/v1/images/{image}/reports", status_code=201, dependencies=[write])
-    def add_report(image: int, document: Any = Body(...), db: Session = Depends(session)) -> dict[str, Any]:
+    def receive_report(
+        image: int, document: Any = Body(...), db: Session = Depends(session)
+    ) -> dict[str, Any]:
         try:
             schema = ingest.schema_of(document)
             packages = ingest.packages_of(document) if schema == "imagevet/packages/v1" else []
@@ -341,7 +329,8 @@ def create_app(
         image_or_404(db, image)
         for attempt in range(RETRIES):
             try:
-                report = store_report(db, image, schema, document, packages, findings)
+                report = add_report(db, image, schema, document, packages, findings)
+                db.commit()  # one transaction: the report, the inventory it replaces, its findings
                 break
             except (IntegrityError, OperationalError):
                 # Another writer added the same finding (or held SQLite's write lock): start over.
