@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from imagevet.catalog.loader import bundled_catalog
+from imagevet.service.app import create_app
+from imagevet.service.audit_job import AuditRequest
 from imagevet.service.db import Job, Report, make_engine, sessions
 from imagevet.service.jobs import JobContext, run_job
 from imagevet.vuln.db import thread_lookup
@@ -143,3 +146,31 @@ def test_a_retried_audit_job_stores_its_results_once(tmp_path: Path, first_attem
         row = db.get(Job, job)
         assert row is not None and row.status == "done"
         assert row.attempts == (2 if first_attempt == "killed" else 1)
+
+
+def test_jobs_a_stopped_server_left_unfinished_run_when_it_starts(tmp_path: Path) -> None:
+    """Embedded mode: a job queued (or running) when the server stopped is run by the next start."""
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    api = make_api(url)
+    image = new_image(api)
+    make = sessions(make_engine(url))
+    request = AuditRequest(image, str(ROOT))
+    with make() as db:
+        db.add_all([
+            Job(id="left-queued", kind="audit", params=request.params()),
+            Job(id="left-running", kind="audit", status="running", attempts=1, params=request.params()),
+        ])  # fmt: skip
+        db.commit()
+    app = create_app(make, lambda: None, bundled_catalog())
+    with TestClient(app):  # runs the app's start-up
+        for job in ("left-queued", "left-running"):
+            for _ in range(200):
+                with make() as db:
+                    row = db.get(Job, job)
+                    assert row is not None
+                    if row.status in ("done", "failed"):
+                        break
+                time.sleep(0.05)
+            assert row.status == "done", row.result
+    with make() as db:
+        assert db.scalar(select(func.count()).select_from(Report)) == 4

@@ -3,11 +3,12 @@ token; a read token cannot write (403); failed authentication is rate-limited (4
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -135,11 +136,24 @@ def create_app(
 ) -> FastAPI:
     """The service. Jobs run on ``defer(kind, job_id)`` (a queue) when given, else on a small pool of
     threads of this process."""
-    app = FastAPI(title="imagevet inventory", version=__version__)
     limiter = FailureLimiter()
     known = catalog or bundled_catalog()
     context = JobContext(lookup, known, today)
     pool = ThreadPoolExecutor(max_workers=IN_PROCESS_JOBS, thread_name_prefix="imagevet-job")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        """In-process jobs that a stopped server left queued or running are run again when it starts
+        (a job is idempotent); on the way out, jobs not yet started stay queued for the next start."""
+        if defer is None:
+            with make_session() as db:
+                unfinished = db.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))))
+                for job_id in unfinished.all():
+                    pool.submit(run_job, make_session, job_id, context)
+        yield
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(title="imagevet inventory", version=__version__, lifespan=lifespan)
 
     def start(db: Session, kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         job = Job(id=str(uuid.uuid4()), kind=kind, params=params)
