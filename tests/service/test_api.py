@@ -306,3 +306,18 @@ def test_migrations_upgrade_an_existing_database(database_url: str) -> None:
     assert "ix_reports_image_schema" in {i["name"] for i in inspect(engine).get_indexes("reports")}
     with engine.connect() as connection:
         assert connection.execute(text("SELECT image_id FROM image_versions")).scalars().all() == ["ami-kept"]
+
+
+def test_dashboard_pages_render_on_both_databases(database_url: str) -> None:
+    """The overview groups findings by day in SQL (date() on SQLite and PostgreSQL alike)."""
+    api = make_api(database_url)
+    image = api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-d"}).json()["id"]
+    api.call("POST", f"/api/v1/images/{image}/reports", json=VULN)
+    api.client.cookies.set("imagevet_token", api.tokens["read"])
+    overview = api.client.get("/", follow_redirects=False)
+    assert overview.status_code == 200, overview.text
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert 'id="chart-per-day"' in overview.text and today in overview.text
+    assert 'data-severity="high"' in overview.text
+    detail = api.client.get(f"/images/{image}", follow_redirects=False)
+    assert detail.status_code == 200 and "DSA-9002-1" in detail.text

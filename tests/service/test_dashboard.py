@@ -124,6 +124,12 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
             page.wait_for_selector("#card-images")
             assert page.inner_text("#card-images b") == "2" and page.inner_text("#card-findings b") == "2"
             assert page.locator("#chart-severity rect").count() == 5
+            # Over time: today's bar, stacked by severity, totals the two findings.
+            stacked = page.eval_on_selector_all(
+                "#chart-per-day rect", "els => els.map(e => e.dataset.severity)"
+            )
+            assert stacked and set(stacked) <= {"critical", "high", "medium", "low", "unknown"}
+            assert page.locator("#chart-per-day text").nth(1).text_content() == "2"
             nearing = page.inner_text("#nearing tbody")
             assert "ami-old" in nearing and "end-of-life" in nearing and "ami-new" not in nearing
             assert "debian-13" in nearing  # the replacement: the supported Debian with the longest support

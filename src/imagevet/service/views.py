@@ -46,6 +46,20 @@ def replacement(catalog: Catalog, cloud: str, release_id: str, today: dt.date) -
     return max(candidates)[1] if candidates else None
 
 
+def severity_over_time(db: Session, days: int = 14) -> list[tuple[str, list[tuple[str, int]]]]:
+    """New findings per day by severity, for the last ``days`` days that had any. Grouped in the database
+    (``date()`` is a function on SQLite and PostgreSQL alike), so a fleet's findings never load here."""
+    day = func.date(Finding.first_seen)
+    counts: dict[str, Counter[str]] = {}
+    for when, severity, count in db.execute(
+        select(day, Finding.severity, func.count()).group_by(day, Finding.severity)
+    ):
+        counts.setdefault(str(when), Counter())[severity if severity in SEVERITIES else "unknown"] += count
+    return [
+        (when, [(s, by[s]) for s in SEVERITIES if by[s]]) for when, by in sorted(counts.items())[-days:]
+    ]
+
+
 def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
     images = list(db.scalars(select(ImageVersion).order_by(ImageVersion.id)))
     severity = dict(db.execute(select(Finding.severity, func.count()).group_by(Finding.severity)).all())
@@ -61,9 +75,7 @@ def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
             "image": image, "status": status, "days_left": days_left, "findings": exposed.get(image.id, 0),
             "replacement": replacement(catalog, image.cloud, image.release, today),
         })  # fmt: skip
-    per_day = Counter(
-        first.date().isoformat() for first in db.scalars(select(Finding.first_seen)) if first is not None
-    )
+    per_day = severity_over_time(db)
     return {
         "counts": {
             "images": len(images),
@@ -73,7 +85,7 @@ def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
         },
         "by_severity": [(s, int(severity.get(s, 0)), s) for s in SEVERITIES],
         "by_lifecycle": [(k, v, k) for k, v in sorted(Counter(lifecycle.values()).items())],
-        "per_day": [(day, count, "high") for day, count in sorted(per_day.items())[-14:]],
+        "per_day": per_day,
         "nearing": [r for r in rows if r["status"] != "supported" or (r["days_left"] or 0) < NEARING_DAYS],
         "rows": rows,
     }
