@@ -132,6 +132,30 @@ def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
     return color, width
 
 
+SshIdentityOption = Annotated[
+    Path | None,
+    typer.Option("--ssh-identity", envvar="IMAGEVET_SSH_IDENTITY", help="SSH key for ssh:// audit jobs."),
+]
+SshKnownHostsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ssh-known-hosts", envvar="IMAGEVET_SSH_KNOWN_HOSTS", help="known_hosts for ssh:// audit jobs."
+    ),
+]
+
+
+def service_ssh(identity: Path | None, known_hosts: Path | None) -> Any:
+    """The service's own SSH options for audit jobs (ssh config and ~/.ssh when not given)."""
+    from imagevet.target.ssh import SshOptions
+
+    for path in (identity, known_hosts):
+        if path is not None and not path.is_file():
+            raise ImagevetError(f"{path} is not a readable file")
+    return SshOptions(
+        identity=str(identity) if identity else None, known_hosts=str(known_hosts) if known_hosts else None
+    )
+
+
 PushOption = Annotated[
     str | None, typer.Option("--push", help="Also send the JSON report to this imagevet service URL.")
 ]
@@ -984,6 +1008,8 @@ def serve(
         bool,
         typer.Option("--queue", help="Run jobs on `imagevet worker`s (PostgreSQL) instead of in-process."),
     ] = False,
+    ssh_identity: SshIdentityOption = None,
+    ssh_known_hosts: SshKnownHostsOption = None,
 ) -> None:
     """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
     try:
@@ -994,6 +1020,7 @@ def serve(
         from imagevet.service.migrate import upgrade
     except ImportError as exc:
         raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
+    ssh = service_ssh(ssh_identity, ssh_known_hosts)
     url = database_url or default_database_url()
     data_dir().mkdir(parents=True, exist_ok=True)
     upgrade(url)
@@ -1007,7 +1034,7 @@ def serve(
     catalog = load_catalog(data_dir())
     make = sessions(make_engine(url))
     if not queue:
-        uvicorn.run(create_app(make, lookup, catalog), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(make, lookup, catalog, ssh=ssh), host=host, port=port, log_level="warning")
         return
     from imagevet.service.queue import deferrer, ensure_schema, make_queue
 
@@ -1028,6 +1055,8 @@ def worker(
         Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
     ] = None,
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
+    ssh_identity: SshIdentityOption = None,
+    ssh_known_hosts: SshKnownHostsOption = None,
 ) -> None:
     """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs."""
     try:
@@ -1038,13 +1067,14 @@ def worker(
         from imagevet.service.queue import HEARTBEAT, STALLED_AFTER, ensure_schema, make_queue
     except ImportError as exc:
         raise ImagevetError("workers need the service extra: pip install 'imagevet[serve]'") from exc
+    ssh = service_ssh(ssh_identity, ssh_known_hosts)
     database = db_path(db)
     if not database.is_file():
         raise ImagevetError(f"no advisory database at {database} (imagevet db update, or --db)")
     upgrade(database_url)
     make = sessions(make_engine(database_url))
     advisories = open_advisories(database)
-    context = JobContext(lambda: advisories, load_catalog(data_dir()))
+    context = JobContext(lambda: advisories, load_catalog(data_dir()), ssh=ssh)
     try:
         jobs = make_queue(database_url, runner=lambda job_id: run_job(make, job_id, context))
     except ValueError as exc:

@@ -20,6 +20,7 @@ from imagevet.service.app import create_app
 from imagevet.service.auth import digest, new_token
 from imagevet.service.db import ApiToken, Base, Finding, make_engine, sessions
 from imagevet.service.migrate import upgrade
+from imagevet.target.ssh import SshOptions
 from imagevet.vuln.db import thread_lookup
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
@@ -92,7 +93,9 @@ class Api:
         return self.client.request(method, path, headers=headers, **kwargs)
 
 
-def make_api(url: str, advisories: Path | None = None, raise_errors: bool = True) -> Api:
+def make_api(
+    url: str, advisories: Path | None = None, raise_errors: bool = True, ssh: SshOptions | None = None
+) -> Api:
     upgrade(url)
     make = sessions(make_engine(url))
     tokens = {scope: new_token() for scope in ("read", "write", "admin")}
@@ -100,7 +103,10 @@ def make_api(url: str, advisories: Path | None = None, raise_errors: bool = True
         session.add_all(ApiToken(name=scope, scope=scope, digest=digest(t)) for scope, t in tokens.items())
         session.commit()
     app = create_app(
-        make, lambda: thread_lookup(advisories) if advisories else None, today=lambda: dt.date(2026, 11, 28)
+        make,
+        lambda: thread_lookup(advisories) if advisories else None,
+        today=lambda: dt.date(2026, 11, 28),
+        ssh=ssh,
     )
     return Api(TestClient(app, raise_server_exceptions=raise_errors), tokens)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,14 @@ from imagevet.service.app import create_app
 from imagevet.service.audit_job import AuditRequest
 from imagevet.service.db import Job, Report, make_engine, sessions
 from imagevet.service.jobs import JobContext, run_job
+from imagevet.target.ssh import SshOptions
 from imagevet.vuln.db import thread_lookup
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
 from tests.service.test_api import Api, make_api
+from tests.support.cli import run_imagevet
+from tests.support.sshd_oracle import sshd_available
+from tests.support.sshd_server import SshServer, start_sshd
 
 ROOT = FIXTURES / "rootfs/hardened-debian"
 
@@ -174,3 +179,44 @@ def test_jobs_a_stopped_server_left_unfinished_run_when_it_starts(tmp_path: Path
             assert row.status == "done", row.result
     with make() as db:
         assert db.scalar(select(func.count()).select_from(Report)) == 4
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    if not sshd_available():
+        pytest.skip("OpenSSH server (sshd) is not installed")
+    running = start_sshd(tmp_path_factory.mktemp("sshd"))
+    yield running
+    running.stop()
+
+
+@pytest.mark.real
+def test_an_audit_job_over_ssh_uses_the_services_key(sshd: SshServer, tmp_path: Path) -> None:
+    """A live host over SSH (this machine, through a real sshd on 127.0.0.1): the job authenticates with
+    the key and known_hosts the service was started with; a wrong known_hosts fails it."""
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    ssh = SshOptions(identity=str(sshd.client_key), known_hosts=str(sshd.known_hosts))
+    api = make_api(url, ssh=ssh)
+    image = new_image(api, "ami-live")
+    body = {"target": sshd.spec, "timeout": 10}
+    state = wait_job(
+        api, api.call("POST", f"/api/v1/images/{image}/audits", scope="admin", json=body).json()["job"]
+    )
+    assert state["status"] == "done", state
+    assert state["result"]["packages"] > 50  # this machine's own dpkg database, read over SSH
+    reports = api.call("GET", f"/api/v1/images/{image}/reports", scope="read").json()
+    assert len(reports) == 2
+    wrong = make_api(
+        url, ssh=SshOptions(identity=str(sshd.client_key), known_hosts=str(sshd.wrong_known_hosts))
+    )
+    state = wait_job(
+        wrong, wrong.call("POST", f"/api/v1/images/{image}/audits", scope="admin", json=body).json()["job"]
+    )
+    assert state["status"] == "failed" and "\n" not in state["result"]["error"], state
+
+
+def test_serve_refuses_a_missing_ssh_key(tmp_path: Path) -> None:
+    result = run_imagevet("serve", "--database-url", f"sqlite:///{tmp_path / 'i.sqlite3'}",
+                          "--ssh-identity", str(tmp_path / "missing"))  # fmt: skip
+    assert result.returncode == 2 and "missing is not a readable file" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

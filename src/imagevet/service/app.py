@@ -38,6 +38,7 @@ from imagevet.service.db import (
 from imagevet.service.jobs import JobContext, run_job
 from imagevet.service.records import add_report
 from imagevet.service.rescan import Lookup
+from imagevet.target.ssh import SshOptions
 from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
@@ -133,12 +134,13 @@ def create_app(
     catalog: Catalog | None = None,
     today: Callable[[], dt.date] = dt.date.today,
     defer: Callable[[str, str], None] | None = None,
+    ssh: SshOptions | None = None,
 ) -> FastAPI:
     """The service. Jobs run on ``defer(kind, job_id)`` (a queue) when given, else on a small pool of
-    threads of this process."""
+    threads of this process; ``ssh`` is the service's key and known_hosts for ssh:// audits."""
     limiter = FailureLimiter()
     known = catalog or bundled_catalog()
-    context = JobContext(lookup, known, today)
+    context = JobContext(lookup, known, today, ssh or SshOptions())
     pool = ThreadPoolExecutor(max_workers=IN_PROCESS_JOBS, thread_name_prefix="imagevet-job")
 
     @contextlib.asynccontextmanager

@@ -6,6 +6,7 @@ The parameters come from the job row, so any worker can run the job from the dat
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 from imagevet.catalog.model import Catalog
 from imagevet.model import OsRelease
+from imagevet.target.ssh import SshOptions
 from imagevet.vuln.matcher import Lookup
 
 TARGET_PREFIXES = ("/", "ssh://", "docker-archive:/", "oci:/", "tar:/", "disk:/")
@@ -68,9 +70,14 @@ def check_request(request: AuditRequest) -> list[str]:
 
 
 def audit_documents(
-    request: AuditRequest, catalog: Catalog, today: dt.date, advisories: Lookup | None
+    request: AuditRequest,
+    catalog: Catalog,
+    today: dt.date,
+    advisories: Lookup | None,
+    ssh: SshOptions | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The audit and packages documents for the request's target (the CLI's own renderers)."""
+    """The audit and packages documents for the request's target (the CLI's own renderers). ``ssh``
+    holds the service's own key and known_hosts; the request sets the timeout and sudo."""
     from imagevet.audit import run_audit
     from imagevet.checks.base import CheckOptions
     from imagevet.facts.os_release import gather_os_release
@@ -78,11 +85,11 @@ def audit_documents(
     from imagevet.report import packages as packages_report
     from imagevet.report.json_report import report_dict
     from imagevet.target import opened_target
-    from imagevet.target.ssh import SshOptions
 
     check_ids = check_request(request)
     options = CheckOptions(as_of=today, lifecycle_years=request.lifecycle_years, catalog=catalog)
-    with opened_target(request.target, SshOptions(timeout=request.timeout, sudo=request.sudo)) as target:
+    ssh_options = dataclasses.replace(ssh or SshOptions(), timeout=request.timeout, sudo=request.sudo)
+    with opened_target(request.target, ssh_options) as target:
         report = run_audit(target, options, check_ids, None, advisories)
         os_release = gather_os_release(target)
         os_known = os_release if isinstance(os_release, OsRelease) else None

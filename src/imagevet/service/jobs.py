@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -23,6 +23,7 @@ from imagevet.service.db import Job, utcnow
 from imagevet.service.ingest import packages_of
 from imagevet.service.records import add_report, record_matches
 from imagevet.service.rescan import Lookup, os_of, rescan_all
+from imagevet.target.ssh import SshOptions
 from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
 from imagevet.vuln.matcher import match_packages
@@ -42,6 +43,7 @@ class JobContext:
     lookup: Callable[[], Lookup | None]
     catalog: Catalog
     today: Callable[[], dt.date] = dt.date.today
+    ssh: SshOptions = field(default_factory=SshOptions)  # the service's key and known_hosts (ssh://)
 
 
 def run_job(make_session: sessionmaker[Session], job_id: str, context: JobContext) -> None:
@@ -75,7 +77,7 @@ def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
     """Audit the target, then store the audit and packages reports and this image's findings."""
     request = AuditRequest.from_params(job.params or {})
     lookup = context.lookup()
-    audit, packages = audit_documents(request, context.catalog, context.today(), lookup)
+    audit, packages = audit_documents(request, context.catalog, context.today(), lookup, context.ssh)
     rows = packages_of(packages)
     os = os_of(packages)
     ecosystems = ecosystems_for(os) if os is not None else None

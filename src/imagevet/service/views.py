@@ -55,9 +55,7 @@ def severity_over_time(db: Session, days: int = 14) -> list[tuple[str, list[tupl
         select(day, Finding.severity, func.count()).group_by(day, Finding.severity)
     ):
         counts.setdefault(str(when), Counter())[severity if severity in SEVERITIES else "unknown"] += count
-    return [
-        (when, [(s, by[s]) for s in SEVERITIES if by[s]]) for when, by in sorted(counts.items())[-days:]
-    ]
+    return [(when, [(s, by[s]) for s in SEVERITIES if by[s]]) for when, by in sorted(counts.items())[-days:]]
 
 
 def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
