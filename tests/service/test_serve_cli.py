@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -126,3 +127,35 @@ def test_push_from_commands_and_rescan_after_db_update(debian_root: Path, tmp_pa
         assert isinstance(exposure, dict) and exposure["images"][0]["image_id"] == "ami-loop"
         missing = run_imagevet("packages", str(debian_root), "-f", "json", "--push", base, env=env)
         assert missing.returncode == 2 and "--push needs --token" in missing.stderr
+
+
+def raw_request(base: str, head: str, body: bytes = b"") -> str:
+    """Send bytes as they are (a malformed or streamed request) and return the status line."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode() + b"\r\n" + body)
+        return sock.makefile("rb").readline().decode().strip()
+
+
+def test_request_bodies_are_bounded(tmp_path: Path) -> None:
+    """Over IMAGEVET_MAX_BODY_MB: 413 whether the length is declared or the body is streamed in chunks;
+    a Content-Length that is not a number: 400. Nothing is stored, and the server keeps serving."""
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data"), "IMAGEVET_MAX_BODY_MB": "0.01"}
+    write = run_imagevet("token", "create", "--scope", "write", "--database-url", url, env=env).stdout.strip()
+    with server(url, env) as base:
+        auth = f"Authorization: Bearer {write}\r\nContent-Type: application/json\r\n"
+        big = json.dumps({"cloud": "aws", "image_id": "ami-big", "name": "x" * 20_000}).encode()
+        declared = f"POST /api/v1/images HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: {len(big)}\r\n"
+        assert " 413 " in raw_request(base, declared, big)
+        chunks = b"".join(
+            b"%x\r\n%s\r\n" % (len(big[i : i + 4096]), big[i : i + 4096]) for i in range(0, len(big), 4096)
+        )
+        streamed = f"POST /api/v1/images HTTP/1.1\r\nHost: t\r\n{auth}Transfer-Encoding: chunked\r\n"
+        assert " 413 " in raw_request(base, streamed, chunks + b"0\r\n\r\n")
+        bad = f"POST /api/v1/images HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: 12abc\r\n"
+        assert " 400 " in raw_request(base, bad, b"{}")
+        small = json.dumps({"cloud": "aws", "image_id": "ami-small"}).encode()
+        fine = f"POST /api/v1/images HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: {len(small)}\r\n"
+        assert " 201 " in raw_request(base, fine, small)
+        assert [i["image_id"] for i in get(base, "/api/v1/images", write)] == ["ami-small"]  # type: ignore[union-attr]

@@ -36,6 +36,7 @@ from imagevet.service.db import (
     utcnow,
 )
 from imagevet.service.jobs import JobContext, run_job
+from imagevet.service.limits import MAX_BODY, BodyLimit
 from imagevet.service.records import add_report
 from imagevet.service.rescan import Lookup
 from imagevet.target.ssh import SshOptions
@@ -135,6 +136,7 @@ def create_app(
     today: Callable[[], dt.date] = dt.date.today,
     defer: Callable[[str, str], None] | None = None,
     ssh: SshOptions | None = None,
+    max_body: int = MAX_BODY,
 ) -> FastAPI:
     """The service. Jobs run on ``defer(kind, job_id)`` (a queue) when given, else on a small pool of
     threads of this process; ``ssh`` is the service's key and known_hosts for ssh:// audits."""
@@ -156,6 +158,7 @@ def create_app(
         pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="imagevet inventory", version=__version__, lifespan=lifespan)
+    app.add_middleware(BodyLimit, max_bytes=max_body)
 
     def start(db: Session, kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         job = Job(id=str(uuid.uuid4()), kind=kind, params=params)
