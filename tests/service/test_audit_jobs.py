@@ -125,6 +125,16 @@ def test_an_unreachable_target_fails_its_job_with_one_line(tmp_path: Path) -> No
         error = state["result"]["error"]
         assert words in error and "\n" not in error and "Traceback" not in error, error
     assert api.call("GET", f"/api/v1/images/{image}/reports", scope="read").json() == []
+    # The image deleted between the request and the run: the job says so.
+    make = sessions(make_engine(f"sqlite:///{tmp_path / 'inventory.sqlite3'}"))
+    with make() as db:
+        db.add(Job(id="orphan", kind="audit", params=AuditRequest(9999, str(ROOT)).params()))
+        db.commit()
+    run_job(make, "orphan", JobContext(lambda: None, bundled_catalog()))
+    with make() as db:
+        orphan = db.get(Job, "orphan")
+        assert orphan is not None and orphan.status == "failed"
+        assert orphan.result == {"error": "JobError: image 9999 is no longer registered"}
 
 
 @pytest.mark.parametrize("first_attempt", ["killed", "done"])

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from imagevet.catalog.model import Catalog
 from imagevet.model import Package
 from imagevet.service.audit_job import AuditRequest, audit_documents
-from imagevet.service.db import Job, utcnow
+from imagevet.service.db import ImageVersion, Job, utcnow
 from imagevet.service.ingest import packages_of
 from imagevet.service.records import add_report, record_matches
 from imagevet.service.rescan import Lookup, os_of, rescan_all
@@ -76,6 +76,8 @@ def rescan_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
 def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
     """Audit the target, then store the audit and packages reports and this image's findings."""
     request = AuditRequest.from_params(job.params or {})
+    if db.get(ImageVersion, request.image) is None:
+        raise JobError(f"image {request.image} is no longer registered")
     lookup = context.lookup()
     audit, packages = audit_documents(request, context.catalog, context.today(), lookup, context.ssh)
     rows = packages_of(packages)
