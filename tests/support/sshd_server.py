@@ -39,7 +39,9 @@ def keygen(path: Path) -> None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
 
 
-def start_sshd(directory: Path, sftp: str = "internal-sftp") -> SshServer:
+def start_sshd(directory: Path, sftp: str = "internal-sftp", extra: str = "") -> SshServer:
+    """sshd on a free port of 127.0.0.1; ``extra`` is appended to its configuration (for example a
+    ChrootDirectory, which sshd accepts only under root-owned directories nobody else can write)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("host_key", "client_key", "other_host_key"):
         if not (directory / name).exists():
@@ -52,7 +54,7 @@ def start_sshd(directory: Path, sftp: str = "internal-sftp") -> SshServer:
         f"AuthorizedKeysFile {directory / 'authorized_keys'}\nPidFile {directory / 'sshd.pid'}\n"
         "StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
         "PermitRootLogin prohibit-password\nMaxStartups 500\nMaxSessions 100\n"
-        f"Subsystem sftp {sftp}\n"
+        f"Subsystem sftp {sftp}\n{extra}"
     )
     host_public = (directory / "host_key.pub").read_text().split()
     other_public = (directory / "other_host_key.pub").read_text().split()

@@ -1,0 +1,107 @@
+"""The Ansible playbook applied for real by ansible-playbook, over SSH, to a copy of the debootstrap
+root: a real sshd with ChrootDirectory puts the play inside the image, where the image's own Python runs
+the modules. The re-audit passes every check addressed, and a second run reports changed=0 and leaves
+every file as it was (the shell tasks' changed_when is honest)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.harden.ansible import CHANGED, tracked_command
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.harden.test_harden import AS_OF, OFFLINE, snapshot
+from tests.support.cli import run_imagevet
+from tests.support.sshd_oracle import sshd_available
+from tests.support.sshd_server import SshServer, start_sshd
+
+pytestmark = pytest.mark.real
+
+
+@pytest.fixture
+def chroot_copy(debian_root: Path) -> Iterator[Path]:
+    """A copy of the root where sshd accepts it as a ChrootDirectory: every directory above it root-owned
+    and writable by root only (so not under /tmp)."""
+    parent = Path.home() / ".cache" / "imagevet-tests" / f"chroot-{uuid.uuid4().hex[:8]}"
+    parent.mkdir(mode=0o755, parents=True)
+    root = parent / "root"
+    try:
+        subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
+        yield root
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+@pytest.fixture
+def chroot_sshd(chroot_copy: Path, tmp_path: Path) -> Iterator[SshServer]:
+    if not sshd_available():
+        pytest.skip("OpenSSH server (sshd) is not installed")
+    server = start_sshd(tmp_path / "sshd", extra=f"ChrootDirectory {chroot_copy}\n")
+    yield server
+    server.stop()
+
+
+def play(playbook: Path, server: SshServer, tmp_path: Path) -> tuple[dict[str, int], str]:
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text(
+        f"image ansible_host=127.0.0.1 ansible_port={server.port} ansible_user=root "
+        f"ansible_ssh_private_key_file={server.client_key} ansible_python_interpreter=/usr/bin/python3 "
+        f"ansible_ssh_common_args='-o UserKnownHostsFile={server.known_hosts}'\n"
+    )
+    ansible = shutil.which("ansible-playbook") or str(Path(sys.executable).with_name("ansible-playbook"))
+    proc = subprocess.run([ansible, "-i", str(inventory), str(playbook)], capture_output=True, text=True,
+                          timeout=600, env={"PATH": "/usr/bin:/bin", "ANSIBLE_NOCOLOR": "1",
+                                            "HOME": str(tmp_path)})  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    recap = re.search(r"^image\s*:\s*(.*)$", proc.stdout, re.MULTILINE)
+    assert recap, proc.stdout
+    counts = {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", recap.group(1))}
+    return counts, proc.stdout
+
+
+def test_the_playbook_applies_in_the_image_and_a_second_run_changes_nothing(
+    chroot_copy: Path, chroot_sshd: SshServer, tmp_path: Path
+) -> None:
+    playbook = tmp_path / "harden.yml"
+    made = run_imagevet("harden", str(chroot_copy), "--emit", "ansible", "--checks", ",".join(OFFLINE),
+                        "--as-of", "2026-11-28", "-o", str(playbook))  # fmt: skip
+    assert made.returncode == 0 and "21 failing check(s) addressed" in made.stderr, made.stderr
+
+    first, _ = play(playbook, chroot_sshd, tmp_path)
+    assert first["failed"] == 0 and first["changed"] >= 21, first
+    report = run_audit(RootfsTarget(str(chroot_copy)), CheckOptions(AS_OF), OFFLINE)
+    assert {r.check: r.status for r in report.results} == dict.fromkeys(OFFLINE, Status.PASS)
+
+    before = snapshot(chroot_copy)
+    second, output = play(playbook, chroot_sshd, tmp_path)
+    assert second["changed"] == 0 and second["failed"] == 0, output
+    assert "RUNNING HANDLER" not in output  # nothing changed, so no reload was asked for
+    assert snapshot(chroot_copy) == before
+
+
+def test_a_tracked_command_reports_exactly_when_it_changes_something(chroot_copy: Path) -> None:
+    """The fingerprint in the image's own /bin/sh (dash): a rewrite with the same content is no change;
+    a mode or content change is; the command's exit status is kept."""
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["chroot", str(chroot_copy), "/bin/sh", "-c", tracked_command(command)],
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    same = run("sed -i 's/^UMASK.*/&/' /etc/login.defs")  # rewrites the file, same bytes
+    assert same.returncode == 0 and CHANGED not in same.stdout
+    mode = run("chmod 0600 /etc/login.defs")
+    assert mode.returncode == 0 and CHANGED in mode.stdout
+    content = run("echo '# imagevet' >> /etc/login.defs")
+    assert content.returncode == 0 and CHANGED in content.stdout
+    failed = run("false")
+    assert failed.returncode == 1 and CHANGED not in failed.stdout
