@@ -970,12 +970,15 @@ def pipeline_init(
     output: Annotated[Path, typer.Option("--output", "-o", help="Project directory to create.")] = Path(
         "golden-images"
     ),
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge the base's lifecycle by (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Write a Packer project: a template per layer, hardening and an audit gate in each build, a CI file."""
     from imagevet.catalog.store import load_catalog
-    from imagevet.pipeline.render import parse_layers, render_project
+    from imagevet.pipeline.render import parse_layers, python_warning, render_project
 
-    files = render_project(cloud, base, parse_layers(layers), load_catalog(data_dir()))
+    files = render_project(cloud, base, parse_layers(layers), load_catalog(data_dir()), parse_date(as_of))
     if output.exists() and any(output.iterdir()):
         raise ImagevetError(f"{output} exists and is not empty; not overwriting")
     for relative, content in files.items():
@@ -988,6 +991,9 @@ def pipeline_init(
         except OSError as exc:
             raise ImagevetError(f"cannot write {path}: {exc.strerror}") from exc
     sys.stdout.write(f"wrote {len(files)} files to {output}\n")
+    warning = python_warning(base)
+    if warning:
+        notice(warning)
 
 
 def default_database_url() -> str:

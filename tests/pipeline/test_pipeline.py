@@ -16,7 +16,7 @@ import yaml
 
 from tests.support.cli import run_imagevet
 
-BASES = {"aws": "ubuntu-22.04", "azure": "debian-12", "gcp": "debian-12", "alibaba": "ubuntu-22.04",
+BASES = {"aws": "ubuntu-22.04", "azure": "rhel-9", "gcp": "debian-13", "alibaba": "ubuntu-22.04",
          "tencent": "ubuntu-22.04"}  # fmt: skip
 # What validation needs that a real run would take from the environment (no API is called).
 VARIABLES = {"azure": ["subscription_id=00000000-0000-0000-0000-000000000000", "source_image=golden-base-1"],
@@ -112,8 +112,14 @@ def test_bad_input(tmp_path: Path) -> None:
             "middleware:cobol",
         ),
     ]
+    cases += [
+        (["--cloud", "aws", "--base", "ubuntu-20.04"], "ubuntu-20.04 is past its free security support"),
+        (["--cloud", "gcp", "--base", "centos-stream-9"], "not a long-term-support release"),
+        (["--cloud", "gcp", "--base", "debian-12"],  # the default layers ask for jdk21
+         "middleware:jdk21 is not packaged for debian-12 (choose from: jdk17, python3, nodejs, nginx)"),
+    ]  # fmt: skip
     for args, message in cases:
-        proc = run_imagevet("pipeline", "init", *args, "-o", str(tmp_path / "x"))
+        proc = run_imagevet("pipeline", "init", *args, "--as-of", "2026-11-28", "-o", str(tmp_path / "x"))
         assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     (tmp_path / "full").mkdir()
     (tmp_path / "full/keep.txt").write_text("mine")
@@ -121,3 +127,51 @@ def test_bad_input(tmp_path: Path) -> None:
         "pipeline", "init", "--cloud", "aws", "--base", "ubuntu-22.04", "-o", str(tmp_path / "full")
     )
     assert proc.returncode == 2 and (tmp_path / "full/keep.txt").read_text() == "mine"
+
+
+def provision(tmp_path: Path, cloud: str, base: str, layers: str) -> str:
+    project = tmp_path / f"{cloud}-{base}"
+    made = run_imagevet("pipeline", "init", "--cloud", cloud, "--base", base, "--layers", layers,
+                        "--as-of", "2026-11-28", "-o", str(project))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    slug = layers.split(",")[-1].replace(":", "-")
+    return (project / "layers" / slug / "provision.sh").read_text()
+
+
+def test_each_base_gets_its_own_packages_and_a_new_enough_python(tmp_path: Path) -> None:
+    """The interpreter imagevet needs (>= 3.11) and the middleware, by release and family (pipeline.yaml)."""
+    rhel = provision(tmp_path, "azure", "rhel-9", "base,middleware:jdk21")
+    assert "dnf install -y -q java-21-openjdk-headless" in rhel and "dnf install -y -q python3.12\n" in rhel
+    assert "python3.12 -m venv /opt/imagevet" in rhel and "python3-venv" not in rhel
+    jammy = provision(tmp_path, "aws", "ubuntu-22.04", "base")
+    assert "apt-get install -y -q python3.11 python3.11-venv" in jammy and "python3.11 -m venv" in jammy
+    amazon = provision(tmp_path, "aws", "amzn-2023", "base,middleware:jdk21")
+    assert "java-21-amazon-corretto-headless" in amazon and "python3.12 -m venv" in amazon
+    suse = provision(tmp_path, "aws", "sles-15", "base,middleware:jdk17")
+    assert "zypper --non-interactive install java-17-openjdk-headless" in suse
+    assert "zypper --non-interactive install python311" in suse
+    bookworm = provision(tmp_path, "gcp", "debian-12", "base,middleware:jdk17")
+    assert "openjdk-17-jre-headless" in bookworm and "python3 python3-venv" in bookworm
+
+
+def test_the_python_guard_stops_a_build_on_an_old_interpreter(tmp_path: Path) -> None:
+    """The guard line of provision.sh, run by /bin/sh: this machine's python3 (3.11) passes; an
+    interpreter reporting an older version stops the script with the message."""
+    script = provision(tmp_path, "gcp", "debian-13", "base")
+    guard = next(line for line in script.splitlines() if "sys.version_info < (3, 11)" in line)
+    ok = subprocess.run(["sh", "-c", guard + " && echo passed"], capture_output=True, text=True)
+    assert ok.returncode == 0 and "passed" in ok.stdout, ok.stderr
+    shim = tmp_path / "bin" / "python3"
+    shim.parent.mkdir()
+    shim.write_text("#!/bin/sh\nexec /usr/bin/python3 -c 'import sys; sys.exit(1)'\n")  # reports "too old"
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}:{os.environ['PATH']}"}
+    old = subprocess.run(["sh", "-c", guard + " && echo passed"], capture_output=True, text=True, env=env)
+    assert old.returncode == 1 and "passed" not in old.stdout
+    assert "imagevet needs Python >= 3.11 in the image; python3 is older" in old.stderr
+
+
+def test_a_base_without_a_new_python_is_named(tmp_path: Path) -> None:
+    made = run_imagevet("pipeline", "init", "--cloud", "alibaba", "--base", "alinux-3", "--layers", "base",
+                        "--as-of", "2026-11-28", "-o", str(tmp_path / "p"))  # fmt: skip
+    assert made.returncode == 0 and "alinux-3's python3 is older than 3.11" in made.stderr

@@ -8,6 +8,7 @@ manifest."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from dataclasses import dataclass
@@ -16,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from imagevet.catalog.model import Catalog, Offering
+from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, lifecycle_status
+from imagevet.catalog.model import Catalog, Offering, Release
 from imagevet.errors import ImagevetError
 
 CRON = {"base": "0 3 1 * *", "middleware": "0 4 1 1,4,7,10 *"}  # monthly; quarterly
@@ -211,7 +213,9 @@ def _source(
     return _block("source", [knowledge()["builders"][cloud]["type"], layer.name], body), variables
 
 
-def render_project(cloud: str, release: str, layers: tuple[Layer, ...], catalog: Catalog) -> dict[str, str]:
+def render_project(
+    cloud: str, release: str, layers: tuple[Layer, ...], catalog: Catalog, today: dt.date
+) -> dict[str, str]:
     if cloud not in catalog.clouds:
         raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(catalog.clouds)})")
     offering = catalog.clouds[cloud].offering(release)
@@ -219,8 +223,13 @@ def render_project(cloud: str, release: str, layers: tuple[Layer, ...], catalog:
         offered = ", ".join(o.release for o in catalog.clouds[cloud].offerings)
         raise ImagevetError(f"{release} is not offered officially on {cloud} (offered: {offered})")
     info = catalog.release(release)
+    if info is not None:
+        check_base(info, today)
     distro = info.distro if info else release.split("-")[0]
     family = info.family if info else "debian"
+    for layer in layers:
+        if layer.name == "middleware" and layer.variant:
+            middleware_package(layer.variant, release, distro, family)  # refuses what the base lacks
     builder = knowledge()["builders"][cloud]
     files: dict[str, str] = {}
     previous: Layer | None = None
@@ -237,7 +246,7 @@ def render_project(cloud: str, release: str, layers: tuple[Layer, ...], catalog:
         )
         files[f"layers/{layer.slug}/{layer.slug}.pkr.hcl"] = template + "\n"
         files[f"layers/{layer.slug}/plugins.pkr.hcl"] = _plugins(builder) + "\n"
-        files[f"layers/{layer.slug}/provision.sh"] = _provision(layer, family)
+        files[f"layers/{layer.slug}/provision.sh"] = _provision(layer, release, distro, family)
         previous = layer
     files[".github/workflows/golden-images.yml"] = _workflow(cloud, layers)
     files["README.md"] = _readme(cloud, offering, layers)
@@ -290,27 +299,69 @@ def _build(cloud: str, layer: Layer, family: str) -> str:
     )
 
 
-def _provision(layer: Layer, family: str) -> str:
-    install = {
-        "debian": "apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q",
-        "rhel": "dnf install -y -q",
-    }.get(family, "apt-get install -y -q")
+def check_base(info: Release, today: dt.date) -> None:
+    """A golden-image chain starts from a supported LTS release only: never from one past its free
+    security support, nor from a non-LTS or rolling one."""
+    status = lifecycle_status(info, today)
+    if status.status in (END_OF_LIFE, EXTENDED_ONLY):
+        raise ImagevetError(
+            f"{info.release} is past its free security support ({info.eol}); choose a supported LTS base "
+            "(imagevet recommend)"
+        )
+    if not info.lts:
+        raise ImagevetError(f"{info.release} is not a long-term-support release; choose an LTS base")
+
+
+def middleware_package(variant: str, release: str, distro: str, family: str) -> str:
+    entry = knowledge()["middleware"][variant]
+    if release in entry.get("unavailable", ()):
+        others = [
+            name for name, e in knowledge()["middleware"].items() if release not in e.get("unavailable", ())
+        ]
+        raise ImagevetError(
+            f"middleware:{variant} is not packaged for {release} (choose from: {', '.join(others)})"
+        )
+    packages: dict[str, str] = entry["packages"]
+    package = packages.get(distro) or packages.get(family)
+    if package is None:
+        raise ImagevetError(f"middleware:{variant} has no package for the {family} family")
+    return package
+
+
+def python_for(release: str, family: str) -> tuple[list[str], str]:
+    """The packages that give imagevet its interpreter (Python >= 3.11) in the image, and its command."""
+    table = knowledge()["python"]
+    entry = table["releases"].get(release) or table["family"].get(family) or table["family"]["debian"]
+    return list(entry["packages"]), str(entry["command"])
+
+
+def python_warning(release: str) -> str | None:
+    if release in knowledge()["python"]["too_old"]:
+        return (
+            f"{release}'s python3 is older than 3.11 and imagevet knows no newer interpreter package for it: "
+            "each build stops with a clear message unless the base image gains one"
+        )
+    return None
+
+
+def _provision(layer: Layer, release: str, distro: str, family: str) -> str:
+    installers: dict[str, str] = knowledge()["install"]
+    install = installers.get(family, installers["debian"])
+    python_packages, python = python_for(release, family)
     lines = [
         "#!/bin/sh",
         f"# Layer {layer.slug}: generated by imagevet pipeline init.",
         "set -eu",
     ]
     if layer.name == "middleware" and layer.variant:
-        package = (
-            knowledge()["middleware"][layer.variant].get(family)
-            or knowledge()["middleware"][layer.variant]["debian"]
-        )
-        lines.append(f"{install} {package}")
+        lines.append(f"{install} {middleware_package(layer.variant, release, distro, family)}")
     elif layer.name == "app":
         lines.append("# Install the application here (artifact from this CI run).")
     lines += [
-        f"{install} python3-venv",
-        "python3 -m venv /opt/imagevet && /opt/imagevet/bin/pip install -q imagevet",
+        f"{install} {' '.join(python_packages)}",
+        f"{python} -c 'import sys; sys.exit(sys.version_info < (3, 11))' || "
+        f"{{ echo 'imagevet needs Python >= 3.11 in the image; {python} is older' >&2; exit 1; }}",
+        f"{python} -m venv /opt/imagevet && /opt/imagevet/bin/pip install -q imagevet",
         "mkdir -p /var/lib/imagevet",
         "# Fix what fails, then prove it: the audit is the gate (exit 1 fails the Packer build).",
         "/opt/imagevet/bin/imagevet harden / --emit bash -o /var/lib/imagevet/harden.sh",
