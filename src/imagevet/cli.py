@@ -1119,6 +1119,54 @@ def token_create(
     sys.stdout.write(token + "\n")
 
 
+@token_app.command("list")
+def token_list(
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+) -> None:
+    """List tokens: id, name, scope, creation time (never the token itself, which is not stored)."""
+    import json
+
+    from sqlalchemy import select
+
+    from imagevet.service.db import ApiToken, make_engine, sessions
+    from imagevet.service.migrate import upgrade
+
+    url = database_url or default_database_url()
+    upgrade(url)
+    with sessions(make_engine(url))() as session:
+        rows = [
+            {"id": t.id, "name": t.name, "scope": t.scope, "created_at": t.created_at.isoformat()}
+            for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
+        ]
+    if fmt is ListFormat.JSON:
+        write_output(json.dumps({"schema": "imagevet/tokens/v1", "tokens": rows}, indent=2) + "\n", None)
+        return
+    lines = [f"{'id':>4}  {'scope':<6} {'created':<25} name"]
+    lines += [f"{r['id']:>4}  {r['scope']:<6} {r['created_at']:<25} {r['name']}" for r in rows]
+    write_output("\n".join(lines) + "\n", None)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The id from `imagevet token list`.", metavar="ID")],
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+) -> None:
+    """Revoke a token: it stops working at once, on every server process using the database."""
+    from imagevet.service.db import ApiToken, make_engine, sessions
+    from imagevet.service.migrate import upgrade
+
+    url = database_url or default_database_url()
+    upgrade(url)
+    with sessions(make_engine(url))() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise ImagevetError(f"no token with id {token_id} (imagevet token list)")
+        session.delete(token)
+        session.commit()
+    notice(f"revoked token {token_id} ({token.scope}{', ' + token.name if token.name else ''})")
+
+
 @app.command()
 def push(
     report: Annotated[Path, typer.Argument(help="A JSON document from audit, packages or vuln.")],

@@ -7,6 +7,10 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from imagevet.errors import ImagevetError
 
 
 def alembic_config(url: str) -> Config:
@@ -16,5 +20,32 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+class DatabaseError(ImagevetError):
+    """The inventory database cannot be reached or used: one line, the password hidden."""
+
+
+def shown(url: str) -> str:
+    """The URL as it may be printed: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparsable URL)"
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database to ``revision``; DatabaseError with the reason when it cannot."""
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            "--database-url is not a database URL (sqlite:///PATH or postgresql+psycopg://USER@HOST/DB)"
+        ) from None
+    try:
+        command.upgrade(alembic_config(url), revision)
+    except NoSuchModuleError:
+        raise DatabaseError(
+            f"{shown(url)}: unsupported database (use sqlite or postgresql+psycopg)"
+        ) from None
+    except (SQLAlchemyError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise DatabaseError(f"cannot use the database {shown(url)}: {reason[0] if reason else exc}") from None
