@@ -996,6 +996,23 @@ def pipeline_init(
         notice(warning)
 
 
+def check_listen(host: str, port: int) -> None:
+    """Bind once as uvicorn will (SO_REUSEADDR), so an address in use or not ours is one line and exit 2
+    before anything starts, rather than uvicorn's own message and exit 3."""
+    import socket
+
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ImagevetError(f"--host {host}: {exc.strerror}") from None
+    with socket.socket(family, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise ImagevetError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'inventory.sqlite3'}"
 
@@ -1027,6 +1044,7 @@ def serve(
     except ImportError as exc:
         raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
     ssh = service_ssh(ssh_identity, ssh_known_hosts)
+    check_listen(host, port)
     url = database_url or default_database_url()
     data_dir().mkdir(parents=True, exist_ok=True)
     upgrade(url)

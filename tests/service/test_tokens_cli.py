@@ -1,10 +1,11 @@
-"""`imagevet token create|list|revoke` and the database URL given to the service commands: a revoked
-token stops working at once; a database that cannot be used is one line and exit 2, password hidden."""
+"""`imagevet token create|list|revoke`, and bad input to the service commands: a revoked token stops
+working at once; a database or an address that cannot be used is one line and exit 2 (password hidden)."""
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,17 @@ def test_an_unusable_database_is_one_line(command: list[str], url: str, words: s
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and words in lines[0] and "s3cret" not in lines[0], lines
+
+
+def test_serve_on_an_address_it_cannot_use_is_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run_imagevet("serve", "--database-url", url, "--port", str(port))
+    assert busy.returncode == 2 and busy.stderr.strip() == (
+        f"imagevet: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    unknown = run_imagevet("serve", "--database-url", url, "--host", "no-such-host.invalid")
+    assert unknown.returncode == 2 and len(unknown.stderr.strip().splitlines()) == 1
