@@ -13,8 +13,20 @@ from imagevet.errors import ImagevetError
 TIMEOUT = 30
 
 
+def check_server(server: str) -> str:
+    """The service's base URL: http(s), with a host; anything else is a usage error, before any call."""
+    try:
+        parts = urllib.parse.urlsplit(server)
+        host = parts.hostname
+    except ValueError:
+        host, parts = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host:
+        raise ImagevetError(f"--server {server!r} is not an http(s) URL (for example http://127.0.0.1:8000)")
+    return server.rstrip("/")
+
+
 def _call(server: str, token: str, method: str, path: str, body: Any = None) -> Any:
-    url = server.rstrip("/") + path
+    url = check_server(server) + path
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("Authorization", f"Bearer {token}")
@@ -22,7 +34,7 @@ def _call(server: str, token: str, method: str, path: str, body: Any = None) -> 
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return json.loads(response.read() or b"null")
+            raw = response.read()
     except urllib.error.HTTPError as exc:
         try:
             detail = json.loads(exc.read()).get("error")
@@ -32,23 +44,35 @@ def _call(server: str, token: str, method: str, path: str, body: Any = None) -> 
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ImagevetError(f"cannot reach {server}: {reason}") from exc
+    try:
+        return json.loads(raw or b"null")
+    except ValueError:
+        raise ImagevetError(f"{server} is not an imagevet service (its answer is not JSON)") from None
 
 
 def push(server: str, token: str, document: Any, cloud: str, image_id: str, register: bool) -> dict[str, Any]:
     """Send ``document`` as a report of (cloud, image_id); register the image first when asked."""
     query = urllib.parse.urlencode({"cloud": cloud, "image_id": image_id})
     found = _call(server, token, "GET", f"/api/v1/images?{query}")
-    if found:
+    if found and isinstance(found, list):
         image = found[0]
     elif register:
         image = _call(server, token, "POST", "/api/v1/images", {"cloud": cloud, "image_id": image_id})
     else:
         raise ImagevetError(f"{cloud} {image_id} is not registered on {server} (add --register)")
-    result: dict[str, Any] = _call(server, token, "POST", f"/api/v1/images/{image['id']}/reports", document)
+    if not isinstance(image, dict) or "id" not in image:
+        raise ImagevetError(
+            f"{server} answered with something other than an image; is it an imagevet service?"
+        )
+    result = _call(server, token, "POST", f"/api/v1/images/{image['id']}/reports", document)
+    if not isinstance(result, dict):
+        raise ImagevetError(f"{server} answered with something other than a report receipt")
     return {**result, "image": image["id"]}
 
 
 def request_rescan(server: str, token: str) -> str:
     """Ask the service to re-match every stored inventory (after `db update`); returns the job id."""
     answer = _call(server, token, "POST", "/api/v1/rescans", {})
+    if not isinstance(answer, dict) or "job" not in answer:
+        raise ImagevetError(f"{server} answered with something other than a job")
     return str(answer["job"])
