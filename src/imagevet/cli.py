@@ -651,6 +651,8 @@ def db_import(
     for warning in stats.warnings + result.warnings:
         notice(f"skipped {warning}")
     skipped = stats.skipped + result.skipped
+    if result.records == 0 and skipped:
+        raise ImagevetError(f"nothing imported: all {skipped} input record(s) were malformed (see above)")
     notice(
         f"imported {result.records} advisories into {database}" + (f"; skipped {skipped}" if skipped else "")
     )

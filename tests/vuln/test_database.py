@@ -234,6 +234,9 @@ def test_db_cli_status_and_errors(tmp_path: Path) -> None:
     assert doc["records"] == 7 and doc["ecosystems"][0]["ecosystem"] == "Debian"
     proc = run("db", "import", str(tmp_path / "nothing-here"), "--db", str(database))
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    proc = run("db", "import", str(FIXTURES / "osv/broken-not-json.json"), "--db", str(database))
+    assert proc.returncode == 2 and "nothing imported: all 1 input record(s) were malformed" in proc.stderr
+    assert json.loads(run("db", "status", "--db", str(database), "-f", "json").stdout)["records"] == 7
     os.environ["IMAGEVET_DB"] = str(database)
     try:
         assert json.loads(run("db", "status", "-f", "json").stdout)["records"] == 7
