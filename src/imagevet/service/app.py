@@ -10,9 +10,10 @@ import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import String, cast, func, or_, select
@@ -36,7 +37,7 @@ from imagevet.service.db import (
     utcnow,
 )
 from imagevet.service.jobs import JobContext, run_job
-from imagevet.service.limits import MAX_BODY, BodyLimit
+from imagevet.service.limits import MAX_BODY, RequestGuard
 from imagevet.service.records import add_report
 from imagevet.service.rescan import Lookup
 from imagevet.target.ssh import SshOptions
@@ -44,6 +45,8 @@ from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
 COOKIE = "imagevet_token"
+MAX_ID = 2**63 - 1  # the largest id either database can hold; larger ones cannot name anything
+ImageQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="An image version's id.")]
 IN_PROCESS_JOBS = 2  # jobs at once in the embedded mode; use the queue to run more
 
 
@@ -158,7 +161,7 @@ def create_app(
         pool.shutdown(wait=False, cancel_futures=True)
 
     app = FastAPI(title="imagevet inventory", version=__version__, lifespan=lifespan)
-    app.add_middleware(BodyLimit, max_bytes=max_body)
+    app.add_middleware(RequestGuard, max_bytes=max_body)
 
     def start(db: Session, kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         job = Job(id=str(uuid.uuid4()), kind=kind, params=params)
@@ -237,7 +240,7 @@ def create_app(
     read, write, admin = Depends(scope("read")), Depends(scope("write")), Depends(scope("admin"))
 
     def image_or_404(db: Session, image: int) -> ImageVersion:
-        found = db.get(ImageVersion, image)
+        found = db.get(ImageVersion, image) if 1 <= image <= MAX_ID else None
         if found is None:
             raise HTTPException(404, f"no image version {image}")
         return found
@@ -389,7 +392,7 @@ def create_app(
         return {"cloud": instance.cloud, "instance_id": instance.instance_id, "image": image.id}
 
     @app.get("/api/v1/instances", dependencies=[read])
-    def list_instances(db: Session = Depends(session), image: int | None = None) -> list[dict[str, Any]]:
+    def list_instances(db: Session = Depends(session), image: ImageQuery = None) -> list[dict[str, Any]]:
         query = select(Instance).order_by(Instance.id)
         if image is not None:
             query = query.filter_by(image_version_id=image)
@@ -404,7 +407,7 @@ def create_app(
         vuln: str | None = None,
         package: str | None = None,
         severity: str | None = None,
-        image: int | None = None,
+        image: ImageQuery = None,
     ) -> list[dict[str, Any]]:
         query = select(Finding).order_by(Finding.id)
         if vuln:
@@ -482,5 +485,14 @@ def create_app(
     @app.exception_handler(HTTPException)
     async def errors(request: Request, exc: HTTPException) -> Response:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        """Validation errors in the API's own shape: one line naming each field and what is wrong."""
+        problems = [
+            f"{'.'.join(str(part) for part in e['loc'] if part != 'body') or 'body'}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "; ".join(problems)}, status_code=422)
 
     return app

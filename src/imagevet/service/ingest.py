@@ -18,6 +18,21 @@ def schema_of(document: Any) -> str:
     return str(document["schema"])
 
 
+# The widths of the inventory's columns (service/db.py): PostgreSQL enforces them, so a longer value is the
+# document's fault (422), not the server's (500).
+PACKAGE_WIDTHS = {"name": 256, "version": 256, "source": 256, "source_version": 256, "arch": 32,
+                  "purl": 4096, "type": 8}  # fmt: skip
+FINDING_WIDTHS = {"vuln_id": 128, "package": 256, "installed": 256, "fixed": 256, "severity": 16}
+
+
+def _fits(row: dict[str, Any], widths: dict[str, int], what: str) -> dict[str, Any]:
+    for key, width in widths.items():
+        value = row.get(key)
+        if isinstance(value, str) and len(value) > width:
+            raise DocumentError(f"{what} {key} longer than {width} characters")
+    return row
+
+
 def packages_of(document: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
     for item in document.get("packages") or []:
@@ -27,7 +42,7 @@ def packages_of(document: dict[str, Any]) -> list[dict[str, str]]:
             key: str(item.get(key) or "")
             for key in ("name", "version", "source", "source_version", "arch", "purl")
         }
-        rows.append({**row, "type": str(item.get("type") or "deb")})
+        rows.append(_fits({**row, "type": str(item.get("type") or "deb")}, PACKAGE_WIDTHS, "package"))
     return rows
 
 
@@ -38,11 +53,11 @@ def findings_of(document: dict[str, Any]) -> list[dict[str, Any]]:
             raise DocumentError("every finding needs an id and a package")
         if item.get("waiver"):
             continue  # accepted risk: kept in the report, not counted as exposure
-        rows.append({
+        rows.append(_fits({
             "vuln_id": str(item["id"]), "aliases": [str(a) for a in item.get("aliases") or []],
             "package": str(item["package"]), "installed": str(item.get("installed") or ""),
             "fixed": item.get("fixed"), "severity": str(item.get("severity") or "unknown"),
-        })  # fmt: skip
+        }, FINDING_WIDTHS, "finding"))  # fmt: skip
     return rows
 
 
