@@ -22,8 +22,7 @@ from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.harden.test_harden import AS_OF, OFFLINE, snapshot
 from tests.support.cli import run_imagevet
-from tests.support.sshd_oracle import sshd_available
-from tests.support.sshd_server import SshServer, start_sshd
+from tests.support.sshd_server import SshServer, running_sshd
 
 pytestmark = pytest.mark.real
 
@@ -44,11 +43,8 @@ def chroot_copy(debian_root: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def chroot_sshd(chroot_copy: Path, tmp_path: Path) -> Iterator[SshServer]:
-    if not sshd_available():
-        pytest.skip("OpenSSH server (sshd) is not installed")
-    server = start_sshd(tmp_path / "sshd", extra=f"ChrootDirectory {chroot_copy}\n")
-    yield server
-    server.stop()
+    with running_sshd(tmp_path / "sshd", extra=f"ChrootDirectory {chroot_copy}\n") as server:
+        yield server
 
 
 def play(playbook: Path, server: SshServer, tmp_path: Path) -> tuple[dict[str, int], str]:

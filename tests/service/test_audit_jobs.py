@@ -25,8 +25,7 @@ from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
 from tests.service.test_api import Api, make_api
 from tests.support.cli import run_imagevet
-from tests.support.sshd_oracle import sshd_available
-from tests.support.sshd_server import SshServer, start_sshd
+from tests.support.sshd_server import SshServer, running_sshd
 
 ROOT = FIXTURES / "rootfs/hardened-debian"
 
@@ -193,11 +192,8 @@ def test_jobs_a_stopped_server_left_unfinished_run_when_it_starts(tmp_path: Path
 
 @pytest.fixture(scope="module")
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    if not sshd_available():
-        pytest.skip("OpenSSH server (sshd) is not installed")
-    running = start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield running
-    running.stop()
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as running:
+        yield running
 
 
 @pytest.mark.real

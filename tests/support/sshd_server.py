@@ -6,10 +6,14 @@ import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.sshd_oracle import SSHD
+import pytest
+
+from tests.support.sshd_oracle import SSHD, sshd_available
 
 
 def free_port() -> int:
@@ -77,3 +81,15 @@ def start_sshd(directory: Path, sftp: str = "internal-sftp", extra: str = "") ->
     return SshServer(
         port, directory / "client_key", directory / "known_hosts", directory / "wrong_known_hosts", process
     )
+
+
+@contextmanager
+def running_sshd(directory: Path, extra: str = "") -> Iterator[SshServer]:
+    """``start_sshd`` for a fixture: skipped where sshd is not installed (fatal in CI), stopped after."""
+    if not sshd_available():
+        pytest.skip("OpenSSH server (sshd) is not installed")
+    server = start_sshd(directory, extra=extra)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -18,19 +18,15 @@ from imagevet.errors import TargetError
 from imagevet.fleet import parse_inventory
 from imagevet.target import open_target
 from imagevet.target.ssh import SshOptions, parse_ssh_spec
-from tests.support.sshd_oracle import sshd_available
-from tests.support.sshd_server import SshServer, free_port, start_sshd
+from tests.support.sshd_server import SshServer, free_port, running_sshd, start_sshd
 
 pytestmark = pytest.mark.real
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    if not sshd_available():
-        pytest.skip("OpenSSH server (sshd) is not installed")
-    running = start_sshd(tmp_path_factory.mktemp("sshd"))
-    yield running
-    running.stop()
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as running:
+        yield running
 
 
 def options(server: SshServer, **overrides: object) -> SshOptions:
