@@ -998,6 +998,24 @@ def pipeline_init(
         notice(warning)
 
 
+def tls_options(cert: Path | None, key: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS settings, checked first: both files or neither, and they must load as a pair, so a
+    wrong file is one line now rather than a failure at the first connection."""
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ImagevetError("--tls-cert and --tls-key go together")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except FileNotFoundError as exc:
+        raise ImagevetError(f"{exc.filename}: no such file") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ImagevetError(f"--tls-cert/--tls-key do not load as a certificate and its key: {exc}") from None
+    return str(cert), str(key)
+
+
 def check_listen(host: str, port: int) -> None:
     """Bind once as uvicorn will (SO_REUSEADDR), so an address in use or not ours is one line and exit 2
     before anything starts, rather than uvicorn's own message and exit 3."""
@@ -1035,6 +1053,12 @@ def serve(
     ] = False,
     ssh_identity: SshIdentityOption = None,
     ssh_known_hosts: SshKnownHostsOption = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The certificate's PEM private key.")
+    ] = None,
 ) -> None:
     """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
     try:
@@ -1046,6 +1070,7 @@ def serve(
     except ImportError as exc:
         raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
     ssh = service_ssh(ssh_identity, ssh_known_hosts)
+    certfile, keyfile = tls_options(tls_cert, tls_key)
     check_listen(host, port)
     url = database_url or default_database_url()
     data_dir().mkdir(parents=True, exist_ok=True)
@@ -1060,7 +1085,10 @@ def serve(
     catalog = load_catalog(data_dir())
     make = sessions(make_engine(url))
     if not queue:
-        uvicorn.run(create_app(make, lookup, catalog, ssh=ssh), host=host, port=port, log_level="warning")
+        service = create_app(make, lookup, catalog, ssh=ssh)
+        uvicorn.run(
+            service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
+        )
         return
     from imagevet.service.queue import deferrer, ensure_schema, make_queue
 
@@ -1071,7 +1099,9 @@ def serve(
     ensure_schema(url, jobs)
     with jobs.open():
         service = create_app(make, lookup, catalog, defer=deferrer(jobs))
-        uvicorn.run(service, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
+        )
 
 
 @app.command()

@@ -1,16 +1,24 @@
-"""End to end over real HTTP: `imagevet token create`, `imagevet serve` on 127.0.0.1 (uvicorn), and
-`imagevet push` of the CLI's own audit report; a restart keeps what was committed."""
+"""End to end over real HTTP(S): `imagevet token create`, `imagevet serve` on 127.0.0.1 (uvicorn), and
+`imagevet push` of the CLI's own audit report; a restart keeps what was committed; request bodies are
+bounded; TLS with a certificate made by openssl."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
+import ssl
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import run_imagevet
-from tests.support.serve import get, server
+from tests.support.serve import free_port, get, server
 
 
 def test_token_serve_push_and_restart(tmp_path: Path) -> None:
@@ -159,3 +167,72 @@ def test_request_bodies_are_bounded(tmp_path: Path) -> None:
         fine = f"POST /api/v1/images HTTP/1.1\r\nHost: t\r\n{auth}Content-Length: {len(small)}\r\n"
         assert " 201 " in raw_request(base, fine, small)
         assert [i["image_id"] for i in get(base, "/api/v1/images", write)] == ["ami-small"]  # type: ignore[union-attr]
+
+
+def self_signed(directory: Path, name: str) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 made by openssl (the tool, not a library)."""
+    cert, key = directory / f"{name}.pem", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=imagevet-test",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_https_with_the_services_certificate(tmp_path: Path) -> None:
+    """`serve --tls-cert --tls-key`: push over HTTPS trusting the certificate (SSL_CERT_FILE); a client that
+    does not trust it is refused with one line; mismatched or half-given TLS files are refused at start."""
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data")}
+    write = run_imagevet("token", "create", "--scope", "write", "--database-url", url, env=env).stdout.strip()
+    cert, key = self_signed(tmp_path, "service")
+    other_cert, _ = self_signed(tmp_path, "other")
+    half = run_imagevet("serve", "--database-url", url, "--tls-cert", str(cert), env=env)
+    assert half.returncode == 2 and "--tls-cert and --tls-key go together" in half.stderr
+    mismatched = run_imagevet(
+        "serve", "--database-url", url, "--tls-cert", str(other_cert), "--tls-key", str(key)
+    )
+    assert mismatched.returncode == 2 and "do not load as a certificate and its key" in mismatched.stderr
+    assert len(mismatched.stderr.strip().splitlines()) == 1
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port),
+         "--tls-cert", str(cert), "--tls-key", str(key)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"https://127.0.0.1:{port}"
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/health", timeout=1, context=context).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.1)
+        report = tmp_path / "audit.json"
+        report.write_text(json.dumps({"schema": "imagevet/audit/v1", "summary": {"pass": 1}}))
+        args = [
+            "push",
+            str(report),
+            "--server",
+            base,
+            "--token",
+            write,
+            "--image-id",
+            "ami-tls",
+            "--register",
+        ]
+        trusted = run_imagevet(*args, env={**env, "SSL_CERT_FILE": str(cert)})
+        assert trusted.returncode == 0, trusted.stderr
+        untrusted = run_imagevet(*args, env=env)
+        assert untrusted.returncode == 2 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        assert len(untrusted.stderr.strip().splitlines()) == 1
+        with pytest.raises((OSError, http.client.HTTPException)):  # no plain HTTP on the TLS port
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
