@@ -88,6 +88,8 @@ def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
 
         def finished() -> bool:
             states = [call(base, token, "GET", f"/api/v1/jobs/{i}") for i in ids]
+            failed = [s for s in states if isinstance(s, dict) and s["status"] == "failed"]
+            assert not failed, failed  # say why at once, rather than time out
             return all(isinstance(s, dict) and s["status"] == "done" for s in states)
 
         wait_for(finished, 60, "three rescans on the workers")

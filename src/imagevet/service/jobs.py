@@ -67,10 +67,20 @@ def run_job(make_session: sessionmaker[Session], job_id: str, context: JobContex
 
 
 def rescan_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
+    """A rescan; run again when a concurrent writer (another rescan, an audit, a pushed report) added the
+    same finding first. Findings are upserts, so running again is safe."""
     lookup = context.lookup()
     if lookup is None:
         raise JobError("no advisory database (serve/worker --db PATH or IMAGEVET_DB)")
-    return rescan_all(db, lookup)
+    for attempt in range(RETRIES):
+        try:
+            return rescan_all(db, lookup)
+        except (IntegrityError, OperationalError):
+            db.rollback()
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:

@@ -60,7 +60,10 @@ def deferrer(app: Any) -> Any:
     """A function that queues a job by kind and id (for the web service; the app must be open)."""
 
     def defer(kind: str, job_id: str) -> None:
-        app.configure_task(f"imagevet.{kind}").defer(job_id=job_id)
+        # Rescans share one lock: each re-matches the whole fleet, so they run one after another rather
+        # than racing on the same findings. Audits of different images run side by side.
+        lock = "imagevet.rescan" if kind == "rescan" else None
+        app.configure_task(f"imagevet.{kind}", lock=lock).defer(job_id=job_id)
 
     return defer
 
