@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -38,7 +37,7 @@ from imagevet.service.db import (
 )
 from imagevet.service.jobs import JobContext, run_job
 from imagevet.service.limits import MAX_BODY, RequestGuard
-from imagevet.service.records import add_report
+from imagevet.service.records import add_report, retrying
 from imagevet.service.rescan import Lookup
 from imagevet.target.ssh import SshOptions
 from imagevet.web.render import render
@@ -349,17 +348,16 @@ def create_app(
         except ValueError as exc:
             raise HTTPException(422, f"not a report imagevet can take: {exc}") from exc
         image_or_404(db, image)
-        for attempt in range(RETRIES):
-            try:
-                report = add_report(db, image, schema, document, packages, findings)
-                db.commit()  # one transaction: the report, the inventory it replaces, its findings
-                break
-            except (IntegrityError, OperationalError):
-                # Another writer added the same finding (or held SQLite's write lock): start over.
-                db.rollback()
-                if attempt == RETRIES - 1:
-                    raise HTTPException(409, "the report conflicted with concurrent writers; retry") from None
-                time.sleep(0.02 * (attempt + 1))
+
+        def store() -> Report:  # one transaction: the report, the inventory it replaces, its findings
+            report = add_report(db, image, schema, document, packages, findings)
+            db.commit()
+            return report
+
+        try:
+            report = retrying(db, store, RETRIES, 0.02)
+        except (IntegrityError, OperationalError):
+            raise HTTPException(409, "the report conflicted with concurrent writers; retry") from None
         return {"id": report.id, "schema": schema, "received_at": report.received_at.isoformat()}
 
     @app.get("/api/v1/images/{image}/reports", dependencies=[read])

@@ -8,21 +8,18 @@ retry that finishes it stores its results once."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from imagevet.catalog.model import Catalog
-from imagevet.model import Package
 from imagevet.service.audit_job import AuditRequest, audit_documents
 from imagevet.service.db import ImageVersion, Job, utcnow
 from imagevet.service.ingest import packages_of
-from imagevet.service.records import add_report, record_matches
-from imagevet.service.rescan import Lookup, os_of, rescan_all
+from imagevet.service.records import add_report, record_matches, retrying
+from imagevet.service.rescan import Lookup, os_of, rescan_all, stored_package
 from imagevet.target.ssh import SshOptions
 from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
@@ -72,15 +69,7 @@ def rescan_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
     lookup = context.lookup()
     if lookup is None:
         raise JobError("no advisory database (serve/worker --db PATH or IMAGEVET_DB)")
-    for attempt in range(RETRIES):
-        try:
-            return rescan_all(db, lookup)
-        except (IntegrityError, OperationalError):
-            db.rollback()
-            if attempt == RETRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return retrying(db, lambda: rescan_all(db, lookup), RETRIES, 0.05)
 
 
 def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
@@ -96,25 +85,21 @@ def audit_work(db: Session, job: Job, context: JobContext) -> dict[str, Any]:
     matches: list[Match] = []
     if lookup is not None and ecosystems is not None:
         inventory = [
-            Package(r["name"], r["version"], r["arch"], r["source"] or r["name"],
-                    r["source_version"] or r["version"], r["type"])
+            stored_package(r["name"], r["version"], r["arch"], r["source"], r["source_version"], r["type"])
             for r in rows
-        ]  # fmt: skip
+        ]
         matches, _ = match_packages(inventory, ecosystems, lookup)
-    for attempt in range(RETRIES):
-        try:
-            reports = [
-                add_report(db, request.image, "imagevet/audit/v1", audit, [], []).id,
-                add_report(db, request.image, "imagevet/packages/v1", packages, rows, []).id,
-            ]
-            new = record_matches(db, request.image, matches, "audit", utcnow())
-            db.flush()
-            break
-        except (IntegrityError, OperationalError):
-            db.rollback()  # a concurrent writer added the same finding: store again
-            if attempt == RETRIES - 1:
-                raise
-            time.sleep(0.05 * (attempt + 1))
+
+    def store() -> tuple[list[int], int]:
+        reports = [
+            add_report(db, request.image, "imagevet/audit/v1", audit, [], []).id,
+            add_report(db, request.image, "imagevet/packages/v1", packages, rows, []).id,
+        ]
+        new = record_matches(db, request.image, matches, "audit", utcnow())
+        db.flush()
+        return reports, new
+
+    reports, new = retrying(db, store, RETRIES, 0.05)
     return {
         "image": request.image,
         "reports": reports,

@@ -5,13 +5,33 @@ holds (a pushed report; an audit job's reports together with the job's completio
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from imagevet.service.db import Finding, InventoryPackage, Report, utcnow
 from imagevet.vuln.matcher import Finding as Match
+
+T = TypeVar("T")
+
+
+def retrying(db: Session, work: Callable[[], T], attempts: int, pause: float) -> T:
+    """``work()`` again after a rollback when a concurrent writer got there first: it inserted the same
+    finding (unique constraint) or held SQLite's write lock. Findings are upserts, so running the work
+    again is safe. The last attempt's error propagates."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except (IntegrityError, OperationalError):
+            db.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise ValueError("attempts must be at least 1")
 
 
 def add_report(

@@ -36,6 +36,13 @@ def os_of(document: dict[str, Any]) -> OsRelease | None:
     )  # fmt: skip
 
 
+def stored_package(
+    name: str, version: str, arch: str, source: str, source_version: str, kind: str
+) -> Package:
+    """A package as the matcher takes it, from an inventory row (an empty source is the binary's own)."""
+    return Package(name, version, arch, source or name, source_version or version, kind)
+
+
 def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
     """Each image's ecosystems, from the OS of its latest packages report."""
     latest = (
@@ -69,7 +76,7 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
         columns = (p.name, p.version, p.type, p.source, p.source_version, p.arch)
         rows = session.execute(select(*columns).where(p.image_version_id.in_(image_ids)).distinct()).all()
         distinct_total += len(rows)
-        packages = [Package(n, v, a, s or n, sv or v, t) for n, v, t, s, sv, a in rows]
+        packages = [stored_package(n, v, a, s, sv, t) for n, v, t, s, sv, a in rows]
         matches, _ = match_packages(packages, ecosystems, lookup)
         by_key: dict[tuple[str, str], list[Match]] = defaultdict(list)
         for match in matches:
