@@ -1037,6 +1037,18 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'inventory.sqlite3'}"
 
 
+def inventory_sessions(database_url: str | None) -> tuple[str, Any]:
+    """The inventory database (``--database-url``, else SQLite in the data dir), migrated to the current
+    schema, and a session factory for it. Every service command starts here."""
+    from imagevet.service.db import make_engine, sessions
+    from imagevet.service.migrate import upgrade
+
+    url = database_url or default_database_url()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    return url, sessions(make_engine(url))
+
+
 @app.command()
 def serve(
     database_url: Annotated[
@@ -1065,16 +1077,12 @@ def serve(
         import uvicorn
 
         from imagevet.service.app import create_app
-        from imagevet.service.db import make_engine, sessions
-        from imagevet.service.migrate import upgrade
     except ImportError as exc:
         raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
     ssh = service_ssh(ssh_identity, ssh_known_hosts)
     certfile, keyfile = tls_options(tls_cert, tls_key)
     check_listen(host, port)
-    url = database_url or default_database_url()
-    data_dir().mkdir(parents=True, exist_ok=True)
-    upgrade(url)
+    url, make = inventory_sessions(database_url)
     database = db_path(db)
 
     def lookup() -> Any:
@@ -1083,12 +1091,14 @@ def serve(
     from imagevet.catalog.store import load_catalog
 
     catalog = load_catalog(data_dir())
-    make = sessions(make_engine(url))
-    if not queue:
-        service = create_app(make, lookup, catalog, ssh=ssh)
+
+    def run(service: Any) -> None:
         uvicorn.run(
             service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
         )
+
+    if not queue:
+        run(create_app(make, lookup, catalog, ssh=ssh))
         return
     from imagevet.service.queue import deferrer, ensure_schema, make_queue
 
@@ -1098,10 +1108,7 @@ def serve(
         raise ImagevetError(str(exc)) from exc
     ensure_schema(url, jobs)
     with jobs.open():
-        service = create_app(make, lookup, catalog, defer=deferrer(jobs))
-        uvicorn.run(
-            service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
-        )
+        run(create_app(make, lookup, catalog, defer=deferrer(jobs)))
 
 
 @app.command()
@@ -1117,9 +1124,7 @@ def worker(
     """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs."""
     try:
         from imagevet.catalog.store import load_catalog
-        from imagevet.service.db import make_engine, sessions
         from imagevet.service.jobs import JobContext, run_job
-        from imagevet.service.migrate import upgrade
         from imagevet.service.queue import HEARTBEAT, STALLED_AFTER, ensure_schema, make_queue
     except ImportError as exc:
         raise ImagevetError("workers need the service extra: pip install 'imagevet[serve]'") from exc
@@ -1127,8 +1132,7 @@ def worker(
     database = db_path(db)
     if not database.is_file():
         raise ImagevetError(f"no advisory database at {database} (imagevet db update, or --db)")
-    upgrade(database_url)
-    make = sessions(make_engine(database_url))
+    _, make = inventory_sessions(database_url)
     advisories = open_advisories(database)
     context = JobContext(lambda: advisories, load_catalog(data_dir()), ssh=ssh)
     try:
@@ -1154,16 +1158,13 @@ def token_create(
 ) -> None:
     """Create a token; it is printed once and stored only as a digest."""
     from imagevet.service.auth import RANK, digest, new_token
-    from imagevet.service.db import ApiToken, make_engine, sessions
-    from imagevet.service.migrate import upgrade
+    from imagevet.service.db import ApiToken
 
     if scope not in RANK:
         raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(RANK)})")
-    url = database_url or default_database_url()
-    data_dir().mkdir(parents=True, exist_ok=True)
-    upgrade(url)
+    _, make = inventory_sessions(database_url)
     token = new_token()
-    with sessions(make_engine(url))() as session:
+    with make() as session:
         session.add(ApiToken(name=name, scope=scope, digest=digest(token)))
         session.commit()
     sys.stdout.write(token + "\n")
@@ -1179,12 +1180,10 @@ def token_list(
 
     from sqlalchemy import select
 
-    from imagevet.service.db import ApiToken, make_engine, sessions
-    from imagevet.service.migrate import upgrade
+    from imagevet.service.db import ApiToken
 
-    url = database_url or default_database_url()
-    upgrade(url)
-    with sessions(make_engine(url))() as session:
+    _, make = inventory_sessions(database_url)
+    with make() as session:
         rows = [
             {"id": t.id, "name": t.name, "scope": t.scope, "created_at": t.created_at.isoformat()}
             for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
@@ -1203,12 +1202,10 @@ def token_revoke(
     database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
 ) -> None:
     """Revoke a token: it stops working at once, on every server process using the database."""
-    from imagevet.service.db import ApiToken, make_engine, sessions
-    from imagevet.service.migrate import upgrade
+    from imagevet.service.db import ApiToken
 
-    url = database_url or default_database_url()
-    upgrade(url)
-    with sessions(make_engine(url))() as session:
+    _, make = inventory_sessions(database_url)
+    with make() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
             raise ImagevetError(f"no token with id {token_id} (imagevet token list)")
