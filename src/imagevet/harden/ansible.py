@@ -50,10 +50,12 @@ def handler_name(command: str) -> str:
     return f"imagevet running system: {command}"
 
 
-def fix_tasks(fix: Fix) -> list[dict[str, Any]]:
+def fix_tasks(fix: Fix) -> tuple[list[dict[str, Any]], list[str]]:
+    """The fix's tasks, and the running-system commands they notify (to become handlers)."""
     running = [s.text for s in fix.steps if s.kind == "command" and s.when == "running"]
     others = [s for s in fix.steps if not (s.kind == "command" and s.when == "running")]
-    notify = {"notify": [handler_name(c) for c in running]} if running and others else {}
+    notified = running if others else []
+    notify = {"notify": [handler_name(c) for c in notified]} if notified else {}
     tasks: list[dict[str, Any]] = []
     for number, step in enumerate(fix.steps, start=1):
         name = f"{fix.check}: {fix.title} ({number})"
@@ -71,7 +73,7 @@ def fix_tasks(fix: Fix) -> list[dict[str, Any]]:
             })  # fmt: skip
         else:
             tasks.append({"name": name, "ansible.builtin.debug": {"msg": f"manual: {step.text}"}})
-    return tasks
+    return tasks, notified
 
 
 def with_directories(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -92,12 +94,16 @@ def with_directories(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def render_playbook(plan: Plan) -> str:
-    tasks = with_directories([task for fix in plan.fixes for task in fix_tasks(fix)])
-    handlers: dict[str, dict[str, Any]] = {}
-    for task in tasks:
-        for name in task.get("notify", []):
-            command = name.removeprefix(handler_name(""))
-            handlers.setdefault(name, {"name": name, "ansible.builtin.shell": command, "when": RUNNING})
+    tasks: list[dict[str, Any]] = []
+    handlers: dict[str, dict[str, Any]] = {}  # by command: a reload shared by several fixes runs once
+    for fix in plan.fixes:
+        fix_list, notified = fix_tasks(fix)
+        tasks += fix_list
+        for command in notified:
+            handlers.setdefault(
+                command, {"name": handler_name(command), "ansible.builtin.shell": command, "when": RUNNING}
+            )
+    tasks = with_directories(tasks)
     play: dict[str, Any] = {
         "name": f"imagevet hardening for {plan.os} ({plan.target})",
         "hosts": "all",

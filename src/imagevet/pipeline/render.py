@@ -227,9 +227,6 @@ def render_project(
         check_base(info, today)
     distro = info.distro if info else release.split("-")[0]
     family = info.family if info else "debian"
-    for layer in layers:
-        if layer.name == "middleware" and layer.variant:
-            middleware_package(layer.variant, release, distro, family)  # refuses what the base lacks
     builder = knowledge()["builders"][cloud]
     files: dict[str, str] = {}
     previous: Layer | None = None
