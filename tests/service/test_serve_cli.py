@@ -10,7 +10,6 @@ import os
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import run_imagevet
-from tests.support.serve import free_port, get, server
+from tests.support.serve import get, server
 
 
 def test_token_serve_push_and_restart(tmp_path: Path) -> None:
@@ -197,22 +196,9 @@ def test_https_with_the_services_certificate(tmp_path: Path) -> None:
     assert mismatched.returncode == 2 and "do not load as a certificate and its key" in mismatched.stderr
     assert len(mismatched.stderr.strip().splitlines()) == 1
 
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port),
-         "--tls-cert", str(cert), "--tls-key", str(key)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = f"https://127.0.0.1:{port}"
     context = ssl.create_default_context(cafile=str(cert))
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1, context=context).close()
-                break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                time.sleep(0.1)
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key))
+    with server(url, env, tls, context) as base:
         report = tmp_path / "audit.json"
         report.write_text(json.dumps({"schema": "imagevet/audit/v1", "summary": {"pass": 1}}))
         args = [
@@ -232,7 +218,4 @@ def test_https_with_the_services_certificate(tmp_path: Path) -> None:
         assert untrusted.returncode == 2 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
         assert len(untrusted.stderr.strip().splitlines()) == 1
         with pytest.raises((OSError, http.client.HTTPException)):  # no plain HTTP on the TLS port
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5).close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+            urllib.request.urlopen(base.replace("https://", "http://") + "/health", timeout=5).close()

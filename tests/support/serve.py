@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -19,20 +20,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, env: dict[str, str]) -> Iterator[str]:
+def server(
+    url: str, env: dict[str, str], extra: tuple[str, ...] = (), context: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """`imagevet serve` on a free port, yielding its base URL once /health answers. ``extra``: more
+    serve options; ``context``: the client TLS context, given when ``extra`` turns HTTPS on."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port)],
+        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = f"{'https' if context else 'http'}://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
-                urllib.request.urlopen(f"{base}/health", timeout=1).close()
+                urllib.request.urlopen(f"{base}/health", timeout=1, context=context).close()
                 break
             except OSError:
                 if proc.poll() is not None:
