@@ -1,0 +1,316 @@
+"""Commands that judge an image: audit (one target or a fleet), compliance, checks."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagevet.cli.common import (
+    FailOn,
+    ListFormat,
+    PushOption,
+    TokenOption,
+    app,
+    data_dir,
+    db_path,
+    notice,
+    now_for,
+    open_advisories,
+    parse_date,
+    push_if_asked,
+    read_user_file,
+    use_color,
+    write_output,
+)
+from imagevet.errors import ImagevetError
+from imagevet.model import Report
+from imagevet.report import AuditFormat
+
+
+@app.command()
+def audit(
+    target: Annotated[
+        str | None,
+        typer.Argument(
+            help="Directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, ssh://[user@]host[:port]."
+        ),
+    ] = None,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
+    ] = FailOn.HIGH,
+    waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks.")] = None,
+    lifecycle_years: Annotated[
+        float, typer.Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
+    ] = 3.0,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
+    ] = None,
+    checks: Annotated[str | None, typer.Option("--checks", help="Comma-separated check ids to run.")] = None,
+    profile: Annotated[
+        str, typer.Option("--profile", help="checklist (default), cis-l1, mlps-l3, pci-dss or all.")
+    ] = "checklist",
+    cloud: Annotated[
+        str | None,
+        typer.Option("--cloud", help="Also check readiness for aws, azure, alibaba, tencent or gcp."),
+    ] = None,
+    image_id: Annotated[
+        str | None,
+        typer.Option(
+            "--image-id", help="With --cloud: verify this image id's publisher (check source-official)."
+        ),
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Cloud region for --image-id.")] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+    identity: Annotated[
+        Path | None, typer.Option("--identity", help="SSH private key (overrides ssh config).")
+    ] = None,
+    known_hosts: Annotated[
+        Path | None, typer.Option("--known-hosts", help="SSH known_hosts file (overrides ssh config).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Per-host network timeout in seconds.")
+    ] = 20.0,
+    sudo: Annotated[bool, typer.Option("--sudo", help="Read root-only files over SSH with sudo -n.")] = False,
+    inventory: Annotated[
+        Path | None, typer.Option("--inventory", help="Audit every host of a host list or Ansible inventory.")
+    ] = None,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=256, help="Hosts audited at once.")
+    ] = 16,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", help="With --inventory: write one JSON report per host here."),
+    ] = None,
+    push: PushOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Audit an image (or hosts) against the pre-deployment checklist."""
+    from imagevet.audit import run_audit, select_checks
+    from imagevet.catalog.store import load_catalog
+    from imagevet.checks.base import CheckOptions
+    from imagevet.checks.registry import CHECKS
+    from imagevet.report import render_audit
+    from imagevet.target import opened_target
+    from imagevet.target.ssh import SshOptions
+    from imagevet.waivers import WaiverSet, parse_waivers
+
+    if (target is None) == (inventory is None):
+        raise ImagevetError("give exactly one of TARGET or --inventory FILE")
+    today = parse_date(as_of)
+    requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
+    check_ids = select_checks(requested, profile)
+    if cloud is not None:
+        from imagevet.checks.cloud import readiness
+
+        if cloud not in readiness():
+            raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(readiness())})")
+        if requested is None:
+            cloud_checks = [c for c in CHECKS if c.startswith("cloud-") and c not in check_ids]
+            check_ids = [c for c in CHECKS if c in set(check_ids) | set(cloud_checks)]
+    waiver_set: WaiverSet | None = None
+    if waivers is not None:
+        text = read_user_file(waivers, "waiver file")
+        waiver_set = parse_waivers(text, set(CHECKS), today)
+    catalog = load_catalog(data_dir())
+    provenance = None
+    if image_id is not None and cloud is None and push is None:
+        raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image)")
+    if image_id is not None and cloud is not None:  # with --push alone, the id only names the report
+        from imagevet.provenance.verify import verify_image
+
+        provenance = verify_image(cloud, image_id, catalog, now_for(as_of), region)
+        if "source-official" not in check_ids:
+            check_ids = ["source-official", *check_ids]
+    options = CheckOptions(
+        as_of=today, lifecycle_years=lifecycle_years, catalog=catalog, cloud=cloud, provenance=provenance
+    )
+    ssh_options = SshOptions(
+        identity=str(identity) if identity else None,
+        known_hosts=str(known_hosts) if known_hosts else None,
+        timeout=timeout,
+        sudo=sudo,
+    )
+    database = db_path(db)
+    advisories = (
+        open_advisories(database) if "updates-pending-security" in check_ids and database.is_file() else None
+    )
+
+    def audit_spec(spec: str) -> Report:
+        with opened_target(spec, ssh_options) as opened:
+            return run_audit(opened, options, check_ids, waiver_set, advisories)
+
+    if inventory is not None:
+        if push is not None:
+            raise ImagevetError(
+                "--push sends one image's report; with --inventory, push each --output-dir file"
+            )
+        if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
+            raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
+        run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output, fail_on)
+        return
+    assert target is not None
+    report = audit_spec(target)
+    for message in report.notices:
+        notice(message)
+    color, width = use_color(output, fmt is AuditFormat.TABLE)
+    write_output(render_audit(report, fmt, color=color, width=width), output)
+    if push is not None:
+        from imagevet.report.json_report import report_dict
+
+        push_if_asked(push, token, report_dict(report), cloud, image_id)
+    summary = report.summary()
+    if summary["error"]:
+        notice(f"{summary['error']} check(s) could not be decided (status error)")
+    if report.gate_failures(fail_on.severity()):
+        raise typer.Exit(1)
+
+
+def run_fleet(
+    inventory: Path,
+    audit_spec: Callable[[str], Report],
+    concurrency: int,
+    output_dir: Path | None,
+    fmt: AuditFormat,
+    output: Path | None,
+    fail_on: FailOn,
+) -> None:
+    """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
+
+    from imagevet.fleet import HostResult, audit_fleet, parse_inventory
+    from imagevet.report.fleet import fleet_document, render_fleet_table
+    from imagevet.report.json_report import render_json
+
+    text = read_user_file(inventory, "inventory")
+    hosts = parse_inventory(text, inventory.name)
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+
+    def save(result: HostResult) -> None:
+        if output_dir is not None and result.report is not None:
+            safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", result.host.name).strip("_") or "host"
+            write_output(render_json(result.report), output_dir / f"{safe}.json")
+
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("auditing hosts", total=len(hosts))
+
+            def step(result: HostResult) -> None:
+                save(result)
+                progress.update(task, advance=1, description=f"audited {result.host.name}")
+
+            results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
+    else:
+        results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
+    severity = fail_on.severity()
+    if fmt is AuditFormat.JSON:
+        write_output(json.dumps(fleet_document(results, severity), indent=2) + "\n", output)
+    else:
+        color, width = use_color(output, True)
+        write_output(render_fleet_table(results, severity, color=color, width=width), output)
+    errors = [r for r in results if r.error is not None]
+    for result in errors:
+        notice(f"{result.host.name}: {result.error}")
+    if errors:
+        raise typer.Exit(2)
+    if any(r.report is not None and r.report.gate_failures(severity) for r in results):
+        raise typer.Exit(1)
+
+
+class ComplianceFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+
+
+@app.command()
+def compliance(
+    target: Annotated[str, typer.Argument(help="Any audit TARGET (directory, image, disk, ssh://host).")],
+    framework_key: Annotated[str, typer.Option("--framework", help="cis-l1, mlps-l3 or pci-dss.")],
+    fmt: Annotated[
+        ComplianceFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ComplianceFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
+    ] = None,
+    lifecycle_years: Annotated[float, typer.Option("--lifecycle-years", min=0)] = 3.0,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+) -> None:
+    """Report a framework's controls for a target: met, not met, or manual; with coverage."""
+    from imagevet.audit import run_audit
+    from imagevet.catalog.store import load_catalog
+    from imagevet.checks.base import CheckOptions
+    from imagevet.compliance import assess, framework
+    from imagevet.report import compliance as render
+    from imagevet.target import opened_target
+
+    frame = framework(framework_key)
+    options = CheckOptions(
+        as_of=parse_date(as_of), lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir())
+    )
+    database = db_path(db)
+    advisories = open_advisories(database) if database.is_file() else None
+    with opened_target(target) as opened:
+        report = run_audit(opened, options, frame.check_ids(), None, advisories)
+    judged, coverage = assess(frame, report)
+    if fmt is ComplianceFormat.JSON:
+        text = render.render_json(frame, report, judged, coverage)
+    elif fmt is ComplianceFormat.HTML:
+        text = render.render_html(frame, report, judged, coverage)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(frame, report, judged, coverage, color=color, width=width)
+    write_output(text, output)
+    if coverage["not-met"]:
+        raise typer.Exit(1)
+
+
+@app.command("checks")
+def list_checks(
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+) -> None:
+    """List the available checks with their metadata."""
+
+    from imagevet.checks.metadata import builtin_metadata
+    from imagevet.checks.registry import CHECKS
+    from imagevet.report.json_report import remediation_dict
+
+    metadata = builtin_metadata()
+    if fmt is ListFormat.JSON:
+        document = {
+            "schema": "imagevet/checks/v1",
+            "checks": [
+                {
+                    "id": meta.id,
+                    "title": meta.title,
+                    "severity": meta.severity.value,
+                    "rationale": meta.rationale,
+                    "remediation": {
+                        family: [remediation_dict(step) for step in steps]
+                        for family, steps in meta.remediation.items()
+                    },
+                    "references": list(meta.references),
+                }
+                for meta in (metadata[c] for c in CHECKS)
+            ],
+        }
+        write_output(json.dumps(document, indent=2) + "\n", None)
+        return
+    lines = [f"{'id':<28} {'severity':<9} title"]
+    lines += [f"{m.id:<28} {m.severity.value:<9} {m.title}" for m in (metadata[c] for c in CHECKS)]
+    write_output("\n".join(lines) + "\n", None)

@@ -1,0 +1,231 @@
+"""Commands about which image to pick: verify, lifecycle, recommend, catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagevet.cli.common import (
+    app,
+    data_dir,
+    notice,
+    now_for,
+    parse_date,
+    use_color,
+    write_output,
+)
+from imagevet.errors import ImagevetError
+
+
+class VerifyFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@app.command()
+def verify(
+    image_id: Annotated[
+        str, typer.Argument(help="Image id in the cloud's native form (ami-…, URN, self-link …).")
+    ],
+    cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
+    region: Annotated[str | None, typer.Option("--region", help="Region (default: the SDK's).")] = None,
+    fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge ages at this date (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Prove an image id comes from an official publisher (exit 1: unofficial or deprecated; 2: unknown)."""
+    from imagevet.catalog.store import load_catalog
+    from imagevet.provenance.model import UNKNOWN
+    from imagevet.provenance.verify import verify_image
+    from imagevet.report import verify as render
+
+    now = now_for(as_of)
+    result = verify_image(cloud, image_id, load_catalog(data_dir()), now, region)
+    if fmt is VerifyFormat.JSON:
+        text = render.render_json(result)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(result, color=color, width=width)
+    write_output(text, output)
+    if result.verdict == UNKNOWN:
+        notice(f"cannot verify: {'; '.join(result.reasons)}")
+        raise typer.Exit(2)
+    if result.gate_fails():
+        raise typer.Exit(1)
+
+
+class LifecycleFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class RecommendFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+@app.command()
+def lifecycle(
+    query: Annotated[
+        str | None, typer.Argument(help="Filter: a distro (ubuntu), release (rhel-9) or prefix.")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
+    fmt: Annotated[
+        LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = LifecycleFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """Show releases with their support status and days left."""
+    from imagevet.catalog.store import load_catalog
+    from imagevet.report import lifecycle as render
+
+    today = parse_date(as_of)
+    catalog = load_catalog(data_dir())
+    releases = list(catalog.releases)
+    if query:
+        wanted = query.lower()
+        releases = [
+            r
+            for r in releases
+            if r.release.lower() == wanted
+            or r.release.lower().startswith(wanted + "-")
+            or r.release.lower().startswith(wanted)
+            or r.distro == wanted
+        ]
+        if not releases:
+            raise ImagevetError(f"no release matches {query!r} (see 'imagevet lifecycle')")
+    if fmt is LifecycleFormat.JSON:
+        write_output(render.render_json(releases, today), output)
+    else:
+        color, width = use_color(output, True)
+        write_output(render.render_table(releases, today, color=color, width=width), output)
+
+
+@app.command()
+def recommend(
+    scenario: Annotated[
+        str, typer.Option("--scenario", "-s", help="Workload: web-api, java-microservice, ...")
+    ],
+    cloud: Annotated[
+        str | None, typer.Option("--cloud", "-c", help="aws, azure, alibaba, tencent or gcp.")
+    ] = None,
+    lifecycle_years: Annotated[
+        float, typer.Option("--lifecycle-years", min=0, help="Years of security support needed.")
+    ] = 3.0,
+    compliance: Annotated[
+        str | None,
+        typer.Option("--compliance", help="Comma-separated: fips, pci-dss, mlps-l3, gdpr, hipaa, cis-l1."),
+    ] = None,
+    arch: Annotated[str, typer.Option("--arch", help="x86_64 or arm64.")] = "x86_64",
+    gpu: Annotated[bool, typer.Option("--gpu", help="The workload needs NVIDIA GPUs.")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
+    fmt: Annotated[
+        RecommendFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = RecommendFormat.TABLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+) -> None:
+    """Rank official LTS images for a workload on a cloud, and say why."""
+    from imagevet.catalog.store import load_catalog
+    from imagevet.recommend.engine import Query
+    from imagevet.recommend.engine import recommend as rank
+    from imagevet.report import recommend as render
+
+    query = Query(
+        scenario=scenario,
+        cloud=cloud,
+        lifecycle_years=lifecycle_years,
+        compliance=tuple(c.strip() for c in (compliance or "").split(",") if c.strip()),
+        arch={"amd64": "x86_64", "aarch64": "arm64"}.get(arch, arch),
+        gpu=gpu,
+        as_of=parse_date(as_of),
+    )
+    result = rank(load_catalog(data_dir()), query)
+    if fmt is RecommendFormat.JSON:
+        text = render.render_json(result)
+    elif fmt is RecommendFormat.MARKDOWN:
+        text = render.render_markdown(result)
+    else:
+        color, width = use_color(output, True)
+        text = render.render_table(result, color=color, width=width)
+    write_output(text, output)
+    if not result.candidates:
+        notice("no release passes the gates for this query")
+        raise typer.Exit(1)
+
+
+catalog_app = typer.Typer(
+    help="The release catalog: show its sources, refresh lifecycle dates.", no_args_is_help=True
+)
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("update")
+def catalog_update(
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
+) -> None:
+    """Refresh lifecycle dates from endoflife.date into the user override file."""
+    from imagevet.catalog.loader import bundled_catalog
+    from imagevet.catalog.store import override_path
+    from imagevet.catalog.update import DEFAULT_BASE_URL, PRODUCTS, download_overrides, write_overrides
+
+    url = base_url or os.environ.get("IMAGEVET_EOL_URL") or DEFAULT_BASE_URL
+    known = {r.release for r in bundled_catalog().releases}
+    path = override_path(data_dir())
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("downloading lifecycle data", total=len(PRODUCTS))
+
+            def step(product: str) -> None:
+                progress.update(task, advance=1, description=f"downloading {product}")
+
+            entries = download_overrides(url, known, timeout, step)
+    else:
+        entries = download_overrides(url, known, timeout)
+    write_overrides(path, entries, url, dt.date.today())
+    notice(f"updated lifecycle dates of {len(entries)} releases from {url} into {path}")
+
+
+@catalog_app.command("show")
+def catalog_show() -> None:
+    """Print where the catalog's data comes from and how old it is."""
+    from imagevet.catalog.store import BUNDLED_SNAPSHOT, load_catalog, override_path
+    from imagevet.catalog.update import read_override_meta
+
+    catalog = load_catalog(data_dir())
+    lines = [
+        f"releases: {len(catalog.releases)}; clouds: {', '.join(catalog.clouds)}; "
+        f"scenarios: {', '.join(catalog.scenarios)}",
+        f"bundled data: {BUNDLED_SNAPSHOT}",
+    ]
+    path = override_path(data_dir())
+    if path.is_file():
+        source, fetched = read_override_meta(path.read_text(encoding="utf-8"))
+        lines.append(f"override: {path} (fetched {fetched or 'unknown'} from {source or 'unknown'})")
+        if fetched:
+            try:
+                age = (dt.date.today() - dt.date.fromisoformat(fetched)).days
+            except ValueError:
+                age = None
+            if age is not None and age > 180:
+                lines.append(f"warning: the override is {age} days old; run 'imagevet catalog update'")
+    else:
+        lines.append(f"override: none (run 'imagevet catalog update' to write {path})")
+    sources = sorted({source for release in catalog.releases for source in release.sources})
+    lines.append("sources:")
+    lines += [f"  - {source}" for source in sources]
+    write_output("\n".join(lines) + "\n", None)

@@ -1,0 +1,284 @@
+"""Commands of the inventory service: serve, worker, token, push."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from imagevet.cli.common import (
+    ListFormat,
+    app,
+    data_dir,
+    db_path,
+    notice,
+    open_advisories,
+    read_user_file,
+    write_output,
+)
+from imagevet.errors import ImagevetError
+
+SshIdentityOption = Annotated[
+    Path | None,
+    typer.Option("--ssh-identity", envvar="IMAGEVET_SSH_IDENTITY", help="SSH key for ssh:// audit jobs."),
+]
+SshKnownHostsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--ssh-known-hosts", envvar="IMAGEVET_SSH_KNOWN_HOSTS", help="known_hosts for ssh:// audit jobs."
+    ),
+]
+
+
+def service_ssh(identity: Path | None, known_hosts: Path | None) -> Any:
+    """The service's own SSH options for audit jobs (ssh config and ~/.ssh when not given)."""
+    from imagevet.target.ssh import SshOptions
+
+    for path in (identity, known_hosts):
+        if path is not None and not path.is_file():
+            raise ImagevetError(f"{path} is not a readable file")
+    return SshOptions(
+        identity=str(identity) if identity else None, known_hosts=str(known_hosts) if known_hosts else None
+    )
+
+
+def tls_options(cert: Path | None, key: Path | None) -> tuple[str | None, str | None]:
+    """uvicorn's TLS settings, checked first: both files or neither, and they must load as a pair, so a
+    wrong file is one line now rather than a failure at the first connection."""
+    if cert is None and key is None:
+        return None, None
+    if cert is None or key is None:
+        raise ImagevetError("--tls-cert and --tls-key go together")
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(str(cert), str(key))
+    except FileNotFoundError as exc:
+        raise ImagevetError(f"{exc.filename}: no such file") from None
+    except (ssl.SSLError, OSError) as exc:
+        raise ImagevetError(f"--tls-cert/--tls-key do not load as a certificate and its key: {exc}") from None
+    return str(cert), str(key)
+
+
+def check_listen(host: str, port: int) -> None:
+    """Bind once as uvicorn will (SO_REUSEADDR), so an address in use or not ours is one line and exit 2
+    before anything starts, rather than uvicorn's own message and exit 3."""
+    import socket
+
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        raise ImagevetError(f"--host {host}: {exc.strerror}") from None
+    with socket.socket(family, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            raise ImagevetError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'inventory.sqlite3'}"
+
+
+def inventory_sessions(database_url: str | None) -> tuple[str, Any]:
+    """The inventory database (``--database-url``, else SQLite in the data dir), migrated to the current
+    schema, and a session factory for it. Every service command starts here."""
+    from imagevet.service.db import make_engine, sessions
+    from imagevet.service.migrate import upgrade
+
+    url = database_url or default_database_url()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    upgrade(url)
+    return url, sessions(make_engine(url))
+
+
+@app.command()
+def serve(
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+    queue: Annotated[
+        bool,
+        typer.Option("--queue", help="Run jobs on `imagevet worker`s (PostgreSQL) instead of in-process."),
+    ] = False,
+    ssh_identity: SshIdentityOption = None,
+    ssh_known_hosts: SshKnownHostsOption = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option("--tls-key", help="The certificate's PEM private key.")
+    ] = None,
+) -> None:
+    """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
+    try:
+        import uvicorn
+
+        from imagevet.service.app import create_app
+    except ImportError as exc:
+        raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
+    ssh = service_ssh(ssh_identity, ssh_known_hosts)
+    certfile, keyfile = tls_options(tls_cert, tls_key)
+    check_listen(host, port)
+    url, make = inventory_sessions(database_url)
+    database = db_path(db)
+
+    def lookup() -> Any:
+        return open_advisories(database) if database.is_file() else None
+
+    from imagevet.catalog.store import load_catalog
+
+    catalog = load_catalog(data_dir())
+
+    def run(service: Any) -> None:
+        uvicorn.run(
+            service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
+        )
+
+    if not queue:
+        run(create_app(make, lookup, catalog, ssh=ssh))
+        return
+    from imagevet.service.queue import deferrer, ensure_schema, make_queue
+
+    try:
+        jobs = make_queue(url)
+    except ValueError as exc:
+        raise ImagevetError(str(exc)) from exc
+    ensure_schema(url, jobs)
+    with jobs.open():
+        run(create_app(make, lookup, catalog, defer=deferrer(jobs)))
+
+
+@app.command()
+def worker(
+    database_url: Annotated[str, typer.Option("--database-url", help="The service's PostgreSQL URL.")],
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
+    ssh_identity: SshIdentityOption = None,
+    ssh_known_hosts: SshKnownHostsOption = None,
+) -> None:
+    """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs."""
+    try:
+        from imagevet.catalog.store import load_catalog
+        from imagevet.service.jobs import JobContext, run_job
+        from imagevet.service.queue import HEARTBEAT, STALLED_AFTER, ensure_schema, make_queue
+    except ImportError as exc:
+        raise ImagevetError("workers need the service extra: pip install 'imagevet[serve]'") from exc
+    ssh = service_ssh(ssh_identity, ssh_known_hosts)
+    database = db_path(db)
+    if not database.is_file():
+        raise ImagevetError(f"no advisory database at {database} (imagevet db update, or --db)")
+    _, make = inventory_sessions(database_url)
+    advisories = open_advisories(database)
+    context = JobContext(lambda: advisories, load_catalog(data_dir()), ssh=ssh)
+    try:
+        jobs = make_queue(database_url, runner=lambda job_id: run_job(make, job_id, context))
+    except ValueError as exc:
+        raise ImagevetError(str(exc)) from exc
+    ensure_schema(database_url, jobs)
+    with jobs.open():
+        jobs.run_worker(
+            concurrency=concurrency, update_heartbeat_interval=HEARTBEAT, stalled_worker_timeout=STALLED_AFTER
+        )
+
+
+token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("create")
+def token_create(
+    scope: Annotated[str, typer.Option("--scope", help="read, write or admin.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+) -> None:
+    """Create a token; it is printed once and stored only as a digest."""
+    from imagevet.service.auth import RANK, digest, new_token
+    from imagevet.service.db import ApiToken
+
+    if scope not in RANK:
+        raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(RANK)})")
+    _, make = inventory_sessions(database_url)
+    token = new_token()
+    with make() as session:
+        session.add(ApiToken(name=name, scope=scope, digest=digest(token)))
+        session.commit()
+    sys.stdout.write(token + "\n")
+
+
+@token_app.command("list")
+def token_list(
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+) -> None:
+    """List tokens: id, name, scope, creation time (never the token itself, which is not stored)."""
+    import json
+
+    from sqlalchemy import select
+
+    from imagevet.service.db import ApiToken
+
+    _, make = inventory_sessions(database_url)
+    with make() as session:
+        rows = [
+            {"id": t.id, "name": t.name, "scope": t.scope, "created_at": t.created_at.isoformat()}
+            for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
+        ]
+    if fmt is ListFormat.JSON:
+        write_output(json.dumps({"schema": "imagevet/tokens/v1", "tokens": rows}, indent=2) + "\n", None)
+        return
+    lines = [f"{'id':>4}  {'scope':<6} {'created':<25} name"]
+    lines += [f"{r['id']:>4}  {r['scope']:<6} {r['created_at']:<25} {r['name']}" for r in rows]
+    write_output("\n".join(lines) + "\n", None)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The id from `imagevet token list`.", metavar="ID")],
+    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+) -> None:
+    """Revoke a token: it stops working at once, on every server process using the database."""
+    from imagevet.service.db import ApiToken
+
+    _, make = inventory_sessions(database_url)
+    with make() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise ImagevetError(f"no token with id {token_id} (imagevet token list)")
+        session.delete(token)
+        session.commit()
+    notice(f"revoked token {token_id} ({token.scope}{', ' + token.name if token.name else ''})")
+
+
+@app.command()
+def push(
+    report: Annotated[Path, typer.Argument(help="A JSON document from audit, packages or vuln.")],
+    server: Annotated[str, typer.Option("--server", help="Service URL, e.g. http://127.0.0.1:8000.")],
+    token: Annotated[str, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
+    image_id: Annotated[str, typer.Option("--image-id", help="The cloud image id the report is about.")],
+    cloud: Annotated[
+        str, typer.Option("--cloud", help="aws, azure, alibaba, tencent, gcp or onprem.")
+    ] = "aws",
+    register: Annotated[bool, typer.Option("--register", help="Register the image if it is new.")] = False,
+) -> None:
+    """Send a report to the inventory service."""
+    from imagevet.service.client import push as send
+
+    text = read_user_file(report, "report")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImagevetError(f"{report}: not JSON ({exc.msg}, line {exc.lineno})") from exc
+    result = send(server, token, document, cloud, image_id, register)
+    sys.stdout.write(f"pushed {result['schema']} as report {result['id']} of image {result['image']}\n")
