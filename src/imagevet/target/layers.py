@@ -1,13 +1,19 @@
 """Container layers as a read-only tree, without extracting them to disk.
 
 Each layer is a tar stream. Uncompressed layers are indexed in place (headers only, by seeking); gzip or
-zstd layers are first decompressed into a private temporary file (size-capped against decompression
-bombs). Layers are applied in order with OCI/Docker whiteouts: ``.wh.NAME`` deletes NAME from the layers
-below, ``.wh..wh..opq`` empties a directory of what the layers below put there.
+zstd layers are decompressed on demand into a private temporary file while they are indexed (``spool.py``:
+size-capped against decompression bombs). Layers are applied in order with OCI/Docker whiteouts:
+``.wh.NAME`` deletes NAME from the layers below, ``.wh..wh..opq`` empties a directory of what the layers
+below put there. A layer whose digest is known (an OCI blob, a docker-archive ``diff_id``) is checked
+against it; one that does not match is refused.
 
-Hostile archives are refused with a TargetError naming the entry: absolute paths, ``..`` components, hard
-links that point outside the image or at nothing. Device nodes and FIFOs are not materialised (they cannot
-be read anyway). Symbolic links are kept as links and resolved confined to the image like everywhere else.
+Hostile archives are refused with a TargetError naming the entry by its number and byte offset (never by
+its name, which is bytes of the archive): absolute paths, ``..`` components, hard links that point outside
+the image or at nothing, paths deeper than MAX_DEPTH. The work an archive may cause is capped: at most
+``max_entries()`` entries in all layers together (tar headers plus the directories they imply), which
+bounds both the time and the memory an index takes. Device nodes and FIFOs are not materialised (they
+cannot be read anyway). Symbolic links are kept as links and resolved confined to the image like
+everywhere else.
 """
 
 from __future__ import annotations
@@ -17,26 +23,40 @@ import io
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
-from typing import IO, Any
+from dataclasses import replace
+from typing import IO, Any, cast
 
 from imagevet.errors import TargetError
 from imagevet.model import ImageConfig, TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
+from imagevet.target.digests import Digest, HashingReader, check_stream
+from imagevet.target.spool import Spool
 from imagevet.target.tarindex import Member, TarFormatError, members
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 DEFAULT_MAX_LAYER_BYTES = 16 * 1024**3
-MAX_ENTRIES = 2_000_000
+# A Debian root has ~13k-30k entries and large application images a few hundred thousand; at this cap
+# the index of a hostile archive is refused in under a second and well under 100 MB (docs/benchmarks.md).
+DEFAULT_MAX_ENTRIES = 500_000
+MAX_DEPTH = 256  # path components; the deepest real trees (node_modules) stay far below
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
 
+def _setting(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 20 else default
+
+
 def max_layer_bytes() -> int:
     """The cap on a decompressed layer (IMAGEVET_MAX_LAYER_BYTES), the defence against decompression bombs."""
-    value = os.environ.get("IMAGEVET_MAX_LAYER_BYTES", "")
-    return int(value) if value.isdigit() else DEFAULT_MAX_LAYER_BYTES
+    return _setting("IMAGEVET_MAX_LAYER_BYTES", DEFAULT_MAX_LAYER_BYTES)
+
+
+def max_entries() -> int:
+    """The cap on entries in all layers of one image (IMAGEVET_MAX_ENTRIES)."""
+    return _setting("IMAGEVET_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)
 
 
 class Window(io.RawIOBase):
@@ -70,46 +90,39 @@ class Window(io.RawIOBase):
         return len(data)
 
 
-@dataclass
 class Entry:
-    kind: str
-    size: int = 0
-    link: str = ""
-    layer: int = -1
-    offset: int = -1  # data offset in the layer stream; -1 when the content is not served (sparse)
-    mode: int = -1
-    uid: int = -1
-    gid: int = -1
-    children: dict[str, Entry] = field(default_factory=dict)
+    """One node of the merged tree; slots keep a 500,000-entry index small."""
+
+    __slots__ = ("children", "gid", "kind", "layer", "link", "mode", "offset", "size", "uid")
+
+    def __init__(self, kind: str, size: int = 0, link: str = "", layer: int = -1, offset: int = -1) -> None:
+        self.kind, self.size, self.link, self.layer = kind, size, link, layer
+        self.offset = offset  # data offset in the layer stream; -1 when the content is not served (sparse)
+        self.mode = self.uid = self.gid = -1
+        self.children: dict[str, Entry] = {} if kind == DIR else _NO_CHILDREN
+
+
+_NO_CHILDREN: dict[str, Entry] = {}
 
 
 def image_config(config: dict[str, object]) -> ImageConfig:
-    """The parts of an OCI/Docker image config that matter for an audit."""
+    """The parts of an OCI/Docker image config that matter for an audit (types checked by manifests.py)."""
     inner = config.get("config") or config.get("container_config") or {}
     settings = inner if isinstance(inner, dict) else {}
 
     def strings(key: str) -> tuple[str, ...]:
         value = settings.get(key)
-        return tuple(str(v) for v in value) if isinstance(value, list) else ()
+        return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
     history = config.get("history")
+    user = settings.get("User")
     return ImageConfig(
-        user=str(settings.get("User") or ""),
+        user=user if isinstance(user, str) else "",
         entrypoint=strings("Entrypoint"),
         cmd=strings("Cmd"),
         env=strings("Env"),
         history=len(history) if isinstance(history, list) else 0,
     )
-
-
-def _clean(name: str) -> list[str]:
-    """Path components of a tar member name; refuses absolute paths and ``..``."""
-    if name.startswith("/"):
-        raise TargetError(f"hostile archive: entry {name!r} has an absolute path")
-    parts = [p for p in name.split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise TargetError(f"hostile archive: entry {name!r} climbs out of the image with '..'")
-    return parts
 
 
 class LayeredTarget(ConfinedTarget):
@@ -121,6 +134,8 @@ class LayeredTarget(ConfinedTarget):
         self._layers: list[IO[bytes]] = []
         self._workdir = workdir
         self._entries = 0
+        self._max_entries = max_entries()
+        self._current: dict[tuple[str, ...], Entry] = {}  # this layer's entries, for its hard links
         self.special_files = 0  # device nodes, FIFOs, sockets: indexed as present, never read
         self.config: dict[str, object] = {}
         self.resources: list[IO[bytes]] = []  # files to close with the target (an outer archive)
@@ -130,22 +145,62 @@ class LayeredTarget(ConfinedTarget):
         return replace(self._info, image=image_config(self.config)) if self.config else self._info
 
     # ---- building ----------------------------------------------------------------------------------
-    def add_layer(self, stream: IO[bytes], label: str) -> None:
-        """Index one layer (a seekable binary stream, compressed or not) on top of the previous ones."""
+    def add_layer(
+        self,
+        stream: IO[bytes],
+        label: str,
+        *,
+        digest: Digest | None = None,
+        diff_id: Digest | None = None,
+    ) -> None:
+        """Index one layer (a seekable binary stream, compressed or not) on top of the previous ones.
+
+        ``digest`` is the expected digest of the stream as stored (an OCI blob), ``diff_id`` that of the
+        uncompressed tar (docker's rootfs.diff_ids); either is checked while the layer is read."""
         head = stream.read(4)
         stream.seek(0)
-        if head[:2] == GZIP_MAGIC or head == ZSTD_MAGIC:
-            stream = self._decompress(stream, label, zstd=head == ZSTD_MAGIC)
-        index = len(self._layers)
-        self._layers.append(stream)
+        compressed = head[:2] == GZIP_MAGIC or head == ZSTD_MAGIC
+        source: HashingReader | None = None
+        if compressed:
+            source = HashingReader(stream, digest) if digest is not None else None
+            spool = self._spool(source or stream, label, zstd=head == ZSTD_MAGIC, diff_id=diff_id)
+            spooled = cast(IO[bytes], spool)  # a RawIOBase that also answers reach()
+            self._layers.append(spooled)
+            end = self._index(spooled, label, require_end=False)
+            spool.finish(end)
+            if source is not None:
+                source.check(label)
+            stream.close()  # everything is in the spool now
+        else:
+            self._layers.append(stream)
+            self._index(stream, label, require_end=digest is None and diff_id is None)
+            for expected in {d for d in (digest, diff_id) if d is not None}:
+                check_stream(stream, expected, label)
+
+    def _spool(self, stream: Any, label: str, zstd: bool, diff_id: Digest | None) -> Spool:
+        if zstd:
+            try:
+                import zstandard
+            except ImportError as exc:
+                raise TargetError(f"{label}: zstd layers need the 'zstandard' package") from exc
+            reader: Any = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+        else:
+            reader = gzip.GzipFile(fileobj=stream, mode="rb")
+        file = tempfile.NamedTemporaryFile(dir=self._workdir, delete=False)  # noqa: SIM115 (the Spool owns it)
+        return Spool(reader, file, max_layer_bytes(), label, diff_id)
+
+    def _index(self, stream: IO[bytes], label: str, require_end: bool) -> int:
+        """Read the layer's headers and merge them into the tree; returns where the tar archive ended."""
+        index = len(self._layers) - 1
         added: list[tuple[list[str], Entry]] = []
-        self._current: dict[tuple[str, ...], Entry] = {}
+        self._current = {}
+        number = 0
         try:
-            for member in members(stream):
-                self._entries += 1
-                if self._entries > MAX_ENTRIES:
-                    raise TargetError(f"{label}: more than {MAX_ENTRIES} entries; refusing the archive")
-                parts = _clean(member.name)
+            for member in members(stream, require_end=require_end):
+                number += 1
+                self._count(label)
+                where = f"{label}: entry #{number} at byte {member.header}"
+                parts = _clean(member.name, where)
                 if not parts:
                     continue
                 name = parts[-1]
@@ -158,67 +213,45 @@ class LayeredTarget(ConfinedTarget):
                     continue
                 if name.startswith(WHITEOUT):
                     parent = self._lookup(parts[:-1])
-                    if parent is not None:
+                    if parent is not None and parent.kind == DIR:
                         parent.children.pop(name[len(WHITEOUT) :], None)
                     continue
-                entry = self._entry(member, parts, index, label)
+                entry = self._entry(member, index, where)
                 if entry is not None:
                     added.append((parts, entry))
                     self._current[tuple(parts)] = entry
         except TarFormatError as exc:
             raise TargetError(f"{label}: not a well-formed tar layer ({exc})") from exc
+        end = stream.tell()
+        self._current = {}
         for parts, entry in added:
-            self._place(parts, entry)
+            self._place(parts, entry, label)
+        return end
 
-    def _decompress(self, stream: IO[bytes], label: str, zstd: bool) -> IO[bytes]:
-        limit = max_layer_bytes()
-        target = tempfile.NamedTemporaryFile(dir=self._workdir, delete=False)  # noqa: SIM115
-        if zstd:
-            try:
-                import zstandard
-            except ImportError as exc:
-                raise TargetError(f"{label}: zstd layers need the 'zstandard' package") from exc
-            reader: Any = zstandard.ZstdDecompressor().stream_reader(stream)
-        else:
-            reader = gzip.GzipFile(fileobj=stream)
-        written = 0
-        try:
-            while True:
-                chunk = reader.read(1 << 20)
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limit:
-                    raise TargetError(
-                        f"{label}: decompresses to more than {limit} bytes; refusing it "
-                        "(raise IMAGEVET_MAX_LAYER_BYTES if it is genuine)"
-                    )
-                target.write(chunk)
-        except (OSError, EOFError) as exc:
-            raise TargetError(f"{label}: damaged compressed layer ({exc})") from exc
-        target.flush()
-        target.seek(0)
-        return target
+    def _count(self, label: str) -> None:
+        self._entries += 1
+        if self._entries > self._max_entries:
+            raise TargetError(
+                f"{label}: more than {self._max_entries} entries in the image; refusing it "
+                "(raise IMAGEVET_MAX_ENTRIES if it is genuine)"
+            )
 
-    def _entry(self, member: Member, parts: list[str], index: int, label: str) -> Entry | None:
-        entry = self._entry_kind(member, index, label)
+    def _entry(self, member: Member, index: int, where: str) -> Entry | None:
+        entry = self._entry_kind(member, index, where)
         if entry is not None:
             entry.mode, entry.uid, entry.gid = member.mode, member.uid, member.gid
         return entry
 
-    def _entry_kind(self, member: Member, index: int, label: str) -> Entry | None:
+    def _entry_kind(self, member: Member, index: int, where: str) -> Entry | None:
         if member.kind == "dir":
             return Entry(DIR, layer=index)
         if member.kind == "symlink":
             return Entry(LINK, link=member.linkname, layer=index)
         if member.kind == "hardlink":
-            target_parts = _clean(member.linkname)
+            target_parts = _clean(member.linkname, f"{where} (its link target)")
             source = self._current.get(tuple(target_parts)) or self._lookup(target_parts)
             if source is None or source.kind != FILE:
-                raise TargetError(
-                    f"hostile archive: hard link {member.name!r} points at {member.linkname!r}, "
-                    "which is not a file in the image"
-                )
+                raise TargetError(f"{where} is a hard link to something that is not a file in the image")
             return Entry(FILE, source.size, layer=source.layer, offset=source.offset)
         if member.kind == "file":
             return Entry(FILE, member.size, layer=index, offset=member.offset)
@@ -238,17 +271,19 @@ class LayeredTarget(ConfinedTarget):
             node = child
         return node
 
-    def _place(self, parts: list[str], entry: Entry) -> None:
+    def _place(self, parts: list[str], entry: Entry, label: str) -> None:
         node = self._root
         for part in parts[:-1]:
             child = node.children.get(part)
             if child is None or child.kind != DIR:
+                self._count(label)  # a directory the archive implies costs like one it declares
                 child = Entry(DIR, layer=entry.layer)
                 node.children[part] = child
             node = child
         existing = node.children.get(parts[-1])
         if existing is not None and existing.kind == DIR and entry.kind == DIR:
             existing.layer = entry.layer  # a directory re-declared by an upper layer keeps its children
+            existing.mode, existing.uid, existing.gid = entry.mode, entry.uid, entry.gid
             return
         node.children[parts[-1]] = entry
 
@@ -281,7 +316,7 @@ class LayeredTarget(ConfinedTarget):
             stream = self._layers[entry.layer]
             stream.seek(entry.offset)
             return stream.read(min(entry.size, max_bytes + 1))
-        except OSError as exc:
+        except (OSError, TargetError) as exc:
             return Unknown(f"{path} cannot be read from its layer: {exc}")
 
     def close(self) -> None:
@@ -290,3 +325,15 @@ class LayeredTarget(ConfinedTarget):
             layer.close()
         shutil.rmtree(self._workdir, ignore_errors=True)
         super().close()
+
+
+def _clean(name: str, where: str) -> list[str]:
+    """Path components of a tar member name; refuses absolute paths, ``..`` and absurd depth."""
+    if name.startswith("/"):
+        raise TargetError(f"{where} has an absolute path (hostile archive)")
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise TargetError(f"{where} climbs out of the image with '..' (hostile archive)")
+    if len(parts) > MAX_DEPTH:
+        raise TargetError(f"{where} is more than {MAX_DEPTH} directories deep (hostile archive)")
+    return parts

@@ -1,23 +1,46 @@
-"""A fast, strict reader of tar headers (ustar, GNU long names, PAX), for indexing layers in place.
+"""A fast, strict reader of tar headers (ustar, GNU long names and sparse files, PAX), for indexing layers
+in place.
 
 Python's tarfile parses every header into rich objects; indexing a 13,000-entry layer with it costs about
 a second. Indexing only needs each member's path, type, size, link target and data offset, so this reader
 parses just those fields (POSIX.1-2001 ustar header layout; GNU ``L``/``K`` long names; PAX ``path``,
-``linkpath`` and ``size`` records), checks every header's checksum, and skips data by seeking.
-GNU sparse members are indexed but their content is never served.
+``linkpath``, ``size``, ``uid``, ``gid`` records; GNU sparse members in the old ``S`` form and the PAX
+0.x/1.0 forms), checks every header's checksum, and skips data by seeking. GNU sparse members are indexed
+but their content is never served.
+
+It is strict where tar readers disagree or where a lenient parse would let a hostile archive cost more than
+it is worth: numeric fields are plain octal (or GNU base-256, never negative), PAX records must be exactly
+``LENGTH KEY=VALUE\\n`` and lie inside their header, a path may not contain NUL, metadata headers are
+bounded in size and in number per member, every member's data must lie inside the stream, and a lone zero
+block followed by another header (which GNU tar stops at and Go's archive/tar rejects) is refused.
+
+Error messages name a header by its byte offset and never repeat bytes of the archive.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from imagevet.errors import TargetError
+
 BLOCK = 512
-MAX_META_BYTES = 1 << 20  # long names and PAX headers larger than this are hostile
+ZERO_BLOCK = bytes(BLOCK)
+MAX_META_BYTES = 1 << 20  # one long name or PAX header larger than this is hostile
+MAX_META_HEADERS = 16  # L, K, x headers before one member (real archives use at most three)
+MAX_PATH_BYTES = 4096  # PATH_MAX: a longer path or link target cannot be extracted on Linux
+MAX_SIZE = (1 << 63) - 1  # off_t
+_MAX_DECIMAL_DIGITS = 19  # enough for MAX_SIZE; more would also hit int()'s digit limit
+_OCTAL = re.compile(rb"[0-7]+")
+_DECIMAL = re.compile(r"[0-9]+", re.ASCII)
+# PAX keys that change what a member is; a global header (``g``) setting them is read differently by
+# GNU tar (applies it to every later member) and Go's archive/tar (ignores it), so it is refused.
+_IDENTITY_KEYS = ("path", "linkpath", "size", "uid", "gid")
 
 
-class TarFormatError(ValueError):
+class TarFormatError(TargetError):
     """The stream is not a well-formed tar archive (bad checksum, truncation, absurd sizes)."""
 
 
@@ -25,52 +48,105 @@ class TarFormatError(ValueError):
 class Member:
     name: str
     kind: str  # file | dir | symlink | hardlink | other | sparse
-    size: int
+    size: int  # for sparse members the real (expanded) size
     linkname: str
     offset: int  # where the member's data starts in the stream
     mode: int = -1
     uid: int = -1
     gid: int = -1
+    header: int = -1  # byte offset of the member's first header (its long-name or PAX header if any)
 
 
-def _number(field: bytes) -> int:
-    if field and field[0] & 0x80:  # GNU base-256 for large values
-        value = field[0] & 0x3F
-        for byte in field[1:]:
-            value = (value << 8) | byte
-        return value
-    text = field.split(b"\0", 1)[0].strip()
-    try:
-        return int(text, 8) if text else 0
-    except ValueError as exc:
-        raise TarFormatError(f"malformed numeric header field {text[:12]!r}") from exc
+def _number(field: bytes, what: str, at: int) -> int:
+    """A numeric header field: octal digits (space or NUL padded), or GNU base-256 (positive only)."""
+    if field and field[0] & 0x80:
+        if field[0] != 0x80:  # 0xff: a negative base-256 number; anything else is not a number
+            raise TarFormatError(f"header at byte {at}: {what} is a negative or malformed number")
+        return int.from_bytes(field[1:], "big")
+    text = field.split(b"\0", 1)[0].strip(b" ")
+    if not text:
+        return 0
+    if _OCTAL.fullmatch(text) is None:
+        raise TarFormatError(f"header at byte {at}: {what} is not an octal number")
+    return int(text, 8)
 
 
 def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(header: bytes) -> bool:
-    stored = _number(header[148:156])
-    computed = sum(header[:148]) + 8 * 32 + sum(header[156:])
-    return stored == computed
+def _checksum_ok(header: bytes, at: int) -> bool:
+    try:
+        stored = _number(header[148:156], "checksum", at)
+    except TarFormatError:
+        return False
+    blanked = header[:148] + b" " * 8 + header[156:]
+    unsigned = sum(blanked)
+    signed = unsigned - 256 * sum(1 for byte in blanked if byte & 0x80)  # old tars summed signed chars
+    return stored in (unsigned, signed)
 
 
-def _pax(data: bytes) -> dict[str, str]:
+def pax_records(data: bytes, at: int) -> dict[str, str]:
+    """The records of a PAX extended header (``LENGTH KEY=VALUE\\n``, LENGTH counting the whole record).
+
+    A record that is malformed, overruns the header, or does not advance is refused; an empty value
+    removes the key (POSIX: the field falls back to the ustar header)."""
     records: dict[str, str] = {}
     position = 0
+    count = 0
     while position < len(data):
-        space = data.find(b" ", position)
-        if space < 0:
-            break
-        length = int(data[position:space] or b"0")
-        if length <= 0:
-            raise TarFormatError("malformed PAX record")
-        record = data[space + 1 : position + length - 1]
-        key, _, value = record.partition(b"=")
-        records[key.decode("utf-8", "replace")] = value.decode("utf-8", "surrogateescape")
-        position += length
+        if data[position] == 0 and not data[position:].strip(b"\0"):
+            break  # NUL padding after the last record (some writers leave it)
+        count += 1
+        space = data.find(b" ", position, position + _MAX_DECIMAL_DIGITS + 1)
+        digits = data[position:space] if space > position else b""
+        if not digits.isdigit() or len(digits) > 12:
+            raise TarFormatError(f"PAX header at byte {at}: record {count} has no valid length")
+        length = int(digits)
+        end = position + length
+        if length <= len(digits) + 2 or end > len(data) or data[end - 1] != 0x0A:
+            raise TarFormatError(f"PAX header at byte {at}: record {count} has a wrong length")
+        key, equals, value = data[space + 1 : end - 1].partition(b"=")
+        if not equals or not key:
+            raise TarFormatError(f"PAX header at byte {at}: record {count} is not KEY=VALUE")
+        try:
+            name = key.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise TarFormatError(
+                f"PAX header at byte {at}: record {count} has a key that is not UTF-8"
+            ) from exc
+        if value:
+            records[name] = value.decode("utf-8", "surrogateescape")
+        else:
+            records.pop(name, None)
+        position = end
     return records
+
+
+def _check_global(records: dict[str, str], at: int) -> None:
+    """A global PAX header may carry comments (``git archive`` writes one), not member fields."""
+    if any(key in _IDENTITY_KEYS or key.startswith("GNU.sparse") for key in records):
+        raise TarFormatError(f"global PAX header at byte {at} sets member fields")
+
+
+def _pax_number(pax: dict[str, str], key: str, at: int) -> int | None:
+    value = pax.get(key)
+    if value is None:
+        return None
+    if _DECIMAL.fullmatch(value) is None or len(value) > _MAX_DECIMAL_DIGITS:
+        raise TarFormatError(f"PAX header at byte {at}: {key} is not a decimal number")
+    number = int(value)
+    if number > MAX_SIZE:
+        raise TarFormatError(f"PAX header at byte {at}: {key} is out of range")
+    return number
+
+
+def _path(value: str, what: str, at: int) -> str:
+    if "\0" in value:
+        raise TarFormatError(f"header at byte {at}: {what} contains a NUL byte")
+    if len(value.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+        raise TarFormatError(f"header at byte {at}: {what} is longer than {MAX_PATH_BYTES} bytes")
+    return value
 
 
 _KINDS = {
@@ -78,71 +154,183 @@ _KINDS = {
     b"\0": "file",
     b"7": "file",
     b"5": "dir",
+    b"D": "dir",  # GNU dumpdir: a directory whose data lists its contents
     b"2": "symlink",
     b"1": "hardlink",
     b"S": "sparse",
+    b"3": "other",
+    b"4": "other",
+    b"6": "other",
 }
+_META = (b"L", b"K", b"x", b"g")
+_HEADER_ONLY = (b"1", b"2", b"3", b"4", b"5", b"6")
 
 
-def members(stream: IO[bytes]) -> Iterator[Member]:
-    """Yield the members of a tar stream; raises TarFormatError on malformed or truncated input."""
-    long_name: str | None = None
-    long_link: str | None = None
-    pax: dict[str, str] = {}
+def _extent(stream: IO[bytes]) -> Callable[[int], bool]:
+    """A test "does the stream hold byte offsets below N": a spooled stream decompresses up to N on demand
+    (its ``reach``); a plain file knows its length."""
+    reach = getattr(stream, "reach", None)
+    if callable(reach):
+        return lambda upto: bool(reach(upto))
     position = stream.tell()
     end = stream.seek(0, 2)
     stream.seek(position)
+    return lambda upto: upto <= end
+
+
+def _read_exact(stream: IO[bytes], size: int, what: str, at: int) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise TarFormatError(f"{what} at byte {at} is truncated")
+    return data
+
+
+def _sparse_extensions(stream: IO[bytes], header: bytes, at: int, available: Callable[[int], bool]) -> int:
+    """Skip the extension blocks of an old-GNU sparse member's map; returns how many there were."""
+    count = 0
+    extended = header[482]
+    while extended:
+        block_at = at + BLOCK * (count + 1)
+        if not available(block_at + BLOCK):
+            raise TarFormatError(f"sparse map of the header at byte {at} is truncated")
+        block = _read_exact(stream, BLOCK, "sparse map", block_at)
+        extended = block[504]
+        count += 1
+    return count
+
+
+def members(stream: IO[bytes], *, require_end: bool = True) -> Iterator[Member]:
+    """Yield the members of a tar stream; raises TarFormatError on malformed or truncated input.
+
+    ``require_end``: a stream that stops at a member boundary without the end-of-archive block is
+    refused as truncated, unless the caller knows the stream is complete (its digest or its compression
+    trailer was checked), since some writers leave the end blocks out."""
+    long_name: str | None = None
+    long_link: str | None = None
+    pax: dict[str, str] = {}
+    first_header = -1
+    meta_headers = 0
+    position = stream.tell()
+    available = _extent(stream)
     while True:
         header = stream.read(BLOCK)
         if len(header) == 0:
-            return  # archives without the end-of-archive blocks exist; accept them
+            if meta_headers:
+                raise TarFormatError(f"header at byte {first_header} is not followed by its member")
+            if require_end:
+                raise TarFormatError(f"ends at byte {position} without the end-of-archive block (truncated)")
+            return
         if len(header) < BLOCK:
             raise TarFormatError(f"truncated header at byte {position}")
-        if header == b"\0" * BLOCK:
+        if header == ZERO_BLOCK:
+            if meta_headers:
+                raise TarFormatError(f"header at byte {first_header} is not followed by its member")
+            following = stream.read(BLOCK)
+            if following and following != ZERO_BLOCK[: len(following)]:
+                raise TarFormatError(f"a lone zero block at byte {position} is followed by more data")
             return
-        if not _checksum_ok(header):
+        if not _checksum_ok(header, position):
             raise TarFormatError(f"bad header checksum at byte {position}")
+        if first_header < 0:
+            first_header = position
         kind_flag = header[156:157]
-        size = _number(header[124:136])
+        size = _number(header[124:136], "size", position)
         data_offset = position + BLOCK
-        padded = (size + BLOCK - 1) // BLOCK * BLOCK
-        if kind_flag in (b"L", b"K", b"x", b"g"):
+        if kind_flag in _META:
+            meta_headers += 1
+            if meta_headers > MAX_META_HEADERS:
+                raise TarFormatError(f"more than {MAX_META_HEADERS} metadata headers before byte {position}")
             if size > MAX_META_BYTES:
                 raise TarFormatError(f"oversized metadata header at byte {position}")
+            padded = (size + BLOCK - 1) // BLOCK * BLOCK
             data = stream.read(padded)[:size]
             if len(data) < size:
                 raise TarFormatError(f"truncated metadata at byte {position}")
             if kind_flag == b"L":
-                long_name = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
+                long_name = _path(_text(data), "long name", position)
             elif kind_flag == b"K":
-                long_link = data.rstrip(b"\0").decode("utf-8", "surrogateescape")
+                long_link = _path(_text(data), "long link name", position)
             elif kind_flag == b"x":
-                pax.update(_pax(data))
+                pax.update(pax_records(data, position))
+            else:
+                _check_global(pax_records(data, position), position)
             position = data_offset + padded
             continue
-        name = _text(header[0:100])
-        if header[257:263] in (b"ustar\x00", b"ustar "):
-            prefix = _text(header[345:500]) if header[257:263] == b"ustar\x00" else ""
-            if prefix:
-                name = f"{prefix}/{name}"
-        name = pax.get("path", long_name or name)
-        linkname = pax.get("linkpath", long_link or _text(header[157:257]))
-        if "size" in pax:
-            size = int(pax["size"])
-            padded = (size + BLOCK - 1) // BLOCK * BLOCK
-        kind = _KINDS.get(kind_flag, "other")
-        if any(key.startswith("GNU.sparse") for key in pax):
-            kind = "sparse"
-        stored = size if kind in ("file", "sparse") else 0
-        if kind == "sparse":
-            stored = _number(header[483:495]) if kind_flag == b"S" else size  # GNU: real size elsewhere
-            stored = min(stored, size)
-        if data_offset + (size if kind != "sparse" else 0) > end:
-            raise TarFormatError(f"member {name!r} is truncated")
-        uid = int(pax["uid"]) if pax.get("uid", "").isdigit() else _number(header[108:116])
-        gid = int(pax["gid"]) if pax.get("gid", "").isdigit() else _number(header[116:124])
-        yield Member(name, kind, size, linkname, data_offset, _number(header[100:108]) & 0o7777, uid, gid)
+        if kind_flag == b"M" or kind_flag == b"V":
+            raise TarFormatError(f"header at byte {position} is part of a multi-volume archive")
+        yield _member(
+            stream, header, kind_flag, size, pax, long_name, long_link, first_header, position, available
+        )
+        member_end = stream.tell()
         long_name = long_link = None
         pax = {}
-        position = data_offset + padded
+        first_header = -1
+        meta_headers = 0
+        position = member_end
         stream.seek(position)
+
+
+def _member(
+    stream: IO[bytes],
+    header: bytes,
+    kind_flag: bytes,
+    size: int,
+    pax: dict[str, str],
+    long_name: str | None,
+    long_link: str | None,
+    first: int,
+    at: int,
+    available: Callable[[int], bool],
+) -> Member:
+    """The member whose (last) header is ``header`` at byte ``at``; leaves the stream after its data."""
+    name = _text(header[0:100])
+    if header[257:263] == b"ustar\x00":
+        prefix = _text(header[345:500])
+        if prefix:
+            name = f"{prefix}/{name}"
+    name = _path(pax.get("path", long_name or name), "path", at)
+    linkname = _path(pax.get("linkpath", long_link or _text(header[157:257])), "link name", at)
+    stored = _pax_number(pax, "size", at)
+    if stored is not None:
+        size = stored
+    else:
+        stored = size
+    if size > MAX_SIZE:
+        raise TarFormatError(f"header at byte {at}: size is out of range")
+    kind = _KINDS.get(kind_flag, "file")  # POSIX: an unknown type is read as a regular file
+    data_offset = at + BLOCK
+    if kind == "sparse":
+        data_offset += BLOCK * _sparse_extensions(stream, header, at, available)
+        size = _number(header[483:495], "sparse real size", at)
+        if size > MAX_SIZE:
+            raise TarFormatError(f"header at byte {at}: sparse real size is out of range")
+    elif "GNU.sparse.major" in pax or "GNU.sparse.size" in pax or "GNU.sparse.realsize" in pax:
+        kind = "sparse"
+        real = _pax_number(pax, "GNU.sparse.realsize", at)
+        if real is None:
+            real = _pax_number(pax, "GNU.sparse.size", at)
+        size = real if real is not None else size
+        if "GNU.sparse.name" in pax:
+            name = _path(pax["GNU.sparse.name"], "sparse name", at)
+    if kind_flag in _HEADER_ONLY:
+        stored = size = 0  # Go's archive/tar and Python's tarfile both ignore these types' size field
+    padded = (stored + BLOCK - 1) // BLOCK * BLOCK
+    if not available(data_offset + stored):
+        raise TarFormatError(
+            f"member whose header is at byte {first}: its data runs past the end (truncated)"
+        )
+    uid = _pax_number(pax, "uid", at)
+    gid = _pax_number(pax, "gid", at)
+    member = Member(
+        name,
+        kind,
+        size,
+        linkname,
+        data_offset,
+        _number(header[100:108], "mode", at) & 0o7777,
+        uid if uid is not None else _number(header[108:116], "uid", at),
+        gid if gid is not None else _number(header[116:124], "gid", at),
+        first,
+    )
+    stream.seek(data_offset + padded)
+    return member
