@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from importlib import resources
 
@@ -14,8 +15,10 @@ from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
 from imagevet.facts import Facts
-from imagevet.model import CheckResult, OsRelease, Report, Status, Unknown
+from imagevet.facts.collection import Vulnerabilities
+from imagevet.model import CheckResult, Gate, OsRelease, Report, Status, Unknown
 from imagevet.target.base import Target
+from imagevet.vuln.coverage import Advisories, CoveragePolicy
 from imagevet.vuln.matcher import Lookup
 from imagevet.waivers import WaiverSet
 
@@ -54,9 +57,16 @@ def run_audit(
     options: CheckOptions,
     check_ids: list[str],
     waivers: WaiverSet | None = None,
-    advisories: Lookup | None = None,
+    advisories: Advisories | Lookup | None = None,
+    gate: Gate | None = None,
 ) -> Report:
+    """Run ``check_ids`` on ``target``. ``advisories`` is the advisory database with its coverage policy,
+    or an opened database (vuln.db.AdvisoryDatabase, judged fresh as of the audit date), or None (then
+    the checks that need advisories are ``error``). A waiver covers a check's ``fail`` and its ``error``."""
     metadata = builtin_metadata()
+    if advisories is not None and not isinstance(advisories, Advisories):
+        as_of = dt.datetime.combine(options.as_of, dt.time(), tzinfo=dt.UTC)
+        advisories = Advisories.of_database(advisories, CoveragePolicy(as_of))
     facts = Facts(target, advisories)
     family = facts.family
     active = waivers.active if waivers else {}
@@ -69,7 +79,7 @@ def run_audit(
         outcome = CHECKS[check_id](facts, options)
         status, waiver = outcome.status, None
         if check_id in active:
-            if status is Status.FAIL:
+            if status in (Status.FAIL, Status.ERROR):
                 status, waiver = Status.WAIVED, active[check_id]
             else:
                 notices.append(f"waiver for {check_id} not needed: the check is {status.value}")
@@ -88,6 +98,9 @@ def run_audit(
         )
     if isinstance(facts.os_release, Unknown):
         notices.append(f"OS release unknown: {facts.os_release.reason}")
+    vulnerabilities = facts.__dict__.get("vulnerabilities")  # only when a check asked for them
+    if isinstance(vulnerabilities, Vulnerabilities):
+        notices += [f"warning: {w}" for w in vulnerabilities.coverage.warnings]
     return Report(
         target=target.info,
         os=os,
@@ -95,4 +108,5 @@ def run_audit(
         as_of=options.as_of,
         tool_version=__version__,
         notices=tuple(notices),
+        gate=gate or Gate(),
     )

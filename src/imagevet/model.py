@@ -162,6 +162,20 @@ class TargetInfo:
 
 
 @dataclass(frozen=True)
+class Gate:
+    """How results decide the exit code: a check that failed, or could not be decided (``error``), at or
+    above ``fail_on`` trips the gate; errors only do not with ``allow_errors``. ``fail_on`` None: never."""
+
+    fail_on: Severity | None = Severity.HIGH
+    allow_errors: bool = False
+
+    def trips(self, result: CheckResult) -> bool:
+        if self.fail_on is None or result.severity.rank < self.fail_on.rank:
+            return False
+        return result.status is Status.FAIL or (result.status is Status.ERROR and not self.allow_errors)
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole result of an audit: the one model every renderer reads."""
 
@@ -171,6 +185,7 @@ class Report:
     as_of: dt.date
     tool_version: str
     notices: tuple[str, ...] = field(default=())
+    gate: Gate = field(default=Gate())
 
     def summary(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Status}
@@ -178,8 +193,6 @@ class Report:
             counts[result.status.value] += 1
         return counts
 
-    def gate_failures(self, fail_on: Severity | None) -> list[CheckResult]:
-        """Failed (not waived) results at or above ``fail_on``; none when the gate is off."""
-        if fail_on is None:
-            return []
-        return [r for r in self.results if r.status is Status.FAIL and r.severity.rank >= fail_on.rank]
+    def gate_failures(self) -> list[CheckResult]:
+        """Results that trip the gate: failed, or undecided unless errors are allowed (never waived ones)."""
+        return [r for r in self.results if self.gate.trips(r)]

@@ -209,7 +209,7 @@ def test_audit_check_updates_pending_security(tmp_path: Path, debian_image: Path
     assert result["status"] == "fail"
     assert result["evidence"][0]["detail"].startswith("openssh-client 1:9.2p1-2+deb12u4 -> 1:9.2p1-2+deb12u5")
     skipped = json.loads(run(*args, "--db", str(tmp_path / "missing.sqlite3")).stdout)["results"][0]
-    assert skipped["status"] == "skip" and "no advisory database" in skipped["evidence"][0]["detail"]
+    assert skipped["status"] == "error" and "no advisory database" in skipped["evidence"][0]["detail"]
     clean = json.loads(
         run(
             "audit",

@@ -9,6 +9,7 @@ from imagevet.errors import VersionError
 from imagevet.facts import Facts
 from imagevet.model import Evidence, Outcome, Status, Unknown
 from imagevet.versions.deb import compare_deb
+from imagevet.vuln.coverage import describe
 
 MIN_CLOUD_INIT = "22.1"
 
@@ -123,21 +124,22 @@ def _pending_from_package_manager(facts: Facts) -> Outcome | None:
 
 
 def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
+    """Decided by the advisory database when it covers the image's ecosystem and is fresh; else, on a live
+    host, by its own package manager; else ``error`` with the reason (which names the fix)."""
     found = facts.vulnerabilities
-    if found is None:
-        live = _pending_from_package_manager(facts)
-        if live is not None:
-            return live
-        return Outcome.of(Status.SKIP, "no advisory database (run 'imagevet db update', or pass --db)")
     if isinstance(found, Unknown):
+        live = _pending_from_package_manager(facts)
+        if live is not None and live.status is not Status.ERROR:
+            return Outcome(live.status, (*live.evidence, Evidence(f"advisory database not used: {found}")))
         return Outcome.of(Status.ERROR, found.reason)
+    coverage = Evidence(describe(found.coverage))
+    warnings = tuple(Evidence(f"warning: {w}") for w in found.coverage.warnings)
     fixable = [f for f in found.findings if f.fixed]
     if not fixable:
         unfixed = len(found.findings)
-        detail = f"no installed package has a security fix waiting ({', '.join(found.ecosystems.names)})"
-        return Outcome.of(
-            Status.PASS, detail + (f"; {unfixed} known issue(s) without a fix yet" if unfixed else "")
-        )
+        detail = "no installed package has a security fix waiting"
+        detail += f"; {unfixed} known issue(s) without a fix yet" if unfixed else ""
+        return Outcome(Status.PASS, (Evidence(detail), coverage, *warnings))
     by_package: dict[str, list[str]] = {}
     for finding in fixable:
         by_package.setdefault(f"{finding.package} {finding.installed} -> {finding.fixed}", []).append(
@@ -149,7 +151,7 @@ def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
     ]
     if len(by_package) > 15:
         evidence.append(Evidence(f"and {len(by_package) - 15} more package(s); see 'imagevet vuln'"))
-    return Outcome(Status.FAIL, tuple(evidence))
+    return Outcome(Status.FAIL, (*evidence, coverage, *warnings))
 
 
 def container_user(facts: Facts, options: CheckOptions) -> Outcome:

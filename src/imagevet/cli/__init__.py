@@ -1,7 +1,7 @@
 """Command line: the only place that prints, exits, reads the clock and the environment.
 
 One module per area registers its commands on the shared Typer app (imported here in the order ``--help``
-lists them): audit, vuln, build, service, images; ``common`` holds what they share.
+lists them): audit, vuln, db, build, service, images; ``common`` holds what they share.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import typer
 # isort: off
 from imagevet.cli import audit
 from imagevet.cli import vuln
+from imagevet.cli import db
 from imagevet.cli import build
 from imagevet.cli import service
 from imagevet.cli import images
@@ -24,7 +25,7 @@ from imagevet.cli import images
 from imagevet.cli.common import app
 from imagevet.errors import ImagevetError
 
-__all__ = ["app", "audit", "build", "images", "main", "service", "vuln"]
+__all__ = ["app", "audit", "build", "db", "images", "main", "service", "vuln"]
 
 
 def fail(message: str) -> NoReturn:

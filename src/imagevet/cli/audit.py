@@ -13,16 +13,20 @@ from typing import Annotated
 import typer
 
 from imagevet.cli.common import (
+    MAX_DB_AGE_DAYS,
+    AllowStaleOption,
+    DbOption,
     FailOn,
     ListFormat,
+    MaxDbAgeOption,
     PushOption,
     TokenOption,
+    advisories_for,
     app,
     data_dir,
-    db_path,
     notice,
     now_for,
-    open_advisories,
+    output_option,
     parse_date,
     push_if_asked,
     read_user_file,
@@ -30,8 +34,11 @@ from imagevet.cli.common import (
     write_output,
 )
 from imagevet.errors import ImagevetError
-from imagevet.model import Report
+from imagevet.model import Gate, Report, Status
 from imagevet.report import AuditFormat
+
+# The checks that match packages against the advisory database.
+NEEDS_ADVISORIES = {"updates-pending-security"}
 
 
 @app.command()
@@ -43,10 +50,16 @@ def audit(
         ),
     ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
     fail_on: Annotated[
-        FailOn, typer.Option("--fail-on", help="Exit 1 when a check fails at or above this severity.")
+        FailOn,
+        typer.Option(
+            "--fail-on", help="Exit 1 when a check fails, or cannot be decided, at or above this severity."
+        ),
     ] = FailOn.HIGH,
+    allow_errors: Annotated[
+        bool, typer.Option("--allow-errors", help="Checks that could not be decided do not fail the run.")
+    ] = False,
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks.")] = None,
     lifecycle_years: Annotated[
         float, typer.Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
@@ -69,9 +82,9 @@ def audit(
         ),
     ] = None,
     region: Annotated[str | None, typer.Option("--region", help="Cloud region for --image-id.")] = None,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
+    db: DbOption = None,
+    max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
+    allow_stale_db: AllowStaleOption = False,
     identity: Annotated[
         Path | None, typer.Option("--identity", help="SSH private key (overrides ssh config).")
     ] = None,
@@ -141,14 +154,12 @@ def audit(
         timeout=timeout,
         sudo=sudo,
     )
-    database = db_path(db)
-    advisories = (
-        open_advisories(database) if "updates-pending-security" in check_ids and database.is_file() else None
-    )
+    advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
+    gate = Gate(fail_on.severity(), allow_errors)
 
     def audit_spec(spec: str) -> Report:
         with opened_target(spec, ssh_options) as opened:
-            return run_audit(opened, options, check_ids, waiver_set, advisories)
+            return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
 
     if inventory is not None:
         if push is not None:
@@ -157,7 +168,7 @@ def audit(
             )
         if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
             raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
-        run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output, fail_on)
+        run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output)
         return
     assert target is not None
     report = audit_spec(target)
@@ -169,11 +180,27 @@ def audit(
         from imagevet.report.json_report import report_dict
 
         push_if_asked(push, token, report_dict(report), cloud, image_id)
-    summary = report.summary()
-    if summary["error"]:
-        notice(f"{summary['error']} check(s) could not be decided (status error)")
-    if report.gate_failures(fail_on.severity()):
+    for line in gate_notices(report):
+        notice(line)
+    if report.gate_failures():
         raise typer.Exit(1)
+
+
+def gate_notices(report: Report) -> list[str]:
+    """What stderr says after the report: each undecided check and its reason (which names the fix), and
+    whether those errors trip the gate."""
+    errors = [r for r in report.results if r.status is Status.ERROR]
+    lines = [f"{r.check} could not be decided: {'; '.join(str(e) for e in r.evidence)}" for r in errors]
+    tripping = [r for r in errors if report.gate.trips(r)]
+    if tripping:
+        lines.append(
+            f"{len(tripping)} check(s) could not be decided and fail the gate "
+            f"({', '.join(r.check for r in tripping)}): resolve the cause above, waive the check, "
+            "or pass --allow-errors"
+        )
+    elif errors:
+        lines.append(f"{len(errors)} check(s) could not be decided (below --fail-on, or --allow-errors)")
+    return lines
 
 
 def run_fleet(
@@ -183,7 +210,6 @@ def run_fleet(
     output_dir: Path | None,
     fmt: AuditFormat,
     output: Path | None,
-    fail_on: FailOn,
 ) -> None:
     """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
 
@@ -214,18 +240,17 @@ def run_fleet(
             results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
     else:
         results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
-    severity = fail_on.severity()
     if fmt is AuditFormat.JSON:
-        write_output(json.dumps(fleet_document(results, severity), indent=2) + "\n", output)
+        write_output(json.dumps(fleet_document(results), indent=2) + "\n", output)
     else:
         color, width = use_color(output, True)
-        write_output(render_fleet_table(results, severity, color=color, width=width), output)
+        write_output(render_fleet_table(results, color=color, width=width), output)
     errors = [r for r in results if r.error is not None]
     for result in errors:
         notice(f"{result.host.name}: {result.error}")
     if errors:
         raise typer.Exit(2)
-    if any(r.report is not None and r.report.gate_failures(severity) for r in results):
+    if any(r.report is not None and r.report.gate_failures() for r in results):
         raise typer.Exit(1)
 
 
@@ -242,14 +267,14 @@ def compliance(
     fmt: Annotated[
         ComplianceFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ComplianceFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
     ] = None,
     lifecycle_years: Annotated[float, typer.Option("--lifecycle-years", min=0)] = 3.0,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
+    db: DbOption = None,
+    max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
+    allow_stale_db: AllowStaleOption = False,
 ) -> None:
     """Report a framework's controls for a target: met, not met, or manual; with coverage."""
     from imagevet.audit import run_audit
@@ -263,10 +288,10 @@ def compliance(
     options = CheckOptions(
         as_of=parse_date(as_of), lifecycle_years=lifecycle_years, catalog=load_catalog(data_dir())
     )
-    database = db_path(db)
-    advisories = open_advisories(database) if database.is_file() else None
+    check_ids = frame.check_ids()
+    advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     with opened_target(target) as opened:
-        report = run_audit(opened, options, frame.check_ids(), None, advisories)
+        report = run_audit(opened, options, check_ids, None, advisories)
     judged, coverage = assess(frame, report)
     if fmt is ComplianceFormat.JSON:
         text = render.render_json(frame, report, judged, coverage)

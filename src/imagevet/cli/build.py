@@ -16,6 +16,7 @@ from imagevet.cli.common import (
     app,
     data_dir,
     notice,
+    output_option,
     parse_date,
     read_user_file,
     write_output,
@@ -38,7 +39,7 @@ def harden(
     checks: Annotated[str | None, typer.Option("--checks", help="Only fix these check ids.")] = None,
     profile: Annotated[str, typer.Option("--profile", help="Which checks to audit (as for audit).")] = "all",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """Generate an idempotent remediation (bash, #cloud-config, Ansible) for the failing checks."""
     from imagevet.audit import run_audit, select_checks
@@ -58,9 +59,7 @@ def harden(
     plan = plan_for(report)
     renderers = {HardenEmit.BASH: render_bash, HardenEmit.CLOUD_INIT: render_cloud_config,
                  HardenEmit.ANSIBLE: render_playbook}  # fmt: skip
-    write_output(renderers[emit](plan), output)
-    if output is not None and emit is HardenEmit.BASH:
-        output.chmod(0o755)
+    write_output(renderers[emit](plan), output, mode=0o755 if emit is HardenEmit.BASH else 0o644)
     manual = sum(len(f.manual) for f in plan.fixes)
     notice(f"{len(plan.fixes)} failing check(s) addressed; {manual} manual step(s)")
 
@@ -82,7 +81,7 @@ def attest(
     ] = None,
     profile: Annotated[str, typer.Option("--profile", help="Checks the embedded audit runs.")] = "checklist",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the envelope to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write the envelope to FILE")] = None,
     output_dir: Annotated[Path, typer.Option("--output-dir", help="keygen: where to write the pair.")] = Path(
         "."
     ),

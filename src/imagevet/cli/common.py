@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -16,6 +15,7 @@ import typer
 from imagevet import __version__
 from imagevet.errors import ImagevetError
 from imagevet.model import Severity
+from imagevet.output import STDOUT, destination, write_text
 
 app = typer.Typer(
     name="imagevet",
@@ -68,24 +68,32 @@ def parse_date(text: str | None) -> dt.date:
         raise ImagevetError(f"--as-of {text!r} is not a YYYY-MM-DD date") from exc
 
 
-def write_output(text: str, output: Path | None) -> None:
-    """Write to stdout, or atomically to ``output`` so a failed run never truncates an existing file."""
-    if output is None:
+def is_stdout(output: Path | None) -> bool:
+    return output is None or str(output) == STDOUT
+
+
+def write_output(text: str, output: Path | None, mode: int = 0o644) -> None:
+    """Write to stdout (no -o, or ``-o -``), else as imagevet.output does: a regular file replaced
+    atomically, a device or FIFO written as is, nothing else destroyed. ``mode`` is for a new file."""
+    if is_stdout(output):
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    if output.is_dir():
-        raise ImagevetError(f"--output {str(output)!r} is a directory")
-    directory = output.parent if str(output.parent) else Path(".")
-    if not directory.is_dir():
-        raise ImagevetError(f"--output directory {str(directory)!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, output)
-    except OSError as exc:
-        raise ImagevetError(f"cannot write {output}: {exc.strerror}") from exc
+    assert output is not None
+    write_text(output, text, mode)
+
+
+def checked_output(value: Path | None) -> Path | None:
+    """The callback of every --output option: a directory, a block device or a missing parent directory
+    is refused before any work is done."""
+    if not is_stdout(value):
+        assert value is not None
+        destination(value)
+    return value
+
+
+def output_option(help_text: str) -> Any:
+    return typer.Option("--output", "-o", help=f"{help_text} ('-': stdout).", callback=checked_output)
 
 
 def read_user_file(path: Path, what: str) -> str:
@@ -121,9 +129,38 @@ def open_advisories(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], It
     return thread_lookup(path)
 
 
+MAX_DB_AGE_DAYS = 5.0  # the default of --max-db-age: vuln.coverage.DEFAULT_MAX_AGE_DAYS, Grype's five days
+DbOption = Annotated[Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")]
+MaxDbAgeOption = Annotated[
+    float,
+    typer.Option(
+        "--max-db-age", min=0, help="Days the image's advisories may be old before the data counts as stale."
+    ),
+]
+AllowStaleOption = Annotated[
+    bool,
+    typer.Option("--allow-stale-db", help="Use stale advisory data anyway (the report carries a warning)."),
+]
+
+
+def advisories_for(db: Path | None, max_age_days: float, allow_stale: bool) -> Any:
+    """The advisory database with its coverage and the freshness policy, judged against the real clock
+    (--as-of moves lifecycle dates, not the age of the data). A missing database is not an input error: the
+    checks that need it are ``error`` with the fix; an unreadable one is (exit 2)."""
+    from imagevet.vuln.coverage import FIX, Advisories, CoveragePolicy
+    from imagevet.vuln.db import AdvisoryDatabase
+
+    path = db_path(db)
+    policy = CoveragePolicy(dt.datetime.now(dt.UTC), max_age_days, allow_stale)
+    if not path.exists():
+        return Advisories(None, {}, policy, str(path), f"no advisory database at {path}; {FIX}, or pass --db")
+    database = AdvisoryDatabase(path)
+    return Advisories(database, database.coverage, policy, str(path))
+
+
 def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
     """Colour only for a table on a terminal, and never with NO_COLOR; width follows the terminal."""
-    color = output is None and table and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    color = is_stdout(output) and table and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     width = max(80, min(os.get_terminal_size().columns, 160)) if color else 120
     return color, width
 

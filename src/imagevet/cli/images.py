@@ -16,6 +16,7 @@ from imagevet.cli.common import (
     data_dir,
     notice,
     now_for,
+    output_option,
     parse_date,
     use_color,
     write_output,
@@ -36,7 +37,7 @@ def verify(
     cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
     region: Annotated[str | None, typer.Option("--region", help="Region (default: the SDK's).")] = None,
     fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write to FILE")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Judge ages at this date (YYYY-MM-DD).")
     ] = None,
@@ -82,7 +83,7 @@ def lifecycle(
     fmt: Annotated[
         LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
     ] = LifecycleFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """Show releases with their support status and days left."""
     from imagevet.catalog.store import load_catalog
@@ -131,7 +132,7 @@ def recommend(
     fmt: Annotated[
         RecommendFormat, typer.Option("--format", "-f", help="Output format.")
     ] = RecommendFormat.TABLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE.")] = None,
+    output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """Rank official LTS images for a workload on a cloud, and say why."""
     from imagevet.catalog.store import load_catalog

@@ -26,8 +26,9 @@ from imagevet.facts.updates import UpdatesFacts, gather_updates
 from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
+from imagevet.vuln.coverage import FIX, Advisories, Verdict
 from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
-from imagevet.vuln.matcher import Finding, Lookup, match_packages
+from imagevet.vuln.matcher import Finding, match_packages
 
 # Keys whose running value we read from /proc/sys on a live host.
 LIVE_SYSCTL_KEYS = [
@@ -50,12 +51,14 @@ LIVE_SYSCTL_KEYS = [
 class Vulnerabilities:
     ecosystems: Ecosystems
     findings: tuple[Finding, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # advisories that could not be evaluated (bad versions)
+    coverage: Verdict  # what the database holds for the image's ecosystem, with its warnings
 
 
 class Facts:
-    def __init__(self, target: Target, advisories: Lookup | None = None) -> None:
-        """``advisories`` looks up OSV records (the advisory database); None when there is none."""
+    def __init__(self, target: Target, advisories: Advisories | None = None) -> None:
+        """``advisories``: the advisory database with its coverage and policy; None when none was asked for
+        (then the facts that need it are Unknown, never empty)."""
         self.target = target
         self.advisories = advisories
 
@@ -113,21 +116,30 @@ class Facts:
         return gather_cloudinit(self.target, self.packages)
 
     @cached_property
-    def vulnerabilities(self) -> Vulnerabilities | Unknown | None:
-        """Known vulnerabilities of the installed packages; None without an advisory database."""
-        if self.advisories is None:
-            return None
+    def vulnerabilities(self) -> Vulnerabilities | Unknown:
+        """Known vulnerabilities of the installed packages, or why they cannot be known: no OS release, no
+        OSV ecosystem for it, no database, a database without the image's ecosystem or too old for the
+        policy, an unreadable package database. Never an empty list for any of those."""
         os = self.os_release
         if isinstance(os, Unknown):
             return Unknown(f"the OS release is unknown: {os.reason}")
         ecosystems = ecosystems_for(os)
         if ecosystems is None:
             return Unknown(f"no OSV ecosystem is known for {os.pretty_name or os.id}")
+        if self.advisories is None:
+            return Unknown(
+                f"needs advisories for {ecosystems.names[0]}, but no advisory database was given; {FIX}"
+            )
+        verdict = self.advisories.verdict(ecosystems.names)
+        if not verdict.covered or self.advisories.lookup is None:
+            return Unknown(verdict.problem)
         inventory = self.inventory
         if isinstance(inventory, Unknown):
             return inventory
-        findings, warnings = match_packages(inventory.packages, ecosystems, self.advisories)
-        return Vulnerabilities(ecosystems, tuple(findings), tuple(warnings))
+        if not inventory.databases:
+            return Unknown("the image has no package database (dpkg, rpm or apk): its packages are unknown")
+        findings, warnings = match_packages(inventory.packages, ecosystems, self.advisories.lookup)
+        return Vulnerabilities(ecosystems, tuple(findings), tuple(warnings), verdict)
 
     @cached_property
     def pending_updates(self) -> list[PendingUpdate] | Unknown | None:

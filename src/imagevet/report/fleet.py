@@ -6,12 +6,11 @@ import io
 from typing import Any
 
 from imagevet.fleet import HostResult
-from imagevet.model import Severity
 
 SCHEMA = "imagevet/fleet/v1"
 
 
-def host_dict(result: HostResult, fail_on: Severity | None) -> dict[str, Any]:
+def host_dict(result: HostResult) -> dict[str, Any]:
     if result.report is None:
         return {
             "host": result.host.name,
@@ -28,27 +27,25 @@ def host_dict(result: HostResult, fail_on: Severity | None) -> dict[str, Any]:
         "error": None,
         "os": result.report.os.pretty_name if result.report.os else None,
         "summary": result.report.summary(),
-        "gate_failures": [r.check for r in result.report.gate_failures(fail_on)],
+        "gate_failures": [r.check for r in result.report.gate_failures()],
     }
 
 
-def fleet_document(results: list[HostResult], fail_on: Severity | None) -> dict[str, Any]:
+def fleet_document(results: list[HostResult]) -> dict[str, Any]:
     audited = [r for r in results if r.report is not None]
     return {
         "schema": SCHEMA,
-        "hosts": [host_dict(r, fail_on) for r in results],
+        "hosts": [host_dict(r) for r in results],
         "summary": {
             "hosts": len(results),
             "audited": len(audited),
             "errors": len(results) - len(audited),
-            "failing_gate": sum(1 for r in audited if r.report and r.report.gate_failures(fail_on)),
+            "failing_gate": sum(1 for r in audited if r.report and r.report.gate_failures()),
         },
     }
 
 
-def render_fleet_table(
-    results: list[HostResult], fail_on: Severity | None, *, color: bool = False, width: int = 120
-) -> str:
+def render_fleet_table(results: list[HostResult], *, color: bool = False, width: int = 120) -> str:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -59,7 +56,7 @@ def render_fleet_table(
     for column in ("host", "status", "os", "pass", "fail", "skip", "error", "gate"):
         table.add_column(column, overflow="fold")
     for result in results:
-        row = host_dict(result, fail_on)
+        row = host_dict(result)
         if row["status"] == "error":
             table.add_row(
                 row["host"],
@@ -89,7 +86,7 @@ def render_fleet_table(
             gate,
         )
     console.print(table)
-    document = fleet_document(results, fail_on)["summary"]
+    document = fleet_document(results)["summary"]
     console.print(
         Text(
             f"{document['audited']} audited, {document['errors']} unreachable, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from imagevet.model import CheckResult, Evidence, OsRelease, RemediationStep, Report, TargetInfo
+from imagevet.model import CheckResult, Evidence, OsRelease, RemediationStep, Report, Status, TargetInfo
 
 SCHEMA = "imagevet/audit/v1"
 
@@ -78,6 +78,18 @@ def report_dict(report: Report) -> dict[str, Any]:
         "results": [result_dict(r) for r in report.results],
         "summary": report.summary(),
         "notices": list(report.notices),
+        "gate": gate_dict(report),
+    }
+
+
+def gate_dict(report: Report) -> dict[str, Any]:
+    tripping = report.gate_failures()
+    return {
+        "fail_on": report.gate.fail_on.value if report.gate.fail_on else None,
+        "allow_errors": report.gate.allow_errors,
+        "passed": not tripping,
+        "failed": [r.check for r in tripping if r.status is Status.FAIL],
+        "undecided": [r.check for r in tripping if r.status is Status.ERROR],
     }
 
 

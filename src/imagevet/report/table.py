@@ -101,4 +101,21 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     for status in STATUS_ORDER:
         line.append(f"{summary[status.value]} {status.value}  ", style=STATUS_STYLE[status])
     console.print(line)
+    console.print(_gate_line(report))
     return buffer.getvalue()
+
+
+def _gate_line(report: Report) -> Text:
+    """The verdict, naming what tripped it: failed checks, and checks that could not be decided."""
+    gate = report.gate
+    if gate.fail_on is None:
+        return Text("gate: off (--fail-on never)", style="dim")
+    tripping = report.gate_failures()
+    if not tripping:
+        return Text(f"gate: passed (--fail-on {gate.fail_on.value})", style="green")
+    failed = [r.check for r in tripping if r.status is Status.FAIL]
+    undecided = [r.check for r in tripping if r.status is Status.ERROR]
+    parts = [f"failed: {', '.join(failed)}"] if failed else []
+    if undecided:
+        parts.append(f"could not be decided: {', '.join(undecided)} (see the evidence; or --allow-errors)")
+    return Text(f"gate: FAILED (--fail-on {gate.fail_on.value}): " + "; ".join(parts), style="bold red")

@@ -11,6 +11,7 @@ from imagevet import __version__
 from imagevet.facts.collection import Vulnerabilities
 from imagevet.model import OsRelease, TargetInfo, Unknown, Waiver
 from imagevet.report.json_report import os_dict, target_dict
+from imagevet.vuln.coverage import Verdict, describe
 from imagevet.vuln.db import DatabaseStatus
 from imagevet.vuln.matcher import SEVERITY_ORDER, Finding
 from imagevet.waivers import WaiverSet
@@ -28,6 +29,7 @@ class VulnReport:
     db: DatabaseStatus
     findings: tuple[tuple[Finding, Waiver | None], ...]
     notices: tuple[str, ...]
+    coverage: Verdict
 
     def active_findings(self) -> list[Finding]:
         return [finding for finding, waiver in self.findings if waiver is None]
@@ -42,7 +44,8 @@ def build_report(
     severities: set[str] | None,
     ignore_unfixed: bool,
 ) -> VulnReport:
-    notices = list(waivers.notices) if waivers else []
+    notices = [f"warning: {w}" for w in found.coverage.warnings]
+    notices += list(waivers.notices) if waivers else []
     notices += [f"advisory skipped: {w}" for w in found.warnings]
     used: set[str] = set()
     rows = []
@@ -68,6 +71,7 @@ def build_report(
         db,
         tuple(rows),
         tuple(notices),
+        found.coverage,
     )
 
 
@@ -91,6 +95,21 @@ def finding_dict(finding: Finding, waiver: Waiver | None) -> dict[str, Any]:
     }
 
 
+def coverage_dict(verdict: Verdict) -> dict[str, Any]:
+    """What the database held for the image's ecosystem when it was matched (always covered here: an
+    uncovered ecosystem is refused before any report is made)."""
+    record = verdict.record
+    return {
+        "ecosystem": verdict.ecosystem,
+        "records": record.records if record else 0,
+        "complete": bool(record and record.complete),
+        "imported": (record.archive_imported if record.complete else record.imported) if record else None,
+        "source": (record.archive_source if record.complete else record.source) if record else None,
+        "age_days": round(verdict.age_days, 2) if verdict.age_days is not None else None,
+        "warnings": list(verdict.warnings),
+    }
+
+
 def summary(report: VulnReport) -> dict[str, Any]:
     active = report.active_findings()
     return {
@@ -110,6 +129,7 @@ def render_json(report: VulnReport) -> str:
         "os": os_dict(report.os),
         "ecosystem": list(report.ecosystems),
         "db": {"path": report.db.path, "updated": report.db.updated, "records": report.db.records},
+        "coverage": coverage_dict(report.coverage),
         "findings": [finding_dict(f, w) for f, w in report.findings],
         "summary": summary(report),
         "notices": list(report.notices),
@@ -187,11 +207,13 @@ def render_table(report: VulnReport, *, color: bool = False, width: int = 120) -
     counts = summary(report)
     console.print(
         Text(
-            f"{counts['total']} vulnerabilities in {report.target.path} "
-            f"({', '.join(report.ecosystems)}; database updated {report.db.updated or 'never'})",
+            f"{counts['total']} vulnerabilities in {report.target.path} ({', '.join(report.ecosystems)})",
             style="bold",
         )
     )
+    console.print(Text(describe(report.coverage), style="dim"))
+    for warning in report.coverage.warnings:
+        console.print(Text(f"warning: {warning}", style="yellow"))
     table = Table(expand=True)
     for column in ("severity", "id", "package", "installed", "fixed", "aliases"):
         table.add_column(column, overflow="fold")

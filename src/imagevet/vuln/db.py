@@ -1,8 +1,10 @@
 """The advisory database: one SQLite file, built elsewhere and swapped in atomically.
 
 Tables: ``advisories`` (one row per OSV record), ``affected`` (one row per affected package entry, indexed
-by ecosystem and package name: the only lookup matching needs), ``imports`` (per ecosystem: records,
-import time and source), ``meta`` (schema version, last update).
+by ecosystem and package name: the only lookup matching needs), ``imports`` (per OSV archive family such
+as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as ``Debian:12``: records,
+when and from where they were last imported, and when a whole-ecosystem archive last was; the data
+vuln/coverage.py judges), ``meta`` (schema version, last update).
 """
 
 from __future__ import annotations
@@ -11,15 +13,15 @@ import json
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from imagevet.errors import ImagevetError
+from imagevet.vuln.coverage import EcosystemCoverage
 from imagevet.vuln.osv import Advisory, Affected
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS advisories (
@@ -34,6 +36,10 @@ CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package);
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory_id);
 CREATE TABLE IF NOT EXISTS imports (
     ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, imported TEXT NOT NULL, source TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coverage (
+    ecosystem TEXT PRIMARY KEY, family TEXT NOT NULL, records INTEGER NOT NULL, imported TEXT NOT NULL,
+    source TEXT NOT NULL, archive_imported TEXT, archive_source TEXT
 );
 """
 
@@ -58,6 +64,7 @@ class DatabaseStatus:
     records: int
     ecosystems: tuple[EcosystemStatus, ...]
     size_bytes: int
+    coverage: dict[str, EcosystemCoverage]
 
 
 def ecosystem_family(ecosystem: str) -> str:
@@ -72,6 +79,22 @@ def open_writable(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def schema_of(path: Path) -> str:
+    """The schema version of an existing imagevet database; DatabaseError for any other file."""
+    uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path} is not an imagevet advisory database ({exc}); not touching it") from exc
+    if row is None or row[0] not in ("1", SCHEMA_VERSION):
+        raise DatabaseError(f"{path} is not an imagevet advisory database (no known schema version)")
+    return str(row[0])
+
+
 def open_readonly(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise DatabaseError(
@@ -84,7 +107,12 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise DatabaseError(f"{path} is not an imagevet advisory database: {exc}") from exc
     if row is None or row[0] != SCHEMA_VERSION:
-        raise DatabaseError(f"{path} has an unknown schema version; rebuild it with 'imagevet db update'")
+        connection.close()
+        found = "an older" if row is not None and row[0] == "1" else "an unknown"
+        raise DatabaseError(
+            f"{path} has {found} schema version (it records no per-ecosystem coverage); "
+            "rebuild it with 'imagevet db update' or 'imagevet db import'"
+        )
     return connection
 
 
@@ -122,6 +150,40 @@ def store(connection: sqlite3.Connection, advisories: Iterable[Advisory]) -> int
         )
         count += 1
     return count
+
+
+def record_coverage(
+    connection: sqlite3.Connection, family: str, source: str, imported: str, whole_archive: bool
+) -> None:
+    """Recount every ecosystem of ``family`` after an import; a whole-archive import also stamps
+    ``archive_imported``, the time freshness is judged by. Ecosystems left with no record are dropped."""
+    counts = connection.execute(
+        "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected WHERE ecosystem = ? OR ecosystem LIKE ? "
+        "GROUP BY ecosystem",
+        (family, f"{family}:%"),
+    ).fetchall()
+    present = {ecosystem for ecosystem, _ in counts}
+    for (ecosystem,) in connection.execute(
+        "SELECT ecosystem FROM coverage WHERE family = ?", (family,)
+    ).fetchall():
+        if ecosystem not in present:
+            connection.execute("DELETE FROM coverage WHERE ecosystem = ?", (ecosystem,))
+    for ecosystem, records in counts:
+        previous = connection.execute(
+            "SELECT archive_imported, archive_source FROM coverage WHERE ecosystem = ?", (ecosystem,)
+        ).fetchone()
+        archive = (imported, source) if whole_archive else (previous or (None, None))
+        connection.execute(
+            "INSERT OR REPLACE INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ecosystem, family, records, imported, source, *archive),
+        )
+
+
+def read_coverage(connection: sqlite3.Connection) -> dict[str, EcosystemCoverage]:
+    rows = connection.execute(
+        "SELECT ecosystem, records, imported, source, archive_imported, archive_source FROM coverage"
+    )
+    return {row[0]: EcosystemCoverage(*row) for row in rows.fetchall()}
 
 
 def record_import(connection: sqlite3.Connection, family: str, source: str, imported: str) -> None:
@@ -184,22 +246,39 @@ def status(path: Path) -> DatabaseStatus:
                 (family, f"{family}:%"),
             ).fetchone()[0]
             ecosystems.append(EcosystemStatus(family, records, imported, source, newest or ""))
+        coverage = read_coverage(connection)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path}: the advisory database cannot be read ({exc})") from exc
     finally:
         connection.close()
     return DatabaseStatus(
-        str(path), updated[0] if updated else None, total, tuple(ecosystems), path.stat().st_size
+        str(path), updated[0] if updated else None, total, tuple(ecosystems), path.stat().st_size, coverage
     )
 
 
-def thread_lookup(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], Iterable[Any]]:
-    """A lookup over the advisory database for the matcher, one read-only connection per thread (the CLI's
-    worker threads, the service's jobs). Opens once first, so an unusable database fails in the caller."""
-    open_readonly(path).close()
-    local = threading.local()
+class AdvisoryDatabase:
+    """The matcher's lookup over a database file, one read-only connection per thread (the CLI's worker
+    threads, the service's jobs), with the database's status and per-ecosystem coverage read once at
+    opening, so an unusable database fails in the caller and every image is judged against the same data."""
 
-    def find(ecosystems: tuple[str, ...], names: Iterable[str]) -> Iterable[Any]:
-        if not hasattr(local, "connection"):
-            local.connection = open_readonly(path)
-        return list(lookup(local.connection, ecosystems, names))
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.status = status(path)
+        self._local = threading.local()
 
-    return find
+    @property
+    def coverage(self) -> dict[str, EcosystemCoverage]:
+        return self.status.coverage
+
+    def __call__(self, ecosystems: tuple[str, ...], names: Iterable[str]) -> list[tuple[Advisory, Affected]]:
+        if not hasattr(self._local, "connection"):
+            self._local.connection = open_readonly(self.path)
+        try:
+            return list(lookup(self._local.connection, ecosystems, names))
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"{self.path}: the advisory database cannot be read ({exc})") from exc
+
+
+def thread_lookup(path: Path) -> AdvisoryDatabase:
+    """The lookup the matcher and the service's jobs use (see AdvisoryDatabase)."""
+    return AdvisoryDatabase(path)

@@ -2,12 +2,13 @@
 
 The database is never modified in place: the current file (if any) is copied to a temporary file in the
 same directory, records are added there, and the result replaces the original with one atomic rename.
-An interrupted or failed import leaves the previous database exactly as it was.
+An interrupted or failed import leaves the previous database exactly as it was, and no temporary file
+(the CLI turns SIGTERM into the same unwinding as Ctrl-C). A malformed record, of any shape, is skipped,
+counted and named by where it was found (file, archive member), never by its content; the rest imports.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sqlite3
@@ -18,8 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from imagevet.errors import ImagevetError
-from imagevet.vuln.db import ecosystem_family, open_writable, record_import, store
-from imagevet.vuln.osv import Advisory, OsvError, parse_record
+from imagevet.vuln.db import (
+    ecosystem_family,
+    open_writable,
+    record_coverage,
+    record_import,
+    schema_of,
+    store,
+)
+from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 
@@ -32,13 +40,12 @@ class ImportError_(ImagevetError):
 class ImportStats:
     records: int = 0
     skipped: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # every skipped record: where, and why
     families: set[str] = field(default_factory=set)
 
     def skip(self, where: str, reason: str) -> None:
         self.skipped += 1
-        if len(self.warnings) < 20:
-            self.warnings.append(f"{where}: {reason}")
+        self.warnings.append(f"{where}: {reason}")
 
 
 def _records_from_zip(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
@@ -64,22 +71,30 @@ def iter_inputs(paths: list[Path], stats: ImportStats) -> Iterator[tuple[str, by
         if path.is_dir():
             for file in sorted(path.rglob("*.json")):
                 if file.is_file():
-                    yield str(file), file.read_bytes()
+                    yield from _record_file(file, stats)
         elif path.suffix == ".zip":
             yield from _records_from_zip(path, stats)
         elif path.is_file():
-            yield str(path), path.read_bytes()
+            yield from _record_file(path, stats)
         else:
             raise ImportError_(f"{path}: no such file or directory")
+
+
+def _record_file(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
+    try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            stats.skip(str(path), "record larger than 16 MiB")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot be read ({exc.strerror})") from exc
+    yield str(path), data
 
 
 def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Iterator[Advisory]:
     for where, data in inputs:
         try:
-            advisory = parse_record(json.loads(data))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            stats.skip(where, f"not valid JSON ({exc.__class__.__name__})")
-            continue
+            advisory = parse_record(decode_record(data))
         except OsvError as exc:
             stats.skip(where, str(exc))
             continue
@@ -95,12 +110,21 @@ def import_into(
     imported: str,
     progress: Callable[[int], None] | None = None,
     replace_families: bool = False,
+    whole_archive: bool = False,
 ) -> ImportStats:
     """Add the records of ``inputs`` to ``database`` (created if missing), atomically.
 
     With ``replace_families``, advisories of the ecosystems being imported are dropped first, so that a
-    whole-ecosystem update also removes records OSV no longer publishes.
+    whole-ecosystem update also removes records OSV no longer publishes. ``whole_archive`` says the inputs
+    are complete per-ecosystem archives (OSV's all.zip): only then is an ecosystem's coverage "complete"
+    and its freshness dated from this import.
     """
+    if database.is_symlink():
+        database = Path(os.path.realpath(database))  # replace what the link points at, keep the link
+    if database.exists() and not database.is_file():
+        raise ImportError_(f"{database}: not a regular file; the advisory database must be one")
+    if database.exists():
+        schema_of(database)  # a file that is not an imagevet database is refused, never rebuilt over
     database.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{database.name}.", dir=database.parent)
     os.close(fd)
@@ -109,6 +133,9 @@ def import_into(
     try:
         if database.exists():
             shutil.copyfile(database, tmp)
+            shutil.copymode(database, tmp)
+        else:
+            tmp.chmod(0o644 & ~_umask())
         connection = open_writable(tmp)
         try:
             advisories = (
@@ -128,7 +155,10 @@ def import_into(
             store(connection, batch)
             for family in sorted(stats.families):
                 record_import(connection, family, source, imported)
+                record_coverage(connection, family, source, imported, whole_archive)
             connection.commit()
+        except sqlite3.Error as exc:
+            raise ImportError_(f"{database}: the import failed ({exc}); the database is unchanged") from exc
         finally:
             connection.close()
         os.replace(tmp, database)
@@ -136,6 +166,12 @@ def import_into(
         tmp.unlink(missing_ok=True)
         raise
     return stats
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _drop_family(connection: sqlite3.Connection, family: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +24,41 @@ _SUMMARY_RATING = re.compile(r"^\s*(Critical|Important|Moderate|Low)\s*:", re.IG
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 
 
+MAX_DEPTH = 32  # OSV records nest about six levels; deeper is not a record
+MAX_AFFECTED = 20_000  # the largest real records (kernel CVEs) list a few thousand affected entries
+
+
 class OsvError(ValueError):
     """A record that does not follow the OSV schema where matching depends on it."""
+
+
+def decode_record(data: bytes) -> Any:
+    """JSON text -> a value, or OsvError (not JSON, not UTF-8, nested deeper than any real record)."""
+    depth = longest = 0
+    in_string = escaped = False
+    for byte in data:  # a cheap pre-scan: json.loads would hit the recursion limit on absurd nesting
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            longest = max(longest, depth)
+            if longest > MAX_DEPTH:
+                raise OsvError(f"nested deeper than {MAX_DEPTH} levels")
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise OsvError("not UTF-8 text") from exc
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise OsvError(f"not valid JSON ({exc.__class__.__name__})") from exc
 
 
 @dataclass(frozen=True)
@@ -64,6 +98,11 @@ def _rating(value: Any) -> str | None:
     return None
 
 
+def _list(value: Any) -> list[Any]:
+    """A JSON array, or nothing: a field of the wrong type is ignored where matching does not need it."""
+    return value if isinstance(value, list) else []
+
+
 def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
@@ -74,11 +113,15 @@ def parse_record(record: Any) -> Advisory:
     advisory_id = record.get("id")
     if not isinstance(advisory_id, str) or not advisory_id:
         raise OsvError("record has no id")
+    if len(advisory_id) > 200 or not advisory_id.isprintable():
+        raise OsvError("record id is not a printable string of at most 200 characters")
     affected_raw = record.get("affected")
     if not isinstance(affected_raw, list):
-        raise OsvError(f"{advisory_id}: 'affected' is not a list")
+        raise OsvError("'affected' is not a list")
+    if len(affected_raw) > MAX_AFFECTED:
+        raise OsvError(f"more than {MAX_AFFECTED} affected entries")
     score = None
-    for item in record.get("severity") or []:
+    for item in _list(record.get("severity")):
         if isinstance(item, dict) and str(item.get("type", "")).startswith("CVSS_V3"):
             computed = cvss3_base_score(str(item.get("score", "")))
             if computed is not None:
@@ -87,23 +130,23 @@ def parse_record(record: Any) -> Advisory:
     ratings: list[str] = []
     for entry in affected_raw:
         if not isinstance(entry, dict) or not isinstance(entry.get("package"), dict):
-            raise OsvError(f"{advisory_id}: an affected entry has no package")
+            raise OsvError("an affected entry has no package")
         package = entry["package"]
         if not isinstance(package.get("ecosystem"), str) or not isinstance(package.get("name"), str):
-            raise OsvError(f"{advisory_id}: an affected package lacks ecosystem or name")
+            raise OsvError("an affected package lacks ecosystem or name")
         ranges = []
-        for range_raw in entry.get("ranges") or []:
+        for range_raw in _list(entry.get("ranges")):
             if not isinstance(range_raw, dict) or range_raw.get("type") != "ECOSYSTEM":
                 continue  # GIT and SEMVER ranges do not apply to OS packages
             events = []
-            for event in range_raw.get("events") or []:
+            for event in _list(range_raw.get("events")):
                 if not isinstance(event, dict) or len(event) != 1:
-                    raise OsvError(f"{advisory_id}: a range event must have exactly one key")
+                    raise OsvError("a range event must have exactly one key")
                 ((kind, version),) = event.items()
                 if kind not in ("introduced", "fixed", "last_affected", "limit") or not isinstance(
                     version, str
                 ):
-                    raise OsvError(f"{advisory_id}: unknown range event {kind!r}")
+                    raise OsvError("a range event is not introduced/fixed/last_affected/limit")
                 events.append((kind, version))
             ranges.append(tuple(events))
         rating = _rating(entry.get("ecosystem_specific")) or _rating(entry.get("database_specific"))
@@ -133,21 +176,36 @@ def parse_record(record: Any) -> Advisory:
         severity = max(ratings, key=order.index)
     else:
         severity = "unknown"
-    aliases: list[str] = []
+    aliases: dict[str, None] = {}
     for value in (
         _strings(record.get("aliases")) + _strings(record.get("related")) + _strings(record.get("upstream"))
     ):
         found = _CVE.search(value)
         alias = found.group(0) if found and value.endswith(found.group(0)) else value
-        if alias != advisory_id and alias not in aliases:
-            aliases.append(alias)
-    return Advisory(
+        if alias != advisory_id:
+            aliases[alias] = None
+    modified, withdrawn = record.get("modified"), record.get("withdrawn")
+    advisory = Advisory(
         id=advisory_id,
-        modified=str(record.get("modified", "")),
-        withdrawn=record.get("withdrawn") if isinstance(record.get("withdrawn"), str) else None,
+        modified=modified if isinstance(modified, str) else "",
+        withdrawn=withdrawn if isinstance(withdrawn, str) else None,
         summary=summary_text,
         aliases=tuple(aliases),
         severity=severity,
         score=score,
         affected=tuple(affected),
     )
+    _require_encodable(advisory)
+    return advisory
+
+
+def _require_encodable(advisory: Advisory) -> None:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store."""
+    texts = [advisory.id, advisory.modified, advisory.withdrawn or "", advisory.summary, *advisory.aliases]
+    for entry in advisory.affected:
+        texts += [entry.ecosystem, entry.package, *entry.versions]
+        texts += [version for events in entry.ranges for _, version in events]
+    try:
+        "\0".join(texts).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise OsvError("a text is not valid Unicode (lone surrogate)") from exc

@@ -1,0 +1,210 @@
+"""The advisory database commands: db import, db update, db status."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from imagevet.cli.common import (
+    MAX_DB_AGE_DAYS,
+    DbOption,
+    ListFormat,
+    TokenOption,
+    app,
+    db_path,
+    notice,
+    write_output,
+)
+from imagevet.errors import ImagevetError
+
+db_app = typer.Typer(help="The offline advisory database: import, update, status.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _import_progress() -> tuple[Any, Callable[[int], None] | None]:
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    progress = Progress(transient=True)
+    task = progress.add_task("importing advisories", total=None)
+
+    def step(records: int) -> None:
+        progress.update(task, completed=records, description=f"importing advisories ({records})")
+
+    return progress, step
+
+
+SKIPPED_SHOWN = 100
+
+
+def report_skipped(warnings: list[str]) -> None:
+    """Name every skipped record (where it was, and why) up to a hundred, then count the rest."""
+    for warning in warnings[:SKIPPED_SHOWN]:
+        notice(f"skipped {warning}")
+    if len(warnings) > SKIPPED_SHOWN:
+        notice(f"skipped {len(warnings) - SKIPPED_SHOWN} more malformed record(s) not listed")
+
+
+@db_app.command("import")
+def db_import(
+    paths: Annotated[
+        list[Path], typer.Argument(help="OSV JSON files, directories of them, or all.zip archives.")
+    ],
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+) -> None:
+    """Add OSV records to the advisory database (atomically)."""
+    from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
+
+    database = db_path(db)
+    stats = ImportStats()
+    progress, step = _import_progress()
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    source = ", ".join(str(p) for p in paths)
+    whole = all(p.suffix == ".zip" for p in paths)  # OSV's all.zip per ecosystem: complete coverage
+    if progress is not None:
+        with progress:
+            result = import_into(database, iter_inputs(paths, stats), source, now, step, whole_archive=whole)
+    else:
+        result = import_into(database, iter_inputs(paths, stats), source, now, whole_archive=whole)
+    report_skipped(stats.warnings + result.warnings)
+    skipped = stats.skipped + result.skipped
+    if result.records == 0 and skipped:
+        raise ImagevetError(f"nothing imported: all {skipped} input record(s) were malformed (see above)")
+    notice(
+        f"imported {result.records} advisories into {database}" + (f"; skipped {skipped}" if skipped else "")
+    )
+
+
+@db_app.command("update")
+def db_update(
+    ecosystem: Annotated[
+        list[str] | None, typer.Option("--ecosystem", "-e", help="OSV ecosystem to download (repeatable).")
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
+    ] = None,
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="OSV archive base URL (default: $IMAGEVET_OSV_URL or OSV's)."),
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds per network operation.")
+    ] = 60.0,
+    rescan: Annotated[
+        str | None, typer.Option("--rescan", help="Then ask this imagevet service to rescan (POST /rescans).")
+    ] = None,
+    token: TokenOption = None,
+) -> None:
+    """Download OSV archives, verify them, and swap the database atomically."""
+    from imagevet.vuln.download import DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, update
+
+    database = db_path(db)
+    url = base_url or os.environ.get("IMAGEVET_OSV_URL") or DEFAULT_BASE_URL
+    ecosystems = tuple(ecosystem) if ecosystem else DEFAULT_ECOSYSTEMS
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if sys.stderr.isatty():
+        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+        with Progress(
+            *Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(), transient=True
+        ) as progress:
+            tasks: dict[str, Any] = {}
+
+            def step(name: str, received: int, expected: int | None) -> None:
+                if name not in tasks:
+                    tasks[name] = progress.add_task(f"downloading {name}", total=expected)
+                progress.update(tasks[name], completed=received)
+
+            result = update(database, ecosystems, url, now, timeout, step)
+    else:
+        result = update(database, ecosystems, url, now, timeout)
+    report_skipped(result.warnings)
+    notice(f"updated {database}: {result.records} advisories from {len(ecosystems)} ecosystem archive(s)")
+    if rescan is not None:
+        from imagevet.service.client import request_rescan
+
+        if not token:
+            raise ImagevetError("--rescan needs --token (or IMAGEVET_TOKEN)")
+        notice(f"rescan requested on {rescan}: job {request_rescan(rescan, token)}")
+
+
+@db_app.command("status")
+def db_status_command(
+    db: DbOption = None,
+    max_db_age: Annotated[
+        float,
+        typer.Option(
+            "--max-db-age",
+            "--stale-days",
+            min=0,
+            help="Days after which an ecosystem's data counts as stale.",
+        ),
+    ] = MAX_DB_AGE_DAYS,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+) -> None:
+    """Show what the advisory database covers: per ecosystem, records, age, source, complete or partial."""
+
+    from imagevet.vuln import db as advisory_db
+    from imagevet.vuln.coverage import parse_time
+
+    status = advisory_db.status(db_path(db))
+    now = dt.datetime.now(dt.UTC)
+
+    def age(stamp: str | None) -> float | None:
+        moment = parse_time(stamp)
+        return None if moment is None else round(max((now - moment).total_seconds() / 86400, 0.0), 2)
+
+    rows: list[dict[str, Any]] = []
+    for record in sorted(status.coverage.values(), key=lambda r: r.ecosystem):
+        days = age(record.archive_imported if record.complete else record.imported)
+        rows.append(
+            {
+                "ecosystem": record.ecosystem,
+                "records": record.records,
+                "complete": record.complete,
+                "imported": record.imported,
+                "source": record.source,
+                "archive_imported": record.archive_imported,
+                "archive_source": record.archive_source,
+                "age_days": days,
+                "stale": days is None or days > max_db_age,
+            }
+        )
+    if fmt is ListFormat.JSON:
+        document = {
+            "schema": "imagevet/db-status/v2",
+            "path": status.path,
+            "updated": status.updated,
+            "age_days": age(status.updated),
+            "max_db_age": max_db_age,
+            "records": status.records,
+            "size_bytes": status.size_bytes,
+            "ecosystems": [e.__dict__ for e in status.ecosystems],
+            "coverage": rows,
+        }
+        write_output(json.dumps(document, indent=2) + "\n", None)
+    else:
+        lines = [
+            f"{status.path}: {status.records} advisories, {status.size_bytes / 1e6:.1f} MB, updated "
+            f"{status.updated or 'never'}"
+        ]
+        lines += [f"  {'ecosystem':<34} {'records':>8}  {'age (days)':>10}  coverage  source"]
+        for r in rows:
+            shown = "?" if r["age_days"] is None else str(r["age_days"])
+            kind, source = ("complete", r["archive_source"]) if r["complete"] else ("partial", r["source"])
+            flag = "  STALE" if r["stale"] else ""
+            lines.append(f"  {r['ecosystem']:<34} {r['records']:>8}  {shown:>10}  {kind:<8}  {source}{flag}")
+        write_output("\n".join(lines) + "\n", None)
+    stale = [str(r["ecosystem"]) for r in rows if r["stale"]]
+    if stale:
+        notice(f"warning: advisories older than {max_db_age:g} days: {', '.join(stale)} (imagevet db update)")
