@@ -14,12 +14,15 @@ import string
 from collections.abc import Iterator
 
 from imagevet.errors import VersionError
+from imagevet.versions.text import shown
 
 # Token kinds, in the order apk ranks them when one version runs on after the other.
 DIGIT_OR_ZERO, DIGIT, LETTER, SUFFIX, SUFFIX_NO, COMMIT, REVISION, END, INVALID = range(9)
 PRE_SUFFIXES = ("alpha", "beta", "pre", "rc")
 POST_SUFFIXES = ("cvs", "svn", "git", "hg", "p")
 _HEX = set(string.hexdigits.lower())
+_DIGITS = set(string.digits)
+UINT64_MAX = 2**64 - 1
 
 Token = tuple[int, object]
 
@@ -31,7 +34,7 @@ def _next_kind(previous: int, text: str, pos: int) -> tuple[int, int]:
     ch = text[pos]
     if previous in (DIGIT, DIGIT_OR_ZERO) and ch.islower() and ch.isascii():
         return LETTER, pos
-    if previous == SUFFIX and ch.isdigit():
+    if previous == SUFFIX and ch in _DIGITS:
         kind, start = SUFFIX_NO, pos
     elif ch == ".":
         kind, start = DIGIT_OR_ZERO, pos + 1
@@ -56,16 +59,22 @@ def _next_kind(previous: int, text: str, pos: int) -> tuple[int, int]:
 
 def _number(text: str, pos: int, leading_zero_is_fraction: bool) -> tuple[tuple[int, int | str], int] | None:
     """A digit run as a comparable value: a run after "." that starts with 0 compares as a string
-    (like a decimal fraction: 0 < 001 < 0015 < 002), and sorts before every plain number."""
+    (like a decimal fraction: 0 < 001 < 0015 < 002), and sorts before every plain number.
+
+    Only ASCII digits are digits (apk-tools uses C's isdigit). A number of 2**64 or more is None (an
+    invalid component): apk-tools reads it into a uint64_t, so its real ordering is the wrapped value."""
     end = pos
-    while end < len(text) and text[end].isdigit():
+    while end < len(text) and text[end] in _DIGITS:
         end += 1
     if end == pos:
         return None
     digits = text[pos:end]
     if leading_zero_is_fraction and digits.startswith("0"):
         return (0, digits), end
-    return (1, int(digits)), end
+    significant = digits.lstrip("0")
+    if len(significant) > 20 or int(significant or "0") > UINT64_MAX:
+        return None  # apk keeps numbers in 64 bits and would compare this one wrapped around
+    return (1, int(significant or "0")), end
 
 
 def tokens(version: str) -> Iterator[Token]:
@@ -150,4 +159,4 @@ def compare_apk(a: str, b: str, *, fuzzy: bool = False) -> int:
 
 def validate_apk(version: str) -> None:
     if not is_valid_apk(version):
-        raise VersionError(f"invalid apk version {version!r}")
+        raise VersionError(f"invalid apk version {shown(version)}")

@@ -2,7 +2,8 @@
 
 ``[epoch:]upstream[-revision]``. Epochs compare as numbers. Upstream and revision compare by alternating
 runs: a run of non-digits compares character by character, where ``~`` sorts before everything, even the
-end of the run, letters sort before every other character; then a run of digits compares as a number.
+end of the run, letters sort before every other character; then a run of digits compares as a number
+(of any length, as dpkg compares digit by digit). Only ASCII digits and letters count, as in dpkg.
 
 Speed matters (advisory matching compares the same versions many times), so each version is turned once
 into a key whose natural tuple ordering is dpkg's ordering, and keys are cached.
@@ -14,10 +15,15 @@ import functools
 import re
 
 from imagevet.errors import VersionError
+from imagevet.versions.text import ordered_int, shown
 
 _UPSTREAM_OK = re.compile(r"[A-Za-z0-9.+~:-]+")
 _REVISION_OK = re.compile(r"[A-Za-z0-9.+~]+")
-_RUNS = re.compile(r"(\D*)(\d*)")
+_RUNS = re.compile(r"([^0-9]*)([0-9]*)")
+# dpkg reads the epoch with strtol(): C white space, an optional sign, ASCII digits, up to INT_MAX.
+_EPOCH = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
+_BLANKS = " \t"  # dpkg trims (and refuses inside a version) only blanks: space and tab
+EPOCH_MAX = 2**31 - 1
 # Where one version has run out of runs: the end of a non-digit run compares as 0.
 _END = ((0,), 0)
 
@@ -38,35 +44,56 @@ def _part_key(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
     for letters, digits in _RUNS.findall(text):
         if not letters and not digits:
             continue
-        runs.append(((*map(_char_order, letters), 0), int(digits) if digits else 0))
+        runs.append(((*map(_char_order, letters), 0), ordered_int(digits) if digits else 0))
     if not runs:
         runs.append(((0,), 0))  # "" compares like "0"
     runs.append(_END)
     return tuple(runs)
 
 
+def _epoch(text: str, version: str) -> int:
+    """The number before the first colon, as dpkg's parseversion() accepts it."""
+    match = _EPOCH.match(text)
+    if match is None:
+        raise VersionError(f"Debian version {shown(version)}: epoch is empty")
+    if match.end() != len(text):
+        raise VersionError(f"Debian version {shown(version)}: epoch is not a number")
+    sign, digits = match.groups()
+    value = ordered_int(digits)
+    if sign == "-" and value:
+        raise VersionError(f"Debian version {shown(version)}: epoch is negative")
+    if value > EPOCH_MAX:
+        raise VersionError(f"Debian version {shown(version)}: epoch is too big")
+    return value
+
+
 def parse_deb(version: str) -> tuple[int, str, str]:
-    """Split into (epoch, upstream, revision); raise VersionError where dpkg reports an error."""
-    text = version.strip()
+    """Split into (epoch, upstream, revision); raise VersionError where dpkg reports an error or warning.
+
+    dpkg only warns about characters outside its alphabet (and still compares); imagevet refuses them, as
+    it refuses any version it cannot read exactly as dpkg does. Only ASCII digits are digits.
+    """
+    text = version.strip(_BLANKS)
     if not text:
         raise VersionError("empty Debian version")
-    if any(ch.isspace() for ch in text):
-        raise VersionError(f"Debian version {version!r} has embedded spaces")
+    if any(ch in _BLANKS for ch in text):
+        raise VersionError(f"Debian version {shown(version)} has embedded spaces")
     epoch = 0
-    if ":" in text:
-        epoch_text, text = text.split(":", 1)
-        if not epoch_text.isdigit():
-            raise VersionError(f"Debian version {version!r}: epoch is not a number")
-        epoch = int(epoch_text)
+    colon = text.find(":")
+    if colon >= 0:
+        epoch = _epoch(text[:colon], version)
+        text = text[colon + 1 :]
+        if not text:
+            raise VersionError(f"Debian version {shown(version)}: nothing after the epoch")
     upstream, sep, revision = text.rpartition("-")
     if not sep:
         upstream, revision = text, ""
     elif not revision:
-        raise VersionError(f"Debian version {version!r}: empty revision")
+        raise VersionError(f"Debian version {shown(version)}: empty revision")
     if not upstream:
-        raise VersionError(f"Debian version {version!r}: empty upstream version")
+        raise VersionError(f"Debian version {shown(version)}: empty upstream version")
     if not _UPSTREAM_OK.fullmatch(upstream) or (revision and not _REVISION_OK.fullmatch(revision)):
-        raise VersionError(f"Debian version {version!r} has invalid characters")
+        raise VersionError(f"Debian version {shown(version)} has invalid characters")
     return epoch, upstream, revision
 
 

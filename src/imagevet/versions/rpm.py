@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from imagevet.errors import VersionError
+from imagevet.versions.text import shown
 
 
 def _separator(ch: str) -> bool:
@@ -80,29 +81,53 @@ def rpmvercmp(a: str, b: str) -> int:
     return 1 if rest_a else -1
 
 
-def parse_evr(evr: str) -> tuple[int, str, str]:
+def _valid_text(text: str) -> bool:
+    """librpm works on C strings: no NUL, and text that has a UTF-8 form (no lone surrogates)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_evr(evr: str) -> tuple[str, str, str]:
+    """``[epoch:]version[-release]`` as (epoch digits, version, release); VersionError where it is not one.
+
+    The epoch is kept as its ASCII digits: librpm compares epochs with rpmvercmp, so an epoch of any
+    length orders correctly (``int()`` would refuse 5,000 digits). A missing epoch is ``"0"``.
+    """
     text = evr.strip()
-    if not text or any(ch.isspace() for ch in text):
-        raise VersionError(f"invalid RPM version {evr!r}")
-    epoch = 0
+    if not text or any(ch.isspace() for ch in text) or not _valid_text(text):
+        raise VersionError(f"invalid RPM version {shown(evr)}")
+    epoch = "0"
     if ":" in text:
-        epoch_text, text = text.split(":", 1)
-        if not epoch_text.isdigit():
-            raise VersionError(f"RPM version {evr!r}: epoch is not a number")
-        epoch = int(epoch_text)
-    version, _, release = text.partition("-") if text.count("-") == 1 else text.rpartition("-")
+        epoch, text = text.split(":", 1)
+        if not (epoch.isascii() and epoch.isdigit()):
+            raise VersionError(f"RPM version {shown(evr)}: epoch is not a number")
+    version, sep, release = text.rpartition("-")
+    if not sep:
+        version, release = text, ""
+    elif not release:
+        raise VersionError(f"RPM version {shown(evr)}: empty release")
     if not version:
-        raise VersionError(f"RPM version {evr!r}: empty version")
+        raise VersionError(f"RPM version {shown(evr)}: empty version")
     return epoch, version, release
 
 
 def compare_rpm(a: str, b: str) -> int:
-    """-1, 0 or 1 comparing two ``[epoch:]version[-release]`` strings like rpm's labelCompare."""
+    """-1, 0 or 1 comparing two ``[epoch:]version[-release]`` strings like rpm's labelCompare.
+
+    As in rpm's dependency ranges, a side without a release matches any release of the same version.
+    """
     ea, va, ra = parse_evr(a)
     eb, vb, rb = parse_evr(b)
-    if ea != eb:
-        return -1 if ea < eb else 1
-    result = rpmvercmp(va, vb)
+    result = rpmvercmp(ea, eb)
+    if result == 0:
+        result = rpmvercmp(va, vb)
     if result == 0 and ra and rb:
         result = rpmvercmp(ra, rb)
     return result
