@@ -6,10 +6,19 @@ import json
 from pathlib import Path
 
 from imagevet.facts.cloudinit import CloudInit, gather_cloudinit, parse_version_file, upstream_version
-from imagevet.inventory.dpkg import gather_dpkg, parse_dpkg_status
-from imagevet.model import Unknown
+from imagevet.inventory.dpkg import gather_dpkg, package_of
+from imagevet.inventory.dpkgdb import Database, load_status
+from imagevet.model import Package, Unknown
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
+
+
+def by_name(found: object) -> dict[str, Package] | Unknown | None:
+    """The by-name view the facts consumers take (cloud-init, updates)."""
+    if isinstance(found, dict):
+        return {package.name: package for package in found.values()}
+    assert found is None or isinstance(found, Unknown)
+    return found
 
 
 def test_ubuntu_status_matches_trivy_expectation(shared_data: Path) -> None:
@@ -19,12 +28,12 @@ def test_ubuntu_status_matches_trivy_expectation(shared_data: Path) -> None:
     expected = json.loads((case / "expected.json").read_text())
     items = expected if isinstance(expected, list) else expected.get("packages", expected.get("Packages", []))
     names = {item.get("name") or item.get("Name") for item in items}
-    assert set(packages) == names
+    assert {name for name, _arch in packages} == names
 
 
 def test_distroless_status_d(shared_data: Path) -> None:
     packages = gather_dpkg(RootfsTarget(str(shared_data / "pkgdb/dpkg/distroless-debian11-syft")))
-    assert isinstance(packages, dict) and list(packages) == ["libsqlite3-0"]
+    assert isinstance(packages, dict) and list(packages) == [("libsqlite3-0", "arm64")]
 
 
 def test_source_with_version_and_removed_packages() -> None:
@@ -34,8 +43,12 @@ def test_source_with_version_and_removed_packages() -> None:
         "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n\n"
         "Package: half\nStatus: install ok half-installed\nVersion: 1\n"
     )
-    (package,) = parse_dpkg_status(text)
+    database = Database()
+    load_status(database, text)
+    # half-installed files are on disk (dpkg-query lists it too); config-files leaves only conffiles.
+    package, half = (package_of(i) for i in database.instances())
     assert (package.source, package.source_version, package.version) == ("foo", "1.2-3", "1.2-3+b1")
+    assert (half.name, half.version) == ("half", "1")
 
 
 def test_no_database_is_none(tmp_path: Path) -> None:
@@ -44,7 +57,7 @@ def test_no_database_is_none(tmp_path: Path) -> None:
 
 def test_cloud_init_from_dpkg_and_from_version_file() -> None:
     debian = RootfsTarget(str(FIXTURES / "rootfs/hardened-debian"))
-    found = gather_cloudinit(debian, gather_dpkg(debian))
+    found = gather_cloudinit(debian, by_name(gather_dpkg(debian)))
     assert isinstance(found, CloudInit) and found.version == "22.4.2"
     rocky = RootfsTarget(str(FIXTURES / "rootfs/weak-rocky9"))
     found = gather_cloudinit(rocky, None)

@@ -10,6 +10,7 @@ from imagevet.inventory.dpkg import gather_dpkg
 from imagevet.model import Unknown
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
+from tests.facts.test_packages import by_name
 
 HARDENED = FIXTURES / "rootfs/hardened-debian"
 
@@ -61,7 +62,7 @@ def test_later_file_overrides_and_apt_conf_last(tmp_path: Path) -> None:
 
 def test_hardened_debian_has_unattended_upgrades() -> None:
     target = RootfsTarget(str(HARDENED))
-    facts = gather_updates(target, "debian", gather_dpkg(target))
+    facts = gather_updates(target, "debian", by_name(gather_dpkg(target)))
     assert isinstance(facts, UpdatesFacts) and facts.enabled
 
 
@@ -72,7 +73,7 @@ def test_masked_timer_disables(tmp_path: Path) -> None:
     shutil.copytree(HARDENED, root, symlinks=True)
     (root / "etc/systemd/system/apt-daily-upgrade.timer").symlink_to("/dev/null")
     target = RootfsTarget(str(root))
-    facts = gather_updates(target, "debian", gather_dpkg(target))
+    facts = gather_updates(target, "debian", by_name(gather_dpkg(target)))
     assert isinstance(facts, UpdatesFacts) and not facts.enabled
     assert any("masked" in e.detail for e in facts.evidence)
 

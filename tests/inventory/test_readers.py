@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from packageurl import PackageURL
 from imagevet.inventory.collect import InventoryError, collect_inventory
 from imagevet.model import OsRelease
 from imagevet.target import RootfsTarget
+from tests.inventory.dpkg_oracle import dpkg_query
 from tests.support.rpmroot import PACKAGES, build_root, rpm_qa, rpm_tools_available
 
 DEBIAN12 = OsRelease("debian", "12", "Debian GNU/Linux", "", "", "", (), "debian", "x")
@@ -32,25 +32,10 @@ def place(shared_file: Path, root: Path, image_path: str) -> Path:
 
 @pytest.mark.real
 def test_debootstrap_root_equals_dpkg_query(debian_root: Path) -> None:
-    proc = subprocess.run(
-        [
-            "dpkg-query",
-            f"--admindir={debian_root}/var/lib/dpkg",
-            "-W",
-            "-f",
-            "${db:Status-Status}\\t${Package}\\t${Version}\\t${Architecture}\\n",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    expected = {
-        name: (version, arch)
-        for status, name, version, arch in (line.split("\t") for line in proc.stdout.splitlines())
-        if status == "installed"
-    }
-    assert len(expected) > 150
-    assert inventory_of(debian_root, DEBIAN12) == expected
+    expected = dpkg_query(debian_root / "var/lib/dpkg")
+    assert expected is not None and len(expected) > 150
+    inventory = collect_inventory(RootfsTarget(str(debian_root)), DEBIAN12)
+    assert {(p.name, p.arch, p.version) for p in inventory.packages} == expected
 
 
 @pytest.fixture(scope="module")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from imagevet.errors import ImagevetError
 from imagevet.inventory.apk import parse_apk_installed
-from imagevet.inventory.dpkg import gather_dpkg
+from imagevet.inventory.dpkg import read_dpkg
+from imagevet.inventory.errors import InventoryError
 from imagevet.inventory.purl import package_url
 from imagevet.inventory.rpmdb import RpmdbError, read_bdb, read_ndb, read_sqlite
 from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
+
+__all__ = ["Inventory", "InventoryError", "collect_inventory"]
 
 RPM_DATABASES = (
     ("/usr/lib/sysimage/rpm/rpmdb.sqlite", "sqlite"),
@@ -22,10 +24,6 @@ RPM_DATABASES = (
 )
 APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
 MAX_DB_BYTES = 512 * 1024 * 1024
-
-
-class InventoryError(ImagevetError):
-    """A package database exists but cannot be read (truncated, corrupt, hostile)."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +90,7 @@ def collect_inventory(target: Target, os: OsRelease | None) -> Inventory:
     """Every installed package, each with its purl; raises InventoryError for an unreadable database."""
     packages: list[Package] = []
     databases: list[str] = []
-    dpkg = gather_dpkg(target)
-    if isinstance(dpkg, Unknown):
-        raise InventoryError(dpkg.reason)
-    if dpkg is not None:
-        packages += dpkg.values()
-        databases.append("/var/lib/dpkg")
-    for reader in (read_rpm, read_apk):
+    for reader in (read_dpkg, read_rpm, read_apk):
         found = reader(target)
         if found is not None:
             packages += found[0]
