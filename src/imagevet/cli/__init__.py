@@ -7,6 +7,7 @@ lists them): audit, vuln, db, build, service, images; ``common`` holds what they
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from typing import NoReturn
 
@@ -28,6 +29,17 @@ from imagevet.errors import ImagevetError
 __all__ = ["app", "audit", "build", "db", "images", "main", "service", "vuln"]
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: every ``finally`` and
+    ``except BaseException`` runs, removing temporary files (a half-built advisory database, decompressed
+    layers, a scratch copy of an RPM database) instead of leaving them behind as a killed process would."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
+    raise Terminated
+
+
 def fail(message: str) -> NoReturn:
     sys.stderr.write(f"imagevet: error: {message}\n")
     sys.exit(2)
@@ -47,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     # Libraries (cloud SDKs, urllib3) log warnings; without a handler Python prints them to stderr, which
     # would bury imagevet's one-line messages. imagevet itself reports through its return values.
     logging.getLogger().addHandler(logging.NullHandler())
+    signal.signal(signal.SIGTERM, _terminate)  # `serve` and `worker` install their own servers' handlers
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="imagevet", standalone_mode=False)
@@ -57,6 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("imagevet: interrupted\n")
         sys.exit(130)
+    except Terminated:
+        sys.stderr.write("imagevet: terminated\n")
+        sys.exit(128 + signal.SIGTERM)
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             ctx = getattr(exc, "ctx", None)

@@ -1,0 +1,42 @@
+"""Advisory databases for tests, made the way a user makes them: `imagevet db import` of OSV records.
+
+The project's own OSV fixtures (tests/fixtures/osv, hand-written to the OSV 1.6 schema) cover Debian:12, the
+ecosystem of the hardened-debian fixture root. A database's age is then moved with the real sqlite3 module
+(an UPDATE of its coverage row), which is how a stale database is made without waiting five days.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from pathlib import Path
+
+from tests.conftest import FIXTURES
+from tests.support.cli import run_imagevet
+
+RECORDS = FIXTURES / "osv"
+
+
+def import_records(database: Path, *inputs: Path) -> None:
+    """`imagevet db import INPUTS --db DATABASE` (the fixture records by default); it must succeed."""
+    proc = run_imagevet("db", "import", *(str(p) for p in inputs or (RECORDS,)), "--db", str(database))
+    assert proc.returncode == 0, proc.stderr
+
+
+def archive_of(folder: Path, destination: Path) -> Path:
+    """An OSV-style all.zip of every record in ``folder`` (what `db update` downloads)."""
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED) as archive:
+        for record in sorted(folder.glob("*.json")):
+            archive.write(record, record.name)
+    return destination
+
+
+def age_ecosystem(database: Path, ecosystem: str, stamp: str) -> None:
+    """Pretend ``ecosystem`` was last imported at ``stamp`` (UTC, YYYY-MM-DDTHH:MM:SSZ)."""
+    with sqlite3.connect(database) as connection:
+        changed = connection.execute(
+            "UPDATE coverage SET imported = ?, archive_imported = CASE WHEN archive_imported IS NULL "
+            "THEN NULL ELSE ? END WHERE ecosystem = ?",
+            (stamp, stamp, ecosystem),
+        ).rowcount
+    assert changed == 1, f"{database} has no coverage row for {ecosystem}"
