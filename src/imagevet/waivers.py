@@ -5,9 +5,14 @@ File format (YAML)::
     waivers:
       - check: ssh-root-login        # a check id (required)
         reason: "break-glass access, ticket OPS-123"   # required, non-empty
-        expires: 2027-03-31          # optional ISO date; after it the waiver is ignored with a notice
+        expires: 2027-03-31          # optional date, YYYY-MM-DD; after it the waiver is ignored with a notice
 
-A malformed file is an error (exit 2), never silently ignored: a typo must not re-open the gate.
+A malformed file is an error (exit 2), never silently ignored: a typo must not re-open the gate. Every
+refusal names the file and the line (``waivers.yaml: line 7: waiver #2: ...``) and never quotes the file:
+a date that does not exist (``2027-02-30``, month 13), a date with a time of day, a value of the wrong
+type, an unknown key, two waivers for the same check, two values for one key. The file is parsed within
+fixed bounds (size, nesting, aliases: :mod:`imagevet.catalog.safe_yaml`).
+
 `imagevet vuln` uses the same file shape with ``id`` (an advisory or CVE id) instead of ``check``, and
 requires ``expires``.
 """
@@ -15,13 +20,29 @@ requires ``expires``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
+from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import WaiverError
 from imagevet.model import Waiver
+
+LIMITS = Limits(max_chars=1024 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
+MAX_REASON = 2000
+# Check ids are kebab-case; advisory ids look like CVE-2024-1234, GHSA-xxxx-xxxx-xxxx, RHSA-2024:1234,
+# DLA-3000-1, ALSA-2022:1065. Both are echoed in notices, so both keep to a plain alphabet.
+_IDS = {
+    "check": (re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", re.ASCII), "a check id (letters, digits, '-')"),
+    "id": (
+        re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+-]{0,199}", re.ASCII),
+        "an advisory id such as CVE-2024-1234",
+    ),
+}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
@@ -30,50 +51,89 @@ class WaiverSet:
     notices: tuple[str, ...]
 
 
-def _parse_entry(index: int, raw: Any, key: str = "check", expiry_required: bool = False) -> Waiver:
-    where = f"waiver #{index + 1}"
-    if not isinstance(raw, dict):
-        raise WaiverError(f"{where} must be a mapping with {key}, reason and expires")
-    unknown = set(raw) - {key, "reason", "expires"}
-    if unknown:
-        raise WaiverError(f"{where} has unknown field(s): {', '.join(sorted(map(str, unknown)))}")
-    check = raw.get(key)
-    if not isinstance(check, str) or not check.strip():
-        raise WaiverError(f"{where} needs a '{key}'")
-    reason = raw.get("reason")
-    if not isinstance(reason, str) or not reason.strip():
-        raise WaiverError(f"{where} ({check}) needs a non-empty 'reason'")
-    expires = raw.get("expires")
-    if expires is None and expiry_required:
-        raise WaiverError(f"{where} ({check}) needs an 'expires' date")
-    if expires is not None:
-        if isinstance(expires, dt.datetime):
-            expires = expires.date()
-        elif isinstance(expires, str):
-            try:
-                expires = dt.date.fromisoformat(expires)
-            except ValueError as exc:
-                raise WaiverError(f"{where} ({check}): expires {expires!r} is not a YYYY-MM-DD date") from exc
-        elif not isinstance(expires, dt.date):
-            raise WaiverError(f"{where} ({check}): expires must be a YYYY-MM-DD date")
-    return Waiver(check.strip(), reason.strip(), expires)
-
-
-def _entries(text: str) -> list[Any]:
+def _expires(doc: Document, node: yaml.Node, where: str) -> dt.date:
+    """A real calendar day written YYYY-MM-DD (plain or quoted); YAML's timestamps with a time are refused."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise doc.fail(node, f"{where}: 'expires' must be a date (YYYY-MM-DD), not a list or mapping")
+    raw = str(node.value).strip()
+    if node.tag not in (TIMESTAMP_TAG, "tag:yaml.org,2002:str"):
+        raise doc.fail(node, f"{where}: 'expires' must be a date (YYYY-MM-DD)")
+    if not _DATE.fullmatch(raw):
+        if node.tag == TIMESTAMP_TAG:
+            raise doc.fail(node, f"{where}: 'expires' has a time of day; give the date only (YYYY-MM-DD)")
+        raise doc.fail(node, f"{where}: 'expires' is not a YYYY-MM-DD date")
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise WaiverError(f"waiver file is not valid YAML{where}") from exc
-    if data is None:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise doc.fail(node, f"{where}: 'expires' is not a real date (no such day in the calendar)") from exc
+
+
+def _text(doc: Document, node: yaml.Node, where: str, field: str) -> str:
+    value = doc.text(node, f"{where}: '{field}'").strip()
+    if _CONTROL.search(value):
+        raise doc.fail(node, f"{where}: '{field}' contains control characters")
+    return value
+
+
+def _entry(doc: Document, index: int, node: yaml.Node, key: str, expiry_required: bool) -> Waiver:
+    where = f"waiver #{index + 1}"
+    if not isinstance(node, yaml.MappingNode):
+        raise doc.fail(node, f"{where} must be a mapping with {key}, reason and expires")
+    fields: dict[str, yaml.Node] = {}
+    for name, key_node, value_node in doc.mapping(node, where):
+        if name not in (key, "reason", "expires"):
+            raise doc.fail(key_node, f"{where} has an unknown field (allowed: {key}, reason, expires)")
+        fields[name] = value_node
+    if Document.is_null(fields.get(key)):
+        raise doc.fail(node, f"{where} needs a '{key}'")
+    ident = _text(doc, fields[key], where, key)
+    pattern, kind = _IDS[key]
+    if not pattern.fullmatch(ident):
+        raise doc.fail(fields[key], f"{where}: '{key}' must be {kind}")
+    reason_node = fields.get("reason", node)  # the entry itself when the field is missing
+    missing = reason_node is node or Document.is_null(reason_node)
+    reason = "" if missing else _text(doc, reason_node, where, "reason")
+    if not reason:
+        raise doc.fail(reason_node, f"{where} needs a non-empty 'reason'")
+    if len(reason) > MAX_REASON:
+        raise doc.fail(reason_node, f"{where}: 'reason' is longer than {MAX_REASON} characters")
+    expires_node = fields.get("expires")
+    if Document.is_null(expires_node):
+        if expiry_required:
+            raise doc.fail(expires_node or node, f"{where} needs an 'expires' date")
+        return Waiver(ident, reason, None)
+    assert expires_node is not None
+    return Waiver(ident, reason, _expires(doc, expires_node, where))
+
+
+def _waivers(text: str, source: str, key: str, expiry_required: bool) -> list[Waiver]:
+    doc = load(text, source, WaiverError, LIMITS)
+    root = doc.root
+    if Document.is_null(root):
         return []
-    entries = data.get("waivers") if isinstance(data, dict) else data
-    if isinstance(data, dict) and set(data) - {"waivers"}:
-        raise WaiverError("waiver file: the only top-level key is 'waivers'")
-    if not isinstance(entries, list):
-        raise WaiverError("waiver file must hold a list under 'waivers'")
-    return entries
+    assert root is not None
+    entries_node: yaml.Node | None = root
+    if isinstance(root, yaml.MappingNode):
+        entries_node = None
+        for name, key_node, value_node in doc.mapping(root, "the top level"):
+            if name != "waivers":
+                raise doc.fail(key_node, "unknown top-level key: the only top-level key is 'waivers'")
+            entries_node = value_node
+        if Document.is_null(entries_node):
+            return []
+    assert entries_node is not None
+    if not isinstance(entries_node, yaml.SequenceNode):
+        raise doc.fail(entries_node, "the file must hold a list under 'waivers'")
+    waivers: list[Waiver] = []
+    first_line: dict[str, tuple[int, int]] = {}
+    for index, node in enumerate(doc.sequence(entries_node, "'waivers'")):
+        waiver = _entry(doc, index, node, key, expiry_required)
+        if waiver.check in first_line:
+            number, line = first_line[waiver.check]
+            raise doc.fail(node, f"waiver #{index + 1} repeats the {key} of waiver #{number} (line {line})")
+        first_line[waiver.check] = (index + 1, node.start_mark.line + 1)
+        waivers.append(waiver)
+    return waivers
 
 
 def _active(waivers: list[Waiver], known: set[str] | None, as_of: dt.date, what: str) -> WaiverSet:
@@ -92,13 +152,16 @@ def _active(waivers: list[Waiver], known: set[str] | None, as_of: dt.date, what:
     return WaiverSet(active, tuple(notices))
 
 
-def parse_waivers(text: str, known_checks: set[str], as_of: dt.date) -> WaiverSet:
-    """Audit waivers: ``check`` and ``reason`` required, ``expires`` optional."""
-    waivers = [_parse_entry(i, raw) for i, raw in enumerate(_entries(text))]
-    return _active(waivers, known_checks, as_of, "check")
+def parse_waivers(
+    text: str, known_checks: set[str], as_of: dt.date, source: str = "waiver file"
+) -> WaiverSet:
+    """Audit waivers: ``check`` and ``reason`` required, ``expires`` optional.
+
+    ``source`` names the file in error messages (the CLI passes the path the user gave).
+    """
+    return _active(_waivers(text, source, "check", False), known_checks, as_of, "check")
 
 
-def parse_vuln_waivers(text: str, as_of: dt.date) -> WaiverSet:
+def parse_vuln_waivers(text: str, as_of: dt.date, source: str = "waiver file") -> WaiverSet:
     """Vulnerability waivers: ``id`` (an advisory or CVE id), ``reason`` and ``expires`` all required."""
-    waivers = [_parse_entry(i, raw, key="id", expiry_required=True) for i, raw in enumerate(_entries(text))]
-    return _active(waivers, None, as_of, "id")
+    return _active(_waivers(text, source, "id", True), None, as_of, "id")
