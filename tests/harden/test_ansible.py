@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.harden.test_harden import AS_OF, OFFLINE, snapshot
 from tests.support.cli import run_imagevet
-from tests.support.sshd_server import SshServer, running_sshd
+from tests.support.debian_root import cache_root
+from tests.support.sshd_server import SshServer, chroot_safe, make_chroot_parent, running_sshd
 
 pytestmark = pytest.mark.real
 
@@ -30,12 +30,13 @@ pytestmark = pytest.mark.real
 @pytest.fixture
 def chroot_copy(debian_root: Path) -> Iterator[Path]:
     """A copy of the root where sshd accepts it as a ChrootDirectory: every directory above it root-owned
-    and writable by root only (so not under /tmp)."""
-    parent = Path.home() / ".cache" / "imagevet-tests" / f"chroot-{uuid.uuid4().hex[:8]}"
-    parent.mkdir(mode=0o755, parents=True)
+    and writable by root only. Beside the test cache when sshd accepts that place, elsewhere when the
+    cache (or $HOME) is under a world-writable directory such as /tmp."""
+    parent = make_chroot_parent(cache_root() / "chroots")
     root = parent / "root"
     try:
         subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
+        assert chroot_safe(root)
         yield root
     finally:
         shutil.rmtree(parent, ignore_errors=True)

@@ -20,6 +20,7 @@ from imagevet.harden.bash import render_bash
 from imagevet.harden.plan import Fix, Plan, plan_for
 from imagevet.model import RemediationStep, Status
 from imagevet.target import RootfsTarget
+from tests.harden.conftest import VARIANTS, variant_root
 from tests.support.cli import run_imagevet
 
 AS_OF = dt.date(2026, 11, 28)
@@ -52,32 +53,127 @@ def image_copy(debian_root: Path, tmp_path: Path) -> Path:
     return root
 
 
-def test_bash_fixes_apply_in_the_image_and_are_idempotent(image_copy: Path) -> None:
-    script = image_copy / "imagevet-harden.sh"
-    checks = ",".join(OFFLINE)
-    made = run_imagevet(
-        "harden", str(image_copy), "--checks", checks, "--as-of", "2026-11-28", "-o", str(script)
-    )
+TIMERS = ("apt-daily.timer", "apt-daily-upgrade.timer")
+
+
+def chroot(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["chroot", str(root), *command], capture_output=True, text=True, timeout=300)
+
+
+def prepared(variant: str, tmp_path: Path) -> tuple[Path, list[str]]:
+    """A copy of the variant's root and the checks failing on it that can be fixed without the network.
+    With unattended-upgrades installed, automatic updates are turned off the way an image may ship them:
+    no 20auto-upgrades, and the apt timers disabled by the image's own tool (systemctl in its offline mode
+    where there is one, else deb-systemd-helper, as Debian's maintainer scripts do it)."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(variant_root(variant)), str(root)], check=True)
+    if not VARIANTS[variant]:
+        return root, list(OFFLINE)
+    (root / "etc/apt/apt.conf.d/20auto-upgrades").unlink()
+    if variant == "systemctl-offline":
+        disabled = chroot(root, "systemctl", "disable", *TIMERS)
+    else:  # as apt's own maintainer scripts call it (it insists on being called from dpkg)
+        disabled = chroot(
+            root, "env", "DPKG_MAINTSCRIPT_PACKAGE=apt", "deb-systemd-helper", "disable", *TIMERS
+        )
+    assert disabled.returncode == 0, disabled.stderr
+    assert not any((root / "etc/systemd/system/timers.target.wants" / t).is_symlink() for t in TIMERS)
+    return root, [*OFFLINE, "updates-automatic"]
+
+
+def leftovers(root: Path) -> list[str]:
+    """Temporary files of the script (and sed's) and a /run/sshd made for sshd -t that were not removed."""
+    found = [str(p) for top in ("etc", "usr/share/pam-configs") for p in (root / top).rglob("*imagevet-*.*")
+             if ".imagevet-" in p.name]  # fmt: skip
+    found += [str(p) for p in (root / "etc").rglob("sed*") if p.is_file() and len(p.name) == 9]
+    return found + ([str(root / "run/sshd")] if (root / "run/sshd").exists() else [])
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_bash_fixes_apply_without_a_running_systemd_and_are_idempotent(variant: str, tmp_path: Path) -> None:
+    """In a chroot, where no systemd runs: the script exits 0, names each running-system step it left for
+    boot (once, however many fixes asked for it), enables units on their files (the links Debian's own
+    tools made), and the re-audit passes every check it addressed; a second run changes nothing."""
+    root, checks = prepared(variant, tmp_path)
+    systemctl = chroot(root, "systemctl", "reload", "ssh")
+    if variant == "systemctl-offline":  # the image's systemctl is there, and refuses: PID 1 is not systemd
+        assert systemctl.returncode != 0 and "not been booted with systemd" in systemctl.stderr
+    else:
+        assert systemctl.returncode == 127  # no systemctl in the image at all
+    before = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
+    assert {r.check: r.status for r in before.results} == dict.fromkeys(checks, Status.FAIL)
+
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
     assert made.returncode == 0, made.stderr
-    assert "21 failing check(s) addressed" in made.stderr and os.access(script, os.X_OK)
+    assert f"{len(checks)} failing check(s) addressed" in made.stderr and os.access(script, os.X_OK)
 
-    first = subprocess.run(
-        ["chroot", str(image_copy), "/imagevet-harden.sh"], capture_output=True, text=True, timeout=120
+    first = chroot(root, "/imagevet-harden.sh")
+    assert first.returncode == 0 and "imagevet: hardening applied" in first.stdout, (
+        first.stdout + first.stderr
     )
-    assert first.returncode == 0 and "imagevet: hardening applied" in first.stdout, first.stderr
     assert first.stdout.count("imagevet: wrote") >= 15
-    report = run_audit(RootfsTarget(str(image_copy)), CheckOptions(AS_OF), OFFLINE)
-    assert {r.check: r.status for r in report.results} == dict.fromkeys(OFFLINE, Status.PASS)
-    sudoers = image_copy / "etc/sudoers.d/50-imagevet-logfile"
+    left = [line for line in first.stdout.splitlines() if "left for boot: " in line]
+    assert len(left) == 2, first.stdout
+    assert "sysctl --system (for sysctl-rp-filter sysctl-swappiness " in left[1]
+    assert "systemctl reload ssh 2>/dev/null || systemctl reload sshd (for ssh-password-auth " in left[0]
+    assert "not been booted" not in first.stderr and "failed" not in first.stderr, first.stderr
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
+    assert {r.check: r.status for r in report.results} == dict.fromkeys(checks, Status.PASS)
+    if VARIANTS[variant]:
+        shipped = variant_root(variant) / "etc/systemd/system/timers.target.wants"
+        for timer in TIMERS:  # the very links Debian's deb-systemd-helper made when the package was installed
+            link = root / "etc/systemd/system/timers.target.wants" / timer
+            assert os.readlink(link) == os.readlink(shipped / timer)
+        assert "enable apt-daily.timer apt-daily-upgrade.timer done on the unit files" in first.stdout
+    sudoers = root / "etc/sudoers.d/50-imagevet-logfile"
     assert sudoers.stat().st_mode & 0o777 == 0o440
-    assert subprocess.run(["chroot", str(image_copy), "visudo", "-c"], capture_output=True).returncode == 0
+    assert chroot(root, "visudo", "-c").returncode == 0
+    assert leftovers(root) == []
 
-    before = snapshot(image_copy)
-    second = subprocess.run(
-        ["chroot", str(image_copy), "/imagevet-harden.sh"], capture_output=True, text=True, timeout=120
-    )
-    assert second.returncode == 0 and "imagevet: wrote" not in second.stdout
-    assert snapshot(image_copy) == before
+    before_second = snapshot(root)
+    second = chroot(root, "/imagevet-harden.sh")
+    assert second.returncode == 0, second.stderr
+    assert "imagevet: wrote" not in second.stdout and "imagevet: linked" not in second.stdout
+    assert snapshot(root) == before_second and leftovers(root) == []
+
+
+@pytest.mark.real
+def test_a_fix_that_really_fails_in_the_image_is_named_and_exits_1(image_copy: Path) -> None:
+    """Read-only targets (bind mounts, as a read-only layer of a build would make them) and a broken sshd
+    drop-in that sshd -t, run offline, refuses: those fixes are named and the script exits 1; the others
+    are applied, and nothing half-written is left."""
+    checks = ["password-max-days", "sysctl-swappiness", "ssh-x11-forwarding", "sudo-logfile"]
+    swappiness = image_copy / "etc/sysctl.d/60-imagevet-swappiness.conf"
+    swappiness.write_text("vm.swappiness = 60\n")
+    script = image_copy / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(image_copy), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0 and "4 failing check(s) addressed" in made.stderr, made.stderr
+    broken = image_copy / "etc/ssh/sshd_config.d/10-broken.conf"  # a later build step's mistake
+    broken.write_text("NoSuchKeyword yes\n")
+    readonly = [image_copy / "etc/login.defs", swappiness]
+    mounts = " && ".join(f'mount --bind "{p}" "{p}" && mount -o remount,bind,ro "{p}"' for p in readonly)
+    proc = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", f'{mounts} && exec chroot "{image_copy}" '
+         "/imagevet-harden.sh"], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    failed = {"password-max-days", "sysctl-swappiness", "ssh-x11-forwarding"}
+    for check in failed:
+        assert f"imagevet: the fix for {check} failed" in proc.stderr
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("imagevet: 3 fix(es) failed: ") and set(last.split(": ", 2)[2].split()) == failed
+    assert "hardening applied" not in proc.stdout
+    broken.unlink()  # imagevet refuses to judge sshd with it (error); without it, the x11 fix shows
+    report = run_audit(RootfsTarget(str(image_copy)), CheckOptions(AS_OF), checks)
+    statuses = {r.check: r.status for r in report.results}
+    assert statuses == {"password-max-days": Status.FAIL, "sysctl-swappiness": Status.FAIL,
+                        "ssh-x11-forwarding": Status.PASS, "sudo-logfile": Status.PASS}  # fmt: skip
+    assert swappiness.read_text() == "vm.swappiness = 60\n"
+    assert leftovers(image_copy) == []
 
 
 def test_cloud_config_is_valid_for_the_images_cloud_init(image_copy: Path) -> None:

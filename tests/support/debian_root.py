@@ -1,8 +1,10 @@
-"""Build (once) and cache a real Debian 12 root filesystem with debootstrap.
+"""Build (once) and cache real Debian 12 root filesystems with debootstrap.
 
-The root is the end-to-end fixture of the audit and the benchmark target. It is expensive (a minute or
+The base root is the end-to-end fixture of the audit and the benchmark target. It is expensive (a minute or
 more, network to the Debian mirror), so it lives outside the repository under a cache directory keyed by
 every input that shapes it: change the suite, variant, package list or mirror and a new root is built.
+Variants with more packages (``extra``, e.g. systemd for the hardening tests) are cached beside it, each
+under its own key; the base root's key does not change when a variant is asked for.
 """
 
 from __future__ import annotations
@@ -21,24 +23,33 @@ MIRROR = os.environ.get("IMAGEVET_DEBIAN_MIRROR", "http://deb.debian.org/debian"
 
 
 def cache_root() -> Path:
-    """Where cached fixtures live: $IMAGEVET_TEST_CACHE, else ~/.cache/imagevet-tests."""
+    """Where cached fixtures live: $IMAGEVET_TEST_CACHE, else $XDG_CACHE_HOME/imagevet-tests, else
+    ~/.cache/imagevet-tests (the XDG default). Nothing in the tests may depend on which one it is: the
+    directory can be under a world-writable /tmp, where some tools (sshd's ChrootDirectory) refuse paths."""
     env = os.environ.get("IMAGEVET_TEST_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "imagevet-tests"
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "imagevet-tests"
 
 
-def fixture_key() -> str:
-    """A short digest of everything that decides the root's content."""
-    text = "|".join([SUITE, VARIANT, ",".join(sorted(INCLUDE)), MIRROR])
+def fixture_key(extra: tuple[str, ...] = ()) -> str:
+    """A short digest of everything that decides the root's content (the base root's key is the one it
+    always had, so an existing cache stays valid)."""
+    include = sorted({*INCLUDE, *extra})
+    text = "|".join([SUITE, VARIANT, ",".join(include), MIRROR])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def ensure_debian_root() -> Path:
-    """Return the path of the cached Debian root, building it first if needed.
+def ensure_debian_root(extra: tuple[str, ...] = ()) -> Path:
+    """Return the path of the cached Debian root (with the ``extra`` packages), building it first if needed.
 
     The build goes to a temporary sibling directory and is renamed into place only when debootstrap
     succeeded, so an interrupted build never leaves a half root that later runs would trust.
     """
-    final = cache_root() / f"debian12-{fixture_key()}" / "root"
+    name = "debian12" if not extra else "debian12-" + "-".join(sorted(extra))
+    final = cache_root() / f"{name}-{fixture_key(extra)}" / "root"
     if (final / "var/lib/dpkg/status").is_file():
         return final
     if shutil.which("debootstrap") is None:
@@ -47,15 +58,9 @@ def ensure_debian_root() -> Path:
     work = final.parent / "root.partial"
     if work.exists():
         shutil.rmtree(work)
+    include = sorted({*INCLUDE, *extra})
     subprocess.run(
-        [
-            "debootstrap",
-            f"--variant={VARIANT}",
-            f"--include={','.join(INCLUDE)}",
-            SUITE,
-            str(work),
-            MIRROR,
-        ],
+        ["debootstrap", f"--variant={VARIANT}", f"--include={','.join(include)}", SUITE, str(work), MIRROR],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -83,6 +83,47 @@ def start_sshd(directory: Path, sftp: str = "internal-sftp", extra: str = "") ->
     )
 
 
+def chroot_safe(path: Path) -> bool:
+    """Whether sshd accepts PATH as a ChrootDirectory (session.c safely_chroot): every component from /
+    down to PATH itself, as stat(2) sees it (links followed), is owned by root and writable by no one else.
+    Under /tmp (mode 1777), where $HOME or the test cache may live, it is not."""
+    path = Path(os.path.abspath(path))
+    for component in (*reversed(path.parents), path):
+        info = component.stat()
+        if info.st_uid != 0 or info.st_mode & 0o022:
+            return False
+    return True
+
+
+# Where a chroot goes when the test cache's own directory is not acceptable to sshd: the FHS place for
+# an application's cached data, root-owned 0755 on every system that has sshd.
+FALLBACK_CHROOT_PARENT = Path("/var/cache/imagevet-tests")
+
+
+def make_chroot_parent(preferred: Path) -> Path:
+    """A fresh directory under which a ChrootDirectory is accepted by sshd wherever the test cache lives:
+    under ``preferred`` (the cache) when sshd accepts it there, else under FALLBACK_CHROOT_PARENT. It is
+    made root-owned 0755 whatever the umask; the caller removes it."""
+    for base in (preferred, FALLBACK_CHROOT_PARENT):
+        existing = next(p for p in (base, *base.parents) if p.exists())
+        if not chroot_safe(existing):
+            continue
+        base.mkdir(parents=True, exist_ok=True)
+        for made in (base, *base.parents):  # the components we just created get 0755, umask or not
+            if made == existing:
+                break
+            made.chmod(0o755)
+        if not chroot_safe(base):
+            continue
+        directory = base / f"chroot-{os.getpid()}-{time.monotonic_ns()}"
+        directory.mkdir(mode=0o755)
+        directory.chmod(0o755)
+        return directory
+    raise RuntimeError(
+        f"no directory sshd accepts as a ChrootDirectory parent ({preferred}, {FALLBACK_CHROOT_PARENT})"
+    )
+
+
 @contextmanager
 def running_sshd(directory: Path, extra: str = "") -> Iterator[SshServer]:
     """``start_sshd`` for a fixture: skipped where sshd is not installed (fatal in CI), stopped after."""

@@ -3,7 +3,8 @@ playbook shows `changed=0`, as Ansible users judge idempotence:
 
 - files: ansible.builtin.copy, idempotent by content, after ansible.builtin.file for a parent directory
   the image may not have;
-- commands (sed, chmod, pam-auth-update, package installs): shell tasks whose `changed_when` compares a
+- commands (sed, chmod, pam-auth-update, package installs, unit-file actions and `sshd -t` made to work
+  in an image as well, as in the bash output): shell tasks whose `changed_when` compares a
   fingerprint of the system's configuration and package state taken before and after the command: the
   content of every file under 8 MiB plus the name, mode, owner and size of everything under the paths a
   fix can touch;
@@ -16,6 +17,8 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from imagevet.harden.offline import RUNNING as RUNNING_SH
+from imagevet.harden.offline import SSHD_TEST_HELPER, UNITS_HELPER, is_sshd_test, unit_action
 from imagevet.harden.plan import Fix, Plan, file_mode
 from imagevet.harden.yamlout import dump
 
@@ -46,6 +49,17 @@ def tracked_command(command: str) -> str:
     )
 
 
+def offline_aware(command: str) -> str:
+    """The command as it must run in an image too (harden/offline.py): unit-file actions on the unit files
+    when no systemd runs, `sshd -t` with its privilege separation directory; others as they are."""
+    action = unit_action(command)
+    if action is not None:
+        return f"{RUNNING_SH}{UNITS_HELPER}{action.shell}"
+    if is_sshd_test(command):
+        return f"{SSHD_TEST_HELPER}imagevet_sshd_test"
+    return command
+
+
 def handler_name(command: str) -> str:
     return f"imagevet running system: {command}"
 
@@ -68,8 +82,8 @@ def fix_tasks(fix: Fix) -> tuple[list[dict[str, Any]], list[str]]:
                 tasks.append({"name": name, "ansible.builtin.shell": step.text, "when": RUNNING})
         elif step.kind == "command":
             tasks.append({
-                "name": name, "ansible.builtin.shell": tracked_command(step.text), "register": REGISTER,
-                "changed_when": f"'{CHANGED}' in {REGISTER}.stdout", **notify,
+                "name": name, "ansible.builtin.shell": tracked_command(offline_aware(step.text)),
+                "register": REGISTER, "changed_when": f"'{CHANGED}' in {REGISTER}.stdout", **notify,
             })  # fmt: skip
         else:
             tasks.append({"name": name, "ansible.builtin.debug": {"msg": f"manual: {step.text}"}})
