@@ -29,7 +29,7 @@ from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import WaiverError
 from imagevet.model import Waiver
 
-LIMITS = Limits(max_chars=1024 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
+LIMITS = Limits(max_chars=512 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
 MAX_REASON = 2000
 # Check ids are kebab-case; advisory ids look like CVE-2024-1234, GHSA-xxxx-xxxx-xxxx, RHSA-2024:1234,
 # DLA-3000-1, ALSA-2022:1065. Both are echoed in notices, so both keep to a plain alphabet.

@@ -3,11 +3,12 @@
 PyYAML alone is not safe enough for a gate's input. It builds nested nodes recursively (ten thousand
 nested lists end in RecursionError), keeps the last of two duplicate keys without a word, lets a few
 aliases describe a graph far larger than the file, raises a plain ValueError for ``2027-02-30``, and
-its messages quote the offending text. This module parses in two passes: a flat pass over the parser's
-events that refuses excessive size, depth and aliases before anything is built, then a composed node
-tree whose marks give every later problem its line. Callers walk the tree with :class:`Document`'s
-helpers, which check types, refuse duplicate keys, expand ``<<`` merges within a budget and construct
-scalars without letting a Python exception escape.
+its messages quote the offending text. This module refuses excessive size first; then nesting depth
+and aliases, counted over the distinct composed nodes (libyaml itself refuses more than 1,000 levels;
+without libyaml a flat pass over the parser's events refuses deep nesting before the recursive
+pure-Python composer runs). The nodes' marks give every later problem its line: callers walk the tree
+with :class:`Document`'s helpers, which check types, refuse duplicate keys, expand ``<<`` merges
+within a budget and construct scalars without letting a Python exception escape.
 
 Messages name the file and the line and never echo the file's bytes.
 """
@@ -157,8 +158,9 @@ def _event_line(event: yaml.Event) -> int | None:
 
 
 def _prepass(text: str, fail: Callable[[int | None, str], ImagevetError], limits: Limits) -> None:
-    """Walk the parser's events (flat, no recursion) and refuse depth and aliases beyond the limits."""
-    depth = aliases = 0
+    """Without libyaml: walk the parser's events (flat) and refuse deep nesting before the recursive
+    pure-Python composer sees it. (libyaml refuses more than 1,000 levels itself.)"""
+    depth = 0
     for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
@@ -166,10 +168,39 @@ def _prepass(text: str, fail: Callable[[int | None, str], ImagevetError], limits
                 raise fail(_event_line(event), f"nested deeper than {limits.max_depth} levels")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            aliases += 1
-            if aliases > limits.max_aliases:
-                raise fail(_event_line(event), f"more than {limits.max_aliases} aliases")
+
+
+def _check_shape(root: yaml.Node, fail: Callable[[int | None, str], ImagevetError], limits: Limits) -> None:
+    """Breadth-first over the distinct nodes: refuse nesting past the limit and too many aliases.
+
+    An alias is a second reference to a node already composed (so cycles and alias bombs end here: each
+    node is visited once, whatever the number of paths to it).
+    """
+    seen = {id(root)}
+    level: list[yaml.Node] = [root]
+    depth = aliases = 0
+    while level:
+        depth += 1
+        below: list[yaml.Node] = []
+        for node in level:
+            children: list[yaml.Node]
+            if isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            else:
+                continue
+            if children and depth > limits.max_depth:
+                raise fail(node.start_mark.line + 1, f"nested deeper than {limits.max_depth} levels")
+            for child in children:
+                if id(child) in seen:
+                    aliases += 1
+                    if aliases > limits.max_aliases:
+                        raise fail(child.start_mark.line + 1, f"more than {limits.max_aliases} aliases")
+                else:
+                    seen.add(id(child))
+                    below.append(child)
+        level = below
 
 
 def load(
@@ -182,9 +213,10 @@ def load(
         return error(f"{source}: {f'line {line}: ' if line else ''}{problem}")
 
     if len(text) > limits.max_chars:
-        raise fail(None, f"larger than {limits.max_chars // (1024 * 1024)} MiB")
+        raise fail(None, f"larger than {limits.max_chars // 1024} KiB")
     try:
-        _prepass(text, fail, limits)
+        if _LOADER is yaml.SafeLoader:
+            _prepass(text, fail, limits)
         root = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -193,4 +225,6 @@ def load(
         raise fail(_line(text, exc.position), "contains a character YAML does not allow") from exc
     except yaml.YAMLError as exc:
         raise fail(None, _problem(exc)) from exc
+    if root is not None:
+        _check_shape(root, fail, limits)
     return Document(source, error, root, limits)
