@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from imagevet.inventory.apk import parse_apk_installed
-from imagevet.inventory.dpkg import read_dpkg
-from imagevet.inventory.errors import InventoryError
+from imagevet.inventory.apk import ApkError, parse_apk_installed
+from imagevet.inventory.dpkg import present, read_dpkg
+from imagevet.inventory.errors import InventoryError, printable
 from imagevet.inventory.purl import package_url
 from imagevet.inventory.rpmdb import RpmdbError, read_bdb, read_ndb, read_sqlite
 from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
@@ -23,6 +23,7 @@ RPM_DATABASES = (
     ("/var/lib/rpm/Packages", "bdb"),
 )
 APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
+APK_BINARIES = ("/sbin/apk", "/usr/bin/apk")
 MAX_DB_BYTES = 512 * 1024 * 1024
 
 
@@ -76,13 +77,20 @@ def read_rpm(target: Target) -> tuple[list[Package], str] | None:
 
 
 def read_apk(target: Target) -> tuple[list[Package], str] | None:
+    """Packages from the apk database and its path; None when the image has none. A database apk would
+    refuse, or one that cannot be read, raises InventoryError."""
     for path in APK_DATABASES:
-        if not target.exists(path):
+        if not present(target, path):
             continue
-        text = target.read_text(path, max_bytes=64 * 1024 * 1024)
-        if isinstance(text, Unknown):
-            raise InventoryError(f"{path}: {text.reason}")
-        return parse_apk_installed(text), path
+        data = target.read_bytes(path, max_bytes=64 * 1024 * 1024)
+        if isinstance(data, Unknown):
+            raise InventoryError(f"{path}: cannot be read: {printable(data.reason)}")
+        try:
+            return parse_apk_installed(data.decode("utf-8", "replace")), path
+        except ApkError as exc:
+            raise InventoryError(f"{path}: {exc}") from None
+    if any(present(target, binary) for binary in APK_BINARIES):
+        raise InventoryError(f"{APK_DATABASES[0]}: missing, but apk is installed in this image")
     return None
 
 
