@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.test_api import Api, make_api
+from tests.service.test_api import Api, make_api, sign_in
 
 HUGE = "99999999999999999999999"
 
@@ -16,7 +16,7 @@ HUGE = "99999999999999999999999"
 def api(database_url: str) -> Api:
     api = make_api(database_url, raise_errors=False)
     assert api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-1"}).status_code == 201
-    api.client.cookies.set("imagevet_token", api.tokens["read"])
+    sign_in(api.client, api.tokens["read"])
     return api
 
 
@@ -58,7 +58,7 @@ def test_huge_ids_on_the_dashboard(api: Api) -> None:
 
 def test_text_that_only_looks_like_a_nul_escape_is_accepted(api: Api) -> None:
     """A backslash followed by "u0000" is ordinary text, not a NUL."""
-    document = {"schema": "imagevet/audit/v1", "summary": {"note": "C:\\u0000"}}
+    document = {"schema": "imagevet/audit/v1", "notices": ["C:\\u0000"]}
     response = api.call("POST", "/api/v1/images/1/reports", json=document)
     assert response.status_code == 201, response.text
 

@@ -56,11 +56,23 @@ def test_token_serve_push_and_restart(tmp_path: Path) -> None:
             read,
             "--image-id",
             "ami-0a1b2c3d4e5f60001",
+            "--cloud",
+            "aws",
             env=env,
         )
         assert denied.returncode == 2 and "HTTP 403" in denied.stderr
         unknown = run_imagevet(
-            "push", str(report), "--server", base, "--token", write, "--image-id", "ami-y", env=env
+            "push",
+            str(report),
+            "--server",
+            base,
+            "--token",
+            write,
+            "--image-id",
+            "ami-y",
+            "--cloud",
+            "aws",
+            env=env,
         )
         assert unknown.returncode == 2 and "not registered" in unknown.stderr
     with server(url, env) as base:  # a restart loses nothing committed
@@ -69,7 +81,16 @@ def test_token_serve_push_and_restart(tmp_path: Path) -> None:
         detail = get(base, f"/api/v1/images/{images[0]['id']}", read)
         assert isinstance(detail, dict) and detail["audit"] == {"pass": 3, "fail": 1}
     down = run_imagevet(
-        "push", str(report), "--server", "http://127.0.0.1:9", "--token", write, "--image-id", "x"
+        "push",
+        str(report),
+        "--server",
+        "http://127.0.0.1:9",
+        "--token",
+        write,
+        "--image-id",
+        "x",
+        "--cloud",
+        "aws",
     )
     assert (
         down.returncode == 2 and "cannot reach" in down.stderr and len(down.stderr.strip().splitlines()) == 1
@@ -210,6 +231,8 @@ def test_https_with_the_services_certificate(tmp_path: Path) -> None:
             write,
             "--image-id",
             "ami-tls",
+            "--cloud",
+            "aws",
             "--register",
         ]
         trusted = run_imagevet(*args, env={**env, "SSL_CERT_FILE": str(cert)})

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
+import shutil
+import signal
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +38,60 @@ SshKnownHostsOption = Annotated[
         "--ssh-known-hosts", envvar="IMAGEVET_SSH_KNOWN_HOSTS", help="known_hosts for ssh:// audit jobs."
     ),
 ]
+
+
+JobTimeLimitOption = Annotated[
+    float,
+    typer.Option(
+        "--job-time-limit", envvar="IMAGEVET_JOB_TIME_LIMIT", min=1, max=7 * 24 * 3600,
+        help="Seconds a job may run (per attempt) before it is stopped and failed.",
+    ),
+]  # fmt: skip
+JobAttemptsOption = Annotated[
+    int,
+    typer.Option(
+        "--job-attempts", envvar="IMAGEVET_JOB_ATTEMPTS", min=1, max=100,
+        help="Attempts at a job whose process keeps dying before it is failed.",
+    ),
+]  # fmt: skip
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    """uvicorn re-raises the signal it stopped on, once it has shut down, with the handler it found: this
+    one, so `serve` then returns normally (exit 0) rather than dying by the signal."""
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    """Outside procrastinate's own handling (before the worker starts, or a second signal): unwind."""
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def service_process(on_signal: Any = _ignore) -> Iterator[None]:
+    """What `serve` and `worker` run inside: SIGTERM stops them as Ctrl-C does (uvicorn and procrastinate
+    shut down gracefully, jobs are handed back, this returns and the command exits 0), the service's
+    logged errors (a job's traceback) go to stderr, and every temporary file the process makes lands in
+    a private directory removed on the way out, whatever a job left behind."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("imagevet: %(levelname)s: %(name)s: %(message)s"))
+    logger = logging.getLogger("imagevet.service")
+    logger.addHandler(handler)
+    scratch = tempfile.mkdtemp(prefix="imagevet-service-")
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir, os.environ["TMPDIR"] = scratch, scratch
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
+        shutil.rmtree(scratch, ignore_errors=True)
+        logger.removeHandler(handler)
 
 
 def service_ssh(identity: Path | None, known_hosts: Path | None) -> Any:
@@ -118,8 +179,20 @@ def serve(
     tls_key: Annotated[
         Path | None, typer.Option("--tls-key", help="The certificate's PEM private key.")
     ] = None,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            envvar="IMAGEVET_FORWARDED_ALLOW_IPS",
+            help="Comma-separated addresses of reverse proxies whose X-Forwarded-For and -Proto are "
+            "trusted. Without it the TCP peer is the client (rate limits, Secure cookies).",
+        ),
+    ] = None,
+    job_time_limit: JobTimeLimitOption = 3600.0,
+    job_attempts: JobAttemptsOption = 3,
 ) -> None:
-    """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first."""
+    """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first.
+    SIGTERM or Ctrl-C: stops taking requests, hands running jobs back, exits 0."""
     try:
         import uvicorn
 
@@ -140,12 +213,19 @@ def serve(
     catalog = load_catalog(data_dir())
 
     def run(service: Any) -> None:
-        uvicorn.run(
-            service, host=host, port=port, log_level="warning", ssl_certfile=certfile, ssl_keyfile=keyfile
-        )
+        with service_process():
+            uvicorn.run(
+                service, host=host, port=port, log_level="warning", ssl_certfile=certfile,
+                ssl_keyfile=keyfile, proxy_headers=forwarded_allow_ips is not None,
+                forwarded_allow_ips=forwarded_allow_ips,
+            )  # fmt: skip
 
     if not queue:
-        run(create_app(make, lookup, catalog, ssh=ssh))
+        run(
+            create_app(
+                make, lookup, catalog, ssh=ssh, job_time_limit=job_time_limit, job_attempts=job_attempts
+            )
+        )
         return
     from imagevet.service.queue import deferrer, ensure_schema, make_queue
 
@@ -155,7 +235,9 @@ def serve(
         raise ImagevetError(str(exc)) from exc
     ensure_schema(url, jobs)
     with jobs.open():
-        run(create_app(make, lookup, catalog, defer=deferrer(jobs)))
+        service = create_app(make, lookup, catalog, defer=deferrer(jobs), ssh=ssh,
+                             job_time_limit=job_time_limit, job_attempts=job_attempts)  # fmt: skip
+        run(service)
 
 
 @app.command()
@@ -167,8 +249,11 @@ def worker(
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
     ssh_identity: SshIdentityOption = None,
     ssh_known_hosts: SshKnownHostsOption = None,
+    job_time_limit: JobTimeLimitOption = 3600.0,
+    job_attempts: JobAttemptsOption = 3,
 ) -> None:
-    """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs."""
+    """Run queued jobs (rescans, audits) for `imagevet serve --queue`; start as many as the fleet needs.
+    SIGTERM or Ctrl-C: running jobs are handed back to the queue at once, and the worker exits 0."""
     try:
         from imagevet.catalog.store import load_catalog
         from imagevet.service.jobs import JobContext, run_job
@@ -181,16 +266,18 @@ def worker(
         raise ImagevetError(f"no advisory database at {database} (imagevet db update, or --db)")
     _, make = inventory_sessions(database_url)
     advisories = open_advisories(database)
-    context = JobContext(lambda: advisories, load_catalog(data_dir()), ssh=ssh)
+    context = JobContext(lambda: advisories, load_catalog(data_dir()), ssh=ssh, time_limit=job_time_limit,
+                         max_attempts=job_attempts)  # fmt: skip
     try:
-        jobs = make_queue(database_url, runner=lambda job_id: run_job(make, job_id, context))
+        jobs = make_queue(database_url, runner=lambda job_id, stop: run_job(make, job_id, context, stop))
     except ValueError as exc:
         raise ImagevetError(str(exc)) from exc
     ensure_schema(database_url, jobs)
-    with jobs.open():
-        jobs.run_worker(
-            concurrency=concurrency, update_heartbeat_interval=HEARTBEAT, stalled_worker_timeout=STALLED_AFTER
-        )
+    with service_process(_interrupt), jobs.open():
+        # On a stop signal procrastinate asks running jobs to stop at once (no grace): each is handed back
+        # and queued again, rather than holding the worker until it ends.
+        jobs.run_worker(concurrency=concurrency, update_heartbeat_interval=HEARTBEAT,
+                        stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=0)  # fmt: skip
 
 
 token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)
@@ -268,12 +355,17 @@ def push(
     token: Annotated[str, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
     image_id: Annotated[str, typer.Option("--image-id", help="The cloud image id the report is about.")],
     cloud: Annotated[
-        str, typer.Option("--cloud", help="aws, azure, alibaba, tencent, gcp or onprem.")
-    ] = "aws",
+        str, typer.Option("--cloud", help="The image's cloud: aws, azure, alibaba, tencent, gcp or onprem.")
+    ],
     register: Annotated[bool, typer.Option("--register", help="Register the image if it is new.")] = False,
 ) -> None:
-    """Send a report to the inventory service."""
+    """Send a report to the inventory service. --cloud is required: an image id means nothing without
+    its cloud, and a guessed one would file the same image twice."""
+    from imagevet.service.client import CLOUDS
     from imagevet.service.client import push as send
+
+    if cloud not in CLOUDS:
+        raise ImagevetError(f"--cloud must be one of {', '.join(CLOUDS)}")
 
     text = read_user_file(report, "report")
     try:

@@ -1,20 +1,19 @@
 """The HTTP API (/api/v1, OpenAPI at /docs and /openapi.json). Every route but /health needs a bearer
-token; a read token cannot write (403); failed authentication is rate-limited (429)."""
+token, checked before the request's body is read (service/limits.py); a read token cannot write (403);
+failed authentication is rate-limited per client address (429). The dashboard is in service/pages.py."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import BaseModel, Field
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from imagevet import __version__
 from imagevet.catalog.loader import bundled_catalog
 from imagevet.catalog.model import Catalog
-from imagevet.service import ingest, views
+from imagevet.service import ingest, jobs, views
 from imagevet.service.audit_job import AuditRequest, check_request
-from imagevet.service.auth import FailureLimiter, allows, digest
+from imagevet.service.auth import AuthFailure, Gate, allows
 from imagevet.service.db import (
+    JOB_STATUSES,
     REMEDIATION,
-    ApiToken,
     Finding,
     ImageVersion,
     Instance,
@@ -36,16 +35,17 @@ from imagevet.service.db import (
     utcnow,
 )
 from imagevet.service.jobs import JobContext, run_job
-from imagevet.service.limits import MAX_BODY, RequestGuard
-from imagevet.service.records import add_report, retrying
+from imagevet.service.limits import JSON_KEY, MAX_BODY, SCOPE_KEY, RequestGuard
+from imagevet.service.pages import add_pages
+from imagevet.service.pool import JobPool
+from imagevet.service.records import ReleaseMismatch, add_report, fill_release, retrying
 from imagevet.service.rescan import Lookup
 from imagevet.target.ssh import SshOptions
-from imagevet.web.render import render
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
-COOKIE = "imagevet_token"
 MAX_ID = 2**63 - 1  # the largest id either database can hold; larger ones cannot name anything
 ImageQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="An image version's id.")]
+JobId = Annotated[str, Path(max_length=36, description="A job's id.")]
 IN_PROCESS_JOBS = 2  # jobs at once in the embedded mode; use the queue to run more
 
 
@@ -59,7 +59,16 @@ class ImageIn(BaseModel):
 
 
 class ImagePatch(BaseModel):
-    remediation: str = Field(pattern="^(open|rebuilding|replaced)$")
+    remediation: str | None = Field(default=None, pattern="^(open|rebuilding|replaced)$")
+    release: str | None = Field(
+        default=None, pattern=ingest.RELEASE.pattern, description="Correct the release (e.g. debian-12)."
+    )
+
+    @model_validator(mode="after")
+    def something(self) -> ImagePatch:
+        if self.remediation is None and self.release is None:
+            raise ValueError("give remediation, release or both")
+        return self
 
 
 class AuditIn(BaseModel):
@@ -103,6 +112,7 @@ def job_dict(job: Job) -> dict[str, Any]:
         "attempts": job.attempts,
         "params": job.params,
         "created_at": job.created_at.isoformat(),
+        "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
         "result": job.result,
     }
@@ -139,28 +149,35 @@ def create_app(
     defer: Callable[[str, str], None] | None = None,
     ssh: SshOptions | None = None,
     max_body: int = MAX_BODY,
+    job_time_limit: float = jobs.TIME_LIMIT,
+    job_attempts: int = jobs.ATTEMPTS,
 ) -> FastAPI:
     """The service. Jobs run on ``defer(kind, job_id)`` (a queue) when given, else on a small pool of
-    threads of this process; ``ssh`` is the service's key and known_hosts for ssh:// audits."""
-    limiter = FailureLimiter()
+    threads of this process; ``ssh`` is the service's key and known_hosts for ssh:// audits. A job runs at
+    most ``job_time_limit`` seconds per attempt and is tried at most ``job_attempts`` times."""
+    gate = Gate(make_session)
     known = catalog or bundled_catalog()
-    context = JobContext(lookup, known, today, ssh or SshOptions())
-    pool = ThreadPoolExecutor(max_workers=IN_PROCESS_JOBS, thread_name_prefix="imagevet-job")
+    context = JobContext(lookup, known, today, ssh or SshOptions(), job_time_limit, job_attempts)
+    pool = JobPool(IN_PROCESS_JOBS, lambda job_id: run_job(make_session, job_id, context))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         """In-process jobs that a stopped server left queued or running are run again when it starts
-        (a job is idempotent); on the way out, jobs not yet started stay queued for the next start."""
+        (a job is idempotent; one that keeps dying stops after its attempts). On the way out, running
+        jobs are handed back (queued again) and jobs not yet started stay queued for the next start."""
         if defer is None:
             with make_session() as db:
-                unfinished = db.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))))
+                unfinished = db.scalars(
+                    select(Job.id).where(Job.status.in_(jobs.ACTIVE)).order_by(Job.created_at)
+                )
                 for job_id in unfinished.all():
-                    pool.submit(run_job, make_session, job_id, context)
+                    pool.submit(job_id)
         yield
-        pool.shutdown(wait=False, cancel_futures=True)
+        context.stopping.set()
+        pool.close(timeout=10 * context.poll)
 
     app = FastAPI(title="imagevet inventory", version=__version__, lifespan=lifespan)
-    app.add_middleware(RequestGuard, max_bytes=max_body)
+    app.add_middleware(RequestGuard, authenticate=gate.bearer, max_bytes=max_body)
 
     def start(db: Session, kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         job = Job(id=str(uuid.uuid4()), kind=kind, params=params)
@@ -169,72 +186,27 @@ def create_app(
         if defer is not None:
             defer(kind, job.id)  # a queue worker runs it (imagevet worker)
         else:
-            pool.submit(run_job, make_session, job.id, context)
+            pool.submit(job.id)
         return {"job": job.id, "status": job.status}
 
     def session() -> Iterator[Session]:
         with make_session() as db:
             yield db
 
-    def token_scope(request: Request, db: Session, token: str) -> str | None:
-        """The token's scope, or None (counted as a failure); 429 while the client is locked out."""
-        client = request.client.host if request.client else "?"
-        if limiter.blocked(client):
-            raise HTTPException(429, "too many failed authentications; try again later")
-        row = db.scalars(select(ApiToken).where(ApiToken.digest == digest(token))).first() if token else None
-        if row is None:
-            limiter.failed(client)
-            return None
-        return row.scope
-
     def scope(needed: str) -> Callable[..., None]:
-        def check(request: Request, db: Session = Depends(session)) -> None:
-            header = request.headers.get("authorization", "")
-            token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
-            granted = token_scope(request, db, token)
+        def check(request: Request) -> None:
+            granted = getattr(request.state, SCOPE_KEY, None)  # the request guard authenticated it
             if granted is None:
-                raise HTTPException(
-                    401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
-                )
+                client = request.client.host if request.client else "?"
+                try:
+                    granted = gate.bearer(client, request.headers.get("authorization", ""))
+                except AuthFailure as exc:
+                    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+                    raise HTTPException(exc.status, exc.message, headers=headers) from None
             if not allows(granted, needed):
                 raise HTTPException(403, f"this token's scope ({granted}) does not allow {needed}")
 
         return check
-
-    def page_allowed(request: Request, db: Session) -> bool:
-        """Dashboard pages: a token (any scope) in the session cookie set by /login."""
-        token = request.cookies.get(COOKIE, "")
-        return bool(token) and token_scope(request, db, token) is not None
-
-    @app.get("/login", response_class=HTMLResponse)
-    def login_form() -> str:
-        return render("login.html.j2", title="imagevet: sign in", error="")
-
-    @app.post("/login")
-    async def login(request: Request, db: Session = Depends(session)) -> Response:
-        form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
-        token = (form.get("token") or [""])[0].strip()
-        if token_scope(request, db, token) is None:
-            page = render("login.html.j2", title="imagevet: sign in", error="That token is not valid.")
-            return HTMLResponse(page, status_code=401)
-        response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE, token, httponly=True, samesite="strict")
-        return response
-
-    @app.get("/", response_class=HTMLResponse)
-    def dashboard(request: Request, db: Session = Depends(session)) -> Response:
-        if not page_allowed(request, db):
-            return RedirectResponse("/login", status_code=303)
-        data = views.overview(db, known, today())
-        return HTMLResponse(render("dashboard.html.j2", title="imagevet: image fleet", data=data))
-
-    @app.get("/images/{image}", response_class=HTMLResponse)
-    def image_view(image: int, request: Request, db: Session = Depends(session)) -> Response:
-        if not page_allowed(request, db):
-            return RedirectResponse("/login", status_code=303)
-        found = image_or_404(db, image)
-        data = views.image_page(db, known, found, today())
-        return HTMLResponse(render("image.html.j2", title=f"imagevet: {found.image_id}", data=data))
 
     read, write, admin = Depends(scope("read")), Depends(scope("write")), Depends(scope("admin"))
 
@@ -243,6 +215,8 @@ def create_app(
         if found is None:
             raise HTTPException(404, f"no image version {image}")
         return found
+
+    add_pages(app, gate, session, known, today, image_or_404)
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -331,34 +305,45 @@ def create_app(
     @app.patch("/api/v1/images/{image}", dependencies=[write])
     def patch_image(image: int, body: ImagePatch, db: Session = Depends(session)) -> dict[str, Any]:
         found = image_or_404(db, image)
-        if REMEDIATION.index(body.remediation) < REMEDIATION.index(found.remediation):
-            raise HTTPException(409, f"remediation moves forward only ({' -> '.join(REMEDIATION)})")
-        found.remediation = body.remediation
+        if body.remediation is not None:
+            if REMEDIATION.index(body.remediation) < REMEDIATION.index(found.remediation):
+                raise HTTPException(409, f"remediation moves forward only ({' -> '.join(REMEDIATION)})")
+            found.remediation = body.remediation
+        if body.release is not None:
+            found.release = body.release
         db.commit()
         return image_dict(found)
 
-    @app.post("/api/v1/images/{image}/reports", status_code=201, dependencies=[write])
-    def receive_report(
-        image: int, document: Any = Body(...), db: Session = Depends(session)
-    ) -> dict[str, Any]:
+    @app.post(
+        "/api/v1/images/{image}/reports", status_code=201, dependencies=[write],
+        openapi_extra={"requestBody": {"required": True, "description": "An imagevet JSON document.",
+                                       "content": {"application/json": {"schema": {"type": "object"}}}}},
+    )  # fmt: skip
+    def receive_report(image: int, request: Request, db: Session = Depends(session)) -> dict[str, Any]:
+        """Checked whole before anything is stored (service/ingest.py). The body was parsed, within
+        bounds, by the request guard."""
+        document = getattr(request.state, JSON_KEY, None)
         try:
-            schema = ingest.schema_of(document)
-            packages = ingest.packages_of(document) if schema == "imagevet/packages/v1" else []
-            findings = ingest.findings_of(document) if schema == "imagevet/vuln/v1" else []
-        except ValueError as exc:
-            raise HTTPException(422, f"not a report imagevet can take: {exc}") from exc
+            checked = ingest.check_document(document)
+        except ingest.ValidationError as exc:
+            raise HTTPException(422, f"not a report imagevet can take: {exc}") from None
         image_or_404(db, image)
+        release = ingest.release_of(checked.os)
 
         def store() -> Report:  # one transaction: the report, the inventory it replaces, its findings
-            report = add_report(db, image, schema, document, packages, findings)
+            fill_release(image_or_404(db, image), release)
+            report = add_report(db, image, checked.schema, document, checked.packages, checked.findings)
             db.commit()
             return report
 
         try:
             report = retrying(db, store, RETRIES, 0.02)
+        except ReleaseMismatch as exc:
+            db.rollback()
+            raise HTTPException(409, str(exc)) from None
         except (IntegrityError, OperationalError):
             raise HTTPException(409, "the report conflicted with concurrent writers; retry") from None
-        return {"id": report.id, "schema": schema, "received_at": report.received_at.isoformat()}
+        return {"id": report.id, "schema": checked.schema, "received_at": report.received_at.isoformat()}
 
     @app.get("/api/v1/images/{image}/reports", dependencies=[read])
     def report_history(
@@ -462,8 +447,8 @@ def create_app(
     @app.get("/api/v1/jobs", dependencies=[read])
     def list_jobs(
         db: Session = Depends(session),
-        kind: str | None = None,
-        status: str | None = None,
+        kind: str | None = Query(default=None, max_length=32),
+        status: str | None = Query(default=None, pattern=f"^({'|'.join(JOB_STATUSES)})$"),
         limit: int = Query(default=50, ge=1, le=500),
     ) -> list[dict[str, Any]]:
         query = select(Job).order_by(Job.created_at.desc()).limit(limit)
@@ -474,10 +459,21 @@ def create_app(
         return [job_dict(j) for j in db.scalars(query)]
 
     @app.get("/api/v1/jobs/{job_id}", dependencies=[read])
-    def show_job(job_id: str, db: Session = Depends(session)) -> dict[str, Any]:
+    def show_job(job_id: JobId, db: Session = Depends(session)) -> dict[str, Any]:
         job = db.get(Job, job_id)
         if job is None:
-            raise HTTPException(404, f"no job {job_id}")
+            raise HTTPException(404, "no such job")
+        return job_dict(job)
+
+    @app.delete("/api/v1/jobs/{job_id}", dependencies=[admin])
+    def cancel_job(job_id: JobId) -> dict[str, Any]:
+        """Cancel a queued or running job (admin): it shows ``cancelled`` at once, and a running attempt
+        stops within a second, storing nothing. A finished job cannot be cancelled (409)."""
+        job = jobs.cancel(make_session, job_id)
+        if job is None:
+            raise HTTPException(404, "no such job")
+        if job.status != "cancelled":
+            raise HTTPException(409, f"the job is already {job.status}")
         return job_dict(job)
 
     @app.exception_handler(HTTPException)

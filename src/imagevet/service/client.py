@@ -11,6 +11,15 @@ from typing import Any
 from imagevet.errors import ImagevetError
 
 TIMEOUT = 30
+CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
+
+
+class HttpError(ImagevetError):
+    """The service answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def check_server(server: str) -> str:
@@ -40,7 +49,7 @@ def _call(server: str, token: str, method: str, path: str, body: Any = None) -> 
             detail = json.loads(exc.read()).get("error")
         except (ValueError, AttributeError):
             detail = exc.reason
-        raise ImagevetError(f"{server}: HTTP {exc.code}: {detail}") from exc
+        raise HttpError(f"{server}: HTTP {exc.code}: {detail}", exc.code) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ImagevetError(f"cannot reach {server}: {reason}") from exc
@@ -50,16 +59,45 @@ def _call(server: str, token: str, method: str, path: str, body: Any = None) -> 
         raise ImagevetError(f"{server} is not an imagevet service (its answer is not JSON)") from None
 
 
+def _images(server: str, token: str, **query: str) -> list[Any]:
+    found = _call(server, token, "GET", f"/api/v1/images?{urllib.parse.urlencode(query)}")
+    if not isinstance(found, list):
+        raise ImagevetError(f"{server} answered with something other than a list of images")
+    return found
+
+
+def find_or_register(server: str, token: str, cloud: str, image_id: str, register: bool) -> Any:
+    """The image (cloud, image_id), registered first when asked. Never a second image for one id: an id
+    registered on another cloud is refused (the --cloud is wrong), and a concurrent push that registered
+    it first (409) is taken as found."""
+    found = _images(server, token, cloud=cloud, image_id=image_id)
+    if found:
+        return found[0]
+    elsewhere = sorted(
+        {str(i.get("cloud")) for i in _images(server, token, image_id=image_id) if isinstance(i, dict)}
+    )
+    if elsewhere:
+        raise ImagevetError(
+            f"{image_id} is registered on {', '.join(elsewhere)}, not {cloud}: push with the image's --cloud"
+        )
+    if not register:
+        raise ImagevetError(f"{cloud} {image_id} is not registered on {server} (add --register)")
+    try:
+        return _call(server, token, "POST", "/api/v1/images", {"cloud": cloud, "image_id": image_id})
+    except HttpError as exc:
+        if exc.status != 409:
+            raise
+    found = _images(server, token, cloud=cloud, image_id=image_id)  # registered by a concurrent push
+    if not found:
+        raise ImagevetError(f"{server} refused to register {cloud} {image_id} but does not list it either")
+    return found[0]
+
+
 def push(server: str, token: str, document: Any, cloud: str, image_id: str, register: bool) -> dict[str, Any]:
     """Send ``document`` as a report of (cloud, image_id); register the image first when asked."""
-    query = urllib.parse.urlencode({"cloud": cloud, "image_id": image_id})
-    found = _call(server, token, "GET", f"/api/v1/images?{query}")
-    if found and isinstance(found, list):
-        image = found[0]
-    elif register:
-        image = _call(server, token, "POST", "/api/v1/images", {"cloud": cloud, "image_id": image_id})
-    else:
-        raise ImagevetError(f"{cloud} {image_id} is not registered on {server} (add --register)")
+    if cloud not in CLOUDS:
+        raise ImagevetError(f"the cloud must be one of {', '.join(CLOUDS)}")
+    image = find_or_register(server, token, cloud, image_id, register)
     if not isinstance(image, dict) or "id" not in image:
         raise ImagevetError(
             f"{server} answered with something other than an image; is it an imagevet service?"

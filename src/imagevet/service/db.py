@@ -128,15 +128,35 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class WebSession(Base):
+    """A dashboard sign-in: the cookie holds a random secret whose digest is stored here, never the API
+    token itself. Revoking the token ends its sessions (the foreign key cascades)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+
 class Job(Base):
     __tablename__ = "jobs"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued running done failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # one of JOB_STATUSES
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the latest attempt
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The running attempt's own id: only that attempt may complete the job, so an attempt that was
+    # cancelled, timed out, or taken over by another worker cannot store anything.
+    run_id: Mapped[str | None] = mapped_column(String(36))
     params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

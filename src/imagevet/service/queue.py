@@ -28,23 +28,41 @@ def dsn_of(database_url: str) -> str:
     raise ValueError("the job queue needs a PostgreSQL --database-url")
 
 
+class Interrupted(Exception):
+    """The worker is stopping: the job was handed back, and procrastinate runs it again later."""
+
+
 def make_queue(database_url: str, runner: Any = None) -> Any:
-    """The procrastinate App with imagevet's tasks. ``runner(job_id)`` runs a job of any kind (workers
-    pass one; the web service only defers). Extra task modules, each with a procrastinate ``blueprint``:
-    IMAGEVET_QUEUE_IMPORTS (comma-separated)."""
+    """The procrastinate App with imagevet's tasks. ``runner(job_id, interrupted)`` runs a job of any kind
+    (workers pass one; the web service only defers); ``interrupted()`` says whether procrastinate asked
+    the job to stop ("stop": the worker is shutting down) or to abort ("cancel"). Extra task modules,
+    each with a procrastinate ``blueprint``: IMAGEVET_QUEUE_IMPORTS (comma-separated)."""
     import procrastinate
+    from procrastinate.job_context import AbortReason
 
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=dsn_of(database_url)))
     for module in (m for m in os.environ.get("IMAGEVET_QUEUE_IMPORTS", "").split(",") if m):
         app.add_tasks_from(importlib.import_module(module).blueprint, namespace=module)
 
-    def run(job_id: str) -> None:
+    def run(context: Any, job_id: str) -> None:
         if runner is None:
             raise RuntimeError("this process only defers jobs")
-        runner(job_id)
 
-    for kind in KINDS:  # one task per job kind, so the queue's own tools show what is waiting
-        app.task(name=f"imagevet.{kind}", retry=procrastinate.RetryStrategy(max_attempts=3))(run)
+        def interrupted() -> str | None:
+            reason = context.abort_reason()
+            if reason is None:
+                return None
+            return "stop" if reason == AbortReason.SHUTDOWN else "cancel"
+
+        if runner(job_id, interrupted) == "interrupted":
+            raise Interrupted(job_id)  # retried: the job row is queued again
+
+    # One task per job kind, so the queue's own tools show what is waiting. A job never raises but when
+    # its worker stops (Interrupted) or its database is unreachable: both are worth trying again; a job
+    # that keeps dying is stopped by its own attempt count (service/jobs.py), not here.
+    retry = procrastinate.RetryStrategy(max_attempts=50, wait=2)
+    for kind in KINDS:
+        app.task(name=f"imagevet.{kind}", retry=retry, pass_context=True)(run)
 
     @app.periodic(cron="* * * * * */5", periodic_id="requeue-stalled")
     @app.task(name="imagevet.requeue_stalled", queueing_lock="requeue-stalled", pass_context=True)

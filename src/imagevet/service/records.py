@@ -13,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from imagevet.service.db import Finding, InventoryPackage, Report, utcnow
+from imagevet.errors import ImagevetError
+from imagevet.service.db import Finding, ImageVersion, InventoryPackage, Report, utcnow
 from imagevet.vuln.matcher import Finding as Match
 
 T = TypeVar("T")
@@ -51,13 +52,35 @@ def add_report(
     now = utcnow()
     known = {(f.vuln_id, f.package): f for f in db.scalars(select(Finding).filter_by(image_version_id=image))}
     for row in findings:
-        existing = known.get((row["vuln_id"], row["package"]))
+        key = (row["vuln_id"], row["package"])
+        existing = known.get(key)
         if existing:
             existing.last_seen = now
-        else:
-            db.add(Finding(image_version_id=image, origin="report", first_seen=now, last_seen=now, **row))
+        else:  # remembered, so a second row for the same finding updates this one rather than colliding
+            known[key] = Finding(
+                image_version_id=image, origin="report", first_seen=now, last_seen=now, **row
+            )
+            db.add(known[key])
     db.flush()
     return report
+
+
+class ReleaseMismatch(ImagevetError):
+    """The report's OS is not the release the image was registered with."""
+
+
+def fill_release(image: ImageVersion, release: str | None) -> None:
+    """An image registered without a release takes the one its report's OS names (``debian-12``); one
+    registered with another release refuses the report: the report is of another image, or the
+    registration is wrong (PATCH the image's release to correct it)."""
+    if release is None or image.release == release:
+        return
+    if image.release:
+        raise ReleaseMismatch(
+            f"the report's os is not this image's release ({image.release}); push it to the right image, "
+            "or correct the image's release (PATCH /api/v1/images/ID)"
+        )
+    image.release = release
 
 
 def record_matches(db: Session, image: int, matches: list[Match], origin: str, now: dt.datetime) -> int:

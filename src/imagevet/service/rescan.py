@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from imagevet.model import OsRelease, Package
+from imagevet.service import ingest
 from imagevet.service.db import ImageVersion, InventoryPackage, Report, utcnow
 from imagevet.service.records import record_matches
 from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
@@ -26,14 +27,12 @@ BATCH = 200
 
 
 def os_of(document: dict[str, Any]) -> OsRelease | None:
-    raw = document.get("os")
-    if not isinstance(raw, dict) or not raw.get("id"):
+    """The OS of a stored report; None when it has none, or one the service would no longer accept
+    (reports stored before the service checked them)."""
+    try:
+        return ingest.os_of(document)
+    except ingest.ValidationError:
         return None
-    return OsRelease(
-        id=str(raw["id"]), version_id=str(raw.get("version_id") or ""), name=str(raw.get("name") or ""),
-        pretty_name=str(raw.get("pretty_name") or ""), variant="", version_codename="",
-        id_like=tuple(raw.get("id_like") or ()), family=str(raw.get("family") or ""), source="report",
-    )  # fmt: skip
 
 
 def stored_package(
@@ -63,7 +62,12 @@ def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
     return found
 
 
-def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
+def rescan_all(
+    session: Session, lookup: Lookup, checkpoint: Callable[[], None] = lambda: None
+) -> dict[str, Any]:
+    """Match every image's inventory again. Large fleets are committed in batches (memory stays flat),
+    each after ``checkpoint()`` (which raises when the job must stop); the last batch is left for the
+    caller to commit, with the job's completion."""
     by_image = _ecosystems_by_image(session)
     groups: dict[Ecosystems, list[int]] = defaultdict(list)
     for image_id, ecosystems in by_image.items():
@@ -78,6 +82,7 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
         distinct_total += len(rows)
         packages = [stored_package(n, v, a, s, sv, t) for n, v, t, s, sv, a in rows]
         matches, _ = match_packages(packages, ecosystems, lookup)
+        checkpoint()
         by_key: dict[tuple[str, str], list[Match]] = defaultdict(list)
         for match in matches:
             by_key[(match.package, match.installed)].append(match)
@@ -85,6 +90,7 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
             continue
         for done, image_id in enumerate(image_ids, start=1):
             if done % BATCH == 0:
+                checkpoint()
                 session.commit()  # bounded transactions: memory stays flat on large fleets
             mine = session.execute(
                 select(InventoryPackage.name, InventoryPackage.version).where(
@@ -94,6 +100,5 @@ def rescan_all(session: Session, lookup: Lookup) -> dict[str, Any]:
             found = [m for name, version in mine for m in by_key.get((name, version), ())]
             if found and record_matches(session, image_id, found, "rescan", now):
                 newly_exposed.append(image_id)
-    session.commit()
     images = session.scalar(select(func.count()).select_from(ImageVersion)) or 0
     return {"images": images, "matched_packages": distinct_total, "newly_exposed": sorted(newly_exposed)}

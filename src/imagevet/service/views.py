@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from imagevet.catalog.lifecycle import lifecycle_status
 from imagevet.catalog.model import Catalog
 from imagevet.service.db import Finding, ImageVersion, Instance, Report
+from imagevet.service.ingest import audit_summary
+from imagevet.service.payload import cleaned
 
 SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 NEARING_DAYS = 365
@@ -89,6 +91,36 @@ def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
     }
 
 
+def _text(value: Any) -> str:
+    return cleaned(value) if isinstance(value, str) else ""
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def audit_for_page(document: Any) -> dict[str, Any] | None:
+    """A stored audit as the page shows it: only the fields the page reads, each of the type it expects.
+    Reports are checked when they arrive (service/ingest.py); this keeps the page working for any stored
+    before that, whatever their shape."""
+    if not isinstance(document, dict):
+        return None
+    results = []
+    for result in _objects(document.get("results")):
+        evidence = [
+            {"detail": _text(e.get("detail")), "path": _text(e.get("path")),
+             "line": e.get("line") if isinstance(e.get("line"), int) else None}
+            for e in _objects(result.get("evidence"))
+        ]  # fmt: skip
+        steps = [{k: _text(s.get(k)) for k in ("kind", "run", "path", "content", "note")}
+                 for s in _objects(result.get("remediation"))]  # fmt: skip
+        results.append({
+            **{k: _text(result.get(k)) for k in ("check", "title", "status", "severity")},
+            "evidence": evidence, "remediation": steps,
+        })  # fmt: skip
+    return {"results": results, "summary": audit_summary(document)}
+
+
 def image_page(db: Session, catalog: Catalog, image: ImageVersion, today: dt.date) -> dict[str, Any]:
     def latest(schema: str) -> dict[str, Any] | None:
         report = db.scalars(
@@ -105,7 +137,7 @@ def image_page(db: Session, catalog: Catalog, image: ImageVersion, today: dt.dat
         "status": status,
         "days_left": days_left,
         "replacement": replacement(catalog, image.cloud, image.release, today),
-        "audit": latest("imagevet/audit/v1"),
+        "audit": audit_for_page(latest("imagevet/audit/v1")),
         "findings": findings,
         "instances": list(db.scalars(select(Instance).filter_by(image_version_id=image.id))),
     }
