@@ -71,15 +71,16 @@ def db_import(
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     source = ", ".join(str(p) for p in paths)
     whole = all(p.suffix == ".zip" for p in paths)  # OSV's all.zip per ecosystem: complete coverage
-    if progress is not None:
-        with progress:
-            result = import_into(database, iter_inputs(paths, stats), source, now, step, whole_archive=whole)
-    else:
-        result = import_into(database, iter_inputs(paths, stats), source, now, whole_archive=whole)
-    report_skipped(stats.warnings + result.warnings)
-    skipped = stats.skipped + result.skipped
-    if result.records == 0 and skipped:
-        raise ImagevetError(f"nothing imported: all {skipped} input record(s) were malformed (see above)")
+    inputs = iter_inputs(paths, stats)
+    try:
+        if progress is not None:
+            with progress:
+                result = import_into(database, inputs, source, now, step, whole_archive=whole, stats=stats)
+        else:
+            result = import_into(database, inputs, source, now, whole_archive=whole, stats=stats)
+    finally:
+        report_skipped(stats.warnings)
+    skipped = result.skipped
     notice(
         f"imported {result.records} advisories into {database}" + (f"; skipped {skipped}" if skipped else "")
     )

@@ -90,7 +90,6 @@ def update(
             archives.append(target)
         stats = ImportStats()
         inputs = iter_inputs(archives, stats)
-        result = import_into(database, inputs, base_url, imported, replace_families=True, whole_archive=True)
-        result.warnings = stats.warnings + result.warnings
-        result.skipped += stats.skipped
-        return result
+        return import_into(
+            database, inputs, base_url, imported, replace_families=True, whole_archive=True, stats=stats
+        )

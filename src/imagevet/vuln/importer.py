@@ -111,13 +111,16 @@ def import_into(
     progress: Callable[[int], None] | None = None,
     replace_families: bool = False,
     whole_archive: bool = False,
+    stats: ImportStats | None = None,
 ) -> ImportStats:
     """Add the records of ``inputs`` to ``database`` (created if missing), atomically.
 
     With ``replace_families``, advisories of the ecosystems being imported are dropped first, so that a
     whole-ecosystem update also removes records OSV no longer publishes. ``whole_archive`` says the inputs
     are complete per-ecosystem archives (OSV's all.zip): only then is an ecosystem's coverage "complete"
-    and its freshness dated from this import.
+    and its freshness dated from this import. ``stats`` is the object ``iter_inputs`` counted into (so
+    skips at both stages add up). Nothing valid in the inputs is an error and changes nothing: an empty
+    or wholly malformed feed must not stand in for an update.
     """
     if database.is_symlink():
         database = Path(os.path.realpath(database))  # replace what the link points at, keep the link
@@ -129,7 +132,7 @@ def import_into(
     fd, tmp_name = tempfile.mkstemp(prefix=f".{database.name}.", dir=database.parent)
     os.close(fd)
     tmp = Path(tmp_name)
-    stats = ImportStats()
+    stats = stats if stats is not None else ImportStats()
     try:
         if database.exists():
             shutil.copyfile(database, tmp)
@@ -153,6 +156,13 @@ def import_into(
                     if progress is not None:
                         progress(stats.records)
             store(connection, batch)
+            if stats.records == 0:
+                why = (
+                    f"all {stats.skipped} input record(s) were malformed"
+                    if stats.skipped
+                    else "no OSV record found"
+                )
+                raise ImportError_(f"nothing imported: {why}; {database} is unchanged")
             for family in sorted(stats.families):
                 record_import(connection, family, source, imported)
                 record_coverage(connection, family, source, imported, whole_archive)

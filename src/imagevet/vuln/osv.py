@@ -24,7 +24,7 @@ _SUMMARY_RATING = re.compile(r"^\s*(Critical|Important|Moderate|Low)\s*:", re.IG
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 
 
-MAX_DEPTH = 32  # OSV records nest about six levels; deeper is not a record
+MAX_RATING_DEPTH = 4  # ratings sit at most two levels down (database_specific.severity, severity[].score)
 MAX_AFFECTED = 20_000  # the largest real records (kernel CVEs) list a few thousand affected entries
 
 
@@ -33,31 +33,14 @@ class OsvError(ValueError):
 
 
 def decode_record(data: bytes) -> Any:
-    """JSON text -> a value, or OsvError (not JSON, not UTF-8, nested deeper than any real record)."""
-    depth = longest = 0
-    in_string = escaped = False
-    for byte in data:  # a cheap pre-scan: json.loads would hit the recursion limit on absurd nesting
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:
-                escaped = True
-            elif byte == 0x22:
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):
-            depth += 1
-            longest = max(longest, depth)
-            if longest > MAX_DEPTH:
-                raise OsvError(f"nested deeper than {MAX_DEPTH} levels")
-        elif byte in (0x5D, 0x7D):
-            depth -= 1
+    """JSON text -> a value, or OsvError (not JSON, not UTF-8, nested too deeply for the parser)."""
     try:
         return json.loads(data)
     except UnicodeDecodeError as exc:
         raise OsvError("not UTF-8 text") from exc
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except RecursionError as exc:  # json's C scanner guards its own recursion
+        raise OsvError("nested too deeply to be an OSV record") from exc
+    except json.JSONDecodeError as exc:
         raise OsvError(f"not valid JSON ({exc.__class__.__name__})") from exc
 
 
@@ -82,25 +65,43 @@ class Advisory:
     affected: tuple[Affected, ...]
 
 
-def _rating(value: Any) -> str | None:
+def _rating(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return _RATINGS.get(value.strip().lower())
+    if depth >= MAX_RATING_DEPTH:
+        return None
     if isinstance(value, dict):
         for key in ("severity", "priority", "urgency"):
-            found = _rating(value.get(key))
+            found = _rating(value.get(key), depth + 1)
             if found:
                 return found
     if isinstance(value, list):
         for item in value:
-            found = _rating(item.get("score") if isinstance(item, dict) else item)
+            found = _rating(item.get("score") if isinstance(item, dict) else item, depth + 1)
             if found:
                 return found
     return None
 
 
+def _text(value: Any) -> str:
+    """A JSON string, or "" (never ``str()`` of a structure: that could be arbitrarily deep)."""
+    return value if isinstance(value, str) else ""
+
+
 def _list(value: Any) -> list[Any]:
     """A JSON array, or nothing: a field of the wrong type is ignored where matching does not need it."""
     return value if isinstance(value, list) else []
+
+
+def _required_list(parent: dict[str, Any], key: str) -> list[Any]:
+    """A field matching depends on (ranges, events, versions): absent is empty, any other type refuses the
+    record, because ignoring it would hide the packages it names."""
+    value = parent.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise OsvError(f"'{key}' is not a list")
+    return value
 
 
 def _strings(value: Any) -> list[str]:
@@ -122,8 +123,8 @@ def parse_record(record: Any) -> Advisory:
         raise OsvError(f"more than {MAX_AFFECTED} affected entries")
     score = None
     for item in _list(record.get("severity")):
-        if isinstance(item, dict) and str(item.get("type", "")).startswith("CVSS_V3"):
-            computed = cvss3_base_score(str(item.get("score", "")))
+        if isinstance(item, dict) and _text(item.get("type")).startswith("CVSS_V3"):
+            computed = cvss3_base_score(_text(item.get("score")))
             if computed is not None:
                 score = max(score or 0.0, computed)
     affected = []
@@ -135,11 +136,11 @@ def parse_record(record: Any) -> Advisory:
         if not isinstance(package.get("ecosystem"), str) or not isinstance(package.get("name"), str):
             raise OsvError("an affected package lacks ecosystem or name")
         ranges = []
-        for range_raw in _list(entry.get("ranges")):
+        for range_raw in _required_list(entry, "ranges"):
             if not isinstance(range_raw, dict) or range_raw.get("type") != "ECOSYSTEM":
                 continue  # GIT and SEMVER ranges do not apply to OS packages
             events = []
-            for event in _list(range_raw.get("events")):
+            for event in _required_list(range_raw, "events"):
                 if not isinstance(event, dict) or len(event) != 1:
                     raise OsvError("a range event must have exactly one key")
                 ((kind, version),) = event.items()
@@ -157,11 +158,11 @@ def parse_record(record: Any) -> Advisory:
                 package["ecosystem"],
                 package["name"],
                 tuple(ranges),
-                tuple(_strings(entry.get("versions"))),
+                tuple(_strings(_required_list(entry, "versions"))),
                 rating,
             )
         )
-    summary = str(record.get("summary") or record.get("details") or "").strip().splitlines()[0:1]
+    summary = (_text(record.get("summary")) or _text(record.get("details"))).strip().splitlines()[0:1]
     summary_text = summary[0] if summary else ""
     match = _SUMMARY_RATING.match(summary_text)
     record_rating = _rating(record.get("database_specific")) or _rating(record.get("severity"))
