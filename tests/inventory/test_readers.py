@@ -212,5 +212,8 @@ def test_database_link_outside_the_image_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "var/lib/rpm").mkdir(parents=True)
     (root / "var/lib/rpm/rpmdb.sqlite").symlink_to(str(outside))
-    # The link is re-rooted inside the image, where nothing exists: no database, nothing read from the host.
-    assert collect_inventory(RootfsTarget(str(root)), None).packages == ()
+    # The link is re-rooted inside the image, where nothing exists: nothing is read from the host, and a
+    # database that is only a dangling link is an error (never "0 packages").
+    with pytest.raises(InventoryError, match=r"rpmdb\.sqlite: cannot be read") as caught:
+        collect_inventory(RootfsTarget(str(root)), None)
+    assert "not for you" not in str(caught.value)

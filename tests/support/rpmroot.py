@@ -48,12 +48,15 @@ def rpm_tools_available() -> bool:
     return shutil.which("rpm") is not None and shutil.which("rpmbuild") is not None
 
 
-def build_root(work: Path) -> Path:
-    """Build the packages and install them into ``work/root``; returns the root."""
+DELTA = {"name": "imagevet-delta", "version": "4.0", "release": "1", "epoch": "", "license": "MIT"}
+
+
+def build_root(work: Path, packages: list[dict[str, str]] | None = None) -> Path:
+    """Build the packages (default: PACKAGES) and install them into ``work/root``; returns the root."""
     top = work / "rpmbuild"
     for sub in ("SPECS", "BUILD", "RPMS", "SOURCES", "SRPMS", "BUILDROOT"):
         (top / sub).mkdir(parents=True, exist_ok=True)
-    for package in PACKAGES:
+    for package in packages if packages is not None else PACKAGES:
         spec = top / "SPECS" / f"{package['name']}.spec"
         spec.write_text(SPEC.format(**package))
         subprocess.run(

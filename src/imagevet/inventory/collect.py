@@ -24,6 +24,7 @@ RPM_DATABASES = (
 )
 APK_DATABASES = ("/lib/apk/db/installed", "/usr/lib/apk/db/installed")
 APK_BINARIES = ("/sbin/apk", "/usr/bin/apk")
+RPM_BINARIES = ("/usr/bin/rpm", "/bin/rpm")
 MAX_DB_BYTES = 512 * 1024 * 1024
 
 
@@ -54,26 +55,52 @@ def _rpm_package(header: RpmHeader) -> Package:
     )
 
 
-def read_rpm(target: Target) -> tuple[list[Package], str] | None:
-    """Packages from the first rpmdb found (rpm uses exactly one), and its path; None when none exists."""
+def _rpm_headers(target: Target, path: str, backend: str) -> list[RpmHeader]:
+    data = target.read_bytes(path, max_bytes=MAX_DB_BYTES)
+    if isinstance(data, Unknown):
+        raise InventoryError(f"{path}: cannot be read: {printable(data.reason)}")
+    if backend == "bdb":
+        return list(read_bdb(data))
+    if backend == "ndb":
+        return list(read_ndb(data))
+    wal_path = path + "-wal"
+    wal = None
+    if present(target, wal_path):
+        found = target.read_bytes(wal_path, max_bytes=MAX_DB_BYTES)
+        if isinstance(found, Unknown):
+            raise InventoryError(f"{wal_path}: cannot be read: {printable(found.reason)}")
+        wal = found
+    return read_sqlite(data, wal)
+
+
+def read_rpm(target: Target, os: OsRelease | None = None) -> tuple[list[Package], str] | None:
+    """Packages from the image's rpmdb (rpm uses exactly one) and its path; None when there is none.
+
+    Two different databases (after following links) are refused: which one rpm reads depends on its
+    configuration, and reading the wrong one would hide every package of the other. A missing database
+    on an rpm-family image that has rpm installed is an error too, never "0 packages".
+    """
+    found: dict[str, tuple[str, str]] = {}
     for path, backend in RPM_DATABASES:
-        if not target.exists(path):
-            continue
-        try:
-            if backend == "sqlite":
-                host = target.host_path(path)
-                if isinstance(host, Unknown):
-                    raise InventoryError(f"{path}: {host.reason}")
-                headers = list(read_sqlite(host))
-            else:
-                data = target.read_bytes(path, max_bytes=MAX_DB_BYTES)
-                if isinstance(data, Unknown):
-                    raise InventoryError(f"{path}: {data.reason}")
-                headers = list(read_bdb(data) if backend == "bdb" else read_ndb(data))
-        except RpmdbError as exc:
-            raise InventoryError(f"{path}: {exc}") from exc
-        return [_rpm_package(h) for h in headers], path
-    return None
+        if present(target, path):
+            canonical = target.canonical(path)
+            found.setdefault(canonical if isinstance(canonical, str) else path, (path, backend))
+    if len(found) > 1:
+        paths = " and ".join(path for path, _ in found.values())
+        raise InventoryError(f"{paths}: two rpm databases; rpm reads only one (refusing to guess which)")
+    if not found:
+        family = os.family if os is not None else ""
+        if family in ("rhel", "suse") and any(present(target, b) for b in RPM_BINARIES):
+            raise InventoryError(
+                f"{RPM_DATABASES[0][0]}: no rpm database, but rpm is installed in this image"
+            )
+        return None
+    ((path, backend),) = found.values()
+    try:
+        headers = _rpm_headers(target, path, backend)
+    except RpmdbError as exc:
+        raise InventoryError(f"{path}: {exc}") from None
+    return [_rpm_package(h) for h in headers], path
 
 
 def read_apk(target: Target) -> tuple[list[Package], str] | None:
@@ -98,7 +125,7 @@ def collect_inventory(target: Target, os: OsRelease | None) -> Inventory:
     """Every installed package, each with its purl; raises InventoryError for an unreadable database."""
     packages: list[Package] = []
     databases: list[str] = []
-    for reader in (read_dpkg, read_rpm, read_apk):
+    for reader in (read_dpkg, lambda t: read_rpm(t, os), read_apk):
         found = reader(target)
         if found is not None:
             packages += found[0]

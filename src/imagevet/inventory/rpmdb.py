@@ -1,7 +1,8 @@
 """The three rpmdb backends, reading header blobs without librpm.
 
-- SQLite ``rpmdb.sqlite`` (RHEL 9, Fedora 33+, Amazon Linux 2023): table ``Packages(hnum, blob)``, opened
-  read-only and immutable so that nothing is written next to the image's file.
+- SQLite ``rpmdb.sqlite`` (RHEL 9, Fedora 33+, Amazon Linux 2023): table ``Packages(hnum, blob)``, read
+  from a private copy together with its ``-wal`` (see read_sqlite), so nothing is written beside the
+  image's file and what only the write-ahead log holds is seen.
 - Berkeley DB hash ``Packages`` (EL7/EL8, Amazon Linux 2): values live on overflow-page chains.
 - NDB ``Packages.db`` (SUSE): a slot table pointing at blob records.
 
@@ -11,8 +12,11 @@ truncated or hostile database fails with a message naming the file, never a hang
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import struct
+import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 
@@ -31,35 +35,88 @@ NDB_BLOB_MAGIC = b"BlbS"
 NDB_PAGE = 4096
 NDB_SLOT = 16
 NDB_BLOCK = 16
+MAX_SQLITE_VALUE = 64 * 1024 * 1024  # no rpm header comes near this
 
 
 class RpmdbError(ValueError):
     """The database is truncated, corrupt or not what its name says."""
 
 
-def read_sqlite(host_path: str) -> Iterator[RpmHeader]:
-    uri = f"file:{urllib.parse.quote(host_path)}?mode=ro&immutable=1"
+def read_sqlite(database: bytes, wal: bytes | None = None, budget_seconds: float = 10.0) -> list[RpmHeader]:
+    """Headers from an rpm SQLite database, with its write-ahead log when the image has one.
+
+    SQLite replays a WAL only in a directory it may write (for the ``-shm`` index), so the database and
+    its WAL are copied into a private temporary directory and that copy is opened: nothing is ever
+    written next to the image's files, and rows committed only to the WAL (rpm was interrupted, or
+    the image was captured while rpm had the database open) are seen, as rpm itself sees them.
+
+    The file comes from the image, so it is distrusted: ``Packages`` must be a plain table (a view
+    could loop forever, a virtual table run a module), functions from the schema are not trusted, a
+    value longer than 64 MiB is refused, the structure is checked (``quick_check``), and the whole read
+    is aborted after ``budget_seconds``.
+    """
+    with tempfile.TemporaryDirectory(prefix="imagevet-rpmdb-") as scratch:
+        path = os.path.join(scratch, "rpmdb.sqlite")
+        with open(path, "wb") as handle:
+            handle.write(database)
+        if wal is not None:
+            with open(path + "-wal", "wb") as handle:
+                handle.write(wal)
+        return _query(path, budget_seconds)
+
+
+def _query(path: str, budget_seconds: float) -> list[RpmHeader]:
+    deadline = time.monotonic() + budget_seconds
     try:
-        connection = sqlite3.connect(uri, uri=True)
+        connection = sqlite3.connect(f"file:{urllib.parse.quote(path)}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise RpmdbError(f"cannot open as SQLite: {exc}") from exc
+        raise RpmdbError(f"cannot open as SQLite ({_sqlite_reason(exc)})") from None
     try:
-        rows = connection.execute("SELECT blob FROM Packages ORDER BY hnum").fetchall()
+        connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_VALUE)
+        connection.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        connection.execute("PRAGMA trusted_schema = OFF")
+        kind = connection.execute(
+            "SELECT type, sql FROM sqlite_master WHERE lower(name) = 'packages'"
+        ).fetchall()
+        if not kind:
+            raise RpmdbError("not an rpm database (no Packages table)")
+        if (
+            len(kind) != 1
+            or kind[0][0] != "table"
+            or not str(kind[0][1] or "").upper().startswith("CREATE TABLE")
+        ):
+            raise RpmdbError("Packages is not a plain table (a view or virtual table: refused)")
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check").fetchmany(2)]
+        if problems != ["ok"]:
+            raise RpmdbError("the SQLite structure is corrupt (quick_check failed)")
+        rows = connection.execute("SELECT hnum, blob FROM Packages ORDER BY hnum").fetchall()
     except sqlite3.Error as exc:
-        raise RpmdbError(f"not a readable rpm SQLite database: {exc}") from exc
+        if time.monotonic() > deadline:
+            raise RpmdbError(
+                f"reading took longer than {budget_seconds:g} s (hostile or absurd database)"
+            ) from None
+        raise RpmdbError(f"not a readable rpm SQLite database ({_sqlite_reason(exc)})") from None
     finally:
         connection.close()
-    for (blob,) in rows:
+    headers = []
+    for index, (_hnum, blob) in enumerate(rows):
         if not isinstance(blob, bytes):
-            raise RpmdbError("a Packages row holds no header blob")
-        yield _header(blob)
+            raise RpmdbError(f"Packages row #{index + 1} holds no header blob")
+        headers.append(_header(blob, f"Packages row #{index + 1}"))
+    return headers
 
 
-def _header(blob: bytes) -> RpmHeader:
+def _sqlite_reason(exc: sqlite3.Error) -> str:
+    """SQLite's own messages never quote file content, but keep only the first, known-safe words."""
+    text = str(exc)
+    return text if text.isascii() and text.isprintable() and len(text) < 120 else type(exc).__name__
+
+
+def _header(blob: bytes, where: str) -> RpmHeader:
     try:
         return parse_header(blob)
     except (ValueError, struct.error) as exc:
-        raise RpmdbError(f"corrupt package header: {exc}") from exc
+        raise RpmdbError(f"{where}: corrupt package header: {exc}") from None
 
 
 def read_bdb(data: bytes) -> Iterator[RpmHeader]:
@@ -72,6 +129,9 @@ def read_bdb(data: bytes) -> Iterator[RpmHeader]:
     if page_size < 512 or page_size > 65536 or page_size & (page_size - 1):
         raise RpmdbError(f"implausible page size {page_size}")
     pages = len(data) // page_size
+    last_page = struct.unpack_from(order + "I", data, 32)[0]  # DBMETA.last_pgno
+    if last_page + 1 > pages or len(data) % page_size:
+        raise RpmdbError(f"the file ends before its last page ({pages} of {last_page + 1} pages: truncated?)")
 
     def page(number: int) -> bytes:
         if not 0 < number < pages:
@@ -90,7 +150,7 @@ def read_bdb(data: bytes) -> Iterator[RpmHeader]:
             if value_offset + 12 > page_size or current[value_offset] != H_OFFPAGE:
                 continue
             first, total = struct.unpack_from(order + "II", current, value_offset + 4)
-            yield _header(_overflow_chain(page, first, total, order, pages))
+            yield _header(_overflow_chain(page, first, total, order, pages), f"page {number}")
 
 
 def _overflow_chain(page: object, first: int, total: int, order: str, pages: int) -> bytes:
@@ -136,4 +196,4 @@ def read_ndb(data: bytes) -> Iterator[RpmHeader]:
         owner, _generation, length = struct.unpack_from("<III", data, start + 4)
         if owner != package or start + 16 + length > len(data) or length > blocks * NDB_BLOCK:
             raise RpmdbError(f"package {package}: blob header does not match its slot")
-        yield _header(data[start + 16 : start + 16 + length])
+        yield _header(data[start + 16 : start + 16 + length], f"package {package}")
