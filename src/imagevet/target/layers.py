@@ -10,8 +10,8 @@ against it; one that does not match is refused.
 Hostile archives are refused with a TargetError naming the entry by its number and byte offset (never by
 its name, which is bytes of the archive): absolute paths, ``..`` components, hard links that point outside
 the image or at nothing, paths deeper than MAX_DEPTH. The work an archive may cause is capped: at most
-``max_entries()`` entries in all layers together (tar headers plus the directories they imply), which
-bounds both the time and the memory an index takes. Device nodes and FIFOs are not materialised (they
+an entry budget in all layers together (tar headers plus the directories they imply; see BASE_ENTRIES),
+which bounds both the time and the memory an index takes. Device nodes and FIFOs are not materialised (they
 cannot be read anyway). Symbolic links are kept as links and resolved confined to the image like
 everywhere else.
 """
@@ -36,9 +36,15 @@ from imagevet.target.tarindex import Member, TarFormatError, members
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
 DEFAULT_MAX_LAYER_BYTES = 16 * 1024**3
-# A Debian root has ~13k-30k entries and large application images a few hundred thousand; at this cap
-# the index of a hostile archive is refused in under a second and well under 100 MB (docs/benchmarks.md).
-DEFAULT_MAX_ENTRIES = 500_000
+# The entry budget of an image (tar headers plus the directories they imply, all layers together):
+# BASE_ENTRIES, plus one per BYTES_PER_ENTRY of the layers as stored, at most MAX_ENTRIES. A real file
+# costs a 512-byte header plus its data, and a Debian root holds ~13k entries in 300 MB, a large
+# node_modules image ~150k in 80 MB of gzip; a small compressed archive of nothing but headers (which
+# inflates to millions of entries) is refused after BASE_ENTRIES, in well under a second and 100 MB
+# (docs/benchmarks.md). IMAGEVET_MAX_ENTRIES sets a fixed budget instead.
+BASE_ENTRIES = 50_000
+BYTES_PER_ENTRY = 256
+MAX_ENTRIES = 1_000_000
 MAX_DEPTH = 256  # path components; the deepest real trees (node_modules) stay far below
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -54,9 +60,10 @@ def max_layer_bytes() -> int:
     return _setting("IMAGEVET_MAX_LAYER_BYTES", DEFAULT_MAX_LAYER_BYTES)
 
 
-def max_entries() -> int:
-    """The cap on entries in all layers of one image (IMAGEVET_MAX_ENTRIES)."""
-    return _setting("IMAGEVET_MAX_ENTRIES", DEFAULT_MAX_ENTRIES)
+def fixed_max_entries() -> int | None:
+    """A fixed entry budget for every image (IMAGEVET_MAX_ENTRIES), when the user sets one."""
+    value = _setting("IMAGEVET_MAX_ENTRIES", -1)
+    return value if value >= 0 else None
 
 
 class Window(io.RawIOBase):
@@ -134,8 +141,9 @@ class LayeredTarget(ConfinedTarget):
         self._layers: list[IO[bytes]] = []
         self._workdir = workdir
         self._entries = 0
-        self._max_entries = max_entries()
-        self._current: dict[tuple[str, ...], Entry] = {}  # this layer's entries, for its hard links
+        self._fixed_budget = fixed_max_entries()
+        self._max_entries = self._fixed_budget if self._fixed_budget is not None else BASE_ENTRIES
+        self._current: dict[str, Entry] = {}  # this layer's entries by path (its hard links use them)
         self.special_files = 0  # device nodes, FIFOs, sockets: indexed as present, never read
         self.config: dict[str, object] = {}
         self.resources: list[IO[bytes]] = []  # files to close with the target (an outer archive)
@@ -157,6 +165,10 @@ class LayeredTarget(ConfinedTarget):
 
         ``digest`` is the expected digest of the stream as stored (an OCI blob), ``diff_id`` that of the
         uncompressed tar (docker's rootfs.diff_ids); either is checked while the layer is read."""
+        stored = stream.seek(0, io.SEEK_END)
+        if self._fixed_budget is None:
+            self._max_entries = min(MAX_ENTRIES, self._max_entries + stored // BYTES_PER_ENTRY)
+        stream.seek(0)
         head = stream.read(4)
         stream.seek(0)
         compressed = head[:2] == GZIP_MAGIC or head == ZSTD_MAGIC
@@ -190,43 +202,49 @@ class LayeredTarget(ConfinedTarget):
         return Spool(reader, file, max_layer_bytes(), label, diff_id)
 
     def _index(self, stream: IO[bytes], label: str, require_end: bool) -> int:
-        """Read the layer's headers and merge them into the tree; returns where the tar archive ended."""
+        """Read the layer's headers and merge them into the tree; returns where the tar archive ended.
+
+        Entries are collected per layer first (keyed by path: a later duplicate replaces an earlier one,
+        as extraction would) and placed afterwards, so a whiteout only removes what lower layers hold."""
         index = len(self._layers) - 1
-        added: list[tuple[list[str], Entry]] = []
         self._current = {}
         number = 0
+        member: Member | None = None
         try:
             for member in members(stream, require_end=require_end):
                 number += 1
                 self._count(label)
-                where = f"{label}: entry #{number} at byte {member.header}"
-                parts = _clean(member.name, where)
+                parts = _clean(member.name)
                 if not parts:
                     continue
                 name = parts[-1]
-                if name == OPAQUE:
-                    directory = self._lookup(parts[:-1])
-                    if directory is not None and directory.kind == DIR:
-                        for child in list(directory.children):
-                            if directory.children[child].layer < index:
-                                del directory.children[child]
-                    continue
                 if name.startswith(WHITEOUT):
-                    parent = self._lookup(parts[:-1])
-                    if parent is not None and parent.kind == DIR:
-                        parent.children.pop(name[len(WHITEOUT) :], None)
+                    self._whiteout(parts, index)
                     continue
-                entry = self._entry(member, index, where)
+                entry = self._entry(member, index)
                 if entry is not None:
-                    added.append((parts, entry))
-                    self._current[tuple(parts)] = entry
+                    self._current["/".join(parts)] = entry
         except TarFormatError as exc:
             raise TargetError(f"{label}: not a well-formed tar layer ({exc})") from exc
+        except _Hostile as exc:
+            where = f"entry #{number} at byte {member.header}" if member is not None else "an entry"
+            raise TargetError(f"{label}: {where} {exc} (hostile archive)") from None
         end = stream.tell()
-        self._current = {}
-        for parts, entry in added:
-            self._place(parts, entry, label)
+        current, self._current = self._current, {}
+        for key, entry in current.items():
+            self._place(key.split("/"), entry, label)
         return end
+
+    def _whiteout(self, parts: list[str], index: int) -> None:
+        """``.wh..wh..opq`` empties a directory of lower layers' entries; ``.wh.NAME`` deletes NAME."""
+        parent = self._lookup(parts[:-1])
+        if parent is None or parent.kind != DIR:
+            return
+        if parts[-1] == OPAQUE:
+            for child in [name for name, entry in parent.children.items() if entry.layer < index]:
+                del parent.children[child]
+        else:
+            parent.children.pop(parts[-1][len(WHITEOUT) :], None)
 
     def _count(self, label: str) -> None:
         self._entries += 1
@@ -236,26 +254,27 @@ class LayeredTarget(ConfinedTarget):
                 "(raise IMAGEVET_MAX_ENTRIES if it is genuine)"
             )
 
-    def _entry(self, member: Member, index: int, where: str) -> Entry | None:
-        entry = self._entry_kind(member, index, where)
+    def _entry(self, member: Member, index: int) -> Entry | None:
+        entry = self._entry_kind(member, index)
         if entry is not None:
             entry.mode, entry.uid, entry.gid = member.mode, member.uid, member.gid
         return entry
 
-    def _entry_kind(self, member: Member, index: int, where: str) -> Entry | None:
-        if member.kind == "dir":
-            return Entry(DIR, layer=index)
-        if member.kind == "symlink":
-            return Entry(LINK, link=member.linkname, layer=index)
-        if member.kind == "hardlink":
-            target_parts = _clean(member.linkname, f"{where} (its link target)")
-            source = self._current.get(tuple(target_parts)) or self._lookup(target_parts)
-            if source is None or source.kind != FILE:
-                raise TargetError(f"{where} is a hard link to something that is not a file in the image")
-            return Entry(FILE, source.size, layer=source.layer, offset=source.offset)
-        if member.kind == "file":
+    def _entry_kind(self, member: Member, index: int) -> Entry | None:
+        kind = member.kind
+        if kind == "file":
             return Entry(FILE, member.size, layer=index, offset=member.offset)
-        if member.kind == "sparse":
+        if kind == "dir":
+            return Entry(DIR, layer=index)
+        if kind == "symlink":
+            return Entry(LINK, link=member.linkname, layer=index)
+        if kind == "hardlink":
+            target_parts = _clean(member.linkname)
+            source = self._current.get("/".join(target_parts)) or self._lookup(target_parts)
+            if source is None or source.kind != FILE:
+                raise _Hostile("is a hard link to something that is not a file in the image")
+            return Entry(FILE, source.size, layer=source.layer, offset=source.offset)
+        if kind == "sparse":
             return Entry(FILE, member.size, layer=index, offset=-1)
         self.special_files += 1
         return Entry(OTHER, layer=index)
@@ -327,13 +346,18 @@ class LayeredTarget(ConfinedTarget):
         super().close()
 
 
-def _clean(name: str, where: str) -> list[str]:
-    """Path components of a tar member name; refuses absolute paths, ``..`` and absurd depth."""
+class _Hostile(Exception):
+    """An entry the image cannot hold (the caller adds which entry it is)."""
+
+
+def _clean(name: str) -> list[str]:
+    """Path components of a tar member name (or a hard link's target); refuses absolute paths, ``..`` and
+    absurd depth."""
     if name.startswith("/"):
-        raise TargetError(f"{where} has an absolute path (hostile archive)")
+        raise _Hostile("has an absolute path")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise TargetError(f"{where} climbs out of the image with '..' (hostile archive)")
+        raise _Hostile("climbs out of the image with '..'")
     if len(parts) > MAX_DEPTH:
-        raise TargetError(f"{where} is more than {MAX_DEPTH} directories deep (hostile archive)")
+        raise _Hostile(f"is more than {MAX_DEPTH} directories deep")
     return parts

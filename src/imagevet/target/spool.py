@@ -117,6 +117,21 @@ class Spool(io.RawIOBase):
         self._pos = max(0, position)
         return self._pos
 
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all the rest for -1); the tar index calls this once per header."""
+        if size < 0:
+            self.reach(1 << 62)
+            size = self._size - self._pos
+        end = self._pos + size
+        if end > self._size:
+            self.reach(end)
+        length = min(size, self._size - self._pos)
+        if length <= 0:
+            return b""
+        data = os.pread(self._fd, length, self._pos)
+        self._pos += len(data)
+        return data
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         self.reach(self._pos + len(view))

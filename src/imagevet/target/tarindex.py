@@ -20,9 +20,9 @@ Error messages name a header by its byte offset and never repeat bytes of the ar
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from imagevet.errors import TargetError
 
@@ -34,6 +34,8 @@ MAX_PATH_BYTES = 4096  # PATH_MAX: a longer path or link target cannot be extrac
 MAX_SIZE = (1 << 63) - 1  # off_t
 _MAX_DECIMAL_DIGITS = 19  # enough for MAX_SIZE; more would also hit int()'s digit limit
 _OCTAL = re.compile(rb"[0-7]+")
+_OCTAL_FIELD = b"01234567 \0"
+_HIGH_BYTES = bytes(range(128, 256))
 _DECIMAL = re.compile(r"[0-9]+", re.ASCII)
 # PAX keys that change what a member is; a global header (``g``) setting them is read differently by
 # GNU tar (applies it to every later member) and Go's archive/tar (ignores it), so it is refused.
@@ -44,8 +46,9 @@ class TarFormatError(TargetError):
     """The stream is not a well-formed tar archive (bad checksum, truncation, absurd sizes)."""
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
+    """One archive member (a NamedTuple: built in C, the hot path of indexing a layer)."""
+
     name: str
     kind: str  # file | dir | symlink | hardlink | other | sparse
     size: int  # for sparse members the real (expanded) size
@@ -75,15 +78,48 @@ def _text(field: bytes) -> str:
     return field.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
-def _checksum_ok(header: bytes, at: int) -> bool:
-    try:
-        stored = _number(header[148:156], "checksum", at)
-    except TarFormatError:
-        return False
+def _checksum_ok(header: bytes, stored: int) -> bool:
+    """The header checksum: the sum of its bytes with the checksum field read as spaces, unsigned (or,
+    as some old tars wrote it, signed). zlib's Adler-32 of each half gives the exact byte sums
+    (each below its modulus), three times faster than sum() on this hot path."""
+    unsigned = (zlib.adler32(header[:256]) & 0xFFFF) + (zlib.adler32(header[256:]) & 0xFFFF) - 2
+    unsigned += 8 * 32 - sum(header[148:156])
+    if stored == unsigned:
+        return True
     blanked = header[:148] + b" " * 8 + header[156:]
-    unsigned = sum(blanked)
-    signed = unsigned - 256 * sum(1 for byte in blanked if byte & 0x80)  # old tars summed signed chars
-    return stored in (unsigned, signed)
+    high = len(blanked) - len(blanked.translate(None, _HIGH_BYTES))
+    return stored == unsigned - 256 * high  # old tars summed signed chars
+
+
+def _numbers(header: bytes, at: int) -> tuple[int, int, int, int]:
+    """Mode, uid, gid and size of a header whose checksum is verified first (a block of junk is "bad
+    checksum", not "bad mode"). Fast path: the numeric fields hold only octal digits, spaces and NULs."""
+    try:
+        if header[100:156].translate(None, _OCTAL_FIELD):
+            raise ValueError("base-256 or junk")
+        stored = int(header[148:156].strip(b" \0") or b"0", 8)
+        numbers = (
+            int(header[100:108].strip(b" \0") or b"0", 8),
+            int(header[108:116].strip(b" \0") or b"0", 8),
+            int(header[116:124].strip(b" \0") or b"0", 8),
+            int(header[124:136].strip(b" \0") or b"0", 8),
+        )
+    except ValueError:  # the slow path names the field that is wrong
+        try:
+            stored = _number(header[148:156], "checksum", at)
+        except TarFormatError:
+            stored = -1
+        if not _checksum_ok(header, stored):
+            raise TarFormatError(f"bad header checksum at byte {at}") from None
+        return (
+            _number(header[100:108], "mode", at),
+            _number(header[108:116], "uid", at),
+            _number(header[116:124], "gid", at),
+            _number(header[124:136], "size", at),
+        )
+    if not _checksum_ok(header, stored):
+        raise TarFormatError(f"bad header checksum at byte {at}")
+    return numbers
 
 
 def pax_records(data: bytes, at: int) -> dict[str, str]:
@@ -144,7 +180,7 @@ def _pax_number(pax: dict[str, str], key: str, at: int) -> int | None:
 def _path(value: str, what: str, at: int) -> str:
     if "\0" in value:
         raise TarFormatError(f"header at byte {at}: {what} contains a NUL byte")
-    if len(value.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
+    if len(value) * 4 > MAX_PATH_BYTES and len(value.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES:
         raise TarFormatError(f"header at byte {at}: {what} is longer than {MAX_PATH_BYTES} bytes")
     return value
 
@@ -229,12 +265,10 @@ def members(stream: IO[bytes], *, require_end: bool = True) -> Iterator[Member]:
             if following and following != ZERO_BLOCK[: len(following)]:
                 raise TarFormatError(f"a lone zero block at byte {position} is followed by more data")
             return
-        if not _checksum_ok(header, position):
-            raise TarFormatError(f"bad header checksum at byte {position}")
+        mode, uid, gid, size = _numbers(header, position)
         if first_header < 0:
             first_header = position
         kind_flag = header[156:157]
-        size = _number(header[124:136], "size", position)
         data_offset = position + BLOCK
         if kind_flag in _META:
             meta_headers += 1
@@ -258,15 +292,23 @@ def members(stream: IO[bytes], *, require_end: bool = True) -> Iterator[Member]:
             continue
         if kind_flag == b"M" or kind_flag == b"V":
             raise TarFormatError(f"header at byte {position} is part of a multi-volume archive")
-        yield _member(
-            stream, header, kind_flag, size, pax, long_name, long_link, first_header, position, available
+        member, position = _member(
+            stream,
+            header,
+            kind_flag,
+            (mode, uid, gid, size),
+            pax,
+            long_name,
+            long_link,
+            first_header,
+            position,
+            available,
         )
-        member_end = stream.tell()
+        yield member
         long_name = long_link = None
         pax = {}
         first_header = -1
         meta_headers = 0
-        position = member_end
         stream.seek(position)
 
 
@@ -274,37 +316,44 @@ def _member(
     stream: IO[bytes],
     header: bytes,
     kind_flag: bytes,
-    size: int,
+    numbers: tuple[int, int, int, int],
     pax: dict[str, str],
     long_name: str | None,
     long_link: str | None,
     first: int,
     at: int,
     available: Callable[[int], bool],
-) -> Member:
-    """The member whose (last) header is ``header`` at byte ``at``; leaves the stream after its data."""
-    name = _text(header[0:100])
-    if header[257:263] == b"ustar\x00":
-        prefix = _text(header[345:500])
-        if prefix:
-            name = f"{prefix}/{name}"
-    name = _path(pax.get("path", long_name or name), "path", at)
-    linkname = _path(pax.get("linkpath", long_link or _text(header[157:257])), "link name", at)
-    stored = _pax_number(pax, "size", at)
-    if stored is not None:
-        size = stored
-    else:
-        stored = size
+) -> tuple[Member, int]:
+    """The member whose (last) header is ``header`` at byte ``at``, and where the next header starts."""
+    mode, uid_field, gid_field, size = numbers
+    kind = _KINDS.get(kind_flag, "file")  # POSIX: an unknown type is read as a regular file
+    name = long_name or _text(header[0:100])
+    if long_name is None and header[257:263] == b"ustar\x00" and header[345] != 0:
+        name = f"{_text(header[345:500])}/{name}"
+    linkname = long_link or (_text(header[157:257]) if kind in ("symlink", "hardlink") else "")
+    stored = size
+    uid: int | None = None
+    gid: int | None = None
+    if pax:
+        name = pax.get("path", name)
+        linkname = pax.get("linkpath", linkname)
+        pax_size = _pax_number(pax, "size", at)
+        if pax_size is not None:
+            size = stored = pax_size
+        uid = _pax_number(pax, "uid", at)
+        gid = _pax_number(pax, "gid", at)
+    name = _path(name, "path", at)
+    if linkname:
+        linkname = _path(linkname, "link name", at)
     if size > MAX_SIZE:
         raise TarFormatError(f"header at byte {at}: size is out of range")
-    kind = _KINDS.get(kind_flag, "file")  # POSIX: an unknown type is read as a regular file
     data_offset = at + BLOCK
     if kind == "sparse":
         data_offset += BLOCK * _sparse_extensions(stream, header, at, available)
         size = _number(header[483:495], "sparse real size", at)
         if size > MAX_SIZE:
             raise TarFormatError(f"header at byte {at}: sparse real size is out of range")
-    elif "GNU.sparse.major" in pax or "GNU.sparse.size" in pax or "GNU.sparse.realsize" in pax:
+    elif pax and ("GNU.sparse.major" in pax or "GNU.sparse.size" in pax or "GNU.sparse.realsize" in pax):
         kind = "sparse"
         real = _pax_number(pax, "GNU.sparse.realsize", at)
         if real is None:
@@ -319,18 +368,15 @@ def _member(
         raise TarFormatError(
             f"member whose header is at byte {first}: its data runs past the end (truncated)"
         )
-    uid = _pax_number(pax, "uid", at)
-    gid = _pax_number(pax, "gid", at)
     member = Member(
         name,
         kind,
         size,
         linkname,
         data_offset,
-        _number(header[100:108], "mode", at) & 0o7777,
-        uid if uid is not None else _number(header[108:116], "uid", at),
-        gid if gid is not None else _number(header[116:124], "gid", at),
+        mode & 0o7777,
+        uid if uid is not None else uid_field,
+        gid if gid is not None else gid_field,
         first,
     )
-    stream.seek(data_offset + padded)
-    return member
+    return member, data_offset + padded
