@@ -29,15 +29,20 @@ from imagevet.errors import ImagevetError
 __all__ = ["app", "audit", "build", "db", "images", "main", "service", "vuln"]
 
 
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C: every ``finally`` and
+class Stopped(BaseException):
+    """SIGTERM or SIGINT, raised in the main thread so that the run unwinds: every ``finally`` and
     ``except BaseException`` runs, removing temporary files (a half-built advisory database, decompressed
-    layers, a scratch copy of an RPM database) instead of leaving them behind as a killed process would."""
+    layers, a scratch copy of an RPM database) instead of leaving them behind as a killed process would.
+    Not KeyboardInterrupt, which Typer swallows into a silent exit 130."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _terminate(signum: int, frame: object) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM kills at once
-    raise Terminated
+def _stop(signum: int, frame: object) -> None:
+    signal.signal(signum, signal.SIG_DFL)  # a second signal stops at once
+    raise Stopped(signum)
 
 
 def fail(message: str) -> NoReturn:
@@ -59,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     # Libraries (cloud SDKs, urllib3) log warnings; without a handler Python prints them to stderr, which
     # would bury imagevet's one-line messages. imagevet itself reports through its return values.
     logging.getLogger().addHandler(logging.NullHandler())
-    signal.signal(signal.SIGTERM, _terminate)  # `serve` and `worker` install their own servers' handlers
+    for signum in (signal.SIGTERM, signal.SIGINT):  # `serve` and `worker` install their servers' own
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
+            signal.signal(signum, _stop)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="imagevet", standalone_mode=False)
@@ -70,9 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.stderr.write("imagevet: interrupted\n")
         sys.exit(130)
-    except Terminated:
-        sys.stderr.write("imagevet: terminated\n")
-        sys.exit(128 + signal.SIGTERM)
+    except Stopped as stop:
+        sys.stderr.write(f"imagevet: {'terminated' if stop.signum == signal.SIGTERM else 'interrupted'}\n")
+        sys.exit(128 + stop.signum)
     except Exception as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":
             ctx = getattr(exc, "ctx", None)
