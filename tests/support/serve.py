@@ -11,6 +11,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 def free_port() -> int:
@@ -19,12 +20,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass
+class Served:
+    base: str
+    proc: subprocess.Popen[str]
+
+
 @contextmanager
-def server(
+def serving(
     url: str, env: dict[str, str], extra: tuple[str, ...] = (), context: ssl.SSLContext | None = None
-) -> Iterator[str]:
-    """`imagevet serve` on a free port, yielding its base URL once /health answers. ``extra``: more
-    serve options; ``context``: the client TLS context, given when ``extra`` turns HTTPS on."""
+) -> Iterator[Served]:
+    """`imagevet serve` on a free port, once /health answers: its base URL and its process (for tests that
+    signal it). Terminated (SIGTERM) afterwards if still running."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
@@ -45,10 +52,27 @@ def server(
                         f"serve exited: {proc.stderr.read() if proc.stderr else ''}"
                     ) from None
                 time.sleep(0.1)
-        yield base
+        yield Served(base, proc)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        if proc.stderr:
+            proc.stderr.close()
+
+
+@contextmanager
+def server(
+    url: str, env: dict[str, str], extra: tuple[str, ...] = (), context: ssl.SSLContext | None = None
+) -> Iterator[str]:
+    """`imagevet serve` on a free port, yielding its base URL once /health answers. ``extra``: more
+    serve options; ``context``: the client TLS context, given when ``extra`` turns HTTPS on."""
+    with serving(url, env, extra, context) as served:
+        yield served.base
 
 
 def get(base: str, path: str, token: str) -> object:
