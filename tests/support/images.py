@@ -19,6 +19,7 @@ import json
 import tarfile
 from pathlib import Path
 
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
 CONFIG = {
     "architecture": "amd64",
     "os": "linux",

@@ -66,18 +66,19 @@ class HashingReader:
         while data := self.read(CHUNK):
             del data
 
-    def check(self, what: str) -> None:
-        """Refuse the content when what was read does not hash to the expected digest."""
+    def check(self, what: str, name: str = "digest") -> None:
+        """Refuse the content when what was read does not hash to the expected digest (``name``: what the
+        manifest calls it, digest or diff_id)."""
         self.drain()
         if self._hash.hexdigest() != self.digest.encoded:
-            raise TargetError(f"{what}: content does not match its digest {self.digest.short()}...")
+            raise TargetError(f"{what}: content does not match its {name} {self.digest.short()}...")
 
 
-def check_stream(stream: IO[bytes], digest: Digest, what: str) -> None:
+def check_stream(stream: IO[bytes], digest: Digest, what: str, name: str = "digest") -> None:
     """Hash a whole seekable stream from its start and refuse it when it does not match ``digest``."""
     stream.seek(0)
     reader = HashingReader(stream, digest)
-    reader.check(what)
+    reader.check(what, name)
     stream.seek(0)
 
 

@@ -186,8 +186,10 @@ class LayeredTarget(ConfinedTarget):
         else:
             self._layers.append(stream)
             self._index(stream, label, require_end=digest is None and diff_id is None)
-            for expected in {d for d in (digest, diff_id) if d is not None}:
-                check_stream(stream, expected, label)
+            if digest is not None:
+                check_stream(stream, digest, label)
+            if diff_id is not None and diff_id != digest:  # an uncompressed blob's digest is its diff_id
+                check_stream(stream, diff_id, label, "diff_id")
 
     def _spool(self, stream: Any, label: str, zstd: bool, diff_id: Digest | None) -> Spool:
         if zstd:

@@ -53,9 +53,10 @@ class Spool(io.RawIOBase):
         except TargetError:
             raise
         except Exception as exc:  # zlib.error, EOFError, BadGzipFile, zstd.ZstdError: all damage
+            module = type(exc).__module__.split(".")[0]
+            name = type(exc).__name__ if module in ("builtins", "gzip") else f"{module}.{type(exc).__name__}"
             raise TargetError(
-                f"{self._label}: damaged compressed layer ({exc.__class__.__name__} after "
-                f"{self._size} decompressed bytes)"
+                f"{self._label}: damaged compressed layer ({name} after {self._size} decompressed bytes)"
             ) from exc
         if not chunk:
             self._done = True

@@ -337,14 +337,14 @@ def _member(
     if pax:
         name = pax.get("path", name)
         linkname = pax.get("linkpath", linkname)
-        pax_size = _pax_number(pax, "size", at)
+        pax_size = _pax_number(pax, "size", first)
         if pax_size is not None:
             size = stored = pax_size
-        uid = _pax_number(pax, "uid", at)
-        gid = _pax_number(pax, "gid", at)
-    name = _path(name, "path", at)
+        uid = _pax_number(pax, "uid", first)
+        gid = _pax_number(pax, "gid", first)
+    name = _path(name, "path", first)
     if linkname:
-        linkname = _path(linkname, "link name", at)
+        linkname = _path(linkname, "link name", first)
     if size > MAX_SIZE:
         raise TarFormatError(f"header at byte {at}: size is out of range")
     data_offset = at + BLOCK
@@ -355,12 +355,12 @@ def _member(
             raise TarFormatError(f"header at byte {at}: sparse real size is out of range")
     elif pax and ("GNU.sparse.major" in pax or "GNU.sparse.size" in pax or "GNU.sparse.realsize" in pax):
         kind = "sparse"
-        real = _pax_number(pax, "GNU.sparse.realsize", at)
+        real = _pax_number(pax, "GNU.sparse.realsize", first)
         if real is None:
-            real = _pax_number(pax, "GNU.sparse.size", at)
+            real = _pax_number(pax, "GNU.sparse.size", first)
         size = real if real is not None else size
         if "GNU.sparse.name" in pax:
-            name = _path(pax["GNU.sparse.name"], "sparse name", at)
+            name = _path(pax["GNU.sparse.name"], "sparse name", first)
     if kind_flag in _HEADER_ONLY:
         stored = size = 0  # Go's archive/tar and Python's tarfile both ignore these types' size field
     padded = (stored + BLOCK - 1) // BLOCK * BLOCK
