@@ -1,5 +1,5 @@
 """Plain HTTP calls to a running `imagevet serve` for the end-to-end tests: the status, headers and body
-whatever the status (urllib raises on 4xx/5xx; these tests want to look at them)."""
+whatever the status (urllib raises on 4xx/5xx; these tests want to look at them), redirects not followed."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ class Answer:
         return json.loads(self.text)
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # a redirect is an answer to look at (and its cookies), not to follow
+
+
 def call(
     base: str,
     method: str,
@@ -39,8 +44,9 @@ def call(
         request.add_header("Content-Type", "application/json")
     for name, value in (headers or {}).items():
         request.add_header(name, value)
+    opener = urllib.request.build_opener(_NoRedirects, urllib.request.HTTPSHandler(context=context))
     try:
-        with urllib.request.urlopen(request, timeout=30, context=context) as response:
+        with opener.open(request, timeout=30) as response:
             return Answer(response.status, response.headers, response.read().decode())
     except urllib.error.HTTPError as exc:
         return Answer(exc.code, exc.headers, exc.read().decode())
