@@ -216,3 +216,42 @@ def test_the_offline_unit_helper_makes_the_links_systemctl_makes(systemd_root: P
     assert os.readlink(ours / "etc/systemd/system/getty.target.wants/getty@tty1.service").endswith(
         "getty@.service"
     )
+
+
+@pytest.mark.real
+def test_a_hostile_install_section_makes_no_link_outside_the_unit_directory(
+    debian_root: Path, tmp_path: Path
+) -> None:
+    """The image's own unit files are input too: [Install] words that are paths, not unit names, fail
+    the action before anything is linked; units naming each other in Also= do not loop."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-al", str(debian_root), str(root)], check=True)
+    units = root / "etc/systemd/system"
+    hostile = {
+        "wanted.service": "WantedBy=../../../../tmp/evil.target\n",
+        "alias.service": "WantedBy=multi-user.target\nAlias=../../../etc/cron.d/evil\n",
+        "also.service": "WantedBy=multi-user.target\nAlso=../../x.service\n",
+        "ping.service": "WantedBy=multi-user.target\nAlso=pong.service\n",
+        "pong.service": "WantedBy=multi-user.target\nAlso=ping.service\n",
+    }
+    for name, install in hostile.items():
+        (units / name).write_text(
+            f"[Unit]\nDescription=t\n[Service]\nExecStart=/bin/true\n[Install]\n{install}"
+        )
+    before = unit_links(root)
+
+    def enable(unit: str) -> subprocess.CompletedProcess[str]:
+        command = f"{UNITS_HELPER}imagevet_unit_offline enable {unit}"
+        return subprocess.run(["chroot", str(root), "/bin/sh", "-c", command], capture_output=True, text=True,
+                              timeout=30)  # fmt: skip
+
+    for unit in ("wanted.service", "alias.service", "also.service"):
+        proc = enable(unit)
+        assert proc.returncode == 1 and "names something that is not a unit" in proc.stderr, proc.stderr
+        assert "evil" not in proc.stderr and "../" not in proc.stderr  # named by key, not echoed
+    assert unit_links(root) == before
+    assert not (root / "tmp/evil.target.wants").exists() and not (root / "etc/cron.d/evil").exists()
+    proc = enable("ping.service")
+    assert proc.returncode == 0, proc.stderr
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    assert {p.name for p in wants.iterdir()} >= {"ping.service", "pong.service"}

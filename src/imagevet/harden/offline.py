@@ -155,9 +155,20 @@ imagevet_unit_links() {
     fi
     imagevet_instance=${1%%@*}@$imagevet_default.${1##*.}
   fi
-  case "$(imagevet_install "$imagevet_file" WantedBy) $(imagevet_install "$imagevet_file" Alias)" in
-    *%*) echo "imagevet: unit $1 needs systemctl (specifiers in its [Install] section)" >&2; return 1 ;;
-  esac
+  for imagevet_key in WantedBy RequiredBy UpheldBy Alias Also; do
+    for imagevet_word in $(imagevet_install "$imagevet_file" "$imagevet_key"); do
+      case $imagevet_word in
+        *%*)
+          echo "imagevet: unit $1 needs systemctl (specifiers in its [Install] section)" >&2
+          return 1
+          ;;
+        .* | *. | *[!A-Za-z0-9:_.@-]*) ;; # a path, not a unit name: never made into a link
+        *.*) continue ;;
+      esac
+      echo "imagevet: unit $1: $imagevet_key= in its [Install] section names something that is not a unit" >&2
+      return 1
+    done
+  done
   imagevet_found=
   for imagevet_pair in WantedBy:wants RequiredBy:requires UpheldBy:upholds; do
     for imagevet_word in $(imagevet_install "$imagevet_file" "${imagevet_pair%%:*}"); do
