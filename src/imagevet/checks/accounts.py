@@ -22,14 +22,20 @@ _HASH_NAMES = {
 
 
 def describe_password(account: Account) -> str:
-    """What kind of password field an account has, without ever showing the hash."""
+    """What kind of password field an account has, without ever showing the hash.
+
+    The words follow the same tests as the verdict (``has_empty_password``, ``has_usable_hash``), so the
+    evidence can never say "usable" where the status says locked, or the reverse.
+    """
     field = account.password
-    if field == "":
+    if account.has_empty_password:
         return "an empty password field"
-    if field[0] in "!*":
+    if not account.has_usable_hash:
+        if field == "x":
+            return "no password: passwd says 'x' and /etc/shadow has no entry for it (nothing unlocks it)"
         return (
-            f"a locked password field ({field[:2]}...)"
-            if len(field) > 2
+            f"a locked password field ({field[0]}...)"
+            if len(field) > 1
             else f"a locked password field ({field})"
         )
     for prefix, name in _HASH_NAMES.items():
@@ -90,6 +96,11 @@ def root_locked(facts: Facts, options: CheckOptions) -> Outcome:
     root = accounts.by_name("root")
     if root is None:
         return Outcome.of(Status.ERROR, "no root account in /etc/passwd")
-    evidence = Evidence(f"root has {describe_password(root)}", root.path, root.line)
+    evidence = [Evidence(f"root has {describe_password(root)}", root.path, root.line)]
+    evidence += [
+        Evidence("a later root entry: glibc (and so PAM and sshd) uses only the first", path, line)
+        for name, path, line in accounts.shadowed
+        if name == "root"
+    ]
     usable = root.has_empty_password or root.has_usable_hash
-    return Outcome(Status.FAIL if usable else Status.PASS, (evidence,))
+    return Outcome(Status.FAIL if usable else Status.PASS, tuple(evidence))

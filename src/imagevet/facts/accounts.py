@@ -1,4 +1,11 @@
-"""Local accounts and their password state, from /etc/passwd and /etc/shadow."""
+"""Local accounts and their password state, from /etc/passwd and /etc/shadow, as glibc reads them.
+
+glibc's files backend is the reader that matters (getpwnam/getspnam, hence PAM, login and sshd): its
+line rules, its field rules (a uid that is not a number drops the line; a shadow line needs its date
+fields) and its lookup, where the *first* entry with a name wins. Reading a later duplicate, or a line
+glibc skips, would let an image show the audit a locked root while the system uses another entry.
+The parser is checked against glibc's own fgetpwent/fgetspent in the tests.
+"""
 
 from __future__ import annotations
 
@@ -65,40 +72,182 @@ class Accounts:
     accounts: tuple[Account, ...]
     default_password_hits: tuple[DefaultPasswordHit, ...]
     unverifiable: tuple[str, ...]  # accounts whose hash method crypt(3) here does not know
+    shadowed: tuple[tuple[str, str, int], ...] = ()  # (name, path, line): later duplicates glibc never uses
 
     def by_name(self, name: str) -> Account | None:
         return next((a for a in self.accounts if a.name == name), None)
 
 
-def parse_colon_file(text: str) -> list[tuple[int, list[str]]]:
-    """Lines of a passwd-style file as (line number, fields); blanks, comments and NIS lines skipped."""
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.startswith(("#", "+", "-")):
+# ---- glibc's files backend (nss/nss_files, pwd/fgetpwent_r.c, shadow/sgetspent_r.c), rule for rule ----
+_C_SPACE = " \t\n\v\f\r"
+
+
+@dataclass(frozen=True)
+class PasswdEntry:
+    line: int
+    name: str
+    password: str
+    uid: int
+    shell: str
+
+
+@dataclass(frozen=True)
+class ShadowEntry:
+    line: int
+    name: str
+    password: str
+
+
+def _lines(text: str) -> list[tuple[int, str]]:
+    """glibc's __nss_readline: lines end at ``\n`` only; leading white space is skipped; empty and
+    ``#`` lines are skipped. (Python's splitlines would also split at \x85, \u2028 ..., making lines
+    glibc never sees.)
+
+    glibc skips the white space with ``memmove(buf, p, strlen(p))``, which leaves the terminating NUL
+    where it was: on a last line without a newline, the last characters appear twice (as many as
+    were skipped). That is what the system reads, so it is what we read.
+    """
+    found = []
+    raw_lines = text.split("\n")
+    for number, raw in enumerate(raw_lines, start=1):
+        line = raw.lstrip(_C_SPACE)
+        if not line or line[0] == "#":
             continue
-        rows.append((number, line.split(":")))
-    return rows
+        skipped = len(raw) - len(line)
+        if skipped and number == len(raw_lines):  # the last line, with no newline after it
+            line += raw[len(raw) - skipped :]
+        found.append((number, line))
+    return found
+
+
+def _string_field(line: str) -> tuple[str, str]:
+    """STRING_FIELD: up to the next ``:`` (consumed) or the end."""
+    value, colon, rest = line.partition(":")
+    return value, rest if colon else ""
+
+
+def _strtoul(text: str) -> tuple[int | None, int]:
+    """C strtoul base 10: (value or None without digits, index where it stopped)."""
+    i = 0
+    while i < len(text) and text[i] in _C_SPACE:
+        i += 1
+    negative = i < len(text) and text[i] == "-"
+    if i < len(text) and text[i] in "+-":
+        i += 1
+    start = i
+    while i < len(text) and "0" <= text[i] <= "9":
+        i += 1
+    if i == start:
+        return None, 0
+    value = int(text[start:i])
+    return ((-value) % 2**64 if negative else min(value, 2**64 - 1)), i
+
+
+def _int_field(line: str, maybe_null: bool) -> tuple[int | None, str] | None:
+    """INT_FIELD / INT_FIELD_MAYBE_NULL: a number ended by ``:`` or the end; None when glibc rejects."""
+    if maybe_null and line == "":
+        return None  # "we expect some more input"
+    value, end = _strtoul(line)
+    if value is None:
+        if not maybe_null:
+            return None
+        end = 0
+    elif value > 0xFFFFFFFF:  # glibc 2.36 (strtou32) refuses what 32 bits cannot hold, "-1" included
+        return None
+    if end < len(line):
+        if line[end] != ":":
+            return None
+        end += 1
+    return value, line[end:]
+
+
+def parse_passwd_line(line: str) -> tuple[str, str, int, str] | None:
+    """(name, password, uid, shell) as glibc parses a passwd line, or None where it skips the line."""
+    name, rest = _string_field(line)
+    if name[:1] in ("+", "-"):
+        return None  # NIS compat entries: the files backend never returns them for a name
+    password, rest = _string_field(rest)
+    uid = _int_field(rest, maybe_null=False)
+    if uid is None or uid[0] is None:
+        return None
+    gid = _int_field(uid[1], maybe_null=False)
+    if gid is None:
+        return None
+    _gecos, rest = _string_field(gid[1])
+    _home, shell = _string_field(rest)
+    return name, password, uid[0], shell
+
+
+def parse_shadow_line(line: str) -> tuple[str, str] | None:
+    """(name, password) as glibc parses a shadow line, or None where it skips the line."""
+    name, rest = _string_field(line)
+    if name[:1] in ("+", "-"):
+        return None
+    password, rest = _string_field(rest)
+    for _ in range(3):  # lstchg, min, max
+        field = _int_field(rest, maybe_null=True)
+        if field is None:
+            return None
+        rest = field[1]
+    rest = rest.lstrip(_C_SPACE)
+    if rest:
+        for _ in range(3):  # warn, inact, expire
+            field = _int_field(rest, maybe_null=True)
+            if field is None:
+                return None
+            rest = field[1]
+        if rest:  # the flag: a number that must end the line (no terminator of its own)
+            value, end = _strtoul(rest)
+            if (value is not None and value > 0xFFFFFFFF) or (end if value is not None else 0) != len(rest):
+                return None
+    return name, password
+
+
+def passwd_entries(text: str) -> list[PasswdEntry]:
+    entries = []
+    for number, line in _lines(text):
+        parsed = parse_passwd_line(line)
+        if parsed is not None:
+            entries.append(PasswdEntry(number, *parsed))
+    return entries
+
+
+def shadow_entries(text: str) -> list[ShadowEntry]:
+    entries = []
+    for number, line in _lines(text):
+        parsed = parse_shadow_line(line)
+        if parsed is not None:
+            entries.append(ShadowEntry(number, *parsed))
+    return entries
 
 
 def merge_accounts(passwd_text: str, shadow_text: str | None) -> list[Account]:
-    """Accounts with the password field the system uses: shadow's when passwd says ``x``."""
-    shadow: dict[str, tuple[int, str]] = {}
-    if shadow_text is not None:
-        for number, fields in parse_colon_file(shadow_text):
-            if len(fields) >= 2:
-                shadow[fields[0]] = (number, fields[1])
-    accounts = []
-    for number, fields in parse_colon_file(passwd_text):
-        if len(fields) < 7:
-            continue
-        name, password, uid_text = fields[0], fields[1], fields[2]
-        uid = int(uid_text) if uid_text.isdigit() else None
-        if password == "x" and name in shadow:
-            shadow_line, password = shadow[name]
-            accounts.append(Account(name, uid, fields[6], password, SHADOW, shadow_line))
+    """Accounts as the system sees them: getpwnam's entry (the *first* with the name, as glibc's files
+    backend returns it), and getspnam's password field (again the first) when passwd says ``x``."""
+    return _merge(passwd_text, shadow_text)[0]
+
+
+def _merge(passwd_text: str, shadow_text: str | None) -> tuple[list[Account], list[tuple[str, str, int]]]:
+    shadow: dict[str, ShadowEntry] = {}
+    shadowed: list[tuple[str, str, int]] = []
+    for spwd in shadow_entries(shadow_text or ""):
+        if spwd.name in shadow:
+            shadowed.append((spwd.name, SHADOW, spwd.line))
         else:
-            accounts.append(Account(name, uid, fields[6], password, PASSWD, number))
-    return accounts
+            shadow[spwd.name] = spwd
+    accounts: list[Account] = []
+    seen: set[str] = set()
+    for entry in passwd_entries(passwd_text):
+        if entry.name in seen:
+            shadowed.append((entry.name, PASSWD, entry.line))
+            continue
+        seen.add(entry.name)
+        found = shadow.get(entry.name)
+        if entry.password == "x" and found is not None:
+            accounts.append(Account(entry.name, entry.uid, entry.shell, found.password, SHADOW, found.line))
+        else:
+            accounts.append(Account(entry.name, entry.uid, entry.shell, entry.password, PASSWD, entry.line))
+    return accounts, shadowed
 
 
 def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswordHit], list[str]]:
@@ -118,14 +267,23 @@ def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswor
     return hits, unverifiable
 
 
+def _present(target: Target, path: str) -> bool:
+    """Something is at ``path``: a file, or a link even if it dangles or loops (``exists`` follows)."""
+    return target.exists(path) or target.readlink(path) is not None
+
+
 def gather_accounts(target: Target) -> Accounts | Unknown:
+    """Accounts, or Unknown when passwd cannot be read, or shadow exists in any form (file, link, FIFO)
+    but cannot be read: then no password state can be told, and no evidence is made up."""
     passwd = target.read_text(PASSWD)
     if isinstance(passwd, Unknown):
         return passwd
-    shadow = target.read_text(SHADOW)
-    shadow_text = None if isinstance(shadow, Unknown) else shadow
-    if shadow_text is None and target.exists(SHADOW):
-        return Unknown(f"{SHADOW} exists but cannot be read: {shadow}")
-    accounts = merge_accounts(passwd, shadow_text)
+    shadow_text: str | None = None
+    if _present(target, SHADOW):
+        shadow = target.read_text(SHADOW)
+        if isinstance(shadow, Unknown):
+            return Unknown(f"{SHADOW} exists but cannot be read: {shadow}")
+        shadow_text = shadow
+    accounts, shadowed = _merge(passwd, shadow_text)
     hits, unverifiable = find_default_passwords(accounts)
-    return Accounts(tuple(accounts), tuple(hits), tuple(unverifiable))
+    return Accounts(tuple(accounts), tuple(hits), tuple(unverifiable), tuple(shadowed))
