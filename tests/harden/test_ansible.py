@@ -5,6 +5,7 @@ every file as it was (the shell tasks' changed_when is honest)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -16,9 +17,10 @@ import pytest
 
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
-from imagevet.harden.ansible import CHANGED, tracked_command
+from imagevet.harden.ansible import CHANGED, offline_aware, tracked_command
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
+from tests.harden.conftest import variant_root
 from tests.harden.test_harden import AS_OF, OFFLINE, snapshot
 from tests.support.cli import run_imagevet
 from tests.support.debian_root import cache_root
@@ -102,3 +104,31 @@ def test_a_tracked_command_reports_exactly_when_it_changes_something(chroot_copy
     assert content.returncode == 0 and CHANGED in content.stdout
     failed = run("false")
     assert failed.returncode == 1 and CHANGED not in failed.stdout
+
+
+def test_unit_action_and_sshd_test_tasks_work_in_an_image_without_systemctl(tmp_path: Path) -> None:
+    """The playbook's form of `systemctl enable --now` and `sshd -t`, in the image's own dash, in a chroot
+    of a root without systemctl: the timers are linked as Debian links them and the task reports the
+    change; run again it reports none; sshd -t passes and leaves no /run/sshd."""
+    shipped = variant_root("no-systemctl")
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(shipped), str(root)], check=True)
+    timers = ("apt-daily.timer", "apt-daily-upgrade.timer")
+    helper = ["env", "DPKG_MAINTSCRIPT_PACKAGE=apt", "deb-systemd-helper", "disable", *timers]
+    disabled = subprocess.run(["chroot", str(root), *helper], capture_output=True, text=True, timeout=60)
+    assert disabled.returncode == 0, disabled.stderr
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        script = tracked_command(offline_aware(command))
+        return subprocess.run(["chroot", str(root), "/bin/sh", "-c", script], capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+
+    first = run("systemctl enable --now " + " ".join(timers))
+    assert first.returncode == 0 and CHANGED in first.stdout, first.stdout + first.stderr
+    wants = "etc/systemd/system/timers.target.wants"
+    assert all(os.readlink(root / wants / t) == os.readlink(shipped / wants / t) for t in timers)
+    second = run("systemctl enable --now " + " ".join(timers))
+    assert second.returncode == 0 and CHANGED not in second.stdout, second.stdout
+    check = run("sshd -t")
+    assert check.returncode == 0 and CHANGED not in check.stdout, check.stderr
+    assert not (root / "run/sshd").exists()

@@ -16,7 +16,9 @@ Three kinds of step touch services:
   every instance unreachable), but sshd refuses to run without its privilege separation directory, which
   a booted system makes at start (/run/sshd): it is made for the test and removed after.
 
-The shell below is POSIX sh (the bash script and Ansible's /bin/sh both run it) and busybox-compatible.
+The shell below is POSIX sh: the bash script and Ansible's /bin/sh both run it (tested with bash and
+Debian's dash). Besides the shell it needs only awk, dirname, readlink, stat -L -c, mkdir, ln and rm,
+which busybox also has (not tested with busybox here).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import shlex
 from dataclasses import dataclass
 
 UNIT_VERBS = ("enable", "disable", "mask", "unmask")
-_UNIT = re.compile(r"[A-Za-z0-9:_.@\\-]+\.(service|socket|timer|path|mount|target)")
+_UNIT = re.compile(r"[A-Za-z0-9:_.@-]+\.(service|socket|timer|path|mount|target)")
 SSHD_TEST = "sshd -t"
 
 
