@@ -16,6 +16,7 @@ def tarpit() -> Iterator[int]:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
+    listener.settimeout(0.1)  # so the accepting thread notices the end promptly
     held: list[socket.socket] = []
     closed = threading.Event()
 
@@ -23,6 +24,8 @@ def tarpit() -> Iterator[int]:
         while not closed.is_set():
             try:
                 connection, _ = listener.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             held.append(connection)
@@ -33,7 +36,7 @@ def tarpit() -> Iterator[int]:
         yield int(listener.getsockname()[1])
     finally:
         closed.set()
+        thread.join(timeout=5)
         listener.close()
         for connection in held:
             connection.close()
-        thread.join(timeout=5)
