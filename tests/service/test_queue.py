@@ -155,3 +155,55 @@ def test_a_killed_workers_job_is_finished_by_another(postgres_url: str, tmp_path
     with process(work, env):
         wait_for(lambda: (marks / "done").exists(), 60, "another worker to finish the job")
     assert (marks / "done").read_text() == "2"
+
+
+def test_a_sigtermed_worker_hands_its_job_back_to_the_queue(postgres_url: str, tmp_path: Path) -> None:
+    """SIGTERM to a worker running an audit (of an SSH host that never answers): the worker exits 0 at
+    once, the job is queued again (the attempt not counted), and another worker runs it; with the host
+    gone by then, it fails cleanly instead of staying "running"."""
+    from sqlalchemy import select
+
+    from imagevet.service.db import Job, make_engine, sessions
+    from tests.service.tarpit import tarpit
+
+    database_url = postgres_url
+    advisories = tmp_path / "osv.sqlite3"
+    import_into(advisories, iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()), "t",
+                "2026-11-28T00:00:00Z")  # fmt: skip
+    env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(PROJECT)}
+    admin = run_imagevet(
+        "token", "create", "--scope", "admin", "--database-url", database_url, env=env
+    ).stdout.strip()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    serve = ["serve", "--queue", "--database-url", database_url, "--db", str(advisories), "--port", str(port)]
+    work = ["worker", "--database-url", database_url, "--db", str(advisories)]
+    make = sessions(make_engine(database_url))
+
+    def row(job_id: str) -> tuple[str, int]:
+        with make() as db:
+            job = db.scalars(select(Job).where(Job.id == job_id)).one()
+            return job.status, job.attempts
+
+    with ExitStack() as stack:
+        stack.enter_context(process(serve, env))
+        wait_for(lambda: _up(base), 30, "the service")
+        image = call(base, admin, "POST", "/api/v1/images", {"cloud": "aws", "image_id": "ami-t"})
+        assert isinstance(image, dict)
+        with tarpit() as hole:
+            body = {"target": f"ssh://root@127.0.0.1:{hole}", "timeout": 600}
+            started = call(base, admin, "POST", f"/api/v1/images/{image['id']}/audits", body)
+            assert isinstance(started, dict)
+            job = started["job"]
+            with process(work, env) as worker:
+                wait_for(lambda: row(job) == ("running", 1), 30, "the worker to start the job")
+                worker.send_signal(signal.SIGTERM)
+                code = worker.wait(timeout=20)
+                stderr = worker.stderr.read() if worker.stderr else ""
+                assert code == 0 and "Traceback" not in stderr, stderr
+            assert row(job) == ("queued", 0)
+        with process(work, env):  # the host is gone: the retry fails cleanly, once
+            wait_for(lambda: row(job)[0] == "failed", 60, "another worker to run the job")
+        state = call(base, admin, "GET", f"/api/v1/jobs/{job}")
+        assert isinstance(state, dict) and state["attempts"] == 1
+        assert "cannot connect" in state["result"]["error"], state
