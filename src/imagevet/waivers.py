@@ -40,32 +40,13 @@ _IDS = {
         "an advisory id such as CVE-2024-1234",
     ),
 }
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
 @dataclass(frozen=True)
 class WaiverSet:
     active: dict[str, Waiver]
     notices: tuple[str, ...]
-
-
-def _expires(doc: Document, node: yaml.Node, where: str) -> dt.date:
-    """A real calendar day written YYYY-MM-DD (plain or quoted); YAML's timestamps with a time are refused."""
-    if not isinstance(node, yaml.ScalarNode):
-        raise doc.fail(node, f"{where}: 'expires' must be a date (YYYY-MM-DD), not a list or mapping")
-    raw = str(node.value).strip()
-    if node.tag not in (TIMESTAMP_TAG, "tag:yaml.org,2002:str"):
-        raise doc.fail(node, f"{where}: 'expires' must be a date (YYYY-MM-DD)")
-    if not _DATE.fullmatch(raw):
-        if node.tag == TIMESTAMP_TAG:
-            raise doc.fail(node, f"{where}: 'expires' has a time of day; give the date only (YYYY-MM-DD)")
-        raise doc.fail(node, f"{where}: 'expires' is not a YYYY-MM-DD date")
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise doc.fail(node, f"{where}: 'expires' is not a real date (no such day in the calendar)") from exc
 
 
 def _text(doc: Document, node: yaml.Node, where: str, field: str) -> str:
@@ -103,7 +84,7 @@ def _entry(doc: Document, index: int, node: yaml.Node, key: str, expiry_required
             raise doc.fail(expires_node or node, f"{where} needs an 'expires' date")
         return Waiver(ident, reason, None)
     assert expires_node is not None
-    return Waiver(ident, reason, _expires(doc, expires_node, where))
+    return Waiver(ident, reason, doc.date(expires_node, f"{where}: 'expires'"))
 
 
 def _waivers(text: str, source: str, key: str, expiry_required: bool) -> list[Waiver]:

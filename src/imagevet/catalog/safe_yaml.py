@@ -15,6 +15,7 @@ Messages name the file and the line and never echo the file's bytes.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MERGE_TAG = "tag:yaml.org,2002:merge"
 NULL_TAG = "tag:yaml.org,2002:null"
 STR_TAG = "tag:yaml.org,2002:str"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|#x[0-9a-fA-F]+")
 
 
@@ -132,6 +135,26 @@ class Document:
             if isinstance(exc, yaml.YAMLError):
                 raise self.fail(node, f"{what} has an unsupported tag") from exc
             raise self.fail(node, f"{what} is not a value YAML can build") from exc
+
+    def date(self, node: yaml.Node, what: str) -> dt.date:
+        """A real calendar day written YYYY-MM-DD, plain or quoted.
+
+        YAML would turn ``2027-02-30`` into a ValueError and ``2027-01-01 10:00`` into a datetime; a day
+        with a time, a number (``20270101``), ISO week dates and other formats are refused too.
+        """
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{what} must be a date (YYYY-MM-DD), not a list or mapping")
+        raw = str(node.value).strip()
+        if node.tag not in (TIMESTAMP_TAG, STR_TAG):
+            raise self.fail(node, f"{what} must be a date (YYYY-MM-DD)")
+        if not _DATE.fullmatch(raw):
+            if node.tag == TIMESTAMP_TAG:
+                raise self.fail(node, f"{what} has a time of day; give the date only (YYYY-MM-DD)")
+            raise self.fail(node, f"{what} is not a YYYY-MM-DD date")
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise self.fail(node, f"{what} is not a real date (no such day in the calendar)") from exc
 
     def text(self, node: yaml.Node, what: str) -> str:
         """A scalar that must be text (quoted or plain), not a number, boolean, date or null."""
