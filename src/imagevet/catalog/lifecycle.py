@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from imagevet.catalog.model import Catalog, Release
+from imagevet.catalog.rules import Unlisted, judge
 from imagevet.model import OsRelease
 
 SUPPORTED = "supported"
@@ -37,11 +38,18 @@ def lifecycle_status(release: Release, as_of: dt.date) -> LifecycleStatus:
     return LifecycleStatus(END_OF_LIFE, days_left, extended)
 
 
-def release_id_for(os: OsRelease) -> str:
-    """``<ID>-<VERSION_ID>`` as the catalog names it: ``rhel-9`` for 9.4, ``ubuntu-24.04`` for 24.04."""
+def distro_id(os: OsRelease) -> str:
+    """The distribution as the catalog and the vendor rules name it: the os-release ID, lower case
+    (CentOS Stream, which shares ``ID=centos``, is ``centos-stream``)."""
     os_id = os.id.lower()
     if os_id == "centos" and "stream" in os.name.lower():
         os_id = "centos-stream"
+    return os_id
+
+
+def release_id_for(os: OsRelease) -> str:
+    """``<ID>-<VERSION_ID>`` as the catalog names it: ``rhel-9`` for 9.4, ``ubuntu-24.04`` for 24.04."""
+    os_id = distro_id(os)
     version = os.version_id if os_id in FULL_VERSION_IDS else os.version_id.split(".", 1)[0]
     if os_id == "ubuntu":
         version = ".".join(os.version_id.split(".")[:2])
@@ -50,3 +58,11 @@ def release_id_for(os: OsRelease) -> str:
 
 def find_release(os: OsRelease, catalog: Catalog) -> Release | None:
     return catalog.release(release_id_for(os))
+
+
+def judge_unlisted(os: OsRelease, catalog: Catalog) -> Unlisted | None:
+    """For a release the catalog does not list: what its vendor's rule says, or None without a rule."""
+    rule = catalog.rules.get(distro_id(os))
+    if rule is None:
+        return None
+    return judge(rule, os.version_id, os.pretty_name or f"{os.id} {os.version_id}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from dataclasses import replace
 from importlib import resources
 from typing import Any
@@ -26,11 +27,16 @@ from imagevet.catalog.model import (
     Release,
     Scenario,
 )
+from imagevet.catalog.rules import VendorRule, parse_rules
+from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import DataError
 
-DATA_FILES = ("releases.yaml", "clouds.yaml", "scenarios.yaml", "compliance.yaml")
+DATA_FILES = ("releases.yaml", "clouds.yaml", "scenarios.yaml", "compliance.yaml", "rules.yaml")
 LIFECYCLE_FIELDS = ("released", "eol", "extended_eol")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+# The override file lives in the user's data directory: written by `catalog update`, editable by hand.
+OVERRIDE_LIMITS = Limits(max_chars=1024 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
 
 
 class _Where:
@@ -57,12 +63,12 @@ class _Where:
         value = raw[field]
         if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
             return value
-        if isinstance(value, str):
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
                 pass
-        raise self.error(field, f"must be a YYYY-MM-DD date or null, not {value!r}")
+        raise self.error(field, "must be a YYYY-MM-DD date or null")
 
     def flag(self, raw: dict[str, Any], field: str) -> bool:
         value = raw.get(field)
@@ -214,44 +220,67 @@ def parse_compliance(key: str, raw: Any) -> ComplianceNeed:
     )
 
 
-def apply_overrides(releases: list[Release], data: Any, file: str) -> list[Release]:
-    """Replace lifecycle dates of known releases with those of a user override file."""
-    entries = _mapping(data, file, "releases")
-    unknown_keys = set(data) - {"releases", "source", "fetched"}
-    if unknown_keys:
-        raise DataError(f"{file}: unknown top-level key(s) {', '.join(sorted(map(str, unknown_keys)))}")
-    if not isinstance(entries, dict):
-        raise DataError(f"{file}: 'releases' must map release ids to dates")
-    by_id = {r.release: i for i, r in enumerate(releases)}
-    for release_id, fields in entries.items():
-        if release_id not in by_id:
+def override_dates(name: str, text: str, known: set[str]) -> dict[str, dict[str, dt.date | None]]:
+    """The lifecycle dates an override file sets for releases the catalog knows (others are ignored:
+    an override never adds a release). Every problem names the file and the line."""
+    doc = load(text, name, DataError, OVERRIDE_LIMITS)
+    root = doc.root
+    if not isinstance(root, yaml.MappingNode):
+        raise doc.fail(root, "top level must be a mapping with 'releases'")
+    entries: yaml.Node | None = None
+    for key, key_node, value_node in doc.mapping(root, "the top level"):
+        if key not in ("releases", "source", "fetched"):
+            raise doc.fail(key_node, "unknown top-level key (allowed: releases, source, fetched)")
+        if key == "releases":
+            entries = value_node
+    if entries is None:
+        raise doc.fail(root, "top level must be a mapping with 'releases'")
+    if not isinstance(entries, yaml.MappingNode):
+        raise doc.fail(entries, "'releases' must map release ids to dates")
+    dates: dict[str, dict[str, dt.date | None]] = {}
+    for release_id, _, fields_node in doc.mapping(entries, "releases"):
+        if release_id not in known:
             continue  # a release this version of imagevet does not know: ignore, never add
-        where = _Where(file, f"releases.{release_id}")
-        if not isinstance(fields, dict) or not set(fields) <= set(LIFECYCLE_FIELDS):
-            raise where.error("(record)", f"may only set {', '.join(LIFECYCLE_FIELDS)}")
+        where = f"releases.{release_id}"
+        if not isinstance(fields_node, yaml.MappingNode):
+            raise doc.fail(fields_node, f"{where}: may only set {', '.join(LIFECYCLE_FIELDS)}")
+        fields: dict[str, dt.date | None] = {}
+        for field_name, field_node, value_node in doc.mapping(fields_node, where):
+            if field_name not in LIFECYCLE_FIELDS:
+                raise doc.fail(field_node, f"{where}: may only set {', '.join(LIFECYCLE_FIELDS)}")
+            label = f"{where}: field '{field_name}'"
+            fields[field_name] = None if Document.is_null(value_node) else doc.date(value_node, label)
+        dates[release_id] = fields
+    return dates
+
+
+def apply_overrides(releases: list[Release], dates: dict[str, dict[str, dt.date | None]]) -> list[Release]:
+    """Replace lifecycle dates of known releases with those of a user override file."""
+    by_id = {r.release: i for i, r in enumerate(releases)}
+    for release_id, fields in dates.items():
         index = by_id[release_id]
         current = releases[index]
         releases[index] = replace(
             current,
-            released=where.date(fields, "released") if "released" in fields else current.released,
-            eol=where.date(fields, "eol") if "eol" in fields else current.eol,
-            extended_eol=where.date(fields, "extended_eol")
-            if "extended_eol" in fields
-            else current.extended_eol,
+            released=fields.get("released", current.released),
+            eol=fields.get("eol", current.eol),
+            extended_eol=fields.get("extended_eol", current.extended_eol),
         )
     return releases
 
 
 def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None) -> Catalog:
-    """Build the catalog from the four files' texts (and an optional (name, text) override)."""
+    """Build the catalog from the data files' texts (and an optional (name, text) override file)."""
 
-    def load(name: str) -> Any:
+    def load_data(name: str) -> Any:
         try:
             return yaml.load(texts[name], Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            raise DataError(f"{name}: not valid YAML: {exc}") from exc
+        except (yaml.YAMLError, ValueError) as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark is not None else ""
+            raise DataError(f"{name}: not valid YAML{where}") from exc
 
-    raw_releases = _mapping(load("releases.yaml"), "releases.yaml", "releases")
+    raw_releases = _mapping(load_data("releases.yaml"), "releases.yaml", "releases")
     if not isinstance(raw_releases, list):
         raise DataError("releases.yaml: 'releases' must be a list")
     releases = [parse_release(raw, i) for i, raw in enumerate(raw_releases)]
@@ -261,18 +290,15 @@ def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None
         raise DataError(f"releases.yaml: duplicate release id(s): {', '.join(sorted(duplicates))}")
     if override is not None:
         name, text = override
-        try:
-            data = yaml.load(text, Loader=_LOADER)
-        except yaml.YAMLError as exc:
-            raise DataError(f"{name}: not valid YAML: {exc}") from exc
-        releases = apply_overrides(releases, data, name)
-    raw_clouds = _mapping(load("clouds.yaml"), "clouds.yaml", "clouds")
+        releases = apply_overrides(releases, override_dates(name, text, set(ids)))
+    raw_clouds = _mapping(load_data("clouds.yaml"), "clouds.yaml", "clouds")
     clouds = {key: parse_cloud(key, raw, set(ids)) for key, raw in raw_clouds.items()}
-    raw_scenarios = _mapping(load("scenarios.yaml"), "scenarios.yaml", "scenarios")
+    raw_scenarios = _mapping(load_data("scenarios.yaml"), "scenarios.yaml", "scenarios")
     scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
-    raw_compliance = _mapping(load("compliance.yaml"), "compliance.yaml", "compliance")
+    raw_compliance = _mapping(load_data("compliance.yaml"), "compliance.yaml", "compliance")
     compliance = {key: parse_compliance(key, raw) for key, raw in raw_compliance.items()}
-    return Catalog(tuple(releases), clouds, scenarios, compliance)
+    rules: dict[str, VendorRule] = parse_rules(load_data("rules.yaml")) if "rules.yaml" in texts else {}
+    return Catalog(tuple(releases), clouds, scenarios, compliance, rules=rules)
 
 
 def bundled_texts() -> dict[str, str]:

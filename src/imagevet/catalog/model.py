@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imagevet.catalog.rules import VendorRule
 
 MAC_VALUES = ("apparmor", "selinux-enforcing", "selinux-permissive", "none")
 FEATURES = (
@@ -104,6 +108,7 @@ class Catalog:
     scenarios: dict[str, Scenario]
     compliance: dict[str, ComplianceNeed]
     sources: tuple[str, ...] = field(default=())
+    rules: dict[str, VendorRule] = field(default_factory=dict)  # by os-release ID (data/rules.yaml)
 
     def release(self, release_id: str) -> Release | None:
         wanted = release_id.lower()

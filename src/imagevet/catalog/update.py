@@ -132,14 +132,19 @@ def write_overrides(path: Path, entries: dict[str, dict[str, str]], source: str,
 
 
 def read_override_meta(text: str) -> tuple[str | None, str | None]:
-    """(source, fetched) recorded in an override file, for `catalog show`."""
+    """(source, fetched) recorded in an override file, for `catalog show`; (None, None) when unreadable."""
+    from imagevet.catalog.loader import OVERRIDE_LIMITS
+    from imagevet.catalog.safe_yaml import load
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        doc = load(text, OVERRIDE_FILE, UpdateError, OVERRIDE_LIMITS)
+        if not isinstance(doc.root, yaml.MappingNode):
+            return None, None
+        meta = {
+            key: str(value.value)
+            for key, _, value in doc.mapping(doc.root, "the top level")
+            if key in ("source", "fetched") and isinstance(value, yaml.ScalarNode)
+        }
+    except ImagevetError:
         return None, None
-    if not isinstance(data, dict):
-        return None, None
-    return (
-        str(data["source"]) if "source" in data else None,
-        str(data["fetched"]) if "fetched" in data else None,
-    )
+    return meta.get("source"), meta.get("fetched")
