@@ -24,7 +24,6 @@ import io
 import os
 import posixpath
 import re
-import stat
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -32,6 +31,7 @@ from typing import IO
 from imagevet.errors import TargetError
 from imagevet.model import TargetInfo
 from imagevet.target.digests import Digest, check_bytes, parse_digest
+from imagevet.target.files import open_regular as _open_regular
 from imagevet.target.layers import LayeredTarget, Window
 from imagevet.target.manifests import (
     MAX_JSON_BYTES,
@@ -55,29 +55,10 @@ CONFIG_TYPES = (
     "application/vnd.docker.container.image.v1+json",
 )
 _HEX_NAME = re.compile(r"(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json|\.tar)?")
-_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def _workdir() -> str:
     return tempfile.mkdtemp(prefix="imagevet-target-")
-
-
-def _open_regular(name: str, what: str, dir_fd: int | None = None, follow: bool = False) -> IO[bytes]:
-    """Open a regular file read-only without blocking (a FIFO would hang) and, unless ``follow``, without
-    following a final symbolic link; anything else is refused."""
-    flags = _OPEN_FLAGS & ~os.O_NOFOLLOW if follow else _OPEN_FLAGS
-    try:
-        fd = os.open(name, flags, dir_fd=dir_fd)
-    except OSError as exc:
-        if exc.errno == errno.ENOENT:
-            raise TargetError(f"{what} is missing") from exc
-        if exc.errno == errno.ELOOP:
-            raise TargetError(f"{what} is a symbolic link; only regular files are read") from exc
-        raise TargetError(f"{what} cannot be opened ({exc.strerror})") from exc
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise TargetError(f"{what} is not a regular file")
-    return os.fdopen(fd, "rb")
 
 
 def _read_small(handle: IO[bytes], what: str) -> bytes:

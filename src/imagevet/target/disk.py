@@ -9,13 +9,25 @@ Everything is read-only: the image file is opened for reading and nothing is wri
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from imagevet.errors import TargetError
 from imagevet.model import TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
+from imagevet.target.diskcheck import (
+    NEEDS_PARENT,
+    SECTOR,
+    check_filesystem,
+    check_gpt,
+    check_inside,
+    check_qcow2,
+    check_vmdk_sparse,
+    vmdk_descriptor,
+)
+from imagevet.target.files import open_regular
 
 QCOW2_MAGIC = b"QFI\xfb"
 VMDK_MAGIC = b"KDMV"
@@ -41,29 +53,54 @@ def _looks_like_vmdk_descriptor(head: bytes) -> bool:
     return b"# Disk DescriptorFile" in head[:1024]
 
 
-def _volumes(stream: IO[bytes], disk_cls: Any, lvm_cls: Any) -> list[IO[bytes]]:
-    """The partitions of a disk (and the logical volumes of any LVM2 physical volumes on them)."""
+class _Volume(NamedTuple):
+    """A volume, and where it lies: at ``offset`` of ``base`` (the disk for a partition or a whole-disk
+    filesystem; the volume itself for an LVM logical volume), which holds ``limit`` bytes."""
+
+    stream: IO[bytes]
+    base: IO[bytes]
+    offset: int
+    limit: int
+
+
+def _volumes(stream: IO[bytes], disk_cls: Any, lvm_cls: Any, disk_size: int) -> list[_Volume]:
+    """The partitions of a disk (and the logical volumes of any LVM2 physical volumes on them); every
+    partition must end inside the disk."""
     try:
-        partitions = [p.open() for p in disk_cls(stream).partitions]
+        found = list(disk_cls(stream).partitions)
     except Exception:  # no partition table: the whole stream is one volume
+        found = []
+    partitions: list[_Volume] = []
+    for number, partition in enumerate(found, start=1):
+        offset = int(partition.offset)
+        check_inside(number, offset, int(partition.size), disk_size)
+        partitions.append(_Volume(partition.open(), stream, offset, disk_size))
+    if not partitions:
         stream.seek(0)
-        partitions = [stream]
-    volumes: list[IO[bytes]] = []
+        partitions = [_Volume(stream, stream, 0, disk_size)]
+    volumes: list[_Volume] = []
     physical: list[IO[bytes]] = []
-    for partition in partitions:
-        partition.seek(512)
-        if partition.read(8) == LVM_LABEL:
-            physical.append(partition)
+    for volume in partitions:
+        volume.stream.seek(512)
+        if volume.stream.read(8) == LVM_LABEL:
+            physical.append(volume.stream)
         else:
-            volumes.append(partition)
-        partition.seek(0)
+            volumes.append(volume)
+        volume.stream.seek(0)
     if physical:
         try:
             lvm = lvm_cls(physical)
-            volumes += [lv.open() for lv in lvm.volume_group.logical_volumes.values()]
+            logical = [lv.open() for lv in lvm.volume_group.logical_volumes.values()]
         except Exception as exc:  # report LVM trouble, keep the other partitions
-            raise TargetError(f"cannot read the LVM volume group: {exc}") from exc
+            raise TargetError(f"cannot read the LVM volume group ({exc.__class__.__name__})") from exc
+        volumes += [_Volume(lv, lv, 0, _size(lv)) for lv in logical]
     return volumes
+
+
+def _size(stream: IO[bytes]) -> int:
+    size = stream.seek(0, 2)
+    stream.seek(0)
+    return size
 
 
 def _owner(inode: Any) -> dict[str, int]:
@@ -88,29 +125,77 @@ class DiskTarget(ConfinedTarget):
     def __init__(self, spec: str, path: Path) -> None:
         super().__init__(TargetInfo(spec, "disk"))
         extfs_cls, qcow2_cls, vmdk_cls, disk_cls, lvm_cls, xfs_cls = _import_dissect()
+        self._extents: list[IO[bytes]] = []
+        self._file = open_regular(str(path), str(path), follow=True)
+        stage = "the image header"
         try:
-            self._file = path.open("rb")
-        except OSError as exc:
-            raise TargetError(f"{path}: cannot open ({exc.strerror})") from exc
-        try:
+            file_size = _size(self._file)
             head = self._file.read(1024)
             self._file.seek(0)
             if head[:4] == QCOW2_MAGIC:
-                stream = qcow2_cls(self._file).open()
-            elif head[:4] == VMDK_MAGIC or _looks_like_vmdk_descriptor(head):
-                stream = vmdk_cls(path)
+                check_qcow2(self._file, file_size)
+                stage = "the qcow2 image"
+                stream = qcow2_cls(self._file).open()  # a handle, not a path: dissect opens no other file
+            elif head[:4] == VMDK_MAGIC:
+                check_vmdk_sparse(self._file, file_size, "the VMDK")
+                self._file.seek(0)
+                stage = "the VMDK image"
+                stream = vmdk_cls(self._file)
+            elif _looks_like_vmdk_descriptor(head):
+                stage = "the VMDK extents"
+                stream = vmdk_cls(self._open_extents(path, file_size))
             else:
                 stream = self._file
-            self._fs = self._root_filesystem(_volumes(stream, disk_cls, lvm_cls), extfs_cls, xfs_cls, path)
-        except TargetError:
+            stage = "the partition table"
+            disk_size = _size(stream)
+            check_gpt(stream, disk_size)
+            volumes = _volumes(stream, disk_cls, lvm_cls, disk_size)
+            stage = "the filesystems"
+            for volume in volumes:
+                check_filesystem(volume.stream, volume.base, volume.offset, volume.limit)
+            self._fs = self._root_filesystem([v.stream for v in volumes], extfs_cls, xfs_cls, path)
+        except TargetError as exc:
             self.close()
-            raise
-        except Exception as exc:  # a damaged image is an input error, not a crash
+            message = str(exc)
+            raise TargetError(message if message.startswith(str(path)) else f"{path}: {message}") from exc
+        except (
+            Exception
+        ) as exc:  # a damaged image is an input error, not a crash; dissect's text may quote it
             self.close()
-            raise TargetError(
-                f"{path}: cannot read the disk image ({exc.__class__.__name__}: {exc})"
-            ) from exc
+            raise TargetError(f"{path}: cannot read {stage} ({exc.__class__.__name__})") from exc
         self._cache: dict[str, Any] = {}
+
+    def _open_extents(self, path: Path, file_size: int) -> list[IO[bytes]]:
+        """The extent files a VMDK descriptor lists: plain files beside it, opened without following
+        links, each checked whole (a flat extent exactly its declared size, a sparse one by its tables)."""
+        if file_size > 1 << 20:
+            raise TargetError("the VMDK descriptor is larger than 1 MiB")
+        extents, needs_parent = vmdk_descriptor(self._file.read().decode("latin-1"))
+        if needs_parent:
+            raise TargetError(NEEDS_PARENT)
+        if not extents:
+            raise TargetError("the VMDK descriptor lists no extent")
+        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for number, extent in enumerate(extents, start=1):
+                what = f"VMDK extent {number}"
+                if extent.kind not in ("FLAT", "VMFS", "SPARSE") or extent.offset:
+                    raise TargetError(f"{what} is of a kind imagevet does not read")
+                if "/" in extent.filename or extent.filename in ("", ".", ".."):
+                    raise TargetError(f"{what} is not a file beside the descriptor")
+                handle = open_regular(extent.filename, what, dir_fd=directory)
+                self._extents.append(handle)
+                size = _size(handle)
+                if extent.kind == "SPARSE":
+                    check_vmdk_sparse(handle, size, what)
+                    handle.seek(0)
+                elif size != extent.sectors * SECTOR:
+                    raise TargetError(
+                        f"{what} is {size} bytes, the descriptor says {extent.sectors * SECTOR}"
+                    )
+        finally:
+            os.close(directory)
+        return list(self._extents)
 
     @staticmethod
     def _root_filesystem(volumes: list[IO[bytes]], extfs_cls: Any, xfs_cls: Any, path: Path) -> Any:
@@ -186,8 +271,7 @@ class DiskTarget(ConfinedTarget):
             return Unknown(f"{path} cannot be read from the disk image: {exc}")
 
     def close(self) -> None:
-
-        file = getattr(self, "_file", None)
-        if file is not None:
-            file.close()
+        for handle in [getattr(self, "_file", None), *getattr(self, "_extents", [])]:
+            if handle is not None:
+                handle.close()
         super().close()
