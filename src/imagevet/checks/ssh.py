@@ -15,6 +15,8 @@ def sshd_or_outcome(facts: Facts) -> SshdConfig | Outcome:
         return Outcome.of(Status.SKIP, "no OpenSSH server is installed in the image")
     if isinstance(config, Unknown):
         return Outcome.of(Status.ERROR, config.reason)
+    if config.undecided:
+        return Outcome.of(Status.ERROR, f"the sshd configuration cannot be judged: {config.undecided}")
     if config.fatal:
         more = f" (and {len(config.fatal) - 1} more)" if len(config.fatal) > 1 else ""
         return Outcome.of(Status.ERROR, f"sshd would refuse this configuration: {config.fatal[0]}{more}")

@@ -16,6 +16,8 @@ Rules reproduced from OpenSSH (servconf.c), verified against Debian's ``sshd -T`
 
 Anything sshd itself would refuse (unknown keyword, bad value, missing argument, include loop) is recorded
 in ``fatal``: such a configuration does not start, and checks report ``error`` instead of guessing.
+Parsing is bounded (file parses, lines, characters, glob entries): a configuration beyond the budget is
+``undecided`` and the checks report ``error`` too; sshd itself has no such bound beyond depth 16.
 """
 
 from __future__ import annotations
@@ -282,6 +284,8 @@ class SshdConfig:
     match_blocks: list[MatchBlock] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
+    # Why the configuration could not be judged within the work budget (sshd itself may accept it).
+    undecided: str | None = None
 
     def get(self, keyword: str) -> SshdSetting:
         """The effective value for a connection that matches no conditional block (``sshd -T``).
@@ -419,6 +423,29 @@ def algorithm_list(value: str, default: str) -> str:
 Reader = Callable[[str], "str | Unknown"]
 Globber = Callable[[str], list[str]]
 
+# sshd itself only limits the include depth (16); its include cache makes it re-parse an included file
+# every time it is included, so a 16-deep chain of wide globs costs sshd itself exponential time. We stop
+# where sshd stops (depth, and every fatal error), and also where judging would cost more than about a
+# second: then the configuration cannot be decided, which the SSH checks report as an error.
+MAX_FILE_PARSES = 1024  # files parsed, counting every repeated inclusion of the same file
+MAX_LINES = 40_000  # lines parsed in total
+MAX_CHARS = 1024 * 1024  # characters parsed in total (one huge line costs as much as many)
+MAX_GLOB_ENTRIES = 20_000  # directory entries examined by Include globs
+
+
+class _Stop(Exception):
+    """sshd would stop here (a fatal error), or judging would exceed the budget."""
+
+
+class _Undecided(Exception):
+    """Judging this configuration would cost more than the budget allows."""
+
+
+def _safe(text: str) -> str:
+    """A path or pattern from the image, safe for a one-line message (no control characters)."""
+    cleaned = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return cleaned if len(cleaned) <= 200 else cleaned[:200] + "..."
+
 
 class _Parser:
     """Walks the main file and its includes, keeping OpenSSH's active/inactive Match state."""
@@ -431,55 +458,91 @@ class _Parser:
         self.blocks: list[tuple[str, str, int, list[SshdSetting]]] = []
         self.current: list[SshdSetting] | None = None  # settings of the conditional block we are in
         self.in_match_all = False  # inside a "Match all" block (applies to every connection)
+        # sshd's include cache: a pattern is expanded once and each file read once.
+        self.globbed: dict[str, list[str]] = {}
+        self.texts: dict[str, list[str]] = {}
+        self.sizes: dict[str, int] = {}
+        self.parses = 0
+        self.lines = 0
+        self.chars = 0
+
+    def fatal(self, message: str) -> None:
+        """sshd exits on this (fatal(), or "terminating, N bad configuration options" after the file)."""
+        self.config.fatal.append(message)
+        raise _Stop
+
+    def _lines_of(self, path: str) -> list[str]:
+        cached = self.texts.get(path)
+        if cached is None:
+            text = self.read(path)
+            if isinstance(text, Unknown):
+                self.fatal(f"cannot read {_safe(path)}: {_safe(text.reason)}")
+                raise AssertionError  # not reached: fatal raises
+            cached = self.texts[path] = text.split("\n")  # OpenSSH splits at \n only
+            self.sizes[path] = len(text)
+            self.config.files.append(path)
+        return cached
 
     def parse_file(self, path: str, depth: int, active: bool, never_match: bool) -> None:
         """Parse one file. An included file starts in its includer's state, which is restored after it."""
         if depth > MAX_INCLUDE_DEPTH:
-            self.config.fatal.append(f"{path}: too many recursive configuration includes")
-            return
-        text = self.read(path)
-        if isinstance(text, Unknown):
-            self.config.fatal.append(f"cannot read {path}: {text.reason}")
-            return
-        self.config.files.append(path)
+            self.fatal(f"{_safe(path)}: too many recursive configuration includes")
+        self.parses += 1
+        if self.parses > MAX_FILE_PARSES:
+            raise _Undecided(f"Include expands to more than {MAX_FILE_PARSES} file parses")
+        lines = self._lines_of(path)
+        self.lines += len(lines)
+        self.chars += self.sizes[path]
+        if self.lines > MAX_LINES or self.chars > MAX_CHARS:
+            raise _Undecided(
+                f"the configuration and its includes exceed {MAX_LINES} lines or {MAX_CHARS} characters"
+            )
         outer_block, outer_all = self.current, self.in_match_all
-        for number, raw in enumerate(text.splitlines(), start=1):
+        for number, raw in enumerate(lines, start=1):
             split = split_keyword(raw)
             if split is None:
                 continue
             word, rest = split
             keyword = ALIASES.get(word.lower(), word.lower())
-            where = f"{path}:{number}"
+            where = f"{_safe(path)}:{number}"
             args = split_args(rest)
             if args is None:
-                self.config.fatal.append(f"{where}: invalid quotes")
+                self.fatal(f"{where}: invalid quotes")
                 continue
             if not args:
-                self.config.fatal.append(f"{where}: no argument after keyword {word!r}")
+                self.fatal(f"{where}: a keyword without an argument")
                 continue
             if keyword == "match":
                 active = self._start_match(args, rest, path, number, never_match, outer_block)
                 continue
             if keyword == "include":
-                self._include(args, depth, active, never_match)
+                self._include(args, depth, active, never_match, where)
                 continue
             if keyword not in MODELED and keyword not in ACCUMULATING and keyword not in OTHER_KEYWORDS:
-                self.config.fatal.append(f"{where}: bad configuration option {word!r}")
+                self.fatal(f"{where}: bad configuration option (an unknown keyword)")
                 continue
             if self.current is not None and keyword not in MATCH_ALLOWED:
-                self.config.fatal.append(f"{where}: directive {word!r} is not allowed within a Match block")
+                self.fatal(f"{where}: directive {keyword} is not allowed within a Match block")
                 continue
             value = normalize(keyword, args)
             if value is None:
-                self.config.fatal.append(f"{where}: unsupported value {' '.join(args)!r} for {word}")
+                self.fatal(f"{where}: unsupported value for {keyword}")
                 continue
             self._assign(SshdSetting(keyword, value, path, number), active)
         self.current, self.in_match_all = outer_block, outer_all
 
-    def _include(self, patterns: list[str], depth: int, active: bool, never_match: bool) -> None:
+    def _include(self, patterns: list[str], depth: int, active: bool, never_match: bool, where: str) -> None:
         for pattern in patterns:
-            full = pattern if pattern.startswith("/") else f"{SSHDIR}/{pattern}"
-            for included in self.glob(full):
+            if pattern == "":
+                self.fatal(f"{where}: Include with an empty argument")
+            # servconf.c: a pattern not starting with / or ~ is relative to /etc/ssh; "~" is not expanded.
+            full = pattern if pattern.startswith(("/", "~")) else f"{SSHDIR}/{pattern}"
+            if full.startswith("~"):
+                full = "/" + full  # sshd's glob(3) resolves it against its working directory, /
+            matches = self.globbed.get(full)
+            if matches is None:
+                matches = self.globbed[full] = self.glob(full)
+            for included in matches:
                 # Inside a Match that does not apply, nothing in the included file can match either.
                 self.parse_file(included, depth + 1, active, never_match or not active)
 
@@ -518,14 +581,111 @@ class _Parser:
 
 
 def parse_sshd_config(read: Reader, glob: Globber, main: str = SSHD_CONFIG) -> SshdConfig:
-    """Compute the effective configuration from ``main`` and everything it includes."""
+    """Compute the effective configuration from ``main`` and everything it includes.
+
+    Parsing stops at the first error sshd would stop at (``config.fatal``), or when the work exceeds
+    the budget above (also recorded in ``fatal``: such a configuration cannot be judged)."""
     parser = _Parser(read, glob)
-    parser.parse_file(main, 0, True, False)
+    try:
+        parser.parse_file(main, 0, True, False)
+    except _Stop:
+        pass
+    except _Undecided as exc:
+        parser.config.undecided = f"{exc} (more than imagevet judges in about a second)"
+    except GlobBudgetExceeded:
+        parser.config.undecided = (
+            f"Include globs examine more than {MAX_GLOB_ENTRIES} directory entries "
+            "(more than imagevet judges in about a second)"
+        )
     config = parser.config
     config.match_blocks = [
         MatchBlock(criteria, path, line, tuple(settings)) for criteria, path, line, settings in parser.blocks
     ]
     return config
+
+
+class GlobBudgetExceeded(Exception):
+    """An Include glob would examine more directory entries than the budget allows."""
+
+
+def _glob_regex(part: str) -> re.Pattern[str]:
+    """glob(3)/fnmatch(3) for one path component: ``*``, ``?``, ``[...]`` (``!`` or ``^`` negates) and
+    backslash escapes (sshd calls glob without GLOB_NOESCAPE). POSIX classes like ``[:alpha:]`` are
+    not supported (they match literally here)."""
+    out, i, n = [], 0, len(part)
+    while i < n:
+        ch = part[i]
+        if ch == "\\" and i + 1 < n:
+            out.append(re.escape(part[i + 1]))
+            i += 2
+        elif ch == "*":
+            out.append(".*")
+            i += 1
+        elif ch == "?":
+            out.append(".")
+            i += 1
+        elif ch == "[":
+            j = i + 1
+            if j < n and part[j] in "!^":
+                j += 1
+            if j < n and part[j] == "]":
+                j += 1
+            while j < n and part[j] != "]":
+                j += 1
+            if j >= n:
+                out.append(re.escape(ch))
+                i += 1
+                continue
+            body = part[i + 1 : j]
+            negate = body[:1] in ("!", "^")
+            body = body[1:] if negate else body
+            out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
+            i = j + 1
+        else:
+            out.append(re.escape(ch))
+            i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+def _has_magic(part: str) -> bool:
+    return any(ch in "*?[" for ch in re.sub(r"\\.", "", part))
+
+
+def bounded_glob(target: Target, limit: int = MAX_GLOB_ENTRIES) -> Globber:
+    """glob(3) with GLOB flags 0, as sshd expands Include, over the root-confined target: sorted
+    results, no leading-dot names unless the pattern's component starts with a dot, a name without
+    wildcards kept when it exists (even as a dangling link). Every directory entry examined counts
+    against ``limit`` across all calls, so no configuration can make the expansion unbounded."""
+    examined = [0]
+
+    def glob(pattern: str) -> list[str]:
+        matches = [""]
+        for part in (p for p in pattern.split("/") if p):
+            following: list[str] = []
+            if not _has_magic(part):
+                literal = re.sub(r"\\(.)", r"\1", part)
+                following = [f"{prefix}/{literal}" for prefix in matches]
+            else:
+                regex = _glob_regex(part)
+                hidden_ok = part.startswith((".", "\\."))
+                for prefix in matches:
+                    names = target.list_dir(prefix or "/")
+                    if isinstance(names, Unknown):
+                        continue
+                    examined[0] += len(names)
+                    if examined[0] > limit:
+                        raise GlobBudgetExceeded
+                    following.extend(
+                        f"{prefix}/{name}"
+                        for name in names
+                        if regex.fullmatch(name) and (hidden_ok or not name.startswith("."))
+                    )
+            matches = following
+            if len(matches) > limit:
+                raise GlobBudgetExceeded
+        return sorted(m for m in matches if m and (target.exists(m) or target.readlink(m) is not None))
+
+    return glob
 
 
 def sshd_installed(target: Target) -> bool:
@@ -542,4 +702,4 @@ def gather_sshd(target: Target) -> SshdConfig | Unknown | None:
     first = target.read_text(SSHD_CONFIG)
     if isinstance(first, Unknown):
         return first
-    return parse_sshd_config(target.read_text, target.glob)
+    return parse_sshd_config(target.read_text, bounded_glob(target))
