@@ -76,7 +76,7 @@ def parse_deb(version: str) -> tuple[int, str, str]:
     text = version.strip(_BLANKS)
     if not text:
         raise VersionError("empty Debian version")
-    if any(ch in _BLANKS for ch in text):
+    if " " in text or "\t" in text:
         raise VersionError(f"Debian version {shown(version)} has embedded spaces")
     epoch = 0
     colon = text.find(":")

@@ -24,6 +24,8 @@ def ordered_int(digits: str) -> int:
     runs map to their bytes read as one big-endian number: linear to compute, larger than every 18-digit
     value, and ordered like the numbers (more digits sort higher; equal lengths compare digit by digit).
     """
+    if len(digits) <= 18:
+        return int(digits)
     significant = digits.lstrip("0")
     if len(significant) <= 18:
         return int(significant or "0")
