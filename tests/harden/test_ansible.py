@@ -5,6 +5,7 @@ every file as it was (the shell tasks' changed_when is honest)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -24,7 +25,13 @@ from tests.harden.conftest import variant_root
 from tests.harden.test_harden import AS_OF, OFFLINE, snapshot
 from tests.support.cli import run_imagevet
 from tests.support.debian_root import cache_root
-from tests.support.sshd_server import SshServer, chroot_safe, make_chroot_parent, running_sshd
+from tests.support.sshd_server import (
+    FALLBACK_CHROOT_PARENT,
+    SshServer,
+    chroot_safe,
+    make_chroot_parent,
+    running_sshd,
+)
 
 pytestmark = pytest.mark.real
 
@@ -42,6 +49,28 @@ def chroot_copy(debian_root: Path) -> Iterator[Path]:
         yield root
     finally:
         shutil.rmtree(parent, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the directory it was made in, when nothing else is there
+            parent.parent.rmdir()
+
+
+def test_the_chroot_goes_where_sshd_accepts_it_wherever_the_cache_lives(tmp_path: Path) -> None:
+    """Under /tmp (1777), as with HOME=/tmp/x, sshd would refuse the ChrootDirectory: the copy goes
+    elsewhere, to a place whose every component is root-owned and writable by root only."""
+    assert not chroot_safe(tmp_path)
+    parent = make_chroot_parent(tmp_path / "cache" / "chroots")
+    try:
+        assert chroot_safe(parent) and not parent.is_relative_to(tmp_path)
+        assert parent.parent == FALLBACK_CHROOT_PARENT
+    finally:
+        parent.rmdir()
+        with contextlib.suppress(OSError):
+            FALLBACK_CHROOT_PARENT.rmdir()
+    safe = Path("/root/.cache") if chroot_safe(Path("/root")) else FALLBACK_CHROOT_PARENT
+    beside = make_chroot_parent(safe / "imagevet-tests-probe" / "chroots")
+    try:
+        assert beside.parent == safe / "imagevet-tests-probe" / "chroots" and chroot_safe(beside)
+    finally:
+        shutil.rmtree(safe / "imagevet-tests-probe")
 
 
 @pytest.fixture
