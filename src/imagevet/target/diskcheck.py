@@ -185,9 +185,13 @@ def check_vmdk_sparse(handle: IO[bytes], file_size: int, what: str) -> None:
         f"<{tables}I", _read_at(handle, gd_offset * SECTOR, 4 * tables, f"{what}: the VMDK grain directory")
     )
     compressed = bool(flags & VMDK_COMPRESSED)
+    seen: set[int] = set()
     for index, table_sector in enumerate(directory):
-        if not table_sector:
+        if not table_sector or table_sector in seen:
             continue
+        seen.add(table_sector)
+        if len(seen) * 4 * per_table > file_size:  # distinct tables cannot hold more than the file
+            raise DiskFormatError(f"{what}: the grain tables overlap or outnumber the file")
         table = struct.unpack(
             f"<{per_table}I",
             _read_at(handle, table_sector * SECTOR, 4 * per_table, f"{what}: grain table {index}"),
