@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, model_validator
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +39,15 @@ from imagevet.service.pages import add_pages
 from imagevet.service.pool import JobPool
 from imagevet.service.records import ReleaseMismatch, add_report, fill_release, retrying
 from imagevet.service.rescan import Lookup
+from imagevet.service.schemas import (
+    AuditIn,
+    ImageIn,
+    ImagePatch,
+    InstanceIn,
+    finding_dict,
+    image_dict,
+    job_dict,
+)
 from imagevet.target.ssh import SshOptions
 
 CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
@@ -47,89 +55,6 @@ MAX_ID = 2**63 - 1  # the largest id either database can hold; larger ones canno
 ImageQuery = Annotated[int | None, Query(ge=1, le=MAX_ID, description="An image version's id.")]
 JobId = Annotated[str, Path(max_length=36, description="A job's id.")]
 IN_PROCESS_JOBS = 2  # jobs at once in the embedded mode; use the queue to run more
-
-
-class ImageIn(BaseModel):
-    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
-    image_id: str = Field(min_length=1, max_length=512)
-    release: str = Field(default="", max_length=64)
-    layer: str = Field(default="", max_length=64)
-    name: str = Field(default="", max_length=512)
-    parent: str | None = Field(default=None, max_length=512, description="Parent image id, same cloud.")
-
-
-class ImagePatch(BaseModel):
-    remediation: str | None = Field(default=None, pattern="^(open|rebuilding|replaced)$")
-    release: str | None = Field(
-        default=None, pattern=ingest.RELEASE.pattern, description="Correct the release (e.g. debian-12)."
-    )
-
-    @model_validator(mode="after")
-    def something(self) -> ImagePatch:
-        if self.remediation is None and self.release is None:
-            raise ValueError("give remediation, release or both")
-        return self
-
-
-class AuditIn(BaseModel):
-    target: str = Field(
-        min_length=1, max_length=4096,
-        description="An absolute directory, ssh://[user@]host[:port], or docker-archive:/, oci:/, tar:/ or "
-        "disk:/ with an absolute path, as the service's host sees it.",
-    )  # fmt: skip
-    profile: str = Field(default="checklist", max_length=32)
-    checks: list[str] = Field(default_factory=list, max_length=200)
-    lifecycle_years: float = Field(default=3.0, ge=0, le=30)
-    sudo: bool = False
-    timeout: float = Field(default=20.0, gt=0, le=600, description="Network timeout for ssh targets.")
-
-
-class InstanceIn(BaseModel):
-    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
-    instance_id: str = Field(min_length=1, max_length=256)
-    image_id: str = Field(min_length=1, max_length=512, description="The cloud image id it runs.")
-
-
-def image_dict(image: ImageVersion) -> dict[str, Any]:
-    return {
-        "id": image.id,
-        "cloud": image.cloud,
-        "image_id": image.image_id,
-        "release": image.release,
-        "layer": image.layer,
-        "name": image.name,
-        "parent_id": image.parent_id,
-        "remediation": image.remediation,
-        "created_at": image.created_at.isoformat(),
-    }
-
-
-def job_dict(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "attempts": job.attempts,
-        "params": job.params,
-        "created_at": job.created_at.isoformat(),
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-        "result": job.result,
-    }
-
-
-def finding_dict(finding: Finding) -> dict[str, Any]:
-    return {
-        "image": finding.image_version_id,
-        "vuln_id": finding.vuln_id,
-        "aliases": finding.aliases,
-        "package": finding.package,
-        "installed": finding.installed,
-        "fixed": finding.fixed,
-        "severity": finding.severity,
-        "origin": finding.origin,
-        "first_seen": finding.first_seen.isoformat(),
-    }
 
 
 RETRIES = 8
