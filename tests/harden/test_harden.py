@@ -230,3 +230,31 @@ def test_a_failing_fix_is_named_and_the_others_still_apply(tmp_path: Path) -> No
     proc = subprocess.run(["bash", str(script)], capture_output=True, text=True)
     assert proc.returncode == 1 and "1 fix(es) failed: auditd-installed" in proc.stderr
     assert target.read_text() == "x = 1\n" and target.stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.real
+def test_sshd_t_runs_in_an_image_without_host_keys(image_copy: Path) -> None:
+    """Cloud images often ship without host keys (cloud-init makes them at first boot): sshd -t still
+    checks the configuration, with a throwaway key that is gone afterwards, and still refuses a broken
+    one."""
+    for key in (image_copy / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    script = image_copy / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(image_copy), "--checks", "ssh-root-login,ssh-x11-forwarding",
+                        "--as-of", "2026-11-28", "-o", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    tmp_before = sorted(p.name for p in (image_copy / "tmp").iterdir())
+    first = chroot(image_copy, "/imagevet-harden.sh")
+    assert first.returncode == 0 and "imagevet: hardening applied" in first.stdout, first.stderr
+    assert (
+        sorted(p.name for p in (image_copy / "tmp").iterdir()) == tmp_before and leftovers(image_copy) == []
+    )
+    assert not list((image_copy / "etc/ssh").glob("ssh_host_*"))  # the image's own key set is untouched
+    (image_copy / "etc/ssh/sshd_config.d/10-broken.conf").write_text("NoSuchKeyword yes\n")
+    second = chroot(image_copy, "/imagevet-harden.sh")
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "Bad configuration option" in second.stderr
+    assert second.stderr.splitlines()[-1] == "imagevet: 2 fix(es) failed: ssh-root-login ssh-x11-forwarding"
+    assert (
+        sorted(p.name for p in (image_copy / "tmp").iterdir()) == tmp_before and leftovers(image_copy) == []
+    )

@@ -21,16 +21,18 @@ from imagevet.model import RemediationStep
 PRELUDE = """\
 set -uo pipefail
 
-# Temporary files of this run (one prefix per file written) and a /run/sshd made for `sshd -t`: removed on
-# exit, also when the run is interrupted.
+# Temporary files of this run (one prefix per file written), and the /run/sshd and throwaway host key made
+# for `sshd -t`: removed on exit, also when the run is interrupted.
 imagevet_partial=()
 imagevet_made_run_sshd=
+imagevet_key_dir=
 imagevet_cleanup() {
   local prefix
   for prefix in ${imagevet_partial[@]+"${imagevet_partial[@]}"}; do
     rm -f "$prefix"*
   done
   [ -z "$imagevet_made_run_sshd" ] || rmdir /run/sshd 2>/dev/null
+  [ -z "$imagevet_key_dir" ] || rm -rf "$imagevet_key_dir"
 }
 trap imagevet_cleanup EXIT
 trap 'exit 129' HUP

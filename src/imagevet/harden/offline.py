@@ -14,7 +14,8 @@ Three kinds of step touch services:
   links from the unit's [Install] section; `--now` (start or stop) is left for boot;
 - `sshd -t`: it checks the configuration, which matters most in an image (a broken sshd_config makes
   every instance unreachable), but sshd refuses to run without its privilege separation directory, which
-  a booted system makes at start (/run/sshd): it is made for the test and removed after.
+  a booted system makes at start (/run/sshd), and without a host key, which an image may not have yet:
+  both are provided for the test and removed after.
 
 The shell below is POSIX sh: the bash script and Ansible's /bin/sh both run it (tested with bash and
 Debian's dash). Besides the shell it needs only awk, dirname, readlink, stat -L -c, mkdir, ln and rm,
@@ -82,20 +83,43 @@ imagevet_running() {
 """
 
 SSHD_TEST_HELPER = """\
-# sshd -t, also in an image: sshd insists on its privilege separation directory, which a booted system
-# makes at start; where it is missing it is made for the test and removed after (the bash script removes
-# it on exit too, when interrupted in between).
+# sshd -t, also in an image. sshd insists on its privilege separation directory, which a booted system
+# makes at start: where it is missing it is made for the test and removed after. And it refuses to run
+# without a host key, which an image may lack (cloud-init makes them at first boot): then a throwaway key
+# stands in for the test. The bash script removes both on exit too, when interrupted in between.
 imagevet_sshd_test() {
-  if [ -d /run/sshd ]; then
-    sshd -t
-    return
+  imagevet_keys=
+  for imagevet_key in /etc/ssh/ssh_host_*_key; do
+    [ ! -e "$imagevet_key" ] || imagevet_keys=1
+  done
+  set --
+  if [ -z "$imagevet_keys" ]; then
+    imagevet_key_dir=$(mktemp -d) || return 1
+    if ! ssh-keygen -q -t ed25519 -N '' -f "$imagevet_key_dir/host_key" >/dev/null; then
+      rm -rf "$imagevet_key_dir"
+      imagevet_key_dir=
+      return 1
+    fi
+    set -- -h "$imagevet_key_dir/host_key"
   fi
-  imagevet_made_run_sshd=1
-  mkdir /run/sshd || return 1
-  sshd -t
-  imagevet_status=$?
-  rmdir /run/sshd
-  imagevet_made_run_sshd=
+  if [ -d /run/sshd ]; then
+    sshd -t "$@"
+    imagevet_status=$?
+  else
+    imagevet_made_run_sshd=1
+    if mkdir /run/sshd; then
+      sshd -t "$@"
+      imagevet_status=$?
+      rmdir /run/sshd
+    else
+      imagevet_status=1
+    fi
+    imagevet_made_run_sshd=
+  fi
+  if [ -n "${imagevet_key_dir-}" ]; then
+    rm -rf "$imagevet_key_dir"
+    imagevet_key_dir=
+  fi
   return $imagevet_status
 }
 """
