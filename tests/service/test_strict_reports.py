@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from imagevet.service.db import Finding, InventoryPackage, Report, make_engine, sessions
+from tests.service.http import call
 from tests.service.test_api import AUDIT, PACKAGES, VULN, Api, make_api, sign_in
+from tests.support.cli import run_imagevet
+from tests.support.serve import server
 
 MARKER = "EVIL-MARKER-7c1f"  # hostile content: never echoed back
 
@@ -255,3 +260,34 @@ def test_a_pushed_report_fills_the_release_and_a_contradicting_one_is_refused(ap
     assert api.call("PATCH", "/api/v1/images/1", json={}).status_code == 422
     # A report without an os (os-release unreadable) fills nothing and contradicts nothing.
     assert api.call("POST", "/api/v1/images/1/reports", json={**AUDIT, "os": None}).status_code == 201
+
+
+def test_over_real_http(tmp_path: Path) -> None:
+    """The same rules through uvicorn (`imagevet serve`): hostile bodies without a token are 401 and
+    are not read; with one, a clear 4xx; a multilib report twice is 201 twice; the server keeps serving
+    and its image pages answer."""
+    url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
+    env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data")}
+    token = run_imagevet("token", "create", "--scope", "write", "--database-url", url, env=env).stdout.strip()
+    multilib = {"schema": "imagevet/vuln/v1", "findings": [
+        {"id": "DSA-5001-1", "package": "libc6", "severity": "low"},
+        {"id": "DSA-5001-1", "package": "libc6", "severity": "high"},
+    ]}  # fmt: skip
+    with server(url, env) as base:
+        assert (
+            call(base, "POST", "/api/v1/images", token, {"cloud": "aws", "image_id": "ami-h"}).status == 201
+        )
+        hostile = [body for _, body in BAD_BODIES if body]
+        for body in hostile[:9]:
+            assert call(base, "POST", "/api/v1/images/1/reports", raw=body).status == 401
+        for body in hostile:
+            answer = call(base, "POST", "/api/v1/images/1/reports", token, raw=body)
+            assert answer.status == 400 and MARKER not in answer.text, (answer.status, answer.text)
+        for _, document in BAD_DOCUMENTS[:12]:
+            answer = call(base, "POST", "/api/v1/images/1/reports", token, document)
+            assert answer.status == 422 and MARKER not in answer.text, answer.text
+        for _ in range(2):
+            assert call(base, "POST", "/api/v1/images/1/reports", token, multilib).status == 201
+        assert call(base, "GET", "/api/v1/images/1/reports", token).json() != []
+        assert len(call(base, "GET", "/api/v1/findings", token).json()) == 1
+        assert call(base, "GET", "/api/v1/images/1", token).status == 200
