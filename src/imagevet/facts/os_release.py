@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from imagevet.model import OsRelease, Unknown
@@ -38,10 +39,17 @@ FAMILY_OF = {
 }
 
 
+_LINES = re.compile(r"\r\n|\r|\n")
+
+
 def parse_os_release(text: str) -> dict[str, str]:
-    """Parse os-release's shell-like ``KEY=value`` lines (quotes and backslash escapes honoured)."""
+    """Parse os-release's shell-like ``KEY=value`` lines (quotes and backslash escapes honoured).
+
+    Lines end where systemd's env-file parser ends them (``\n``, ``\r``), not at every character Python's
+    splitlines treats as a break (\x85, \u2028 ...): a hidden line would let an image name itself twice.
+    """
     values: dict[str, str] = {}
-    for raw in text.splitlines():
+    for raw in _LINES.split(text):
         line = raw.strip()
         if not line or line.startswith("#") or "=" not in line:
             continue

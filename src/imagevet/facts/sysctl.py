@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field, replace
 
 from imagevet.model import Unknown
@@ -96,7 +97,7 @@ class SysctlConfig:
 
 def normalize_key(key: str) -> str:
     """systemd's rule: if the first separator is ``/``, swap ``/`` and ``.`` throughout."""
-    key = key.strip()
+    key = key.strip(WHITESPACE)
     for ch in key:
         if ch == ".":
             return key
@@ -105,15 +106,24 @@ def normalize_key(key: str) -> str:
     return key
 
 
+_LINES = re.compile(r"\r\n|\r|\n")
+WHITESPACE = " \t\n\r"  # systemd's WHITESPACE; Python's strip() would also eat \xa0, \x85, \u2028 ...
+
+
 def apply_file(config: SysctlConfig, path: str, text: str) -> None:
-    """Apply one sysctl.d file's assignments in order."""
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    """Apply one sysctl.d file's assignments in order.
+
+    Lines end where systemd's read_line ends them (``\n``, ``\r\n``, ``\r``), not at the other characters
+    Python's splitlines breaks at (\x0b, \x0c, \x85, \u2028 ...): those would make assignments systemd
+    never sees.
+    """
+    for number, raw in enumerate(_LINES.split(text), start=1):
+        line = raw.strip(WHITESPACE)
         if not line or line[0] in "#;":
             continue
         ignore_failure = line.startswith("-")
         if ignore_failure:
-            line = line[1:].lstrip()
+            line = line[1:].lstrip(WHITESPACE)
         if "=" not in line:
             if ignore_failure:
                 config.excluded.add(normalize_key(line))
@@ -122,7 +132,7 @@ def apply_file(config: SysctlConfig, path: str, text: str) -> None:
             continue
         key, _, value = line.partition("=")
         key = normalize_key(key)
-        entry = SysctlValue(key, value.strip(), path, number)
+        entry = SysctlValue(key, value.strip(WHITESPACE), path, number)
         if any(ch in key for ch in "*?["):
             config.globs.append(entry)
         else:

@@ -2,7 +2,7 @@
 
 Layout (big-endian): ``il`` index entries and ``dl`` data bytes, then ``il`` 16-byte entries
 (tag, type, offset, count), then the data store. Every offset and count is bounds-checked, so a corrupt
-blob raises ValueError instead of reading garbage.
+blob raises RpmHeaderError instead of reading garbage.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ WANTED = {
 MAX_INDEX_ENTRIES = 0x10000  # librpm's own sanity limit on il
 
 
+class RpmHeaderError(ValueError):
+    """The blob is not a well-formed rpm header; the message gives sizes and offsets, never bytes."""
+
+
 @dataclass(frozen=True)
 class RpmHeader:
     name: str
@@ -43,16 +47,16 @@ class RpmHeader:
 def _string(data: bytes, offset: int) -> str:
     end = data.find(b"\0", offset)
     if end < 0:
-        raise ValueError("unterminated string in header data")
+        raise RpmHeaderError("unterminated string in header data")
     return data[offset:end].decode("utf-8", "replace")
 
 
 def parse_header(blob: bytes) -> RpmHeader:
     if len(blob) < 8:
-        raise ValueError("header blob shorter than its 8-byte preamble")
+        raise RpmHeaderError("header blob shorter than its 8-byte preamble")
     il, dl = struct.unpack_from(">II", blob, 0)
     if il == 0 or il > MAX_INDEX_ENTRIES or 8 + 16 * il + dl > len(blob):
-        raise ValueError(f"header blob sizes do not fit (entries {il}, data {dl}, blob {len(blob)})")
+        raise RpmHeaderError(f"header blob sizes do not fit (entries {il}, data {dl}, blob {len(blob)})")
     data = blob[8 + 16 * il : 8 + 16 * il + dl]
     strings: dict[int, str] = {}
     ints: dict[int, int] = {}
@@ -61,15 +65,15 @@ def parse_header(blob: bytes) -> RpmHeader:
         if tag not in WANTED:
             continue
         if offset >= dl:
-            raise ValueError(f"tag {tag}: offset {offset} outside the data store")
+            raise RpmHeaderError(f"tag {tag}: offset {offset} outside the data store")
         if kind in (TYPE_STRING, TYPE_I18NSTRING, TYPE_STRING_ARRAY):
             strings[tag] = _string(data, offset)
         elif kind == TYPE_INT32 and count >= 1:
             if offset + 4 > dl:
-                raise ValueError(f"tag {tag}: integer outside the data store")
+                raise RpmHeaderError(f"tag {tag}: integer outside the data store")
             ints[tag] = struct.unpack_from(">i", data, offset)[0]
     if TAG_NAME not in strings:
-        raise ValueError("header has no name")
+        raise RpmHeaderError("header has no name")
     return RpmHeader(
         name=strings[TAG_NAME],
         version=strings.get(TAG_VERSION, ""),
