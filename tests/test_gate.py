@@ -117,3 +117,14 @@ def test_the_fleet_document_uses_each_report_gate() -> None:
     assert strict["summary"]["failing_gate"] == 1
     lenient = fleet_document([host(Gate(Severity.HIGH, allow_errors=True))])
     assert lenient["hosts"][0]["gate_failures"] == [] and lenient["summary"]["failing_gate"] == 0
+
+
+def test_compliance_names_undecided_controls_and_they_fail_the_run(tmp_path: Path) -> None:
+    args = ("compliance", HARDENED, "--framework", "mlps-l3", AS_OF, "--db", str(tmp_path / "none.sqlite3"))
+    proc = run_imagevet(*args, "-f", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["coverage"]["undecided"] == 1
+    assert "updates-pending-security could not be decided: no advisory database" in proc.stderr
+    assert "1 control(s) could not be decided and fail the run" in proc.stderr
+    allowed = run_imagevet(*args, "--allow-errors")
+    assert "1 control(s) could not be decided\n" in allowed.stderr  # reported, not counted against the run

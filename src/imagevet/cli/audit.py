@@ -186,11 +186,16 @@ def audit(
         raise typer.Exit(1)
 
 
-def gate_notices(report: Report) -> list[str]:
-    """What stderr says after the report: each undecided check and its reason (which names the fix), and
-    whether those errors trip the gate."""
+def undecided_lines(report: Report) -> list[str]:
+    """Each check that could not be decided, with its reason (which names the fix)."""
     errors = [r for r in report.results if r.status is Status.ERROR]
-    lines = [f"{r.check} could not be decided: {'; '.join(str(e) for e in r.evidence)}" for r in errors]
+    return [f"{r.check} could not be decided: {'; '.join(str(e) for e in r.evidence)}" for r in errors]
+
+
+def gate_notices(report: Report) -> list[str]:
+    """What stderr says after the report: the undecided checks, and whether they trip the gate."""
+    errors = [r for r in report.results if r.status is Status.ERROR]
+    lines = undecided_lines(report)
     tripping = [r for r in errors if report.gate.trips(r)]
     if tripping:
         lines.append(
@@ -275,12 +280,16 @@ def compliance(
     db: DbOption = None,
     max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
     allow_stale_db: AllowStaleOption = False,
+    allow_errors: Annotated[
+        bool, typer.Option("--allow-errors", help="Controls that could not be decided do not fail the run.")
+    ] = False,
 ) -> None:
-    """Report a framework's controls for a target: met, not met, or manual; with coverage."""
+    """Report a framework's controls for a target: met, not met, undecided or manual; with coverage.
+    Exit 1 when a control is not met, or could not be decided (unless --allow-errors)."""
     from imagevet.audit import run_audit
     from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import CheckOptions
-    from imagevet.compliance import assess, framework
+    from imagevet.compliance import NOT_MET, UNDECIDED, assess, framework
     from imagevet.report import compliance as render
     from imagevet.target import opened_target
 
@@ -301,7 +310,12 @@ def compliance(
         color, width = use_color(output, True)
         text = render.render_table(frame, report, judged, coverage, color=color, width=width)
     write_output(text, output)
-    if coverage["not-met"]:
+    for line in undecided_lines(report):
+        notice(line)
+    if coverage[UNDECIDED]:
+        tail = "" if allow_errors else " and fail the run (resolve the cause above, or pass --allow-errors)"
+        notice(f"{coverage[UNDECIDED]} control(s) could not be decided{tail}")
+    if coverage[NOT_MET] or (coverage[UNDECIDED] and not allow_errors):
         raise typer.Exit(1)
 
 
