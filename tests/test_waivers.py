@@ -158,6 +158,19 @@ def test_without_libyaml_deep_nesting_is_refused_before_composing(monkeypatch: p
     assert set(parse_waivers(GOOD, KNOWN, AS_OF).active) == {"ssh-root-login"}
 
 
+def test_in_a_merge_list_the_earlier_mapping_wins() -> None:
+    """YAML's merge-key spec: keys of mappings earlier in the sequence override later ones."""
+    assert yaml.safe_load("a: &a {r: A}\nb: &b {r: B, e: 1}\nc: {<<: [*a, *b]}\n")["c"] == {"r": "A", "e": 1}
+    text = (
+        "waivers:\n"
+        "  - &a {check: ssh-root-login, reason: from a}\n"
+        "  - &b {check: ssh-password-auth, reason: from b, expires: 2027-01-01}\n"
+        "  - {<<: [*a, *b], check: os-lts}\n"
+    )
+    got = parse_waivers(text, KNOWN, AS_OF).active["os-lts"]
+    assert (got.reason, got.expires) == ("from a", dt.date(2027, 1, 1))
+
+
 def test_merge_keys_work_and_explicit_keys_win() -> None:
     text = (
         "waivers:\n  - &base {check: os-lts, reason: shared reason}\n  - {<<: *base, check: ssh-root-login}\n"

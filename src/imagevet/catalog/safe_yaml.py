@@ -116,7 +116,7 @@ class Document:
         if isinstance(node, yaml.MappingNode):
             return [node]
         if isinstance(node, yaml.SequenceNode) and all(isinstance(n, yaml.MappingNode) for n in node.value):
-            return list(reversed(node.value))  # earlier mappings in a merge list win
+            return list(node.value)  # in a merge list the earlier mappings win (first kept below)
         raise self.fail(node, f"{what}: '<<' must merge a mapping or a list of mappings")
 
     def sequence(self, node: yaml.Node, what: str) -> list[yaml.Node]:
