@@ -71,6 +71,9 @@ def os_lts(facts: Facts, options: CheckOptions) -> Outcome:
     if isinstance(release, Outcome):
         return release
     if isinstance(release, Unlisted):
+        future = _unreleased(release, options.as_of)  # a release that cannot exist yet passes nothing
+        if future is not None:
+            return future
         if release.lts is None:
             return _undecided(release, release.problem or "its vendor's rule cannot tell if it is LTS")
         kind = "a long-term-support release" if release.lts else "not a long-term-support release"
