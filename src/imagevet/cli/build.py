@@ -22,6 +22,7 @@ from imagevet.cli.common import (
     write_output,
 )
 from imagevet.errors import ImagevetError
+from imagevet.model import Status
 
 
 class HardenEmit(StrEnum):
@@ -62,6 +63,9 @@ def harden(
     write_output(renderers[emit](plan), output, mode=0o755 if emit is HardenEmit.BASH else 0o644)
     manual = sum(len(f.manual) for f in plan.fixes)
     notice(f"{len(plan.fixes)} failing check(s) addressed; {manual} manual step(s)")
+    undecided = [r.check for r in report.results if r.status is Status.ERROR]
+    if undecided:  # nothing is generated for them: say so, rather than let the script look complete
+        notice(f"not addressed, could not be decided: {', '.join(undecided)} (see 'imagevet audit')")
 
 
 @app.command()
