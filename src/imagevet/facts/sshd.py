@@ -86,6 +86,29 @@ MODELED: dict[str, tuple[str, str]] = {
     ),
 }
 
+# What Debian 12's OpenSSH 9.2p1 supports (``ssh -Q cipher|mac|kex``): sshd refuses other names ("Bad SSH2
+# cipher spec") unless the list removes (``-``) patterns.
+SUPPORTED = {
+    "ciphers": frozenset(
+        "3des-cbc aes128-cbc aes192-cbc aes256-cbc aes128-ctr aes192-ctr aes256-ctr aes128-gcm@openssh.com "
+        "aes256-gcm@openssh.com chacha20-poly1305@openssh.com".split()
+    ),
+    "macs": frozenset(
+        "hmac-sha1 hmac-sha1-96 hmac-sha2-256 hmac-sha2-512 hmac-md5 hmac-md5-96 umac-64@openssh.com "
+        "umac-128@openssh.com hmac-sha1-etm@openssh.com hmac-sha1-96-etm@openssh.com "
+        "hmac-sha2-256-etm@openssh.com hmac-sha2-512-etm@openssh.com hmac-md5-etm@openssh.com "
+        "hmac-md5-96-etm@openssh.com "
+        "umac-64-etm@openssh.com umac-128-etm@openssh.com".split()
+    ),
+    "kexalgorithms": frozenset(
+        "diffie-hellman-group1-sha1 diffie-hellman-group14-sha1 diffie-hellman-group14-sha256 "
+        "diffie-hellman-group16-sha512 diffie-hellman-group18-sha512 diffie-hellman-group-exchange-sha1 "
+        "diffie-hellman-group-exchange-sha256 ecdh-sha2-nistp256 ecdh-sha2-nistp384 ecdh-sha2-nistp521 "
+        "curve25519-sha256 curve25519-sha256@libssh.org sntrup761x25519-sha512 "
+        "sntrup761x25519-sha512@openssh.com".split()
+    ),
+}
+
 ALIASES = {
     "challengeresponseauthentication": "kbdinteractiveauthentication",
     "pubkeyacceptedkeytypes": "pubkeyacceptedalgorithms",
@@ -386,7 +409,13 @@ def normalize(keyword: str, args: list[str]) -> str | None:
     if kind == WORDS:
         return " ".join(args)
     if kind == ALGORITHMS:
-        return algorithm_list(args[0], default) if len(args) == 1 else None
+        if len(args) != 1:
+            return None
+        value = args[0]
+        names = value[1:] if value[:1] in ("+", "^") else value
+        if not value.startswith("-") and not all(n in SUPPORTED.get(keyword, ()) for n in names.split(",")):
+            return None  # servconf.c: ciphers_valid / mac_valid / kex_names_valid
+        return algorithm_list(value, default)
     if len(args) != 1:
         return None
     arg = args[0]
@@ -418,6 +447,27 @@ def algorithm_list(value: str, default: str) -> str:
         first = value[1:].split(",")
         return ",".join(first + [a for a in base if a not in first])
     return value
+
+
+MATCH_CRITERIA = frozenset({"user", "group", "host", "address", "localaddress", "localport", "rdomain"})
+
+
+def match_problem(args: list[str]) -> str | None:
+    """What servconf.c's match_cfg_line refuses: an unknown criterion, one without its argument, or
+    ``all`` combined with anything."""
+    if not args:
+        return "Match needs one or more criteria"
+    if args[0].lower() == "all":
+        return None if len(args) == 1 else "'all' cannot be combined with other Match criteria"
+    for index in range(0, len(args), 2):
+        criterion = args[index].lower()
+        if criterion == "all":
+            return "'all' cannot be combined with other Match criteria"
+        if index + 1 >= len(args) or args[index + 1] == "":
+            return "a Match criterion without its argument"
+        if criterion not in MATCH_CRITERIA:
+            return "an unsupported Match criterion"
+    return None
 
 
 Reader = Callable[[str], "str | Unknown"]
@@ -513,6 +563,9 @@ class _Parser:
                 self.fatal(f"{where}: a keyword without an argument")
                 continue
             if keyword == "match":
+                problem = match_problem(args)
+                if problem:
+                    self.fatal(f"{where}: {problem}")
                 active = self._start_match(args, rest, path, number, never_match, outer_block)
                 continue
             if keyword == "include":
