@@ -191,3 +191,22 @@ def test_audit_of_this_host_runs() -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["target"]["kind"] == "host" and len(doc["results"]) == 17
+
+
+@pytest.mark.parametrize(
+    "as_of", ["20261128", "2026-W48-1", "2026-02-30", "2026-13-01", "２０２６-１１-２８", "2026-11-28T10:00"]
+)
+def test_as_of_is_exactly_a_calendar_day(as_of: str) -> None:
+    assert_one_line_error(run("audit", HARDENED, "--as-of", as_of), "is not a YYYY-MM-DD date")
+
+
+@pytest.mark.parametrize("option", ["--waivers", "--inventory"])
+def test_endless_or_binary_user_files_are_refused_without_echo(tmp_path: Path, option: str) -> None:
+    target = [] if option == "--inventory" else [HARDENED]
+    proc = run("audit", *target, option, "/dev/zero")
+    assert_one_line_error(proc, "is larger than")
+    binary = tmp_path / "w.yaml"
+    binary.write_bytes(b"waivers:\n  - check: \xff\xfeSECRET\n")
+    proc = run("audit", *target, option, str(binary))
+    assert_one_line_error(proc, "is not UTF-8 text (byte")
+    assert "SECRET" not in proc.stderr

@@ -116,6 +116,7 @@ def audit(
     from imagevet.report import render_audit
     from imagevet.target import opened_target
     from imagevet.target.ssh import SshOptions
+    from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import WaiverSet, parse_waivers
 
     if (target is None) == (inventory is None):
@@ -133,8 +134,8 @@ def audit(
             check_ids = [c for c in CHECKS if c in set(check_ids) | set(cloud_checks)]
     waiver_set: WaiverSet | None = None
     if waivers is not None:
-        text = read_user_file(waivers, "waiver file")
-        waiver_set = parse_waivers(text, set(CHECKS), today)
+        text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
+        waiver_set = parse_waivers(text, set(CHECKS), today, source=str(waivers))
     catalog = load_catalog(data_dir())
     provenance = None
     if image_id is not None and cloud is None and push is None:
@@ -218,11 +219,11 @@ def run_fleet(
 ) -> None:
     """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
 
-    from imagevet.fleet import HostResult, audit_fleet, parse_inventory
+    from imagevet.fleet import MAX_CHARS, HostResult, audit_fleet, parse_inventory
     from imagevet.report.fleet import fleet_document, render_fleet_table
     from imagevet.report.json_report import render_json
 
-    text = read_user_file(inventory, "inventory")
+    text = read_user_file(inventory, "inventory", max_bytes=4 * MAX_CHARS)
     hosts = parse_inventory(text, inventory.name)
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from enum import StrEnum
@@ -59,10 +60,17 @@ def _root(
     """imagevet: recommend, audit and govern cloud server OS images."""
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
 def parse_date(text: str | None) -> dt.date:
+    """--as-of: exactly YYYY-MM-DD (ASCII digits), a real calendar day; Python's fromisoformat alone would
+    also take 20261128 and week dates such as 2026-W48-1."""
     if text is None:
         return dt.date.today()
     try:
+        if not _ISO_DATE.fullmatch(text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise ImagevetError(f"--as-of {text!r} is not a YYYY-MM-DD date") from exc
@@ -96,12 +104,21 @@ def output_option(help_text: str) -> Any:
     return typer.Option("--output", "-o", help=f"{help_text} ('-': stdout).", callback=checked_output)
 
 
-def read_user_file(path: Path, what: str) -> str:
-    """A text file the user named (waivers, inventory): its content, or a one-line error."""
+def read_user_file(path: Path, what: str, max_bytes: int = 16 * 1024 * 1024) -> str:
+    """A text file the user named (waivers, inventory, a report to push): its UTF-8 content, or a one-line
+    error that quotes none of it. At most ``max_bytes`` are read, so ``--waivers /dev/zero`` or a FIFO that
+    never ends is refused rather than read until memory runs out."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImagevetError(f"cannot read {what} {str(path)!r}: {exc}") from exc
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise ImagevetError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from exc
+    if len(data) > max_bytes:
+        raise ImagevetError(f"{what} {str(path)!r} is larger than {max_bytes // 1024} KiB; refusing it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImagevetError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
 
 
 def notice(message: str) -> None:

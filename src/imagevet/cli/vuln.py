@@ -128,6 +128,7 @@ def vuln(
     from imagevet.report import vuln as render
     from imagevet.target import opened_target
     from imagevet.vuln.matcher import SEVERITY_ORDER
+    from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import parse_vuln_waivers
 
     today = parse_date(as_of)
@@ -141,8 +142,8 @@ def vuln(
             )
     waiver_set = None
     if waivers is not None:
-        text = read_user_file(waivers, "waiver file")
-        waiver_set = parse_vuln_waivers(text, today)
+        text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
+        waiver_set = parse_vuln_waivers(text, today, source=str(waivers))
     advisories = advisories_for(db, max_db_age, allow_stale_db)
     if advisories.lookup is None:
         raise ImagevetError(advisories.missing)
