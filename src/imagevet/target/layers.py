@@ -38,11 +38,13 @@ OPAQUE = ".wh..wh..opq"
 DEFAULT_MAX_LAYER_BYTES = 16 * 1024**3
 # The entry budget of an image (tar headers plus the directories they imply, all layers together):
 # BASE_ENTRIES, plus one per BYTES_PER_ENTRY of the layers as stored, at most MAX_ENTRIES. A real file
-# costs a 512-byte header plus its data, and a Debian root holds ~13k entries in 300 MB, a large
-# node_modules image ~150k in 80 MB of gzip; a small compressed archive of nothing but headers (which
-# inflates to millions of entries) is refused after BASE_ENTRIES, in well under a second and 100 MB
-# (docs/benchmarks.md). IMAGEVET_MAX_ENTRIES sets a fixed budget instead.
-BASE_ENTRIES = 50_000
+# costs a 512-byte header plus its data: a Debian root holds ~13k entries in 300 MB (100 MB of gzip), a
+# large node_modules image ~150k in 80 MB of gzip (530 bytes an entry), so genuine images stay far below.
+# An archive of nothing but headers gzips to 7 bytes an entry (1 byte when they repeat): a few MB of it
+# inflates to millions of entries, and indexing costs ~14 us an entry, so it is refused after
+# BASE_ENTRIES + size/256 entries, in under a second and 100 MB (docs/benchmarks.md).
+# IMAGEVET_MAX_ENTRIES sets a fixed budget instead.
+BASE_ENTRIES = 20_000
 BYTES_PER_ENTRY = 256
 MAX_ENTRIES = 1_000_000
 MAX_DEPTH = 256  # path components; the deepest real trees (node_modules) stay far below
@@ -209,23 +211,22 @@ class LayeredTarget(ConfinedTarget):
         Entries are collected per layer first (keyed by path: a later duplicate replaces an earlier one,
         as extraction would) and placed afterwards, so a whiteout only removes what lower layers hold."""
         index = len(self._layers) - 1
-        self._current = {}
+        self._current = current = {}
         number = 0
         member: Member | None = None
         try:
             for member in members(stream, require_end=require_end):
                 number += 1
-                self._count(label)
+                self._entries += 1
+                if self._entries > self._max_entries:
+                    self._count(label)  # raises
                 parts = _clean(member.name)
                 if not parts:
                     continue
-                name = parts[-1]
-                if name.startswith(WHITEOUT):
+                if parts[-1].startswith(WHITEOUT):
                     self._whiteout(parts, index)
                     continue
-                entry = self._entry(member, index)
-                if entry is not None:
-                    self._current["/".join(parts)] = entry
+                current["/".join(parts)] = self._entry(member, index)
         except TarFormatError as exc:
             raise TargetError(f"{label}: not a well-formed tar layer ({exc})") from exc
         except _Hostile as exc:
@@ -256,30 +257,27 @@ class LayeredTarget(ConfinedTarget):
                 "(raise IMAGEVET_MAX_ENTRIES if it is genuine)"
             )
 
-    def _entry(self, member: Member, index: int) -> Entry | None:
-        entry = self._entry_kind(member, index)
-        if entry is not None:
-            entry.mode, entry.uid, entry.gid = member.mode, member.uid, member.gid
-        return entry
-
-    def _entry_kind(self, member: Member, index: int) -> Entry | None:
+    def _entry(self, member: Member, index: int) -> Entry:
         kind = member.kind
         if kind == "file":
-            return Entry(FILE, member.size, layer=index, offset=member.offset)
-        if kind == "dir":
-            return Entry(DIR, layer=index)
-        if kind == "symlink":
-            return Entry(LINK, link=member.linkname, layer=index)
-        if kind == "hardlink":
+            entry = Entry(FILE, member.size, layer=index, offset=member.offset)
+        elif kind == "dir":
+            entry = Entry(DIR, layer=index)
+        elif kind == "symlink":
+            entry = Entry(LINK, link=member.linkname, layer=index)
+        elif kind == "hardlink":
             target_parts = _clean(member.linkname)
             source = self._current.get("/".join(target_parts)) or self._lookup(target_parts)
             if source is None or source.kind != FILE:
                 raise _Hostile("is a hard link to something that is not a file in the image")
-            return Entry(FILE, source.size, layer=source.layer, offset=source.offset)
-        if kind == "sparse":
-            return Entry(FILE, member.size, layer=index, offset=-1)
-        self.special_files += 1
-        return Entry(OTHER, layer=index)
+            entry = Entry(FILE, source.size, layer=source.layer, offset=source.offset)
+        elif kind == "sparse":
+            entry = Entry(FILE, member.size, layer=index, offset=-1)
+        else:
+            self.special_files += 1
+            entry = Entry(OTHER, layer=index)
+        entry.mode, entry.uid, entry.gid = member.mode, member.uid, member.gid
+        return entry
 
     def _lookup(self, parts: list[str]) -> Entry | None:
         node = self._root

@@ -38,6 +38,7 @@ class Spool(io.RawIOBase):
         self._reader, self._file, self._limit, self._label = reader, file, limit, label
         self._fd = file.fileno()
         self._size = 0  # bytes decompressed so far
+        self._buffer, self._buffer_at = b"", 0  # read-ahead: the decompressed bytes from _buffer_at
         self._pos = 0
         self._done = False
         self._digest = content_digest
@@ -119,17 +120,21 @@ class Spool(io.RawIOBase):
         return self._pos
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all the rest for -1); the tar index calls this once per header."""
+        """Up to ``size`` bytes (all the rest for -1). The tar index calls this once per 512-byte header,
+        so reads are served from a read-ahead buffer of CHUNK bytes."""
         if size < 0:
             self.reach(1 << 62)
             size = self._size - self._pos
-        end = self._pos + size
-        if end > self._size:
-            self.reach(end)
-        length = min(size, self._size - self._pos)
+        start = self._pos - self._buffer_at
+        if start >= 0 and start + size <= len(self._buffer):
+            self._pos += size
+            return self._buffer[start : start + size]
+        self.reach(self._pos + max(size, CHUNK))
+        length = min(max(size, CHUNK), self._size - self._pos)
         if length <= 0:
             return b""
-        data = os.pread(self._fd, length, self._pos)
+        self._buffer, self._buffer_at = os.pread(self._fd, length, self._pos), self._pos
+        data = self._buffer[:size]
         self._pos += len(data)
         return data
 
