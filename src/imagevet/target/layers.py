@@ -211,7 +211,8 @@ class LayeredTarget(ConfinedTarget):
         Entries are collected per layer first (keyed by path: a later duplicate replaces an earlier one,
         as extraction would) and placed afterwards, so a whiteout only removes what lower layers hold."""
         index = len(self._layers) - 1
-        self._current = current = {}
+        current: dict[str, Entry] = {}
+        self._current = current
         number = 0
         member: Member | None = None
         try:
