@@ -64,6 +64,13 @@ LAYOUTS: dict[str, dict[str, str]] = {
     "unicode_separator_in_line": {
         "sshd_config": "PasswordAuthentication no\u2028PasswordAuthentication yes\n"
     },
+    "bad_port": {"sshd_config": "Port yes\n"},
+    "port_zero": {"sshd_config": "Port 0\nPasswordAuthentication no\n"},
+    "port_plus": {"sshd_config": "Port +2222\nPasswordAuthentication no\n"},
+    "bad_cipher": {"sshd_config": "Ciphers aes128-ctr,rot13\n"},
+    "remove_cipher_pattern": {"sshd_config": "Ciphers -aes*,nonsense\n"},
+    "match_without_argument": {"sshd_config": "Match User\n"},
+    "match_all_combined": {"sshd_config": "Match all User bob\n"},
     "form_feed_in_line": {"sshd_config": "PasswordAuthentication no\x0cPermitRootLogin yes\n"},
 }
 

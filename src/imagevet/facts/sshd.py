@@ -406,6 +406,9 @@ def convtime(text: str) -> int | None:
 def normalize(keyword: str, args: list[str]) -> str | None:
     """The value as ``sshd -T`` prints it, or None when sshd would reject it."""
     kind, default = MODELED.get(keyword, (WORDS, ""))
+    if keyword == "port":  # a2port: one decimal number from 1 to 65535 (strtonum)
+        number = re.fullmatch(r"[ \t]*\+?(\d+)", args[0]) if len(args) == 1 else None
+        return args[0] if number is not None and 0 < int(number.group(1)) <= 65535 else None
     if kind == WORDS:
         return " ".join(args)
     if kind == ALGORITHMS:
