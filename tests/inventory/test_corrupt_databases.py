@@ -229,3 +229,17 @@ def test_empty_but_valid_databases_are_not_errors(tmp_path: Path) -> None:
     proc = run_imagevet("packages", str(tmp_path), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     assert '"packages": []' in proc.stdout
+
+
+def test_audit_with_a_corrupt_database_decides_nothing_on_packages(tmp_path: Path) -> None:
+    """In ``imagevet audit`` the refused database makes every package check an error naming the file."""
+    write(tmp_path, STATUS, DPKG_OK + "\nPackage: b\nStatus: install ok installed\nVersion: 1 2\n")
+    write(tmp_path, "/etc/os-release", OS_RELEASE["debian"])
+    proc = run_imagevet("audit", str(tmp_path), "--format", "json", "--fail-on", "never", "--profile", "all")
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    results = {r["check"]: r for r in json.loads(proc.stdout)["results"]}
+    for check in ("packages-insecure-absent", "time-sync-installed", "auditd-installed"):
+        assert results[check]["status"] == "error", results[check]
+        assert "/var/lib/dpkg/status: line" in results[check]["evidence"][0]["detail"]
