@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def debian_root() -> Path:
 
     try:
         return ensure_debian_root()
-    except (RuntimeError, OSError) as exc:
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"cannot build the debootstrap root: {exc}")
 
 
