@@ -114,3 +114,44 @@ def test_unreadable_passwd_is_error(tmp_path: Path) -> None:
     os.symlink("passwd", tmp_path / "etc/passwd")
     results = audit(tmp_path)
     assert all(results[c]["status"] == "error" for c in CHECKS)
+
+
+COSTLY = {
+    "sha512_rounds": "$6$rounds=999999999$saltsalt$" + "x" * 86,
+    "bcrypt_cost_31": "$2b$31$" + "a" * 53,
+    "yescrypt_huge_n": "$y$jzT$abcdefgh$" + "x" * 43,
+    "yescrypt_extra_params": "$y$j9T.....$abcdefgh$" + "x" * 43,
+    "scrypt_huge_n": "$7$z6..../....salt$" + "x" * 43,
+    "bsdi_extended_des": "_zzzzsaltxxxxxxxxxxx",
+}
+
+
+@pytest.mark.parametrize("case", sorted(COSTLY))
+def test_costly_hash_is_undecided_quickly(case: str, tmp_path: Path) -> None:
+    """A hash whose own parameters would make each guess take minutes (or exhaust memory) is not tried:
+    the default-password check is error naming the account, within seconds."""
+    import time
+
+    shadow = f"root:!:19000:0:99999:7:::\ndaemon:{COSTLY[case]}:19000:0:99999:7:::\n"
+    started = time.monotonic()
+    results = audit(make(tmp_path, lambda p: p.write_text(shadow)))
+    assert time.monotonic() - started < 10
+    result = results["accounts-default-password"]
+    assert result["status"] == "error", result
+    assert "daemon" in result["evidence"][0]["detail"] and "cost" in result["evidence"][0]["detail"]
+
+
+def test_thousands_of_hashed_accounts_are_bounded(tmp_path: Path) -> None:
+    """Each default-cost yescrypt account costs 17 guesses of about 20 ms: 5000 of them would take half an
+    hour. Work stops at the budget and the check is error, not a pass over the accounts it reached."""
+    import time
+
+    yescrypt = "$y$j9T$imagevet$" + "x" * 43
+    passwd = PASSWD + "".join(f"user{i}:x:{1000 + i}:100::/:/bin/sh\n" for i in range(5000))
+    shadow = "root:!:19000:0:99999:7:::\n" + "".join(
+        f"user{i}:{yescrypt}:19000:0:99999:7:::\n" for i in range(5000)
+    )
+    started = time.monotonic()
+    results = audit(make(tmp_path, lambda p: p.write_text(shadow), passwd))
+    assert time.monotonic() - started < 20
+    assert results["accounts-default-password"]["status"] == "error"

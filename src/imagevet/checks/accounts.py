@@ -78,6 +78,13 @@ def default_password(facts: Facts, options: CheckOptions) -> Outcome:
     hashed = [a for a in accounts.accounts if a.has_usable_hash]
     if hashed and not crypt_available():
         return Outcome.of(Status.ERROR, "no crypt(3) library on this machine to verify password hashes")
+    if accounts.too_costly:
+        return Outcome.of(
+            Status.ERROR,
+            "trying the well-known passwords would cost more than imagevet spends (hash cost parameters, "
+            f"or too many hashed accounts): {', '.join(accounts.too_costly[:10])}"
+            + (f" and {len(accounts.too_costly) - 10} more" if len(accounts.too_costly) > 10 else ""),
+        )
     if accounts.unverifiable:
         return Outcome.of(
             Status.ERROR,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagevet.facts.cryptlib import crypt_matches
+from imagevet.facts.cryptlib import crypt_cost_ms, crypt_matches
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -73,6 +73,7 @@ class Accounts:
     default_password_hits: tuple[DefaultPasswordHit, ...]
     unverifiable: tuple[str, ...]  # accounts whose hash method crypt(3) here does not know
     shadowed: tuple[tuple[str, str, int], ...] = ()  # (name, path, line): later duplicates glibc never uses
+    too_costly: tuple[str, ...] = ()  # accounts whose hashes cost more to try than imagevet spends
 
     def by_name(self, name: str) -> Account | None:
         return next((a for a in self.accounts if a.name == name), None)
@@ -250,13 +251,28 @@ def _merge(passwd_text: str, shadow_text: str | None) -> tuple[list[Account], li
     return accounts, shadowed
 
 
-def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswordHit], list[str]]:
+# Bounds on the work of guessing (see cryptlib.crypt_cost_ms): one call, and all calls of one audit.
+MAX_CALL_MS = 300.0
+MAX_TOTAL_MS = 5000.0
+
+
+def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswordHit], list[str], list[str]]:
+    """Hits, accounts whose hash method crypt(3) here does not know, and accounts whose hashes would cost
+    more than the bounds to try (their parameters, or too many hashed accounts): those are undecided."""
     hits: list[DefaultPasswordHit] = []
     unverifiable: list[str] = []
+    too_costly: list[str] = []
+    spent = 0.0
     for account in accounts:
         if not account.has_usable_hash:
             continue
-        for guess in (*DEFAULT_PASSWORDS, account.name):
+        guesses = (*DEFAULT_PASSWORDS, account.name)
+        cost = crypt_cost_ms(account.password)
+        if cost is None or cost > MAX_CALL_MS or spent + cost * len(guesses) > MAX_TOTAL_MS:
+            too_costly.append(account.name)
+            continue
+        spent += cost * len(guesses)
+        for guess in guesses:
             matched = crypt_matches(guess, account.password)
             if matched is None:
                 unverifiable.append(account.name)
@@ -264,7 +280,7 @@ def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswor
             if matched:
                 hits.append(DefaultPasswordHit(account, guess))
                 break
-    return hits, unverifiable
+    return hits, unverifiable, too_costly
 
 
 def _present(target: Target, path: str) -> bool:
@@ -285,5 +301,5 @@ def gather_accounts(target: Target) -> Accounts | Unknown:
             return Unknown(f"{SHADOW} exists but cannot be read: {shadow}")
         shadow_text = shadow
     accounts, shadowed = _merge(passwd, shadow_text)
-    hits, unverifiable = find_default_passwords(accounts)
-    return Accounts(tuple(accounts), tuple(hits), tuple(unverifiable), tuple(shadowed))
+    hits, unverifiable, too_costly = find_default_passwords(accounts)
+    return Accounts(tuple(accounts), tuple(hits), tuple(unverifiable), tuple(shadowed), tuple(too_costly))
