@@ -10,7 +10,9 @@ file names.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -88,3 +90,38 @@ def check_bytes(data: bytes, digest: Digest, what: str) -> None:
     hasher.update(data)
     if hasher.hexdigest() != digest.encoded:
         raise TargetError(f"{what}: content does not match its digest {digest.short()}...")
+
+
+class RangeHasher:
+    """Hashes ``size`` bytes at ``offset`` of a file descriptor in a background thread (``os.pread`` and
+    hashlib both release the GIL), so an uncompressed layer is verified while its headers are indexed:
+    the check costs about max(hash, index) instead of their sum."""
+
+    def __init__(self, fd: int, offset: int, size: int, digests: list[Digest]) -> None:
+        self._hashes = [(digest, digest.hasher()) for digest in digests]
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._run, args=(fd, offset, size), daemon=True)
+        self._thread.start()
+
+    def _run(self, fd: int, offset: int, size: int) -> None:
+        try:
+            end = offset + size
+            while offset < end:
+                data = os.pread(fd, min(CHUNK, end - offset), offset)
+                if not data:
+                    break
+                offset += len(data)
+                for _, hasher in self._hashes:
+                    hasher.update(data)
+        except OSError as exc:
+            self._error = exc
+
+    def check(self, what: str, names: dict[Digest, str]) -> None:
+        """Wait for the hash; refuse the content if a digest does not match (``names``: what each is
+        called, digest or diff_id)."""
+        self._thread.join()
+        if self._error is not None:
+            raise TargetError(f"{what}: cannot be read to check its digest ({self._error.strerror})")
+        for digest, hasher in self._hashes:
+            if hasher.hexdigest() != digest.encoded:
+                raise TargetError(f"{what}: content does not match its {names[digest]} {digest.short()}...")

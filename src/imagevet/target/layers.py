@@ -29,7 +29,7 @@ from typing import IO, Any, cast
 from imagevet.errors import TargetError
 from imagevet.model import ImageConfig, TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
-from imagevet.target.digests import Digest, HashingReader, check_stream
+from imagevet.target.digests import Digest, HashingReader, RangeHasher, check_stream
 from imagevet.target.spool import Spool
 from imagevet.target.tarindex import Member, TarFormatError, members
 
@@ -87,6 +87,13 @@ class Window(io.RawIOBase):
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
         self._pos = max(0, min(self._size, base + position))
         return self._pos
+
+    def byte_range(self) -> tuple[int, int, int] | None:
+        """(file descriptor, offset, size) of this window, for hashing it with os.pread."""
+        try:
+            return self._base.fileno(), self._offset, self._size
+        except (OSError, ValueError):  # io.UnsupportedOperation is both
+            return None
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         length = min(len(buffer), self._size - self._pos)
@@ -187,11 +194,17 @@ class LayeredTarget(ConfinedTarget):
             stream.close()  # everything is in the spool now
         else:
             self._layers.append(stream)
-            self._index(stream, label, require_end=digest is None and diff_id is None)
-            if digest is not None:
-                check_stream(stream, digest, label)
-            if diff_id is not None and diff_id != digest:  # an uncompressed blob's digest is its diff_id
-                check_stream(stream, diff_id, label, "diff_id")
+            names = {d: n for d, n in ((diff_id, "diff_id"), (digest, "digest")) if d is not None}
+            where = _byte_range(stream, stored)
+            hasher = RangeHasher(*where, list(names)) if names and where is not None else None
+            try:
+                self._index(stream, label, require_end=not names)
+            finally:
+                if hasher is not None:
+                    hasher.check(label, names)  # waits for the thread even when the index failed
+            if hasher is None:
+                for expected, name in names.items():  # an uncompressed blob's digest is its diff_id
+                    check_stream(stream, expected, label, name)
 
     def _spool(self, stream: Any, label: str, zstd: bool, diff_id: Digest | None) -> Spool:
         if zstd:
@@ -349,6 +362,17 @@ class LayeredTarget(ConfinedTarget):
 
 class _Hostile(Exception):
     """An entry the image cannot hold (the caller adds which entry it is)."""
+
+
+def _byte_range(stream: IO[bytes], size: int) -> tuple[int, int, int] | None:
+    """Where a layer's bytes are on disk (a file, or a Window over one), or None (in memory)."""
+    raw = getattr(stream, "raw", None)
+    if isinstance(raw, Window):
+        return raw.byte_range()
+    try:
+        return stream.fileno(), 0, size
+    except (OSError, ValueError):
+        return None
 
 
 def _clean(name: str) -> list[str]:
