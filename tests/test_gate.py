@@ -128,3 +128,21 @@ def test_compliance_names_undecided_controls_and_they_fail_the_run(tmp_path: Pat
     assert "1 control(s) could not be decided and fail the run" in proc.stderr
     allowed = run_imagevet(*args, "--allow-errors")
     assert "1 control(s) could not be decided\n" in allowed.stderr  # reported, not counted against the run
+
+
+def test_push_needs_its_cloud_before_any_work() -> None:
+    proc = run_imagevet(
+        "audit",
+        HARDENED,
+        "--push",
+        "http://127.0.0.1:9",
+        "--token",
+        "t",
+        "--image-id",
+        "ami-0a1b2c3d4e5f60001",
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert (
+        proc.stderr.strip()
+        == "imagevet: error: --push needs --cloud (aws, azure, alibaba, tencent, gcp, onprem)"
+    )

@@ -132,6 +132,8 @@ def test_push_from_commands_and_rescan_after_db_update(debian_root: Path, tmp_pa
             token,
             "--image-id",
             "ami-loop",
+            "--cloud",
+            "onprem",
             "--fail-on",
             "never",
             env=env,

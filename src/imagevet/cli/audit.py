@@ -23,6 +23,7 @@ from imagevet.cli.common import (
     TokenOption,
     advisories_for,
     app,
+    check_push,
     data_dir,
     notice,
     now_for,
@@ -73,7 +74,9 @@ def audit(
     ] = "checklist",
     cloud: Annotated[
         str | None,
-        typer.Option("--cloud", help="Also check readiness for aws, azure, alibaba, tencent or gcp."),
+        typer.Option(
+            "--cloud", help="aws, azure, alibaba, tencent, gcp: also check readiness; onprem: none."
+        ),
     ] = None,
     image_id: Annotated[
         str | None,
@@ -121,10 +124,13 @@ def audit(
 
     if (target is None) == (inventory is None):
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
+    if inventory is None:
+        check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
     requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     check_ids = select_checks(requested, profile)
-    if cloud is not None:
+    public_cloud = None if cloud == "onprem" else cloud  # onprem only names a pushed report's image
+    if public_cloud is not None:
         from imagevet.checks.cloud import readiness
 
         if cloud not in readiness():
@@ -138,16 +144,20 @@ def audit(
         waiver_set = parse_waivers(text, set(CHECKS), today, source=str(waivers))
     catalog = load_catalog(data_dir())
     provenance = None
-    if image_id is not None and cloud is None and push is None:
-        raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image)")
-    if image_id is not None and cloud is not None:  # with --push alone, the id only names the report
+    if image_id is not None and cloud is None:
+        raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image, or onprem)")
+    if image_id is not None and public_cloud is not None:
         from imagevet.provenance.verify import verify_image
 
-        provenance = verify_image(cloud, image_id, catalog, now_for(as_of), region)
+        provenance = verify_image(public_cloud, image_id, catalog, now_for(as_of), region)
         if "source-official" not in check_ids:
             check_ids = ["source-official", *check_ids]
     options = CheckOptions(
-        as_of=today, lifecycle_years=lifecycle_years, catalog=catalog, cloud=cloud, provenance=provenance
+        as_of=today,
+        lifecycle_years=lifecycle_years,
+        catalog=catalog,
+        cloud=public_cloud,
+        provenance=provenance,
     )
     ssh_options = SshOptions(
         identity=str(identity) if identity else None,

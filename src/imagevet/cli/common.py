@@ -190,17 +190,31 @@ TokenOption = Annotated[
 ]
 
 
+PUSH_CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
+
+
+def check_push(server: str | None, token: str | None, cloud: str | None, image_id: str | None) -> None:
+    """--push needs a token, the image id and its cloud (no silent default: the same id on another cloud
+    is another image); checked before any work is done."""
+    if server is None:
+        return
+    if not token or not image_id:
+        raise ImagevetError("--push needs --token (or IMAGEVET_TOKEN) and --image-id")
+    if cloud not in PUSH_CLOUDS:
+        raise ImagevetError(f"--push needs --cloud ({', '.join(PUSH_CLOUDS)})")
+
+
 def push_if_asked(
     server: str | None, token: str | None, document: Any, cloud: str | None, image_id: str | None
 ) -> None:
     """--push: send ``document`` as a report of (cloud, image id), registering the image if new."""
     if server is None:
         return
-    if not token or not image_id:
-        raise ImagevetError("--push needs --token (or IMAGEVET_TOKEN) and --image-id")
+    check_push(server, token, cloud, image_id)
+    assert token is not None and cloud is not None and image_id is not None
     from imagevet.service.client import push
 
-    result = push(server, token, document, cloud or "onprem", image_id, register=True)
+    result = push(server, token, document, cloud, image_id, register=True)
     notice(f"pushed {result['schema']} to {server} (image {result['image']}, report {result['id']})")
 
 

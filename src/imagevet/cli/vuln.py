@@ -19,6 +19,7 @@ from imagevet.cli.common import (
     TokenOption,
     advisories_for,
     app,
+    check_push,
     notice,
     output_option,
     parse_date,
@@ -57,6 +58,7 @@ def packages(
     from imagevet.report import packages as render
     from imagevet.target import opened_target
 
+    check_push(push, token, cloud, image_id)
     with opened_target(target) as opened:
         os_release = gather_os_release(opened)
         os_known = os_release if isinstance(os_release, OsRelease) else None
@@ -131,6 +133,7 @@ def vuln(
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import parse_vuln_waivers
 
+    check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
     wanted = None
     if severity:
