@@ -104,9 +104,12 @@ def test_packages_sudo_and_tmp(debian: Path) -> None:
     assert got["time-sync-installed"] is Status.FAIL
     assert got["sudo-use-pty"] is Status.SKIP  # no /etc/sudoers in the fixture
     status = debian / "var/lib/dpkg/status"
+    # telnet goes from config-files to installed (a second telnet stanza is a database dpkg refuses).
+    text = status.read_text().replace(
+        "Package: telnet\nStatus: deinstall ok config-files", "Package: telnet\nStatus: install ok installed"
+    )
     status.write_text(
-        status.read_text() + "\nPackage: telnet\nStatus: install ok installed\nVersion: 1\n\n"
-        "Package: chrony\nStatus: install ok installed\nVersion: 4.3-2\n"
+        text + "\nPackage: chrony\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4.3-2\n"
     )
     (debian / "etc/sudoers").write_text("Defaults\tuse_pty\nroot ALL=(ALL:ALL) ALL\n")
     (debian / "etc/fstab").write_text("tmpfs /tmp tmpfs nodev,nosuid,noexec 0 0\n")

@@ -173,3 +173,17 @@ def test_select_checks() -> None:
     assert select_checks(["os-lts", "ssh-root-login"]) == ["ssh-root-login", "os-lts"]
     with pytest.raises(CheckSelectionError, match="no-such-check"):
         select_checks(["no-such-check"])
+
+
+def test_a_refused_package_database_never_reads_as_not_installed(copy_of) -> None:  # type: ignore[no-untyped-def]
+    """dpkg refuses a status file with a line that is not a field; so does imagevet, and every check that
+    asks "is X installed?" is then undecided, never a failure for a package that may well be there."""
+    root = copy_of("hardened-debian")
+    with (root / "var/lib/dpkg/status").open("a") as status:
+        status.write("Package: broken\nthis line is not a field\n")
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), list(CHECKS))
+    statuses = {r.check: r for r in report.results}
+    for check in ("updates-automatic", "cloudinit-version", "packages-insecure-absent", "auditd-installed"):
+        assert statuses[check].status is Status.ERROR, check
+        assert "dpkg refuses this database" in statuses[check].evidence[0].detail
+    assert statuses["mac-enforcing"].status is Status.PASS  # decided by apparmor_parser on disk

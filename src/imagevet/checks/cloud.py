@@ -111,6 +111,8 @@ def _present(facts: Facts, component: dict[str, Any], what: str) -> Outcome:
     if found:
         return Outcome.of(Status.PASS, f"{what}: {', '.join(found)}")
     names = ", ".join(component.get("packages", []) + component.get("paths", []))
+    if isinstance(facts.packages, Unknown) and component.get("packages"):
+        return Outcome.of(Status.ERROR, f"cannot tell whether a {what} is installed: {facts.packages.reason}")
     return Outcome.of(Status.FAIL, f"no {what} found (looked for {names})")
 
 

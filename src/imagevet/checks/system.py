@@ -50,6 +50,8 @@ def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
         evidence.append(Evidence("the running kernel has AppArmor disabled (/sys/module/apparmor)"))
 
     ok = selinux_ok if family == "rhel" else (apparmor_ok or selinux_ok)
+    if not ok and family != "rhel" and not apparmor.installed and isinstance(facts.packages, Unknown):
+        return Outcome.of(Status.ERROR, f"cannot tell whether AppArmor is installed: {facts.packages.reason}")
     return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
 
 

@@ -52,4 +52,6 @@ def gather_cloudinit(
             if version is None:
                 return Unknown(f"{path} has no __VERSION__ line")
             return CloudInit(version, None, path)
+    if isinstance(packages, Unknown):  # not found on disk, and the package database cannot be read
+        return Unknown(f"cannot tell whether cloud-init is installed: {packages.reason}")
     return None
