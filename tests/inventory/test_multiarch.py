@@ -124,9 +124,11 @@ def test_each_instance_is_matched(multiarch_root: Path, tmp_path: Path) -> None:
     assert ecosystems is not None
     findings, warnings = match_packages(inventory.packages, ecosystems, _lookup("1.2-2"))  # type: ignore[arg-type]
     assert warnings == []
-    assert [(f.package, f.installed, f.fixed) for f in findings] == [("libdemo1", "1.2-1", "1.2-2")]
+    assert [(f.package, f.arch, f.installed, f.fixed) for f in findings] == [
+        ("libdemo1", "i386", "1.2-1", "1.2-2")
+    ]
     both, _ = match_packages(inventory.packages, ecosystems, _lookup("1.2-4"))  # type: ignore[arg-type]
-    assert sorted(f.installed for f in both) == ["1.2-1", "1.2-3"]
+    assert [(f.arch, f.installed) for f in both] == [("amd64", "1.2-3"), ("i386", "1.2-1")]  # told apart
 
 
 def test_packages_command_lists_both(multiarch_root: Path) -> None:

@@ -80,6 +80,7 @@ def finding_dict(finding: Finding, waiver: Waiver | None) -> dict[str, Any]:
         "id": finding.id,
         "aliases": list(finding.aliases),
         "package": finding.package,
+        "arch": finding.arch,
         "source": finding.source,
         "installed": finding.installed,
         "fixed": finding.fixed,
@@ -217,11 +218,15 @@ def render_table(report: VulnReport, *, color: bool = False, width: int = 120) -
     table = Table(expand=True)
     for column in ("severity", "id", "package", "installed", "fixed", "aliases"):
         table.add_column(column, overflow="fold")
+    arches: dict[str, set[str]] = {}
+    for finding, _ in report.findings:
+        arches.setdefault(finding.package, set()).add(finding.arch)
     for finding, waiver in report.findings:
+        name = finding.package + (f":{finding.arch}" if len(arches[finding.package]) > 1 else "")
         table.add_row(
             Text(finding.severity + (" (waived)" if waiver else ""), style=styles[finding.severity]),
             finding.id,
-            finding.package if finding.package == finding.source else f"{finding.package} ({finding.source})",
+            name if finding.package == finding.source else f"{name} ({finding.source})",
             finding.installed,
             finding.fixed or Text("no fix yet", style="dim"),
             ", ".join(finding.aliases[:4]) + (" …" if len(finding.aliases) > 4 else ""),

@@ -35,6 +35,7 @@ class Finding:
     summary: str
     ecosystem: str
     matched: str  # which range or list entry matched, for the explanation
+    arch: str = ""  # the installed package's architecture: multi-arch instances are separate findings
 
     @property
     def status(self) -> str:
@@ -119,6 +120,7 @@ def _finding(
         advisory.summary,
         affected.ecosystem,
         matched,
+        package.arch,
     )
 
 
@@ -158,6 +160,7 @@ def _combine(a: Finding, b: Finding, scheme: str) -> Finding:
         primary.summary or secondary.summary,
         primary.ecosystem,
         primary.matched,
+        primary.arch,
     )
 
 
@@ -177,5 +180,5 @@ def match_packages(
             if finding is not None:
                 per_package.setdefault((package.name, package.arch), []).append(finding)
     findings = [f for group in per_package.values() for f in _merge(group, ecosystems.scheme)]
-    findings.sort(key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.package, f.id))
+    findings.sort(key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.package, f.arch, f.id))
     return findings, warnings
