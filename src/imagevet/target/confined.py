@@ -41,6 +41,13 @@ def split_path(path: str) -> list[str]:
     return [part for part in path.split("/") if part not in ("", ".")]
 
 
+def shown(parts: list[str], limit: int = 160) -> str:
+    """An image path for a message: non-printable characters escaped, at most ``limit`` characters."""
+    text = "/" + "/".join(parts)
+    escaped = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
+
+
 class ConfinedTarget(ABC):
     """The Target interface implemented over four primitives; subclasses provide the primitives."""
 
@@ -95,6 +102,8 @@ class ConfinedTarget(ABC):
 
     # ---- shared logic ------------------------------------------------------------------------------
     def _resolve(self, path: str) -> list[str] | Unknown:
+        """Follow ``path`` inside the image. Paths reached through links are the image's own text: the
+        reasons show them escaped and cut short (``shown``), so a link cannot write to the terminal."""
         pending = split_path(path)
         pending.reverse()
         done: list[str] = []
@@ -109,9 +118,9 @@ class ConfinedTarget(ABC):
             try:
                 node = self._node(candidate)
             except OSError as exc:
-                return Unknown(f"/{'/'.join(candidate)} cannot be examined: {exc.strerror or exc}")
+                return Unknown(f"{shown(candidate)} cannot be examined: {exc.strerror or exc}")
             if node is None:
-                missing = "/" + "/".join(candidate)
+                missing = shown(candidate)
                 via = "" if hops == 0 else f" (following links, {missing} is missing)"
                 return Unknown(f"{path} does not exist in the image{via}")
             if node.kind == LINK:
@@ -121,7 +130,7 @@ class ConfinedTarget(ABC):
                 try:
                     link = self._link(candidate)
                 except OSError as exc:
-                    return Unknown(f"/{'/'.join(candidate)} is an unreadable link: {exc.strerror or exc}")
+                    return Unknown(f"{shown(candidate)} is an unreadable link: {exc.strerror or exc}")
                 if link.startswith("/"):
                     done = []
                 rest = split_path(link)
@@ -129,7 +138,7 @@ class ConfinedTarget(ABC):
                 pending.extend(rest)
                 continue
             if pending and node.kind != DIR:
-                return Unknown(f"/{'/'.join(candidate)} is not a directory")
+                return Unknown(f"{shown(candidate)} is not a directory")
             done = candidate
         return done
 
