@@ -24,6 +24,7 @@ from imagevet.target.ssh import SshOptions
 from imagevet.vuln.db import thread_lookup
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
+from tests.support.advisories import fresh_stamp
 
 PACKAGES = {
     "schema": "imagevet/packages/v1",
@@ -238,7 +239,7 @@ def test_rescan_flags_newly_exposed_images(database_url: str, tmp_path: Path) ->
         advisories,
         iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()),
         "test",
-        "2026-11-28T00:00:00Z",
+        fresh_stamp(),
     )
     api = make_api(database_url, advisories)
     image = api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-ssh"}).json()["id"]

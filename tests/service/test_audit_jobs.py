@@ -24,6 +24,7 @@ from imagevet.vuln.db import thread_lookup
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
 from tests.service.test_api import Api, make_api
+from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.sshd_server import SshServer, running_sshd
 
@@ -37,7 +38,7 @@ def advisory_db(tmp_path: Path) -> Path:
     source = tmp_path / "DSA-9001-1.json"
     source.write_text(json.dumps(advisory))
     path = tmp_path / "osv.sqlite3"
-    import_into(path, iter_inputs([source], ImportStats()), "test", "2026-11-28T00:00:00Z")
+    import_into(path, iter_inputs([source], ImportStats()), "test", fresh_stamp())
     return path
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT
+from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.serve import server
 
@@ -166,7 +167,7 @@ def test_standalone_reports_open_offline_in_chromium(debian_root: Path, tmp_path
     assert made.returncode == 1 and audit_page.read_text().startswith("<!DOCTYPE html>")
     database = tmp_path / "osv.sqlite3"
     sources = [FIXTURES / "osv" / name for name in ("DSA-9001-1.json", "DSA-9002-1.json")]
-    import_into(database, iter_inputs(sources, ImportStats()), "test", "2026-11-28T00:00:00Z")
+    import_into(database, iter_inputs(sources, ImportStats()), "test", fresh_stamp())
     run_imagevet("vuln", str(debian_root), "--db", str(database), "-f", "html", "-o", str(vuln_page))
     for page_file in (audit_page, vuln_page):
         text = page_file.read_text()

@@ -19,6 +19,7 @@ from imagevet.service.queue import ensure_schema, make_queue
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES, PROJECT
 from tests.service.test_api import PACKAGES
+from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.serve import free_port
 
@@ -63,7 +64,7 @@ def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
         advisories,
         iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()),
         "t",
-        "2026-11-28T00:00:00Z",
+        fresh_stamp(),
     )
     env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(PROJECT)}
     token = run_imagevet(
@@ -132,7 +133,7 @@ def test_a_killed_workers_job_is_finished_by_another(postgres_url: str, tmp_path
         advisories,
         iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()),
         "t",
-        "2026-11-28T00:00:00Z",
+        fresh_stamp(),
     )
     marks = tmp_path / "marks"
     marks.mkdir()
@@ -169,7 +170,7 @@ def test_a_sigtermed_worker_hands_its_job_back_to_the_queue(postgres_url: str, t
     database_url = postgres_url
     advisories = tmp_path / "osv.sqlite3"
     import_into(advisories, iter_inputs([FIXTURES / "osv/DSA-9001-1.json"], ImportStats()), "t",
-                "2026-11-28T00:00:00Z")  # fmt: skip
+                fresh_stamp())  # fmt: skip
     env = {**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(PROJECT)}
     admin = run_imagevet(
         "token", "create", "--scope", "admin", "--database-url", database_url, env=env

@@ -7,6 +7,7 @@ ecosystem of the hardened-debian fixture root. A database's age is then moved wi
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -40,3 +41,9 @@ def age_ecosystem(database: Path, ecosystem: str, stamp: str) -> None:
             (stamp, stamp, ecosystem),
         ).rowcount
     assert changed == 1, f"{database} has no coverage row for {ecosystem}"
+
+
+def fresh_stamp() -> str:
+    """Now, as the database records import times: databases made by tests must be fresh whenever the
+    suite runs (a fixed date would turn stale, and every coverage check undecided, five days later)."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

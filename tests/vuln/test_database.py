@@ -18,9 +18,10 @@ from imagevet.vuln import db
 from imagevet.vuln.download import DownloadError, update
 from imagevet.vuln.importer import ImportError_, ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
+from tests.support.advisories import fresh_stamp
 from tests.support.http_server import serve
 
-NOW = "2026-11-28T00:00:00Z"
+NOW = fresh_stamp()
 
 
 def make_archive(folder: Path, destination: Path) -> Path:

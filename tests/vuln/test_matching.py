@@ -17,6 +17,7 @@ from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from imagevet.vuln.matcher import Finding, evaluate_range, match_packages
 from imagevet.vuln.osv import OsvError, parse_record
 from tests.conftest import FIXTURES
+from tests.support.advisories import fresh_stamp
 
 UBUNTU_1804 = OsRelease("ubuntu", "18.04", "Ubuntu", "", "", "", ("debian",), "debian", "x")
 DEBIAN_12 = OsRelease("debian", "12", "Debian GNU/Linux", "", "", "", (), "debian", "x")
@@ -26,7 +27,7 @@ ALMA_9 = OsRelease("almalinux", "9.4", "AlmaLinux", "", "", "", ("rhel",), "rhel
 def build_db(tmp_path: Path, *sources: Path) -> Path:
     path = tmp_path / "osv.sqlite3"
     stats = ImportStats()
-    import_into(path, iter_inputs(list(sources), stats), "test", "2026-11-28T00:00:00Z")
+    import_into(path, iter_inputs(list(sources), stats), "test", fresh_stamp())
     return path
 
 
@@ -122,7 +123,7 @@ def test_unfixed_last_affected_withdrawn_and_versions_list(edge_db: Path) -> Non
 
 def test_malformed_records_are_skipped_and_import_continues(tmp_path: Path) -> None:
     stats = ImportStats()
-    result = import_into(tmp_path / "db", iter_inputs([FIXTURES / "osv"], stats), "t", "2026-11-28T00:00:00Z")
+    result = import_into(tmp_path / "db", iter_inputs([FIXTURES / "osv"], stats), "t", fresh_stamp())
     assert result.records == 7 and result.skipped == 3
     assert any("not valid JSON" in w for w in result.warnings)
     assert any(w.endswith("broken-no-affected.json: 'affected' is not a list") for w in result.warnings)

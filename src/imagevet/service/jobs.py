@@ -37,7 +37,7 @@ from imagevet.service.db import ImageVersion, Job, utcnow
 from imagevet.service.ingest import check_document, release_of
 from imagevet.service.payload import check, cleaned, printable
 from imagevet.service.records import add_report, fill_release, record_matches, retrying
-from imagevet.service.rescan import Lookup, rescan_all, stored_package
+from imagevet.service.rescan import Lookup, coverage_problem, rescan_all, stored_package
 from imagevet.target.ssh import SshOptions
 from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
@@ -273,7 +273,10 @@ def audit_work(db: Session, attempt: Attempt, context: JobContext) -> None:
     rows, os = inventory_doc.packages, inventory_doc.os
     ecosystems = ecosystems_for(os) if os is not None else None
     matches: list[Match] = []
+    problem = "no advisory database" if lookup is None else ""
     if lookup is not None and ecosystems is not None:
+        problem = coverage_problem(lookup, ecosystems, utcnow())
+    if lookup is not None and ecosystems is not None and not problem:
         inventory = [
             stored_package(r["name"], r["version"], r["arch"], r["source"], r["source_version"], r["type"])
             for r in rows
@@ -295,7 +298,8 @@ def audit_work(db: Session, attempt: Attempt, context: JobContext) -> None:
         attempt.complete(db, {
             "image": request.image, "reports": reports, "summary": audit.get("summary"),
             "packages": len(rows), "findings": len(matches), "new_findings": new,
-            "scanned": lookup is not None,
+            "scanned": lookup is not None and ecosystems is not None and not problem,
+            "scan_problem": problem or (None if ecosystems is not None else "no OSV ecosystem for the image"),
         })  # fmt: skip
 
     retrying(db, store, RETRIES, 0.05)

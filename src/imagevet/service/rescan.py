@@ -17,6 +17,7 @@ from imagevet.model import OsRelease, Package
 from imagevet.service import ingest
 from imagevet.service.db import ImageVersion, InventoryPackage, Report, utcnow
 from imagevet.service.records import record_matches
+from imagevet.vuln.coverage import Advisories, CoveragePolicy
 from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
 from imagevet.vuln.matcher import match_packages
@@ -62,20 +63,35 @@ def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
     return found
 
 
+def coverage_problem(lookup: Lookup, ecosystems: Ecosystems, now: Any) -> str:
+    """Why the database cannot decide for these ecosystems (as the CLI judges it), or ""."""
+    verdict = Advisories.of_database(lookup, CoveragePolicy(now)).verdict(ecosystems.names)
+    return verdict.problem
+
+
 def rescan_all(
     session: Session, lookup: Lookup, checkpoint: Callable[[], None] = lambda: None
 ) -> dict[str, Any]:
     """Match every image's inventory again. Large fleets are committed in batches (memory stays flat),
     each after ``checkpoint()`` (which raises when the job must stop); the last batch is left for the
-    caller to commit, with the job's completion."""
+    caller to commit, with the job's completion. Images whose ecosystem the database does not cover, or
+    covers with stale data, are not matched (no findings would mean nothing): the result lists them under
+    ``undecided`` with the reason."""
     by_image = _ecosystems_by_image(session)
     groups: dict[Ecosystems, list[int]] = defaultdict(list)
     for image_id, ecosystems in by_image.items():
         groups[ecosystems].append(image_id)
     newly_exposed: list[int] = []
+    undecided: list[dict[str, Any]] = []
     distinct_total = 0
     now = utcnow()
     for ecosystems, image_ids in groups.items():
+        problem = coverage_problem(lookup, ecosystems, now)
+        if problem:
+            undecided.append(
+                {"ecosystem": ecosystems.names[0], "images": sorted(image_ids), "reason": problem}
+            )
+            continue
         p = InventoryPackage
         columns = (p.name, p.version, p.type, p.source, p.source_version, p.arch)
         rows = session.execute(select(*columns).where(p.image_version_id.in_(image_ids)).distinct()).all()
@@ -101,4 +117,9 @@ def rescan_all(
             if found and record_matches(session, image_id, found, "rescan", now):
                 newly_exposed.append(image_id)
     images = session.scalar(select(func.count()).select_from(ImageVersion)) or 0
-    return {"images": images, "matched_packages": distinct_total, "newly_exposed": sorted(newly_exposed)}
+    return {
+        "images": images,
+        "matched_packages": distinct_total,
+        "newly_exposed": sorted(newly_exposed),
+        "undecided": undecided,
+    }
