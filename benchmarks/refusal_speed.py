@@ -50,6 +50,7 @@ def hostile(work: Path, debian_tar: Path, oci: Path) -> list[tuple[str, str, Pat
     work.mkdir(parents=True, exist_ok=True)
     same = header_bomb(1, unique=False)[:512]
     bomb = _gzip(work / "bomb.tar.gz", same * 2_000_000 + END)
+    small_bomb = _gzip(work / "small-bomb.tar.gz", same * 330_000 + END)
     unique = _gzip(work / "unique.tar.gz", header_bomb(1_000_000))
     zeros = work / "zeros.tar.gz"
     with gzip.open(zeros, "wb", compresslevel=6) as handle:
@@ -80,6 +81,7 @@ def hostile(work: Path, debian_tar: Path, oci: Path) -> list[tuple[str, str, Pat
         tar_of([(tarfile.TarInfo("manifest.json"), b"[" * 3_000_000)])  # 3 MB of brackets
     )
     return [
+        ("330,000 identical headers, gzip", f"tar:{small_bomb}", small_bomb, "small"),
         ("2,000,000 identical headers, gzip", f"tar:{bomb}", bomb, "small"),
         ("1,000,000 unique headers, gzip", f"tar:{unique}", unique, "small"),
         ("1 KiB tar + 4 GiB of zeros, gzip", f"tar:{zeros}", zeros, "small"),
@@ -124,6 +126,28 @@ def measure(command: list[str], runs: int, refused: bool) -> tuple[float, float]
     return statistics.median(walls), max(peaks)
 
 
+_OPEN = """
+import sys, time
+from imagevet.errors import ImagevetError
+from imagevet.target import open_target
+start = time.perf_counter()
+try:
+    open_target(sys.argv[1]).close()
+except ImagevetError:
+    pass
+print(time.perf_counter() - start)
+"""
+
+
+def open_seconds(spec: str, runs: int) -> float:
+    """Median seconds open_target(spec) takes inside a process (the refusal itself, no CLI start-up)."""
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _OPEN, spec], check=True, capture_output=True, text=True)
+        times.append(float(out.stdout))
+    return statistics.median(times)
+
+
 def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*")) if path.is_dir() else path.stat().st_size
 
@@ -162,19 +186,26 @@ def main() -> int:
         )
         plan = json.loads(made.stdout)
         baseline: dict[str, tuple[float, float]] = {}
-        print(f"{'input':48} {'bytes':>10} {'exit':>4} {'wall s':>7} {'peak MB':>8}  wall / peak vs genuine")
+        print(
+            f"{'input':48} {'bytes':>10} {'exit':>4} {'wall s':>7} {'open s':>7} {'peak MB':>8}"
+            "  wall / peak vs genuine"
+        )
+        start_up = measure([*audit, f"tar:{work / 'no-such.tar'}"], args.runs, refused=True)
+        label = "(nothing: a missing file, CLI start-up)"
+        print(f"{label:48} {0:>10} {2:>4} {start_up[0]:7.3f} {'':>7} {start_up[1]:8.1f}")
         for name, (spec, path) in plan["genuine"].items():
             timed([*audit, spec])  # warm the page cache
             baseline[name] = measure([*audit, spec], args.runs, refused=False)
             wall, peak = baseline[name]
-            print(
-                f"{'(genuine: ' + name + ')':48} {_size(Path(path)):>10} {'0/1':>4} {wall:7.3f} {peak:8.1f}"
-            )
+            opened = open_seconds(spec, args.runs)
+            label = f"(genuine: {name})"
+            print(f"{label:48} {_size(Path(path)):>10} {'0/1':>4} {wall:7.3f} {opened:7.3f} {peak:8.1f}")
         for case, spec, path, reference in plan["hostile"]:
             wall, peak = measure([*audit, spec], args.runs, refused=True)
             base_wall, base_peak = baseline[reference]
             ratio = f"{wall / base_wall:.2f}x / {peak / base_peak:.2f}x ({reference})"
-            print(f"{case:48} {_size(Path(path)):>10} {2:>4} {wall:7.3f} {peak:8.1f}  {ratio}")
+            opened = open_seconds(spec, args.runs)
+            print(f"{case:48} {_size(Path(path)):>10} {2:>4} {wall:7.3f} {opened:7.3f} {peak:8.1f}  {ratio}")
         print(f"runs per input: {args.runs} (median wall, max peak RSS); load average at the end: {_load()}")
     finally:
         if args.work is None:
