@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import random
 import shutil
 import subprocess
@@ -270,3 +271,19 @@ def test_refusals_name_entries_by_number_and_offset(tmp_path: Path) -> None:
     with pytest.raises(TargetError, match=r"entry #2 at byte 1024 has an absolute path") as caught:
         open_target(f"tar:{tmp_path / 'bad.tar'}")
     assert MARK not in str(caught.value)
+
+
+def test_entry_budget_grows_with_what_is_stored(tmp_path: Path) -> None:
+    """30,000 entries are over the base budget, but an uncompressed tar pays 512 bytes for each: it opens."""
+    (tmp_path / "many.tar").write_bytes(header_bomb(30_000))
+    target = open_target(f"tar:{tmp_path / 'many.tar'}")
+    try:
+        assert len(target.list_dir("/d29")) == 1000  # type: ignore[arg-type]
+    finally:
+        target.close()
+
+
+def test_fixed_entry_budget_from_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "small.tar").write_bytes(header_bomb(50))
+    env = {**os.environ, "IMAGEVET_MAX_ENTRIES": "10"}
+    assert_refused(f"tar:{tmp_path / 'small.tar'}", tmp_path / "small.tar", "more than 10 entries", env=env)
