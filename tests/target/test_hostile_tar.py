@@ -287,3 +287,18 @@ def test_fixed_entry_budget_from_the_environment(tmp_path: Path) -> None:
     (tmp_path / "small.tar").write_bytes(header_bomb(50))
     env = {**os.environ, "IMAGEVET_MAX_ENTRIES": "10"}
     assert_refused(f"tar:{tmp_path / 'small.tar'}", tmp_path / "small.tar", "more than 10 entries", env=env)
+
+
+@pytest.mark.real
+def test_volume_label_written_by_gnu_tar(tmp_path: Path) -> None:
+    """``tar -V LABEL`` starts the archive with a volume header, which is not a member."""
+    if shutil.which("tar") is None:
+        pytest.skip("GNU tar is not installed")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "os-release").write_text(OS_RELEASE)
+    out = tmp_path / "labelled.tar"
+    subprocess.run(
+        ["tar", "-V", "backup 1", "-cf", str(out), "-C", str(tmp_path / "src"), "os-release"], check=True
+    )
+    with out.open("rb") as handle:
+        assert [(m.name, m.kind) for m in members(handle)] == [("os-release", "file")]

@@ -290,7 +290,12 @@ def members(stream: IO[bytes], *, require_end: bool = True) -> Iterator[Member]:
                 _check_global(pax_records(data, position), position)
             position = data_offset + padded
             continue
-        if kind_flag == b"M" or kind_flag == b"V":
+        if kind_flag == b"V" and not meta_headers:  # GNU tar's volume label (tar -V): not a member
+            first_header = -1
+            position = data_offset + (size + BLOCK - 1) // BLOCK * BLOCK
+            stream.seek(position)
+            continue
+        if kind_flag in (b"M", b"V"):
             raise TarFormatError(f"header at byte {position} is part of a multi-volume archive")
         member, position = _member(
             stream,
