@@ -11,7 +11,6 @@ the umask (0755 for scripts); a replaced file keeps its mode. Only private keys 
 from __future__ import annotations
 
 import os
-import socket
 import stat
 import tempfile
 from pathlib import Path
@@ -68,6 +67,8 @@ def write_text(path: Path, text: str, mode: int = 0o644) -> None:
 
 def _stream(path: Path, data: bytes) -> None:
     if stat.S_ISSOCK(os.stat(path).st_mode):
+        import socket  # only for this rare case: the CLI starts without it
+
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(str(path))
             sock.sendall(data)

@@ -9,7 +9,6 @@ by key or agent. With ``sudo``, files the login user may not read (``/etc/shadow
 
 from __future__ import annotations
 
-import asyncio
 import shlex
 import stat
 from collections.abc import Coroutine
@@ -62,6 +61,8 @@ class SshTarget(ConfinedTarget):
     def __init__(self, spec: str, options: SshOptions) -> None:
         super().__init__(TargetInfo(spec, "ssh"), live_host=True)
         self._options = options
+        import asyncio  # here, not at import: local audits never pay for it
+
         self._loop = asyncio.new_event_loop()
         self._connection: Any = None
         self._sftp: Any = None
@@ -73,6 +74,8 @@ class SshTarget(ConfinedTarget):
             raise
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        import asyncio
+
         return self._loop.run_until_complete(asyncio.wait_for(coroutine, self._options.timeout))
 
     async def _connect(self, spec: SshSpec) -> None:
@@ -203,6 +206,8 @@ class SshTarget(ConfinedTarget):
                 self._sftp.exit()
             if self._connection is not None:
                 self._connection.close()
+                import asyncio
+
                 self._loop.run_until_complete(asyncio.wait_for(self._connection.wait_closed(), 5))
         except Exception:
             pass
