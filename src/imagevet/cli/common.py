@@ -185,6 +185,10 @@ def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
 PushOption = Annotated[
     str | None, typer.Option("--push", help="Also send the JSON report to this imagevet service URL.")
 ]
+PushImageIdOption = Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")]
+PushCloudOption = Annotated[
+    str | None, typer.Option("--cloud", help="With --push: the image's cloud (aws, azure, …, onprem).")
+]
 TokenOption = Annotated[
     str | None, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="Write token for --push.")
 ]

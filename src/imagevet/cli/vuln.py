@@ -15,6 +15,8 @@ from imagevet.cli.common import (
     AllowStaleOption,
     DbOption,
     MaxDbAgeOption,
+    PushCloudOption,
+    PushImageIdOption,
     PushOption,
     TokenOption,
     advisories_for,
@@ -48,8 +50,8 @@ def packages(
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
     push: PushOption = None,
     token: TokenOption = None,
-    image_id: Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")] = None,
-    cloud: Annotated[str | None, typer.Option("--cloud", help="With --push: the image's cloud.")] = None,
+    image_id: PushImageIdOption = None,
+    cloud: PushCloudOption = None,
 ) -> None:
     """List installed packages (dpkg, rpm, apk) and emit SBOMs."""
     from imagevet.facts.os_release import gather_os_release
@@ -122,8 +124,8 @@ def vuln(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date for waiver expiry (YYYY-MM-DD).")] = None,
     push: PushOption = None,
     token: TokenOption = None,
-    image_id: Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")] = None,
-    cloud: Annotated[str | None, typer.Option("--cloud", help="With --push: the image's cloud.")] = None,
+    image_id: PushImageIdOption = None,
+    cloud: PushCloudOption = None,
 ) -> None:
     """Match installed packages against the offline advisory database."""
     from imagevet.facts import Facts
