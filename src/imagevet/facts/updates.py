@@ -50,9 +50,7 @@ def _is_on(value: AptValue | None) -> bool:
     return digits.isdigit() and int(digits) > 0
 
 
-def debian_updates(
-    target: Target, packages: dict[str, Package] | Unknown | None
-) -> UpdatesFacts | Unknown:
+def debian_updates(target: Target, packages: dict[str, Package] | Unknown | None) -> UpdatesFacts | Unknown:
     if isinstance(packages, Unknown):  # an unreadable package database says nothing about what is installed
         return Unknown(f"cannot tell whether unattended-upgrades is installed: {packages.reason}")
     facts = UpdatesFacts("unattended-upgrades", False)
