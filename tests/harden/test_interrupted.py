@@ -90,7 +90,8 @@ def test_an_interrupted_run_leaves_no_half_written_or_temporary_file(
             assert complete == FILES
         else:
             assert proc.returncode == status, f"{how} after {after} write(s): exit {proc.returncode}"
-            assert after <= complete < FILES
+            # a signal after the last write (the script is cleaning up) still ends it with the status
+            assert after <= complete <= FILES
             interrupted += 1
     assert interrupted >= 3
 
