@@ -55,7 +55,10 @@ from tests.support.docs_examples import (
     Block,
     Command,
     PythonLine,
+    blocks_of,
     documented_blocks,
+    documented_spans,
+    inline_commands,
     python_lines,
     shape_differences,
     shell_commands,
@@ -311,15 +314,15 @@ class BlockRun:
     """The commands of one block, in order, in one working directory with its own data directory and
     shell variables; servers the block starts run until the block is done."""
 
-    def __init__(self, sandbox: Sandbox, block: Block) -> None:
-        self.sandbox, self.block = sandbox, block
+    def __init__(self, sandbox: Sandbox, block: Block, exits: set[int] | None = None) -> None:
+        self.sandbox, self.block, self.exits = sandbox, block, exits
         self.work, self.data = sandbox.new_block()
         self.project_context = not any(c.code.startswith("imagevet") for c in shell_commands(block))
         self.cwd = PROJECT if self.project_context else self.work
         self.vars: dict[str, str] = {}
         self.env = {"IMAGEVET_DATA_DIR": str(self.data)}
         self.outcomes: dict[str, Outcome] = {}
-        self.pending = [c for c in COMMANDS if c.block == block]
+        self.pending = shell_commands(block)
         self.server: Background | None = None
         self.others: list[Background] = []
 
@@ -380,13 +383,14 @@ class BlockRun:
                     "ALLOWLIST with the reason"
                 )
 
-    def expand(self, word: str, command: Command) -> str:
+    def expand(self, word: str, command: Command | None = None) -> str:
         def value(match: re.Match[str]) -> str:
             name = match.group(1) or match.group(2)
             if name not in self.vars and name == "TOKEN":
                 self.vars["TOKEN"] = self.make_token("write", "docs")
             if name not in self.vars:
-                raise Problem(f"{command.id}: ${name} is never set (export it, or teach the sandbox)")
+                where = command.id if command else self.block.id
+                raise Problem(f"{where}: ${name} is never set (export it, or teach the sandbox)")
             return self.vars[name]
 
         return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, word)
@@ -446,7 +450,7 @@ class BlockRun:
         else:
             proc = self.sandbox.imagevet(args, cwd, {**self.env, **self.vars})
             result.ran.append("imagevet " + " ".join(args))
-            judge(command, args, proc)
+            judge(command, args, proc, self.exits)
         for pattern, check in CLAIMS:
             if re.search(pattern, command.comment):
                 check(self, command, args, proc, cwd)
@@ -494,6 +498,9 @@ class BlockRun:
             self.start(command, ["serve", "--port", str(free_port())], self.work, Outcome(), keep=True)
         assert self.server is not None and self.server.base is not None
         return self.server.base
+
+    def service_url(self) -> str:
+        return self.service(Command(self.block, self.block.line, 0, "imagevet serve"))
 
     def start(
         self, command: Command, args: list[str], cwd: Path, result: Outcome, keep: bool | None = None
@@ -554,10 +561,14 @@ def stop(background: Background) -> list[str]:
     return []
 
 
-def judge(command: Command, args: list[str], proc: subprocess.CompletedProcess[str]) -> None:
-    """A gate may exit 0 or 1; every other command must succeed; nobody prints a traceback."""
-    allowed = {0, 1} if args and args[0] in GATES else {0}
-    if "Traceback" in proc.stderr or proc.returncode not in allowed:
+def judge(
+    command: Command, args: list[str], proc: subprocess.CompletedProcess[str], exits: set[int] | None = None
+) -> None:
+    """A gate may exit 0 or 1; every other command must succeed (unless the docs say otherwise:
+    ``exits``, and then an error is one line); nobody prints a traceback."""
+    allowed = exits or ({0, 1} if args and args[0] in GATES else {0})
+    one_line = proc.returncode != 2 or re.fullmatch(r"imagevet: error: [^\n]+\n", proc.stderr)
+    if "Traceback" in proc.stderr or proc.returncode not in allowed or not one_line:
         raise Problem(
             f"{command.id}: imagevet {' '.join(args)} exited {proc.returncode} (expected "
             f"{' or '.join(map(str, sorted(allowed)))}): {proc.stderr.strip()[-800:]}"
@@ -628,6 +639,14 @@ PLACEHOLDERS: dict[tuple[str, str, str], Callable[[BlockRun, Path], str]] = {
     ("FILE", "--ssh-known-hosts", ""): lambda run, cwd: str(run.sandbox.sshd().known_hosts),
     ("KEY", "--ssh-identity", ""): lambda run, cwd: str(run.sandbox.sshd().client_key),
     ("URL", "--database-url", ""): sqlite_url,
+    ("URL", "--rescan", ""): lambda run, cwd: run.service_url(),
+    ("T", "--token", ""): lambda run, cwd: run.expand("$TOKEN"),
+    ("IMAGE_ID", "", ""): lambda run, cwd: AMI,
+    ("NAME", "--profile", ""): lambda run, cwd: "cis-l1",
+    ("FAMILY", "--ecosystem", ""): lambda run, cwd: "Debian",
+    ("RELEASE", "--base", ""): lambda run, cwd: "ubuntu-22.04",
+    ("FILE", "--inventory", ""): lambda run, cwd: "hosts.txt",
+    ("FILE", "--waivers", ""): lambda run, cwd: "waivers.yaml",
     ("ID", "", "token revoke"): revocable_token,
     ("ID", "", ""): lambda run, cwd: AMI,
     ("TARGET", "", ""): lambda run, cwd: "./rootfs",
@@ -684,6 +703,8 @@ def provide(run: BlockRun, command: Command, args: list[str], index: int, word: 
     elif previous == "--key" and path.suffix in (".key", ".pub"):
         made = run.sandbox.imagevet(["attest", "keygen", "--name", path.stem], path.parent, run.env)
         judge(command, ["attest"], made)
+    elif args[:2] == ["db", "import"] and path.suffix == ".zip":
+        shutil.copy2(run.sandbox.root / "osv" / "Debian" / "all.zip", path)
     elif previous == "--sbom":
         made = run.sandbox.imagevet(["packages", "./rootfs", "-f", "spdx", "-o", rest], cwd, run.env)
         judge(command, ["packages"], made)
@@ -1039,6 +1060,102 @@ def test_json_example(block: Block, sandbox: Sandbox, request: pytest.FixtureReq
             assert not errors, f"{block.id}: {name} does not validate: {errors}"
 
 
+SPANS = documented_spans(PROJECT)
+SPAN_IDS = [
+    span.id + (f"#{n}" if (n := [s.id for s in SPANS[:index]].count(span.id) + 1) > 1 else "")
+    for index, span in enumerate(SPANS)
+]
+# Inline commands the docs show failing, with the exit code they give them.
+INLINE_EXITS = {"imagevet audit /nonexistent": {2}}  # benchmarks.md: the start-up cost of a refusal
+
+
+def cli() -> Any:
+    import typer
+
+    import imagevet.cli
+
+    return typer.main.get_command(imagevet.cli.app)
+
+
+def option_names(command: Any) -> set[str]:
+    names = {"--help"}
+    for param in command.params:
+        names.update(name for name in [*param.opts, *param.secondary_opts] if name.startswith("-"))
+    return names
+
+
+def resolve(words: list[str]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
+    """The commands ``imagevet WORDS`` names (``a|b`` alternatives name several), the words after them,
+    and what does not exist: a subcommand, or an option of the command(s)."""
+    nodes: list[tuple[str, Any]] = [("imagevet", cli())]
+    rest, problems = list(words), []
+    while rest and not rest[0].startswith(("-", "[")) and all(hasattr(n, "commands") for _, n in nodes):
+        name = rest.pop(0)
+        found = []
+        for path, node in nodes:
+            for alternative in name.split("|"):
+                if alternative in node.commands:
+                    found.append((f"{path} {alternative}", node.commands[alternative]))
+                else:
+                    problems.append(f"`{path}` has no subcommand {alternative!r}")
+        nodes = found
+    for word in rest:
+        option = re.sub(r"[\]…]+$|=.*$", "", word.lstrip("["))
+        if re.fullmatch(r"--?[A-Za-z][\w-]*", option):
+            problems.extend(
+                f"`{path}` has no option {option}" for path, n in nodes if option not in option_names(n)
+            )
+    return nodes, rest, problems
+
+
+def complete(nodes: list[tuple[str, Any]], rest: list[str]) -> bool:
+    """Whether words name one command with everything it needs (an example, not a reference to it)."""
+    if len(nodes) != 1 or hasattr(nodes[0][1], "commands") or not rest:
+        return False
+    command = nodes[0][1]
+    flags = {name for p in command.params if getattr(p, "is_flag", False) for name in p.opts}
+    positional, words = 0, list(rest)
+    while words:
+        word = words.pop(0)
+        if word.startswith("-"):
+            if word not in flags and words:
+                words.pop(0)
+        else:
+            positional += 1
+    required = [p for p in command.params if type(p).__name__.endswith("Argument") and p.required]
+    return positional >= len(required)
+
+
+@pytest.mark.real
+@pytest.mark.parametrize("span", SPANS, ids=SPAN_IDS)
+def test_inline_command(span: Block, sandbox: Sandbox) -> None:
+    """Inline commands of the prose name real subcommands and options; those that are whole examples
+    (one command, its arguments, no `[…]`, `|` or `…`) run like the fenced ones, and a TARGET form
+    (`docker-archive:app.tar` …) is audited."""
+    words = span.text.split()
+    if words[0] == "./dev.sh":
+        assert words[1] in ("audit", "test"), f"{span.id}: dev.sh has no subcommand {words[1]}"
+        words = ["imagevet", "audit", *words[2:]] if words[1] == "audit" else ["imagevet", "--help"]
+    elif words[0] != "imagevet":
+        if re.search(r":[A-Z]|[\[|\\]", span.text):
+            return  # the form's syntax (`docker-archive:FILE`, `oci:DIR[@TAG]`), not an image
+        words = ["imagevet", "audit", span.text]
+    nodes, rest, problems = resolve(words[1:])
+    assert not problems, f"{span.id}: {span.text}: " + "; ".join(problems)
+    if re.search(r"[\[|…\\]", " ".join(words)) or not complete(nodes, rest):
+        return
+    if nodes[0][0] in ("imagevet serve", "imagevet worker"):
+        return  # prose names the service's modes (`serve --queue`); the fenced blocks start it
+    code = " ".join(words)
+    run = BlockRun(sandbox, Block(span.file, span.line, "inline", code), INLINE_EXITS.get(span.text))
+    try:
+        outcome = run.outcome(shell_commands(run.block)[0])
+    finally:
+        closing = run.close()
+    assert not outcome.problems and not closing, "\n".join(outcome.problems + closing)
+    assert outcome.ran
+
+
 PYTHON_BLOCKS = [block for block in BLOCKS if block.kind == "python"]
 
 
@@ -1053,3 +1170,67 @@ def test_python_example(block: Block) -> None:
         value = eval(line.code, namespace)
         holds = {">": value > 0, "<": value < 0, "==": value == 0}[line.claim]
         assert holds, f"{block.file}:{line.line}: {line.code.strip()} is {value}, not {line.claim} 0"
+
+
+# --- the checks themselves can fail ------------------------------------------------------------------
+
+
+def test_extraction_of_blocks_and_commands(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        "text `imagevet audit ./rootfs --nope` and `docker-archive:a.tar`\n"
+        "```sh\nimagevet a x  # one\nimagevet b \\\n  --c d\nimagevet s [--e F]\n    # two\n"
+        "imagevet k && imagevet v 'q # r'\n```\n"
+        "~~~~console\n$ imagevet x\noutput line\n```\n~~~~\n````\nunclosed\n"
+    )
+    blocks = blocks_of(page, tmp_path)
+    assert [(b.id, b.kind) for b in blocks] == [
+        ("page.md:2", "shell"), ("page.md:10", "shell"), ("page.md:15", "unknown:(no language)"),
+    ]  # fmt: skip
+    commands = shell_commands(blocks[0])
+    assert [(c.id, c.code, c.comment) for c in commands] == [
+        ("page.md:3", "imagevet a x", "one"),
+        ("page.md:4", "imagevet b --c d", ""),
+        ("page.md:6", "imagevet s [--e F]", "two"),
+        ("page.md:8", "imagevet k", ""),
+        ("page.md:8+1", "imagevet v 'q # r'", ""),
+    ]
+    assert commands[2].forms() == [["imagevet", "s"], ["imagevet", "s", "--e", "F"]]
+    assert [c.code for c in shell_commands(blocks[1])] == ["imagevet x"]
+    assert [s.text for s in inline_commands(page, tmp_path)] == [
+        "imagevet audit ./rootfs --nope",
+        "docker-archive:a.tar",
+    ]
+    assert unsupported_operator(["imagevet", "audit", "/", "|", "less"]) == "|"
+    assert unsupported_operator(["imagevet", "audit", "/", ">out"]) == ">out"
+    assert unsupported_operator(["imagevet", "--arch", "x86_64|arm64"]) is None
+
+
+def test_shape_differences_find_drift() -> None:
+    real = {"a": 1, "b": [{"k": "x", "v": 1}, {"k": "y"}], "c": None, "d": {"e": True}}
+    assert shape_differences({"a": 2, "b": [{"k": "…", "v": 0}], "c": "…", "d": {"e": False}}, real) == []
+    assert shape_differences({"a": 1, "b": [], "c": 0, "d": {"e": True}, "z": 0}, real) == [
+        "$.z: documented, not in the real output"
+    ]
+    assert shape_differences({"a": "1", "b": [{"k": "x", "v": 1}], "c": 0, "d": {}}, real) == [
+        "$.a: documented as string, is number",
+        "$.d.e: in the real output, not documented",
+    ]
+    assert shape_differences({"a": 1, "…": "…"}, real) == []  # "more fields"
+    assert shape_differences({"a": 1, "b": [{"v": 1}], "c": 0, "d": {"e": True}}, real) == [
+        "$.b[].k: in the real output, not documented"  # every item has k; v is optional
+    ]
+
+
+def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> None:
+    block = Block(
+        "docs/x.md", 10, "sh", "frobnicate --now\nimagevet audit WHATEVER\nimagevet audit ./rootfs --nope"
+    )
+    run = BlockRun(sandbox, block)
+    outcomes = [run.outcome(command).problems for command in shell_commands(block)]
+    assert "docs/x.md:11: 'frobnicate' is not a command this test knows" in outcomes[0][0]
+    assert "docs/x.md:12: the placeholder WHATEVER" in outcomes[1][0]
+    assert "docs/x.md:13: imagevet audit ./rootfs --nope exited 2" in outcomes[2][0]
+    assert run.close() == []
+    assert resolve(["db", "frob"])[2] == ["`imagevet db` has no subcommand 'frob'"]
+    assert resolve(["audit", "./rootfs", "[--nope]"])[2] == ["`imagevet audit` has no option --nope"]

@@ -89,6 +89,9 @@ class Command:
         return [alternatives(shlex.split(minimal)), alternatives(shlex.split(full))]
 
 
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+
+
 def blocks_of(path: Path, root: Path) -> list[Block]:
     """Every fenced block of the Markdown file ``path`` (an unclosed fence runs to the end of the file)."""
     blocks: list[Block] = []
@@ -96,7 +99,7 @@ def blocks_of(path: Path, root: Path) -> list[Block]:
     opening: tuple[int, str, int, str] | None = None  # line, fence character, length, language
     body: list[str] = []
     for number, line in enumerate(lines, start=1):
-        match = re.match(r"^ {0,3}(`{3,}|~{3,})(.*)$", line)
+        match = FENCE.match(line)
         if opening is None:
             if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
                 info = match.group(2).strip()
@@ -114,10 +117,36 @@ def blocks_of(path: Path, root: Path) -> list[Block]:
     return blocks
 
 
+TARGET_FORM = re.compile(r"(docker-archive|oci|tar|disk):[^\s…]+|ssh://[^\s…\[]+")
+
+
+def inline_commands(path: Path, root: Path) -> list[Block]:
+    """The inline code spans of prose (outside fenced blocks) that are commands (`imagevet …`,
+    `./dev.sh …`) or image references in one of the TARGET forms (`docker-archive:app.tar` …), each as a
+    one-line block of language ``inline`` at its line."""
+    fenced = {n for b in blocks_of(path, root) for n in range(b.line, b.line + b.text.count("\n") + 2)}
+    spans: list[Block] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if number in fenced:
+            continue
+        for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", line):
+            if span.startswith(("imagevet ", "./dev.sh ")) or TARGET_FORM.fullmatch(span):
+                spans.append(Block(str(path.relative_to(root)), number, "inline", span))
+    return spans
+
+
+def documented_files(root: Path) -> list[Path]:
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
 def documented_blocks(root: Path) -> list[Block]:
-    """README.md and docs/*.md, in that order."""
-    files = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
-    return [block for path in files for block in blocks_of(path, root)]
+    """The fenced blocks of README.md and docs/*.md, in that order."""
+    return [block for path in documented_files(root) for block in blocks_of(path, root)]
+
+
+def documented_spans(root: Path) -> list[Block]:
+    """The inline commands of README.md and docs/*.md (see inline_commands)."""
+    return [span for path in documented_files(root) for span in inline_commands(path, root)]
 
 
 def split_comment(line: str) -> tuple[str, str]:
@@ -167,7 +196,8 @@ def shell_commands(block: Block) -> list[Command]:
     """The commands of a shell block with their comments."""
     commands: list[tuple[int, list[str], list[str]]] = []  # first line, code pieces, comments
     continuing = False
-    for number, raw in enumerate(block.text.split("\n"), start=block.line + 1):
+    first = block.line if block.language == "inline" else block.line + 1  # a span is on its own line
+    for number, raw in enumerate(block.text.split("\n"), start=first):
         line = raw
         if block.language.lower() == "console":
             if not line.startswith("$ ") and not continuing:
