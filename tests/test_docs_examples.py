@@ -1172,6 +1172,28 @@ def test_python_example(block: Block) -> None:
         assert holds, f"{block.file}:{line.line}: {line.code.strip()} is {value}, not {line.claim} 0"
 
 
+def test_documented_numbers_of_checks() -> None:
+    """The check tables and counts the docs give are what `imagevet checks` and the profiles say."""
+    from imagevet.audit import profiles, select_checks
+    from imagevet.checks.registry import CHECKS
+
+    readme = (PROJECT / "README.md").read_text()
+    checks_md = (PROJECT / "docs/checks.md").read_text()
+    compliance = (PROJECT / "docs/compliance.md").read_text()
+    checklist = select_checks(None, "checklist")
+    table = re.search(r"default profile, the pre-deployment checklist:\n\n(\|.*\n)+", readme)
+    assert table is not None, "README.md: the checklist's table is gone"
+    assert re.findall(r"^\| `([\w-]+)` \|", table.group(0), re.M) == checklist
+    assert set(checklist) <= set(
+        re.findall(r"^\| `([\w-]+)` \| (?:info|low|medium|high|critical) \|", checks_md, re.M)
+    )
+    counts = re.findall(r"(\d+) checks in all", readme) + re.findall(r"lists all (\d+)", checks_md)
+    assert counts and {int(n) for n in counts} == {len(CHECKS)}, counts
+    rows = re.findall(r"^\| `([\w-]+)`(?: \(default\))? \| [^|]+ \| (\d+) \|$", compliance, re.M)
+    assert {name for name, _ in rows} == set(profiles()), rows
+    assert {name: int(n) for name, n in rows} == {name: len(ids) for name, (_, ids) in profiles().items()}
+
+
 # --- the checks themselves can fail ------------------------------------------------------------------
 
 
