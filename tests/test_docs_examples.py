@@ -451,6 +451,8 @@ class BlockRun:
             proc = self.sandbox.imagevet(args, cwd, {**self.env, **self.vars})
             result.ran.append("imagevet " + " ".join(args))
             judge(command, args, proc, self.exits)
+            if proc.returncode in (0, 1):
+                check_output(command, args, proc, cwd)
         for pattern, check in CLAIMS:
             if re.search(pattern, command.comment):
                 check(self, command, args, proc, cwd)
@@ -573,6 +575,67 @@ def judge(
             f"{command.id}: imagevet {' '.join(args)} exited {proc.returncode} (expected "
             f"{' or '.join(map(str, sorted(allowed)))}): {proc.stderr.strip()[-800:]}"
         )
+
+
+# --- what the output formats must be (docs/output-formats.md, packages.md) --------------------------
+
+HAS_FORMAT = {"audit", "compliance", "vuln", "packages", "verify", "lifecycle", "recommend", "checks"}
+
+
+def check_output(
+    command: Command, args: list[str], proc: subprocess.CompletedProcess[str], cwd: Path
+) -> None:
+    """The report a command wrote (stdout, or `-o FILE`) is of the format asked for: JSON parses (an
+    audit/v1 report validates against docs/schemas), SARIF and SPDX validate against their schemas,
+    CycloneDX is a CycloneDX BOM, JUnit is XML, HTML has no external resource, and the audit table ends
+    with its `gate:` line."""
+    if not args or args[0] not in HAS_FORMAT:
+        return
+    fmt = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-f", "--format")), "table")
+    target = next((args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-o", "--output")), "-")
+    text = proc.stdout if target == "-" else (cwd / target).read_text()
+    problem = output_problem("fleet" if "--inventory" in args else args[0], fmt, text)
+    if problem:
+        raise Problem(f"{command.id}: imagevet {' '.join(args)}: {problem}")
+
+
+def output_problem(command: str, fmt: str, text: str) -> str | None:
+    import jsonschema
+
+    if fmt in ("json", "sarif", "spdx", "cyclonedx"):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            return f"the {fmt} output is not JSON ({error})"
+        schema = {
+            "sarif": (jsonschema.Draft7Validator, PROJECT / "tests/schemas/sarif-schema-2.1.0.json"),
+            "spdx": (jsonschema.Draft201909Validator, PROJECT / "tests/schemas/spdx-schema-2.3.json"),
+        }.get(fmt)
+        if fmt == "json" and isinstance(document, dict) and document.get("schema") == "imagevet/audit/v1":
+            schema = (jsonschema.Draft7Validator, PROJECT / "docs/schemas/audit-v1.schema.json")
+        if schema is not None:
+            errors = list(schema[0](json.loads(schema[1].read_text())).iter_errors(document))
+            if errors:
+                return f"the {fmt} output does not validate against {schema[1].name}: {errors[0].message}"
+        if fmt == "cyclonedx" and document.get("bomFormat") != "CycloneDX":
+            return "the cyclonedx output is not a CycloneDX BOM"
+    elif fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        if ET.fromstring(text).tag not in ("testsuites", "testsuite"):
+            return "the junit output is not a JUnit report"
+    elif fmt == "html":
+        if "<html" not in text or re.search(
+            r"""<(script|img|link|iframe)[^>]+(src|href)=["']?(https?:)?//""", text
+        ):
+            return "the html output is not one self-contained page"
+    elif (
+        fmt == "table"
+        and command == "audit"
+        and not re.search(r"^gate: (passed|FAILED|off) \(--fail-on", text, re.M)
+    ):
+        return "the table has no `gate:` line"
+    return None
 
 
 # --- placeholders and the names the docs use -------------------------------------------------------
@@ -753,6 +816,7 @@ Claim = Callable[[BlockRun, Command, list[str], subprocess.CompletedProcess[str]
 def again(run: BlockRun, command: Command, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     proc = run.sandbox.imagevet(args, cwd, {**run.env, **run.vars})
     judge(command, args, proc)
+    check_output(command, args, proc, cwd)
     return proc
 
 
@@ -1256,3 +1320,13 @@ def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> Non
     assert run.close() == []
     assert resolve(["db", "frob"])[2] == ["`imagevet db` has no subcommand 'frob'"]
     assert resolve(["audit", "./rootfs", "[--nope]"])[2] == ["`imagevet audit` has no option --nope"]
+
+
+def test_output_checks_refuse_wrong_formats() -> None:
+    assert "does not validate" in str(output_problem("audit", "json", '{"schema": "imagevet/audit/v1"}'))
+    assert "not JSON" in str(output_problem("vuln", "sarif", "<xml/>"))
+    assert "no `gate:` line" in str(output_problem("audit", "table", "summary: 1 pass\n"))
+    assert output_problem("audit", "table", "summary: 1 pass\ngate: off (--fail-on never)\n") is None
+    page = '<html><script src="https://cdn.example/x.js"></script></html>'
+    assert "self-contained" in str(output_problem("audit", "html", page))
+    assert output_problem("audit", "html", '<html><a href="https://cisecurity.org">CIS</a></html>') is None
