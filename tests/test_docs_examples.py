@@ -37,13 +37,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +52,18 @@ from tests.conftest import FIXTURES, PROJECT
 from tests.support.docs_examples import (
     Block,
     Command,
+    Problem,
     PythonLine,
     blocks_of,
+    check_pip,
+    check_shell_script,
+    complete,
     documented_blocks,
     documented_spans,
     inline_commands,
+    output_problem,
     python_lines,
+    resolve,
     shape_differences,
     shell_commands,
     unsupported_operator,
@@ -543,10 +547,6 @@ class BlockRun:
             result.problems.extend(f"{command.id}: {p}" for p in stop(background))
 
 
-class Problem(Exception):
-    """A documented example that does not do what its docs say."""
-
-
 def stop(background: Background) -> list[str]:
     proc = background.proc
     if proc.poll() is None:
@@ -597,45 +597,6 @@ def check_output(
     problem = output_problem("fleet" if "--inventory" in args else args[0], fmt, text)
     if problem:
         raise Problem(f"{command.id}: imagevet {' '.join(args)}: {problem}")
-
-
-def output_problem(command: str, fmt: str, text: str) -> str | None:
-    import jsonschema
-
-    if fmt in ("json", "sarif", "spdx", "cyclonedx"):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            return f"the {fmt} output is not JSON ({error})"
-        schema = {
-            "sarif": (jsonschema.Draft7Validator, PROJECT / "tests/schemas/sarif-schema-2.1.0.json"),
-            "spdx": (jsonschema.Draft201909Validator, PROJECT / "tests/schemas/spdx-schema-2.3.json"),
-        }.get(fmt)
-        if fmt == "json" and isinstance(document, dict) and document.get("schema") == "imagevet/audit/v1":
-            schema = (jsonschema.Draft7Validator, PROJECT / "docs/schemas/audit-v1.schema.json")
-        if schema is not None:
-            errors = list(schema[0](json.loads(schema[1].read_text())).iter_errors(document))
-            if errors:
-                return f"the {fmt} output does not validate against {schema[1].name}: {errors[0].message}"
-        if fmt == "cyclonedx" and document.get("bomFormat") != "CycloneDX":
-            return "the cyclonedx output is not a CycloneDX BOM"
-    elif fmt == "junit":
-        import xml.etree.ElementTree as ET
-
-        if ET.fromstring(text).tag not in ("testsuites", "testsuite"):
-            return "the junit output is not a JUnit report"
-    elif fmt == "html":
-        if "<html" not in text or re.search(
-            r"""<(script|img|link|iframe)[^>]+(src|href)=["']?(https?:)?//""", text
-        ):
-            return "the html output is not one self-contained page"
-    elif (
-        fmt == "table"
-        and command == "audit"
-        and not re.search(r"^gate: (passed|FAILED|off) \(--fail-on", text, re.M)
-    ):
-        return "the table has no `gate:` line"
-    return None
 
 
 # --- placeholders and the names the docs use -------------------------------------------------------
@@ -943,38 +904,6 @@ CLAIMS: list[tuple[str, Claim]] = [
 ]
 
 
-# --- commands that are not imagevet -----------------------------------------------------------------
-
-
-def check_pip(command: Command, words: list[str]) -> None:
-    """`pip install 'imagevet[X]'  # or A, B`: the extras exist, and what they need is installed here."""
-    extras = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    match = re.fullmatch(r"imagevet\[([\w,-]+)\]", words[-1]) if words[1:2] == ["install"] else None
-    if match is None:
-        raise Problem(f"{command.id}: only `pip install 'imagevet[EXTRA]'` is known here")
-    named = match.group(1).split(",")
-    alternatives = re.match(r"or ([\w, -]+)", command.comment)
-    if alternatives:
-        named += [name for name in re.split(r"[,\s]+", alternatives.group(1).strip()) if name]
-    for name in named:
-        if name not in extras:
-            raise Problem(f"{command.id}: pyproject.toml has no extra {name!r}")
-        for requirement in extras[name]:
-            distribution = re.split(r"[\[<>=~! ]", requirement, maxsplit=1)[0]
-            try:
-                metadata.version(distribution)
-            except metadata.PackageNotFoundError:
-                raise Problem(f"{command.id}: {distribution} (extra {name}) is not installed") from None
-
-
-def check_shell_script(command: Command, script: Path) -> None:
-    if not script.is_file():
-        raise Problem(f"{command.id}: no script {script}")
-    checked = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
-    if checked.returncode != 0:
-        raise Problem(f"{command.id}: bash -n {script.name}: {checked.stderr}")
-
-
 # --- the tests -------------------------------------------------------------------------------------
 
 
@@ -1131,63 +1060,6 @@ SPAN_IDS = [
 ]
 # Inline commands the docs show failing, with the exit code they give them.
 INLINE_EXITS = {"imagevet audit /nonexistent": {2}}  # benchmarks.md: the start-up cost of a refusal
-
-
-def cli() -> Any:
-    import typer
-
-    import imagevet.cli
-
-    return typer.main.get_command(imagevet.cli.app)
-
-
-def option_names(command: Any) -> set[str]:
-    names = {"--help"}
-    for param in command.params:
-        names.update(name for name in [*param.opts, *param.secondary_opts] if name.startswith("-"))
-    return names
-
-
-def resolve(words: list[str]) -> tuple[list[tuple[str, Any]], list[str], list[str]]:
-    """The commands ``imagevet WORDS`` names (``a|b`` alternatives name several), the words after them,
-    and what does not exist: a subcommand, or an option of the command(s)."""
-    nodes: list[tuple[str, Any]] = [("imagevet", cli())]
-    rest, problems = list(words), []
-    while rest and not rest[0].startswith(("-", "[")) and all(hasattr(n, "commands") for _, n in nodes):
-        name = rest.pop(0)
-        found = []
-        for path, node in nodes:
-            for alternative in name.split("|"):
-                if alternative in node.commands:
-                    found.append((f"{path} {alternative}", node.commands[alternative]))
-                else:
-                    problems.append(f"`{path}` has no subcommand {alternative!r}")
-        nodes = found
-    for word in rest:
-        option = re.sub(r"[\]…]+$|=.*$", "", word.lstrip("["))
-        if re.fullmatch(r"--?[A-Za-z][\w-]*", option):
-            problems.extend(
-                f"`{path}` has no option {option}" for path, n in nodes if option not in option_names(n)
-            )
-    return nodes, rest, problems
-
-
-def complete(nodes: list[tuple[str, Any]], rest: list[str]) -> bool:
-    """Whether words name one command with everything it needs (an example, not a reference to it)."""
-    if len(nodes) != 1 or hasattr(nodes[0][1], "commands") or not rest:
-        return False
-    command = nodes[0][1]
-    flags = {name for p in command.params if getattr(p, "is_flag", False) for name in p.opts}
-    positional, words = 0, list(rest)
-    while words:
-        word = words.pop(0)
-        if word.startswith("-"):
-            if word not in flags and words:
-                words.pop(0)
-        else:
-            positional += 1
-    required = [p for p in command.params if type(p).__name__.endswith("Argument") and p.required]
-    return positional >= len(required)
 
 
 @pytest.mark.real
