@@ -80,29 +80,45 @@ TIMEOUT = 120
 # Image ids the docs show that the recorded cloud answers (tests/fixtures/cloud_api) hold under another id.
 RECORDED_IDS = {"img-487zeit5": "img-22040001"}  # Tencent: an official Ubuntu 22.04 public image
 
-# Commands that are not imagevet and not run here, each with why and what is checked instead.
-ALLOWLIST: dict[str, str] = {
-    "./dev.sh audit": "installs into .venv with pip; what it then runs, `imagevet audit` with `/` by "
-    "default, is checked in dev.sh and run here as `imagevet audit ARGS`",
-    "./dev.sh test": "is this test suite itself (after apt-get and pip installs); its steps are checked "
-    "in dev.sh",
-    "pip install": "the extras named are checked to exist in pyproject.toml and to be installed in this "
-    "venv (the test extra holds them)",
-    "bash benchmarks/": "a benchmark (minutes of OpenSCAP runs): the script is checked to exist and to "
-    "parse (`bash -n`)",
-    "python benchmarks/": "a benchmark: the script is checked to exist, its `--help` to run and to list "
-    "every option the docs give; the imagevet command it measures (after `--`) is run here",
+# Commands that are not imagevet: how each is checked (a BlockRun method) and why it is not simply run.
+# A command matching none of these (nor `imagevet …`) fails its example.
+ALLOWLIST: dict[str, tuple[str, str]] = {
+    r"cd \S+": ("change_directory", "run: the block's next commands run there (inside the sandbox)"),
+    r"export \w+=\S*( \w+=\S*)*": ("export", "run: sets the block's variables"),
+    r"\./dev\.sh audit( .*)?": (
+        "dev_sh",
+        "installs into .venv with pip first; what it then runs, `imagevet audit ARGS` (default `/`), is "
+        "checked in dev.sh and run here",
+    ),
+    r"\./dev\.sh test( .*)?": ("dev_sh", "is this suite itself (after apt-get and pip): checked in dev.sh"),
+    r"pip install imagevet\[[\w,-]+\]": (
+        "pip",
+        "the extras named (and in the comment's `or A, B`) must exist in pyproject.toml and be installed "
+        "in this venv, which the test extra provides",
+    ),
+    r"bash benchmarks/\S+\.sh( .*)?": (
+        "bash_script",
+        "a benchmark (minutes of OpenSCAP runs): the script must exist and parse (`bash -n`)",
+    ),
+    r"(\.\./)*(\.venv/bin/)?python3? \S+\.py( .*)?": (
+        "benchmark",
+        "a benchmark (seconds to minutes): the script must exist, its `--help` run and list every option "
+        "given; the imagevet command it measures (after `--`) is run here",
+    ),
 }
 
 
-# Examples that fail because of a file this test's owner may not change, with the fix needed (reported to
-# its owner). Strict: once fixed, the entry must go.
-KNOWN_BROKEN: dict[str, str] = {
-    "docs/service.md:20": "service.md: `audit --push` needs `--cloud` (the CLI says '--push needs --cloud'): "
-    "the example should end `--image-id ami-… --cloud aws`, and 'Without --cloud, the image is filed as "
-    "onprem' is not what the CLI does",
-    "docs/benchmarks.md:50": "benchmarks/inventory_speed.py has no argument parser: `--help` is taken for "
-    "ROOT and ends in a traceback",
+# Examples that fail because of a file this test's owner may not change, by file and command, with the fix
+# needed (reported to its owner). Strict: once fixed, the entry must go.
+KNOWN_BROKEN: dict[tuple[str, str], str] = {
+    (
+        "docs/service.md",
+        'imagevet audit ./rootfs --push http://127.0.0.1:8000 --token "$TOKEN" --image-id ami-…',
+    ): "service.md: `audit --push` needs `--cloud` (the CLI says '--push needs --cloud'): the example "
+    "should end `--image-id ami-… --cloud aws`, and 'Without --cloud, the image is filed as onprem' is "
+    "not what the CLI does",
+    ("docs/benchmarks.md", ".venv/bin/python benchmarks/inventory_speed.py"): "benchmarks/inventory_speed.py "
+    "has no argument parser: `--help` is taken for ROOT and ends in a traceback",
 }
 
 
@@ -362,30 +378,28 @@ class BlockRun:
                 words = words[1:]  # only benchmark lines have one, whose --help does not depend on it
             if words[0] in ("imagevet", ".venv/bin/imagevet"):
                 self.run_imagevet(command, words[1:], result)
-            elif words[0] == "cd":
-                self.change_directory(command, words)
-                result.ran.append(" ".join(words))
-            elif words[0] == "export":
-                for assignment in words[1:]:
-                    name, _, value = assignment.partition("=")
-                    self.vars[name] = value
-                result.ran.append(" ".join(words))
-            elif words[0] == "pip":
-                check_pip(command, words)
-                result.ran.append(f"{' '.join(words)}: extras checked in pyproject.toml and installed")
-            elif words[0] == "./dev.sh":
-                self.dev_sh(command, words, result)
-                result.ran.append(f"{' '.join(words)}: checked in dev.sh")
-            elif words[0] == "bash" and len(words) > 1 and words[1].startswith("benchmarks/"):
-                check_shell_script(command, self.cwd / words[1])
-                result.ran.append(f"bash -n {words[1]}")
-            elif re.fullmatch(r"(\.\./)*(\.venv/bin/)?python3?", words[0]):
-                self.benchmark(command, words, result)
-            else:
+                continue
+            handler = next((h for p, (h, _) in ALLOWLIST.items() if re.fullmatch(p, " ".join(words))), None)
+            if handler is None:
                 raise Problem(
-                    f"{command.id}: {words[0]!r} is not a command this test knows: run it here or add it to "
-                    "ALLOWLIST with the reason"
+                    f"{command.id}: {' '.join(words)!r} is not a command this test knows: run it here or add "
+                    "it to ALLOWLIST with the reason"
                 )
+            getattr(self, handler)(command, words, result)
+
+    def export(self, command: Command, words: list[str], result: Outcome) -> None:
+        for assignment in words[1:]:
+            name, _, value = assignment.partition("=")
+            self.vars[name] = value
+        result.ran.append(" ".join(words))
+
+    def pip(self, command: Command, words: list[str], result: Outcome) -> None:
+        check_pip(command, words)
+        result.ran.append(f"{' '.join(words)}: the extras are in pyproject.toml and installed")
+
+    def bash_script(self, command: Command, words: list[str], result: Outcome) -> None:
+        check_shell_script(command, self.cwd / words[1])
+        result.ran.append(f"bash -n {words[1]}")
 
     def expand(self, word: str, command: Command | None = None) -> str:
         def value(match: re.Match[str]) -> str:
@@ -399,22 +413,25 @@ class BlockRun:
 
         return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, word)
 
-    def change_directory(self, command: Command, words: list[str]) -> None:
+    def change_directory(self, command: Command, words: list[str], result: Outcome) -> None:
         base = PROJECT if self.project_context else self.work
         target = (self.cwd / words[1]).resolve()
         if not target.is_dir() or not target.is_relative_to(base):
             raise Problem(f"{command.id}: cd {words[1]}: no such directory inside {base}")
         self.cwd = target
+        result.ran.append(" ".join(words))
 
     def dev_sh(self, command: Command, words: list[str], result: Outcome) -> None:
         script = (PROJECT / "dev.sh").read_text()
         if words[1:2] == ["audit"]:
             assert re.search(r'audit\)\n.*?set -- /;.*?exec "\$VENV/bin/imagevet" audit "\$@"', script, re.S)
             self.run_imagevet(command, ["audit", *(words[2:] or ["/"])], result, cwd=self.work)
+            result.ran.append("./dev.sh audit: checked in dev.sh")
         elif words[1:2] == ["test"]:
             assert re.search(
                 r'test\)\n.*?apt_install.*?exec "\$VENV/bin/python" -m pytest "\$@"', script, re.S
             )
+            result.ran.append("./dev.sh test: checked in dev.sh")
         else:
             raise Problem(f"{command.id}: dev.sh has no subcommand {words[1:2]}")
 
@@ -951,8 +968,10 @@ def test_every_block_is_checked() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=KNOWN_BROKEN[c.id], strict=True)])
-        if c.id in KNOWN_BROKEN
+        pytest.param(
+            c, id=c.id, marks=[pytest.mark.xfail(reason=KNOWN_BROKEN[c.block.file, c.code], strict=True)]
+        )
+        if (c.block.file, c.code) in KNOWN_BROKEN
         else pytest.param(c, id=c.id)
         for c in COMMANDS
     ],
@@ -1181,14 +1200,26 @@ def test_shape_differences_find_drift() -> None:
 
 
 def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> None:
-    block = Block(
-        "docs/x.md", 10, "sh", "frobnicate --now\nimagevet audit WHATEVER\nimagevet audit ./rootfs --nope"
-    )
+    lines = [
+        "frobnicate --now",
+        "imagevet audit WHATEVER",
+        "imagevet audit ./rootfs --nope",
+        "pip install requests",
+        "cd /etc",
+        "pip install 'imagevet[aws]'  # or cloud9",
+        "imagevet audit ./rootfs | tee out",
+    ]
+    block = Block("docs/x.md", 10, "sh", "\n".join(lines))
     run = BlockRun(sandbox, block)
-    outcomes = [run.outcome(command).problems for command in shell_commands(block)]
-    assert "docs/x.md:11: 'frobnicate' is not a command this test knows" in outcomes[0][0]
-    assert "docs/x.md:12: the placeholder WHATEVER" in outcomes[1][0]
-    assert "docs/x.md:13: imagevet audit ./rootfs --nope exited 2" in outcomes[2][0]
+    problems = [run.outcome(command).problems for command in shell_commands(block)]
+    assert [len(p) for p in problems] == [1] * len(lines)
+    assert "docs/x.md:11: 'frobnicate --now' is not a command this test knows" in problems[0][0]
+    assert "docs/x.md:12: the placeholder WHATEVER" in problems[1][0]
+    assert "docs/x.md:13: imagevet audit ./rootfs --nope exited 2" in problems[2][0]
+    assert "docs/x.md:14: 'pip install requests' is not a command" in problems[3][0]
+    assert "docs/x.md:15: cd /etc: no such directory inside" in problems[4][0]
+    assert "docs/x.md:16: pyproject.toml has no extra 'cloud9'" in problems[5][0]
+    assert "docs/x.md:17: the shell operator '|'" in problems[6][0]
     assert run.close() == []
     assert resolve(["db", "frob"])[2] == ["`imagevet db` has no subcommand 'frob'"]
     assert resolve(["audit", "./rootfs", "[--nope]"])[2] == ["`imagevet audit` has no option --nope"]

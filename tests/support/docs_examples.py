@@ -255,7 +255,10 @@ def expand_synopsis(code: str) -> tuple[str, str]:
 
 def alternatives(words: list[str]) -> list[str]:
     """``table|json|markdown`` → ``table`` (the first alternative of each word)."""
-    return [word.split("|", 1)[0] if "|" in word and "://" not in word else word for word in words]
+    return [
+        word.split("|", 1)[0] if re.fullmatch(r"[^|]+(\|[^|]+)+", word) and "://" not in word else word
+        for word in words
+    ]
 
 
 class Problem(Exception):
