@@ -57,6 +57,7 @@ from tests.support.docs_examples import (
     blocks_of,
     check_pip,
     check_shell_script,
+    cli,
     complete,
     documented_blocks,
     documented_spans,
@@ -1147,6 +1148,63 @@ def test_documented_numbers_of_checks() -> None:
     rows = re.findall(r"^\| `([\w-]+)`(?: \(default\))? \| [^|]+ \| (\d+) \|$", compliance, re.M)
     assert {name for name, _ in rows} == set(profiles()), rows
     assert {name: int(n) for name, n in rows} == {name: len(ids) for name, (_, ids) in profiles().items()}
+
+
+# Where each command's options are documented ("Document every command, option and output format").
+OPTION_PAGES: dict[str, str] = {
+    "audit": "docs/cli.md", "checks": "docs/cli.md", "compliance": "docs/compliance.md",
+    "packages": "docs/packages.md", "vuln": "docs/vuln.md", "db import": "docs/vuln.md",
+    "db update": "docs/vuln.md", "db status": "docs/vuln.md", "harden": "docs/build.md",
+    "attest": "docs/build.md", "pipeline init": "docs/build.md", "serve": "docs/service.md",
+    "worker": "docs/service.md", "push": "docs/service.md", "token create": "docs/service.md",
+    "token list": "docs/service.md", "token revoke": "docs/service.md", "verify": "docs/verify.md",
+    "recommend": "docs/recommend.md", "lifecycle": "docs/catalog.md", "catalog update": "docs/catalog.md",
+    "catalog show": "docs/catalog.md",
+}  # fmt: skip
+# Gaps in pages this test's owner may not change (reported to their owners). Strict: fixed, they go.
+UNDOCUMENTED: dict[str, str] = {
+    "packages": "docs/packages.md does not name --output, --push, --token, --image-id, --cloud",
+    "lifecycle": "docs/catalog.md does not name `lifecycle --output`",
+    "catalog update": "docs/catalog.md does not name `catalog update --timeout`",
+}
+
+
+def leaf_commands() -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if hasattr(node, "commands"):
+            for name, sub in node.commands.items():
+                walk(sub, f"{path} {name}".strip())
+        else:
+            found.append((path, node))
+
+    walk(cli(), "")
+    return found
+
+
+LEAVES = leaf_commands()
+
+
+@pytest.mark.parametrize(
+    "name,command",
+    [
+        pytest.param(n, c, id=n, marks=[pytest.mark.xfail(reason=UNDOCUMENTED[n], strict=True)])
+        if n in UNDOCUMENTED
+        else pytest.param(n, c, id=n)
+        for n, c in LEAVES
+    ],
+)
+def test_every_option_is_documented(name: str, command: Any) -> None:
+    """Every option of every command is named on the command's page (long or short form)."""
+    assert name in OPTION_PAGES, f"`imagevet {name}` has no page in OPTION_PAGES: document it"
+    text = (PROJECT / OPTION_PAGES[name]).read_text()
+    missing = []
+    for param in command.params:
+        names = [n for n in [*param.opts, *param.secondary_opts] if n.startswith("-")]
+        if names and not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in names):
+            missing.append(names[0])
+    assert not missing, f"{OPTION_PAGES[name]} does not name `imagevet {name}` {', '.join(missing)}"
 
 
 # --- the checks themselves can fail ------------------------------------------------------------------
