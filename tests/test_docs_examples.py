@@ -61,7 +61,9 @@ from tests.support.docs_examples import (
     cli,
     complete,
     documented_blocks,
+    documented_files,
     documented_spans,
+    indented_commands,
     inline_commands,
     output_problem,
     python_lines,
@@ -963,6 +965,8 @@ def test_every_block_is_checked() -> None:
     """A block this file does not know how to check fails here, naming it (no example goes untested)."""
     unknown = [f"{block.id} ({block.kind})" for block in BLOCKS if block.kind.startswith("unknown:")]
     assert not unknown, f"blocks no test checks (give them a language this file knows): {unknown}"
+    indented = [where for path in documented_files(PROJECT) for where in indented_commands(path, PROJECT)]
+    assert not indented, f"commands in indented code blocks (put them in a fenced ```sh block): {indented}"
     assert len(COMMANDS) > 40 and {b.kind for b in BLOCKS} >= {"shell", "json", "yaml", "python"}
 
 
@@ -1252,6 +1256,16 @@ def test_extraction_of_blocks_and_commands(tmp_path: Path) -> None:
         "imagevet audit ./rootfs --nope",
         "docker-archive:a.tar",
     ]
+    listed = tmp_path / "list.md"
+    listed.write_text(
+        "1. run\n\n     ```sh\n     imagevet audit /\n     ```\n\nsee `imagevet vuln\n--nope` here\n\n"
+        "    imagevet audit ./hidden\n"
+    )
+    assert [(b.id, b.text) for b in blocks_of(listed, tmp_path)] == [("list.md:3", "imagevet audit /")]
+    assert [(s.id, s.text) for s in inline_commands(listed, tmp_path)] == [
+        ("list.md:7", "imagevet vuln --nope")
+    ]
+    assert indented_commands(listed, tmp_path) == ["list.md:10"]
     assert unsupported_operator(["imagevet", "audit", "/", "|", "less"]) == "|"
     assert unsupported_operator(["imagevet", "audit", "/", ">out"]) == ">out"
     assert unsupported_operator(["imagevet", "--arch", "x86_64|arm64"]) is None

@@ -96,31 +96,35 @@ class Command:
         return [alternatives(shlex.split(minimal)), alternatives(shlex.split(full))]
 
 
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")  # any indentation: fences inside list items count too
 
 
 def blocks_of(path: Path, root: Path) -> list[Block]:
-    """Every fenced block of the Markdown file ``path`` (an unclosed fence runs to the end of the file)."""
+    """Every fenced block of the Markdown file ``path`` (an unclosed fence runs to the end of the file;
+    the body loses the fence's indentation)."""
     blocks: list[Block] = []
     lines = path.read_text(encoding="utf-8").split("\n")
-    opening: tuple[int, str, int, str] | None = None  # line, fence character, length, language
+    opening: tuple[int, str, int, str, int] | None = None  # line, fence character, length, language, indent
     body: list[str] = []
+    name = str(path.relative_to(root))
     for number, line in enumerate(lines, start=1):
         match = FENCE.match(line)
         if opening is None:
-            if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
-                info = match.group(2).strip()
-                opening = (number, match.group(1)[0], len(match.group(1)), info.split()[0] if info else "")
+            if match and not (match.group(2)[0] == "`" and "`" in match.group(3)):
+                info = match.group(3).strip()
+                fence, indent = match.group(2), len(match.group(1))
+                opening = (number, fence[0], len(fence), info.split()[0] if info else "", indent)
                 body = []
             continue
-        closing = match and match.group(1)[0] == opening[1] and len(match.group(1)) >= opening[2]
-        if closing and match and not match.group(2).strip():
-            blocks.append(Block(str(path.relative_to(root)), opening[0], opening[3], "\n".join(body)))
+        closing = match and match.group(2)[0] == opening[1] and len(match.group(2)) >= opening[2]
+        if closing and match and not match.group(3).strip():
+            blocks.append(Block(name, opening[0], opening[3], "\n".join(body)))
             opening = None
             continue
-        body.append(line)
+        indent = len(line) - len(line.lstrip(" "))
+        body.append(line[min(indent, opening[4]) :])
     if opening is not None:
-        blocks.append(Block(str(path.relative_to(root)), opening[0], opening[3], "\n".join(body)))
+        blocks.append(Block(name, opening[0], opening[3], "\n".join(body)))
     return blocks
 
 
@@ -128,18 +132,29 @@ TARGET_FORM = re.compile(r"(docker-archive|oci|tar|disk):[^\s…]+|ssh://[^\s…
 
 
 def inline_commands(path: Path, root: Path) -> list[Block]:
-    """The inline code spans of prose (outside fenced blocks) that are commands (`imagevet …`,
-    `./dev.sh …`) or image references in one of the TARGET forms (`docker-archive:app.tar` …), each as a
-    one-line block of language ``inline`` at its line."""
+    """The inline code spans of prose (outside fenced blocks, a span may wrap lines) that are commands
+    (`imagevet …`, `./dev.sh …`) or image references in one of the TARGET forms (`docker-archive:app.tar`
+    …), each as a one-line block of language ``inline`` at the line where it starts."""
+    lines = path.read_text(encoding="utf-8").split("\n")
     fenced = {n for b in blocks_of(path, root) for n in range(b.line, b.line + b.text.count("\n") + 2)}
+    prose = "\n".join("" if number in fenced else line for number, line in enumerate(lines, start=1))
     spans: list[Block] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
-        if number in fenced:
-            continue
-        for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", line):
-            if span.startswith(("imagevet ", "./dev.sh ")) or TARGET_FORM.fullmatch(span):
-                spans.append(Block(str(path.relative_to(root)), number, "inline", span))
+    for match in re.finditer(r"(?<!`)`((?:(?!\n\s*\n)[^`])+)`(?!`)", prose):  # within a paragraph
+        span = re.sub(r"\s*\n\s*", " ", match.group(1)).strip()
+        if span.startswith(("imagevet ", "./dev.sh ")) or TARGET_FORM.fullmatch(span):
+            number = prose.count("\n", 0, match.start()) + 1
+            spans.append(Block(str(path.relative_to(root)), number, "inline", span))
     return spans
+
+
+def indented_commands(path: Path, root: Path) -> list[str]:
+    """Commands in indented (unfenced) code blocks, which no test would see: ``FILE:LINE`` of each."""
+    fenced = {n for b in blocks_of(path, root) for n in range(b.line, b.line + b.text.count("\n") + 2)}
+    return [
+        f"{path.relative_to(root)}:{number}"
+        for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1)
+        if number not in fenced and re.match(r"( {4,}|\t)(\$ )?(imagevet|\./dev\.sh|\.venv/bin/)", line)
+    ]
 
 
 def documented_files(root: Path) -> list[Path]:
