@@ -510,6 +510,7 @@ class BlockRun:
                 word = self.sandbox.sshd().spec
             out.append(word)
         for index, word in enumerate(out):
+            self.confine(command, out, index, word, cwd)
             provide(self, command, out, index, word, cwd)
         if out[:1] == ["serve"]:
             if "--port" in out:
@@ -517,6 +518,17 @@ class BlockRun:
             else:
                 out += ["--port", str(free_port())]
         return out
+
+    def confine(self, command: Command, args: list[str], index: int, word: str, cwd: Path) -> None:
+        """An example never writes outside its sandbox: what `-o`, `--output`, `--output-dir` (and `--db`
+        of `db import|update`) name must be in the block's directories, stdout or a character device."""
+        previous = args[index - 1] if index else ""
+        writes = previous in ("-o", "--output", "--output-dir") or (previous == "--db" and args[0] == "db")
+        if not writes or word == "-" or word in ("/dev/null", "/dev/stdout", "/dev/stderr"):
+            return
+        path = (cwd / word).resolve()
+        if not any(path.is_relative_to(base) for base in (self.work, self.data)):
+            raise Problem(f"{command.id}: {previous} {word} would write outside the sandbox")
 
     def service(self, command: Command) -> str:
         """The service the docs reach at 127.0.0.1:8000: the block's own `imagevet serve`, or one started
@@ -1296,6 +1308,8 @@ def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> Non
         "cd /etc",
         "pip install 'imagevet[aws]'  # or cloud9",
         "imagevet audit ./rootfs | tee out",
+        "imagevet audit ./rootfs -o /etc/motd",
+        "imagevet audit ./rootfs; rm -rf /",
     ]
     block = Block("docs/x.md", 10, "sh", "\n".join(lines))
     run = BlockRun(sandbox, block)
@@ -1308,6 +1322,8 @@ def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> Non
     assert "docs/x.md:15: cd /etc: no such directory inside" in problems[4][0]
     assert "docs/x.md:16: pyproject.toml has no extra 'cloud9'" in problems[5][0]
     assert "docs/x.md:17: the shell operator '|'" in problems[6][0]
+    assert "docs/x.md:18: -o /etc/motd would write outside the sandbox" in problems[7][0]
+    assert "docs/x.md:19: the shell operator './rootfs;'" in problems[8][0]
     assert run.close() == []
     assert resolve(["db", "frob"])[2] == ["`imagevet db` has no subcommand 'frob'"]
     assert resolve(["audit", "./rootfs", "[--nope]"])[2] == ["`imagevet audit` has no option --nope"]
