@@ -378,18 +378,31 @@ class BlockRun:
             if operator:
                 raise Problem(f"{command.id}: the shell operator {operator!r} is not supported by this test")
             words = [self.expand(word, command) for word in words]
+            saved: dict[str, str | None] = {}
             while words and re.fullmatch(r"[A-Z_][A-Z0-9_]*=\S*", words[0]):  # VAR=value command
-                words = words[1:]  # only benchmark lines have one, whose --help does not depend on it
-            if words[0] in ("imagevet", ".venv/bin/imagevet"):
-                self.run_imagevet(command, words[1:], result)
-                continue
-            handler = next((h for p, (h, _) in ALLOWLIST.items() if re.fullmatch(p, " ".join(words))), None)
-            if handler is None:
-                raise Problem(
-                    f"{command.id}: {' '.join(words)!r} is not a command this test knows: run it here or add "
-                    "it to ALLOWLIST with the reason"
-                )
-            getattr(self, handler)(command, words, result)
+                name, _, value = words.pop(0).partition("=")
+                saved.setdefault(name, self.vars.get(name))
+                self.vars[name] = value  # for this command only
+            try:
+                self.dispatch(command, words, result)
+            finally:
+                for name, old in saved.items():
+                    if old is None:
+                        self.vars.pop(name, None)
+                    else:
+                        self.vars[name] = old
+
+    def dispatch(self, command: Command, words: list[str], result: Outcome) -> None:
+        if words[0] in ("imagevet", ".venv/bin/imagevet"):
+            self.run_imagevet(command, words[1:], result)
+            return
+        handler = next((h for p, (h, _) in ALLOWLIST.items() if re.fullmatch(p, " ".join(words))), None)
+        if handler is None:
+            raise Problem(
+                f"{command.id}: {' '.join(words)!r} is not a command this test knows: run it here or add it "
+                "to ALLOWLIST with the reason"
+            )
+        getattr(self, handler)(command, words, result)
 
     def export(self, command: Command, words: list[str], result: Outcome) -> None:
         for assignment in words[1:]:
@@ -1310,11 +1323,14 @@ def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> Non
         "imagevet audit ./rootfs | tee out",
         "imagevet audit ./rootfs -o /etc/motd",
         "imagevet audit ./rootfs; rm -rf /",
+        "export WHERE=./rootfs",
+        "IMAGEVET_DB=none.sqlite3 imagevet audit $WHERE -f json -o out.json",
+        "FORMAT=json imagevet audit $WHERE -f $FORMAT",  # as in sh: expanded before the assignment
     ]
     block = Block("docs/x.md", 10, "sh", "\n".join(lines))
     run = BlockRun(sandbox, block)
     problems = [run.outcome(command).problems for command in shell_commands(block)]
-    assert [len(p) for p in problems] == [1] * len(lines)
+    assert [len(p) for p in problems] == [1] * 9 + [0, 0, 1]
     assert "docs/x.md:11: 'frobnicate --now' is not a command this test knows" in problems[0][0]
     assert "docs/x.md:12: the placeholder WHATEVER" in problems[1][0]
     assert "docs/x.md:13: imagevet audit ./rootfs --nope exited 2" in problems[2][0]
@@ -1324,6 +1340,11 @@ def test_unknown_commands_placeholders_and_options_fail(sandbox: Sandbox) -> Non
     assert "docs/x.md:17: the shell operator '|'" in problems[6][0]
     assert "docs/x.md:18: -o /etc/motd would write outside the sandbox" in problems[7][0]
     assert "docs/x.md:19: the shell operator './rootfs;'" in problems[8][0]
+    report = json.loads((run.work / "out.json").read_text())
+    evidence = [r["evidence"] for r in report["results"] if r["check"] == "updates-pending-security"]
+    assert problems[9:11] == [[], []] and "none.sqlite3" in json.dumps(evidence)
+    assert run.vars == {"WHERE": "./rootfs"}  # the prefix held for its command only
+    assert "docs/x.md:22: $FORMAT is never set" in problems[11][0]
     assert run.close() == []
     assert resolve(["db", "frob"])[2] == ["`imagevet db` has no subcommand 'frob'"]
     assert resolve(["audit", "./rootfs", "[--nope]"])[2] == ["`imagevet audit` has no option --nope"]
