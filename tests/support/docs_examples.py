@@ -481,10 +481,14 @@ def resolve(words: list[str]) -> tuple[list[tuple[str, Any]], list[str], list[st
 
 
 def complete(nodes: list[tuple[str, Any]], rest: list[str]) -> bool:
-    """Whether words name one command with everything it needs (an example, not a reference to it)."""
-    if len(nodes) != 1 or hasattr(nodes[0][1], "commands") or not rest:
+    """Whether words name one command with everything it needs (an example, not a reference to it): its
+    required arguments, or, named alone, a command that takes no argument and needs no option."""
+    if len(nodes) != 1 or hasattr(nodes[0][1], "commands"):
         return False
     command = nodes[0][1]
+    if not rest:
+        arguments = [p for p in command.params if type(p).__name__.endswith("Argument")]
+        return not arguments and not any(p.required for p in command.params)
     flags = {name for p in command.params if getattr(p, "is_flag", False) for name in p.opts}
     positional, words = 0, list(rest)
     while words:
