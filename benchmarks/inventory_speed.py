@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import argparse
 import random
 import subprocess
 import sys
@@ -34,8 +35,11 @@ def main() -> int:
     from imagevet.target import RootfsTarget
     from imagevet.versions import compare
 
-    if len(sys.argv) > 1:
-        root = Path(sys.argv[1])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", nargs="?", type=Path, help="image root (default: the debootstrap root)")
+    args = parser.parse_args()
+    if args.root is not None:
+        root = args.root
     else:
         from tests.support.debian_root import ensure_debian_root
 

@@ -16,7 +16,6 @@ from imagevet.cli.common import (
     MAX_DB_AGE_DAYS,
     DbOption,
     ListFormat,
-    TokenOption,
     app,
     db_path,
     notice,
@@ -104,7 +103,9 @@ def db_update(
     rescan: Annotated[
         str | None, typer.Option("--rescan", help="Then ask this imagevet service to rescan (POST /rescans).")
     ] = None,
-    token: TokenOption = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="Token for --rescan.")
+    ] = None,
 ) -> None:
     """Download OSV archives, verify them, and swap the database atomically."""
     from imagevet.vuln.download import DEFAULT_BASE_URL, DEFAULT_ECOSYSTEMS, update
