@@ -1,92 +1,43 @@
 """Load and validate the catalog's YAML files; every problem names the file and the field.
 
-The bundled files are the offline default. A user override file (written by `imagevet catalog update`)
-may replace lifecycle dates of known releases; it never adds or removes releases.
+The bundled files (``data/releases/*.yaml``, ``data/images/*.yaml`` and the scenario, compliance and rule
+files; docs/catalog-data.md) are the offline default. A user override file (written by
+`imagevet catalog update`) may replace lifecycle dates of known releases; it never adds or removes
+releases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from dataclasses import replace
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
 
+from imagevet.catalog.fields import Where
 from imagevet.catalog.model import (
-    CLOUDS,
     FEATURES,
-    MAC_VALUES,
+    VARIANTS,
     Catalog,
-    Cloud,
     ComplianceNeed,
-    Offering,
-    Publisher,
     Release,
     Scenario,
+    SupportTier,
 )
+from imagevet.catalog.parse_images import parse_image_file
+from imagevet.catalog.parse_releases import parse_release_file
 from imagevet.catalog.rules import VendorRule, parse_rules
 from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import DataError
 
-DATA_FILES = ("releases.yaml", "clouds.yaml", "scenarios.yaml", "compliance.yaml", "rules.yaml")
+SINGLE_FILES = ("scenarios.yaml", "compliance.yaml", "rules.yaml")
 LIFECYCLE_FIELDS = ("released", "eol", "extended_eol")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 # The override file lives in the user's data directory: written by `catalog update`, editable by hand.
 OVERRIDE_LIMITS = Limits(max_chars=1024 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
-
-
-class _Where:
-    """Builds error messages that point at the exact record and field."""
-
-    def __init__(self, file: str, record: str) -> None:
-        self.file = file
-        self.record = record
-
-    def error(self, field: str, problem: str) -> DataError:
-        return DataError(f"{self.file}: {self.record}: field '{field}': {problem}")
-
-    def text(self, raw: dict[str, Any], field: str, *, optional: bool = False) -> str:
-        value = raw.get(field)
-        if value is None and optional:
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(field, "must be a non-empty string")
-        return value
-
-    def date(self, raw: dict[str, Any], field: str) -> dt.date | None:
-        if field not in raw:
-            raise self.error(field, "is missing (use null when unknown)")
-        value = raw[field]
-        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
-            return value
-        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
-        raise self.error(field, "must be a YYYY-MM-DD date or null")
-
-    def flag(self, raw: dict[str, Any], field: str) -> bool:
-        value = raw.get(field)
-        if not isinstance(value, bool):
-            raise self.error(field, "must be true or false")
-        return value
-
-    def strings(
-        self, raw: dict[str, Any], field: str, allowed: tuple[str, ...] | None = None
-    ) -> tuple[str, ...]:
-        value = raw.get(field, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(field, "must be a list of strings")
-        if allowed is not None:
-            bad = [v for v in value if v not in allowed]
-            if bad:
-                raise self.error(field, f"unknown value(s) {', '.join(bad)} (allowed: {', '.join(allowed)})")
-        return tuple(value)
 
 
 def _mapping(data: Any, file: str, key: str) -> Any:
@@ -95,128 +46,50 @@ def _mapping(data: Any, file: str, key: str) -> Any:
     return data[key]
 
 
-def parse_release(raw: Any, index: int) -> Release:
-    if not isinstance(raw, dict):
-        raise DataError(f"releases.yaml: releases[{index}]: must be a mapping")
-    where = _Where("releases.yaml", f"releases[{index}] ({raw.get('release', '?')})")
-    mac = where.text(raw, "mac")
-    if mac not in MAC_VALUES:
-        raise where.error("mac", f"must be one of {', '.join(MAC_VALUES)}")
-    packages_raw = raw.get("packages", {})
-    if not isinstance(packages_raw, dict):
-        raise where.error("packages", "must be a mapping")
-    packages: dict[str, str | tuple[str, ...]] = {
-        str(k): tuple(str(x) for x in v) if isinstance(v, list) else str(v) for k, v in packages_raw.items()
-    }
-    fips = raw.get("fips")
-    if fips is not None and not isinstance(fips, str):
-        raise where.error("fips", "must be a string or null")
-    release = Release(
-        release=where.text(raw, "release"),
-        distro=where.text(raw, "distro"),
-        name=where.text(raw, "name"),
-        version=where.text(raw, "version"),
-        family=where.text(raw, "family"),
-        ecosystem=where.text(raw, "ecosystem"),
-        lts=where.flag(raw, "lts"),
-        released=where.date(raw, "released"),
-        eol=where.date(raw, "eol"),
-        extended_eol=where.date(raw, "extended_eol"),
-        extended_kind=raw.get("extended_kind"),
-        mac=mac,
-        auto_updates=where.flag(raw, "auto_updates"),
-        fips=fips,
-        certifications=where.strings(raw, "certifications", ("cis", "stig")),
-        arches=where.strings(raw, "arches", ("x86_64", "arm64")),
-        packages=packages,
-        sources=where.strings(raw, "sources"),
-        codename=where.text(raw, "codename", optional=True),
-        cloud_init=raw.get("cloud_init"),
-        uncertain=where.strings(raw, "uncertain"),
-        notes=where.text(raw, "notes", optional=True),
-    )
-    if not release.sources:
-        raise where.error("sources", "every release needs at least one source")
-    if release.ecosystem not in ("deb", "rpm", "apk"):
-        raise where.error("ecosystem", "must be deb, rpm or apk")
-    if release.eol and release.extended_eol and release.extended_eol < release.eol:
-        raise where.error("extended_eol", "ends before eol")
-    return release
-
-
-def parse_cloud(key: str, raw: Any, releases: set[str]) -> Cloud:
-    where = _Where("clouds.yaml", f"clouds.{key}")
-    if key not in CLOUDS:
-        raise where.error("(key)", f"unknown cloud (known: {', '.join(CLOUDS)})")
-    if not isinstance(raw, dict):
-        raise where.error("(record)", "must be a mapping")
-    publishers_raw = raw.get("publishers")
-    if not isinstance(publishers_raw, dict) or not publishers_raw:
-        raise where.error("publishers", "must be a non-empty mapping")
-    publishers = {}
-    for pkey, praw in publishers_raw.items():
-        pwhere = _Where("clouds.yaml", f"clouds.{key}.publishers.{pkey}")
-        if not isinstance(praw, dict):
-            raise pwhere.error("(record)", "must be a mapping")
-        publishers[pkey] = Publisher(pkey, pwhere.text(praw, "name"), pwhere.strings(praw, "ids"))
-    offerings = []
-    for index, oraw in enumerate(raw.get("offerings") or []):
-        owhere = _Where("clouds.yaml", f"clouds.{key}.offerings[{index}]")
-        if not isinstance(oraw, dict):
-            raise owhere.error("(record)", "must be a mapping")
-        release = owhere.text(oraw, "release")
-        if release not in releases:
-            raise owhere.error("release", f"{release!r} is not in releases.yaml")
-        publisher = owhere.text(oraw, "publisher")
-        if publisher not in publishers:
-            raise owhere.error("publisher", f"{publisher!r} is not among this cloud's publishers")
-        lookup = oraw.get("lookup")
-        if not isinstance(lookup, dict) or not lookup:
-            raise owhere.error("lookup", "must be a non-empty mapping")
-        offerings.append(
-            Offering(
-                cloud=key,
-                release=release,
-                publisher=publishers[publisher],
-                name=owhere.text(oraw, "name"),
-                lookup={str(k): str(v) for k, v in lookup.items()},
-                features=owhere.strings(oraw, "features", FEATURES),
-                uncertain=owhere.strings(oraw, "uncertain"),
-            )
-        )
-    return Cloud(key, where.text(raw, "name"), publishers, tuple(offerings))
+def _points(where: Where, raw: Any, field: str) -> dict[str, tuple[int, str]]:
+    points: dict[str, tuple[int, str]] = {}
+    for name, value in (raw.get(field) or {}).items():
+        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
+            raise where.error(f"{field}.{name}", "must be [points, reason]")
+        points[str(name)] = (value[0], str(value[1]))
+    return points
 
 
 def parse_scenario(key: str, raw: Any) -> Scenario:
-    where = _Where("scenarios.yaml", f"scenarios.{key}")
-    if not isinstance(raw, dict):
-        raise where.error("(record)", "must be a mapping")
-    prefer: dict[str, tuple[int, str]] = {}
-    for name, value in (raw.get("prefer") or {}).items():
-        if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], int)):
-            raise where.error(f"prefer.{name}", "must be [points, reason]")
-        prefer[str(name)] = (value[0], str(value[1]))
+    where = Where("scenarios.yaml", f"scenarios.{key}")
+    record = where.mapping(raw)
     packages: dict[str, tuple[str, int, str]] = {}
-    for name, value in (raw.get("packages") or {}).items():
+    for name, value in (record.get("packages") or {}).items():
         if not (isinstance(value, list) and len(value) == 3 and isinstance(value[1], int)):
             raise where.error(f"packages.{name}", "must be [minimum version, points, reason]")
         packages[str(name)] = (str(value[0]), value[1], str(value[2]))
+    images = _points(where, record, "images")
+    unknown = [name for name in images if name not in VARIANTS + FEATURES]
+    if unknown:
+        raise where.error("images", f"unknown variant or feature(s) {', '.join(unknown)}")
     return Scenario(
-        key, where.text(raw, "title"), where.text(raw, "guide"), prefer, packages, bool(raw.get("gpu"))
+        key,
+        where.text(record, "title"),
+        where.text(record, "guide"),
+        _points(where, record, "prefer"),
+        packages,
+        bool(record.get("gpu")),
+        images,
     )
 
 
+COMPLIANCE_MEANS = ("fips", "cis", "stig", "mlps", "supported")
+
+
 def parse_compliance(key: str, raw: Any) -> ComplianceNeed:
-    where = _Where("compliance.yaml", f"compliance.{key}")
-    if not isinstance(raw, dict):
-        raise where.error("(record)", "must be a mapping")
-    allowed = ("fips", "cis", "stig", "mlps-variant", "supported")
+    where = Where("compliance.yaml", f"compliance.{key}")
+    record = where.mapping(raw)
     return ComplianceNeed(
         key,
-        where.text(raw, "title"),
-        where.strings(raw, "any_of", allowed),
-        where.text(raw, "reason"),
-        bool(raw.get("gate", False)),
+        where.text(record, "title"),
+        where.strings(record, "any_of", COMPLIANCE_MEANS),
+        where.text(record, "reason"),
+        bool(record.get("gate", False)),
     )
 
 
@@ -254,23 +127,39 @@ def override_dates(name: str, text: str, known: set[str]) -> dict[str, dict[str,
     return dates
 
 
+def _with_end(tiers: tuple[SupportTier, ...], free: bool, end: dt.date | None) -> tuple[SupportTier, ...]:
+    """Tiers with a new end for the last free tier (``eol``) or the first paid one (``extended_eol``)."""
+    indexes = [i for i, t in enumerate(tiers) if t.free == free]
+    if not indexes:
+        return tiers
+    index = indexes[-1] if free else indexes[0]
+    changed = list(tiers)
+    changed[index] = replace(tiers[index], ends=end)
+    dated = [t.ends for t in changed if t.ends is not None]
+    return tuple(changed) if dated == sorted(dated) else tiers
+
+
 def apply_overrides(releases: list[Release], dates: dict[str, dict[str, dt.date | None]]) -> list[Release]:
-    """Replace lifecycle dates of known releases with those of a user override file."""
+    """Replace lifecycle dates of known releases with those of a user override file: ``eol`` is the end
+    of the last free tier, ``extended_eol`` the end of the first paid one. A date that would put the
+    tiers out of order is not applied."""
     by_id = {r.release: i for i, r in enumerate(releases)}
     for release_id, fields in dates.items():
         index = by_id[release_id]
         current = releases[index]
-        releases[index] = replace(
-            current,
-            released=fields.get("released", current.released),
-            eol=fields.get("eol", current.eol),
-            extended_eol=fields.get("extended_eol", current.extended_eol),
-        )
+        tiers = current.tiers
+        if "eol" in fields:
+            tiers = _with_end(tiers, True, fields["eol"])
+        if "extended_eol" in fields:
+            tiers = _with_end(tiers, False, fields["extended_eol"])
+        releases[index] = replace(current, released=fields.get("released", current.released), tiers=tiers)
     return releases
 
 
 def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None) -> Catalog:
-    """Build the catalog from the data files' texts (and an optional (name, text) override file)."""
+    """Build the catalog from the data files' texts, keyed by their path under ``data/``
+    (``releases/ubuntu.yaml``, ``images/aws.yaml``, ``scenarios.yaml`` ...), and an optional
+    (name, text) override file."""
 
     def load_data(name: str) -> Any:
         try:
@@ -280,30 +169,50 @@ def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None
             where = f" (line {mark.line + 1})" if mark is not None else ""
             raise DataError(f"{name}: not valid YAML{where}") from exc
 
-    raw_releases = _mapping(load_data("releases.yaml"), "releases.yaml", "releases")
-    if not isinstance(raw_releases, list):
-        raise DataError("releases.yaml: 'releases' must be a list")
-    releases = [parse_release(raw, i) for i, raw in enumerate(raw_releases)]
+    releases: list[Release] = []
+    for name in sorted(n for n in texts if n.startswith("releases/")):
+        releases.extend(parse_release_file(name, load_data(name)))
+    if not releases:
+        raise DataError("the catalog has no releases (data/releases/*.yaml)")
     ids = [r.release for r in releases]
     duplicates = {i for i in ids if ids.count(i) > 1}
     if duplicates:
-        raise DataError(f"releases.yaml: duplicate release id(s): {', '.join(sorted(duplicates))}")
+        raise DataError(f"releases/: duplicate release id(s): {', '.join(sorted(duplicates))}")
     if override is not None:
         name, text = override
         releases = apply_overrides(releases, override_dates(name, text, set(ids)))
-    raw_clouds = _mapping(load_data("clouds.yaml"), "clouds.yaml", "clouds")
-    clouds = {key: parse_cloud(key, raw, set(ids)) for key, raw in raw_clouds.items()}
+    clouds = {}
+    for name in sorted(n for n in texts if n.startswith("images/")):
+        cloud = parse_image_file(name, load_data(name), set(ids))
+        if cloud.key in clouds:
+            raise DataError(f"{name}: cloud {cloud.key!r} is described twice")
+        clouds[cloud.key] = cloud
     raw_scenarios = _mapping(load_data("scenarios.yaml"), "scenarios.yaml", "scenarios")
     scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
-    raw_compliance = _mapping(load_data("compliance.yaml"), "compliance.yaml", "compliance")
+    compliance_data = load_data("compliance.yaml")
+    raw_compliance = _mapping(compliance_data, "compliance.yaml", "compliance")
     compliance = {key: parse_compliance(key, raw) for key, raw in raw_compliance.items()}
+    historical = Where("compliance.yaml", "top level").date(compliance_data, "fips_140_2_historical")
     rules: dict[str, VendorRule] = parse_rules(load_data("rules.yaml")) if "rules.yaml" in texts else {}
-    return Catalog(tuple(releases), clouds, scenarios, compliance, rules=rules)
+    return Catalog(
+        tuple(releases), clouds, scenarios, compliance, rules=rules, fips_140_2_historical=historical
+    )
+
+
+def _yaml_files(folder: Traversable, prefix: str) -> dict[str, str]:
+    return {
+        f"{prefix}{entry.name}": entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml")
+    }
 
 
 def bundled_texts() -> dict[str, str]:
     folder = resources.files("imagevet.catalog").joinpath("data")
-    return {name: folder.joinpath(name).read_text(encoding="utf-8") for name in DATA_FILES}
+    texts = {name: folder.joinpath(name).read_text(encoding="utf-8") for name in SINGLE_FILES}
+    texts.update(_yaml_files(folder.joinpath("releases"), "releases/"))
+    texts.update(_yaml_files(folder.joinpath("images"), "images/"))
+    return texts
 
 
 @functools.cache
