@@ -45,7 +45,7 @@ def _lookup(facts: Facts, options: CheckOptions) -> Release | Unlisted | Outcome
 
 
 def _source(release: Release) -> Evidence:
-    return Evidence(f"lifecycle data: {'; '.join(release.sources)}")
+    return Evidence(f"lifecycle data: {'; '.join(release.citations())}")
 
 
 def _by_rule(unlisted: Unlisted, status: Status, detail: str) -> Outcome:
