@@ -14,8 +14,9 @@ EXTENDED_ONLY = "extended-only"
 END_OF_LIFE = "end-of-life"
 UNKNOWN = "unknown"
 
-# Distributions whose releases are named by the full VERSION_ID (24.04, 22.03); others by the major.
-FULL_VERSION_IDS = ("ubuntu", "openeuler")
+# Distributions whose point releases have lifecycles of their own, named by major.minor (24.04, 22.03,
+# SUSE 15.7 for 15 SP7); others by the major. A rolling release is named by its ID alone (flatcar).
+FULL_VERSION_IDS = ("ubuntu", "openeuler", "sles", "sles_sap", "opensuse-leap")
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,10 @@ class LifecycleStatus:
 
 
 def lifecycle_status(release: Release, as_of: dt.date) -> LifecycleStatus:
-    """``supported`` until ``eol``; then ``extended-only`` while paid support runs; then ``end-of-life``."""
+    """``supported`` until ``eol``; then ``extended-only`` while paid support runs; then ``end-of-life``.
+    A rolling release is supported while it is kept at its latest version (no end date)."""
+    if release.rolling and release.eol is None:
+        return LifecycleStatus(SUPPORTED, None, None)
     if release.eol is None:
         return LifecycleStatus(UNKNOWN, None, None)
     days_left = (release.eol - as_of).days
@@ -50,14 +54,23 @@ def distro_id(os: OsRelease) -> str:
 def release_id_for(os: OsRelease) -> str:
     """``<ID>-<VERSION_ID>`` as the catalog names it: ``rhel-9`` for 9.4, ``ubuntu-24.04`` for 24.04."""
     os_id = distro_id(os)
-    version = os.version_id if os_id in FULL_VERSION_IDS else os.version_id.split(".", 1)[0]
-    if os_id == "ubuntu":
-        version = ".".join(os.version_id.split(".")[:2])
+    parts = os.version_id.split(".")
+    version = ".".join(parts[:2]) if os_id in FULL_VERSION_IDS else parts[0]
+    if os_id in ("sles", "sles_sap", "opensuse-leap") and len(parts) == 1:
+        version = f"{parts[0]}.0"  # SUSE names a first release "16.0", and so does the catalog
+    if os_id == "sles_sap":
+        os_id = "sles"  # SLES for SAP Applications follows its SLES service pack's lifecycle
     return f"{os_id}-{version}"
 
 
 def find_release(os: OsRelease, catalog: Catalog) -> Release | None:
-    return catalog.release(release_id_for(os))
+    """The catalog release of an image: by ``<ID>-<version>``, or by the ID alone for a rolling release."""
+    found = catalog.release(release_id_for(os))
+    if found is None:
+        rolling = catalog.release(distro_id(os))
+        if rolling is not None and rolling.rolling:
+            return rolling
+    return found
 
 
 def judge_unlisted(os: OsRelease, catalog: Catalog) -> Unlisted | None:

@@ -21,12 +21,13 @@ from imagevet.cli import db
 from imagevet.cli import build
 from imagevet.cli import service
 from imagevet.cli import images
+from imagevet.cli import catalog
 
 # isort: on
 from imagevet.cli.common import app
 from imagevet.errors import ImagevetError
 
-__all__ = ["app", "audit", "build", "db", "images", "main", "service", "vuln"]
+__all__ = ["app", "audit", "build", "catalog", "db", "images", "main", "service", "vuln"]
 
 
 class Stopped(BaseException):

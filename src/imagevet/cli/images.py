@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -128,6 +125,13 @@ def recommend(
     ] = None,
     arch: Annotated[str, typer.Option("--arch", help="x86_64 or arm64.")] = "x86_64",
     gpu: Annotated[bool, typer.Option("--gpu", help="The workload needs NVIDIA GPUs.")] = False,
+    allow_paid_support: Annotated[
+        bool,
+        typer.Option(
+            "--allow-paid-support",
+            help="Count paid support tiers (Ubuntu Pro ESM, RHEL EUS/ELS, SUSE LTSS) toward the horizon.",
+        ),
+    ] = False,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
     fmt: Annotated[
         RecommendFormat, typer.Option("--format", "-f", help="Output format.")
@@ -148,6 +152,7 @@ def recommend(
         arch={"amd64": "x86_64", "aarch64": "arm64"}.get(arch, arch),
         gpu=gpu,
         as_of=parse_date(as_of),
+        allow_paid_support=allow_paid_support,
     )
     result = rank(load_catalog(data_dir()), query)
     if fmt is RecommendFormat.JSON:
@@ -161,72 +166,3 @@ def recommend(
     if not result.candidates:
         notice("no release passes the gates for this query")
         raise typer.Exit(1)
-
-
-catalog_app = typer.Typer(
-    help="The release catalog: show its sources, refresh lifecycle dates.", no_args_is_help=True
-)
-app.add_typer(catalog_app, name="catalog")
-
-
-@catalog_app.command("update")
-def catalog_update(
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
-    ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
-) -> None:
-    """Refresh lifecycle dates from endoflife.date into the user override file."""
-    from imagevet.catalog.loader import bundled_catalog
-    from imagevet.catalog.store import override_path
-    from imagevet.catalog.update import DEFAULT_BASE_URL, PRODUCTS, download_overrides, write_overrides
-
-    url = base_url or os.environ.get("IMAGEVET_EOL_URL") or DEFAULT_BASE_URL
-    known = {r.release for r in bundled_catalog().releases}
-    path = override_path(data_dir())
-    if sys.stderr.isatty():
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("downloading lifecycle data", total=len(PRODUCTS))
-
-            def step(product: str) -> None:
-                progress.update(task, advance=1, description=f"downloading {product}")
-
-            entries = download_overrides(url, known, timeout, step)
-    else:
-        entries = download_overrides(url, known, timeout)
-    write_overrides(path, entries, url, dt.date.today())
-    notice(f"updated lifecycle dates of {len(entries)} releases from {url} into {path}")
-
-
-@catalog_app.command("show")
-def catalog_show() -> None:
-    """Print where the catalog's data comes from and how old it is."""
-    from imagevet.catalog.store import BUNDLED_SNAPSHOT, load_catalog, override_path
-    from imagevet.catalog.update import read_override_meta
-
-    catalog = load_catalog(data_dir())
-    lines = [
-        f"releases: {len(catalog.releases)}; clouds: {', '.join(catalog.clouds)}; "
-        f"scenarios: {', '.join(catalog.scenarios)}",
-        f"bundled data: {BUNDLED_SNAPSHOT}",
-    ]
-    path = override_path(data_dir())
-    if path.is_file():
-        source, fetched = read_override_meta(path.read_text(encoding="utf-8"))
-        lines.append(f"override: {path} (fetched {fetched or 'unknown'} from {source or 'unknown'})")
-        if fetched:
-            try:
-                age = (dt.date.today() - dt.date.fromisoformat(fetched)).days
-            except ValueError:
-                age = None
-            if age is not None and age > 180:
-                lines.append(f"warning: the override is {age} days old; run 'imagevet catalog update'")
-    else:
-        lines.append(f"override: none (run 'imagevet catalog update' to write {path})")
-    sources = sorted({source for release in catalog.releases for source in release.sources})
-    lines.append("sources:")
-    lines += [f"  - {source}" for source in sources]
-    write_output("\n".join(lines) + "\n", None)

@@ -1,0 +1,137 @@
+"""`imagevet catalog`: where the knowledge comes from, every image family, and refreshing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from imagevet.cli.common import app, data_dir, notice, output_option, use_color, write_output
+
+catalog_app = typer.Typer(
+    help="The release and image catalog: its sources, its image families, refreshing it.",
+    no_args_is_help=True,
+)
+app.add_typer(catalog_app, name="catalog")
+
+
+class CatalogFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+@catalog_app.command("update")
+def catalog_update(
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
+    ] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
+) -> None:
+    """Refresh lifecycle dates from endoflife.date into the user override file."""
+    from imagevet.catalog.loader import bundled_catalog
+    from imagevet.catalog.store import override_path
+    from imagevet.catalog.update import DEFAULT_BASE_URL, PRODUCTS, download_overrides, write_overrides
+
+    url = base_url or os.environ.get("IMAGEVET_EOL_URL") or DEFAULT_BASE_URL
+    known = {r.release for r in bundled_catalog().releases}
+    path = override_path(data_dir())
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("downloading lifecycle data", total=len(PRODUCTS))
+
+            def step(product: str) -> None:
+                progress.update(task, advance=1, description=f"downloading {product}")
+
+            entries = download_overrides(url, known, timeout, step)
+    else:
+        entries = download_overrides(url, known, timeout)
+    write_overrides(path, entries, url, dt.date.today())
+    notice(f"updated lifecycle dates of {len(entries)} releases from {url} into {path}")
+
+
+@catalog_app.command("show")
+def catalog_show() -> None:
+    """Print where the catalog's data comes from (every source URL and the day it was checked)."""
+    from imagevet.catalog.store import BUNDLED_SNAPSHOT, load_catalog, override_path
+    from imagevet.catalog.update import read_override_meta
+
+    catalog = load_catalog(data_dir())
+    images = sum(len(c.offerings) for c in catalog.clouds.values())
+    lines = [
+        f"releases: {len(catalog.releases)}; images: {images} on {', '.join(catalog.clouds)}; "
+        f"scenarios: {', '.join(catalog.scenarios)}",
+        f"bundled data: {BUNDLED_SNAPSHOT}",
+    ]
+    path = override_path(data_dir())
+    if path.is_file():
+        source, fetched = read_override_meta(path.read_text(encoding="utf-8"))
+        lines.append(f"override: {path} (fetched {fetched or 'unknown'} from {source or 'unknown'})")
+        if fetched:
+            try:
+                age = (dt.date.today() - dt.date.fromisoformat(fetched)).days
+            except ValueError:
+                age = None
+            if age is not None and age > 180:
+                lines.append(f"warning: the override is {age} days old; run 'imagevet catalog update'")
+    else:
+        lines.append(f"override: none (run 'imagevet catalog update' to write {path})")
+    uncertain = [r.release for r in catalog.releases if r.uncertain]
+    uncertain += [f"{o.cloud}/{o.image}" for c in catalog.clouds.values() for o in c.offerings if o.uncertain]
+    if uncertain:
+        lines.append(f"not verified from a primary source (uncertain): {', '.join(uncertain)}")
+    cited = {s.cite() for r in catalog.releases for s in r.sources}
+    cited |= {t.source.cite() for r in catalog.releases for t in r.tiers}
+    cited |= {s.cite() for c in catalog.clouds.values() for o in c.offerings for s in o.sources}
+    lines.append("sources:")
+    lines += [f"  - {source}" for source in sorted(cited)]
+    write_output("\n".join(lines) + "\n", None)
+
+
+@catalog_app.command("images")
+def catalog_images(
+    cloud: Annotated[str | None, typer.Option("--cloud", "-c", help="Only this cloud.")] = None,
+    variant: Annotated[
+        str | None, typer.Option("--variant", help="Only this kind: general, pro, gpu, k8s-node ...")
+    ] = None,
+    release: Annotated[
+        str | None, typer.Option("--release", help="Only this release (ubuntu-24.04).")
+    ] = None,
+    fmt: Annotated[
+        CatalogFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CatalogFormat.TABLE,
+    output: Annotated[Path | None, output_option("Write to FILE")] = None,
+) -> None:
+    """List every official image family the catalog knows, with its lookup and sources."""
+    from imagevet.catalog.model import VARIANTS
+    from imagevet.catalog.store import load_catalog
+    from imagevet.errors import ImagevetError
+    from imagevet.report import catalog as render
+
+    catalog = load_catalog(data_dir())
+    if cloud is not None and cloud not in catalog.clouds:
+        raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(catalog.clouds)})")
+    if variant is not None and variant not in VARIANTS:
+        raise ImagevetError(f"unknown variant {variant!r} (choose from: {', '.join(VARIANTS)})")
+    offerings = [
+        o
+        for c in catalog.clouds.values()
+        for o in c.offerings
+        if (cloud is None or o.cloud == cloud)
+        and (variant is None or o.variant == variant)
+        and (release is None or o.release == release)
+    ]
+    if not offerings:
+        raise ImagevetError("no image matches (see 'imagevet catalog images')")
+    if fmt is CatalogFormat.JSON:
+        write_output(render.images_json(offerings), output)
+    else:
+        color, width = use_color(output, True)
+        write_output(render.images_table(offerings, color=color, width=width), output)
