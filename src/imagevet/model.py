@@ -84,6 +84,9 @@ class OsRelease:
     id_like: tuple[str, ...]
     family: str
     source: str
+    variant_id: str = (
+        ""  # VARIANT_ID: lower-case word naming the edition (server, container ...), "" when unset
+    )
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from imagevet.facts.pending import (
     parse_dnf_updateinfo,
 )
 from imagevet.facts.sshd import SshdConfig, gather_sshd
+from imagevet.facts.support import SupportFacts, gather_support
 from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
 from imagevet.facts.updates import UpdatesFacts, gather_updates
 from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
@@ -114,6 +115,11 @@ class Facts:
     @cached_property
     def cloud_init(self) -> CloudInit | Unknown | None:
         return gather_cloudinit(self.target, self.packages)
+
+    @cached_property
+    def support(self) -> SupportFacts:
+        """Paid extended support the image has attached (Ubuntu Pro ESM, RHEL EUS, SUSE LTSS)."""
+        return gather_support(self.target)
 
     @cached_property
     def vulnerabilities(self) -> Vulnerabilities | Unknown:

@@ -91,6 +91,7 @@ def os_release_from_values(values: dict[str, str], source: str) -> OsRelease | U
         id_like=id_like,
         family=family_of(os_id, id_like),
         source=source,
+        variant_id=values.get("VARIANT_ID", "").strip(),
     )
 
 
