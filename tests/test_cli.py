@@ -176,7 +176,7 @@ def test_checks_command_lists_metadata() -> None:
     proc = run("checks")
     assert proc.returncode == 0 and "ssh-password-auth" in proc.stdout
     doc = json.loads(run("checks", "--format", "json").stdout)
-    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 62
+    assert doc["schema"] == "imagevet/checks/v1" and len(doc["checks"]) == 63
     assert all(c["references"] and c["remediation"] for c in doc["checks"])
 
 
@@ -190,7 +190,7 @@ def test_audit_of_this_host_runs() -> None:
     proc = run("audit", "/", "--format", "json", "--fail-on", "never")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["target"]["kind"] == "host" and len(doc["results"]) == 17
+    assert doc["target"]["kind"] == "host" and len(doc["results"]) == 18
 
 
 @pytest.mark.parametrize(

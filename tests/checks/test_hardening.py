@@ -125,7 +125,7 @@ def test_packages_sudo_and_tmp(debian: Path) -> None:
 def test_profiles() -> None:
     known = profiles()
     assert set(known) == {"checklist", "cis-l1", "mlps-l3", "pci-dss", "all"}
-    assert len(select_checks(None)) == 17
+    assert len(select_checks(None)) == 18
     assert set(select_checks(None, "cis-l1")) >= {"file-perms-shadow", "ssh-max-auth-tries", "sysctl-aslr"}
     assert select_checks(None, "all") == list(known["all"][1])
     with pytest.raises(CheckSelectionError, match="choose from: checklist"):

@@ -21,6 +21,7 @@ CHECKS: dict[str, Predicate] = {
     "sysctl-swappiness": system.swappiness,
     "container-user": system.container_user,
     "os-lts": lifecycle.os_lts,
+    "os-variant": lifecycle.os_variant,
     "os-supported": lifecycle.os_supported,
     "os-support-window": lifecycle.os_support_window,
     # CIS Level 1 kind of hardening (profiles cis-l1, mlps-l3, pci-dss)
