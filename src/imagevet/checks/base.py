@@ -11,6 +11,9 @@ from imagevet.facts import Facts
 from imagevet.model import Outcome
 from imagevet.provenance.model import Verification
 
+# The guide's baseline for cloud-init (its checklist: ">= 22.1"); audit --min-cloud-init changes it.
+MIN_CLOUD_INIT = "22.1"
+
 
 @dataclass(frozen=True)
 class CheckOptions:
@@ -21,6 +24,7 @@ class CheckOptions:
     catalog: Catalog | None = None  # None: the bundled catalog
     cloud: str | None = None  # --cloud: the cloud the image is meant for (cloud readiness checks)
     provenance: Verification | None = None  # --image-id: what `imagevet verify` found for the image id
+    min_cloud_init: str = MIN_CLOUD_INIT  # --min-cloud-init: the oldest cloud-init version that passes
 
 
 Predicate = Callable[[Facts, CheckOptions], Outcome]

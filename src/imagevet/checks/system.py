@@ -11,8 +11,6 @@ from imagevet.model import Evidence, Outcome, Status, Unknown
 from imagevet.versions.deb import compare_deb
 from imagevet.vuln.coverage import describe
 
-MIN_CLOUD_INIT = "22.1"
-
 
 def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
     mac = facts.mac
@@ -70,13 +68,14 @@ def cloudinit_version(facts: Facts, options: CheckOptions) -> Outcome:
     if isinstance(cloud_init, Unknown):
         return Outcome.of(Status.ERROR, cloud_init.reason)
     shown = cloud_init.package_version or cloud_init.version
+    wanted = options.min_cloud_init
     try:
-        newer = compare_deb(cloud_init.version, MIN_CLOUD_INIT) >= 0
+        newer = compare_deb(cloud_init.version, wanted) >= 0
     except VersionError as exc:
         return Outcome.of(
             Status.ERROR, f"cloud-init version {cloud_init.version!r} cannot be compared: {exc}"
         )
-    evidence = Evidence(f"cloud-init {shown} (from {cloud_init.source}); required >= {MIN_CLOUD_INIT}")
+    evidence = Evidence(f"cloud-init {shown} (from {cloud_init.source}); required >= {wanted}")
     return Outcome(Status.PASS if newer else Status.FAIL, (evidence,))
 
 

@@ -29,6 +29,7 @@ from imagevet.cli.common import (
     now_for,
     output_option,
     parse_date,
+    parse_min_version,
     push_if_asked,
     read_user_file,
     use_color,
@@ -67,6 +68,13 @@ def audit(
     ] = 3.0,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
+    ] = None,
+    min_cloud_init: Annotated[
+        str | None,
+        typer.Option(
+            "--min-cloud-init",
+            help="Oldest cloud-init version (X.Y) that passes cloudinit-version; default 22.1, the guide's.",
+        ),
     ] = None,
     checks: Annotated[str | None, typer.Option("--checks", help="Comma-separated check ids to run.")] = None,
     profile: Annotated[
@@ -114,7 +122,7 @@ def audit(
     """Audit an image (or hosts) against the pre-deployment checklist."""
     from imagevet.audit import run_audit, select_checks
     from imagevet.catalog.store import load_catalog
-    from imagevet.checks.base import CheckOptions
+    from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.report import render_audit
     from imagevet.target import opened_target
@@ -127,6 +135,9 @@ def audit(
     if inventory is None:
         check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
+    cloud_init_floor = (
+        MIN_CLOUD_INIT if min_cloud_init is None else parse_min_version(min_cloud_init, "--min-cloud-init")
+    )
     requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     check_ids = select_checks(requested, profile)
     public_cloud = None if cloud == "onprem" else cloud  # onprem only names a pushed report's image
@@ -158,6 +169,7 @@ def audit(
         catalog=catalog,
         cloud=public_cloud,
         provenance=provenance,
+        min_cloud_init=cloud_init_floor,
     )
     ssh_options = SshOptions(
         identity=str(identity) if identity else None,

@@ -76,6 +76,16 @@ def parse_date(text: str | None) -> dt.date:
         raise ImagevetError(f"--as-of {text!r} is not a YYYY-MM-DD date") from exc
 
 
+_VERSION_XY = re.compile(r"[0-9]{1,4}(\.[0-9]{1,4}){1,2}", re.ASCII)
+
+
+def parse_min_version(text: str, option: str) -> str:
+    """A minimum version option such as --min-cloud-init: X.Y or X.Y.Z, ASCII digits only."""
+    if not _VERSION_XY.fullmatch(text):
+        raise ImagevetError(f"{option} {text!r} is not a version of the form X.Y (for example 22.1)")
+    return text
+
+
 def is_stdout(output: Path | None) -> bool:
     return output is None or str(output) == STDOUT
 
