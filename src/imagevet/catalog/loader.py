@@ -64,6 +64,9 @@ def parse_scenario(key: str, raw: Any) -> Scenario:
             raise where.error(f"packages.{name}", "must be [minimum version, points, reason]")
         packages[str(name)] = (str(value[0]), value[1], str(value[2]))
     images = _points(where, record, "images")
+    years = record.get("lifecycle_years")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int | float) or years < 0):
+        raise where.error("lifecycle_years", "must be a non-negative number of years")
     unknown = [name for name in images if name not in VARIANTS + FEATURES]
     if unknown:
         raise where.error("images", f"unknown variant or feature(s) {', '.join(unknown)}")
@@ -75,6 +78,7 @@ def parse_scenario(key: str, raw: Any) -> Scenario:
         packages,
         bool(record.get("gpu")),
         images,
+        None if years is None else float(years),
     )
 
 
@@ -135,8 +139,12 @@ def _with_end(tiers: tuple[SupportTier, ...], free: bool, end: dt.date | None) -
     index = indexes[-1] if free else indexes[0]
     changed = list(tiers)
     changed[index] = replace(tiers[index], ends=end)
-    dated = [t.ends for t in changed if t.ends is not None]
-    return tuple(changed) if dated == sorted(dated) else tiers
+    dated = [t.ends for t in changed if t.free == free and t.ends is not None]
+    if dated != sorted(dated) or (
+        free and any(t.ends and end and t.ends < end for t in changed[index + 1 :])
+    ):
+        return tiers
+    return tuple(changed)
 
 
 def apply_overrides(releases: list[Release], dates: dict[str, dict[str, dt.date | None]]) -> list[Release]:

@@ -220,6 +220,7 @@ class Scenario:
     packages: dict[str, tuple[str, int, str]]
     gpu: bool = False
     images: dict[str, tuple[int, str]] = field(default_factory=dict)  # variant or feature -> points, reason
+    lifecycle_years: float | None = None  # the horizon when the user names none (None: the CLI's default)
 
 
 @dataclass(frozen=True)

@@ -45,9 +45,12 @@ def _tiers(where: Where, raw: Any, sources: dict[str, Source]) -> tuple[SupportT
             seen_paid = True
         elif seen_paid:
             raise where.error("tiers", f"free tier {tier.tier!r} comes after a paid one (free tiers first)")
-    dated = [t.ends for t in tiers if t.ends is not None]
-    if dated != sorted(dated):
-        raise where.error("tiers", "tiers must end in order")
+    # Free tiers follow each other; paid tiers too. A paid tier may end before the free ones do: a side
+    # branch such as RHEL EUS, which keeps one minor release patched while the release moves on.
+    for free, label in ((True, "free"), (False, "paid")):
+        dated = [t.ends for t in tiers if t.free == free and t.ends is not None]
+        if dated != sorted(dated):
+            raise where.error("tiers", f"{label} tiers must end in order")
     return tuple(tiers)
 
 
