@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from imagevet.audit import run_audit
 from imagevet.catalog.lifecycle import distro_id, judge_unlisted
 from imagevet.catalog.loader import bundled_catalog, bundled_texts, parse_catalog
+from imagevet.catalog.model import Catalog
 from imagevet.catalog.rules import add_months
 from imagevet.checks.base import CheckOptions
 from imagevet.errors import DataError
@@ -163,8 +165,10 @@ def _root(tmp_path: Path, text: str) -> Path:
     return root
 
 
-def _judge(root: Path, as_of: dt.date, years: float = 3.0) -> dict[str, tuple[Status, str]]:
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(as_of, years), CHECKS)
+def _judge(
+    root: Path, as_of: dt.date, years: float = 3.0, catalog: Catalog | None = None
+) -> dict[str, tuple[Status, str]]:
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(as_of, years, catalog=catalog), CHECKS)
     return {r.check: (r.status, " | ".join(e.detail for e in r.evidence)) for r in report.results}
 
 
@@ -173,15 +177,15 @@ def ubuntu(version: str, codename: str = "Questing Quokka") -> str:
 
 
 def test_an_unlisted_ubuntu_interim_release_is_judged_by_the_rule(tmp_path: Path) -> None:
-    results = _judge(_root(tmp_path, ubuntu("25.10")), dt.date(2026, 1, 15))
+    results = _judge(_root(tmp_path, ubuntu("23.10", "Mantic Minotaur")), dt.date(2024, 1, 15))
     status, detail = results["os-lts"]
     assert status is Status.FAIL
     assert "not in imagevet's release catalog" in detail and "not a long-term-support release" in detail
     assert "ubuntu.com/about/release-cycle" in detail and "read 2026-12-01" in detail
-    assert results["os-supported"][0] is Status.PASS  # released 2025-10: at least until 2026-05-01
+    assert results["os-supported"][0] is Status.PASS  # released 2023-10: at least until 2024-05-01
     assert results["os-support-window"][0] is Status.FAIL  # at most 0.7 years left; 3 required
-    later = _judge(_root(tmp_path / "later", ubuntu("25.10")), dt.date(2026, 7, 1))
-    assert later["os-supported"][0] is Status.ERROR and "ends about 2026-07" in later["os-supported"][1]
+    later = _judge(_root(tmp_path / "later", ubuntu("23.10", "Mantic Minotaur")), dt.date(2024, 7, 1))
+    assert later["os-supported"][0] is Status.ERROR and "ends about 2024-07" in later["os-supported"][1]
     ended = _judge(_root(tmp_path / "ended", ubuntu("23.04", "Lunar Lobster")), dt.date(2026, 11, 28))
     assert (
         ended["os-supported"][0] is Status.FAIL and "by 2024-03-31 at the latest" in ended["os-supported"][1]
@@ -200,11 +204,16 @@ def test_an_unlisted_ubuntu_lts_release(tmp_path: Path) -> None:
 
 def test_real_fedora_and_alpine_os_release_files(tmp_path: Path, shared_data: Path) -> None:
     fedora = _root(tmp_path / "fedora", (shared_data / "os-release/fedora-42").read_text())
-    results = _judge(fedora, dt.date(2026, 11, 28))
+    bundled = bundled_catalog()  # the catalog lists Fedora 42 and 43: judge 42 as if it did not
+    unlisted = replace(bundled, releases=tuple(r for r in bundled.releases if r.distro != "fedora"))
+    results = _judge(fedora, dt.date(2026, 11, 28), catalog=unlisted)
     assert results["os-lts"][0] is Status.FAIL and "Fedora's rule" in results["os-lts"][1]
     assert results["os-supported"][0] is Status.ERROR  # no date in the version, no date in the catalog
     assert results["os-support-window"][0] is Status.FAIL  # at most 15 months from its release
-    assert _judge(fedora, dt.date(2026, 11, 28), years=1.0)["os-support-window"][0] is Status.ERROR
+    one_year = _judge(fedora, dt.date(2026, 11, 28), years=1.0, catalog=unlisted)
+    assert one_year["os-support-window"][0] is Status.ERROR
+    listed = _judge(fedora, dt.date(2026, 11, 28))  # as listed: Fedora 42 ended, never LTS
+    assert listed["os-lts"][0] is Status.FAIL and listed["os-supported"][0] is Status.FAIL
     alpine = _root(tmp_path / "alpine", (shared_data / "os-release/alpine-3.23.2").read_text())
     results = _judge(alpine, dt.date(2026, 11, 28))
     assert [results[c][0] for c in CHECKS] == [Status.FAIL, Status.ERROR, Status.FAIL]
@@ -229,9 +238,9 @@ def test_listed_releases_are_still_judged_by_the_catalog(tmp_path: Path, shared_
 
 
 def test_audit_cli_judges_an_unlisted_release_and_refuses_an_unknown_distribution(tmp_path: Path) -> None:
-    root = _root(tmp_path, ubuntu("25.10"))
+    root = _root(tmp_path, ubuntu("23.10", "Mantic Minotaur"))
     proc = run_imagevet(
-        "audit", str(root), "--checks", ",".join(CHECKS), "-f", "json", "--as-of", "2026-01-15"
+        "audit", str(root), "--checks", ",".join(CHECKS), "-f", "json", "--as-of", "2024-01-15"
     )
     results = {r["check"]: r for r in json.loads(proc.stdout)["results"]}
     assert results["os-lts"]["status"] == "fail" and proc.returncode == 1  # os-lts is high: the gate trips
