@@ -18,7 +18,7 @@ from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, UNKNOWN, life
 from imagevet.catalog.model import Catalog, Offering, Release, Scenario
 from imagevet.errors import ImagevetError
 from imagevet.recommend import fit
-from imagevet.recommend.support import COST_WORDS, Coverage, coverage, meets, paid_cover
+from imagevet.recommend.support import COST_WORDS, Coverage, coverage, fips_ok, meets, paid_cover
 
 WEIGHTS = fit.WEIGHTS
 
@@ -106,7 +106,7 @@ def _release_gates(release: Release, catalog: Catalog, query: Query) -> list[str
             f"free security support ended {release.eol.isoformat()}; only paid {release.extended_kind} "
             f"until {release.extended_eol.isoformat()} (count it with --allow-paid-support)"
         )
-    if not release.lts:
+    if not release.lts and not release.rolling:
         reasons.append("not a long-term-support release")
     if query.arch not in release.arches:
         reasons.append(f"no {query.arch} build")
@@ -120,7 +120,8 @@ def _image_gates(release: Release, offering: Offering | None, catalog: Catalog, 
     for need in query.compliance:
         rule = catalog.compliance[need]
         if rule.gate and not any(meets(m, release, offering, catalog, query.as_of) for m in rule.any_of):
-            reasons.append(f"{rule.title}: not available for this release")
+            why = fips_ok(release, catalog, query.as_of)[1] if "fips" in rule.any_of else "not available"
+            reasons.append(f"{rule.title}: {why}")
     return reasons
 
 
@@ -203,6 +204,11 @@ def _candidate(
     return candidate
 
 
+def _paid_unasked(candidate: Candidate, scenario: Scenario) -> bool:
+    offering = candidate.offering
+    return offering is not None and offering.paid is not None and offering.variant not in scenario.images
+
+
 def recommend(catalog: Catalog, query: Query) -> Recommendation:
     validate_query(catalog, query)
     scenario = catalog.scenarios[query.scenario]
@@ -225,12 +231,13 @@ def recommend(catalog: Catalog, query: Query) -> Recommendation:
                 continue
             candidates.append(_candidate(release, offering, catalog, query, scenario))
     # Support is the first criterion after the gates: a candidate whose support ends before the horizon
-    # ranks after every one that covers it, whatever its other merits; free images before paid at a tie.
+    # ranks after every one that covers it, whatever its other merits. Then a paid image ranks after the
+    # free ones, unless the workload asks for what it sells (a Pro or FIPS image for high security).
     candidates.sort(
         key=lambda c: (
             not c.covers_horizon,
+            _paid_unasked(c, scenario),
             -c.score,
-            c.offering is not None and c.offering.paid is not None,
             -(c.release.eol or dt.date.min).toordinal(),
             c.release.release,
             c.offering.image if c.offering is not None else "",
