@@ -14,7 +14,8 @@ Ubuntu Pro (ubuntu-pro-client, formerly ubuntu-advantage-tools):
       (``deb https://esm.ubuntu.com/infra/ubuntu <series>-infra-security main``, or deb822 with ``URIs:``).
   ``/etc/apt/auth.conf.d/90ubuntu-advantage``  apt credentials, ``machine esm.ubuntu.com/infra/ubuntu/
       login bearer password <token>  # ubuntu-pro-client``: only the machine part is ever kept.
-ESM counts only when all three agree: attached, esm-infra enabled, an enabled ESM source and its credentials.
+ESM counts only when all three agree: attached, esm-infra enabled, an enabled ESM source and its credentials;
+the Legacy add-on the same way with its own service, esm-infra-legacy (enabling esm-infra does not buy it).
 
 RHEL: an enabled repository whose id has ``-eus-`` or ``-e4s-`` (``rhel-9-for-x86_64-baseos-eus-rpms``)
 in ``/etc/yum.repos.d/*.repo`` (subscription-manager writes ``redhat.repo``; RHUI cloud images their own
@@ -278,46 +279,57 @@ def _pro_support(target: Target) -> dict[str, PaidSupport]:
         return verdict(ABSENT, f"Ubuntu Pro is not attached ({PRO_STATUS}: attached is false)")
     expires = status.expires.date() if status.expires is not None else None
     until = f", contract until {expires.isoformat()}" if expires else ""
-    infra_status = status.services.get("esm-infra")
-    if infra_status != "enabled":
-        shown = infra_status or "not listed"
-        return verdict(ABSENT, f"Ubuntu Pro is attached{until}, but the esm-infra service is {shown}")
+    esm = _pro_service(target, status, "esm-infra", infra, source_problems, expires, until)
+    legacy = _pro_service(target, status, "esm-infra-legacy", infra, source_problems, expires, until)
+    return {
+        "esm": PaidSupport("esm", esm[0], f"{name} (ESM)", esm[1], esm[2], expires),
+        "legacy": PaidSupport("legacy", legacy[0], f"{name} (Legacy add-on)", legacy[1], legacy[2], expires),
+    }
+
+
+def _pro_service(
+    target: Target,
+    status: ProStatus,
+    service: str,
+    infra: list[AptSource],
+    source_problems: list[str],
+    expires: dt.date | None,
+    until: str,
+) -> tuple[str, str, str | None]:
+    """(state, reason, path) of one ESM service of an attached machine: enabled in status.json, served by
+    an enabled esm.ubuntu.com/infra apt source, with apt credentials for it."""
+    state = status.services.get(service)
+    if state != "enabled":
+        return (
+            ABSENT,
+            f"Ubuntu Pro is attached{until}, but the {service} service is {state or 'not listed'}",
+            PRO_STATUS,
+        )
     if expires is None:
-        return verdict(
+        return (
             UNDECIDED,
-            f"Ubuntu Pro is attached with esm-infra enabled, but {PRO_STATUS} records no contract expiry",
+            f"Ubuntu Pro is attached with {service} enabled, but {PRO_STATUS} records no contract expiry",
+            PRO_STATUS,
         )
     if not infra:
         problem = f": {'; '.join(source_problems)}" if source_problems else ""
-        state = UNDECIDED if source_problems else ABSENT
-        return verdict(
-            state,
-            f"{PRO_STATUS} says esm-infra is enabled, but no enabled esm.ubuntu.com/infra "
-            f"apt source is configured in /etc/apt/sources.list.d{problem}",
-            expires=expires,
+        reason = (
+            f"{PRO_STATUS} says {service} is enabled, but no enabled esm.ubuntu.com/infra apt source is "
+            f"configured in /etc/apt/sources.list.d{problem}"
         )
+        return (UNDECIDED if source_problems else ABSENT), reason, PRO_STATUS
     auth = _read(target, ESM_AUTH)
     if auth is None:
-        return verdict(
-            ABSENT,
-            f"esm-infra is enabled but apt has no credentials for it (no {ESM_AUTH})",
-            ESM_AUTH,
-            expires,
-        )
+        return ABSENT, f"{service} is enabled but apt has no credentials for it (no {ESM_AUTH})", ESM_AUTH
     if isinstance(auth, Unknown):
-        return verdict(UNDECIDED, f"the ESM apt credentials cannot be read: {auth.reason}", ESM_AUTH, expires)
+        return UNDECIDED, f"the ESM apt credentials cannot be read: {auth.reason}", ESM_AUTH
     if not any(m.lower().startswith(f"{ESM_HOST}/infra") for m in parse_auth_machines(auth)):
-        return verdict(
-            ABSENT,
-            f"esm-infra is enabled but {ESM_AUTH} has no entry for {ESM_HOST}/infra",
-            ESM_AUTH,
-            expires,
-        )
+        return ABSENT, f"{service} is enabled but {ESM_AUTH} has no entry for {ESM_HOST}/infra", ESM_AUTH
     reason = (
-        f"Ubuntu Pro is attached (contract until {expires.isoformat()}), esm-infra enabled, apt source "
+        f"Ubuntu Pro is attached (contract until {expires.isoformat()}), {service} enabled, apt source "
         f"{infra[0].path}"
     )
-    return verdict(ATTACHED, reason, expires=expires)
+    return ATTACHED, reason, PRO_STATUS
 
 
 # ---------------------------------------------------------------------------------------------- RHEL EUS
