@@ -72,3 +72,12 @@ def test_missing_or_malformed_is_unknown(tmp_path: Path, content: str | bytes) -
 def test_absent_is_unknown(tmp_path: Path) -> None:
     result = gather_os_release(RootfsTarget(str(tmp_path)))
     assert isinstance(result, Unknown) and "/etc/os-release" in result.reason
+
+
+def test_variant_id_is_exposed(shared_data: Path) -> None:
+    """VARIANT_ID as real files set it (Fedora's container image, Oracle Linux's server), "" when unset."""
+    expected = {"fedora-42": "container", "ol-8.10": "server", "ubuntu-24.04": "", "debian-12": ""}
+    for name, variant_id in expected.items():
+        values = parse_os_release((shared_data / "os-release" / name).read_text())
+        os = os_release_from_values(values, "/etc/os-release")
+        assert isinstance(os, OsRelease) and os.variant_id == variant_id, name
