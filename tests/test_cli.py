@@ -210,3 +210,26 @@ def test_endless_or_binary_user_files_are_refused_without_echo(tmp_path: Path, o
     proc = run("audit", *target, option, str(binary))
     assert_one_line_error(proc, "is not UTF-8 text (byte")
     assert "SECRET" not in proc.stderr
+
+
+def test_min_cloud_init_sets_the_floor() -> None:
+    """cloudinit-version: 22.1 by default (the guide's), --min-cloud-init X.Y sets another; a malformed
+    value is a usage error (one line, exit 2) before anything is read."""
+    weak = [WEAK, AS_OF, "--checks", "cloudinit-version", "-f", "json", "--fail-on", "never"]
+
+    def judged(*extra: str) -> tuple[str, str]:
+        result = run("audit", *weak, *extra)
+        assert result.returncode == 0, result.stderr
+        (found,) = json.loads(result.stdout)["results"]
+        return found["status"], found["evidence"][0]["detail"]
+
+    assert judged() == (
+        "fail",
+        "cloud-init 21.1 (from /usr/lib/python3.9/site-packages/cloudinit/version.py); required >= 22.1",
+    )
+    status, detail = judged("--min-cloud-init", "19.4")
+    assert status == "pass" and detail.endswith("required >= 19.4")
+    for bad in ("22", "latest", "22.1; rm -rf /", "２２.１"):
+        result = run("audit", *weak, "--min-cloud-init", bad)
+        assert result.returncode == 2 and "--min-cloud-init" in result.stderr, bad
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
