@@ -32,8 +32,31 @@ def catalog_update(
         typer.Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
     ] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
+    from_cloud: Annotated[
+        str | None,
+        typer.Option(
+            "--from-cloud",
+            help="Instead: resolve every image's lookup on this cloud (aws) and record the latest image ids.",
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="With --from-cloud: the region to ask (default: the SDK's, AWS_REGION)."
+        ),
+    ] = None,
 ) -> None:
-    """Refresh lifecycle dates from endoflife.date into the user override file."""
+    """Refresh lifecycle dates from endoflife.date (or, with --from-cloud, the latest image ids from the
+    cloud) into a user override file."""
+    from imagevet.errors import ImagevetError
+
+    if from_cloud is not None:
+        if base_url is not None:
+            raise ImagevetError("--base-url is for endoflife.date; it cannot be combined with --from-cloud")
+        _update_from_cloud(from_cloud, region)
+        return
+    if region is not None:
+        raise ImagevetError("--region needs --from-cloud")
     from imagevet.catalog.loader import bundled_catalog
     from imagevet.catalog.store import override_path
     from imagevet.catalog.update import DEFAULT_BASE_URL, PRODUCTS, download_overrides, write_overrides
@@ -55,6 +78,54 @@ def catalog_update(
         entries = download_overrides(url, known, timeout)
     write_overrides(path, entries, url, dt.date.today())
     notice(f"updated lifecycle dates of {len(entries)} releases from {url} into {path}")
+
+
+def _update_from_cloud(cloud: str, region: str | None) -> None:
+    """`catalog update --from-cloud`: every image's latest id into the image override file; exit 1 when
+    a lookup returned nothing (after writing the file)."""
+    from imagevet.catalog import cloud_refresh, image_overrides
+    from imagevet.catalog.loader import bundled_catalog
+    from imagevet.catalog.model import CLOUDS
+    from imagevet.catalog.store import image_override_path, load_image_overrides
+    from imagevet.errors import ImagevetError
+
+    if cloud not in cloud_refresh.CLOUDS:
+        if cloud in CLOUDS:
+            raise ImagevetError(f"--from-cloud {cloud} is not supported yet (supported: aws)")
+        raise ImagevetError(f"unknown cloud {cloud!r} for --from-cloud (supported: aws)")
+    folder = data_dir()
+    path = image_override_path(folder)
+    previous = load_image_overrides(folder)  # a broken file is refused before any call is made
+    catalog = bundled_catalog()
+    api = cloud_refresh.Boto3Aws(region)
+    checked = image_overrides.checked_at(dt.datetime.now(dt.UTC))
+    if sys.stderr.isatty():
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            total = len(catalog.clouds[cloud].offerings) + 1
+            task = progress.add_task(f"asking {cloud}", total=total)
+
+            def step(what: str) -> None:
+                progress.update(task, advance=1, description=f"{cloud}: {what}")
+
+            facts = cloud_refresh.refresh_aws(catalog, api, checked, step)
+    else:
+        facts = cloud_refresh.refresh_aws(catalog, api, checked)
+    image_overrides.write(path, cloud_refresh.merged(previous, facts))
+    missing = [f for f in facts.images.values() if f.status == "missing"]
+    notice(
+        f"recorded {len(facts.images)} {cloud} images in {facts.region} into {path}: "
+        f"{facts.count('found')} found, {len(missing)} missing, {facts.count('skipped')} skipped "
+        f"(placeholders in the lookup), {len(facts.new)} new releases not in the catalog"
+    )
+    for fact in missing:
+        notice(f"missing: {cloud}/{fact.image}: {fact.reason}")
+    for new in facts.new:
+        notice(f"new: {new.release} ({new.parameter} = {new.value})")
+    if missing:
+        notice(f"{len(missing)} lookups returned nothing: {', '.join(f.image for f in missing)}")
+        raise typer.Exit(1)
 
 
 @catalog_app.command("show")
@@ -83,6 +154,7 @@ def catalog_show() -> None:
                 lines.append(f"warning: the override is {age} days old; run 'imagevet catalog update'")
     else:
         lines.append(f"override: none (run 'imagevet catalog update' to write {path})")
+    lines += _image_override_lines()
     uncertain = [r.release for r in catalog.releases if r.uncertain]
     uncertain += [f"{o.cloud}/{o.image}" for c in catalog.clouds.values() for o in c.offerings if o.uncertain]
     if uncertain:
@@ -93,6 +165,32 @@ def catalog_show() -> None:
     lines.append("sources:")
     lines += [f"  - {source}" for source in sorted(cited)]
     write_output("\n".join(lines) + "\n", None)
+
+
+def _image_override_lines() -> list[str]:
+    """`catalog show`: the image override file, its age and its counts."""
+    from imagevet.catalog.store import image_override_path, load_image_overrides
+
+    path = image_override_path(data_dir())
+    found = load_image_overrides(data_dir())
+    if found is None:
+        return [f"image overrides: none (run 'imagevet catalog update --from-cloud aws' to write {path})"]
+    lines = [f"image overrides: {path}"]
+    now = dt.datetime.now(dt.UTC)
+    for key, facts in sorted(found.clouds.items()):
+        when = dt.datetime.strptime(facts.checked, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        age = (now - when).days
+        lines.append(
+            f"  {key} ({facts.region}, checked {facts.checked}, {age} days ago): "
+            f"{facts.count('found')} found, {facts.count('missing')} missing, "
+            f"{facts.count('skipped')} skipped, {len(facts.new)} new releases"
+        )
+        if age > 30:
+            lines.append(
+                f"warning: the {key} image facts are {age} days old; run 'imagevet catalog update "
+                f"--from-cloud {key}'"
+            )
+    return lines
 
 
 @catalog_app.command("images")

@@ -7,10 +7,17 @@ import io
 import json
 from typing import Any
 
+from imagevet.catalog.image_overrides import latest
 from imagevet.catalog.model import Offering
 from imagevet.recommend.lookup import lookup_command, lookup_record
 
 SCHEMA = "imagevet/catalog-images/v1"
+
+
+def lookup_with_latest(offering: Offering) -> dict[str, Any]:
+    """The lookup record, with the latest image the cloud gave (image-overrides.yaml) as ``latest``."""
+    record, found = latest(lookup_record(offering))
+    return record if found is None else {**record, "latest": found}
 
 
 def image_dict(offering: Offering) -> dict[str, Any]:
@@ -20,7 +27,7 @@ def image_dict(offering: Offering) -> dict[str, Any]:
         "release": offering.release,
         "name": offering.name,
         "features": list(offering.features),
-        "lookup": lookup_record(offering),
+        "lookup": lookup_with_latest(offering),
         "sources": list(offering.citations()),
         "notes": offering.notes or None,
     }
@@ -48,4 +55,9 @@ def images_table(offerings: list[Offering], *, color: bool = False, width: int =
     buffer.write("lookups:\n")
     for o in offerings:
         buffer.write(f"  {o.cloud}/{o.image}: {lookup_command(o)}\n")
+        found = latest(dict(o.lookup))[1]
+        if found is not None and found.get("status") == "found":
+            buffer.write(f"    latest in {found['region']}: {found['id']} (checked {found['checked']})\n")
+        elif found is not None and found.get("status") == "missing":
+            buffer.write(f"    latest in {found['region']}: MISSING, the lookup returned nothing\n")
     return buffer.getvalue()
