@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from imagevet.catalog.loader import bundled_catalog
 from tests.conftest import FIXTURES
 from tests.support.http_server import serve
 
@@ -32,8 +34,13 @@ def test_lifecycle_json_and_filter(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert doc["schema"] == "imagevet/lifecycle/v1" and doc["as_of"] == "2026-11-28"
     rows = {r["release"]: r for r in doc["releases"]}
-    assert set(rows) == {"ubuntu-18.04", "ubuntu-20.04", "ubuntu-22.04", "ubuntu-24.04", "ubuntu-26.04"}
-    assert (rows["ubuntu-22.04"]["status"], rows["ubuntu-22.04"]["days_left"]) == ("supported", 124)
+    assert set(rows) == {f"ubuntu-{v}" for v in ("18.04", "20.04", "22.04", "24.04", "25.10", "26.04")}
+    jammy = bundled_catalog().release("ubuntu-22.04")
+    assert jammy is not None and jammy.eol is not None
+    left = (jammy.eol - dt.date(2026, 11, 28)).days
+    assert (rows["ubuntu-22.04"]["status"], rows["ubuntu-22.04"]["days_left"]) == ("supported", left)
+    assert [t["tier"] for t in rows["ubuntu-22.04"]["tiers"]] == ["standard", "esm", "legacy"]
+    assert all(t["source"].startswith("https://") for t in rows["ubuntu-22.04"]["tiers"])
     assert rows["ubuntu-20.04"]["status"] == "extended-only"
     assert {"release", "distro", "version", "lts", "status", "eol", "extended_eol", "days_left"} <= set(
         rows["ubuntu-24.04"]
@@ -122,7 +129,9 @@ def test_catalog_update_from_a_local_server(tmp_path: Path) -> None:
     assert override["source"] == url
     assert override["releases"]["ubuntu-24.04"]["eol"] == "2029-06-30"
     assert override["releases"]["debian-12"]["eol"] == "2028-06-30"  # Debian's LTS end, from extendedSupport
-    assert "ubuntu-25.10" not in override["releases"]
+    assert "ubuntu-25.10" in override["releases"]  # the catalog knows the interim release
+    known = {r.release for r in bundled_catalog().releases}
+    assert all(key in known for key in override["releases"])  # never a release it does not list
     doc = json.loads(run("lifecycle", "ubuntu-24.04", "-f", "json", data_dir=tmp_path).stdout)
     assert doc["releases"][0]["eol"] == "2029-06-30"  # the override is used
     show = run("catalog", "show", data_dir=tmp_path)

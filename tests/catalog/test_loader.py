@@ -289,10 +289,11 @@ def test_override_replaces_dates_of_known_releases_only() -> None:
     assert catalog.release("testos-99") is None
 
 
-def test_an_override_that_would_put_tiers_out_of_order_is_not_applied() -> None:
-    override = "releases:\n  testos-1: {eol: 2040-01-01}\n"
+def test_an_override_moves_free_support_as_a_whole() -> None:
+    override = "releases:\n  testos-1: {eol: 2026-01-01, extended_eol: 2040-01-01}\n"
     release = parse_catalog(dict(SMALL), ("override.yaml", override)).release("testos-1")
-    assert release is not None and release.eol == dt.date(2029, 1, 1)
+    assert release is not None and release.eol == dt.date(2026, 1, 1)
+    assert release.extended_eol == dt.date(2040, 1, 1)
 
 
 @pytest.mark.parametrize(

@@ -86,7 +86,7 @@ def test_base_pins_the_publisher_and_layers_chain(tmp_path: Path) -> None:
     )
     base = hcl2.loads((project / "layers/base/base.pkr.hcl").read_text())
     source = unquoted(base)["source"][0]["amazon-ebs"]["base"]  # python-hcl2 8 keeps string quotes
-    assert source["source_ami_filter"][0]["owners"] == ["099720109477"]
+    assert "099720109477" in source["source_ami_filter"][0]["owners"]
     middleware = hcl2.loads((project / "layers/middleware-jdk21/middleware-jdk21.pkr.hcl").read_text())
     chained = unquoted(middleware)["source"][0]["amazon-ebs"]["middleware"]["source_ami_filter"][0]
     assert chained["owners"] == ["self"] and chained["filters"]["name"] == "golden-base-*"
@@ -147,7 +147,7 @@ def test_each_base_gets_its_own_packages_and_a_new_enough_python(tmp_path: Path)
     assert "apt-get install -y -q python3.11 python3.11-venv" in jammy and "python3.11 -m venv" in jammy
     amazon = provision(tmp_path, "aws", "amzn-2023", "base,middleware:jdk21")
     assert "java-21-amazon-corretto-headless" in amazon and "python3.12 -m venv" in amazon
-    suse = provision(tmp_path, "aws", "sles-15", "base,middleware:jdk17")
+    suse = provision(tmp_path, "aws", "sles-15.7", "base,middleware:jdk17")
     assert "zypper --non-interactive install java-17-openjdk-headless" in suse
     assert "zypper --non-interactive install python311" in suse
     bookworm = provision(tmp_path, "gcp", "debian-12", "base,middleware:jdk17")

@@ -19,9 +19,11 @@ import yaml
 
 from imagevet.catalog.fields import Where
 from imagevet.catalog.model import (
+    CLOUDS,
     FEATURES,
     VARIANTS,
     Catalog,
+    Cloud,
     ComplianceNeed,
     Release,
     Scenario,
@@ -132,19 +134,22 @@ def override_dates(name: str, text: str, known: set[str]) -> dict[str, dict[str,
 
 
 def _with_end(tiers: tuple[SupportTier, ...], free: bool, end: dt.date | None) -> tuple[SupportTier, ...]:
-    """Tiers with a new end for the last free tier (``eol``) or the first paid one (``extended_eol``)."""
+    """Tiers with a new end for free support (``eol``: the last free tier, and any earlier free tier that
+    would outlast it) or for the first paid tier (``extended_eol``). A paid end that would put the paid
+    tiers out of order is not applied."""
     indexes = [i for i, t in enumerate(tiers) if t.free == free]
     if not indexes:
         return tiers
-    index = indexes[-1] if free else indexes[0]
     changed = list(tiers)
-    changed[index] = replace(tiers[index], ends=end)
-    dated = [t.ends for t in changed if t.free == free and t.ends is not None]
-    if dated != sorted(dated) or (
-        free and any(t.ends and end and t.ends < end for t in changed[index + 1 :])
-    ):
-        return tiers
-    return tuple(changed)
+    if free:
+        for i in indexes:
+            ends = changed[i].ends
+            if i == indexes[-1] or (end is not None and ends is not None and ends > end):
+                changed[i] = replace(changed[i], ends=end)
+        return tuple(changed)
+    changed[indexes[0]] = replace(tiers[indexes[0]], ends=end)
+    dated = [t.ends for t in changed if not t.free and t.ends is not None]
+    return tuple(changed) if dated == sorted(dated) else tiers
 
 
 def apply_overrides(releases: list[Release], dates: dict[str, dict[str, dt.date | None]]) -> list[Release]:
@@ -189,12 +194,13 @@ def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None
     if override is not None:
         name, text = override
         releases = apply_overrides(releases, override_dates(name, text, set(ids)))
-    clouds = {}
+    clouds: dict[str, Cloud] = {}
     for name in sorted(n for n in texts if n.startswith("images/")):
         cloud = parse_image_file(name, load_data(name), set(ids))
         if cloud.key in clouds:
             raise DataError(f"{name}: cloud {cloud.key!r} is described twice")
         clouds[cloud.key] = cloud
+    clouds = {key: clouds[key] for key in sorted(clouds, key=CLOUDS.index)}  # the order users know
     raw_scenarios = _mapping(load_data("scenarios.yaml"), "scenarios.yaml", "scenarios")
     scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
     compliance_data = load_data("compliance.yaml")

@@ -218,9 +218,14 @@ def render_project(
 ) -> dict[str, str]:
     if cloud not in catalog.clouds:
         raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(catalog.clouds)})")
-    offering = catalog.clouds[cloud].offering(release)
+    # The builders filter by name (AWS), URN (Azure), family (GCP): pick the general image that has one.
+    needed = {"aws": "name", "azure": "urn", "gcp": "family", "alibaba": "family", "tencent": "name"}.get(
+        cloud
+    )
+    usable = [o for o in catalog.clouds[cloud].offerings_of(release) if needed is None or needed in o.lookup]
+    offering = next((o for o in usable if o.variant == "general"), usable[0] if usable else None)
     if offering is None:
-        offered = ", ".join(o.release for o in catalog.clouds[cloud].offerings)
+        offered = ", ".join(sorted({o.release for o in catalog.clouds[cloud].offerings}))
         raise ImagevetError(f"{release} is not offered officially on {cloud} (offered: {offered})")
     info = catalog.release(release)
     if info is not None:

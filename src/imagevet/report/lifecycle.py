@@ -27,7 +27,18 @@ def release_row(release: Release, as_of: dt.date) -> dict[str, Any]:
         "extended_eol": None if release.extended_eol is None else release.extended_eol.isoformat(),
         "extended_kind": release.extended_kind,
         "days_left": status.days_left,
-        "sources": list(release.sources),
+        "tiers": [
+            {
+                "tier": t.tier,
+                "name": t.name,
+                "ends": None if t.ends is None else t.ends.isoformat(),
+                "cost": t.cost,
+                "source": t.source.cite(),
+            }
+            for t in release.tiers
+        ],
+        "rolling": release.rolling,
+        "sources": list(release.citations()),
         "uncertain": list(release.uncertain),
     }
 
