@@ -117,8 +117,13 @@ def recommend(
         str | None, typer.Option("--cloud", "-c", help="aws, azure, alibaba, tencent or gcp.")
     ] = None,
     lifecycle_years: Annotated[
-        float, typer.Option("--lifecycle-years", min=0, help="Years of security support needed.")
-    ] = 3.0,
+        float | None,
+        typer.Option(
+            "--lifecycle-years",
+            min=0,
+            help="Years of security support needed (default: the scenario's, else 3).",
+        ),
+    ] = None,
     compliance: Annotated[
         str | None,
         typer.Option("--compliance", help="Comma-separated: fips, pci-dss, mlps-l3, gdpr, hipaa, cis-l1."),
@@ -144,6 +149,10 @@ def recommend(
     from imagevet.recommend.engine import recommend as rank
     from imagevet.report import recommend as render
 
+    catalog = load_catalog(data_dir())
+    profile = catalog.scenarios.get(scenario)
+    if lifecycle_years is None:
+        lifecycle_years = profile.lifecycle_years if profile and profile.lifecycle_years is not None else 3.0
     query = Query(
         scenario=scenario,
         cloud=cloud,
@@ -154,7 +163,7 @@ def recommend(
         as_of=parse_date(as_of),
         allow_paid_support=allow_paid_support,
     )
-    result = rank(load_catalog(data_dir()), query)
+    result = rank(catalog, query)
     if fmt is RecommendFormat.JSON:
         text = render.render_json(result)
     elif fmt is RecommendFormat.MARKDOWN:

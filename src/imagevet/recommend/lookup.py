@@ -58,8 +58,7 @@ def _gcp(offering: Offering) -> str:
     if "family" in lookup:
         return f"gcloud compute images describe-from-family {lookup['family']} --project {lookup['project']}"
     return (
-        "gcloud container node-pools create <pool> --cluster <cluster> "
-        f"--image-type {lookup['image-type']}"
+        f"gcloud container node-pools create <pool> --cluster <cluster> --image-type {lookup['image-type']}"
     )
 
 
