@@ -175,3 +175,59 @@ def test_audit_reads_the_catalog_override(tmp_path: Path) -> None:
     )
     result = json.loads(proc.stdout)["results"][0]
     assert result["status"] == "fail" and "2026-01-01" in result["evidence"][0]["detail"]
+
+
+GOOD_IMAGES = (
+    "source: test\nclouds:\n  aws:\n    region: us-east-1\n    checked: '2026-12-02T10:00:00Z'\n"
+    "    images:\n      ubuntu-24.04: {status: found, id: ami-0123456789abcdef0, region: us-east-1,\n"
+    "                     checked: '2026-12-02T10:00:00Z', via: ssm}\n    new: []\n"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD_IMAGES[: GOOD_IMAGES.index("checked: '2026-12-02T10:00:00Z', via")]
+        + "checked: '2026-1",  # truncated
+        GOOD_IMAGES.replace("id: ami-0123456789abcdef0", "id: [1, 2]"),  # wrong type
+        GOOD_IMAGES.replace("status: found", "status: 7"),
+        GOOD_IMAGES.replace("region: us-east-1\n    checked", "region: {a: 1}\n    checked"),
+        "clouds:\n" + "  x" * 3_000_000,  # huge
+        "clouds: " + "[" * 5000 + "]" * 5000 + "\n",  # deep
+        "\xff\xfe garbage",
+    ],
+    ids=["truncated", "id-list", "status-number", "region-mapping", "huge", "deep", "binary"],
+)
+def test_hostile_image_override_is_one_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "image-overrides.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape") if text != "\xff\xfe garbage" else b"\xff\xfe x")
+    for args in (
+        ["catalog", "show"],
+        ["catalog", "images", "-c", "aws", "-f", "json"],
+        ["recommend", "-s", "web-api", "-c", "aws", "-f", "json"],
+        ["catalog", "update", "--from-cloud", "aws", "--region", "us-east-1"],
+    ):
+        proc = run(*args, data_dir=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.startswith(f"imagevet: error: {path}") and proc.stderr.count("\n") == 1, (
+            proc.stderr
+        )
+        assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image-overrides.yaml"]
+
+
+def test_image_override_shown(tmp_path: Path) -> None:
+    (tmp_path / "image-overrides.yaml").write_text(GOOD_IMAGES)
+    show = run("catalog", "show", data_dir=tmp_path)
+    assert show.returncode == 0, show.stderr
+    assert "  aws (us-east-1, checked 2026-12-02T10:00:00Z, " in show.stdout
+    assert ": 1 found, 0 missing, 0 skipped, 0 new releases" in show.stdout
+    doc = json.loads(
+        run("catalog", "images", "--release", "ubuntu-24.04", "-f", "json", data_dir=tmp_path).stdout
+    )
+    aws = next(i for i in doc["images"] if i["cloud"] == "aws" and i["image"] == "ubuntu-24.04")
+    assert aws["lookup"]["latest"] == {
+        "status": "found", "region": "us-east-1", "checked": "2026-12-02T10:00:00Z",
+        "id": "ami-0123456789abcdef0", "via": "ssm",
+    }  # fmt: skip
+    assert all("latest" not in i["lookup"] for i in doc["images"] if i["cloud"] != "aws")

@@ -95,7 +95,8 @@ class Boto3Aws:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             if code in absent:
                 return None
-            if code in DENIED:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in DENIED or (status == 403 and code in ("403", "")):  # an unparsed 403 body too
                 raise AccessDeniedError(
                     f"AWS denied {action} in {self.region} ({code}): the caller needs the IAM permission "
                     f"{action}"
