@@ -183,12 +183,13 @@ def test_images_lifecycle(api: Api) -> None:
     assert api.call("PATCH", f"/api/v1/images/{image}", json={"remediation": "gone"}).status_code == 422
     assert api.call("GET", "/api/v1/images?remediation=rebuilding", scope="read").json()[0]["id"] == image
     old = api.call(
-        "POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-old", "release": "debian-11"}
+        "POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-old", "release": "amzn-2"}
     )
     ended = api.call("GET", "/api/v1/images?lifecycle=end-of-life", scope="read").json()
     assert [i["image_id"] for i in ended] == ["ami-old"] and ended[0]["support_days_left"] < 0
     detail = api.call("GET", f"/api/v1/images/{old.json()['id']}", scope="read").json()
-    assert detail["lifecycle"] == "end-of-life" and detail["replacement"].startswith("debian-")
+    # Amazon Linux 2 ended 2026-06-30 with no paid tier (Debian 11 would be extended-only: Freexian ELTS).
+    assert detail["lifecycle"] == "end-of-life" and detail["replacement"] == "amzn-2023"
     assert api.call("GET", "/api/v1/images/999999", scope="read").status_code == 404
 
 

@@ -92,7 +92,7 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
             write,
             "POST",
             "/api/v1/images",
-            {"cloud": "aws", "image_id": "ami-old", "release": "debian-11", "layer": "base"},
+            {"cloud": "aws", "image_id": "ami-old", "release": "amzn-2", "layer": "base"},
         )
         api(
             base,
@@ -133,7 +133,7 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
             assert page.locator("#chart-per-day text").nth(1).text_content() == "2"
             nearing = page.inner_text("#nearing tbody")
             assert "ami-old" in nearing and "end-of-life" in nearing and "ami-new" not in nearing
-            assert "debian-13" in nearing  # the replacement: the supported Debian with the longest support
+            assert "amzn-2023" in nearing  # the replacement: the supported Amazon Linux with the longest support
             page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
 
             page.fill("input[data-filter=images]", "ami-new")
@@ -145,7 +145,7 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
                 "#instances"
             )
             assert "ssh-root-login" in page.inner_text("#results")
-            assert page.inner_text("#replacement").startswith("Recommended replacement: debian-")
+            assert page.inner_text("#replacement").startswith("Recommended replacement: amzn-2023")
             page.screenshot(path=str(ARTIFACTS / "dashboard-image.png"), full_page=True)
             browser.close()
     assert (ARTIFACTS / "dashboard-overview.png").stat().st_size > 10_000
