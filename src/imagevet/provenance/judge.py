@@ -37,9 +37,8 @@ def offering_of(cloud: Cloud, ref: ImageRef, record: ImageRecord) -> Offering | 
             return offering
         if cloud.key == "azure":
             wanted = ":".join(ref.parts.get(k, "") for k in ("publisher", "offer", "sku")).lower()
-            for urn in (v for k, v in lookup.items() if k in ("urn", "pro", "fips")):
-                if urn.rsplit(":", 1)[0].lower() == wanted:
-                    return offering
+            if "urn" in lookup and lookup["urn"].rsplit(":", 1)[0].lower() == wanted:
+                return offering
     return None
 
 
@@ -98,7 +97,11 @@ def judge(cloud: Cloud, catalog: Catalog, ref: ImageRef, lookup: Lookup, now: dt
         reasons.append(f"a newer official image of the same release exists: {newer}")
     alternatives: tuple[dict[str, str], ...] = ()
     if verdict == UNOFFICIAL:
-        same = [o for o in cloud.offerings if distro and _distro(catalog, o) == distro]
+        # The distribution's plain images: a lookalike of Ubuntu is answered with Canonical's Ubuntu,
+        # not with the Deep Learning or node images other publishers build on it.
+        same = [
+            o for o in cloud.offerings if distro and o.variant == "general" and _distro(catalog, o) == distro
+        ]
         alternatives = tuple(
             {"release": o.release, "name": o.name, "publisher": o.publisher.name, **o.lookup} for o in same
         )
