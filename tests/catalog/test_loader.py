@@ -143,7 +143,8 @@ SMALL = {
               - {tier: esm, name: paid ESM, ends: 2034-01-01, cost: subscription, source: vendor}
             mac: apparmor
             auto_updates: true
-            fips: {modules: "test modules", standard: "140-3", status: validated, source: vendor}
+            fips: {modules: "test modules", standard: "140-3", status: validated, scope: release,
+                   source: vendor}
             certifications: [cis]
             arches: [x86_64]
             packages: {python: "3.12"}
@@ -218,6 +219,8 @@ IMG = "images/aws.yaml"
         (REL, "cost: subscription", "cost: cheap", r"tiers\[1\]: field 'cost'"),
         (REL, 'standard: "140-3"', 'standard: "140-1"', r"fips: field 'standard'"),
         (REL, "status: validated", "status: probably", r"fips: field 'status'"),
+        (REL, "scope: release", "scope: somewhere", r"fips: field 'scope'"),
+        (REL, "scope: release,", "", r"fips: field 'scope'"),
         (REL, "sources: [vendor]", "sources: [nickname]", r"field 'sources': 'nickname' not among"),
         (REL, "sources: [vendor]", "sources: []", r"field 'sources': must cite"),
         (REL, '"https://example.org/lifecycle"', '"[EOL] ubuntu.md"', r"sources.vendor: field 'url'"),

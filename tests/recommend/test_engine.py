@@ -143,6 +143,14 @@ def test_fips_is_a_gate_and_needs_validated_140_3_after_the_sunset() -> None:
 def test_validated_fips_ranks_above_rebuilds_that_are_not() -> None:
     result = run("high-security", None, compliance=("fips",))
     assert "rhel-9" in ids(result)
+    # Rocky 9's and AlmaLinux 9's validated modules ship only in the vendors' paid FIPS builds: their
+    # plain cloud images do not carry them, while RHEL's and Oracle Linux's own packages do.
+    aws = run("high-security", "aws", compliance=("fips",))
+    assert {"rhel-9", "ol-9"} <= set(ids(aws)) and not {"rocky-9", "almalinux-9"} & set(ids(aws))
+    assert any("only in the vendor's FIPS images" in r for r in aws.rejected_reasons("rocky-9"))
+    azure = run("high-security", "azure", compliance=("fips",))
+    fips_images = [c for c in azure.candidates if c.offering is not None and c.offering.variant == "fips"]
+    assert fips_images and all(c.release.distro == "ubuntu" for c in fips_images)
     for rebuild in ("almalinux-8", "almalinux-10", "rocky-10"):
         release = CATALOG.release(rebuild)
         assert release is not None and (release.fips is None or release.fips.status != "validated")

@@ -67,6 +67,10 @@ FEATURES = (
 )
 FIPS_STANDARDS = ("140-2", "140-3")
 FIPS_STATUSES = ("validated", "in-process", "historical", "not-validated")
+# Where the validated modules are: in the release's own packages (any image: RHEL, Oracle Linux, AL2023),
+# or only in the vendor's FIPS images or subscription builds (Ubuntu Pro FIPS, Rocky Linux from CIQ,
+# Bottlerocket -fips variants), so a plain image of the release does not carry them.
+FIPS_SCOPES = ("release", "fips-images")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Fips:
     standard: str  # 140-2 | 140-3
     status: str  # validated | in-process | historical | not-validated
     source: Source
+    scope: str = "fips-images"  # release | fips-images (FIPS_SCOPES)
 
 
 @dataclass(frozen=True)

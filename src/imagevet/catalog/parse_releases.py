@@ -7,6 +7,7 @@ from typing import Any
 
 from imagevet.catalog.fields import Where, parse_sources
 from imagevet.catalog.model import (
+    FIPS_SCOPES,
     FIPS_STANDARDS,
     FIPS_STATUSES,
     MAC_VALUES,
@@ -64,6 +65,7 @@ def _fips(where: Where, raw: Any, sources: dict[str, Source]) -> Fips | None:
         standard=fw.choice(record, "standard", FIPS_STANDARDS),
         status=fw.choice(record, "status", FIPS_STATUSES),
         source=fw.source(record, "source", sources),
+        scope=fw.choice(record, "scope", FIPS_SCOPES),
     )
 
 

@@ -18,7 +18,7 @@ from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, UNKNOWN, life
 from imagevet.catalog.model import Catalog, Offering, Release, Scenario
 from imagevet.errors import ImagevetError
 from imagevet.recommend import fit
-from imagevet.recommend.support import COST_WORDS, Coverage, coverage, fips_ok, meets, paid_cover
+from imagevet.recommend.support import COST_WORDS, Coverage, coverage, fips_met, meets, paid_cover
 
 WEIGHTS = fit.WEIGHTS
 
@@ -120,7 +120,11 @@ def _image_gates(release: Release, offering: Offering | None, catalog: Catalog, 
     for need in query.compliance:
         rule = catalog.compliance[need]
         if rule.gate and not any(meets(m, release, offering, catalog, query.as_of) for m in rule.any_of):
-            why = fips_ok(release, catalog, query.as_of)[1] if "fips" in rule.any_of else "not available"
+            why = (
+                fips_met(release, offering, catalog, query.as_of)[1]
+                if "fips" in rule.any_of
+                else "not available"
+            )
             reasons.append(f"{rule.title}: {why}")
     return reasons
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from imagevet.catalog.model import VARIANTS, Catalog, Offering, Release, Scenario
-from imagevet.recommend.support import fips_ok, meets
+from imagevet.recommend.support import fips_met, fips_ok, meets
 
 if TYPE_CHECKING:
     from imagevet.recommend.engine import Candidate, Query
@@ -127,7 +127,7 @@ def compliance(
             met += 1
             candidate.reasons.append(f"{rule.title}: {rule.reason}")
             if "fips" in rule.any_of:
-                candidate.reasons.append(fips_ok(release, catalog, query.as_of)[1])
+                candidate.reasons.append(fips_met(release, offering, catalog, query.as_of)[1])
         else:
             candidate.warnings.append(f"{rule.title}: no {' or '.join(rule.any_of)} for this release")
     return met / len(query.compliance) * WEIGHTS["compliance"]

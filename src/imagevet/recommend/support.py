@@ -81,10 +81,36 @@ def fips_ok(release: Release, catalog: Catalog, as_of: dt.date) -> tuple[bool, s
     return True, f"FIPS {fips.standard} validated modules ({fips.modules})"
 
 
+def fips_image(offering: Offering) -> bool:
+    return offering.variant == "fips" or "fips-mode" in offering.features
+
+
+def fips_met(
+    release: Release, offering: Offering | None, catalog: Catalog, as_of: dt.date
+) -> tuple[bool, str]:
+    """Whether this image (or, cloud-neutral, some official image of the release) carries FIPS modules
+    validated on ``as_of``, and why (not). Modules that ship only in the vendor's FIPS images count only
+    for those images."""
+    ok, why = fips_ok(release, catalog, as_of)
+    if not ok or release.fips is None or release.fips.scope == "release":
+        return ok, why
+    if offering is not None:
+        found = fips_image(offering)
+    else:
+        found = any(fips_image(o) for c in catalog.clouds.values() for o in c.offerings_of(release.release))
+    if found:
+        return True, why
+    where = "this image is not one" if offering is not None else "no official FIPS image is catalogued"
+    return (
+        False,
+        f"its validated modules ({release.fips.modules}) ship only in the vendor's FIPS images; {where}",
+    )
+
+
 def meets(need: str, release: Release, offering: Offering | None, catalog: Catalog, as_of: dt.date) -> bool:
     """One means of a compliance need (compliance.yaml ``any_of``) for a release and, if any, an image."""
     if need == "fips":
-        return fips_ok(release, catalog, as_of)[0]
+        return fips_met(release, offering, catalog, as_of)[0]
     if need in ("cis", "stig"):
         return need in release.certifications
     if need == "mlps":
