@@ -231,3 +231,19 @@ def test_image_override_shown(tmp_path: Path) -> None:
         "id": "ami-0123456789abcdef0", "via": "ssm",
     }  # fmt: skip
     assert all("latest" not in i["lookup"] for i in doc["images"] if i["cloud"] != "aws")
+
+
+@pytest.mark.parametrize("kind", ["endless", "binary"])
+def test_a_lifecycle_override_that_never_ends_or_is_not_text_is_one_line(tmp_path: Path, kind: str) -> None:
+    """The override is read capped like every user file: a link to /dev/zero is refused, not read until
+    memory runs out."""
+    path = tmp_path / "lifecycle-overrides.yaml"
+    if kind == "endless":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_bytes(b"releases:\n  \xff\xfe: x\n")
+    for args in (["catalog", "show"], ["lifecycle", "ubuntu"], ["recommend", "-s", "web-api"]):
+        proc = run(*args, data_dir=tmp_path)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert proc.stderr.startswith(f"imagevet: error: {path}") and proc.stderr.count("\n") == 1
+        assert "Traceback" not in proc.stderr

@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from imagevet.catalog import image_overrides
-from imagevet.catalog.loader import bundled_catalog, bundled_texts, parse_catalog
+from imagevet.catalog.loader import OVERRIDE_LIMITS, bundled_catalog, bundled_texts, parse_catalog
 from imagevet.catalog.model import Catalog
 from imagevet.catalog.update import OVERRIDE_FILE
 from imagevet.errors import DataError
-
-BUNDLED_SNAPSHOT = "2026-08-22 (endoflife.date a70eca337600) and the project's shared fact sheet"
+from imagevet.userfile import read_capped_text
 
 
 def data_dir_from_env(env: dict[str, str], home: Path) -> Path:
@@ -30,18 +29,27 @@ def image_override_path(data_dir: Path) -> Path:
 
 
 def _read(path: Path, limit: int) -> str:
-    """A user file's text, refused (one line naming it) when unreadable, too large or not UTF-8."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if len(data) > limit:
-        raise DataError(f"{path}: larger than {limit // 1024} KiB")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    """A user override file's text, refused (one line naming it) when unreadable, too large or not UTF-8."""
+    return read_capped_text(path, str(path), limit, DataError)
+
+
+def _present(path: Path) -> bool:
+    """Whether an override file is there; one that is there but is not a regular file (a link to a
+    device, a directory) is refused rather than silently ignored."""
+    if not path.exists() and not path.is_symlink():
+        return False
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
+    return True
+
+
+def override_text(data_dir: Path) -> str | None:
+    """The lifecycle override file's text (None without one), read capped like every user file."""
+    path = override_path(data_dir)
+    if not _present(path):
+        return None
+    # Bytes: the loader's limit counts characters, and a character takes at most four.
+    return _read(path, OVERRIDE_LIMITS.max_chars * 4)
 
 
 def load_image_overrides(data_dir: Path | None) -> image_overrides.ImageOverrides | None:
@@ -49,7 +57,7 @@ def load_image_overrides(data_dir: Path | None) -> image_overrides.ImageOverride
     if data_dir is None:
         return None
     path = image_override_path(data_dir)
-    if not path.is_file():
+    if not _present(path):
         return None
     return image_overrides.parse(str(path), _read(path, image_overrides.LIMITS.max_chars))
 
@@ -59,13 +67,9 @@ def load_catalog(data_dir: Path | None) -> Catalog:
     image facts from the image override file there, when present."""
     if data_dir is None:
         return bundled_catalog()
-    path = override_path(data_dir)
-    if path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read {path}: {exc}") from exc
-        catalog = parse_catalog(bundled_texts(), (str(path), text))
+    text = override_text(data_dir)
+    if text is not None:
+        catalog = parse_catalog(bundled_texts(), (str(override_path(data_dir)), text))
     else:
         catalog = bundled_catalog()
     images = load_image_overrides(data_dir)

@@ -131,19 +131,23 @@ def _update_from_cloud(cloud: str, region: str | None) -> None:
 @catalog_app.command("show")
 def catalog_show() -> None:
     """Print where the catalog's data comes from (every source URL and the day it was checked)."""
-    from imagevet.catalog.store import BUNDLED_SNAPSHOT, load_catalog, override_path
+    from imagevet.catalog.store import load_catalog, override_path, override_text
     from imagevet.catalog.update import read_override_meta
 
     catalog = load_catalog(data_dir())
     images = sum(len(c.offerings) for c in catalog.clouds.values())
+    cited = {s for r in catalog.releases for s in (*r.sources, *(t.source for t in r.tiers))}
+    cited |= {s for c in catalog.clouds.values() for o in c.offerings for s in o.sources}
+    checked = sorted(s.checked for s in cited)
     lines = [
         f"releases: {len(catalog.releases)}; images: {images} on {', '.join(catalog.clouds)}; "
         f"scenarios: {', '.join(catalog.scenarios)}",
-        f"bundled data: {BUNDLED_SNAPSHOT}",
+        f"bundled data: sources checked {checked[0].isoformat()} to {checked[-1].isoformat()} (listed below)",
     ]
     path = override_path(data_dir())
-    if path.is_file():
-        source, fetched = read_override_meta(path.read_text(encoding="utf-8"))
+    text = override_text(data_dir())
+    if text is not None:
+        source, fetched = read_override_meta(text)
         lines.append(f"override: {path} (fetched {fetched or 'unknown'} from {source or 'unknown'})")
         if fetched:
             try:
@@ -159,11 +163,8 @@ def catalog_show() -> None:
     uncertain += [f"{o.cloud}/{o.image}" for c in catalog.clouds.values() for o in c.offerings if o.uncertain]
     if uncertain:
         lines.append(f"not verified from a primary source (uncertain): {', '.join(uncertain)}")
-    cited = {s.cite() for r in catalog.releases for s in r.sources}
-    cited |= {t.source.cite() for r in catalog.releases for t in r.tiers}
-    cited |= {s.cite() for c in catalog.clouds.values() for o in c.offerings for s in o.sources}
     lines.append("sources:")
-    lines += [f"  - {source}" for source in sorted(cited)]
+    lines += [f"  - {source}" for source in sorted({s.cite() for s in cited})]
     write_output("\n".join(lines) + "\n", None)
 
 

@@ -17,6 +17,7 @@ from imagevet import __version__
 from imagevet.errors import ImagevetError
 from imagevet.model import Severity
 from imagevet.output import STDOUT, destination, write_text
+from imagevet.userfile import read_capped_text
 
 app = typer.Typer(
     name="imagevet",
@@ -116,19 +117,8 @@ def output_option(help_text: str) -> Any:
 
 def read_user_file(path: Path, what: str, max_bytes: int = 16 * 1024 * 1024) -> str:
     """A text file the user named (waivers, inventory, a report to push): its UTF-8 content, or a one-line
-    error that quotes none of it. At most ``max_bytes`` are read, so ``--waivers /dev/zero`` or a FIFO that
-    never ends is refused rather than read until memory runs out."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise ImagevetError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from exc
-    if len(data) > max_bytes:
-        raise ImagevetError(f"{what} {str(path)!r} is larger than {max_bytes // 1024} KiB; refusing it")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ImagevetError(f"{what} {str(path)!r} is not UTF-8 text (byte {exc.start})") from None
+    error that quotes none of it; at most ``max_bytes`` are read (userfile.read_capped_text)."""
+    return read_capped_text(path, f"{what} {str(path)!r}", max_bytes)
 
 
 def notice(message: str) -> None:
