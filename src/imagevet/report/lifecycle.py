@@ -8,10 +8,24 @@ import json
 from typing import Any
 
 from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, SUPPORTED, lifecycle_status
-from imagevet.catalog.model import Release
+from imagevet.catalog.model import Release, SupportTier
 
 SCHEMA = "imagevet/lifecycle/v1"
 STYLE = {SUPPORTED: "green", EXTENDED_ONLY: "yellow", END_OF_LIFE: "red"}
+
+
+def tier_record(tier: SupportTier, *, how: bool = False) -> dict[str, Any]:
+    """A support tier as the JSON documents show it (``how`` too where the reader weighs its cost)."""
+    record: dict[str, Any] = {
+        "tier": tier.tier,
+        "name": tier.name,
+        "ends": None if tier.ends is None else tier.ends.isoformat(),
+        "cost": tier.cost,
+    }
+    if how:
+        record["how"] = tier.how or None
+    record["source"] = tier.source.cite()
+    return record
 
 
 def release_row(release: Release, as_of: dt.date) -> dict[str, Any]:
@@ -27,16 +41,7 @@ def release_row(release: Release, as_of: dt.date) -> dict[str, Any]:
         "extended_eol": None if release.extended_eol is None else release.extended_eol.isoformat(),
         "extended_kind": release.extended_kind,
         "days_left": status.days_left,
-        "tiers": [
-            {
-                "tier": t.tier,
-                "name": t.name,
-                "ends": None if t.ends is None else t.ends.isoformat(),
-                "cost": t.cost,
-                "source": t.source.cite(),
-            }
-            for t in release.tiers
-        ],
+        "tiers": [tier_record(t) for t in release.tiers],
         "rolling": release.rolling,
         "sources": list(release.citations()),
         "uncertain": list(release.uncertain),

@@ -10,6 +10,7 @@ from imagevet.catalog.image_overrides import latest
 from imagevet.catalog.model import Offering
 from imagevet.recommend.engine import Candidate, Recommendation
 from imagevet.recommend.lookup import lookup_command, lookup_record
+from imagevet.report.lifecycle import tier_record
 
 SCHEMA = "imagevet/recommend/v1"
 
@@ -33,17 +34,7 @@ def _support(candidate: Candidate) -> dict[str, Any] | None:
 
 
 def _tiers(candidate: Candidate) -> list[dict[str, Any]]:
-    return [
-        {
-            "tier": t.tier,
-            "name": t.name,
-            "ends": _date(t.ends),
-            "cost": t.cost,
-            "how": t.how or None,
-            "source": t.source.cite(),
-        }
-        for t in candidate.release.tiers
-    ]
+    return [tier_record(t, how=True) for t in candidate.release.tiers]
 
 
 def _lookup(offering: Offering) -> dict[str, Any]:
