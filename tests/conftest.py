@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared sample data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def copy_of(tmp_path: Path) -> Callable[[str], Path]:
+    """A private copy of a fixture root under tests/fixtures/rootfs, for tests that change files in it."""
+
+    def make(name: str) -> Path:
+        root = tmp_path / f"{len(list(tmp_path.iterdir()))}" / name  # each copy its own
+        shutil.copytree(FIXTURES / "rootfs" / name, root, symlinks=True)
+        return root
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -70,16 +70,6 @@ SLES15 = release(
 CATALOG = catalog(FOCAL, RHEL9, SLES15)
 
 
-@pytest.fixture
-def copy_of(tmp_path: Path) -> Callable[[str], Path]:
-    def make(name: str) -> Path:
-        root = tmp_path / f"{len(list(tmp_path.iterdir()))}" / name  # each copy its own
-        shutil.copytree(ROOTFS / name, root, symlinks=True)
-        return root
-
-    return make
-
-
 def result(
     root: Path, check: str, as_of: dt.date = AS_OF, years: float = 3.0, cat: Catalog = CATALOG
 ) -> CheckResult:

@@ -28,16 +28,6 @@ ROOTFS = FIXTURES / "rootfs"
 STATUS = "var/lib/ubuntu-advantage/status.json"
 
 
-@pytest.fixture
-def copy_of(tmp_path: Path) -> Callable[[str], Path]:
-    def make(name: str) -> Path:
-        root = tmp_path / f"{len(list(tmp_path.iterdir()))}" / name  # each copy its own
-        shutil.copytree(ROOTFS / name, root, symlinks=True)
-        return root
-
-    return make
-
-
 def support(root: Path, kind: str) -> tuple[str, str, dt.date | None]:
     found = gather_support(RootfsTarget(str(root))).of(kind)
     assert found is not None
