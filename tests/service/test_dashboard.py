@@ -133,7 +133,7 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
             assert page.locator("#chart-per-day text").nth(1).text_content() == "2"
             nearing = page.inner_text("#nearing tbody")
             assert "ami-old" in nearing and "end-of-life" in nearing and "ami-new" not in nearing
-            assert "amzn-2023" in nearing  # the replacement: the supported Amazon Linux with the longest support
+            assert "amzn-2023" in nearing  # the replacement: the supported Amazon Linux, longest support
             page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
 
             page.fill("input[data-filter=images]", "ami-new")
