@@ -332,6 +332,20 @@ def _pro_service(
     return ATTACHED, reason, PRO_STATUS
 
 
+def _repo_sections(
+    target: Target, pattern: str, problems: list[str]
+) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """(file, section, options) of every repository file matching ``pattern`` (yum and zypp share the
+    INI form); a file that cannot be read is added to ``problems`` and skipped."""
+    for path in target.glob(pattern):
+        text = _read(target, path)
+        if isinstance(text, Unknown):
+            problems.append(text.reason)
+            continue
+        for section, options in _ini_sections(text or ""):
+            yield path, section, options
+
+
 # ---------------------------------------------------------------------------------------------- RHEL EUS
 
 
@@ -339,19 +353,14 @@ def _eus_support(target: Target) -> PaidSupport:
     name = "Red Hat Extended Update Support (EUS/E4S)"
     enabled: list[tuple[str, str]] = []
     problems: list[str] = []
-    for path in target.glob(YUM_REPOS):
-        text = _read(target, path)
-        if isinstance(text, Unknown):
-            problems.append(text.reason)
+    for path, repo_id, options in _repo_sections(target, YUM_REPOS, problems):
+        if not _EUS_ID.search(repo_id):
             continue
-        for repo_id, options in _ini_sections(text or ""):
-            if not _EUS_ID.search(repo_id):
-                continue
-            flag = _flag(options.get("enabled"), True)  # dnf enables a repository without enabled=
-            if flag is None:
-                problems.append(f"{path}: [{repo_id}] has enabled={options.get('enabled')!r}")
-            elif flag:
-                enabled.append((path, repo_id))
+        flag = _flag(options.get("enabled"), True)  # dnf enables a repository without enabled=
+        if flag is None:
+            problems.append(f"{path}: [{repo_id}] has enabled={options.get('enabled')!r}")
+        elif flag:
+            enabled.append((path, repo_id))
     if not enabled:
         if problems:
             return PaidSupport("eus", UNDECIDED, name, "; ".join(problems), None)
@@ -391,18 +400,13 @@ def _ltss_support(target: Target) -> PaidSupport:
         if "ltss" in path.rsplit("/", 1)[-1].lower() and target.is_file(path):
             return PaidSupport("ltss", ATTACHED, name, f"the LTSS product is registered ({path})", path)
     problems: list[str] = []
-    for path in target.glob(ZYPP_REPOS):
-        text = _read(target, path)
-        if isinstance(text, Unknown):
-            problems.append(text.reason)
+    for path, alias, options in _repo_sections(target, ZYPP_REPOS, problems):
+        if "ltss" not in alias.lower() and "ltss" not in options.get("name", "").lower():
             continue
-        for alias, options in _ini_sections(text or ""):
-            if "ltss" not in alias.lower() and "ltss" not in options.get("name", "").lower():
-                continue
-            if _flag(options.get("enabled"), False) is True:  # counted only when enabled=1 says so
-                return PaidSupport(
-                    "ltss", ATTACHED, name, f"the LTSS repository {alias} is enabled in {path}", path
-                )
+        if _flag(options.get("enabled"), False) is True:  # counted only when enabled=1 says so
+            return PaidSupport(
+                "ltss", ATTACHED, name, f"the LTSS repository {alias} is enabled in {path}", path
+            )
     if problems:
         return PaidSupport("ltss", UNDECIDED, name, "; ".join(problems))
     return PaidSupport(
