@@ -106,6 +106,30 @@ def test_concurrent_pushes_of_a_new_image_register_it_once(
     assert [i["image_id"] for i in images(base, token)] == ["ami-race"]
 
 
+def test_a_registration_between_the_two_lookups_is_taken_as_found(
+    service: tuple[str, str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other race: a rival registers the image after the push's lookup on its cloud and before the
+    lookup on every cloud. Found on the same cloud, it is the image (it once said "registered on aws,
+    not aws")."""
+    base, token, _ = service
+    real_call = client._call
+    rivals: list[Any] = []
+
+    def racing(server: str, token_: str, method: str, path: str, body: Any = None) -> Any:
+        answer = real_call(server, token_, method, path, body)
+        if method == "GET" and "cloud=aws" in path and "ami-between" in path and not rivals:
+            body = {"cloud": "aws", "image_id": "ami-between"}
+            rivals.append(real_call(server, token_, "POST", "/api/v1/images", body))
+        return answer
+
+    monkeypatch.setattr(client, "_call", racing)
+    document = json.loads(json.dumps({"schema": "imagevet/audit/v1", "summary": {"pass": 1}}))
+    result = client.push(base, token, document, "aws", "ami-between", register=True)
+    assert rivals and result["image"] == rivals[0]["id"]
+    assert [i["image_id"] for i in images(base, token) if i["image_id"] == "ami-between"] == ["ami-between"]
+
+
 def test_a_push_that_loses_the_registration_race_uses_the_winners_image(
     service: tuple[str, str, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -73,9 +73,11 @@ def find_or_register(server: str, token: str, cloud: str, image_id: str, registe
     found = _images(server, token, cloud=cloud, image_id=image_id)
     if found:
         return found[0]
-    elsewhere = sorted(
-        {str(i.get("cloud")) for i in _images(server, token, image_id=image_id) if isinstance(i, dict)}
-    )
+    anywhere = [i for i in _images(server, token, image_id=image_id) if isinstance(i, dict)]
+    same = [i for i in anywhere if i.get("cloud") == cloud]
+    if same:  # a concurrent push registered it between the two lookups
+        return same[0]
+    elsewhere = sorted({str(i.get("cloud")) for i in anywhere})
     if elsewhere:
         raise ImagevetError(
             f"{image_id} is registered on {', '.join(elsewhere)}, not {cloud}: push with the image's --cloud"
