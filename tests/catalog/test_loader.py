@@ -312,3 +312,14 @@ def test_an_override_moves_free_support_as_a_whole() -> None:
 def test_bad_override_is_an_error(override: str, message: str) -> None:
     with pytest.raises(DataError, match=re.escape("override.yaml") + ".*" + message):
         parse_catalog(dict(SMALL), ("override.yaml", override))
+
+
+def test_lazy_images_are_parsed_and_validated_on_first_use() -> None:
+    """The bundled catalog parses its image files only when a command needs them (the audit does not)."""
+    broken = _small(IMG, "variant: general", "variant: deluxe")
+    catalog = parse_catalog(broken, lazy_images=True)  # releases, scenarios and rules are ready
+    assert catalog.release("testos-1") is not None
+    with pytest.raises(DataError, match=r"images/aws.yaml: .*field 'variant'"):
+        catalog.clouds["aws"]
+    good = parse_catalog(dict(SMALL), lazy_images=True)
+    assert list(good.clouds) == ["aws"] and good.clouds["aws"].offering("testos-1") is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -169,10 +170,36 @@ def apply_overrides(releases: list[Release], dates: dict[str, dict[str, dt.date 
     return releases
 
 
-def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None) -> Catalog:
+class _LazyClouds(Mapping[str, Cloud]):
+    """The clouds' image files, parsed on first use. Half the catalog's YAML is images, which an audit
+    only reads when it verifies an image id; every other command that needs them parses them once."""
+
+    def __init__(self, build: Callable[[], dict[str, Cloud]]) -> None:
+        self._build = build
+        self._clouds: dict[str, Cloud] | None = None
+
+    def _parsed(self) -> dict[str, Cloud]:
+        if self._clouds is None:
+            self._clouds = self._build()
+        return self._clouds
+
+    def __getitem__(self, key: str) -> Cloud:
+        return self._parsed()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsed())
+
+    def __len__(self) -> int:
+        return len(self._parsed())
+
+
+def parse_catalog(
+    texts: dict[str, str], override: tuple[str, str] | None = None, *, lazy_images: bool = False
+) -> Catalog:
     """Build the catalog from the data files' texts, keyed by their path under ``data/``
     (``releases/ubuntu.yaml``, ``images/aws.yaml``, ``scenarios.yaml`` ...), and an optional
-    (name, text) override file."""
+    (name, text) override file. With ``lazy_images`` the image files are parsed (and validated) on the
+    first use of ``clouds``, for the bundled files the tests validate whole."""
 
     def load_data(name: str) -> Any:
         try:
@@ -194,13 +221,17 @@ def parse_catalog(texts: dict[str, str], override: tuple[str, str] | None = None
     if override is not None:
         name, text = override
         releases = apply_overrides(releases, override_dates(name, text, set(ids)))
-    clouds: dict[str, Cloud] = {}
-    for name in sorted(n for n in texts if n.startswith("images/")):
-        cloud = parse_image_file(name, load_data(name), set(ids))
-        if cloud.key in clouds:
-            raise DataError(f"{name}: cloud {cloud.key!r} is described twice")
-        clouds[cloud.key] = cloud
-    clouds = {key: clouds[key] for key in sorted(clouds, key=CLOUDS.index)}  # the order users know
+
+    def parse_clouds() -> dict[str, Cloud]:
+        clouds: dict[str, Cloud] = {}
+        for name in sorted(n for n in texts if n.startswith("images/")):
+            cloud = parse_image_file(name, load_data(name), set(ids))
+            if cloud.key in clouds:
+                raise DataError(f"{name}: cloud {cloud.key!r} is described twice")
+            clouds[cloud.key] = cloud
+        return {key: clouds[key] for key in sorted(clouds, key=CLOUDS.index)}  # the order users know
+
+    clouds: Mapping[str, Cloud] = _LazyClouds(parse_clouds) if lazy_images else parse_clouds()
     raw_scenarios = _mapping(load_data("scenarios.yaml"), "scenarios.yaml", "scenarios")
     scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
     compliance_data = load_data("compliance.yaml")
@@ -231,4 +262,4 @@ def bundled_texts() -> dict[str, str]:
 
 @functools.cache
 def bundled_catalog() -> Catalog:
-    return parse_catalog(bundled_texts())
+    return parse_catalog(bundled_texts(), lazy_images=True)

@@ -7,6 +7,7 @@ a primary source are named in ``uncertain`` and shown as warnings wherever they 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -240,7 +241,7 @@ class ComplianceNeed:
 @dataclass(frozen=True)
 class Catalog:
     releases: tuple[Release, ...]
-    clouds: dict[str, Cloud]
+    clouds: Mapping[str, Cloud]  # the image files may be parsed on first use (loader.parse_catalog)
     scenarios: dict[str, Scenario]
     compliance: dict[str, ComplianceNeed]
     sources: tuple[str, ...] = field(default=())

@@ -69,7 +69,7 @@ def load_catalog(data_dir: Path | None) -> Catalog:
         return bundled_catalog()
     text = override_text(data_dir)
     if text is not None:
-        catalog = parse_catalog(bundled_texts(), (str(override_path(data_dir)), text))
+        catalog = parse_catalog(bundled_texts(), (str(override_path(data_dir)), text), lazy_images=True)
     else:
         catalog = bundled_catalog()
     images = load_image_overrides(data_dir)
