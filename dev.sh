@@ -15,10 +15,11 @@ PY=${PYTHON:-python3}
 # SCAP Security Guide (ssg-debian, ssg-debderived) is the side-by-side oracle for the CIS checks; packer
 # (Debian's 1.6.6) validates the generated pipelines; openssl checks attestation keys and signatures;
 # postgresql gives the service tests a real PostgreSQL (a throwaway cluster per run); chromium renders the
-# dashboard and HTML reports (driven by Playwright, which uses this browser rather than downloading one).
+# dashboard and HTML reports (driven by Playwright, which uses this browser rather than downloading one);
+# nginx serves disk images with range requests to the URL-target tests (its access log counts the bytes).
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
                fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo openscap-utils ssg-debian ssg-debderived packer
-               openssl postgresql chromium)
+               openssl postgresql chromium nginx)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -156,12 +156,30 @@ class ImageConfig:
 
 
 @dataclass(frozen=True)
+class SourceInfo:
+    """Where a remote disk image was read from (an AMI's EBS snapshot, an HTTP URL) and what reading it
+    cost so far: requests made, bytes fetched and bytes served from the local block cache. ``details``
+    are the source's own identifiers (AMI id, snapshot id, owner, region; ETag, Last-Modified)."""
+
+    kind: str  # "ebs" | "http"
+    location: str  # never a secret: a signed URL's query is left out
+    size: int
+    block_size: int
+    requests: int
+    fetched_bytes: int
+    cached_bytes: int
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class TargetInfo:
-    """What was audited: the path given, the kind of target it was opened as, and a container's config."""
+    """What was audited: the path given, the kind of target it was opened as, a container's config, and
+    for a remote disk image where it was read from."""
 
     path: str
     kind: str
     image: ImageConfig | None = None
+    source: SourceInfo | None = None
 
 
 @dataclass(frozen=True)

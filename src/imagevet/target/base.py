@@ -60,6 +60,11 @@ class Target(Protocol):
         """Release temporary files or connections held by the target."""
         ...
 
+    def failure(self) -> str | None:
+        """Why reading the image failed part-way (a remote block that could not be fetched or verified),
+        or None. A reader may have caught that error and carried on; the command must not."""
+        ...
+
     def canonical(self, path: str) -> str | Unknown:
         """The image path a path resolves to after following links inside the image."""
         ...

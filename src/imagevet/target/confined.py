@@ -77,6 +77,11 @@ class ConfinedTarget(ABC):
             handle.write(data)
         return name
 
+    def failure(self) -> str | None:
+        """Why reading the image failed part-way, if it did (remote disks: a block that could not be
+        fetched or verified). Readers may have caught the error; the command must not trust its result."""
+        return None
+
     def close(self) -> None:
         """Release what the target holds: here the scratch copies; subclasses add their own resources."""
         if self._scratch is not None:

@@ -9,13 +9,15 @@ Everything is read-only: the image file is opened for reading and nothing is wri
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 from imagevet.errors import TargetError
-from imagevet.model import TargetInfo, Unknown
+from imagevet.model import SourceInfo, TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
 from imagevet.target.diskcheck import (
     NEEDS_PARENT,
@@ -119,14 +121,36 @@ def _owner(inode: Any) -> dict[str, int]:
     }
 
 
-class DiskTarget(ConfinedTarget):
-    """A root-confined view of the root filesystem inside a disk image."""
+def open_disk_file(spec: str, path: Path) -> DiskTarget:
+    """A disk image file on this machine (``disk:FILE``); a VMDK descriptor's extents are read beside it."""
+    handle = open_regular(str(path), str(path), follow=True)
+    return DiskTarget(spec, handle, str(path), path.parent)
 
-    def __init__(self, spec: str, path: Path) -> None:
+
+class DiskTarget(ConfinedTarget):
+    """A root-confined view of the root filesystem inside a disk image.
+
+    ``image`` is the image file: a local file, or a BlockStream over an EBS snapshot or an HTTP URL (then
+    ``extents_dir`` is None: a VMDK descriptor naming other files is refused). ``name`` starts every
+    message. The target owns ``image`` and closes it."""
+
+    def __init__(
+        self,
+        spec: str,
+        image: IO[bytes],
+        name: str,
+        extents_dir: Path | None,
+        source: Callable[[], SourceInfo] | None = None,
+    ) -> None:
         super().__init__(TargetInfo(spec, "disk"))
-        extfs_cls, qcow2_cls, vmdk_cls, disk_cls, lvm_cls, xfs_cls = _import_dissect()
+        self._file = image
         self._extents: list[IO[bytes]] = []
-        self._file = open_regular(str(path), str(path), follow=True)
+        self._source = source
+        try:
+            extfs_cls, qcow2_cls, vmdk_cls, disk_cls, lvm_cls, xfs_cls = _import_dissect()
+        except TargetError:
+            self.close()
+            raise
         stage = "the image header"
         try:
             file_size = _size(self._file)
@@ -143,7 +167,13 @@ class DiskTarget(ConfinedTarget):
                 stream = vmdk_cls(self._file)
             elif _looks_like_vmdk_descriptor(head):
                 stage = "the VMDK extents"
-                stream = vmdk_cls(self._open_extents(path, file_size))
+                if extents_dir is None:
+                    raise TargetError(
+                        "a VMDK descriptor names its extents as other files, which imagevet reads only "
+                        "beside a local descriptor; give a single-file VMDK (monolithicSparse or "
+                        "streamOptimized)"
+                    )
+                stream = vmdk_cls(self._open_extents(extents_dir, file_size))
             else:
                 stream = self._file
             stage = "the partition table"
@@ -153,19 +183,31 @@ class DiskTarget(ConfinedTarget):
             stage = "the filesystems"
             for volume in volumes:
                 check_filesystem(volume.stream, volume.base, volume.offset, volume.limit)
-            self._fs = self._root_filesystem([v.stream for v in volumes], extfs_cls, xfs_cls, path)
-        except TargetError as exc:
+            self._fs = self._root_filesystem([v.stream for v in volumes], extfs_cls, xfs_cls, name)
+        except Exception as exc:
             self.close()
-            message = str(exc)
-            raise TargetError(message if message.startswith(str(path)) else f"{path}: {message}") from exc
-        except (
-            Exception
-        ) as exc:  # a damaged image is an input error, not a crash; dissect's text may quote it
-            self.close()
-            raise TargetError(f"{path}: cannot read {stage} ({exc.__class__.__name__})") from exc
+            failure = self.failure()  # a remote read that failed while dissect probed: the real reason
+            if failure is not None:
+                raise TargetError(failure) from exc
+            if isinstance(exc, TargetError):
+                message = str(exc)
+                raise TargetError(message if message.startswith(name) else f"{name}: {message}") from exc
+            # a damaged image is an input error, not a crash; dissect's text may quote it
+            raise TargetError(f"{name}: cannot read {stage} ({exc.__class__.__name__})") from exc
         self._cache: dict[str, Any] = {}
 
-    def _open_extents(self, path: Path, file_size: int) -> list[IO[bytes]]:
+    @property
+    def info(self) -> TargetInfo:
+        if self._source is None:
+            return self._info
+        return dataclasses.replace(self._info, source=self._source())
+
+    def failure(self) -> str | None:
+        """Why a read of the image failed, if one did (a BlockStream keeps its first failure)."""
+        failed = getattr(self._file, "failure", None)
+        return None if failed is None else str(failed)
+
+    def _open_extents(self, folder: Path, file_size: int) -> list[IO[bytes]]:
         """The extent files a VMDK descriptor lists: plain files beside it, opened without following
         links, each checked whole (a flat extent exactly its declared size, a sparse one by its tables)."""
         if file_size > 1 << 20:
@@ -175,7 +217,7 @@ class DiskTarget(ConfinedTarget):
             raise TargetError(NEEDS_PARENT)
         if not extents:
             raise TargetError("the VMDK descriptor lists no extent")
-        directory = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for number, extent in enumerate(extents, start=1):
                 what = f"VMDK extent {number}"
@@ -198,7 +240,7 @@ class DiskTarget(ConfinedTarget):
         return list(self._extents)
 
     @staticmethod
-    def _root_filesystem(volumes: list[IO[bytes]], extfs_cls: Any, xfs_cls: Any, path: Path) -> Any:
+    def _root_filesystem(volumes: list[IO[bytes]], extfs_cls: Any, xfs_cls: Any, name: str) -> Any:
         filesystems = []
         for volume in volumes:
             for fs_cls in (extfs_cls, xfs_cls):
@@ -209,7 +251,7 @@ class DiskTarget(ConfinedTarget):
                 except Exception:  # not this filesystem type
                     continue
         if not filesystems:
-            raise TargetError(f"{path}: no ext2/3/4 or XFS filesystem found in the image")
+            raise TargetError(f"{name}: no ext2/3/4 or XFS filesystem found in the image")
         readable = []
         for fs in filesystems:
             try:
@@ -224,7 +266,7 @@ class DiskTarget(ConfinedTarget):
                 except Exception:
                     continue
         if not readable:
-            raise TargetError(f"{path}: the filesystem in the image is damaged or truncated")
+            raise TargetError(f"{name}: the filesystem in the image is damaged or truncated")
         return readable[0]
 
     # ---- primitives --------------------------------------------------------------------------------

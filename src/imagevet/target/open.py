@@ -1,7 +1,8 @@
 """Turn the user's TARGET argument into a target object.
 
 ``DIR`` (``/`` is this host), ``docker-archive:FILE.tar``, ``oci:DIR[@TAG|@DIGEST]``,
-``tar:FILE.tar[.gz|.zst]``, ``disk:FILE`` (qcow2, vmdk, raw), ``ssh://[user@]host[:port]``.
+``tar:FILE.tar[.gz|.zst]``, ``disk:FILE`` (qcow2, vmdk, vhd, vhdx, raw), ``ssh://[user@]host[:port]``;
+remote disk images: ``ami:ami-…`` (its EBS snapshot) and ``http(s)://…`` (or ``disk:http(s)://…``).
 """
 
 from __future__ import annotations
@@ -13,16 +14,22 @@ from pathlib import Path
 
 from imagevet.errors import TargetError
 from imagevet.target.base import Target
+from imagevet.target.blocks import RemoteOptions
 from imagevet.target.rootfs import RootfsTarget
 from imagevet.target.ssh import SshOptions
 
 PREFIXES = ("docker-archive:", "oci:", "tar:", "disk:")
+REMOTE_PREFIXES = ("ami:", "http://", "https://", "disk:http://", "disk:https://")
 
 
-def open_target(spec: str, ssh: SshOptions | None = None) -> Target:
+def open_target(spec: str, ssh: SshOptions | None = None, remote: RemoteOptions | None = None) -> Target:
     """Open ``spec`` as a target; raises TargetError with a one-line reason when it cannot."""
     if not spec:
         raise TargetError("no target given")
+    if spec.startswith(REMOTE_PREFIXES):
+        from imagevet.target.remote import open_remote
+
+        return open_remote(spec, remote or RemoteOptions())
     if spec.startswith("ssh://"):
         from imagevet.target.ssh import SshTarget
 
@@ -42,14 +49,21 @@ def open_target(spec: str, ssh: SshOptions | None = None) -> Target:
 
 
 @contextmanager
-def opened_target(spec: str, ssh: SshOptions | None = None) -> Iterator[Target]:
+def opened_target(
+    spec: str, ssh: SshOptions | None = None, remote: RemoteOptions | None = None
+) -> Iterator[Target]:
     """``open_target`` for the length of a ``with`` block: the target is closed on the way out, so the
-    decompressed layers, scratch copies and connections it holds never outlive the command."""
-    target = open_target(spec, ssh)
+    decompressed layers, scratch copies and connections it holds never outlive the command. When a read
+    failed part-way (a remote block), leaving the block raises that failure, whatever the block made of
+    the partial image: a half-read image is never a result."""
+    target = open_target(spec, ssh, remote)
     try:
         yield target
     finally:
         target.close()
+    failed = target.failure()
+    if failed is not None:  # a read failed part-way: whatever the block computed is not trusted
+        raise TargetError(failed)
 
 
 def _open_archive(spec: str) -> Target:
@@ -66,9 +80,9 @@ def _open_archive(spec: str) -> Target:
     if not path.is_file():
         raise TargetError(f"{rest!r} does not exist or is not a file")
     if kind == "disk":
-        from imagevet.target.disk import DiskTarget
+        from imagevet.target.disk import open_disk_file
 
-        return DiskTarget(spec, path)
+        return open_disk_file(spec, path)
     if kind == "docker-archive":
         return archives.open_docker_archive(spec, path)
     return archives.open_tarball(spec, path)
