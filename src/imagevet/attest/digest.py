@@ -11,6 +11,7 @@ import stat
 from pathlib import Path
 
 from imagevet.errors import ImagevetError
+from imagevet.target.base import REMOTE_PREFIXES
 
 FILE_PREFIXES = ("docker-archive:", "tar:", "disk:")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -48,6 +49,11 @@ def image_digest(spec: str, given: str | None) -> str:
         return given
     if spec.startswith("ssh://"):
         raise ImagevetError("a live host has no image digest: give --digest sha256:…")
+    if spec.startswith(REMOTE_PREFIXES):
+        raise ImagevetError(
+            "a remote image is read in parts, never whole: give --digest sha256:… (a URL's published "
+            "checksum, or the digest your pipeline recorded when it built the AMI)"
+        )
     if spec.startswith(FILE_PREFIXES):
         path = Path(spec.split(":", 1)[1])
         if not path.is_file():

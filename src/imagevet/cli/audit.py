@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import sys
@@ -35,9 +36,17 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
+from imagevet.cli.remote import (
+    DownloadOption,
+    RegionOption,
+    cli_target,
+    end_progress,
+    remote_options,
+)
 from imagevet.errors import ImagevetError
 from imagevet.model import Gate, Report, Status
 from imagevet.report import AuditFormat
+from imagevet.report.source import source_line
 
 # The checks that match packages against the advisory database.
 NEEDS_ADVISORIES = {"updates-pending-security"}
@@ -48,7 +57,8 @@ def audit(
     target: Annotated[
         str | None,
         typer.Argument(
-            help="Directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, ssh://[user@]host[:port]."
+            help="Directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, disk:FILE, "
+            "ssh://[user@]host[:port], ami:AMI-ID, https://…/IMAGE."
         ),
     ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
@@ -92,7 +102,10 @@ def audit(
             "--image-id", help="With --cloud: verify this image id's publisher (check source-official)."
         ),
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="Cloud region for --image-id.")] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Cloud region of an ami: target or of --image-id.")
+    ] = None,
+    download: DownloadOption = False,
     db: DbOption = None,
     max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
     allow_stale_db: AllowStaleOption = False,
@@ -124,6 +137,7 @@ def audit(
     from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.registry import CHECKS
+    from imagevet.provenance.verify import verify_target
     from imagevet.report import render_audit
     from imagevet.target import opened_target
     from imagevet.target.ssh import SshOptions
@@ -132,6 +146,8 @@ def audit(
 
     if (target is None) == (inventory is None):
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
+    if target is not None and target.startswith("ami:"):
+        cloud, image_id = ami_cloud_and_id(target, cloud, image_id)
     if inventory is None:
         check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
@@ -157,7 +173,7 @@ def audit(
     provenance = None
     if image_id is not None and cloud is None:
         raise ImagevetError("--image-id needs --cloud (the cloud that hosts the image, or onprem)")
-    if image_id is not None and public_cloud is not None:
+    if image_id is not None and public_cloud is not None and not (target or "").startswith("ami:"):
         from imagevet.provenance.verify import verify_image
 
         provenance = verify_image(public_cloud, image_id, catalog, now_for(as_of), region)
@@ -179,10 +195,16 @@ def audit(
     )
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     gate = Gate(fail_on.severity(), allow_errors)
+    remote = remote_options(region, download)
 
     def audit_spec(spec: str) -> Report:
-        with opened_target(spec, ssh_options) as opened:
-            return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
+        with opened_target(spec, ssh_options, remote) as opened:
+            described = verify_target(opened.info, catalog, now_for(as_of))
+            if described is None:
+                return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
+            ids = check_ids if "source-official" in check_ids else ["source-official", *check_ids]
+            run_options = dataclasses.replace(options, provenance=described)
+            return run_audit(opened, run_options, ids, waiver_set, advisories, gate)
 
     if inventory is not None:
         if push is not None:
@@ -194,7 +216,12 @@ def audit(
         run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output)
         return
     assert target is not None
-    report = audit_spec(target)
+    try:
+        report = audit_spec(target)
+    finally:
+        end_progress(remote)
+    if report.target.source is not None:
+        notice(source_line(report.target.source))
     for message in report.notices:
         notice(message)
     color, width = use_color(output, fmt is AuditFormat.TABLE)
@@ -207,6 +234,17 @@ def audit(
         notice(line)
     if report.gate_failures():
         raise typer.Exit(1)
+
+
+def ami_cloud_and_id(target: str, cloud: str | None, image_id: str | None) -> tuple[str, str]:
+    """An ``ami:`` target is an AWS image: ``--cloud`` is aws (implied), and the image id, for --push and
+    the source-official check, is the AMI's own."""
+    ami = target.removeprefix("ami:")
+    if cloud not in (None, "aws"):
+        raise ImagevetError(f"an ami: target is an AWS image: --cloud {cloud} does not apply")
+    if image_id not in (None, ami):
+        raise ImagevetError("--image-id names another image than the ami: target")
+    return "aws", ami
 
 
 def undecided_lines(report: Report) -> list[str]:
@@ -306,6 +344,8 @@ def compliance(
     allow_errors: Annotated[
         bool, typer.Option("--allow-errors", help="Controls that could not be decided do not fail the run.")
     ] = False,
+    region: RegionOption = None,
+    download: DownloadOption = False,
 ) -> None:
     """Report a framework's controls for a target: met, not met, undecided or manual; with coverage.
     Exit 1 when a control is not met, or could not be decided (unless --allow-errors)."""
@@ -314,7 +354,6 @@ def compliance(
     from imagevet.checks.base import CheckOptions
     from imagevet.compliance import NOT_MET, UNDECIDED, assess, framework
     from imagevet.report import compliance as render
-    from imagevet.target import opened_target
 
     frame = framework(framework_key)
     options = CheckOptions(
@@ -322,7 +361,7 @@ def compliance(
     )
     check_ids = frame.check_ids()
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
-    with opened_target(target) as opened:
+    with cli_target(target, region, download) as opened:
         report = run_audit(opened, options, check_ids, None, advisories)
     judged, coverage = assess(frame, report)
     if fmt is ComplianceFormat.JSON:

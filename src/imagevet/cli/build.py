@@ -21,6 +21,7 @@ from imagevet.cli.common import (
     read_user_file,
     write_output,
 )
+from imagevet.cli.remote import DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Status
 
@@ -41,6 +42,8 @@ def harden(
     profile: Annotated[str, typer.Option("--profile", help="Which checks to audit (as for audit).")] = "all",
     as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
+    region: RegionOption = None,
+    download: DownloadOption = False,
 ) -> None:
     """Generate an idempotent remediation (bash, #cloud-config, Ansible) for the failing checks."""
     from imagevet.audit import run_audit, select_checks
@@ -50,12 +53,11 @@ def harden(
     from imagevet.harden.bash import render_bash
     from imagevet.harden.cloudinit import render_cloud_config
     from imagevet.harden.plan import plan_for
-    from imagevet.target import opened_target
 
     requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
     check_ids = select_checks(requested, profile)
     options = CheckOptions(as_of=parse_date(as_of), catalog=load_catalog(data_dir()))
-    with opened_target(target) as opened:
+    with cli_target(target, region, download) as opened:
         report = run_audit(opened, options, check_ids)
     plan = plan_for(report)
     renderers = {HardenEmit.BASH: render_bash, HardenEmit.CLOUD_INIT: render_cloud_config,
@@ -97,6 +99,8 @@ def attest(
     sbom_file: Annotated[
         Path | None, typer.Option("--sbom", help="The SBOM (JSON) to attest with --audit.")
     ] = None,
+    region: RegionOption = None,
+    download: DownloadOption = False,
 ) -> None:
     """Signed attestations: `attest TARGET --image-id ID --key KEY`, `attest keygen`, `attest verify FILE`."""
     from imagevet.attest import keys
@@ -130,7 +134,7 @@ def attest(
         )
     if image_id is None or key is None:
         raise ImagevetError("attest TARGET needs --image-id and --key")
-    _attest_create(what[0], image_id, key, digest, profile, as_of, output)
+    _attest_create(what[0], image_id, key, digest, profile, as_of, output, region, download)
 
 
 def _attest_create(
@@ -141,6 +145,8 @@ def _attest_create(
     profile: str,
     as_of: str | None,
     output: Path | None,
+    region: str | None = None,
+    download: bool = False,
 ) -> None:
     from imagevet.attest.digest import image_digest
     from imagevet.attest.keys import load_private
@@ -153,12 +159,11 @@ def _attest_create(
     from imagevet.model import OsRelease
     from imagevet.report import packages as sbom
     from imagevet.report.json_report import report_dict
-    from imagevet.target import opened_target
 
     private = load_private(key)
     image = image_digest(spec, digest)
     options = CheckOptions(as_of=parse_date(as_of), catalog=load_catalog(data_dir()))
-    with opened_target(spec) as opened:
+    with cli_target(spec, region, download) as opened:
         report = run_audit(opened, options, select_checks(None, profile))
         os_release = gather_os_release(opened)
         known = os_release if isinstance(os_release, OsRelease) else None

@@ -30,6 +30,7 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
+from imagevet.cli.remote import DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Unknown
 
@@ -43,7 +44,9 @@ class PackagesFormat(StrEnum):
 
 @app.command()
 def packages(
-    target: Annotated[str, typer.Argument(help="Image root directory; '/' lists this host's packages.")],
+    target: Annotated[
+        str, typer.Argument(help="Any audit TARGET (directory, image, disk, ami:, URL); '/' is this host.")
+    ],
     fmt: Annotated[
         PackagesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = PackagesFormat.TABLE,
@@ -52,16 +55,17 @@ def packages(
     token: TokenOption = None,
     image_id: PushImageIdOption = None,
     cloud: PushCloudOption = None,
+    region: RegionOption = None,
+    download: DownloadOption = False,
 ) -> None:
     """List installed packages (dpkg, rpm, apk) and emit SBOMs."""
     from imagevet.facts.os_release import gather_os_release
     from imagevet.inventory.collect import collect_inventory
     from imagevet.model import OsRelease
     from imagevet.report import packages as render
-    from imagevet.target import opened_target
 
     check_push(push, token, cloud, image_id)
-    with opened_target(target) as opened:
+    with cli_target(target, region, download) as opened:
         os_release = gather_os_release(opened)
         os_known = os_release if isinstance(os_release, OsRelease) else None
         if os_known is None:
@@ -126,11 +130,12 @@ def vuln(
     token: TokenOption = None,
     image_id: PushImageIdOption = None,
     cloud: PushCloudOption = None,
+    region: RegionOption = None,
+    download: DownloadOption = False,
 ) -> None:
     """Match installed packages against the offline advisory database."""
     from imagevet.facts import Facts
     from imagevet.report import vuln as render
-    from imagevet.target import opened_target
     from imagevet.vuln.matcher import SEVERITY_ORDER
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import parse_vuln_waivers
@@ -152,7 +157,7 @@ def vuln(
     advisories = advisories_for(db, max_db_age, allow_stale_db)
     if advisories.lookup is None:
         raise ImagevetError(advisories.missing)
-    with opened_target(target) as opened:
+    with cli_target(target, region, download) as opened:
         facts = Facts(opened, advisories)
         found = facts.vulnerabilities
         os_release = facts.os_release

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from imagevet.model import CheckResult, Evidence, OsRelease, RemediationStep, Report, Status, TargetInfo
+from imagevet.model import (
+    CheckResult,
+    Evidence,
+    OsRelease,
+    RemediationStep,
+    Report,
+    SourceInfo,
+    Status,
+    TargetInfo,
+)
 
 SCHEMA = "imagevet/audit/v1"
 
@@ -65,7 +74,24 @@ def target_dict(target: TargetInfo) -> dict[str, Any]:
             "env": list(image.env),
             "history": image.history,
         }
+    if target.source is not None:
+        document["source"] = source_dict(target.source)
     return document
+
+
+def source_dict(source: SourceInfo) -> dict[str, Any]:
+    """Where a remote disk image was read from, and what reading it cost (docs/targets.md)."""
+    return {
+        "kind": source.kind,
+        "location": source.location,
+        "image_bytes": source.size,
+        "block_size": source.block_size,
+        "requests": source.requests,
+        "bytes_fetched": source.fetched_bytes,
+        "bytes_from_cache": source.cached_bytes,
+        "fraction_fetched": round(source.fetched_bytes / source.size, 6) if source.size else 0.0,
+        **dict(source.details),
+    }
 
 
 def report_dict(report: Report) -> dict[str, Any]:

@@ -89,6 +89,10 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
             style="bold",
         )
     )
+    if report.target.source is not None:
+        from imagevet.report.source import source_line
+
+        console.print(Text(source_line(report.target.source)))
     for status in STATUS_ORDER:
         group = [r for r in report.results if r.status is status]
         if group:

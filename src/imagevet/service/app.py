@@ -362,7 +362,7 @@ def create_app(
         as this image's. Admin scope: the audit runs with the service's own file and SSH access."""
         image_or_404(db, image)
         request = AuditRequest(image, body.target, body.profile, tuple(body.checks), body.lifecycle_years,
-                               body.sudo, body.timeout)  # fmt: skip
+                               body.sudo, body.timeout, body.region)  # fmt: skip
         try:
             check_request(request)
         except ValueError as exc:

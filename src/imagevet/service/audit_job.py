@@ -14,10 +14,12 @@ from typing import Any
 
 from imagevet.catalog.model import Catalog
 from imagevet.model import OsRelease
+from imagevet.target.base import REMOTE_PREFIXES
+from imagevet.target.blocks import RemoteOptions
 from imagevet.target.ssh import SshOptions
 from imagevet.vuln.matcher import Lookup
 
-TARGET_PREFIXES = ("/", "ssh://", "docker-archive:/", "oci:/", "tar:/", "disk:/")
+TARGET_PREFIXES = ("/", "ssh://", "docker-archive:/", "oci:/", "tar:/", "disk:/", *REMOTE_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,13 @@ class AuditRequest:
     lifecycle_years: float = 3.0
     sudo: bool = False
     timeout: float = 20.0
+    region: str | None = None  # of an ami: target
 
     def params(self) -> dict[str, Any]:
         return {
             "image": self.image, "target": self.target, "profile": self.profile,
             "checks": list(self.checks), "lifecycle_years": self.lifecycle_years,
-            "sudo": self.sudo, "timeout": self.timeout,
+            "sudo": self.sudo, "timeout": self.timeout, "region": self.region,
         }  # fmt: skip
 
     @classmethod
@@ -45,6 +48,7 @@ class AuditRequest:
             image=int(params["image"]), target=str(params["target"]), profile=str(params["profile"]),
             checks=tuple(params.get("checks") or ()), lifecycle_years=float(params["lifecycle_years"]),
             sudo=bool(params["sudo"]), timeout=float(params["timeout"]),
+            region=None if params.get("region") is None else str(params["region"]),
         )  # fmt: skip
 
 
@@ -58,8 +62,8 @@ def check_request(request: AuditRequest) -> list[str]:
 
     if not request.target.startswith(TARGET_PREFIXES):
         raise ValueError(
-            "target must be an absolute directory, ssh://[user@]host[:port], or "
-            "docker-archive:/, oci:/, tar:/ or disk:/ with an absolute path"
+            "target must be an absolute directory, ssh://[user@]host[:port], "
+            "docker-archive:/, oci:/, tar:/ or disk:/ with an absolute path, ami:AMI-ID or an http(s):// URL"
         )
     if "\x00" in request.target or "\n" in request.target:
         raise ValueError("target must not contain NUL or newline characters")
@@ -82,6 +86,7 @@ def audit_documents(
     from imagevet.checks.base import CheckOptions
     from imagevet.facts.os_release import gather_os_release
     from imagevet.inventory.collect import collect_inventory
+    from imagevet.provenance.verify import verify_target
     from imagevet.report import packages as packages_report
     from imagevet.report.json_report import report_dict
     from imagevet.target import opened_target
@@ -89,7 +94,12 @@ def audit_documents(
     check_ids = check_request(request)
     options = CheckOptions(as_of=today, lifecycle_years=request.lifecycle_years, catalog=catalog)
     ssh_options = dataclasses.replace(ssh or SshOptions(), timeout=request.timeout, sudo=request.sudo)
-    with opened_target(request.target, ssh_options) as target:
+    remote = RemoteOptions(region=request.region, timeout=request.timeout)
+    with opened_target(request.target, ssh_options, remote) as target:
+        described = verify_target(target.info, catalog, dt.datetime.combine(today, dt.time(), dt.UTC))
+        if described is not None:  # an ami: target: its publisher judged from the description it was read by
+            options = dataclasses.replace(options, provenance=described, cloud="aws")
+            check_ids = check_ids if "source-official" in check_ids else ["source-official", *check_ids]
         report = run_audit(target, options, check_ids, None, advisories)
         os_release = gather_os_release(target)
         os_known = os_release if isinstance(os_release, OsRelease) else None

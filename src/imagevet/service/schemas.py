@@ -35,8 +35,13 @@ class ImagePatch(BaseModel):
 class AuditIn(BaseModel):
     target: str = Field(
         min_length=1, max_length=4096,
-        description="An absolute directory, ssh://[user@]host[:port], or docker-archive:/, oci:/, tar:/ or "
-        "disk:/ with an absolute path, as the service's host sees it.",
+        description="An absolute directory, ssh://[user@]host[:port], docker-archive:/, oci:/, tar:/ or "
+        "disk:/ with an absolute path, as the service's host sees it; ami:AMI-ID or an http(s):// disk "
+        "image URL.",
+    )  # fmt: skip
+    region: str | None = Field(
+        default=None, pattern=r"^[a-z]{2}(-[a-z0-9]+){1,3}-[0-9]{1,2}$", max_length=32,
+        description="The AWS region of an ami: target (default: the service's AWS configuration).",
     )  # fmt: skip
     profile: str = Field(default="checklist", max_length=32)
     checks: list[str] = Field(default_factory=list, max_length=200)

@@ -9,6 +9,9 @@ from imagevet.model import TargetInfo, Unknown
 # Configuration files are small; anything larger is either not what we think it is or hostile.
 MAX_READ_BYTES = 4 * 1024 * 1024
 
+# Disk images read where they live: an AMI's EBS snapshot, a file behind an HTTP(S) URL (target/remote.py).
+REMOTE_PREFIXES = ("ami:", "http://", "https://", "disk:http://", "disk:https://")
+
 
 class Target(Protocol):
     """A root-confined, read-only view of an image. Paths are absolute paths *inside* the image."""

@@ -13,13 +13,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from imagevet.errors import TargetError
-from imagevet.target.base import Target
+from imagevet.target.base import REMOTE_PREFIXES, Target
 from imagevet.target.blocks import RemoteOptions
 from imagevet.target.rootfs import RootfsTarget
 from imagevet.target.ssh import SshOptions
 
 PREFIXES = ("docker-archive:", "oci:", "tar:", "disk:")
-REMOTE_PREFIXES = ("ami:", "http://", "https://", "disk:http://", "disk:https://")
 
 
 def open_target(spec: str, ssh: SshOptions | None = None, remote: RemoteOptions | None = None) -> Target:

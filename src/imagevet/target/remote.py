@@ -59,9 +59,11 @@ def disk_over(spec: str, source: BlockSource, options: RemoteOptions, details: d
             details=frozen,
         )
 
+    # The report shows the target as given, but a signed URL's query is a credential: never recorded.
+    shown = spec if source.kind == "ebs" else ("disk:" if spec.startswith("disk:") else "") + source.location
     try:
         image: Any = stream
-        return DiskTarget(spec, image, source.location, None, info)
+        return DiskTarget(shown, image, source.location, None, info)
     except TargetError:
         stream.close()
         raise

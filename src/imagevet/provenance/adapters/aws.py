@@ -3,6 +3,7 @@ usual chain; ``AWS_ENDPOINT_URL`` (or ``AWS_ENDPOINT_URL_EC2``) points it elsewh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from imagevet.provenance.adapters import MissingExtraError, describe_first, newest_of, parse_timestamp
@@ -29,6 +30,21 @@ def record_from(image: dict[str, Any]) -> ImageRecord:
         description=str(image.get("Description", "")),
         created=parse_timestamp(image.get("CreationDate")),
         deprecation_time=parse_timestamp(image.get("DeprecationTime")),
+    )
+
+
+def record_from_details(details: Mapping[str, str]) -> ImageRecord:
+    """The record of an AMI that an ``ami:`` target described when it was opened (target/ebs.py keys)."""
+    return record_from(
+        {
+            "ImageId": details.get("ami_id", ""),
+            "OwnerId": details.get("owner_id"),
+            "ImageOwnerAlias": details.get("owner_alias"),
+            "Name": details.get("name", ""),
+            "Description": details.get("description", ""),
+            "CreationDate": details.get("creation_date"),
+            "DeprecationTime": details.get("deprecation_time"),
+        }
     )
 
 
