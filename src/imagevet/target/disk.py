@@ -29,6 +29,7 @@ from imagevet.target.diskcheck import (
     check_vmdk_sparse,
     vmdk_descriptor,
 )
+from imagevet.target.diskcheck_vhd import VHDX_SIGNATURE, check_vhd, check_vhdx, looks_like_vhd
 from imagevet.target.files import open_regular
 
 QCOW2_MAGIC = b"QFI\xfb"
@@ -174,6 +175,19 @@ class DiskTarget(ConfinedTarget):
                         "streamOptimized)"
                     )
                 stream = vmdk_cls(self._open_extents(extents_dir, file_size))
+            elif head[:8] == VHDX_SIGNATURE:
+                check_vhdx(self._file, file_size)
+                self._file.seek(0)
+                stage = "the VHDX image"
+                from dissect.hypervisor.disk.vhdx import VHDX  # parentless (checked): opens no other file
+
+                stream = VHDX(self._file)
+            elif looks_like_vhd(self._file, head, file_size):
+                check_vhd(self._file, file_size)
+                stage = "the VHD image"
+                from dissect.hypervisor.disk.vhd import VHD
+
+                stream = VHD(self._file)  # its size is the virtual size, the footer left out
             else:
                 stream = self._file
             stage = "the partition table"
