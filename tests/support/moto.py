@@ -113,3 +113,56 @@ def aws_environment(endpoint: str, folder: Path, region: str = "us-east-1") -> d
         "AWS_CONFIG_FILE": str(folder / "no-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(folder / "no-credentials"),
     }
+
+
+@contextmanager
+def start_moto_patched(
+    folder: Path, amis: list[dict[str, Any]], patch: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """moto's server like ``start_moto``, with ``patch`` (Python source) run in the server process before
+    it starts: for behaviour moto lacks that a test needs to be AWS-shaped (tests/support/ebs.py)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "amis.json").write_text(json.dumps(amis))
+    (folder / "moto_patched.py").write_text(
+        patch + "\nimport sys\nfrom moto.server import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+    variables = {**os.environ, "MOTO_AMIS_PATH": str(folder / "amis.json"), **(env or {})}
+    port = free_port()
+    log = (folder / "moto.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, str(folder / "moto_patched.py"), "-H", "127.0.0.1", "-p", str(port)],
+        env=variables,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"moto_server did not start: {(folder / 'moto.log').read_text()[-500:]}")
+        if proc.poll() is not None:
+            raise RuntimeError(f"moto_server ended: {(folder / 'moto.log').read_text()[-500:]}")
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def enforce_iam(endpoint: str, after: int = 0) -> None:
+    """From now on (after ``after`` more requests) moto checks every request against IAM policies: moto's
+    INITIAL_NO_AUTH_ACTION_COUNT, set at run time through its own ``/moto-api/reset-auth``."""
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth",
+        data=str(after).encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},  # a form body would be parsed away before moto reads it
+    )
+    urllib.request.urlopen(request, timeout=5).close()
