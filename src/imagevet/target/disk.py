@@ -1,7 +1,8 @@
-"""VM disk images (qcow2, vmdk, raw) read without root, mounting or an appliance.
+"""VM disk images (qcow2, VMDK, VHD, VHDX, raw) read without root, mounting or an appliance, from a local
+file or a remote block stream (an AMI's EBS snapshot, an HTTP URL: remote.py).
 
-Uses Fox-IT's dissect libraries (pure Python): dissect.hypervisor for qcow2 and vmdk, dissect.volume for
-MBR/GPT partition tables and LVM2, dissect.extfs and dissect.xfs for the filesystems. They are licensed
+Uses Fox-IT's dissect libraries (pure Python): dissect.hypervisor for qcow2, VMDK, VHD and VHDX,
+dissect.volume for MBR/GPT partition tables and LVM2, dissect.extfs and dissect.xfs for the filesystems. They are licensed
 AGPL-3.0, so they are an optional extra (``pip install 'imagevet[disk]'``); imagevet itself only calls
 them. The root filesystem is the one that holds ``/etc/os-release`` (or ``/usr/lib/os-release``).
 Everything is read-only: the image file is opened for reading and nothing is written.

@@ -14,6 +14,8 @@ refuse, with a TargetError naming the structure by its index and byte offset (ne
   snapshot that needs a parent disk, a descriptor naming extents that are not plain files beside it;
 - any disk: a partition ending beyond the end of the disk, a filesystem larger than its volume or whose
   last block cannot be read.
+
+VHD and VHDX have their own checks in diskcheck_vhd.py.
 """
 
 from __future__ import annotations
