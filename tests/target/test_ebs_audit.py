@@ -1,0 +1,131 @@
+"""``ami:`` end to end: the Debian 12 root as a GPT raw disk, uploaded to moto as the EBS snapshot of a
+Canonical-owned AMI (tests/support/ebs.py), audits exactly like the directory, check by check; and once
+through the CLI, as a user runs it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.registry import CHECKS
+from imagevet.target import open_target
+from imagevet.target.blocks import BlockStream, RemoteOptions
+from tests.support.cli import run_imagevet
+from tests.support.debian_root import cache_root, fixture_key
+from tests.support.disks import disk_tools_available, make_disk
+from tests.support.ebs import (
+    CANONICAL,
+    MOTO_PATCH,
+    account_credentials,
+    register_ami,
+    upload_snapshot,
+)
+from tests.support.moto import aws_environment, start_moto_patched
+
+pytestmark = pytest.mark.real
+AS_OF = dt.date(2026, 11, 28)
+REGION = RemoteOptions(region="us-east-1")
+
+
+def statuses(spec: str, remote: RemoteOptions | None = None) -> dict[str, str]:
+    target = open_target(spec, None, remote)
+    try:
+        return {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
+    finally:
+        target.close()
+
+
+@pytest.fixture(scope="module")
+def debian_raw(debian_root: Path) -> Path:
+    if not disk_tools_available():
+        pytest.skip("sfdisk, mkfs.ext4 or qemu-img is not installed")
+    folder = cache_root() / f"debian12-{fixture_key()}" / "disks"
+    disk = folder / "gpt.raw"
+    if not disk.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_disk(debian_root, folder / "gpt.partial.raw", fmt="raw").rename(disk)
+    return disk
+
+
+@pytest.fixture(scope="module")
+def ami(debian_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("moto-ami")
+    with start_moto_patched(folder, [], MOTO_PATCH) as endpoint, pytest.MonkeyPatch.context() as mp:
+        for key, value in aws_environment(endpoint, folder).items():
+            mp.setenv(key, value)
+        canonical = account_credentials(CANONICAL)
+        for key, value in canonical.environment().items():
+            mp.setenv(key, value)
+        started = time.monotonic()
+        snapshot, gib, written = upload_snapshot(canonical.session(), debian_raw)
+        uploaded = time.monotonic() - started
+        image = register_ami(canonical.session(), snapshot, volume_gib=gib)
+        yield {
+            "id": image,
+            "snapshot": snapshot,
+            "gib": gib,
+            "written": written,
+            "uploaded_seconds": uploaded,
+            "environment": {**aws_environment(endpoint, folder), **canonical.environment()},
+        }
+
+
+def test_ami_audits_like_the_directory(debian_root: Path, ami: dict[str, Any], tmp_path: Path) -> None:
+    expected = statuses(str(debian_root))
+    started = time.monotonic()
+    target = open_target(f"ami:{ami['id']}", None, REGION)
+    try:
+        got = {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
+        stream = target._file  # type: ignore[attr-defined]
+        assert isinstance(stream, BlockStream)
+        info = target.info.source  # type: ignore[attr-defined]
+    finally:
+        target.close()
+    elapsed = time.monotonic() - started
+    assert target.failure() is None
+    assert got == expected
+    stats = stream.stats
+    size = ami["gib"] << 30
+    print(
+        f"\nami: volume {size >> 20} MiB, {len(ami['written'])} written blocks"
+        f" ({len(ami['written']) * 512 >> 10} MiB, uploaded in {ami['uploaded_seconds']:.1f} s);"
+        f" audit fetched {stats.fetched_blocks} blocks ({stats.fetched_bytes >> 20} MiB,"
+        f" {100 * stats.fetched_bytes / size:.1f}% of the volume), {stats.zero_blocks} zero blocks,"
+        f" {info.requests} requests, {elapsed:.1f} s"
+    )
+    assert stats.fetched_bytes < size // 4  # only what the audit reads, never the whole volume
+    assert info is not None and info.kind == "ebs" and info.size == size
+    details = dict(info.details)
+    assert details["ami_id"] == ami["id"] and details["owner_id"] == CANONICAL
+    assert details["snapshot_id"] == ami["snapshot"]
+
+    # the disk cache: a second run fetches nothing
+    cached = RemoteOptions(region="us-east-1", cache_dir=tmp_path / "cache")
+    assert statuses(f"ami:{ami['id']}", cached) == expected
+    again = open_target(f"ami:{ami['id']}", None, cached)
+    try:
+        run_audit(again, CheckOptions(AS_OF), list(CHECKS))
+        assert again._file.stats.fetched_blocks == 0  # type: ignore[attr-defined]
+        assert again._file.stats.cached_bytes > 0  # type: ignore[attr-defined]
+    finally:
+        again.close()
+
+
+def test_ami_through_the_cli(ami: dict[str, Any], tmp_path: Path) -> None:
+    env = {**os.environ, **ami["environment"], "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    env.pop("AWS_DEFAULT_REGION", None)  # --region is the one that counts
+    result = run_imagevet(
+        "audit", f"ami:{ami['id']}", "--region", "us-east-1", "-f", "json", env=env, timeout=300
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]  # 1: findings (no advisory database here)
+    report = json.loads(result.stdout)
+    assert report["target"]["path"] == f"ami:{ami['id']}"
