@@ -46,6 +46,7 @@ class RangeServer:
     whole_body: int | None = None  # with ranges=False: a 200 body of this many bytes, streamed
     retry_after: str | None = None
     encoding: str | None = None  # a Content-Encoding header
+    delay: float = 0.0  # seconds before each answer (a far-away server, for measurements)
     seen: list[Seen] = field(default_factory=list)
     bytes_sent: int = 0
     base_url: str = ""
@@ -74,6 +75,8 @@ def _handler(state: RangeServer) -> type[BaseHTTPRequestHandler]:
                 return self._reply(int(fault), headers, b"busy")
             if fault == "hang":
                 time.sleep(5)
+            if state.delay:
+                time.sleep(state.delay)
             if path in state.redirects:
                 return self._reply(302, {"Location": state.redirects[path]}, b"")
             if path in state.statuses:
