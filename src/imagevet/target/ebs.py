@@ -332,7 +332,7 @@ class EbsSnapshotSource:
                 break
             # each page is at least 100 blocks unless the listing ends (MaxResults' minimum); a few short
             # pages are allowed, a listing that never ends is not
-            if token in seen or pages > count // 100 + 16:
+            if token in seen or pages > min(count, MAX_LISTED_BLOCKS) // 100 + 16:
                 raise TargetError(f"{snapshot_id}: ListSnapshotBlocks does not end ({pages} pages)")
             seen.add(token)
         return cls(api, ami_id, snapshot_id, size, tokens)
