@@ -286,9 +286,10 @@ def test_moto_missing_snapshot_500_after_retries(tmp_path: Path, no_backoff: Non
 
 def test_denied_call_names_the_iam_action(tmp_path: Path, aws: dict[str, Any]) -> None:
     """moto's own IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT through /moto-api/reset-auth): a user
-    without ec2:DescribeImages is refused it. moto cannot deny an EBS call in AWS's shape (see the report
-    in tests/support/ebs.py's caller): under enforcement every EBS request gets a 403 whose XML body
-    botocore cannot parse; imagevet reads a bare 403 from the EBS direct APIs as access denied."""
+    without ec2:DescribeImages is refused it. moto 5.2.5 cannot deny an EBS call in AWS's shape: under
+    enforcement every EBS request fails moto's signature check (even an allowed one), as a 403 whose XML
+    body botocore cannot parse for a rest-json service; imagevet reads a bare 403 from the EBS direct APIs
+    as access denied. The AWS-shaped denials (AccessDeniedException with its Reason) are stubbed below."""
     folder = tmp_path / "iam"
     with start_moto_patched(folder, [], MOTO_PATCH) as endpoint, pytest.MonkeyPatch.context() as mp:
         mp.delenv("AWS_SESSION_TOKEN", raising=False)
