@@ -29,7 +29,7 @@ from typing import Protocol
 
 from imagevet.errors import TargetError
 
-MEMORY_BLOCKS = 192  # 96 MiB of 512 KiB blocks
+MEMORY_BLOCKS = 192  # 96 MiB of EBS's 512 KiB blocks, 48 MiB of HTTP's 256 KiB
 READAHEAD_MAX = 8
 FETCH_THREADS = 8
 
