@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 
 from imagevet.errors import TargetError
 from imagevet.target.blocks import BlockStream, RemoteOptions
-from imagevet.target.ebs import BLOCK_SIZE, Api, EbsSnapshotSource, open_ami_source
+from imagevet.target.ebs import BLOCK_SIZE, Api, EbsSnapshotSource, image_details, open_ami_source
 from tests.support.ebs import (
     BLOCK,
     CANONICAL,
@@ -142,6 +142,37 @@ def test_blocks_round_trip(aws: dict[str, Any]) -> None:
         "encrypted": "false",
     }
     assert details["creation_date"].startswith("20")
+
+
+def test_details_of_a_copied_image_name_its_source() -> None:
+    image = {
+        "OwnerId": "111122223333",
+        "Name": "copy\nof noble",
+        "CreationDate": "2026-11-21T00:00:00.000Z",
+        "RootDeviceName": "/dev/sda1",
+        "ImageOwnerAlias": "",
+        "PlatformDetails": "Linux/UNIX",
+        "DeprecationTime": "2028-11-20T00:00:00.000Z",
+        "SourceImageId": "ami-0abcdef0123456789",
+        "SourceImageRegion": "us-east-1",
+    }
+    details = image_details(
+        "ami-01234567", image, {"SnapshotId": "snap-01234567", "Encrypted": True}, "eu-west-1"
+    )
+    assert details == {
+        "ami_id": "ami-01234567",
+        "snapshot_id": "snap-01234567",
+        "owner_id": "111122223333",
+        "name": "copyof noble",  # control characters dropped
+        "creation_date": "2026-11-21T00:00:00.000Z",
+        "region": "eu-west-1",
+        "root_device": "/dev/sda1",
+        "encrypted": "true",
+        "platform_details": "Linux/UNIX",
+        "deprecation_time": "2028-11-20T00:00:00.000Z",
+        "source_image_id": "ami-0abcdef0123456789",
+        "source_image_region": "us-east-1",
+    }
 
 
 def test_checksum_mismatch_is_refused(aws: dict[str, Any], tmp_path: Path) -> None:

@@ -272,6 +272,10 @@ def image_details(ami_id: str, image: dict[str, Any], root: dict[str, Any], regi
         "description": "Description",
         "deprecation_time": "DeprecationTime",
         "platform_details": "PlatformDetails",
+        # a copy (CopyImage) names its original: the EBS direct APIs cannot read public snapshots, so a
+        # public image is audited through a copy in the user's account, owned by that account
+        "source_image_id": "SourceImageId",
+        "source_image_region": "SourceImageRegion",
     }
     for key, field in optional.items():
         if image.get(field):
