@@ -403,3 +403,16 @@ def test_audit_runs_a_plain_list_with_user_host_port_lines(tmp_path: Path) -> No
     document = json.loads(proc.stdout)
     assert [h["target"] for h in document["hosts"]] == [HARDENED, "ssh://root@127.0.0.1:1"]
     assert [h["status"] for h in document["hosts"]] == ["audited", "error"]
+
+
+def test_remote_disk_images_are_fleet_targets_and_urls_hide_their_signature() -> None:
+    hosts = parse_inventory(
+        "ami:ami-0123456789abcdef0\nhttps://u:p@mirror.example/noble.qcow2?sig=SECRET\n"
+        "disk:https://mirror.example/a.vhd?X-Amz-Signature=SECRET\n",
+        "hosts.txt",
+    )
+    assert [(h.name, h.spec) for h in hosts] == [
+        ("ami:ami-0123456789abcdef0", "ami:ami-0123456789abcdef0"),
+        ("https://mirror.example/noble.qcow2?…", "https://u:p@mirror.example/noble.qcow2?sig=SECRET"),
+        ("disk:https://mirror.example/a.vhd?…", "disk:https://mirror.example/a.vhd?X-Amz-Signature=SECRET"),
+    ]

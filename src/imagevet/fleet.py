@@ -35,7 +35,8 @@ MAX_HOSTS = 50_000
 MAX_GROUP_DEPTH = 30
 MAX_CHARS = 2 * 1024 * 1024
 YAML_LIMITS = Limits(max_chars=MAX_CHARS, max_depth=64, max_aliases=10_000, max_entries=300_000)
-LOCAL_PREFIXES = ("/", "./", "../", "docker-archive:", "oci:", "tar:", "disk:")
+# Targets taken as written (local paths and images, AMIs); other "…://" targets: the target layer judges.
+LOCAL_PREFIXES = ("/", "./", "../", "docker-archive:", "oci:", "tar:", "disk:", "ami:")
 SSH_VARIABLES = {
     "ansible_host": "ansible_host",
     "ansible_ssh_host": "ansible_host",
@@ -135,6 +136,17 @@ def address(text: str, allow_user: bool = True) -> Address:
     return Address(_user(user) if at else None, _host(host), port)
 
 
+def shown_name(text: str) -> str:
+    """A host's name in tables, messages and --output-dir file names: a URL without its query or
+    userinfo (a signed URL's signature is a credential)."""
+    url = text.removeprefix("disk:")
+    if not url.startswith(("http://", "https://")):
+        return text
+    from imagevet.target.http_fetch import redact_url
+
+    return text[: len(text) - len(url)] + redact_url(url)
+
+
 def _target(text: str) -> str:
     """A plain-list line as a target spec."""
     if text.startswith(LOCAL_PREFIXES):
@@ -158,7 +170,7 @@ def _host_entry(name: str, group_vars: dict[str, object], host_vars: dict[str, o
     """An INI or YAML host with its checked variables. As in Ansible, ``host:port`` in the name sets the
     host's ``ansible_port``: it beats group variables, and an explicit host variable beats it."""
     if name.startswith(LOCAL_PREFIXES) or "://" in name:
-        return Host(name, _target(name))
+        return Host(shown_name(name), _target(name))
     named = address(name, allow_user=False)
     variables = {**group_vars, **({"ansible_port": named.port} if named.port else {}), **host_vars}
     user, port, host = (variables.get(k) for k in ("ansible_user", "ansible_port", "ansible_host"))
@@ -191,7 +203,7 @@ def _hosts_from_list(lines: list[tuple[int, str]], fail: Callable[[int, str], In
     hosts = []
     for number, line in lines:
         try:
-            hosts.append(Host(line, _target(_checked_name(line))))
+            hosts.append(Host(shown_name(line), _target(_checked_name(line))))
         except Problem as exc:
             raise fail(number, str(exc)) from exc
     return hosts

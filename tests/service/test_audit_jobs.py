@@ -227,3 +227,47 @@ def test_serve_refuses_a_missing_ssh_key(tmp_path: Path) -> None:
                           "--ssh-identity", str(tmp_path / "missing"))  # fmt: skip
     assert result.returncode == 2 and "missing is not a readable file" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_an_audit_job_reads_a_disk_image_by_url_and_never_shows_its_signature(tmp_path: Path) -> None:
+    """A signed URL's query is a credential the job needs to run: the job keeps it, but the API shows
+    the target without it, and the stored reports do not hold it."""
+    from tests.support.disks import disk_tools_available, make_disk
+    from tests.support.nginx import start_nginx
+
+    if not disk_tools_available():
+        pytest.skip("sfdisk, mkfs.ext4 or qemu-img is not installed")
+    served = tmp_path / "served"
+    served.mkdir()
+    make_disk(ROOT, served / "root.qcow2", size_mib=64)
+    api = make_api(f"sqlite:///{tmp_path / 'inventory.sqlite3'}")
+    image = new_image(api)
+    with start_nginx(tmp_path / "nginx", served) as server:
+        url = f"{server.base_url}/root.qcow2?sv=2024-11-04&sig=TOPSECRETSIGNATURE"
+        started = api.call("POST", f"/api/v1/images/{image}/audits", scope="admin", json={"target": url})
+        assert started.status_code == 202, started.text
+        state = wait_job(api, started.json()["job"])
+    assert state["status"] == "done", state
+    assert state["params"]["target"] == f"{server.base_url}/root.qcow2?…"
+    reports = api.call("GET", f"/api/v1/images/{image}/reports", scope="read").json()
+    assert [r["schema"] for r in reports] == ["imagevet/audit/v1", "imagevet/packages/v1"]
+    everything = json.dumps([state, api.call("GET", "/api/v1/jobs", scope="read").json()])
+    make = sessions(make_engine(f"sqlite:///{tmp_path / 'inventory.sqlite3'}"))
+    with make() as db:
+        stored = [r.document for r in db.scalars(select(Report))]
+    assert stored[0]["target"]["source"]["kind"] == "http"
+    assert "TOPSECRETSIGNATURE" not in everything + json.dumps(stored)
+
+
+def test_an_ami_audit_request_takes_a_region(tmp_path: Path) -> None:
+    api = make_api(f"sqlite:///{tmp_path / 'inventory.sqlite3'}")
+    image = new_image(api)
+    path = f"/api/v1/images/{image}/audits"
+    bad = api.call("POST", path, scope="admin", json={"target": "ami:ami-0123456789abcdef0", "region": "x"})
+    assert bad.status_code == 422 and "region" in bad.text
+    body = {"target": "ami:ami-0123456789abcdef0", "region": "eu-west-1", "timeout": 2}
+    started = api.call("POST", path, scope="admin", json=body)
+    assert started.status_code == 202, started.text
+    state = wait_job(api, started.json()["job"])
+    assert state["params"]["region"] == "eu-west-1"
+    assert state["status"] == "failed" and "\n" not in state["result"]["error"]  # no AWS here

@@ -70,13 +70,24 @@ def image_dict(image: ImageVersion) -> dict[str, Any]:
     }
 
 
+def shown_params(params: Any) -> Any:
+    """A job's parameters as the API shows them: a URL target without its query (a signed URL's
+    signature is a credential the job needs, and nobody reading jobs should get)."""
+    target = params.get("target") if isinstance(params, dict) else None
+    if not isinstance(target, str):
+        return params
+    from imagevet.fleet import shown_name
+
+    return {**params, "target": shown_name(target)}
+
+
 def job_dict(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "kind": job.kind,
         "status": job.status,
         "attempts": job.attempts,
-        "params": job.params,
+        "params": shown_params(job.params),
         "created_at": job.created_at.isoformat(),
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,

@@ -2,10 +2,11 @@
 file or a remote block stream (an AMI's EBS snapshot, an HTTP URL: remote.py).
 
 Uses Fox-IT's dissect libraries (pure Python): dissect.hypervisor for qcow2, VMDK, VHD and VHDX,
-dissect.volume for MBR/GPT partition tables and LVM2, dissect.extfs and dissect.xfs for the filesystems. They are licensed
-AGPL-3.0, so they are an optional extra (``pip install 'imagevet[disk]'``); imagevet itself only calls
-them. The root filesystem is the one that holds ``/etc/os-release`` (or ``/usr/lib/os-release``).
-Everything is read-only: the image file is opened for reading and nothing is written.
+dissect.volume for MBR/GPT partition tables and LVM2, dissect.extfs and dissect.xfs for the filesystems.
+They are licensed AGPL-3.0, so they are an optional extra (``pip install 'imagevet[disk]'``); imagevet
+itself only calls them. The root filesystem is the one that holds ``/etc/os-release`` (or
+``/usr/lib/os-release``). Everything is read-only: the image file is opened for reading and nothing is
+written.
 """
 
 from __future__ import annotations
