@@ -14,7 +14,8 @@ from pathlib import Path
 import boto3
 
 from imagevet.catalog.store import bundled_catalog
-from imagevet.provenance.verify import verify_image
+from imagevet.model import SourceInfo, TargetInfo
+from imagevet.provenance.verify import verify_image, verify_target
 from tests.support.cli import run_imagevet
 
 NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
@@ -121,3 +122,42 @@ def test_unrecognised_name_has_no_guessed_os(aws_env: dict[str, str]) -> None:
     result = verify_image("aws", fake, bundled_catalog(), NOW)
     assert result.verdict == "unofficial" and result.distro is None and result.alternatives == ()
     assert any("imagevet recommend --cloud aws" in reason for reason in result.reasons)
+
+
+JAMMY_NAME = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-20240101"
+
+
+def _ami_target(**details: str) -> TargetInfo:
+    """What an ``ami:`` target records after its DescribeImages (target/ebs.py image_details)."""
+    source = SourceInfo("ebs", "ami (snap)", 8 << 30, 524288, 3, 0, 0, tuple(sorted(details.items())))
+    return TargetInfo(f"ami:{details['ami_id']}", "disk", source=source)
+
+
+def test_an_ami_target_is_judged_by_its_own_description_or_its_original(aws_env: dict[str, str]) -> None:
+    """The AMI's own answer decides (no second call); a copy in the user's account is judged by the
+    original AWS records for it (one DescribeImages of the original, here moto's seeded Canonical AMI);
+    an image made from an instance of it (CreateImage) is not a copy."""
+    catalog = bundled_catalog()
+    own = _ami_target(
+        ami_id="ami-0123456789abcdef0", owner_id="099720109477", owner_alias="amazon",
+        name=JAMMY_NAME, creation_date="2024-01-01T00:00:00.000Z", region="us-east-1",
+    )  # fmt: skip
+    found = verify_target(own, catalog, NOW)
+    assert found is not None and found.verdict == "official" and found.publisher == "Canonical"
+    assert found.newer_official is None  # no second call, so no newer-build lookup
+    copy = _ami_target(
+        ami_id="ami-0123456789abcdef1", owner_id="123456789012",
+        name=JAMMY_NAME, creation_date="2026-11-20T00:00:00.000Z", region="eu-west-1",
+        source_image_id=OLD_JAMMY, source_image_region="us-east-1",
+    )  # fmt: skip
+    judged = verify_target(copy, catalog, NOW)
+    assert judged is not None and judged.verdict == "official" and judged.image_id == "ami-0123456789abcdef1"
+    assert judged.reasons[0] == f"a copy (CopyImage) of {OLD_JAMMY} in us-east-1, judged by its original"
+    derived = _ami_target(**dict(copy.source.details), source_instance_id="i-0123456789abcdef0")  # type: ignore[union-attr]
+    made = verify_target(derived, catalog, NOW)
+    assert made is not None and made.verdict == "unofficial"
+    assert "not a copy" in made.reasons[-1]
+    missing = _ami_target(**{**dict(copy.source.details), "source_image_id": "ami-0ffffffffffffffff"})  # type: ignore[union-attr]
+    unknown = verify_target(missing, catalog, NOW)
+    assert unknown is not None and unknown.verdict == "unknown"  # an original that cannot be found: error
+    assert verify_target(TargetInfo("/srv/root", "rootfs"), catalog, NOW) is None

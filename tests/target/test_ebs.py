@@ -255,12 +255,13 @@ def test_no_region(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def test_region_from_the_environment(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_DEFAULT_REGION")
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    """boto3's chain (AWS_DEFAULT_REGION here); the CLI passes AWS_REGION as --region (test_ebs_audit)."""
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     source, details = open_ami_source(aws["ami"], RemoteOptions())
     source.close()
     assert details["region"] == "us-east-1"
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # the AMI is in us-east-1 only
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")  # the AMI is in us-east-1 only
     assert refusal(aws["ami"], RemoteOptions()) == (
         f"ami:{aws['ami']}: not found in eu-west-1 (or not visible to these credentials)"
     )

@@ -103,7 +103,13 @@ def audit(
         ),
     ] = None,
     region: Annotated[
-        str | None, typer.Option("--region", help="Cloud region of an ami: target or of --image-id.")
+        str | None,
+        typer.Option(
+            "--region",
+            envvar="AWS_REGION",
+            show_envvar=False,
+            help="Cloud region of an ami: target or of --image-id (default: $AWS_REGION, else the SDK's).",
+        ),
     ] = None,
     download: DownloadOption = False,
     db: DbOption = None,

@@ -21,7 +21,12 @@ from imagevet.target.base import REMOTE_PREFIXES
 
 RegionOption = Annotated[
     str | None,
-    typer.Option("--region", help="AWS region of an ami: target (default: the AWS configuration's)."),
+    typer.Option(
+        "--region",
+        envvar="AWS_REGION",
+        show_envvar=False,
+        help="AWS region of an ami: target (default: $AWS_REGION, else the AWS configuration's).",
+    ),
 ]
 DownloadOption = Annotated[
     bool,

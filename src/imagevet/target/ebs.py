@@ -5,9 +5,9 @@ lists the blocks that hold data, each with a block token; ``ebs:GetSnapshotBlock
 (``BlockSize 524288`` in the EBS direct APIs' documentation), verified against its SHA256 checksum. Blocks
 that were never written are not listed and read as zeros. Credentials, region and endpoints come from
 boto3's usual chain (``AWS_PROFILE``, ``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_EC2``,
-``AWS_ENDPOINT_URL_EBS``: botocore reads them itself), and ``AWS_REGION``, read here as the other AWS SDKs
-read it. Every failure is one line naming the IAM action that was refused or the API that failed, never
-the text of an unexpected error.
+``AWS_ENDPOINT_URL_EBS``: botocore reads them itself); the CLI passes ``--region`` or ``AWS_REGION``.
+Every failure is one line naming the IAM action that was refused or the API that failed, never the text
+of an unexpected error.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import base64
 import contextlib
 import hashlib
 import importlib.util
-import os
 import re
 import threading
 from typing import Any
@@ -79,9 +78,9 @@ def open_ami_source(reference: str, options: RemoteOptions) -> tuple[BlockSource
     if importlib.util.find_spec("dissect") is None or importlib.util.find_spec("dissect.volume") is None:
         raise TargetError(EXTRAS)
     try:
-        # AWS_REGION is the AWS SDKs' standard variable (the CLI v2, Lambda); botocore itself reads only
-        # AWS_DEFAULT_REGION and the profile, so it is passed on here, ahead of them, as the other SDKs do
-        session = boto3.session.Session(region_name=options.region or os.environ.get("AWS_REGION") or None)
+        # options.region is --region, or AWS_REGION (the other AWS SDKs' variable, read by the CLI: botocore
+        # itself reads only AWS_DEFAULT_REGION and the profile)
+        session = boto3.session.Session(region_name=options.region or None)
         region = session.region_name
     except Exception as exc:  # a malformed shared config file: botocore's text may quote it
         raise TargetError(f"cannot read the AWS configuration ({exc.__class__.__name__})") from exc
@@ -276,6 +275,8 @@ def image_details(ami_id: str, image: dict[str, Any], root: dict[str, Any], regi
         # public image is audited through a copy in the user's account, owned by that account
         "source_image_id": "SourceImageId",
         "source_image_region": "SourceImageRegion",
+        # set only by CreateImage (from a running, changeable instance): then it is no copy
+        "source_instance_id": "SourceInstanceId",
     }
     for key, field in optional.items():
         if image.get(field):
