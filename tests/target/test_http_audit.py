@@ -199,3 +199,39 @@ def test_cli_refuses_a_server_without_ranges(hardened_disks: Path, tmp_path: Pat
         "pass --download to fetch the whole file"
     )
     print(f"\nexit 2: {line}")
+
+
+def test_cli_download_fetches_a_server_without_ranges_whole(hardened_disks: Path, tmp_path: Path) -> None:
+    """`--download`: the same audit as over ranges, from a nameless private copy; the report says the
+    whole file was fetched, and nothing is left behind in the temporary directory."""
+    from tests.support.cli import run_imagevet
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {**_env(tmp_path), "TMPDIR": str(scratch)}
+    with start_nginx(tmp_path / "nginx", hardened_disks, ranges=False) as server:
+        url = f"{server.base_url}/gpt.qcow2"
+        proc = run_imagevet("audit", url, "--download", "-f", "json", "--as-of=2026-11-28", env=env)
+    assert proc.returncode in (0, 1), proc.stderr[-1000:]
+    document = json.loads(proc.stdout)
+    size = (hardened_disks / "gpt.qcow2").stat().st_size
+    assert document["target"]["source"]["bytes_fetched"] == size
+    local = run_imagevet("audit", str(HARDENED), "-f", "json", "--as-of=2026-11-28", env=env)
+    assert {r["check"]: r["status"] for r in document["results"]} == {
+        r["check"]: r["status"] for r in json.loads(local.stdout)["results"]
+    }
+    assert list(scratch.iterdir()) == []
+
+
+def test_cli_attest_of_a_url_needs_a_digest(hardened_served: Nginx, tmp_path: Path) -> None:
+    """A remote image is read in parts, so imagevet cannot compute its digest: one line, exit 2."""
+    from tests.support.cli import run_imagevet
+
+    keygen = run_imagevet("attest", "keygen", "--output-dir", str(tmp_path), env=_env(tmp_path))
+    assert keygen.returncode == 0, keygen.stderr
+    url = f"{hardened_served.base_url}/gpt.qcow2?sig=SECRET"
+    key = str(tmp_path / "imagevet.key")
+    proc = run_imagevet("attest", url, "--image-id", "img-1", "--key", key, env=_env(tmp_path))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--digest sha256:" in lines[0] and "SECRET" not in proc.stderr
