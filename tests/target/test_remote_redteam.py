@@ -805,3 +805,24 @@ def test_ami_details_drop_terminal_escapes() -> None:
         assert value.isprintable() and "\x1b" not in value, value
     assert details["name"] == "ubuntu]0;EVIL[2Jfake: line"
     assert len(details["description"]) == 512
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the image's own /etc/os-release PRETTY_NAME reaches the table report's title raw: "
+    "ESC ]0; (window title) and ESC [2J (clear screen) go to the terminal, for every target kind, "
+    "remote ones included (facts/os_release.py os_release_from_values; report/table.py render_table)",
+)
+def test_an_image_cannot_write_terminal_escapes_into_the_table(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "rootfs/hardened-debian", root, symlinks=True)
+    release = root / "etc/os-release"
+    if release.is_symlink():
+        release = root / "usr/lib/os-release"
+    text = re.sub(r"(?m)^PRETTY_NAME=.*$", 'PRETTY_NAME="Debian \x1b]0;EVIL\x07\x1b[2J"', release.read_text())
+    release.write_text(text)
+    proc = run_imagevet("audit", str(root), timeout=30)
+    assert "Debian" in proc.stdout
+    assert "\x1b" not in proc.stdout, "a terminal escape from the image reached stdout"
