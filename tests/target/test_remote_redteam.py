@@ -176,11 +176,6 @@ def still_running_after(call: Callable[[], object], seconds: float) -> bool:
     return not done.wait(seconds)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the timeout bounds each socket read, not the request: a server trickling one byte per "
-    "0.1 s holds a block read for hours (http.py _read_exact / http_fetch.HttpClient.send)",
-)
 @pytest.mark.parametrize("reply", [trickle_body, trickle_headers], ids=["body", "headers"])
 def test_a_trickling_server_is_bounded_by_the_timeout(reply: Reply) -> None:
     with raw_server(reply) as base:
@@ -424,12 +419,6 @@ def silent(conn: socket.socket, number: int, span: Any, path: str, stop: threadi
     stop.wait(30)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: `imagevet audit --timeout S` ("Per-host network timeout") is not passed to URL '
-    "targets: remote_options() leaves RemoteOptions.timeout at 30 s, so a silent server holds the audit "
-    "4 x 30 s (cli/remote.py remote_options, cli/audit.py)",
-)
 def test_the_audit_timeout_option_bounds_a_silent_server() -> None:
     with raw_server(silent) as base:
         try:
@@ -529,26 +518,12 @@ def settled_bytes(nginx: Nginx) -> int:
     return sum(entry.bytes for entry in entries)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_qcow2 (and dissect after it) reads the whole L1 table whatever the disk needs: a "
-    "16 MiB L1 for a 1 MiB disk costs 16 MiB fetched and ~4 s (an L1 of 2^32-1 entries: 32 GiB fetched "
-    "into memory); cap l1_size (qemu: 32 MiB) and refuse one far larger than the disk needs "
-    "(diskcheck.check_qcow2)",
-)
 def test_a_giant_qcow2_l1_table_is_refused_before_it_is_fetched(nginx: Nginx) -> None:
     message, sent, elapsed = fetched_refusing(nginx, f"{nginx.base_url}/l1.qcow2")
     assert "L1" in message, message
     assert sent < 4 << 20, f"{sent} bytes fetched before the refusal ({elapsed:.1f} s)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_vmdk_sparse reads every grain table, one read per table: with numGTEsPerGT = 1 "
-    "a VMDK whose file is 4 MiB of data makes the check fetch the whole (sparse) file (1M tables: 547 MB "
-    "in 2,089 requests, 19 s over nginx); refuse numGTEsPerGT other than 512 and bound the tables' bytes "
-    "(diskcheck.check_vmdk_sparse)",
-)
 def test_tiny_vmdk_grain_tables_are_refused_before_they_are_fetched(nginx: Nginx) -> None:
     message, sent, elapsed = fetched_refusing(nginx, f"{nginx.base_url}/gt.vmdk")
     assert "VMDK" in message, message
@@ -561,13 +536,6 @@ def test_an_mbr_partition_past_the_end_is_refused_remotely(nginx: Nginx) -> None
     assert elapsed < 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (low, bandwidth): re-reading the SAME block counts as a sequential read, so the probes "
-    "of block 0 (header, MBR, GPT at 512 and 4096) double the readahead window to 8 and fetch blocks 1-9 "
-    "that are never read: 2.5 MiB for an image refused from its first 512 bytes (blocks.BlockStream."
-    "_read_ahead: `first in (self._last_block, self._last_block + 1)`; count byte-contiguous reads)",
-)
 def test_probing_block_zero_does_not_read_ahead(nginx: Nginx) -> None:
     message, sent, _ = fetched_refusing(nginx, f"{nginx.base_url}/mbr.raw")
     assert "partition 1 ends beyond the end of the disk" in message
@@ -701,12 +669,6 @@ def test_prune_never_leaves_the_cache_root(tmp_path: Path) -> None:
     assert not any(cache.folder.glob("0-*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (data loss): prune() deletes the oldest regular files of EVERY subdirectory of the cache "
-    "root, not only its own <32 hex>/<index>-<sha256> block files: IMAGEVET_BLOCK_CACHE=~/vms deletes "
-    "the user's disk images once they sum to more than 4 GiB (blockcache.DiskBlockCache.prune)",
-)
 def test_prune_deletes_only_its_own_blocks(www: Path, nginx: Nginx, tmp_path: Path) -> None:
     url = hd_url(nginx, www)
     root = tmp_path / "vms"
@@ -730,13 +692,6 @@ def by_query(conn: socket.socket, number: int, span: Any, path: str, stop: threa
     conn.sendall(head("206 Partial Content", (start, end)) + data[start : end + 1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the HTTP cache key drops the whole query, so two objects a server selects by query "
-    "(?file=a, ?file=b; S3 ?versionId=…) with equal ETag, Last-Modified and size share cached blocks and "
-    "the second audit reads the first image; keep the non-credential query in the key "
-    "(http.HttpSource.cache_key)",
-)
 def test_objects_selected_by_query_never_share_cached_blocks(tmp_path: Path) -> None:
     with raw_server(by_query) as base:
         read = {}
@@ -807,12 +762,6 @@ def test_ami_details_drop_terminal_escapes() -> None:
     assert len(details["description"]) == 512
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the image's own /etc/os-release PRETTY_NAME reaches the table report's title raw: "
-    "ESC ]0; (window title) and ESC [2J (clear screen) go to the terminal, for every target kind, "
-    "remote ones included (facts/os_release.py os_release_from_values; report/table.py render_table)",
-)
 def test_an_image_cannot_write_terminal_escapes_into_the_table(tmp_path: Path) -> None:
     import shutil
 

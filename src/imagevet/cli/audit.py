@@ -201,7 +201,7 @@ def audit(
     )
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     gate = Gate(fail_on.severity(), allow_errors)
-    remote = remote_options(region, download)
+    remote = remote_options(region, download, timeout)
 
     def audit_spec(spec: str) -> Report:
         with opened_target(spec, ssh_options, remote) as opened:

@@ -80,15 +80,16 @@ class _Progress:
             sys.stderr.flush()
 
 
-def remote_options(region: str | None = None, download: bool = False) -> Any:
+def remote_options(region: str | None = None, download: bool = False, timeout: float = 30.0) -> Any:
     """The RemoteOptions of this run (cache directory from the environment, a progress line on a
-    terminal)."""
+    terminal; ``timeout`` bounds each whole HTTP exchange)."""
     from imagevet.target.blocks import RemoteOptions
 
     progress = _Progress() if sys.stderr.isatty() else None
     return RemoteOptions(
         region=region,
         download=download,
+        timeout=timeout,
         cache_dir=block_cache_dir(dict(os.environ), Path.home()),
         progress=progress,
     )

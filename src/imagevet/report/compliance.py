@@ -10,6 +10,7 @@ from typing import Any
 from imagevet.compliance import ControlResult, Framework, cis_benchmark, recommendation_ids
 from imagevet.model import Report
 from imagevet.report.json_report import os_dict, target_dict
+from imagevet.report.text import safe
 
 SCHEMA = "imagevet/compliance/v1"
 STYLE = {
@@ -71,7 +72,7 @@ def render_table(
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     benchmark = cis_benchmark(frame, report)
-    table = Table(title=f"{frame.title} — {report.target.path}", title_justify="left", expand=True)
+    table = Table(title=safe(f"{frame.title} — {report.target.path}"), title_justify="left", expand=True)
     for column in ("control", "status", "title", "checks"):
         table.add_column(column, overflow="fold")
     if benchmark:

@@ -14,6 +14,7 @@ from imagevet.errors import ImagevetError
 from imagevet.inventory.collect import Inventory
 from imagevet.model import OsRelease, Package, TargetInfo
 from imagevet.report.json_report import os_dict, target_dict
+from imagevet.report.text import safe
 
 SCHEMA = "imagevet/packages/v1"
 
@@ -61,7 +62,7 @@ def render_table(report: PackagesReport, *, color: bool = False, width: int = 12
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
     os_label = report.os.pretty_name if report.os else "unknown OS"
     table = Table(
-        title=f"{len(report.inventory.packages)} packages in {report.target.path} ({os_label})",
+        title=safe(f"{len(report.inventory.packages)} packages in {report.target.path} ({os_label})"),
         title_justify="left",
         expand=True,
     )

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from imagevet.model import CheckResult, Report, Severity, Status
+from imagevet.report.text import safe
 
 STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIP, Status.PASS)
 STATUS_STYLE = {
@@ -34,13 +35,13 @@ def _evidence(result: CheckResult) -> Text:
     for i, item in enumerate(result.evidence):
         if i:
             text.append("\n")
-        text.append(item.detail)
+        text.append(safe(item.detail))
         if item.path:
             where = item.path if item.line is None else f"{item.path}:{item.line}"
-            text.append(f"  {where}", style="dim")
+            text.append(f"  {safe(where)}", style="dim")
     if result.waiver is not None:
         expires = f" until {result.waiver.expires}" if result.waiver.expires else ""
-        text.append(f"\nwaived{expires}: {result.waiver.reason}", style="yellow")
+        text.append(f"\nwaived{expires}: {safe(result.waiver.reason)}", style="yellow")
     return text
 
 
@@ -84,7 +85,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     )
     console.print(
         Text(
-            f"imagevet audit of {report.target.path} ({report.target.kind}): {os_label}, "
+            f"imagevet audit of {safe(report.target.path)} ({report.target.kind}): {safe(os_label)}, "
             f"as of {report.as_of.isoformat()}",
             style="bold",
         )
@@ -92,7 +93,7 @@ def render_table(report: Report, *, color: bool = False, width: int = 120) -> st
     if report.target.source is not None:
         from imagevet.report.source import source_line
 
-        console.print(Text(source_line(report.target.source)))
+        console.print(Text(safe(source_line(report.target.source))))
     for status in STATUS_ORDER:
         group = [r for r in report.results if r.status is status]
         if group:

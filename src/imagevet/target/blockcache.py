@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 _NAME = re.compile(r"(\d{1,12})-([0-9a-f]{64})")
+_FOLDER = re.compile(r"[0-9a-f]{32}")
 
 
 class DiskBlockCache:
@@ -90,13 +91,18 @@ class DiskBlockCache:
         """Remove the oldest blocks of every source until the cache holds at most ``max_bytes``."""
         files: list[tuple[float, int, Path]] = []
         try:
-            folders = [entry for entry in self.root.iterdir() if entry.is_dir() and not entry.is_symlink()]
+            folders = [
+                entry
+                for entry in self.root.iterdir()
+                if _FOLDER.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink()
+            ]
         except OSError:
             return
-        for folder in folders:
+        for folder in folders:  # only the cache's own folders and files: the root may hold anything else
             try:
                 for entry in os.scandir(folder):
-                    if entry.is_file(follow_symlinks=False):
+                    ours = _NAME.fullmatch(entry.name) or entry.name.startswith(".partial-")
+                    if ours and entry.is_file(follow_symlinks=False):
                         info = entry.stat(follow_symlinks=False)
                         files.append((info.st_mtime, info.st_size, Path(entry.path)))
             except OSError:

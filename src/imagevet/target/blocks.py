@@ -22,7 +22,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -121,7 +121,8 @@ class BlockStream(io.RawIOBase):
         self._lock = threading.Lock()  # the reading side: memory, pending fetches, readahead
         self._stats_lock = threading.Lock()  # the fetching threads' counters (never held while waiting)
         self._pool: ThreadPoolExecutor | None = None
-        self._last_block = -2
+        self._last_end = -1
+        self._last_block = -1
         self._window = 1
         self.name = source.location
 
@@ -179,6 +180,15 @@ class BlockStream(io.RawIOBase):
             self._store.prune()
         super().close()
 
+    def settle(self) -> ReadStats:
+        """The stats once the fetches in flight (blocks read ahead) have finished, so what a report says
+        was fetched is what the source sent (a fetch started but not yet counted would go missing)."""
+        with self._lock:
+            pending = list(self._pending.values())
+        if pending:
+            wait(pending)
+        return self.stats
+
     # ---- reading -----------------------------------------------------------------------------------
     def read_at(self, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset`` (fewer at the end of the image); raises the stream's failure."""
@@ -191,7 +201,7 @@ class BlockStream(io.RawIOBase):
         first, last = offset // block, (end - 1) // block
         try:
             with self._lock:
-                self._read_ahead(first, last)
+                self._read_ahead(offset, end, last)
                 blocks = self._blocks(range(first, last + 1))
         except TargetError as exc:
             self.failure = exc
@@ -204,13 +214,15 @@ class BlockStream(io.RawIOBase):
         start = offset - first * block
         return joined[start : start + (end - offset)]
 
-    def _read_ahead(self, first: int, last: int) -> None:
-        """Sequential reads widen a window of blocks fetched ahead (in the background); a jump resets it."""
-        if first in (self._last_block, self._last_block + 1):
+    def _read_ahead(self, offset: int, end: int, last: int) -> None:
+        """A read that starts where the previous one ended, in a block after the previous read's, widens a
+        window of blocks fetched ahead (in the background); a read elsewhere resets it. Reads within one
+        block (the probes of a header, the four entries of an MBR) are no sign of a long sequence."""
+        if offset == self._last_end and offset // self.source.block_size > self._last_block:
             self._window = min(self._window * 2, READAHEAD_MAX)
-        else:
+        elif offset != self._last_end:
             self._window = 1
-        self._last_block = last
+        self._last_end, self._last_block = end, last
         self._harvest()
         if self._window > 1 and len(self._pending) < READAHEAD_MAX + FETCH_THREADS:
             count = -(-self.source.size // self.source.block_size)

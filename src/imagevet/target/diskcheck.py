@@ -35,6 +35,9 @@ QCOW2_CORRUPT, QCOW2_DATA_FILE, QCOW2_EXTENDED_L2 = 1 << 1, 1 << 2, 1 << 4
 QCOW2_OFFSET_MASK = 0x00FFFFFFFFFFFE00
 QCOW2_COMPRESSED = 1 << 62
 MAX_VIRTUAL_SIZE = 1 << 50  # 1 PiB: beyond it the image is absurd
+QCOW2_MAX_L1_BYTES = 32 << 20  # qemu's QCOW_MAX_L1_SIZE (block/qcow2.h)
+QCOW2_L1_SLACK = 4096  # entries beyond twice what the disk needs (32 KiB of table)
+VMDK_ENTRIES_PER_TABLE = 512  # numGTEsPerGT: "always 512" in hosted sparse extents (VMware's VMDK spec)
 VMDK_HEADER = struct.Struct("<4sIIQQQQIQQQB4sH")
 VMDK_COMPRESSED = 1 << 16
 VMDK_GD_AT_END = 0xFFFFFFFFFFFFFFFF
@@ -93,6 +96,10 @@ def check_qcow2(handle: IO[bytes], file_size: int) -> None:
     needed = -(-size // (cluster * l2_entries))
     if l1_size < needed:
         raise DiskFormatError("the qcow2 L1 table is too small for the disk")
+    if l1_size > 2 * needed + QCOW2_L1_SLACK or 8 * l1_size > QCOW2_MAX_L1_BYTES:
+        # qemu grows an L1 table by half again at most, and never past 32 MiB; a larger one only makes
+        # imagevet (and dissect after it) read megabytes of table, over the network for a remote image
+        raise DiskFormatError("the qcow2 L1 table is far larger than the disk needs")
     if l1_offset % cluster or l1_offset + 8 * l1_size > file_size:
         raise _beyond(f"the qcow2 L1 table at byte {l1_offset}")
     if refcount_offset % cluster or refcount_offset + refcount_clusters * cluster > file_size:
@@ -170,7 +177,9 @@ def check_vmdk_sparse(handle: IO[bytes], file_size: int, what: str) -> None:
         if header[0] != b"KDMV":
             raise DiskFormatError(f"{what}: the VMDK footer is missing (truncated)")
         _, version, flags, capacity, grain, desc_offset, desc_size, per_table, _, gd_offset = header[:10]
-    if version not in (1, 2, 3) or grain < 8 or grain & (grain - 1) or not 0 < per_table <= 4096:
+    if version not in (1, 2, 3) or grain < 8 or grain & (grain - 1) or per_table != VMDK_ENTRIES_PER_TABLE:
+        # tiny grain tables would make the check read one table per few grains: over the network, a
+        # file of a few MiB could cost gigabytes of requests before it is judged
         raise DiskFormatError(f"{what}: the VMDK header is inconsistent")
     if desc_offset and desc_size:
         if (desc_offset + desc_size) * SECTOR > file_size:

@@ -14,6 +14,7 @@ of signed URLs are in http_fetch.py.
 from __future__ import annotations
 
 import tempfile
+import urllib.parse
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -24,6 +25,7 @@ from imagevet.target.blocks import BlockSource, RemoteOptions
 from imagevet.target.http_fetch import (
     TRANSIENT_STATUSES,
     HttpClient,
+    bounded,
     parse_content_range,
     quoted,
     redact_url,
@@ -92,9 +94,14 @@ class HttpSource:
 
     # ---- BlockSource -------------------------------------------------------------------------------
     def cache_key(self) -> str | None:
+        """The URL (with the query parameters that may choose the file: ``/get?file=a``, but without a
+        signed URL's credentials, which change with every signing), the strong ETag, Last-Modified and
+        size. blockcache.py keeps only a digest of it."""
         if not self.strong_etag:
             return None
-        return f"http {without_query(self.location)} {self.etag} {self.last_modified or '-'} {self.size}"
+        query = choosing_query(urllib.parse.urlsplit(self._url).query)
+        identity = without_query(self.location) + (f"?{query}" if query else "")
+        return f"http {identity} {self.etag} {self.last_modified or '-'} {self.size}"
 
     def allocated(self, index: int) -> bool:
         return True
@@ -213,9 +220,11 @@ def open_url_source(
                     )
                 response.close()
                 return _download(client, None, options, final)
-            broken: tuple[type[Exception], ...] = (OSError, *client.transient_errors)
+            broken: tuple[type[Exception], ...] = (OSError, *client.transient_errors)  # incl. Overdue
             try:
-                first: bytes | None = _read_exact(response, end + 1, location, "block 0")
+                first: bytes | None = bounded(
+                    lambda: _read_exact(response, end + 1, location, "block 0"), client.deadline
+                )
             except broken:
                 first = None  # fetched again (with retries) when it is read
         except BaseException:
@@ -249,7 +258,7 @@ def _download(client: HttpClient, response: Any, options: RemoteOptions, url: st
             if length is not None and length > cap:
                 raise TargetError(f"{location}: the file is {length} bytes, more than the {cap} allowed")
             count = 0
-            broken: tuple[type[Exception], ...] = (OSError, *client.transient_errors)
+            broken: tuple[type[Exception], ...] = (OSError, *client.transient_errors)  # incl. Overdue
             try:
                 while chunk := response.read(DOWNLOAD_CHUNK, decode_content=False):
                     count += len(chunk)
@@ -284,6 +293,25 @@ def _download(client: HttpClient, response: Any, options: RemoteOptions, url: st
         )
 
     return DiskTarget(location, handle, location, None, info)
+
+
+# Query parameters of signed URLs that carry the signature and its terms, not the choice of file: Azure
+# SAS, S3 presigned (X-Amz-*), GCS (X-Goog-*, and V2's GoogleAccessId/Expires/Signature), Alibaba OSS.
+_CREDENTIAL_PARAMETERS = frozenset(
+    {"sig", "se", "st", "sp", "spr", "sv", "sr", "srt", "ss", "si", "sip", "skoid", "sktid", "skt", "ske",
+     "sks", "skv", "signature", "expires", "googleaccessid", "ossaccesskeyid", "security-token"}
+)  # fmt: skip
+_CREDENTIAL_PREFIXES = ("x-amz-", "x-goog-", "x-oss-")
+
+
+def choosing_query(query: str) -> str:
+    """The query without a signed URL's credential parameters, sorted (the part that may pick the file)."""
+    kept = [
+        (key, value)
+        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True)
+        if key.lower() not in _CREDENTIAL_PARAMETERS and not key.lower().startswith(_CREDENTIAL_PREFIXES)
+    ]
+    return urllib.parse.urlencode(sorted(kept))
 
 
 def _read_exact(response: Any, count: int, location: str, what: str) -> bytes:

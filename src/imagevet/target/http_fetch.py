@@ -85,6 +85,45 @@ def _urllib3() -> Any:
     return urllib3
 
 
+class Overdue(Exception):
+    """An exchange that did not complete within its deadline (a server trickling its answer)."""
+
+
+def bounded(call: Callable[[], Any], seconds: float) -> Any:
+    """``call()``, or Overdue after ``seconds``. urllib3's read timeout bounds each socket read, not the
+    whole answer, so a server sending a byte a second would hold a read for hours: the exchange runs in a
+    daemon thread that is abandoned at the deadline (a response it still gets is closed)."""
+    done = threading.Event()
+    box: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def run() -> None:
+        try:
+            result = call()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+        else:
+            with lock:
+                if box.get("abandoned"):
+                    if hasattr(result, "close"):
+                        result.close()
+                else:
+                    box["result"] = result
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="imagevet-http", daemon=True).start()
+    if not done.wait(seconds):
+        with lock:
+            box["abandoned"] = True
+            finished = "result" in box or "error" in box
+        if not finished:
+            raise Overdue()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 class HttpClient:
     """GET requests to one image's URLs: a pool of ``POOL_SIZE`` connections per proxy (or none), retries
     of transient failures, and a count of every request sent. Thread-safe."""
@@ -100,6 +139,7 @@ class HttpClient:
         parts = self._check_url(url, self.location)
         self._urllib3 = _urllib3()
         self._timeout = self._urllib3.Timeout(connect=timeout, read=timeout)
+        self.deadline = timeout  # of one whole exchange: request, headers and body
         self._proxies = dict(urllib.request.getproxies() if proxies is None else proxies)
         self._sleep = sleep
         self._managers: dict[str, Any] = {}
@@ -127,7 +167,7 @@ class HttpClient:
     def transient_errors(self) -> tuple[type[Exception], ...]:
         """What a broken connection raises (a timeout, a reset, a body cut short): worth another try."""
         errors = self._urllib3.exceptions
-        return (errors.TimeoutError, errors.ProtocolError, ConnectionError)
+        return (errors.TimeoutError, errors.ProtocolError, ConnectionError, Overdue)
 
     def requests(self) -> int:
         with self._lock:
@@ -200,7 +240,7 @@ class HttpClient:
             last = attempt == ATTEMPTS - 1
             delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
             try:
-                result = call()
+                result = bounded(call, self.deadline)
             except urllib3.exceptions.SSLError as exc:
                 raise TargetError(f"{self.location}: {what}: {_tls_reason(exc)}") from None
             except urllib3.exceptions.ProxyError:
@@ -272,6 +312,8 @@ def _retry_after(value: str | None, default: float) -> float:
 
 def _network_reason(exc: Exception) -> str:
     urllib3 = _urllib3()
+    if isinstance(exc, Overdue):
+        return f"the server did not answer in time ({ATTEMPTS} attempts)"  # a whole answer, that is
     if isinstance(exc, urllib3.exceptions.NameResolutionError):
         return f"the host name could not be resolved ({ATTEMPTS} attempts)"
     if isinstance(exc, urllib3.exceptions.NewConnectionError):  # a ConnectTimeoutError subclass

@@ -48,6 +48,8 @@ def disk_over(spec: str, source: BlockSource, options: RemoteOptions, details: d
     frozen = tuple(sorted(details.items()))
 
     def info() -> SourceInfo:
+        if not stream.closed:
+            stream.settle()
         return SourceInfo(
             kind=source.kind,
             location=source.location,
