@@ -3,10 +3,19 @@ fills the partition from the directory (at its byte offset), qemu-img converts t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
 from pathlib import Path
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.registry import CHECKS
+from imagevet.model import SourceInfo
+from imagevet.target import open_target
+from imagevet.target.blocks import RemoteOptions
+from tests.support.debian_root import cache_root, fixture_key
 
 TOOLS = ("sfdisk", "mkfs.ext4", "qemu-img")
 
@@ -156,3 +165,31 @@ def make_xfs(files: dict[str, str], out: Path, work: Path) -> Path:
     sparse_file(out, 320)
     subprocess.run(["mkfs.xfs", "-q", "-f", "-p", str(proto), str(out)], check=True, capture_output=True)
     return out
+
+
+AUDIT_DAY = dt.date(2026, 11, 28)
+
+
+def audit_statuses(
+    spec: str, remote: RemoteOptions | None = None
+) -> tuple[dict[str, str], SourceInfo | None]:
+    """Every check's status for the target ``spec`` (as of AUDIT_DAY), and for a remote image what reading
+    it cost, taken once the target is closed (as the CLI does): blocks read ahead have then arrived. The
+    disk tests compare these with the statuses of the directory the disk was made from."""
+    target = open_target(spec, None, remote)
+    try:
+        report = run_audit(target, CheckOptions(AUDIT_DAY), list(CHECKS))
+    finally:
+        target.close()
+    return {r.check: r.status.value for r in report.results}, target.info.source
+
+
+def cached_debian_disk(root: Path, fmt: str = "qcow2") -> Path:
+    """The Debian root as a 1200 MiB GPT disk of format ``fmt``, built once and cached beside the root
+    (keyed like it), renamed into place only when complete."""
+    folder = cache_root() / f"debian12-{fixture_key()}" / "disks"
+    disk = folder / f"gpt.{fmt}"
+    if not disk.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        make_disk(root, folder / f"gpt.partial.{fmt}", fmt=fmt).rename(disk)
+    return disk

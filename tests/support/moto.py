@@ -66,9 +66,7 @@ def start_moto(
 ) -> Iterator[str]:
     """moto's server on a free port of 127.0.0.1, seeded; yields its endpoint URL."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "amis.json").write_text(json.dumps(amis))
-    variables = {**os.environ, "MOTO_AMIS_PATH": str(folder / "amis.json"), **(env or {})}
-    port = free_port()
+    variables = dict(env or {})
     if ssm is None:
         command = [str(Path(sys.executable).with_name("moto_server"))]
     else:
@@ -76,6 +74,19 @@ def start_moto(
         (folder / "moto_seeded.py").write_text(_WRAPPER)
         variables["IMAGEVET_TEST_SSM_SEED"] = str(folder / "ssm.json")
         command = [sys.executable, str(folder / "moto_seeded.py")]
+    with _run_moto(folder, amis, command, variables) as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def _run_moto(
+    folder: Path, amis: list[dict[str, Any]], command: list[str], env: dict[str, str]
+) -> Iterator[str]:
+    """Run ``command`` (moto's server, or a wrapper around it) on a free port with the AMI seed, wait until
+    it answers, and stop it on the way out."""
+    (folder / "amis.json").write_text(json.dumps(amis))
+    variables = {**os.environ, "MOTO_AMIS_PATH": str(folder / "amis.json"), **env}
+    port = free_port()
     log = (folder / "moto.log").open("w")
     proc = subprocess.Popen(
         [*command, "-H", "127.0.0.1", "-p", str(port)], env=variables, stdout=subprocess.DEVNULL, stderr=log
@@ -122,38 +133,11 @@ def start_moto_patched(
     """moto's server like ``start_moto``, with ``patch`` (Python source) run in the server process before
     it starts: for behaviour moto lacks that a test needs to be AWS-shaped (tests/support/ebs.py)."""
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "amis.json").write_text(json.dumps(amis))
     (folder / "moto_patched.py").write_text(
         patch + "\nimport sys\nfrom moto.server import main\nsys.exit(main(sys.argv[1:]))\n"
     )
-    variables = {**os.environ, "MOTO_AMIS_PATH": str(folder / "amis.json"), **(env or {})}
-    port = free_port()
-    log = (folder / "moto.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, str(folder / "moto_patched.py"), "-H", "127.0.0.1", "-p", str(port)],
-        env=variables,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    break
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"moto_server did not start: {(folder / 'moto.log').read_text()[-500:]}")
-        if proc.poll() is not None:
-            raise RuntimeError(f"moto_server ended: {(folder / 'moto.log').read_text()[-500:]}")
+    with _run_moto(folder, amis, [sys.executable, str(folder / "moto_patched.py")], env or {}) as endpoint:
         yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def enforce_iam(endpoint: str, after: int = 0) -> None:

@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.audit import run_audit
-from imagevet.checks.base import CheckOptions
-from imagevet.checks.registry import CHECKS
 from imagevet.errors import TargetError
 from imagevet.target import open_target
 from tests.conftest import FIXTURES
-from tests.support.debian_root import cache_root, fixture_key
-from tests.support.disks import LVM_TOOLS, disk_tools_available, make_disk, make_lvm_disk, make_xfs
+from tests.support.disks import (
+    LVM_TOOLS,
+    audit_statuses,
+    cached_debian_disk,
+    disk_tools_available,
+    make_disk,
+    make_lvm_disk,
+    make_xfs,
+)
 from tests.target.refusal import assert_refused
 
 pytestmark = pytest.mark.real
@@ -30,22 +34,12 @@ def tools() -> None:
 
 
 def statuses(spec: str) -> dict[str, str]:
-    target = open_target(spec)
-    try:
-        return {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
-    finally:
-        target.close()
+    return audit_statuses(spec)[0]
 
 
 @pytest.fixture(scope="module")
 def debian_qcow2(debian_root: Path) -> Path:
-    folder = cache_root() / f"debian12-{fixture_key()}" / "disks"
-    disk = folder / "gpt.qcow2"
-    if not disk.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        make_disk(debian_root, folder / "gpt.partial.qcow2")
-        (folder / "gpt.partial.qcow2").rename(disk)
-    return disk
+    return cached_debian_disk(debian_root)
 
 
 def test_gpt_qcow2_audits_like_the_directory(debian_root: Path, debian_qcow2: Path) -> None:

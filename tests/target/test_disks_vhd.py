@@ -14,14 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.audit import run_audit
-from imagevet.checks.base import CheckOptions
-from imagevet.checks.registry import CHECKS
 from imagevet.target import open_target
 from imagevet.target.blocks import BlockStream
 from imagevet.target.disk import DiskTarget
 from tests.conftest import FIXTURES
-from tests.support.disks import disk_tools_available, make_disk
+from tests.support.disks import audit_statuses, disk_tools_available, make_disk
 
 pytestmark = pytest.mark.real
 AS_OF = dt.date(2026, 11, 28)
@@ -70,11 +67,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def statuses(spec: str) -> dict[str, str]:
-    target = open_target(spec)
-    try:
-        return {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
-    finally:
-        target.close()
+    return audit_statuses(spec)[0]
 
 
 @pytest.mark.parametrize("name", list(FORMATS))

@@ -20,8 +20,7 @@ from imagevet.checks.registry import CHECKS
 from imagevet.target import open_target
 from imagevet.target.blocks import BlockStream, RemoteOptions
 from tests.support.cli import run_imagevet
-from tests.support.debian_root import cache_root, fixture_key
-from tests.support.disks import disk_tools_available, make_disk
+from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
 from tests.support.ebs import (
     CANONICAL,
     MOTO_PATCH,
@@ -37,23 +36,14 @@ REGION = RemoteOptions(region="us-east-1")
 
 
 def statuses(spec: str, remote: RemoteOptions | None = None) -> dict[str, str]:
-    target = open_target(spec, None, remote)
-    try:
-        return {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
-    finally:
-        target.close()
+    return audit_statuses(spec, remote)[0]
 
 
 @pytest.fixture(scope="module")
 def debian_raw(debian_root: Path) -> Path:
     if not disk_tools_available():
         pytest.skip("sfdisk, mkfs.ext4 or qemu-img is not installed")
-    folder = cache_root() / f"debian12-{fixture_key()}" / "disks"
-    disk = folder / "gpt.raw"
-    if not disk.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        make_disk(debian_root, folder / "gpt.partial.raw", fmt="raw").rename(disk)
-    return disk
+    return cached_debian_disk(debian_root, "raw")
 
 
 @pytest.fixture(scope="module")

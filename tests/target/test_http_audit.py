@@ -14,15 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.audit import run_audit
-from imagevet.checks.base import CheckOptions
-from imagevet.checks.registry import CHECKS
-from imagevet.model import SourceInfo
-from imagevet.target import open_target
 from imagevet.target.blocks import RemoteOptions
 from tests.conftest import FIXTURES
-from tests.support.debian_root import cache_root, fixture_key
-from tests.support.disks import disk_tools_available, make_disk
+from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
 from tests.support.nginx import Nginx, require_nginx, self_signed, start_nginx
 from tests.target.refusal import assert_refused
 
@@ -39,27 +33,13 @@ def tools() -> None:
         pytest.skip("sfdisk, mkfs.ext4 or qemu-img is not installed")
 
 
-def statuses(spec: str, remote: RemoteOptions | None = None) -> tuple[dict[str, str], SourceInfo | None]:
-    """The audit's status per check, and (for a URL) what reading the image cost, taken once the target is
-    closed (as the CLI does): the blocks still being read ahead have then arrived."""
-    target = open_target(spec, None, remote)
-    try:
-        report = run_audit(target, CheckOptions(AS_OF), list(CHECKS))
-    finally:
-        target.close()
-    return {r.check: r.status.value for r in report.results}, target.info.source
+statuses = audit_statuses
 
 
 @pytest.fixture(scope="module")
 def debian_qcow2(debian_root: Path) -> Path:
     """The Debian root's GPT qcow2 (the same cached file as tests/target/test_disks.py's)."""
-    folder = cache_root() / f"debian12-{fixture_key()}" / "disks"
-    disk = folder / "gpt.qcow2"
-    if not disk.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        make_disk(debian_root, folder / "gpt.partial.qcow2")
-        (folder / "gpt.partial.qcow2").rename(disk)
-    return disk
+    return cached_debian_disk(debian_root)
 
 
 @pytest.fixture(scope="module")
