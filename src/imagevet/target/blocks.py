@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -86,8 +86,9 @@ class ReadStats:
 @dataclass(frozen=True)
 class RemoteOptions:
     """How remote images are read: the AWS region of an ``ami:`` target, whether an HTTP server without
-    range support may be downloaded whole, where the on-disk block cache lives (None: no cache) and a
-    progress callback (called with the location, the stats and the requests so far after each fetch, from
+    range support may be downloaded whole (at most ``max_download_bytes``), where the on-disk block cache
+    lives (None: no cache) and how large it may grow, the deadline of one HTTP exchange, and a progress
+    callback (called with the location, the stats and the requests so far after each fetch, from
     a fetching thread)."""
 
     region: str | None = None
@@ -97,7 +98,6 @@ class RemoteOptions:
     progress: Callable[[str, ReadStats, int], None] | None = None
     max_download_bytes: int = 64 << 30
     timeout: float = 30.0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class BlockStream(io.RawIOBase):
