@@ -52,6 +52,13 @@ def select_checks(requested: list[str] | None, profile: str = "checklist") -> li
     return [c for c in CHECKS if c in wanted]
 
 
+def with_cloud_checks(check_ids: list[str]) -> list[str]:
+    """``check_ids`` and the cloud readiness checks (``cloud-*``), in registry order: what ``--cloud``
+    adds when no ``--checks`` were named (an ``ami:`` target implies ``--cloud aws``)."""
+    wanted = set(check_ids) | {c for c in CHECKS if c.startswith("cloud-")}
+    return [c for c in CHECKS if c in wanted]
+
+
 def run_audit(
     target: Target,
     options: CheckOptions,

@@ -150,14 +150,20 @@ def test_an_ami_target_is_judged_by_its_own_description_or_its_original(aws_env:
         name=JAMMY_NAME, creation_date="2026-11-20T00:00:00.000Z", region="eu-west-1",
         source_image_id=OLD_JAMMY, source_image_region="us-east-1",
     )  # fmt: skip
-    judged = verify_target(copy, catalog, NOW)
-    assert judged is not None and judged.verdict == "official" and judged.image_id == "ami-0123456789abcdef1"
-    assert judged.reasons[0] == f"a copy (CopyImage) of {OLD_JAMMY} in us-east-1, judged by its original"
+    judged = verify_target(copy, catalog, NOW)  # a copy or a restore: undecided, never official
+    assert judged is not None and judged.verdict == "unknown" and judged.image_id == "ami-0123456789abcdef1"
+    assert judged.reasons[0].startswith(f"AWS records {OLD_JAMMY} in us-east-1 (Canonical, official)")
+    assert "waive source-official" in judged.reasons[0]
+    fake = register_lookalike(JAMMY_NAME)
+    of_fake = _ami_target(**{**dict(copy.source.details), "source_image_id": fake})  # type: ignore[union-attr]
+    judged_fake = verify_target(of_fake, catalog, NOW)
+    assert judged_fake is not None and judged_fake.verdict == "unofficial"
+    assert judged_fake.reasons[-1] == f"its recorded source {fake} is unofficial"
     derived = _ami_target(**dict(copy.source.details), source_instance_id="i-0123456789abcdef0")  # type: ignore[union-attr]
     made = verify_target(derived, catalog, NOW)
     assert made is not None and made.verdict == "unofficial"
     assert "not a copy" in made.reasons[-1]
     missing = _ami_target(**{**dict(copy.source.details), "source_image_id": "ami-0ffffffffffffffff"})  # type: ignore[union-attr]
-    unknown = verify_target(missing, catalog, NOW)
-    assert unknown is not None and unknown.verdict == "unknown"  # an original that cannot be found: error
+    unknown = verify_target(missing, catalog, NOW)  # a source that cannot be found: judged by the owner
+    assert unknown is not None and unknown.verdict == "unofficial" and "is unknown" in unknown.reasons[-1]
     assert verify_target(TargetInfo("/srv/root", "rootfs"), catalog, NOW) is None

@@ -17,7 +17,7 @@ import pytest
 
 from imagevet.errors import TargetError
 from imagevet.target.blockcache import DiskBlockCache
-from imagevet.target.blocks import READAHEAD_MAX, BlockStream, RemoteOptions
+from imagevet.target.blocks import MEMORY_BLOCKS, READAHEAD_MAX, BlockStream, RemoteOptions
 
 
 class BytesSource:
@@ -150,6 +150,32 @@ def test_an_unexpected_error_is_one_line_without_its_text() -> None:
     with pytest.raises(TargetError) as raised:
         stream.read(1)
     assert str(raised.value) == "memory://image: bytes 0-0 could not be read (KeyError)"
+
+
+def test_a_read_longer_than_the_memory_holds(tmp_path: Path) -> None:
+    """The memory LRU keeps MEMORY_BLOCKS blocks; a read of more (holes, cached and fetched blocks mixed)
+    still returns every one of its blocks, though the LRU dropped some while the others arrived."""
+    count = MEMORY_BLOCKS + 40
+    data = bytes(4096 * 100) + random_bytes(4096 * (count - 100))
+    holes = frozenset(range(100))
+    stream = BlockStream(BytesSource(data, holes=holes))
+    assert stream.read(len(data)) == data
+    warm = BlockStream(BytesSource(data, key="k"), DiskBlockCache.open(tmp_path / "c", "k", 1 << 30))
+    warm.read(len(data))
+    source = BytesSource(data, holes=holes, key="k")
+    full = BlockStream(source, DiskBlockCache.open(tmp_path / "c", "k", 1 << 30))
+    full.seek(4096 * (count - MEMORY_BLOCKS))
+    full.read()  # memory full, oldest first
+    full.seek(0)
+    assert full.read(len(data)) == data  # its first blocks are dropped by the holes and cached ones after
+    assert source.fetched == []
+
+
+def test_a_closed_stream_reads_nothing() -> None:
+    stream = BlockStream(BytesSource(random_bytes(4096)))
+    stream.close()
+    with pytest.raises(ValueError, match="closed"):
+        stream.read_at(0, 1)
 
 
 def test_close_stops_and_closes_the_source() -> None:

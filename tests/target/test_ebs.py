@@ -111,7 +111,7 @@ def test_blocks_round_trip(aws: dict[str, Any]) -> None:
         assert source.size == aws["gib"] * GIB == 1 << 30
         assert source.block_size == BLOCK_SIZE
         assert source.location == f"{aws['ami']} ({aws['snapshot']})"
-        assert source.cache_key() == f"ebs:us-east-1:{aws['snapshot']}"
+        assert source.cache_key() == f"ebs:{aws['endpoint']}:us-east-1:{aws['snapshot']}"  # endpoint too
         assert [i for i in range(64) if source.allocated(i)] == aws["written"]
         assert 2 not in aws["written"] and 7 in aws["written"]
         local = aws["data"]

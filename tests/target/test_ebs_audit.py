@@ -161,6 +161,16 @@ def test_a_lookalike_owner_fails_source_official(tmp_path: Path) -> None:
         }  # fmt: skip
         result = run_imagevet("audit", f"ami:{image}", "--region", "us-east-1", "-f", "json", env=env)
         missing = run_imagevet("audit", "ami:ami-0123456789abcdef0", "--region", "us-east-1", env=env)
+        # the same AMI as a fleet host, its region from AWS_REGION: the AWS checks and source-official too
+        (tmp_path / "hosts.txt").write_text(f"ami:{image}\n")
+        fleet = run_imagevet(
+            "audit", "--inventory", str(tmp_path / "hosts.txt"), "--output-dir", str(tmp_path / "out"),
+            env={**env, "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "eu-west-1"},
+        )  # fmt: skip
+    assert fleet.returncode == 1, fleet.stderr[-2000:]
+    host = json.loads(next((tmp_path / "out").iterdir()).read_text())
+    checks = {r["check"]: r["status"] for r in host["results"]}
+    assert checks["source-official"] == "fail" and any(c.startswith("cloud-") for c in checks)
     assert result.returncode == 1, result.stderr[-2000:]
     official = next(r for r in json.loads(result.stdout)["results"] if r["check"] == "source-official")
     assert official["status"] == "fail" and LOOKALIKE in json.dumps(official), official

@@ -450,7 +450,7 @@ def test_a_redirect_from_https_to_http_is_refused(tmp_path: Path, monkeypatch: p
         source = source_of(f"{server.base_url}/disk.bin")  # the private CA is trusted through SSL_CERT_FILE
         source.close()
         message = refused(f"{server.base_url}/down")
-        assert "refused a redirect from https to http (http://127.0.0.1:1/disk.bin?…)" in message
+        assert message.endswith("refused a redirect from https to http")  # the Location is not shown
         assert SECRET not in message
 
 

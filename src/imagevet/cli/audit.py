@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -106,9 +107,7 @@ def audit(
         str | None,
         typer.Option(
             "--region",
-            envvar="AWS_REGION",
-            show_envvar=False,
-            help="Cloud region of an ami: target or of --image-id (default: $AWS_REGION, else the SDK's).",
+            help="Cloud region of an ami: target (default: $AWS_REGION, else boto3's) or of --image-id.",
         ),
     ] = None,
     download: DownloadOption = False,
@@ -139,7 +138,7 @@ def audit(
     token: TokenOption = None,
 ) -> None:
     """Audit an image (or hosts) against the pre-deployment checklist."""
-    from imagevet.audit import run_audit, select_checks
+    from imagevet.audit import run_audit, select_checks, with_cloud_checks
     from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.registry import CHECKS
@@ -154,6 +153,8 @@ def audit(
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
     if target is not None and target.startswith("ami:"):
         cloud, image_id = ami_cloud_and_id(target, cloud, image_id)
+    if region is None and (cloud == "aws" or inventory is not None):
+        region = os.environ.get("AWS_REGION") or None  # the other AWS SDKs' variable; botocore lacks it
     if inventory is None:
         check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
@@ -169,8 +170,7 @@ def audit(
         if cloud not in readiness():
             raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(readiness())})")
         if requested is None:
-            cloud_checks = [c for c in CHECKS if c.startswith("cloud-") and c not in check_ids]
-            check_ids = [c for c in CHECKS if c in set(check_ids) | set(cloud_checks)]
+            check_ids = with_cloud_checks(check_ids)
     waiver_set: WaiverSet | None = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
@@ -201,15 +201,18 @@ def audit(
     )
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     gate = Gate(fail_on.severity(), allow_errors)
-    remote = remote_options(region, download, timeout)
+    remote = remote_options(region, download, timeout, progress=inventory is None)  # fleets: their own bar
 
     def audit_spec(spec: str) -> Report:
         with opened_target(spec, ssh_options, remote) as opened:
             described = verify_target(opened.info, catalog, now_for(as_of))
             if described is None:
                 return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
-            ids = check_ids if "source-official" in check_ids else ["source-official", *check_ids]
-            run_options = dataclasses.replace(options, provenance=described)
+            if options.cloud not in (None, "aws"):  # a fleet's ami: host with --cloud of another cloud
+                raise ImagevetError(f"an ami: target is an AWS image: --cloud {options.cloud} does not apply")
+            ids = check_ids if requested is not None or options.cloud else with_cloud_checks(check_ids)
+            ids = ids if "source-official" in ids else ["source-official", *ids]
+            run_options = dataclasses.replace(options, provenance=described, cloud="aws")
             return run_audit(opened, run_options, ids, waiver_set, advisories, gate)
 
     if inventory is not None:

@@ -15,9 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imagevet.model import TargetInfo
 from imagevet.report.source import size_text, source_line
-from imagevet.target.base import REMOTE_PREFIXES
 
 RegionOption = Annotated[
     str | None,
@@ -34,10 +32,6 @@ DownloadOption = Annotated[
         "--download", help="A URL whose server cannot serve byte ranges is fetched whole (a private copy)."
     ),
 ]
-
-
-def is_remote(spec: str) -> bool:
-    return spec.startswith(REMOTE_PREFIXES)
 
 
 def block_cache_dir(env: dict[str, str], home: Path) -> Path | None:
@@ -80,30 +74,26 @@ class _Progress:
             sys.stderr.flush()
 
 
-def remote_options(region: str | None = None, download: bool = False, timeout: float = 30.0) -> Any:
+def remote_options(
+    region: str | None = None, download: bool = False, timeout: float = 30.0, progress: bool = True
+) -> Any:
     """The RemoteOptions of this run (cache directory from the environment, a progress line on a
-    terminal; ``timeout`` bounds each whole HTTP exchange)."""
+    terminal unless ``progress`` is off; ``timeout`` bounds each HTTP request and each block's body)."""
     from imagevet.target.blocks import RemoteOptions
 
-    progress = _Progress() if sys.stderr.isatty() else None
+    line = _Progress() if progress and sys.stderr.isatty() else None
     return RemoteOptions(
         region=region,
         download=download,
         timeout=timeout,
         cache_dir=block_cache_dir(dict(os.environ), Path.home()),
-        progress=progress,
+        progress=line,
     )
 
 
 def end_progress(options: Any) -> None:
     if isinstance(options.progress, _Progress):
         options.progress.end()
-
-
-def source_notice(info: TargetInfo, options: Any) -> str | None:
-    """The line to print once the target is closed (None for a local target)."""
-    end_progress(options)
-    return None if info.source is None else source_line(info.source)
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from imagevet.model import TargetInfo
 from imagevet.provenance.adapters import CloudAdapter, adapter_for
 from imagevet.provenance.ids import parse_image_id
 from imagevet.provenance.judge import judge, offering_of, publisher_of
-from imagevet.provenance.model import OFFICIAL, ImageRecord, Lookup, Verification
+from imagevet.provenance.model import OFFICIAL, UNKNOWN, ImageRecord, Lookup, Verification
 
 
 def verify_image(
@@ -51,11 +51,14 @@ def verify_target(
     """The source-official verdict of an ``ami:`` target, from the DescribeImages answer it was opened
     with (target/ebs.py), without asking again; None for every other kind of target.
 
-    One exception needs a second question. The EBS direct APIs cannot read public snapshots, so a public
-    image (an official Ubuntu AMI) is audited through a copy in the user's account, which that account
-    owns. AWS records a copy's original (SourceImageId, SourceImageRegion; set by AWS, not by the caller);
-    the copy is judged by its original, asked for once. CreateImage also sets SourceImageId, but from a
-    running instance that may have been changed (SourceInstanceId says so): that image is the user's own."""
+    Public images are the hard case. The EBS direct APIs cannot read public snapshots, so an official
+    public AMI is audited through a copy in the user's account, which that account owns: by its owner the
+    copy is unofficial. AWS records an image's source (SourceImageId) for CopyImage, but also for
+    CreateImage (from a running, changeable instance; it then records SourceInstanceId too) and for
+    CreateRestoreImageTask (from an object in the user's bucket), and nothing in the image tells a copy
+    from a restore. So a recorded source that is official makes the verdict undecided (an error, which
+    a waiver for this image can accept), never official: the copy's bytes are not proven the original's.
+    The original is looked up once, so the message can say what it is."""
     if info.source is None or info.source.kind != "ebs":
         return None
     from imagevet.provenance.adapters.aws import record_from_details
@@ -71,5 +74,13 @@ def verify_target(
         return dataclasses.replace(own, reasons=(*own.reasons, reason))
     region = details.get("source_image_region") or details.get("region")
     found = verify_image("aws", original, catalog, now, region, adapter)
-    copy = f"a copy (CopyImage) of {original} in {region}, judged by its original"
-    return dataclasses.replace(found, image_id=record.image_id, reasons=(copy, *found.reasons))
+    if found.verdict != OFFICIAL:
+        return dataclasses.replace(
+            own, reasons=(*own.reasons, f"its recorded source {original} is {found.verdict}")
+        )
+    copy = (
+        f"AWS records {original} in {region} ({found.publisher}, official) as its source, but records a "
+        "restored image (CreateRestoreImageTask) the same way as a copy: the bytes are not proven the "
+        "original's; if you made this copy with CopyImage, waive source-official for it"
+    )
+    return dataclasses.replace(own, verdict=UNKNOWN, reasons=(copy,))

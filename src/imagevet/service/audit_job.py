@@ -82,7 +82,7 @@ def audit_documents(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The audit and packages documents for the request's target (the CLI's own renderers). ``ssh``
     holds the service's own key and known_hosts; the request sets the timeout and sudo."""
-    from imagevet.audit import run_audit
+    from imagevet.audit import run_audit, with_cloud_checks
     from imagevet.checks.base import CheckOptions
     from imagevet.facts.os_release import gather_os_release
     from imagevet.inventory.collect import collect_inventory
@@ -99,6 +99,7 @@ def audit_documents(
         described = verify_target(target.info, catalog, dt.datetime.combine(today, dt.time(), dt.UTC))
         if described is not None:  # an ami: target: its publisher judged from the description it was read by
             options = dataclasses.replace(options, provenance=described, cloud="aws")
+            check_ids = check_ids if request.checks else with_cloud_checks(check_ids)
             check_ids = check_ids if "source-official" in check_ids else ["source-official", *check_ids]
         report = run_audit(target, options, check_ids, None, advisories)
         os_release = gather_os_release(target)

@@ -192,6 +192,8 @@ class BlockStream(io.RawIOBase):
     # ---- reading -----------------------------------------------------------------------------------
     def read_at(self, offset: int, size: int) -> bytes:
         """``size`` bytes at ``offset`` (fewer at the end of the image); raises the stream's failure."""
+        if self.closed:
+            raise ValueError("I/O operation on a closed block stream")
         if self.failure is not None:
             raise self.failure
         end = min(offset + size, self.source.size)
@@ -239,37 +241,45 @@ class BlockStream(io.RawIOBase):
                     self._remember(index, future.result())
 
     def _blocks(self, indexes: range) -> list[bytes]:
+        """The blocks of one read, each taken as soon as it is had (memory, zeros, the disk cache) or
+        fetched (the missing ones in parallel): the memory LRU may drop a block of this very read while
+        the others arrive, so nothing is looked up in memory twice."""
+        got: dict[int, bytes] = {}
         for index in indexes:
-            self._start(index)
-        out = []
+            data = self._start(index)
+            if data is not None:
+                got[index] = data
         for index in indexes:
-            data = self._memory.get(index)
-            if data is None:
-                future = self._pending.pop(index)
-                data = future.result()
+            if index not in got:
+                data = self._pending.pop(index).result()
                 self._remember(index, data)
-            else:
-                self._memory.move_to_end(index)
-            out.append(data)
-        return out
+                got[index] = data
+        return [got[index] for index in indexes]
 
-    def _start(self, index: int) -> None:
-        """Have block ``index`` in memory or on its way: zeros, the disk cache, or a fetch in the pool."""
-        if index in self._memory or index in self._pending:
-            return
+    def _start(self, index: int) -> bytes | None:
+        """Block ``index`` if it is had at once (memory, zeros, the disk cache; then it is in memory), else
+        None with its fetch on its way in the pool."""
+        data = self._memory.get(index)
+        if data is not None:
+            self._memory.move_to_end(index)
+            return data
+        if index in self._pending:
+            return None
         if not self.source.allocated(index):
             self.stats.zero_blocks += 1
-            self._remember(index, bytes(self._length(index)))
-            return
+            data = bytes(self._length(index))
+            self._remember(index, data)
+            return data
         if self._store is not None:
             cached = self._store.get(index)
             if cached is not None and len(cached) == self._length(index):
                 self.stats.cached_bytes += len(cached)
                 self._remember(index, cached)
-                return
+                return cached
         if self._pool is None:
             self._pool = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="imagevet-fetch")
         self._pending[index] = self._pool.submit(self._fetch, index)
+        return None
 
     def _fetch(self, index: int) -> bytes:
         data = self.source.fetch(index)

@@ -358,7 +358,10 @@ class EbsSnapshotSource:
         return gib * GIB
 
     def cache_key(self) -> str | None:
-        return f"ebs:{self.api.region}:{self.snapshot_id}"  # snapshots never change
+        """Snapshots never change; the endpoint is part of the key, so blocks read from another endpoint
+        (a test server, AWS_ENDPOINT_URL_EBS pointed elsewhere) never serve a real snapshot's audit."""
+        endpoint = getattr(getattr(self.api.ebs, "meta", None), "endpoint_url", "") or ""
+        return f"ebs:{endpoint}:{self.api.region}:{self.snapshot_id}"
 
     def allocated(self, index: int) -> bool:
         return index in self._tokens

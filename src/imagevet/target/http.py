@@ -100,7 +100,7 @@ class HttpSource:
         if not self.strong_etag:
             return None
         query = choosing_query(urllib.parse.urlsplit(self._url).query)
-        identity = without_query(self.location) + (f"?{query}" if query else "")
+        identity = without_query(self._url) + (f"?{query}" if query else "")  # the final URL, after redirects
         return f"http {identity} {self.etag} {self.last_modified or '-'} {self.size}"
 
     def allocated(self, index: int) -> bool:
@@ -226,6 +226,9 @@ def open_url_source(
                     lambda: _read_exact(response, end + 1, location, "block 0"), client.deadline
                 )
             except broken:
+                # shut its socket down (close() would wait for the reading thread's buffer lock): an
+                # abandoned, trickling body stops here
+                getattr(response, "shutdown", response.close)()
                 first = None  # fetched again (with retries) when it is read
         except BaseException:
             response.close()

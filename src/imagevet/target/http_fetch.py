@@ -9,6 +9,7 @@ passed on: only their class is named.
 
 from __future__ import annotations
 
+import contextlib
 import http
 import re
 import threading
@@ -86,7 +87,12 @@ def _urllib3() -> Any:
 
 
 class Overdue(Exception):
-    """An exchange that did not complete within its deadline (a server trickling its answer)."""
+    """An exchange that did not complete within its deadline (a server trickling its answer); ``thread``
+    is the abandoned thread's ident."""
+
+    def __init__(self, thread: int | None) -> None:
+        super().__init__("overdue")
+        self.thread = thread
 
 
 def bounded(call: Callable[[], Any], seconds: float) -> Any:
@@ -112,13 +118,14 @@ def bounded(call: Callable[[], Any], seconds: float) -> Any:
         finally:
             done.set()
 
-    threading.Thread(target=run, name="imagevet-http", daemon=True).start()
+    thread = threading.Thread(target=run, name="imagevet-http", daemon=True)
+    thread.start()
     if not done.wait(seconds):
         with lock:
             box["abandoned"] = True
             finished = "result" in box or "error" in box
         if not finished:
-            raise Overdue()
+            raise Overdue(thread.ident)
     if "error" in box:
         raise box["error"]
     return box["result"]
@@ -145,6 +152,7 @@ class HttpClient:
         self._managers: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._requests = 0
+        self._inflight: dict[int, Any] = {}  # thread ident -> the response it is reading
         self.url = urllib.parse.urlunsplit((parts.scheme, _netloc(parts), parts.path or "/", parts.query, ""))
         self._origin = (parts.scheme, parts.hostname, parts.port)
         self._auth: dict[str, str] = {}
@@ -215,7 +223,7 @@ class HttpClient:
         all_headers = {"Accept-Encoding": "identity", "User-Agent": "imagevet", **headers}
         if self._same_origin(url):
             all_headers.update(self._auth)
-        return self._manager(url).request(
+        response = self._manager(url).request(
             "GET",
             url,
             headers=all_headers,
@@ -225,6 +233,28 @@ class HttpClient:
             retries=False,
             timeout=self._timeout,
         )
+        with self._lock:
+            self._inflight[threading.get_ident()] = response
+        return response
+
+    def _tracked(self, call: Callable[[], Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            try:
+                return call()
+            finally:
+                with self._lock:
+                    self._inflight.pop(threading.get_ident(), None)
+
+        return run
+
+    def _abandon(self, thread: int | None) -> None:
+        """Shut the socket of an abandoned exchange down, so its thread stops reading a trickling body
+        (one still waiting for headers ends with the server or its socket timeout)."""
+        with self._lock:
+            response = self._inflight.pop(thread, None) if thread is not None else None
+        if response is not None:
+            with contextlib.suppress(Exception):
+                getattr(response, "shutdown", response.close)()
 
     def _same_origin(self, url: str) -> bool:
         parts = urllib.parse.urlsplit(url)
@@ -240,7 +270,13 @@ class HttpClient:
             last = attempt == ATTEMPTS - 1
             delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
             try:
-                result = bounded(call, self.deadline)
+                result = bounded(self._tracked(call), self.deadline)
+            except Overdue as exc:
+                self._abandon(exc.thread)
+                if last:
+                    raise TargetError(f"{self.location}: {what}: {_network_reason(exc)}") from None
+                self._sleep(delay)
+                continue
             except urllib3.exceptions.SSLError as exc:
                 raise TargetError(f"{self.location}: {what}: {_tls_reason(exc)}") from None
             except urllib3.exceptions.ProxyError:
@@ -284,10 +320,8 @@ class HttpClient:
             scheme = urllib.parse.urlsplit(following).scheme
             if scheme not in ("http", "https"):
                 raise TargetError(f"{self.location}: refused a redirect to a {scheme or 'relative'}: URL")
-            if url.startswith("https:") and scheme == "http":
-                raise TargetError(
-                    f"{self.location}: refused a redirect from https to http ({redact_url(following)})"
-                )
+            if url.startswith("https:") and scheme == "http":  # the Location is the server's: not shown
+                raise TargetError(f"{self.location}: refused a redirect from https to http")
             try:
                 urllib.parse.urlsplit(following).port  # noqa: B018
             except ValueError:
