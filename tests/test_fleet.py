@@ -416,3 +416,5 @@ def test_remote_disk_images_are_fleet_targets_and_urls_hide_their_signature() ->
         ("https://mirror.example/noble.qcow2?…", "https://u:p@mirror.example/noble.qcow2?sig=SECRET"),
         ("disk:https://mirror.example/a.vhd?…", "disk:https://mirror.example/a.vhd?X-Amz-Signature=SECRET"),
     ]
+    two = parse_inventory("https://h/get?file=a&sig=S1\nhttps://h/get?file=b&sig=S2\n", "hosts.txt")
+    assert [h.name for h in two] == ["https://h/get?file=a&…", "https://h/get?file=b&…"]

@@ -142,9 +142,17 @@ def shown_name(text: str) -> str:
     url = text.removeprefix("disk:")
     if not url.startswith(("http://", "https://")):
         return text
-    from imagevet.target.http_fetch import redact_url
+    import urllib.parse
 
-    return text[: len(text) - len(url)] + redact_url(url)
+    from imagevet.target.http import choosing_query
+    from imagevet.target.http_fetch import redact_url, without_query
+
+    query = urllib.parse.urlsplit(url).query
+    kept = choosing_query(query)  # what may pick the file (?file=a), so two hosts keep two names
+    shown = without_query(url) + (f"?{kept}" if kept else "")
+    if redact_url(url).endswith("?…") and len(kept) < len(query):
+        shown += "&…" if kept else "?…"
+    return text[: len(text) - len(url)] + shown
 
 
 def _target(text: str) -> str:
