@@ -26,6 +26,7 @@ from imagevet.target.http_fetch import (
     TRANSIENT_STATUSES,
     HttpClient,
     bounded,
+    hang_up,
     parse_content_range,
     quoted,
     redact_url,
@@ -226,9 +227,7 @@ def open_url_source(
                     lambda: _read_exact(response, end + 1, location, "block 0"), client.deadline
                 )
             except broken:
-                # shut its socket down (close() would wait for the reading thread's buffer lock): an
-                # abandoned, trickling body stops here
-                getattr(response, "shutdown", response.close)()
+                hang_up(response)  # an abandoned, trickling body stops here
                 first = None  # fetched again (with retries) when it is read
         except BaseException:
             response.close()

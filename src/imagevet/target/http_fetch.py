@@ -131,6 +131,16 @@ def bounded(call: Callable[[], Any], seconds: float) -> Any:
     return box["result"]
 
 
+def hang_up(response: Any) -> None:
+    """End ``response`` even while another thread reads it: shut its socket down (``close()`` would wait
+    for the reader's buffer lock); a response whose connection went back to the pool is just closed."""
+    try:
+        response.shutdown()
+    except Exception:  # released to the pool, or no socket any more: nothing is reading it
+        with contextlib.suppress(Exception):
+            response.close()
+
+
 class HttpClient:
     """GET requests to one image's URLs: a pool of ``POOL_SIZE`` connections per proxy (or none), retries
     of transient failures, and a count of every request sent. Thread-safe."""
@@ -253,8 +263,7 @@ class HttpClient:
         with self._lock:
             response = self._inflight.pop(thread, None) if thread is not None else None
         if response is not None:
-            with contextlib.suppress(Exception):
-                getattr(response, "shutdown", response.close)()
+            hang_up(response)
 
     def _same_origin(self, url: str) -> bool:
         parts = urllib.parse.urlsplit(url)
