@@ -153,7 +153,7 @@ def audit(
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
     if target is not None and target.startswith("ami:"):
         cloud, image_id = ami_cloud_and_id(target, cloud, image_id)
-    if region is None and (cloud == "aws" or inventory is not None):
+    if region is None and (cloud == "aws" or (inventory is not None and cloud is None)):
         region = os.environ.get("AWS_REGION") or None  # the other AWS SDKs' variable; botocore lacks it
     if inventory is None:
         check_push(push, token, cloud, image_id)
