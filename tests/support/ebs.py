@@ -22,11 +22,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+
+from tests.support.moto import aws_environment, start_moto_patched
 
 BLOCK = 524288
 GIB = 1 << 30
@@ -207,3 +212,26 @@ def denied_user(session: boto3.session.Session, allow: list[str]) -> Credentials
     )
     key = iam.create_access_key(UserName=user)["AccessKey"]
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
+
+
+@contextmanager
+def moto_acting_as(
+    folder: Path,
+    account: str | None = CANONICAL,
+    amis: list[dict[str, Any]] | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, Credentials | None]]:
+    """moto's patched server (MOTO_PATCH), with boto3 in this process pointed at it (aws_environment)
+    and, unless ``account`` is None, acting as that account (its credentials in the environment); yields
+    the endpoint and those credentials. Everything is undone on the way out."""
+    with (
+        start_moto_patched(folder, amis or [], MOTO_PATCH, env) as endpoint,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        mp.delenv("AWS_SESSION_TOKEN", raising=False)
+        for key, value in aws_environment(endpoint, folder).items():
+            mp.setenv(key, value)
+        credentials = None if account is None else account_credentials(account)
+        for key, value in (credentials.environment() if credentials else {}).items():
+            mp.setenv(key, value)
+        yield endpoint, credentials

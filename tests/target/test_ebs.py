@@ -21,14 +21,14 @@ from tests.support.ebs import (
     BLOCK,
     CANONICAL,
     GIB,
-    MOTO_PATCH,
     Credentials,
     account_credentials,
     denied_user,
+    moto_acting_as,
     register_ami,
     upload_snapshot,
 )
-from tests.support.moto import aws_environment, enforce_iam, free_port, start_moto_patched
+from tests.support.moto import enforce_iam, free_port
 
 pytestmark = pytest.mark.real
 REGION = RemoteOptions(region="us-east-1", timeout=10)
@@ -67,12 +67,8 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """moto (patched) with a Canonical-account AMI over an uploaded disk; boto3 pointed at it and acting
     as the Canonical account for the whole module."""
     folder = tmp_path_factory.mktemp("moto-ebs")
-    with start_moto_patched(folder, SEEDED, MOTO_PATCH) as endpoint, pytest.MonkeyPatch.context() as mp:
-        for key, value in aws_environment(endpoint, folder).items():
-            mp.setenv(key, value)
-        canonical = account_credentials(CANONICAL)
-        for key, value in canonical.environment().items():
-            mp.setenv(key, value)
+    with moto_acting_as(folder, CANONICAL, SEEDED) as (endpoint, canonical):
+        assert canonical is not None
         session = canonical.session()
         data = sample_disk(folder / "disk.raw")
         snapshot, gib, written = upload_snapshot(session, folder / "disk.raw")
@@ -303,10 +299,7 @@ def test_moto_missing_snapshot_500_after_retries(tmp_path: Path, no_backoff: Non
     """Unpatched, moto answers a snapshot its EBS backend never saw with an HTML HTTP 500 (a KeyError):
     botocore retries it (standard mode, 4 attempts, all counted) and the line says what failed."""
     env = {"IMAGEVET_TEST_EBS_RAW_MISSING": "1"}
-    with start_moto_patched(tmp_path, [], MOTO_PATCH, env) as endpoint, pytest.MonkeyPatch.context() as mp:
-        mp.delenv("AWS_SESSION_TOKEN", raising=False)
-        for key, value in aws_environment(endpoint, tmp_path).items():
-            mp.setenv(key, value)
+    with moto_acting_as(tmp_path, None, env=env):
         ami = register_ami(boto3.session.Session(), "snap-0123456789abcdef0")
         with pytest.raises(TargetError) as caught:
             open_ami_source(ami, REGION)
@@ -323,10 +316,7 @@ def test_denied_call_names_the_iam_action(tmp_path: Path, aws: dict[str, Any]) -
     body botocore cannot parse for a rest-json service; imagevet reads a bare 403 from the EBS direct APIs
     as access denied. The AWS-shaped denials (AccessDeniedException with its Reason) are stubbed below."""
     folder = tmp_path / "iam"
-    with start_moto_patched(folder, [], MOTO_PATCH) as endpoint, pytest.MonkeyPatch.context() as mp:
-        mp.delenv("AWS_SESSION_TOKEN", raising=False)
-        for key, value in aws_environment(endpoint, folder).items():
-            mp.setenv(key, value)
+    with moto_acting_as(folder, None) as (endpoint, _):
         session = account_credentials(CANONICAL).session()
         sample_disk(folder / "disk.raw")
         snapshot, _, _ = upload_snapshot(session, folder / "disk.raw")

@@ -23,12 +23,11 @@ from tests.support.cli import run_imagevet
 from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
 from tests.support.ebs import (
     CANONICAL,
-    MOTO_PATCH,
-    account_credentials,
+    moto_acting_as,
     register_ami,
     upload_snapshot,
 )
-from tests.support.moto import aws_environment, start_moto_patched
+from tests.support.moto import aws_environment
 
 pytestmark = pytest.mark.real
 AS_OF = dt.date(2026, 11, 28)
@@ -49,12 +48,8 @@ def debian_raw(debian_root: Path) -> Path:
 @pytest.fixture(scope="module")
 def ami(debian_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     folder = tmp_path_factory.mktemp("moto-ami")
-    with start_moto_patched(folder, [], MOTO_PATCH) as endpoint, pytest.MonkeyPatch.context() as mp:
-        for key, value in aws_environment(endpoint, folder).items():
-            mp.setenv(key, value)
-        canonical = account_credentials(CANONICAL)
-        for key, value in canonical.environment().items():
-            mp.setenv(key, value)
+    with moto_acting_as(folder, CANONICAL) as (endpoint, canonical):
+        assert canonical is not None
         started = time.monotonic()
         snapshot, gib, written = upload_snapshot(canonical.session(), debian_raw)
         uploaded = time.monotonic() - started
@@ -146,13 +141,8 @@ def test_a_lookalike_owner_fails_source_official(tmp_path: Path) -> None:
     from tests.support.ebs import LOOKALIKE
 
     disk = make_disk(FIXTURES / "rootfs/hardened-debian", tmp_path / "disk.raw", size_mib=64, fmt="raw")
-    with (
-        start_moto_patched(tmp_path / "moto", [], MOTO_PATCH) as endpoint,
-        pytest.MonkeyPatch.context() as mp,
-    ):
-        for key, value in aws_environment(endpoint, tmp_path).items():
-            mp.setenv(key, value)
-        lookalike = account_credentials(LOOKALIKE)
+    with moto_acting_as(tmp_path / "moto", LOOKALIKE) as (endpoint, lookalike):
+        assert lookalike is not None
         snapshot, gib, _ = upload_snapshot(lookalike.session(), disk)
         image = register_ami(lookalike.session(), snapshot, volume_gib=gib)
         env = {
