@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from imagevet.cli.common import notice
 from imagevet.report.source import size_text, source_line
 
 RegionOption = Annotated[
@@ -110,4 +111,4 @@ def cli_target(spec: str, region: str | None = None, download: bool = False) -> 
         end_progress(options)
     info = opened.info
     if info.source is not None:
-        sys.stderr.write(f"imagevet: {source_line(info.source)}\n")
+        notice(source_line(info.source))
