@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from imagevet.errors import TargetError
 from imagevet.model import SourceInfo
 from imagevet.target.base import Target
 from imagevet.target.blockcache import DiskBlockCache
@@ -63,9 +62,5 @@ def disk_over(spec: str, source: BlockSource, options: RemoteOptions, details: d
 
     # The report shows the target as given, but a signed URL's query is a credential: never recorded.
     shown = spec if source.kind == "ebs" else ("disk:" if spec.startswith("disk:") else "") + source.location
-    try:
-        image: Any = stream
-        return DiskTarget(shown, image, source.location, None, info)
-    except TargetError:
-        stream.close()
-        raise
+    image: Any = stream
+    return DiskTarget(shown, image, source.location, None, info)  # it closes the stream if it cannot open
