@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imagevet.checks.accounts import root_locked
@@ -118,6 +118,7 @@ KEYWORDS = [
     "LoginGraceTime",
     "Ciphers",
     "AcceptEnv",
+    "SetEnv",
     "Match",
     "Include",
     "Bogus",
@@ -148,6 +149,7 @@ ARGS = [
     "*.conf",
     "/etc/ssh/loop.conf",
     "LANG LC_*",
+    "A=b",
     "",
     "= yes",
     "VERBOSE",
@@ -189,6 +191,12 @@ def test_sshd_never_raises(main: str, included: str) -> None:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(main=SSHD_LINES, included=SSHD_LINES)
+# Found by this test: sshd refuses an AcceptEnv name that is empty or holds "=" (after the one "=" that
+# may separate the keyword), and a SetEnv without "=".
+@example(main="AcceptEnv = = yes", included="")
+@example(main='AcceptEnv ""', included="")
+@example(main="SetEnv A", included="")
+@example(main="SetEnv A=b\nAcceptEnv =yes", included="")
 def test_sshd_differential_against_sshd_t(
     main: str, included: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -406,6 +406,12 @@ def convtime(text: str) -> int | None:
 def normalize(keyword: str, args: list[str]) -> str | None:
     """The value as ``sshd -T`` prints it, or None when sshd would reject it."""
     kind, default = MODELED.get(keyword, (WORDS, ""))
+    # servconf.c: AcceptEnv takes names ("Invalid environment name" for an empty one or one with "="),
+    # SetEnv takes NAME=VALUE pairs ("Invalid environment" without "=").
+    if keyword == "acceptenv" and any(not a or "=" in a for a in args):
+        return None
+    if keyword == "setenv" and any("=" not in a for a in args):
+        return None
     if keyword == "port":  # a2port: one decimal number from 1 to 65535 (strtonum)
         number = re.fullmatch(r"[ \t]*\+?(\d+)", args[0]) if len(args) == 1 else None
         return args[0] if number is not None and 0 < int(number.group(1)) <= 65535 else None
