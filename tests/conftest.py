@@ -14,6 +14,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The one "today" of the tests that judge lifecycles: the catalog's dates are as they were on this day.
+AS_OF_DATE = "2026-11-28"
+AS_OF = f"--as-of={AS_OF_DATE}"
 
 _skipped: list[str] = []
 

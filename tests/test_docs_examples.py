@@ -1067,6 +1067,14 @@ def test_yaml_example(block: Block, sandbox: Sandbox, request: pytest.FixtureReq
     elif "releases" in document:
         known = {release.release for release in bundled_catalog().releases}
         assert override_dates(block.id, block.text, known)
+    elif block.text.startswith("# imagevet.yaml"):  # a settings file (docs/configuration.md)
+        from imagevet.cli.settings import read_settings
+
+        work, data = sandbox.new_block()
+        (work / "imagevet.yaml").write_text(block.text)
+        assert read_settings(work / "imagevet.yaml", cli()).values
+        proc = sandbox.imagevet(["checks"], work, {"IMAGEVET_DATA_DIR": str(data)})
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
     elif "all" in document or any(isinstance(v, dict) and "hosts" in v for v in document.values()):
         assert parse_inventory(block.text, "inventory.yml")
     else:
@@ -1245,10 +1253,25 @@ def test_every_option_is_documented(name: str, command: Any) -> None:
     text = (PROJECT / OPTION_PAGES[name]).read_text()
     missing = []
     for param in command.params:
+        if param.name in SHARED_OPTIONS:
+            continue  # every command's: docs/configuration.md (test_shared_options_are_documented)
         names = [n for n in [*param.opts, *param.secondary_opts] if n.startswith("-")]
         if names and not any(re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text) for n in names):
             missing.append(names[0])
     assert not missing, f"{OPTION_PAGES[name]} does not name `imagevet {name}` {', '.join(missing)}"
+
+
+SHARED_OPTIONS = ("quiet", "config")
+
+
+def test_shared_options_are_documented() -> None:
+    """The options of every command, and those of the bare `imagevet`, are named in docs/configuration.md."""
+    text = (PROJECT / "docs/configuration.md").read_text()
+    root = cli()
+    names = [n for p in root.params for n in p.opts if n.startswith("-")] + ["-h", "--help"]
+    assert {p.name for p in root.params} >= set(SHARED_OPTIONS)
+    missing = [n for n in names if not re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)]
+    assert not missing, f"docs/configuration.md does not name {', '.join(missing)}"
 
 
 # --- the checks themselves can fail ------------------------------------------------------------------

@@ -442,11 +442,10 @@ def output_problem(command: str, fmt: str, text: str) -> str | None:
 
 
 def cli() -> Any:
-    import typer
-
+    """The command tree as `imagevet` runs it (with the options every command shares)."""
     import imagevet.cli
 
-    return typer.main.get_command(imagevet.cli.app)
+    return imagevet.cli.build_command()
 
 
 def option_names(command: Any) -> set[str]:

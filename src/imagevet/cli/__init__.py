@@ -6,10 +6,15 @@ lists them): audit, vuln, db, build, service, images; ``common`` holds what they
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
+import re
 import signal
 import sys
-from typing import NoReturn
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
 
 import typer
 
@@ -24,10 +29,11 @@ from imagevet.cli import images
 from imagevet.cli import catalog
 
 # isort: on
-from imagevet.cli.common import app
+from imagevet.cli import settings
+from imagevet.cli.common import app, notice_when_running, say_pending, set_quiet
 from imagevet.errors import ImagevetError
 
-__all__ = ["app", "audit", "build", "catalog", "db", "images", "main", "service", "vuln"]
+__all__ = ["app", "audit", "build", "build_command", "catalog", "db", "images", "main", "service", "vuln"]
 
 
 class Stopped(BaseException):
@@ -51,13 +57,104 @@ def fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
+# Typer's value checks speak pydantic ("Input should be a valid integer, unable to parse string as an
+# integer", "Value error, ..."): said in the words of the option instead.
+_PLAIN = [
+    (re.compile(r"Value error, "), ""),
+    (re.compile(r"Input should be a valid number, unable to parse string as a number"), "not a number"),
+    (
+        re.compile(r"Input should be a valid integer, unable to parse string as an integer"),
+        "not a whole number",
+    ),
+    (re.compile(r"Input should be a valid integer(, [^.]*)?"), "not a whole number"),
+    (re.compile(r"Input should be a valid number(, [^.]*)?"), "not a number"),
+    (re.compile(r"Input should be greater than or equal to "), "must be at least "),
+    (re.compile(r"Input should be less than or equal to "), "must be at most "),
+    (re.compile(r"Input should be greater than "), "must be more than "),
+    (re.compile(r"Input should be less than "), "must be less than "),
+    (re.compile(r"\.$"), ""),
+]
+_INVALID_VALUE = re.compile(r"Invalid value for '([^']+)'(?: / '([^']+)')?: ")
+
+
+def _option_name(match: re.Match[str]) -> str:
+    names = [n for n in match.groups() if n]
+    return next((n for n in names if n.startswith("--")), names[0]) + ": "
+
+
+def plain(message: str) -> str:
+    """A Click/Typer message in imagevet's words: ``--format: 'xml' is not one of ...``."""
+    message = _INVALID_VALUE.sub(_option_name, message)
+    for pattern, replacement in _PLAIN:
+        message = pattern.sub(replacement, message)
+    return message
+
+
 def _parser_error(exc: BaseException) -> str | None:
     """The one-line message of a command-line parsing error raised by Typer's (vendored) click."""
     format_message = getattr(exc, "format_message", None)
     if not callable(format_message) or not hasattr(exc, "exit_code"):
         return None
     lines = str(format_message()).strip().splitlines()
-    return lines[0] if lines else "usage error"
+    return plain(lines[0]) if lines else "usage error"
+
+
+def _share_root_options(root: Any) -> None:
+    """Give every command the root's --quiet and --config (the same parameter objects, which reach no
+    command's function), so that ``imagevet audit X -q`` works as ``imagevet -q audit X`` does; and let
+    each command say the pending notices once its command line parsed."""
+    shared = [p for p in root.params if settings.long_name(p) in ("quiet", "config")]
+    stack = list(settings.subcommands(root).values())
+    while stack:
+        command = stack.pop()
+        command.params.extend(shared)
+        if command.callback is not None and not settings.subcommands(command):
+            command.callback = _after_notices(command.callback)
+        stack += settings.subcommands(command).values()
+
+
+def _after_notices(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        say_pending()
+        return callback(*args, **kwargs)
+
+    return run
+
+
+def build_command() -> Any:
+    """The command tree as it runs: Typer's, with the root's shared options on every command."""
+    command = typer.main.get_command(app)
+    _share_root_options(command)
+    return command
+
+
+def _defaults(root: Any, argv: list[str]) -> settings.Defaults:
+    """The defaults of this run (cli/settings.py), after saying which settings file it used."""
+    path = settings.settings_path(argv, os.environ, Path.cwd())
+    file = settings.read_settings(path, root) if path is not None else None
+    defaults = settings.defaults_for(settings.command_path(root, argv), file, os.environ)
+    words = settings.before_double_dash(argv)
+    if "-q" in words or "--quiet" in words or defaults.default_map.get("quiet") in (True, "true"):
+        set_quiet(True)
+    if defaults.from_file:
+        notice_when_running(f"settings from {path}: {', '.join(defaults.from_file)}")
+    return defaults
+
+
+def _named_source(
+    exc: BaseException, message: str, defaults: settings.Defaults | None, argv: list[str]
+) -> str:
+    """A bad value that came from the settings file or IMAGEVET_*, not the command line, is named by
+    where it came from: the user never typed the option Click's message names."""
+    param = getattr(exc, "param", None)
+    name = getattr(param, "name", None)
+    if defaults is None or name not in defaults.sources:
+        return message
+    typed = any(
+        w in getattr(param, "opts", ()) or w.split("=", 1)[0] in getattr(param, "opts", ()) for w in argv
+    )
+    return message if typed else f"{defaults.sources[name]}: {message}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,9 +165,14 @@ def main(argv: list[str] | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):  # `serve` and `worker` install their servers' own
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
             signal.signal(signum, _stop)
-    command = typer.main.get_command(app)
+    command = build_command()
+    args = list(sys.argv[1:] if argv is None else argv)
+    defaults: settings.Defaults | None = None
     try:
-        code = command.main(args=argv, prog_name="imagevet", standalone_mode=False)
+        defaults = _defaults(command, args)
+        code = command.main(
+            args=args, prog_name="imagevet", standalone_mode=False, default_map=defaults.default_map
+        )
     except ImagevetError as exc:
         fail(str(exc))
     except BrokenPipeError:
@@ -89,5 +191,5 @@ def main(argv: list[str] | None = None) -> None:
         message = _parser_error(exc)
         if message is None:
             raise
-        fail(message)
+        fail(_named_source(exc, message, defaults, args))
     sys.exit(code if isinstance(code, int) else 0)

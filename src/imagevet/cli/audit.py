@@ -6,7 +6,6 @@ import dataclasses
 import json
 import os
 import re
-import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -34,10 +33,12 @@ from imagevet.cli.common import (
     parse_min_version,
     push_if_asked,
     read_user_file,
+    show_progress,
     use_color,
     write_output,
 )
 from imagevet.cli.remote import (
+    TARGET_HELP,
     DownloadOption,
     RegionOption,
     cli_target,
@@ -57,10 +58,7 @@ NEEDS_ADVISORIES = {"updates-pending-security"}
 def audit(
     target: Annotated[
         str | None,
-        typer.Argument(
-            help="Directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, disk:FILE, "
-            "ssh://[user@]host[:port], ami:AMI-ID, https://…/IMAGE."
-        ),
+        typer.Argument(help=TARGET_HELP),
     ] = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
@@ -302,7 +300,7 @@ def run_fleet(
             safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", result.host.name).strip("_") or "host"
             write_output(render_json(result.report), output_dir / f"{safe}.json")
 
-    if sys.stderr.isatty():
+    if show_progress():
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:
@@ -337,7 +335,7 @@ class ComplianceFormat(StrEnum):
 
 @app.command()
 def compliance(
-    target: Annotated[str, typer.Argument(help="Any audit TARGET (directory, image, disk, ssh://host).")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     framework_key: Annotated[str, typer.Option("--framework", help="cis-l1, mlps-l3 or pci-dss.")],
     fmt: Annotated[
         ComplianceFormat, typer.Option("--format", "-f", help="Output format.")

@@ -15,13 +15,14 @@ from imagevet import __version__
 from imagevet.cli.common import (
     app,
     data_dir,
+    is_stdout,
     notice,
     output_option,
     parse_date,
     read_user_file,
     write_output,
 )
-from imagevet.cli.remote import DownloadOption, RegionOption, cli_target
+from imagevet.cli.remote import TARGET_FORMS, DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Status
 
@@ -34,7 +35,7 @@ class HardenEmit(StrEnum):
 
 @app.command()
 def harden(
-    target: Annotated[str, typer.Argument(help="Image (as for audit) whose failing checks to fix.")],
+    target: Annotated[str, typer.Argument(help=f"The image whose failing checks to fix: {TARGET_FORMS}.")],
     emit: Annotated[
         HardenEmit, typer.Option("--emit", help="bash, cloud-init or ansible.")
     ] = HardenEmit.BASH,
@@ -74,7 +75,9 @@ def harden(
 def attest(
     what: Annotated[
         list[str] | None,
-        typer.Argument(help="TARGET to attest, or 'keygen', or 'verify FILE'.", show_default=False),
+        typer.Argument(
+            help=f"TARGET to attest ({TARGET_FORMS}), or 'keygen', or 'verify FILE'.", show_default=False
+        ),
     ] = None,
     image_id: Annotated[
         str | None, typer.Option("--image-id", help="The image id the statement names.")
@@ -252,6 +255,10 @@ def pipeline_init(
     from imagevet.catalog.store import load_catalog
     from imagevet.pipeline.render import parse_layers, python_warning, render_project
 
+    if is_stdout(output):
+        raise ImagevetError(
+            "--output: pipeline init writes a directory of files; '-' (stdout) does not apply"
+        )
     files = render_project(cloud, base, parse_layers(layers), load_catalog(data_dir()), parse_date(as_of))
     if output.exists() and any(output.iterdir()):
         raise ImagevetError(f"{output} exists and is not empty; not overwriting")

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from imagevet.cli.common import app, data_dir, notice, output_option, use_color, write_output
+from imagevet.cli.common import app, data_dir, notice, output_option, show_progress, use_color, write_output
 
 catalog_app = typer.Typer(
     help="The release and image catalog: its sources, its image families, refreshing it.",
@@ -64,7 +63,7 @@ def catalog_update(
     url = base_url or os.environ.get("IMAGEVET_EOL_URL") or DEFAULT_BASE_URL
     known = {r.release for r in bundled_catalog().releases}
     path = override_path(data_dir())
-    if sys.stderr.isatty():
+    if show_progress():
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:
@@ -99,7 +98,7 @@ def _update_from_cloud(cloud: str, region: str | None) -> None:
     catalog = bundled_catalog()
     api = cloud_refresh.Boto3Aws(region)
     checked = image_overrides.checked_at(dt.datetime.now(dt.UTC))
-    if sys.stderr.isatty():
+    if show_progress():
         from rich.progress import Progress
 
         with Progress(transient=True) as progress:

@@ -22,7 +22,7 @@ from imagevet.userfile import read_capped_text
 app = typer.Typer(
     name="imagevet",
     help="Choose cloud server OS images and prove they are fit to deploy.",
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -52,11 +52,54 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
+class _Voice:
+    """Whether notices and progress go to stderr: ``--quiet`` (or ``quiet: true``) silences both; errors
+    and the report itself are never silenced. ``pending`` holds notices said once the command line has
+    been parsed (a line about settings would only be noise above a usage error)."""
+
+    quiet = False
+    pending: list[str] = []  # noqa: RUF012 (one process, one command)
+
+
+def notice_when_running(message: str) -> None:
+    _Voice.pending.append(message)
+
+
+def say_pending() -> None:
+    while _Voice.pending:
+        notice(_Voice.pending.pop(0))
+
+
+def set_quiet(value: bool) -> None:
+    _Voice.quiet = value
+
+
+def is_quiet() -> bool:
+    return _Voice.quiet
+
+
+def _quiet(value: bool) -> None:
+    if value:
+        set_quiet(True)
+
+
+# The root's --quiet and --config are shared with every command (cli/__init__.py), so that they work before
+# or after the command's name, as Trivy's global flags do. Neither reaches a command's function.
+QUIET_HELP = "No progress and no notices on stderr (errors and the report are still written)."
+CONFIG_HELP = "Settings file (default: ./imagevet.yaml or $IMAGEVET_CONFIG); see docs/configuration.md."
+
+
 @app.callback()
 def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", callback=_quiet, expose_value=False, help=QUIET_HELP)
+    ] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", metavar="FILE", expose_value=False, help=CONFIG_HELP)
+    ] = None,
 ) -> None:
     """imagevet: recommend, audit and govern cloud server OS images."""
 
@@ -122,7 +165,14 @@ def read_user_file(path: Path, what: str, max_bytes: int = 16 * 1024 * 1024) -> 
 
 
 def notice(message: str) -> None:
-    sys.stderr.write(f"imagevet: {message}\n")
+    """One line on stderr for the person running the command, unless --quiet."""
+    if not is_quiet():
+        sys.stderr.write(f"imagevet: {message}\n")
+
+
+def show_progress() -> bool:
+    """Progress is drawn only on a terminal's stderr, and never with --quiet."""
+    return sys.stderr.isatty() and not is_quiet()
 
 
 def data_dir() -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from imagevet.cli.common import (
     app,
     db_path,
     notice,
+    show_progress,
     write_output,
 )
 from imagevet.errors import ImagevetError
@@ -28,7 +28,7 @@ app.add_typer(db_app, name="db")
 
 
 def _import_progress() -> tuple[Any, Callable[[int], None] | None]:
-    if not sys.stderr.isatty():
+    if not show_progress():
         return None, None
     from rich.progress import Progress
 
@@ -114,7 +114,7 @@ def db_update(
     url = base_url or os.environ.get("IMAGEVET_OSV_URL") or DEFAULT_BASE_URL
     ecosystems = tuple(ecosystem) if ecosystem else DEFAULT_ECOSYSTEMS
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if sys.stderr.isatty():
+    if show_progress():
         from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
 
         with Progress(

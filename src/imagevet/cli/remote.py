@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imagevet.cli.common import notice
+from imagevet.cli.common import notice, show_progress
 from imagevet.report.source import size_text, source_line
 
 RegionOption = Annotated[
@@ -82,7 +82,7 @@ def remote_options(
     terminal unless ``progress`` is off; ``timeout`` bounds each HTTP request and each block's body)."""
     from imagevet.target.blocks import RemoteOptions
 
-    line = _Progress() if progress and sys.stderr.isatty() else None
+    line = _Progress() if progress and show_progress() else None
     return RemoteOptions(
         region=region,
         download=download,
@@ -95,6 +95,14 @@ def remote_options(
 def end_progress(options: Any) -> None:
     if isinstance(options.progress, _Progress):
         options.progress.end()
+
+
+# Every form opened_target accepts, for the help of each command that takes a TARGET (docs/targets.md).
+TARGET_FORMS = (
+    "a directory ('/' is this host), docker-archive:FILE, oci:DIR[@TAG], tar:FILE, disk:FILE (raw, qcow2, "
+    "VMDK, VHD, VHDX), ssh://[user@]host[:port], ami:AMI-ID, https://…/IMAGE"
+)
+TARGET_HELP = f"The image: {TARGET_FORMS}."
 
 
 @contextmanager

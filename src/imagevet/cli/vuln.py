@@ -30,7 +30,7 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
-from imagevet.cli.remote import DownloadOption, RegionOption, cli_target
+from imagevet.cli.remote import TARGET_HELP, DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Unknown
 
@@ -44,9 +44,7 @@ class PackagesFormat(StrEnum):
 
 @app.command()
 def packages(
-    target: Annotated[
-        str, typer.Argument(help="Any audit TARGET (directory, image, disk, ami:, URL); '/' is this host.")
-    ],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     fmt: Annotated[
         PackagesFormat, typer.Option("--format", "-f", help="Output format.")
     ] = PackagesFormat.TABLE,
@@ -106,7 +104,7 @@ class VulnFailOn(StrEnum):
 
 @app.command()
 def vuln(
-    target: Annotated[str, typer.Argument(help="Image root directory; '/' scans this host.")],
+    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     fmt: Annotated[VulnFormat, typer.Option("--format", "-f", help="Output format.")] = VulnFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
     severity: Annotated[

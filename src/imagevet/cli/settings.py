@@ -1,0 +1,243 @@
+"""Option defaults from a settings file and the environment, the way Trivy and Grype users expect them.
+
+Precedence, highest first: the command line, ``IMAGEVET_<OPTION>`` (the long name in capitals, ``-`` as
+``_``: ``IMAGEVET_FAIL_ON=medium``), the settings file, the built-in default. The settings file is
+``--config PATH``, else ``$IMAGEVET_CONFIG``, else ``imagevet.yaml`` in the working directory. It maps long
+option names (without ``--``) to values; a key that is a command's name holds settings for that command
+only (``audit: {format: sarif}``), which win over the top-level ones. A top-level setting applies to every
+command that has the option.
+
+Both feed Click's ``default_map``, so a value passes the option's own type and callback like a typed one.
+Values are checked here first, for the command about to run, so that a bad one is refused with its source
+(``imagevet.yaml: line 3: fail-on: ...`` or ``IMAGEVET_FAIL_ON: ...``) instead of Click's message about an
+option the user never typed. An unknown key is refused (a typo must not silently change nothing), and so is
+every key that cannot be a default (``help``, ``version``, ``config``, completion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from imagevet.catalog.safe_yaml import Document, Limits, load
+from imagevet.errors import ImagevetError
+from imagevet.userfile import read_capped_text
+
+SETTINGS_FILE = "imagevet.yaml"
+CONFIG_ENV = "IMAGEVET_CONFIG"
+ENV_PREFIX = "IMAGEVET_"
+MAX_BYTES = 256 * 1024
+NOT_SETTABLE = frozenset({"help", "version", "config", "install-completion", "show-completion"})
+_ROOT_VALUE_OPTIONS = frozenset(
+    {"--config"}
+)  # root options that take a value (skipped when finding the path)
+
+
+class SettingsError(ImagevetError):
+    """A settings file or IMAGEVET_* variable the run cannot use."""
+
+
+@dataclass
+class FileSettings:
+    """What a settings file says: values for every command, and sections for one command each."""
+
+    source: str
+    values: dict[str, tuple[Any, int]] = field(default_factory=dict)  # long name -> (value, line)
+    sections: dict[str, FileSettings] = field(default_factory=dict)  # command name -> its settings
+
+
+def long_name(param: Any) -> str | None:
+    """An option's long name without dashes (``fail-on``), or None for arguments and short-only options."""
+    if getattr(param, "param_type_name", "") != "option":
+        return None
+    longs = [o for o in param.opts if o.startswith("--")]
+    return longs[0][2:] if longs else None
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper().replace("-", "_")
+
+
+def subcommands(command: Any) -> dict[str, Any]:
+    return dict(getattr(command, "commands", None) or {})
+
+
+def command_path(root: Any, argv: Sequence[str]) -> list[tuple[str, Any]]:
+    """The commands ``argv`` runs, root first, as (name, command): ``db update`` gives root, db, update.
+
+    Options before a command name are skipped (``--config`` with its value); the walk stops at the first
+    word that names no subcommand, so a typo leaves the path short and Click reports the typo itself."""
+    path: list[tuple[str, Any]] = [("", root)]
+    words = iter(before_double_dash(argv))
+    for word in words:
+        if word in _ROOT_VALUE_OPTIONS:
+            next(words, None)
+            continue
+        if word.startswith("-"):
+            continue
+        child = subcommands(path[-1][1]).get(word)
+        if child is None:
+            break
+        path.append((word, child))
+    return path
+
+
+def before_double_dash(argv: Sequence[str]) -> list[str]:
+    words = list(argv)
+    return words[: words.index("--")] if "--" in words else words
+
+
+def config_argument(argv: Sequence[str]) -> str | None:
+    """The value of ``--config`` anywhere on the command line (``--config X`` or ``--config=X``)."""
+    words = before_double_dash(argv)
+    for index, word in enumerate(words):
+        if word == "--config":
+            if index + 1 >= len(words):
+                raise SettingsError("--config needs a file name")
+            return words[index + 1]
+        if word.startswith("--config="):
+            return word.split("=", 1)[1]
+    return None
+
+
+def settings_path(argv: Sequence[str], environ: Mapping[str, str], cwd: Path) -> Path | None:
+    """--config, else $IMAGEVET_CONFIG, else ./imagevet.yaml when it exists (named ones must exist)."""
+    named = config_argument(argv) or environ.get(CONFIG_ENV) or None
+    if named is not None:
+        path = Path(named)
+        if not path.is_file():
+            source = "--config" if config_argument(argv) else CONFIG_ENV
+            raise SettingsError(f"{source}: settings file {named!r} does not exist or is not a regular file")
+        return path
+    default = cwd / SETTINGS_FILE
+    return default if default.is_file() else None
+
+
+def read_settings(path: Path, root: Any) -> FileSettings:
+    """Parse a settings file within fixed bounds, against the commands and options of ``root``; every
+    problem names the file and the line."""
+    text = read_capped_text(path, f"settings file {str(path)!r}", MAX_BYTES, SettingsError)
+    doc = load(text, str(path), SettingsError, Limits(max_chars=MAX_BYTES, max_depth=8, max_aliases=0))
+    settings = FileSettings(str(path))
+    if not doc.is_null(doc.root):
+        assert doc.root is not None
+        _read_mapping(doc, doc.root, settings, subcommands(root), all_options(root), "the settings file")
+    return settings
+
+
+def _read_mapping(
+    doc: Document,
+    node: yaml.Node,
+    into: FileSettings,
+    commands: Mapping[str, Any],
+    options: set[str],
+    what: str,
+) -> None:
+    for key, key_node, value_node in doc.mapping(node, what):
+        if key in commands:
+            section = into.sections.setdefault(key, FileSettings(into.source))
+            if not doc.is_null(value_node):
+                child = commands[key]
+                child_options = all_options(child)
+                _read_mapping(doc, value_node, section, subcommands(child), child_options, f"section {key!r}")
+            continue
+        if key in NOT_SETTABLE:
+            raise doc.fail(key_node, f"{key!r} cannot be set in a settings file")
+        if key not in options:
+            raise doc.fail(
+                key_node,
+                f"unknown setting in {what} (settings are options by their long name, such as "
+                "fail-on, or a command's name holding its own)",
+            )
+        if isinstance(value_node, yaml.SequenceNode):
+            value: Any = [doc.value(item, key) for item in doc.sequence(value_node, key)]
+        else:
+            value = doc.value(value_node, key)
+        into.values[key] = (value, key_node.start_mark.line + 1)
+
+
+def all_options(root: Any) -> set[str]:
+    """Every long option name of ``root`` and the commands below it: what its section may name."""
+    names: set[str] = set()
+    stack = [root]
+    while stack:
+        command = stack.pop()
+        names |= {n for p in command.params if (n := long_name(p)) is not None}
+        stack += subcommands(command).values()
+    return names - NOT_SETTABLE
+
+
+def _as_default(param: Any, value: Any, source: str) -> Any:
+    """``value`` in the form Click takes from a default_map: text (a flag's true/false stays a bool), a
+    list for an option given many times. Its type is checked by the option itself, as a typed value is;
+    main() then names ``source`` in the message."""
+    if isinstance(value, list):
+        if not param.multiple:
+            raise SettingsError(f"{source}: {long_name(param)} takes one value, not a list")
+        return [_yaml_text(v) for v in value]
+    if isinstance(value, bool) and param.is_flag:
+        return value
+    return [_yaml_text(value)] if param.multiple else _yaml_text(value)
+
+
+def _yaml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class Defaults:
+    """Click's ``default_map`` for one run, where each value came from, and what the file set."""
+
+    default_map: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # parameter name -> "FILE: line N" or variable
+    from_file: list[str] = field(default_factory=list)
+
+
+def defaults_for(
+    path: list[tuple[str, Any]], settings: FileSettings | None, environ: Mapping[str, str]
+) -> Defaults:
+    """The defaults for the commands on ``path``.
+
+    A setting comes from the most specific section along the path (``db: {update: {...}}`` over ``db:``
+    over the top level) and applies to every command on the path that has the option."""
+    sections = [settings] if settings is not None else []
+    for name, _ in path[1:]:
+        if not sections or name not in sections[-1].sections:
+            break
+        sections.append(sections[-1].sections[name])
+    defaults = Defaults()
+    level = defaults.default_map
+    from_file: set[str] = set()
+    for depth, (name, command) in enumerate(path):
+        if depth > 0:
+            level = level.setdefault(name, {})
+        for param in command.params:
+            option = long_name(param)
+            if option is None or option in NOT_SETTABLE:
+                continue
+            variable = env_name(option)
+            if variable in environ and not param.envvar:
+                level[param.name] = _as_default(param, _env_value(param, environ[variable]), variable)
+                defaults.sources[param.name] = variable
+                continue
+            chosen = next((s for s in reversed(sections) if option in s.values), None)
+            if chosen is not None:
+                value, line = chosen.values[option]
+                source = f"{chosen.source}: line {line}"
+                level[param.name] = _as_default(param, value, source)
+                defaults.sources[param.name] = source
+                from_file.add(option)
+    defaults.from_file = sorted(from_file)
+    return defaults
+
+
+def _env_value(param: Any, text: str) -> Any:
+    """An environment value: for an option given many times, words split on white space, as Click splits
+    its own environment variables."""
+    return text.split() if param.multiple else text
