@@ -22,253 +22,34 @@ Parsing is bounded (file parses, lines, characters, glob entries): a configurati
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from imagevet.facts.sshd_glob import MAX_GLOB_ENTRIES, Globber, GlobBudgetExceeded, bounded_glob
+from imagevet.facts.sshd_grammar import match_problem, normalize, split_args, split_keyword
+from imagevet.facts.sshd_keywords import ACCUMULATING, ALIASES, MATCH_ALLOWED, MODELED, OTHER_KEYWORDS
 from imagevet.model import Unknown
 from imagevet.target.base import Target
+
+__all__ = [
+    "MAX_FILE_PARSES",
+    "MAX_GLOB_ENTRIES",
+    "MAX_LINES",
+    "MODELED",
+    "GlobBudgetExceeded",
+    "MatchBlock",
+    "SshdConfig",
+    "SshdSetting",
+    "bounded_glob",
+    "gather_sshd",
+    "parse_sshd_config",
+    "sshd_installed",
+]
 
 SSHD_CONFIG = "/etc/ssh/sshd_config"
 SSHDIR = "/etc/ssh"
 MAX_INCLUDE_DEPTH = 16
 SSHD_BINARIES = ("/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd")
-
-FLAG = "flag"
-TIME = "time"
-INT = "int"
-LOGLEVEL = "loglevel"
-ROOTLOGIN = "rootlogin"
-WORDS = "words"
-ALGORITHMS = "algorithms"  # comma lists with OpenSSH's +append, -remove (patterns) and ^prepend forms
-
-# Keywords whose effective value we model: type and OpenSSH's default (fill_default_server_options).
-MODELED: dict[str, tuple[str, str]] = {
-    "passwordauthentication": (FLAG, "yes"),
-    "permitrootlogin": (ROOTLOGIN, "prohibit-password"),
-    "permitemptypasswords": (FLAG, "no"),
-    "kbdinteractiveauthentication": (FLAG, "yes"),
-    "usepam": (FLAG, "no"),
-    "pubkeyauthentication": (FLAG, "yes"),
-    "hostbasedauthentication": (FLAG, "no"),
-    "ignorerhosts": (FLAG, "yes"),
-    "x11forwarding": (FLAG, "no"),
-    "allowagentforwarding": (FLAG, "yes"),
-    "gssapiauthentication": (FLAG, "no"),
-    "permituserenvironment": (WORDS, "no"),
-    "maxauthtries": (INT, "6"),
-    "maxsessions": (INT, "10"),
-    "logingracetime": (TIME, "120"),
-    "clientaliveinterval": (TIME, "0"),
-    "clientalivecountmax": (INT, "3"),
-    "loglevel": (LOGLEVEL, "INFO"),
-    "authenticationmethods": (WORDS, "any"),
-    "banner": (WORDS, "none"),
-    # Debian 12's OpenSSH 9.2p1 defaults, as its sshd -T prints them (checked by the oracle tests).
-    "ciphers": (
-        ALGORITHMS,
-        "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
-        "aes128-gcm@openssh.com,aes256-gcm@openssh.com",
-    ),
-    "macs": (
-        ALGORITHMS,
-        "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
-        "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,"
-        "hmac-sha2-256,hmac-sha2-512,hmac-sha1",
-    ),
-    "kexalgorithms": (
-        ALGORITHMS,
-        "sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com,curve25519-sha256,"
-        "curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521,"
-        "diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
-        "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
-    ),
-}
-
-# What Debian 12's OpenSSH 9.2p1 supports (``ssh -Q cipher|mac|kex``): sshd refuses other names ("Bad SSH2
-# cipher spec") unless the list removes (``-``) patterns.
-SUPPORTED = {
-    "ciphers": frozenset(
-        "3des-cbc aes128-cbc aes192-cbc aes256-cbc aes128-ctr aes192-ctr aes256-ctr aes128-gcm@openssh.com "
-        "aes256-gcm@openssh.com chacha20-poly1305@openssh.com".split()
-    ),
-    "macs": frozenset(
-        "hmac-sha1 hmac-sha1-96 hmac-sha2-256 hmac-sha2-512 hmac-md5 hmac-md5-96 umac-64@openssh.com "
-        "umac-128@openssh.com hmac-sha1-etm@openssh.com hmac-sha1-96-etm@openssh.com "
-        "hmac-sha2-256-etm@openssh.com hmac-sha2-512-etm@openssh.com hmac-md5-etm@openssh.com "
-        "hmac-md5-96-etm@openssh.com "
-        "umac-64-etm@openssh.com umac-128-etm@openssh.com".split()
-    ),
-    "kexalgorithms": frozenset(
-        "diffie-hellman-group1-sha1 diffie-hellman-group14-sha1 diffie-hellman-group14-sha256 "
-        "diffie-hellman-group16-sha512 diffie-hellman-group18-sha512 diffie-hellman-group-exchange-sha1 "
-        "diffie-hellman-group-exchange-sha256 ecdh-sha2-nistp256 ecdh-sha2-nistp384 ecdh-sha2-nistp521 "
-        "curve25519-sha256 curve25519-sha256@libssh.org sntrup761x25519-sha512 "
-        "sntrup761x25519-sha512@openssh.com".split()
-    ),
-}
-
-ALIASES = {
-    "challengeresponseauthentication": "kbdinteractiveauthentication",
-    "pubkeyacceptedkeytypes": "pubkeyacceptedalgorithms",
-    "hostbasedacceptedkeytypes": "hostbasedacceptedalgorithms",
-    "dsaauthentication": "pubkeyauthentication",
-}
-
-# Keywords that add to a list instead of being set once.
-ACCUMULATING = frozenset(
-    {
-        "port",
-        "listenaddress",
-        "hostkey",
-        "hostcertificate",
-        "acceptenv",
-        "subsystem",
-        "allowusers",
-        "denyusers",
-        "allowgroups",
-        "denygroups",
-        "logverbose",
-    }
-)
-
-# Keywords allowed inside a Match block (sshd_config(5), "Match"); the values a matching block sets
-# override the global ones for that connection. Others inside a Match (but "Match all") are fatal.
-MATCH_ALLOWED = frozenset(
-    """
-    acceptenv allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers
-    authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile
-    authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner
-    casignaturealgorithms channeltimeout chrootdirectory clientalivecountmax clientaliveinterval denygroups
-    denyusers disableforwarding exposeauthinfo forcecommand gatewayports gssapiauthentication
-    hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly ignorerhosts include
-    ipqos kbdinteractiveauthentication kerberosauthentication loglevel maxauthtries maxsessions
-    passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty permittunnel
-    permituserrc pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit revokedkeys
-    rdomain setenv streamlocalbindmask streamlocalbindunlink trustedusercakeys unusedconnectiontimeout
-    x11displayoffset x11forwarding x11uselocalhost
-    """.split()
-)
-
-# Every other keyword sshd 9.x accepts, so a typo can be reported as the fatal error sshd would raise.
-OTHER_KEYWORDS = frozenset(
-    [
-        "addressfamily",
-        "requiredrsasize",
-        "streamlocalbindmask",
-        "unusedconnectiontimeout",
-        "ignoreuserknownhosts",
-        "hostbasedusesnamefrompacketonly",
-        "kerberosauthentication",
-        "kerberosorlocalpasswd",
-        "kerberosticketcleanup",
-        "kerberosgetafstoken",
-        "gssapicleanupcredentials",
-        "gssapikeyexchange",
-        "gssapistrictacceptorcheck",
-        "gssapistorecredentialsonrekey",
-        "gssapikexalgorithms",
-        "printmotd",
-        "printlastlog",
-        "x11displayoffset",
-        "x11uselocalhost",
-        "permittty",
-        "permituserrc",
-        "strictmodes",
-        "tcpkeepalive",
-        "compression",
-        "gatewayports",
-        "usedns",
-        "allowtcpforwarding",
-        "disableforwarding",
-        "allowstreamlocalforwarding",
-        "streamlocalbindunlink",
-        "fingerprinthash",
-        "exposeauthinfo",
-        "pidfile",
-        "modulifile",
-        "xauthlocation",
-        "ciphers",
-        "macs",
-        "forcecommand",
-        "chrootdirectory",
-        "trustedusercakeys",
-        "revokedkeys",
-        "securitykeyprovider",
-        "authorizedprincipalsfile",
-        "versionaddendum",
-        "authorizedkeyscommand",
-        "authorizedkeyscommanduser",
-        "authorizedprincipalscommand",
-        "authorizedprincipalscommanduser",
-        "hostkeyagent",
-        "kexalgorithms",
-        "casignaturealgorithms",
-        "hostbasedacceptedalgorithms",
-        "hostkeyalgorithms",
-        "pubkeyacceptedalgorithms",
-        "syslogfacility",
-        "authorizedkeysfile",
-        "authorizedkeysfile2",
-        "maxstartups",
-        "persourcemaxstartups",
-        "persourcenetblocksize",
-        "permittunnel",
-        "ipqos",
-        "rekeylimit",
-        "permitopen",
-        "permitlisten",
-        "pubkeyauthoptions",
-        "setenv",
-        "include",
-        "match",
-        "keepalive",
-        "protocol",
-        "useprivilegeseparation",
-        "rsaauthentication",
-        "rhostsrsaauthentication",
-        "uselogin",
-        "keyregenerationinterval",
-        "serverkeybits",
-        "pamauthenticationviakbdint",
-        "skeyauthentication",
-        "rhostsauthentication",
-        "verifyreversemapping",
-        "reversemappingcheck",
-        "afstokenpassing",
-        "kerberostgtpassing",
-        "debianbanner",
-        "channeltimeout",
-        "sshdsessionpath",
-        "perSourcePenalties",
-        "persourcepenalties",
-        "persourcepenaltyexemptlist",
-        "refuseconnection",
-    ]
-)
-
-_FLAG_VALUES = {"yes": "yes", "no": "no"}
-_ROOTLOGIN_VALUES = {
-    "yes": "yes",
-    "no": "no",
-    "without-password": "prohibit-password",
-    "prohibit-password": "prohibit-password",
-    "forced-commands-only": "forced-commands-only",
-}
-_LOGLEVELS = {
-    "QUIET": "QUIET",
-    "FATAL": "FATAL",
-    "ERROR": "ERROR",
-    "INFO": "INFO",
-    "VERBOSE": "VERBOSE",
-    "DEBUG": "DEBUG",
-    "DEBUG1": "DEBUG",
-    "DEBUG2": "DEBUG2",
-    "DEBUG3": "DEBUG3",
-}
-_TIME_PART = re.compile(r"(\d+)([smhdwSMHDW]?)")
-_TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 @dataclass(frozen=True)
@@ -338,149 +119,7 @@ class SshdConfig:
         return found
 
 
-def split_args(text: str) -> list[str] | None:
-    """Split arguments like OpenSSH's argv_split: quotes group, backslash escapes, ``#`` ends the line.
-
-    Returns None for an unterminated quote (sshd: "invalid quotes").
-    """
-    args: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        while i < n and text[i] in " \t\r\n":
-            i += 1
-        if i >= n:
-            break
-        if text[i] == "#":
-            break
-        current: list[str] = []
-        quote: str | None = None
-        while i < n:
-            ch = text[i]
-            if quote is None and ch in " \t\r\n":
-                break
-            if ch == "\\" and i + 1 < n and text[i + 1] in "\\\"' \t":
-                current.append(text[i + 1])
-                i += 2
-                continue
-            if ch in "\"'":
-                if quote is None:
-                    quote = ch
-                    i += 1
-                    continue
-                if quote == ch:
-                    quote = None
-                    i += 1
-                    continue
-            current.append(ch)
-            i += 1
-        if quote is not None:
-            return None
-        args.append("".join(current))
-    return args
-
-
-def split_keyword(line: str) -> tuple[str, str] | None:
-    """Split a line into keyword and the rest, as OpenSSH's strdelim does (white space or one ``=``)."""
-    stripped = line.strip(" \t\r\n\f")
-    if not stripped or stripped.startswith("#"):
-        return None
-    match = re.match(r"([^\s=]+)\s*(?:=\s*)?(.*)$", stripped)
-    if match is None:
-        return None
-    return match.group(1), match.group(2)
-
-
-def convtime(text: str) -> int | None:
-    """OpenSSH's convtime: ``90``, ``2m``, ``1h30m`` -> seconds; None when malformed."""
-    if not text:
-        return None
-    total, pos = 0, 0
-    for part in _TIME_PART.finditer(text):
-        if part.start() != pos:
-            return None
-        total += int(part.group(1)) * _TIME_UNITS[part.group(2).lower()]
-        pos = part.end()
-    return total if pos == len(text) else None
-
-
-def normalize(keyword: str, args: list[str]) -> str | None:
-    """The value as ``sshd -T`` prints it, or None when sshd would reject it."""
-    kind, default = MODELED.get(keyword, (WORDS, ""))
-    # servconf.c: AcceptEnv takes names ("Invalid environment name" for an empty one or one with "="),
-    # SetEnv takes NAME=VALUE pairs ("Invalid environment" without "=").
-    if keyword == "acceptenv" and any(not a or "=" in a for a in args):
-        return None
-    if keyword == "setenv" and any("=" not in a for a in args):
-        return None
-    if keyword == "port":  # a2port: one decimal number from 1 to 65535 (strtonum)
-        number = re.fullmatch(r"[ \t]*\+?(\d+)", args[0]) if len(args) == 1 else None
-        return args[0] if number is not None and 0 < int(number.group(1)) <= 65535 else None
-    if kind == WORDS:
-        return " ".join(args)
-    if kind == ALGORITHMS:
-        if len(args) != 1:
-            return None
-        value = args[0]
-        names = value[1:] if value[:1] in ("+", "^") else value
-        if not value.startswith("-") and not all(n in SUPPORTED.get(keyword, ()) for n in names.split(",")):
-            return None  # servconf.c: ciphers_valid / mac_valid / kex_names_valid
-        return algorithm_list(value, default)
-    if len(args) != 1:
-        return None
-    arg = args[0]
-    if kind == FLAG:
-        return _FLAG_VALUES.get(arg.lower())
-    if kind == ROOTLOGIN:
-        return _ROOTLOGIN_VALUES.get(arg.lower())
-    if kind == LOGLEVEL:
-        return _LOGLEVELS.get(arg.upper())
-    if kind == TIME:
-        seconds = convtime(arg)
-        return None if seconds is None else str(seconds)
-    if kind == INT:
-        return arg if re.fullmatch(r"-?\d+", arg) else None
-    return arg
-
-
-def algorithm_list(value: str, default: str) -> str:
-    """OpenSSH's algorithm list syntax: ``+a,b`` appends to the default, ``-pat`` removes what matches the
-    patterns, ``^a`` puts algorithms first; a plain list replaces the default."""
-    base = default.split(",")
-    if value.startswith("+"):
-        extra = [a for a in value[1:].split(",") if a not in base]
-        return ",".join(base + extra)
-    if value.startswith("-"):
-        patterns = value[1:].split(",")
-        return ",".join(a for a in base if not any(fnmatch.fnmatchcase(a, p) for p in patterns))
-    if value.startswith("^"):
-        first = value[1:].split(",")
-        return ",".join(first + [a for a in base if a not in first])
-    return value
-
-
-MATCH_CRITERIA = frozenset({"user", "group", "host", "address", "localaddress", "localport", "rdomain"})
-
-
-def match_problem(args: list[str]) -> str | None:
-    """What servconf.c's match_cfg_line refuses: an unknown criterion, one without its argument, or
-    ``all`` combined with anything."""
-    if not args:
-        return "Match needs one or more criteria"
-    if args[0].lower() == "all":
-        return None if len(args) == 1 else "'all' cannot be combined with other Match criteria"
-    for index in range(0, len(args), 2):
-        criterion = args[index].lower()
-        if criterion == "all":
-            return "'all' cannot be combined with other Match criteria"
-        if index + 1 >= len(args) or args[index + 1] == "":
-            return "a Match criterion without its argument"
-        if criterion not in MATCH_CRITERIA:
-            return "an unsupported Match criterion"
-    return None
-
-
 Reader = Callable[[str], "str | Unknown"]
-Globber = Callable[[str], list[str]]
 
 # sshd itself only limits the include depth (16); its include cache makes it re-parse an included file
 # every time it is included, so a 16-deep chain of wide globs costs sshd itself exponential time. We stop
@@ -489,7 +128,6 @@ Globber = Callable[[str], list[str]]
 MAX_FILE_PARSES = 1024  # files parsed, counting every repeated inclusion of the same file
 MAX_LINES = 40_000  # lines parsed in total
 MAX_CHARS = 1024 * 1024  # characters parsed in total (one huge line costs as much as many)
-MAX_GLOB_ENTRIES = 20_000  # directory entries examined by Include globs
 
 
 class _Stop(Exception):
@@ -664,90 +302,6 @@ def parse_sshd_config(read: Reader, glob: Globber, main: str = SSHD_CONFIG) -> S
         MatchBlock(criteria, path, line, tuple(settings)) for criteria, path, line, settings in parser.blocks
     ]
     return config
-
-
-class GlobBudgetExceeded(Exception):
-    """An Include glob would examine more directory entries than the budget allows."""
-
-
-def _glob_regex(part: str) -> re.Pattern[str]:
-    """glob(3)/fnmatch(3) for one path component: ``*``, ``?``, ``[...]`` (``!`` or ``^`` negates) and
-    backslash escapes (sshd calls glob without GLOB_NOESCAPE). POSIX classes like ``[:alpha:]`` are
-    not supported (they match literally here)."""
-    out, i, n = [], 0, len(part)
-    while i < n:
-        ch = part[i]
-        if ch == "\\" and i + 1 < n:
-            out.append(re.escape(part[i + 1]))
-            i += 2
-        elif ch == "*":
-            out.append(".*")
-            i += 1
-        elif ch == "?":
-            out.append(".")
-            i += 1
-        elif ch == "[":
-            j = i + 1
-            if j < n and part[j] in "!^":
-                j += 1
-            if j < n and part[j] == "]":
-                j += 1
-            while j < n and part[j] != "]":
-                j += 1
-            if j >= n:
-                out.append(re.escape(ch))
-                i += 1
-                continue
-            body = part[i + 1 : j]
-            negate = body[:1] in ("!", "^")
-            body = body[1:] if negate else body
-            out.append("[" + ("^" if negate else "") + body.replace("\\", "\\\\").replace("[", "\\[") + "]")
-            i = j + 1
-        else:
-            out.append(re.escape(ch))
-            i += 1
-    return re.compile("".join(out), re.DOTALL)
-
-
-def _has_magic(part: str) -> bool:
-    return any(ch in "*?[" for ch in re.sub(r"\\.", "", part))
-
-
-def bounded_glob(target: Target, limit: int = MAX_GLOB_ENTRIES) -> Globber:
-    """glob(3) with GLOB flags 0, as sshd expands Include, over the root-confined target: sorted
-    results, no leading-dot names unless the pattern's component starts with a dot, a name without
-    wildcards kept when it exists (even as a dangling link). Every directory entry examined counts
-    against ``limit`` across all calls, so no configuration can make the expansion unbounded."""
-    examined = [0]
-
-    def glob(pattern: str) -> list[str]:
-        matches = [""]
-        for part in (p for p in pattern.split("/") if p):
-            following: list[str] = []
-            if not _has_magic(part):
-                literal = re.sub(r"\\(.)", r"\1", part)
-                following = [f"{prefix}/{literal}" for prefix in matches]
-            else:
-                regex = _glob_regex(part)
-                hidden_ok = part.startswith((".", "\\."))
-                for prefix in matches:
-                    names = target.list_dir(prefix or "/")
-                    if isinstance(names, Unknown):
-                        continue
-                    examined[0] += len(names)
-                    if examined[0] > limit:
-                        raise GlobBudgetExceeded
-                    following.extend(
-                        f"{prefix}/{name}"
-                        for name in names
-                        if regex.fullmatch(name) and (hidden_ok or not name.startswith("."))
-                    )
-            matches = following
-            if len(matches) > limit:
-                raise GlobBudgetExceeded
-        return sorted(m for m in matches if m and (target.exists(m) or target.readlink(m) is not None))
-
-    return glob
 
 
 def sshd_installed(target: Target) -> bool:
