@@ -153,3 +153,40 @@ def test_help_names_every_target_form(name: str) -> None:
     arguments = [p for p in command.params if p.param_type_name == "argument"]
     help_text = " ".join(str(getattr(p, "help", "") or "") for p in arguments)
     assert all(form in help_text for form in FORMS), help_text
+
+
+def _stderr_on_a_terminal(*args: str) -> tuple[int, bytes]:
+    """Run imagevet with stderr on a pseudo-terminal (as a person runs it) and return what it drew."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "imagevet", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+            timeout=120,
+        )
+    finally:
+        os.close(slave)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(master)
+    return proc.returncode, drawn
+
+
+def test_one_progress_line_on_a_terminal_and_none_with_quiet(tmp_path: Path) -> None:
+    code, drawn = _stderr_on_a_terminal("db", "import", str(FIXTURES / "osv"), "--db", str(tmp_path / "a.db"))
+    assert code == 0 and b"importing advisories" in drawn and b"imagevet: imported" in drawn, drawn
+    code, drawn = _stderr_on_a_terminal(
+        "db", "import", str(FIXTURES / "osv"), "--db", str(tmp_path / "b.db"), "-q"
+    )
+    assert code == 0 and drawn == b"", drawn

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from imagevet.cli.common import app, data_dir, notice, output_option, show_progress, use_color, write_output
+from imagevet.cli.common import app, data_dir, notice, output_option, progress, use_color, write_output
 
 catalog_app = typer.Typer(
     help="The release and image catalog: its sources, its image families, refreshing it.",
@@ -63,18 +63,8 @@ def catalog_update(
     url = base_url or os.environ.get("IMAGEVET_EOL_URL") or DEFAULT_BASE_URL
     known = {r.release for r in bundled_catalog().releases}
     path = override_path(data_dir())
-    if show_progress():
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("downloading lifecycle data", total=len(PRODUCTS))
-
-            def step(product: str) -> None:
-                progress.update(task, advance=1, description=f"downloading {product}")
-
-            entries = download_overrides(url, known, timeout, step)
-    else:
-        entries = download_overrides(url, known, timeout)
+    with progress("downloading lifecycle data", total=len(PRODUCTS)) as line:
+        entries = download_overrides(url, known, timeout, lambda product: line.step(f"downloading {product}"))
     write_overrides(path, entries, url, dt.date.today())
     notice(f"updated lifecycle dates of {len(entries)} releases from {url} into {path}")
 
@@ -98,19 +88,8 @@ def _update_from_cloud(cloud: str, region: str | None) -> None:
     catalog = bundled_catalog()
     api = cloud_refresh.Boto3Aws(region)
     checked = image_overrides.checked_at(dt.datetime.now(dt.UTC))
-    if show_progress():
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            total = len(catalog.clouds[cloud].offerings) + 1
-            task = progress.add_task(f"asking {cloud}", total=total)
-
-            def step(what: str) -> None:
-                progress.update(task, advance=1, description=f"{cloud}: {what}")
-
-            facts = cloud_refresh.refresh_aws(catalog, api, checked, step)
-    else:
-        facts = cloud_refresh.refresh_aws(catalog, api, checked)
+    with progress(f"asking {cloud}", total=len(catalog.clouds[cloud].offerings) + 1) as line:
+        facts = cloud_refresh.refresh_aws(catalog, api, checked, lambda what: line.step(f"{cloud}: {what}"))
     image_overrides.write(path, cloud_refresh.merged(previous, facts))
     missing = [f for f in facts.images.values() if f.status == "missing"]
     notice(

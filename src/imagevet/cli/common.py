@@ -6,7 +6,8 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -173,6 +174,48 @@ def notice(message: str) -> None:
 def show_progress() -> bool:
     """Progress is drawn only on a terminal's stderr, and never with --quiet."""
     return sys.stderr.isatty() and not is_quiet()
+
+
+class ProgressLine:
+    """The one progress display of every command: a transient Rich bar on a terminal's stderr, or
+    nothing (``--quiet``, a pipe, a log file): the work calls it the same way either way."""
+
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self._bar, self._task = bar, task
+        self._transfers: dict[str, Any] = {}
+
+    def step(self, description: str | None = None, advance: int = 1) -> None:
+        """One more item done (``advance``), optionally saying which."""
+        if self._bar is not None:
+            self._bar.update(self._task, advance=advance, description=description)
+
+    def at(self, completed: int, description: str | None = None) -> None:
+        """``completed`` items done so far."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=completed, description=description)
+
+    def transfer(self, name: str, received: int, expected: int | None) -> None:
+        """Bytes of one download, each download its own line."""
+        if self._bar is None:
+            return
+        if name not in self._transfers:
+            self._transfers[name] = self._bar.add_task(f"downloading {name}", total=expected)
+        self._bar.update(self._transfers[name], completed=received)
+
+
+@contextmanager
+def progress(description: str, total: int | None = None, transfers: bool = False) -> Iterator[ProgressLine]:
+    """A ProgressLine for the block; ``transfers`` shows bytes and speed (downloads), not a count."""
+    if not show_progress():
+        yield ProgressLine()
+        return
+    from rich.console import Console
+    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+    columns = (*Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn()) if transfers else ()
+    # On stderr, where show_progress() looked: Rich's default console is stdout, which holds the report.
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+        yield ProgressLine(bar, None if transfers else bar.add_task(description, total=total))
 
 
 def data_dir() -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,27 +17,13 @@ from imagevet.cli.common import (
     app,
     db_path,
     notice,
-    show_progress,
+    progress,
     write_output,
 )
 from imagevet.errors import ImagevetError
 
 db_app = typer.Typer(help="The offline advisory database: import, update, status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-
-def _import_progress() -> tuple[Any, Callable[[int], None] | None]:
-    if not show_progress():
-        return None, None
-    from rich.progress import Progress
-
-    progress = Progress(transient=True)
-    task = progress.add_task("importing advisories", total=None)
-
-    def step(records: int) -> None:
-        progress.update(task, completed=records, description=f"importing advisories ({records})")
-
-    return progress, step
 
 
 SKIPPED_SHOWN = 100
@@ -66,17 +51,17 @@ def db_import(
 
     database = db_path(db)
     stats = ImportStats()
-    progress, step = _import_progress()
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     source = ", ".join(str(p) for p in paths)
     whole = all(p.suffix == ".zip" for p in paths)  # OSV's all.zip per ecosystem: complete coverage
     inputs = iter_inputs(paths, stats)
     try:
-        if progress is not None:
-            with progress:
-                result = import_into(database, inputs, source, now, step, whole_archive=whole, stats=stats)
-        else:
-            result = import_into(database, inputs, source, now, whole_archive=whole, stats=stats)
+        with progress("importing advisories") as line:
+
+            def step(records: int) -> None:
+                line.at(records, f"importing advisories ({records})")
+
+            result = import_into(database, inputs, source, now, step, whole_archive=whole, stats=stats)
     finally:
         report_skipped(stats.warnings)
     skipped = result.skipped
@@ -114,22 +99,8 @@ def db_update(
     url = base_url or os.environ.get("IMAGEVET_OSV_URL") or DEFAULT_BASE_URL
     ecosystems = tuple(ecosystem) if ecosystem else DEFAULT_ECOSYSTEMS
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    if show_progress():
-        from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
-
-        with Progress(
-            *Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(), transient=True
-        ) as progress:
-            tasks: dict[str, Any] = {}
-
-            def step(name: str, received: int, expected: int | None) -> None:
-                if name not in tasks:
-                    tasks[name] = progress.add_task(f"downloading {name}", total=expected)
-                progress.update(tasks[name], completed=received)
-
-            result = update(database, ecosystems, url, now, timeout, step)
-    else:
-        result = update(database, ecosystems, url, now, timeout)
+    with progress("downloading", transfers=True) as line:
+        result = update(database, ecosystems, url, now, timeout, line.transfer)
     report_skipped(result.warnings)
     notice(f"updated {database}: {result.records} advisories from {len(ecosystems)} ecosystem archive(s)")
     if rescan is not None:
