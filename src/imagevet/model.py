@@ -217,3 +217,8 @@ class Report:
     def gate_failures(self) -> list[CheckResult]:
         """Results that trip the gate: failed, or undecided unless errors are allowed (never waived ones)."""
         return [r for r in self.results if self.gate.trips(r)]
+
+
+# The clouds imagevet knows (catalog images, publishers, readiness checks, provenance adapters): here, in
+# the model every layer already imports, so that a command's help can name them without loading the catalog.
+CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp")

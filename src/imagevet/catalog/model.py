@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from imagevet.model import CLOUDS as CLOUDS  # the vocabulary's home is the shared model
+
 if TYPE_CHECKING:
     from imagevet.catalog.rules import VendorRule
 
 MAC_VALUES = ("apparmor", "selinux-enforcing", "selinux-permissive", "none")
-CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp")
 
 # Support tiers, in the order a release passes through them.
 #   standard     the vendor's free security maintenance

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from imagevet.cli.common import (
+    CLOUD_CHOICES,
     MAX_DB_AGE_DAYS,
     AllowStaleOption,
     DbOption,
@@ -91,9 +92,7 @@ def audit(
     ] = "checklist",
     cloud: Annotated[
         str | None,
-        typer.Option(
-            "--cloud", help="aws, azure, alibaba, tencent, gcp: also check readiness; onprem: none."
-        ),
+        typer.Option("--cloud", help=f"{CLOUD_CHOICES}: also check readiness; onprem: none."),
     ] = None,
     image_id: Annotated[
         str | None,

@@ -13,6 +13,7 @@ import typer
 
 from imagevet import __version__
 from imagevet.cli.common import (
+    CLOUD_CHOICES,
     app,
     data_dir,
     is_stdout,
@@ -237,7 +238,7 @@ app.add_typer(pipeline_app, name="pipeline")
 
 @pipeline_app.command("init")
 def pipeline_init(
-    cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
+    cloud: Annotated[str, typer.Option("--cloud", help=f"{CLOUD_CHOICES}.")],
     base: Annotated[
         str, typer.Option("--base", help="Release of the official base image (e.g. ubuntu-22.04).")
     ],

@@ -16,7 +16,7 @@ import typer
 
 from imagevet import __version__
 from imagevet.errors import ImagevetError
-from imagevet.model import Severity
+from imagevet.model import CLOUDS, Severity
 from imagevet.output import STDOUT, destination, write_text
 from imagevet.userfile import read_capped_text
 
@@ -287,7 +287,9 @@ TokenOption = Annotated[
 ]
 
 
-PUSH_CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
+# The clouds the catalog knows, and "onprem" for a pushed report of an image no cloud hosts.
+PUSH_CLOUDS = (*CLOUDS, "onprem")
+CLOUD_CHOICES = ", ".join(CLOUDS)  # for help texts: "aws, azure, alibaba, tencent, gcp"
 
 
 def check_push(server: str | None, token: str | None, cloud: str | None, image_id: str | None) -> None:

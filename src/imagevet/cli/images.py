@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from imagevet.cli.common import (
+    CLOUD_CHOICES,
     app,
     data_dir,
     notice,
@@ -31,7 +32,7 @@ def verify(
     image_id: Annotated[
         str, typer.Argument(help="Image id in the cloud's native form (ami-…, URN, self-link …).")
     ],
-    cloud: Annotated[str, typer.Option("--cloud", help="aws, azure, alibaba, tencent or gcp.")],
+    cloud: Annotated[str, typer.Option("--cloud", help=f"{CLOUD_CHOICES}.")],
     region: Annotated[str | None, typer.Option("--region", help="Region (default: the SDK's).")] = None,
     fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
@@ -113,9 +114,7 @@ def recommend(
     scenario: Annotated[
         str, typer.Option("--scenario", "-s", help="Workload: web-api, java-microservice, ...")
     ],
-    cloud: Annotated[
-        str | None, typer.Option("--cloud", "-c", help="aws, azure, alibaba, tencent or gcp.")
-    ] = None,
+    cloud: Annotated[str | None, typer.Option("--cloud", "-c", help=f"{CLOUD_CHOICES}.")] = None,
     lifecycle_years: Annotated[
         float | None,
         typer.Option(

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Protocol
 
 from imagevet.errors import ImagevetError
+from imagevet.model import CLOUDS
 from imagevet.provenance.ids import ImageRef
 from imagevet.provenance.model import ImageRecord, Lookup
 
@@ -78,4 +79,4 @@ def adapter_for(cloud: str, region: str | None) -> CloudAdapter:
         from imagevet.provenance.adapters.azure import AzureAdapter
 
         return AzureAdapter(region)
-    raise ImagevetError(f"unknown cloud {cloud!r} (choose from: aws, azure, alibaba, tencent, gcp)")
+    raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(CLOUDS)})")
