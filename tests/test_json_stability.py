@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, PROJECT
 from tests.support.advisories import import_records
 from tests.support.cli import run_imagevet
 
@@ -26,6 +26,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 ROOTS = FIXTURES / "rootfs"
 AS_OF = "--as-of=2026-11-28"
 ROOT_NAMES = sorted(p.name for p in ROOTS.iterdir() if p.is_dir())
+FLEET = Path(__file__).resolve().parent / "golden" / "fleet-local-roots.list"  # the fixture roots, one a line
 
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -54,6 +55,8 @@ def _cases() -> list[tuple[str, list[str]]]:
         ("checks", ["checks", "-f", "json"]),
         ("lifecycle", ["lifecycle", AS_OF, "-f", "json"]),
         ("db-status", ["db", "status", "-f", "json"]),
+        ("catalog-images", ["catalog", "images", "-f", "json"]),
+        ("fleet-local-roots", ["audit", "--inventory", str(FLEET), AS_OF, "-f", "json"]),
     ]
     scenarios = (
         "web-api",
@@ -121,7 +124,7 @@ def missing_or_changed(golden: Any, now: Any, where: str = "$") -> list[str]:
 @pytest.mark.parametrize(("name", "argv"), CASES, ids=[name for name, _ in CASES])
 def test_json_is_what_it_was(name: str, argv: list[str], advisory_db: Path) -> None:
     env = {**os.environ, "IMAGEVET_DB": str(advisory_db), "NO_COLOR": "1", "COLUMNS": "100"}
-    proc = run_imagevet(*argv, env=env)
+    proc = run_imagevet(*argv, env=env, cwd=PROJECT)  # the fleet list names ./tests/fixtures/...
     assert proc.returncode in (0, 1), proc.stderr
     replace = {str(advisory_db): "<db>", str(FIXTURES): "<fixtures>", str(advisory_db.parent): "<tmp>"}
     now = normalise(json.loads(proc.stdout), replace=replace)
