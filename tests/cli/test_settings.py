@@ -173,3 +173,21 @@ def test_a_typed_bad_value_is_not_blamed_on_the_file(tmp_path: Path) -> None:
     code, _, err = run_in(tmp_path, "lifecycle", AS_OF, "--format", "xml")
     line = err.strip().splitlines()[-1]
     assert code == 2 and line.startswith("imagevet: error: --format: 'xml'"), err
+
+
+def test_a_signing_key_in_imagevet_key_is_never_taken_for_a_file_name(tmp_path: Path) -> None:
+    """The generated pipeline names the signing key's secret IMAGEVET_KEY: its content must neither be
+    used as --key nor appear in any message."""
+    pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIAAAAsekrit\n-----END PRIVATE KEY-----\n"
+    code, _, err = run_in(tmp_path, "attest", HARDENED, "--image-id", "ami-1", IMAGEVET_KEY=pem)
+    assert code == 2 and "sekrit" not in err and "BEGIN" not in err
+    assert "--key" in one_line_error(err)
+
+
+def test_values_with_line_breaks_are_refused_unshown(tmp_path: Path) -> None:
+    code, _, err = run_in(tmp_path, "audit", HARDENED, AS_OF, IMAGEVET_WAIVERS="a\nsekrit")
+    assert code == 2 and "sekrit" not in err
+    assert "IMAGEVET_WAIVERS: waivers: the value has line breaks" in one_line_error(err)
+    (tmp_path / "imagevet.yaml").write_text('waivers: "a\\nsekrit"\n')
+    code, _, err = run_in(tmp_path, "audit", HARDENED, AS_OF)
+    assert code == 2 and "sekrit" not in err and "line 1: waivers: the value has line breaks" in err

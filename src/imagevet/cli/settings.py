@@ -32,6 +32,10 @@ CONFIG_ENV = "IMAGEVET_CONFIG"
 ENV_PREFIX = "IMAGEVET_"
 MAX_BYTES = 256 * 1024
 NOT_SETTABLE = frozenset({"help", "version", "config", "install-completion", "show-completion"})
+# Options with no IMAGEVET_<OPTION> variable: the generated pipeline (pipeline/render.py) keeps the signing
+# key's content in a secret named IMAGEVET_KEY, which must never be taken for --key's file name (and echoed
+# in "cannot read private key ...").
+NOT_FROM_ENV = frozenset({"key"})
 _ROOT_VALUE_OPTIONS = frozenset(
     {"--config"}
 )  # root options that take a value (skipped when finding the path)
@@ -174,7 +178,14 @@ def all_options(root: Any) -> set[str]:
 def _as_default(param: Any, value: Any, source: str) -> Any:
     """``value`` in the form Click takes from a default_map: text (a flag's true/false stays a bool), a
     list for an option given many times. Its type is checked by the option itself, as a typed value is;
-    main() then names ``source`` in the message."""
+    main() then names ``source`` in the message. No option takes line breaks or control characters: such
+    a value (a key or a token in a variable that happens to be named like an option) is refused unshown."""
+    texts = value if isinstance(value, list) else [value]
+    if any(isinstance(t, str) and any(ord(c) < 32 or ord(c) == 127 for c in t) for t in texts):
+        raise SettingsError(
+            f"{source}: {long_name(param)}: the value has line breaks or control characters, which no "
+            "option takes (not shown)"
+        )
     if isinstance(value, list):
         if not param.multiple:
             raise SettingsError(f"{source}: {long_name(param)} takes one value, not a list")
@@ -222,7 +233,7 @@ def defaults_for(
             if option is None or option in NOT_SETTABLE:
                 continue
             variable = env_name(option)
-            if variable in environ and not param.envvar:
+            if variable in environ and not param.envvar and option not in NOT_FROM_ENV:
                 level[param.name] = _as_default(param, _env_value(param, environ[variable]), variable)
                 defaults.sources[param.name] = variable
                 continue
