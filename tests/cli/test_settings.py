@@ -191,3 +191,25 @@ def test_values_with_line_breaks_are_refused_unshown(tmp_path: Path) -> None:
     (tmp_path / "imagevet.yaml").write_text('waivers: "a\\nsekrit"\n')
     code, _, err = run_in(tmp_path, "audit", HARDENED, AS_OF)
     assert code == 2 and "sekrit" not in err and "line 1: waivers: the value has line breaks" in err
+
+
+@pytest.mark.parametrize(
+    "key", ["output", "output-dir", "push", "server", "base-url", "token", "database-url"]
+)
+def test_a_settings_file_never_chooses_where_imagevet_writes_or_sends(tmp_path: Path, key: str) -> None:
+    """An imagevet.yaml committed to the repository under review must not overwrite the user's files or
+    post the report, with the user's token, to a server of its own."""
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    (tmp_path / "imagevet.yaml").write_text(f"{key}: {victim}\n")
+    code, _, err = run_in(tmp_path, "lifecycle", AS_OF)
+    assert code == 2 and f"'{key}' cannot be set in a settings file" in one_line_error(err)
+    assert victim.read_text() == "keep me\n"
+
+
+def test_a_file_that_moves_the_gate_is_named_even_with_quiet(tmp_path: Path) -> None:
+    (tmp_path / "imagevet.yaml").write_text("audit:\n  fail-on: never\n")
+    code, _, err = run_in(tmp_path, "audit", HARDENED, AS_OF, "-q")
+    assert code == 0 and err.strip() == f"imagevet: settings from {tmp_path / 'imagevet.yaml'}: fail-on"
+    (tmp_path / "imagevet.yaml").write_text("format: json\n")
+    assert run_in(tmp_path, "lifecycle", AS_OF, "-q")[2] == ""

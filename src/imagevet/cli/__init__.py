@@ -138,7 +138,8 @@ def _defaults(root: Any, argv: list[str]) -> settings.Defaults:
     if "-q" in words or "--quiet" in words or defaults.default_map.get("quiet") in (True, "true"):
         set_quiet(True)
     if defaults.from_file:
-        notice_when_running(f"settings from {path}: {', '.join(defaults.from_file)}")
+        gate = bool(settings.GATE_SETTINGS & set(defaults.from_file))
+        notice_when_running(f"settings from {path}: {', '.join(defaults.from_file)}", even_if_quiet=gate)
     return defaults
 
 

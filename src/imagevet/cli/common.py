@@ -59,16 +59,22 @@ class _Voice:
     been parsed (a line about settings would only be noise above a usage error)."""
 
     quiet = False
-    pending: list[str] = []  # noqa: RUF012 (one process, one command)
+    pending: list[tuple[str, bool]] = []  # noqa: RUF012 (one process, one command)
 
 
-def notice_when_running(message: str) -> None:
-    _Voice.pending.append(message)
+def notice_when_running(message: str, even_if_quiet: bool = False) -> None:
+    """A notice said once the command line parsed; ``even_if_quiet`` for what the user must see (a
+    settings file that changed the gate)."""
+    _Voice.pending.append((message, even_if_quiet))
 
 
 def say_pending() -> None:
     while _Voice.pending:
-        notice(_Voice.pending.pop(0))
+        message, loud = _Voice.pending.pop(0)
+        if loud:
+            sys.stderr.write(f"imagevet: {message}\n")
+        else:
+            notice(message)
 
 
 def set_quiet(value: bool) -> None:

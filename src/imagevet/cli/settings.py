@@ -36,6 +36,19 @@ NOT_SETTABLE = frozenset({"help", "version", "config", "install-completion", "sh
 # key's content in a secret named IMAGEVET_KEY, which must never be taken for --key's file name (and echoed
 # in "cannot read private key ...").
 NOT_FROM_ENV = frozenset({"key"})
+# A settings file must never choose where imagevet writes or sends anything, nor hold a token: a file
+# committed to the repository under review could otherwise overwrite the user's files or post the report
+# (with the user's token) to a server of its own. These come from the command line or the environment.
+NOT_IN_FILES = frozenset(
+    {"output", "output-dir", "push", "server", "base-url", "database-url", "token", "queue", "key"}
+)
+# Settings that change what the gate decides: when a file sets one, stderr says so even with --quiet.
+GATE_SETTINGS = frozenset(
+    {
+        "fail-on", "allow-errors", "allow-stale-db", "max-db-age", "waivers", "db", "checks", "profile",
+        "lifecycle-years", "min-cloud-init", "ignore-unfixed", "framework", "compliance",
+    }
+)  # fmt: skip
 _ROOT_VALUE_OPTIONS = frozenset(
     {"--config"}
 )  # root options that take a value (skipped when finding the path)
@@ -142,7 +155,8 @@ def _read_mapping(
     what: str,
 ) -> None:
     for key, key_node, value_node in doc.mapping(node, what):
-        if key in commands:
+        # `push` and `token` name both a command and an option: a mapping is the command's section.
+        if key in commands and (key not in options or isinstance(value_node, yaml.MappingNode)):
             section = into.sections.setdefault(key, FileSettings(into.source))
             if not doc.is_null(value_node):
                 child = commands[key]
@@ -151,6 +165,13 @@ def _read_mapping(
             continue
         if key in NOT_SETTABLE:
             raise doc.fail(key_node, f"{key!r} cannot be set in a settings file")
+        if key in NOT_IN_FILES:
+            elsewhere = "" if key in NOT_FROM_ENV else f" or as {env_name(key)}"
+            raise doc.fail(
+                key_node,
+                f"{key!r} cannot be set in a settings file: a file must not choose where imagevet writes or "
+                f"sends (give --{key} on the command line{elsewhere})",
+            )
         if key not in options:
             raise doc.fail(
                 key_node,
