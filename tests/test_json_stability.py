@@ -31,6 +31,9 @@ FLEET = Path(__file__).resolve().parent / "golden" / "fleet-local-roots.list"  #
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _VOLATILE_NUMBERS = frozenset({"age_days", "elapsed", "seconds", "duration"})
+# Values derived from the checkout's absolute path (the SPDX namespace hashes the target's path).
+_PATH_DERIVED = frozenset({"documentNamespace"})
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _cases() -> list[tuple[str, list[str]]]:
@@ -91,6 +94,8 @@ def normalise(value: Any, key: str = "", *, replace: dict[str, str]) -> Any:
         return [normalise(v, key, replace=replace) for v in value]
     if isinstance(value, (int, float)) and not isinstance(value, bool) and key in _VOLATILE_NUMBERS:
         return 0
+    if isinstance(value, str) and key in _PATH_DERIVED:
+        return _HEX_DIGEST.sub("<digest>", value)
     if isinstance(value, str):
         for real, placeholder in replace.items():
             value = value.replace(real, placeholder)
