@@ -15,10 +15,14 @@ from typing import Any
 from imagevet.catalog.lifecycle import release_id_for
 from imagevet.errors import ImagevetError
 from imagevet.model import OsRelease
+from imagevet.report.json_report import SCHEMA as AUDIT
+from imagevet.report.packages import SCHEMA as PACKAGES
+from imagevet.report.vuln import SCHEMA as VULN
+from imagevet.service.vocabulary import FINDING_SEVERITIES
 
-SCHEMAS = ("imagevet/audit/v1", "imagevet/packages/v1", "imagevet/vuln/v1")
+SCHEMAS = (AUDIT, PACKAGES, VULN)  # the documents the service takes: those the CLI writes
 MAX_ITEMS = 200_000  # packages or findings in one report: ten times a large distribution's archive
-SEVERITY_RANK = {"unknown": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(FINDING_SEVERITIES)}
 RELEASE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # os-release(5) ID and VERSION_ID characters
 
 
@@ -49,9 +53,9 @@ def check_document(document: Any) -> Document:
     """The rows of ``document``; ValidationError naming the first problem."""
     schema = schema_of(document)
     os = os_of(document)
-    packages = packages_of(document) if schema == "imagevet/packages/v1" else []
-    findings = findings_of(document) if schema == "imagevet/vuln/v1" else []
-    if schema == "imagevet/audit/v1":
+    packages = packages_of(document) if schema == PACKAGES else []
+    findings = findings_of(document) if schema == VULN else []
+    if schema == AUDIT:
         check_audit(document)
     return Document(schema, os, packages, findings)
 
