@@ -15,12 +15,14 @@ from typing import Any
 from imagevet.catalog.lifecycle import release_id_for
 from imagevet.errors import ImagevetError
 from imagevet.model import OsRelease
-from imagevet.report.json_report import SCHEMA as AUDIT
-from imagevet.report.packages import SCHEMA as PACKAGES
-from imagevet.report.vuln import SCHEMA as VULN
+from imagevet.report import json_report
+from imagevet.report import packages as packages_report
+from imagevet.report import vuln as vuln_report
 from imagevet.service.vocabulary import FINDING_SEVERITIES
 
-SCHEMAS = (AUDIT, PACKAGES, VULN)  # the documents the service takes: those the CLI writes
+# The documents the service takes, named as the CLI writes them.
+AUDIT, PACKAGES, VULN = json_report.SCHEMA, packages_report.SCHEMA, vuln_report.SCHEMA
+SCHEMAS = (AUDIT, PACKAGES, VULN)
 MAX_ITEMS = 200_000  # packages or findings in one report: ten times a large distribution's archive
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(FINDING_SEVERITIES)}
 RELEASE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # os-release(5) ID and VERSION_ID characters
