@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from imagevet.service import ingest
-from imagevet.service.db import REMEDIATION, Finding, ImageVersion, Job
+from imagevet.service.db import REMEDIATION, Finding, ImageVersion, Instance, Job
 from imagevet.service.vocabulary import CLOUDS, one_of
 
 
@@ -69,6 +69,10 @@ def image_dict(image: ImageVersion) -> dict[str, Any]:
         "remediation": image.remediation,
         "created_at": image.created_at.isoformat(),
     }
+
+
+def instance_dict(instance: Instance) -> dict[str, Any]:
+    return {"cloud": instance.cloud, "instance_id": instance.instance_id, "image": instance.image_version_id}
 
 
 def shown_params(params: Any) -> Any:
