@@ -18,7 +18,7 @@ from pathlib import Path
 from imagevet.service.queue import ensure_schema, make_queue
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES, PROJECT
-from tests.service.test_api import PACKAGES
+from tests.service.api import PACKAGES
 from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.serve import free_port

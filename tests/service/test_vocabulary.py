@@ -81,3 +81,12 @@ def test_word_helpers() -> None:
         one_of(["a|b"])  # would widen the pattern
     assert listed(["read", "write", "admin"]) == "read, write or admin"
     assert listed(["one"]) == "one"
+
+
+def test_audit_jobs_take_the_clis_target_forms() -> None:
+    from imagevet.service.audit_job import TARGET_PREFIXES
+    from imagevet.target.base import REMOTE_PREFIXES
+    from imagevet.target.open import PREFIXES
+
+    for prefix in (*PREFIXES, *REMOTE_PREFIXES):
+        assert f"{prefix}/srv/image".startswith(TARGET_PREFIXES), prefix
