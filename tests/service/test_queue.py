@@ -58,7 +58,7 @@ def call(base: str, token: str, method: str, path: str, body: object = None) -> 
 
 
 def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
-    database_url = postgres_url  # the queue is PostgreSQL-only; SQLite runs jobs in-process (test_api)
+    database_url = postgres_url  # the queue is PostgreSQL-only; SQLite runs jobs in-process (test_rescans)
     advisories = tmp_path / "osv.sqlite3"
     import_into(
         advisories,
