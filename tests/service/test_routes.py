@@ -1,6 +1,6 @@
 """The shape of the service's HTTP surface: every route, by method, path and OpenAPI operation id, as it
 was when all routes lived in one `create_app` closure (issue 18). Splitting the routes into one router per
-resource must not add, drop, rename or re-order-away any of them; a route added on purpose is added here."""
+resource must not add, drop or rename any of them; a route added on purpose is added here too."""
 
 from __future__ import annotations
 

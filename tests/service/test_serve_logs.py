@@ -123,3 +123,13 @@ def test_levels_are_what_uvicorn_and_logging_know() -> None:
     assert log_config("info")["loggers"]["uvicorn"]["level"] == "WARNING"  # its info lines repeat ours
     with pytest.raises(ValueError):
         log_config("loud")
+
+
+def test_the_startup_line_names_tls_proxies_the_queue_and_a_missing_token() -> None:
+    from imagevet.service.logs import startup_line
+
+    assert startup_line("::1", 8443, True, "postgresql+psycopg://db/inventory", 0, True, "10.0.0.1") == (
+        "listening on https://[::1]:8443; database postgresql+psycopg://db/inventory; "
+        "auth: bearer tokens (none yet: imagevet token create); X-Forwarded-For trusted from 10.0.0.1; "
+        "jobs: imagevet worker (queue)"
+    )

@@ -233,11 +233,10 @@ def serve(
     catalog = load_catalog(data_dir())
 
     def run(service: Any) -> None:
-        address = f"{'https' if certfile else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
         with service_process(log_level=log_level):
-            logging.getLogger(STARTUP).info(
-                startup_line(address, location(url), count(make), queue, forwarded_allow_ips)
-            )
+            logging.getLogger(STARTUP).info(startup_line(
+                host, port, certfile is not None, location(url), count(make), queue, forwarded_allow_ips
+            ))  # fmt: skip
             # Logging is configured above (service/logs.py): uvicorn neither configures it nor writes
             # its own access lines (which would carry query strings whole).
             uvicorn.run(

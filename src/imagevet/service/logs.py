@@ -60,9 +60,12 @@ def configured_loggers(config: dict[str, Any]) -> list[logging.Logger]:
     return [logging.getLogger(name) for name in config["loggers"]]
 
 
-def startup_line(address: str, database: str, tokens: int, queued: bool, proxies: str | None) -> str:
+def startup_line(
+    host: str, port: int, tls: bool, database: str, tokens: int, queued: bool, proxies: str | None
+) -> str:
     """What a starting service says about itself: where it listens, which database (its location only,
     service/migrate.py), how callers authenticate, where jobs run."""
+    address = f"{'https' if tls else 'http'}://{f'[{host}]' if ':' in host else host}:{port}"
     auth = f"bearer tokens ({tokens})" if tokens else "bearer tokens (none yet: imagevet token create)"
     trusted = f"; X-Forwarded-For trusted from {proxies}" if proxies else ""
     jobs = "imagevet worker (queue)" if queued else "in-process"
