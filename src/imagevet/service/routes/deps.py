@@ -19,6 +19,7 @@ from imagevet.service.auth import AuthFailure, Gate, allows
 from imagevet.service.db import ImageVersion, Job
 from imagevet.service.limits import SCOPE_KEY
 from imagevet.service.rescan import Lookup
+from imagevet.service.vocabulary import SCOPES
 
 STATE_KEY = "imagevet"  # app.state attribute holding the Runtime
 MAX_ID = 2**63 - 1  # the largest id either database can hold; larger ones cannot name anything
@@ -84,7 +85,8 @@ def needs(scope: str) -> Any:
     return Depends(check)
 
 
-READ, WRITE, ADMIN = needs("read"), needs("write"), needs("admin")
+# One per scope, lowest first (a scope added to the vocabulary fails here until it is given a name).
+READ, WRITE, ADMIN = (needs(scope) for scope in SCOPES)
 
 
 def image_or_404(db: Session, image: int) -> ImageVersion:
