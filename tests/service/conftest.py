@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.service.api import Api, make_api
 from tests.support import postgres
 
 
@@ -38,3 +39,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'inventory.sqlite3'}"
         return
     yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def api(database_url: str) -> Iterator[Api]:
+    """The API in-process on each database, with a token of each scope (tests/service/api.py)."""
+    yield make_api(database_url)

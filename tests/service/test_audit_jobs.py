@@ -23,7 +23,7 @@ from imagevet.target.ssh import SshOptions
 from imagevet.vuln.db import thread_lookup
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
-from tests.service.test_api import Api, make_api
+from tests.service.api import Api, make_api
 from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.sshd_server import SshServer, running_sshd

@@ -3,6 +3,7 @@ with data pushed the way CI pushes it. Screenshots go to test-artifacts/ (kept b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PROJECT
+from tests.service import api as api_documents
+from tests.service.api import make_api, sign_in
 from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.serve import server
@@ -184,3 +187,18 @@ def test_standalone_reports_open_offline_in_chromium(debian_root: Path, tmp_path
         assert page.locator("#by-severity rect").count() == 5
         page.screenshot(path=str(ARTIFACTS / "vuln-report.png"), full_page=True)
         browser.close()
+
+
+def test_dashboard_pages_render_on_both_databases(database_url: str) -> None:
+    """The overview groups findings by day in SQL (date() on SQLite and PostgreSQL alike)."""
+    api = make_api(database_url)
+    image = api.call("POST", "/api/v1/images", json={"cloud": "aws", "image_id": "ami-d"}).json()["id"]
+    api.call("POST", f"/api/v1/images/{image}/reports", json=api_documents.VULN)
+    sign_in(api.client, api.tokens["read"])
+    overview = api.client.get("/", follow_redirects=False)
+    assert overview.status_code == 200, overview.text
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert 'id="chart-per-day"' in overview.text and today in overview.text
+    assert 'data-severity="high"' in overview.text
+    detail = api.client.get(f"/images/{image}", follow_redirects=False)
+    assert detail.status_code == 200 and "DSA-9002-1" in detail.text

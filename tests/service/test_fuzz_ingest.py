@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from imagevet.service import ingest, payload
-from tests.service.test_api import Api, make_api, sign_in
+from tests.service.api import Api, make_api, sign_in
 
 ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=12)  # surrogates and NUL included
 SHORT = st.one_of(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.service.test_api import Api, make_api, sign_in
+from tests.service.api import Api, make_api, sign_in
 
 HUGE = "99999999999999999999999"
 

@@ -222,7 +222,7 @@ def test_a_sigtermed_server_hands_its_job_back_and_cleans_up(tmp_path: Path) -> 
         (private[0] / "left-by-a-job").write_text("partial layer")
         served.proc.send_signal(signal.SIGTERM)
         code = served.proc.wait(timeout=15)
-        stderr = served.proc.stderr.read() if served.proc.stderr else ""
+        stderr = served.log()
         assert code == 0 and "Traceback" not in stderr, stderr
         row = _job_row(url, job)
         assert (row.status, row.attempts, row.run_id) == ("queued", 0, None)

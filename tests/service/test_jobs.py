@@ -20,7 +20,7 @@ from imagevet.service.jobs import JobContext, run_job
 from imagevet.service.records import record_matches
 from imagevet.vuln.db import thread_lookup
 from tests.conftest import FIXTURES
-from tests.service.test_api import PACKAGES, make_api
+from tests.service.api import PACKAGES, make_api
 from tests.service.test_audit_jobs import advisory_db
 from tests.support.advisories import import_records
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from imagevet.service.queue import ensure_schema, make_queue
 from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES, PROJECT
-from tests.service.test_api import PACKAGES
+from tests.service.api import PACKAGES
 from tests.support.advisories import fresh_stamp
 from tests.support.cli import run_imagevet
 from tests.support.serve import free_port
@@ -58,7 +58,7 @@ def call(base: str, token: str, method: str, path: str, body: object = None) -> 
 
 
 def test_rescans_run_on_workers(postgres_url: str, tmp_path: Path) -> None:
-    database_url = postgres_url  # the queue is PostgreSQL-only; SQLite runs jobs in-process (test_api)
+    database_url = postgres_url  # the queue is PostgreSQL-only; SQLite runs jobs in-process (test_rescans)
     advisories = tmp_path / "osv.sqlite3"
     import_into(
         advisories,

@@ -103,7 +103,7 @@ def test_push_from_commands_and_rescan_after_db_update(debian_root: Path, tmp_pa
     import zipfile
 
     from tests.conftest import FIXTURES
-    from tests.service.test_api import PACKAGES
+    from tests.service.api import PACKAGES
     from tests.support.http_server import serve as serve_files
 
     url = f"sqlite:///{tmp_path / 'inventory.sqlite3'}"

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import func, select
 
 from imagevet.service.db import Finding, InventoryPackage, Report, make_engine, sessions
+from tests.service.api import AUDIT, PACKAGES, VULN, Api, make_api, sign_in
 from tests.service.http import call
-from tests.service.test_api import AUDIT, PACKAGES, VULN, Api, make_api, sign_in
 from tests.support.cli import run_imagevet
 from tests.support.serve import server
 

@@ -7,11 +7,13 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -24,23 +26,31 @@ def free_port() -> int:
 class Served:
     base: str
     proc: subprocess.Popen[str]
+    stderr: Path  # the server's stderr so far (a file: a pipe nobody reads would fill and stall it)
+
+    def log(self) -> str:
+        return self.stderr.read_text(errors="replace")
 
 
 @contextmanager
 def serving(
     url: str, env: dict[str, str], extra: tuple[str, ...] = (), context: ssl.SSLContext | None = None
 ) -> Iterator[Served]:
-    """`imagevet serve` on a free port, once /health answers: its base URL and its process (for tests that
-    signal it). Terminated (SIGTERM) afterwards if still running."""
+    """`imagevet serve` on a free port, once /health answers: its base URL, its process (for tests that
+    signal it) and its stderr. Terminated (SIGTERM) afterwards if still running."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"{'https' if context else 'http'}://127.0.0.1:{port}"
+    scratch = tempfile.TemporaryDirectory(prefix="imagevet-serve-log-")
+    stderr = Path(scratch.name) / "stderr"
+    with stderr.open("w") as sink:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+            text=True,
+        )
+    served = Served(f"{'https' if context else 'http'}://127.0.0.1:{port}", proc, stderr)
+    base = served.base
     try:
         for _ in range(150):
             try:
@@ -48,11 +58,9 @@ def serving(
                 break
             except OSError:
                 if proc.poll() is not None:
-                    raise AssertionError(
-                        f"serve exited: {proc.stderr.read() if proc.stderr else ''}"
-                    ) from None
+                    raise AssertionError(f"serve exited: {served.log()}") from None
                 time.sleep(0.1)
-        yield Served(base, proc)
+        yield served
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -61,8 +69,7 @@ def serving(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
-        if proc.stderr:
-            proc.stderr.close()
+        scratch.cleanup()
 
 
 @contextmanager

@@ -27,6 +27,8 @@ from imagevet.cli.common import (
     write_output,
 )
 from imagevet.errors import ImagevetError
+from imagevet.service.logs import LEVELS
+from imagevet.service.vocabulary import CLOUDS, SCOPES, listed
 
 SshIdentityOption = Annotated[
     Path | None,
@@ -67,15 +69,18 @@ def _interrupt(signum: int, frame: Any) -> None:
 
 
 @contextlib.contextmanager
-def service_process(on_signal: Any = _ignore) -> Iterator[None]:
+def service_process(on_signal: Any = _ignore, log_level: str = "warning") -> Iterator[None]:
     """What `serve` and `worker` run inside: SIGTERM stops them as Ctrl-C does (uvicorn and procrastinate
     shut down gracefully, jobs are handed back, this returns and the command exits 0), the service's
-    logged errors (a job's traceback) go to stderr, and every temporary file the process makes lands in
-    a private directory removed on the way out, whatever a job left behind."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("imagevet: %(levelname)s: %(name)s: %(message)s"))
-    logger = logging.getLogger("imagevet.service")
-    logger.addHandler(handler)
+    log (service/logs.py: access lines, a job's traceback) goes to stderr at ``log_level``, and every
+    temporary file the process makes lands in a private directory removed on the way out, whatever a
+    job left behind."""
+    import logging.config
+
+    from imagevet.service.logs import configured_loggers, log_config
+
+    config = log_config(log_level)
+    logging.config.dictConfig(config)
     scratch = tempfile.mkdtemp(prefix="imagevet-service-")
     saved = tempfile.tempdir, os.environ.get("TMPDIR")
     tempfile.tempdir, os.environ["TMPDIR"] = scratch, scratch
@@ -91,7 +96,8 @@ def service_process(on_signal: Any = _ignore) -> Iterator[None]:
         else:
             os.environ["TMPDIR"] = saved[1]
         shutil.rmtree(scratch, ignore_errors=True)
-        logger.removeHandler(handler)
+        for logger in configured_loggers(config):
+            logger.handlers.clear()
 
 
 def service_ssh(identity: Path | None, known_hosts: Path | None) -> Any:
@@ -190,13 +196,27 @@ def serve(
     ] = None,
     job_time_limit: JobTimeLimitOption = 3600.0,
     job_attempts: JobAttemptsOption = 3,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            metavar="LEVEL",
+            help=f"What goes to stderr: {listed(LEVELS)}. info: a start-up line and one access line a "
+            "request (never a token, a cookie or a query value); warning: warnings and errors only.",
+        ),
+    ] = "info",
 ) -> None:
     """Run the inventory service (API under /api/v1, OpenAPI at /docs); migrates the database first.
     SIGTERM or Ctrl-C: stops taking requests, hands running jobs back, exits 0."""
+    if log_level not in LEVELS:
+        raise ImagevetError(f"--log-level {log_level!r} (choose from: {', '.join(LEVELS)})")
     try:
         import uvicorn
 
         from imagevet.service.app import create_app
+        from imagevet.service.logs import STARTUP, startup_line
+        from imagevet.service.migrate import location
+        from imagevet.service.tokens import count
     except ImportError as exc:
         raise ImagevetError("the service needs its extra: pip install 'imagevet[serve]'") from exc
     ssh = service_ssh(ssh_identity, ssh_known_hosts)
@@ -213,10 +233,15 @@ def serve(
     catalog = load_catalog(data_dir())
 
     def run(service: Any) -> None:
-        with service_process():
+        with service_process(log_level=log_level):
+            logging.getLogger(STARTUP).info(startup_line(
+                host, port, certfile is not None, location(url), count(make), queue, forwarded_allow_ips
+            ))  # fmt: skip
+            # Logging is configured above (service/logs.py): uvicorn neither configures it nor writes
+            # its own access lines (which would carry query strings whole).
             uvicorn.run(
-                service, host=host, port=port, log_level="warning", ssl_certfile=certfile,
-                ssl_keyfile=keyfile, proxy_headers=forwarded_allow_ips is not None,
+                service, host=host, port=port, log_config=None, log_level=None, access_log=False,
+                ssl_certfile=certfile, ssl_keyfile=keyfile, proxy_headers=forwarded_allow_ips is not None,
                 forwarded_allow_ips=forwarded_allow_ips,
             )  # fmt: skip
 
@@ -286,22 +311,17 @@ app.add_typer(token_app, name="token")
 
 @token_app.command("create")
 def token_create(
-    scope: Annotated[str, typer.Option("--scope", help="read, write or admin.")],
+    scope: Annotated[str, typer.Option("--scope", help=f"{listed(SCOPES)}.")],
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
     database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
 ) -> None:
     """Create a token; it is printed once and stored only as a digest."""
-    from imagevet.service.auth import RANK, digest, new_token
-    from imagevet.service.db import ApiToken
+    from imagevet.service import tokens
 
-    if scope not in RANK:
-        raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(RANK)})")
+    if scope not in SCOPES:
+        raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(SCOPES)})")
     _, make = inventory_sessions(database_url)
-    token = new_token()
-    with make() as session:
-        session.add(ApiToken(name=name, scope=scope, digest=digest(token)))
-        session.commit()
-    sys.stdout.write(token + "\n")
+    sys.stdout.write(tokens.create(make, scope, name) + "\n")
 
 
 @token_app.command("list")
@@ -310,24 +330,11 @@ def token_list(
     fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
 ) -> None:
     """List tokens: id, name, scope, creation time (never the token itself, which is not stored)."""
-    import json
-
-    from sqlalchemy import select
-
-    from imagevet.service.db import ApiToken
+    from imagevet.service import tokens
 
     _, make = inventory_sessions(database_url)
-    with make() as session:
-        rows = [
-            {"id": t.id, "name": t.name, "scope": t.scope, "created_at": t.created_at.isoformat()}
-            for t in session.scalars(select(ApiToken).order_by(ApiToken.id))
-        ]
-    if fmt is ListFormat.JSON:
-        write_output(json.dumps({"schema": "imagevet/tokens/v1", "tokens": rows}, indent=2) + "\n", None)
-        return
-    lines = [f"{'id':>4}  {'scope':<6} {'created':<25} name"]
-    lines += [f"{r['id']:>4}  {r['scope']:<6} {r['created_at']:<25} {r['name']}" for r in rows]
-    write_output("\n".join(lines) + "\n", None)
+    rows = tokens.listed(make)
+    write_output(tokens.as_json(rows) if fmt is ListFormat.JSON else tokens.as_table(rows), None)
 
 
 @token_app.command("revoke")
@@ -336,16 +343,10 @@ def token_revoke(
     database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
 ) -> None:
     """Revoke a token: it stops working at once, on every server process using the database."""
-    from imagevet.service.db import ApiToken
+    from imagevet.service import tokens
 
     _, make = inventory_sessions(database_url)
-    with make() as session:
-        token = session.get(ApiToken, token_id)
-        if token is None:
-            raise ImagevetError(f"no token with id {token_id} (imagevet token list)")
-        session.delete(token)
-        session.commit()
-    notice(f"revoked token {token_id} ({token.scope}{', ' + token.name if token.name else ''})")
+    notice(tokens.revoke(make, token_id))
 
 
 @app.command()
@@ -354,14 +355,11 @@ def push(
     server: Annotated[str, typer.Option("--server", help="Service URL, e.g. http://127.0.0.1:8000.")],
     token: Annotated[str, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
     image_id: Annotated[str, typer.Option("--image-id", help="The cloud image id the report is about.")],
-    cloud: Annotated[
-        str, typer.Option("--cloud", help="The image's cloud: aws, azure, alibaba, tencent, gcp or onprem.")
-    ],
+    cloud: Annotated[str, typer.Option("--cloud", help=f"The image's cloud: {listed(CLOUDS)}.")],
     register: Annotated[bool, typer.Option("--register", help="Register the image if it is new.")] = False,
 ) -> None:
     """Send a report to the inventory service. --cloud is required: an image id means nothing without
     its cloud, and a guessed one would file the same image twice."""
-    from imagevet.service.client import CLOUDS
     from imagevet.service.client import push as send
 
     if cloud not in CLOUDS:

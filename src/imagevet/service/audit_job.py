@@ -16,10 +16,13 @@ from imagevet.catalog.model import Catalog
 from imagevet.model import OsRelease
 from imagevet.target.base import REMOTE_PREFIXES
 from imagevet.target.blocks import RemoteOptions
+from imagevet.target.open import PREFIXES
 from imagevet.target.ssh import SshOptions
 from imagevet.vuln.matcher import Lookup
 
-TARGET_PREFIXES = ("/", "ssh://", "docker-archive:/", "oci:/", "tar:/", "disk:/", *REMOTE_PREFIXES)
+# The CLI's target forms (target/open.py), each with an absolute path: the service's working directory
+# means nothing to the caller.
+TARGET_PREFIXES = ("/", "ssh://", *(f"{prefix}/" for prefix in PREFIXES), *REMOTE_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from imagevet.service.db import ApiToken, WebSession, utcnow
+from imagevet.service.vocabulary import SCOPES
 
-RANK = {"read": 0, "write": 1, "admin": 2}
+RANK = {scope: rank for rank, scope in enumerate(SCOPES)}
 PREFIX = "ivt_"
 SESSION_HOURS = 12
 MAX_TOKEN = 256  # longer "tokens" are not looked up (ours are 47 characters)

@@ -9,9 +9,9 @@ import urllib.request
 from typing import Any
 
 from imagevet.errors import ImagevetError
+from imagevet.service.vocabulary import CLOUDS
 
 TIMEOUT = 30
-CLOUDS = ("aws", "azure", "alibaba", "tencent", "gcp", "onprem")
 
 
 class HttpError(ImagevetError):

@@ -23,8 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
 
-REMEDIATION = ("open", "rebuilding", "replaced")
-SCOPES = ("read", "write", "admin")
+REMEDIATION = ("open", "rebuilding", "replaced")  # an image's remediation, in the order it moves
 
 
 def utcnow() -> dt.datetime:

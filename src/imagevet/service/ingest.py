@@ -15,10 +15,16 @@ from typing import Any
 from imagevet.catalog.lifecycle import release_id_for
 from imagevet.errors import ImagevetError
 from imagevet.model import OsRelease
+from imagevet.report import json_report
+from imagevet.report import packages as packages_report
+from imagevet.report import vuln as vuln_report
+from imagevet.service.vocabulary import FINDING_SEVERITIES
 
-SCHEMAS = ("imagevet/audit/v1", "imagevet/packages/v1", "imagevet/vuln/v1")
+# The documents the service takes, named as the CLI writes them.
+AUDIT, PACKAGES, VULN = json_report.SCHEMA, packages_report.SCHEMA, vuln_report.SCHEMA
+SCHEMAS = (AUDIT, PACKAGES, VULN)
 MAX_ITEMS = 200_000  # packages or findings in one report: ten times a large distribution's archive
-SEVERITY_RANK = {"unknown": 0, "info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+SEVERITY_RANK = {severity: rank for rank, severity in enumerate(FINDING_SEVERITIES)}
 RELEASE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # os-release(5) ID and VERSION_ID characters
 
 
@@ -49,9 +55,9 @@ def check_document(document: Any) -> Document:
     """The rows of ``document``; ValidationError naming the first problem."""
     schema = schema_of(document)
     os = os_of(document)
-    packages = packages_of(document) if schema == "imagevet/packages/v1" else []
-    findings = findings_of(document) if schema == "imagevet/vuln/v1" else []
-    if schema == "imagevet/audit/v1":
+    packages = packages_of(document) if schema == PACKAGES else []
+    findings = findings_of(document) if schema == VULN else []
+    if schema == AUDIT:
         check_audit(document)
     return Document(schema, os, packages, findings)
 

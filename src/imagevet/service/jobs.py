@@ -34,7 +34,8 @@ from imagevet.catalog.model import Catalog
 from imagevet.errors import ImagevetError
 from imagevet.service.audit_job import AuditRequest, audit_documents
 from imagevet.service.db import ImageVersion, Job, utcnow
-from imagevet.service.ingest import check_document, release_of
+from imagevet.service.ingest import AUDIT as AUDIT_SCHEMA
+from imagevet.service.ingest import PACKAGES, check_document, release_of
 from imagevet.service.payload import check, cleaned, printable
 from imagevet.service.records import add_report, fill_release, record_matches, retrying
 from imagevet.service.rescan import Lookup, coverage_problem, rescan_all, stored_package
@@ -43,7 +44,7 @@ from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.matcher import Finding as Match
 from imagevet.vuln.matcher import match_packages
 
-KINDS = ("rescan", "audit")
+RESCAN, AUDIT = "rescan", "audit"  # the kinds of job (WORK says how each runs)
 ACTIVE = ("queued", "running")
 RETRIES = 5
 TIME_LIMIT = 3600.0  # seconds; serve/worker --job-time-limit
@@ -290,8 +291,8 @@ def audit_work(db: Session, attempt: Attempt, context: JobContext) -> None:
             raise JobError(f"image {request.image} is no longer registered")
         fill_release(image, release_of(os))
         reports = [
-            add_report(db, request.image, "imagevet/audit/v1", audit, [], []).id,
-            add_report(db, request.image, "imagevet/packages/v1", packages, rows, []).id,
+            add_report(db, request.image, AUDIT_SCHEMA, audit, [], []).id,
+            add_report(db, request.image, PACKAGES, packages, rows, []).id,
         ]
         new = record_matches(db, request.image, matches, "audit", utcnow())
         db.flush()
@@ -306,6 +307,7 @@ def audit_work(db: Session, attempt: Attempt, context: JobContext) -> None:
 
 
 WORK: dict[str, Callable[[Session, Attempt, JobContext], None]] = {
-    "rescan": rescan_work,
-    "audit": audit_work,
+    RESCAN: rescan_work,
+    AUDIT: audit_work,
 }
+KINDS = tuple(WORK)  # one queue task each (service/queue.py)

@@ -7,7 +7,7 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from imagevet.errors import ImagevetError
@@ -30,6 +30,17 @@ def shown(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "(unparsable URL)"
+
+
+def location(url: str) -> str:
+    """Where the database is, and nothing one could sign in with: no user, no password, no query
+    parameters (``?password=`` or a client key path). For the start-up line."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(unparsable URL)"
+    bare = URL.create(parsed.drivername, host=parsed.host, port=parsed.port, database=parsed.database)
+    return bare.render_as_string(hide_password=False)
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -12,7 +12,7 @@ import importlib
 import os
 from typing import Any
 
-from imagevet.service.jobs import KINDS
+from imagevet.service.jobs import KINDS, RESCAN
 
 STALLED_AFTER = float(os.environ.get("IMAGEVET_STALLED_AFTER", "30"))
 HEARTBEAT = max(0.5, STALLED_AFTER / 5)
@@ -80,7 +80,7 @@ def deferrer(app: Any) -> Any:
     def defer(kind: str, job_id: str) -> None:
         # Rescans share one lock: each re-matches the whole fleet, so they run one after another rather
         # than racing on the same findings. Audits of different images run side by side.
-        lock = "imagevet.rescan" if kind == "rescan" else None
+        lock = f"imagevet.{kind}" if kind == RESCAN else None
         app.configure_task(f"imagevet.{kind}", lock=lock).defer(job_id=job_id)
 
     return defer

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from imagevet.errors import ImagevetError
 from imagevet.service.db import Finding, ImageVersion, InventoryPackage, Report, utcnow
+from imagevet.service.ingest import PACKAGES
 from imagevet.vuln.matcher import Finding as Match
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ def add_report(
     """The report, the inventory it replaces (packages reports), the findings it adds or sees again."""
     report = Report(image_version_id=image, schema=schema, document=document)
     db.add(report)
-    if schema == "imagevet/packages/v1":
+    if schema == PACKAGES:
         db.query(InventoryPackage).filter_by(image_version_id=image).delete()
         db.add_all(InventoryPackage(image_version_id=image, **row) for row in packages)
     now = utcnow()

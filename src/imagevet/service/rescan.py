@@ -47,7 +47,7 @@ def _ecosystems_by_image(session: Session) -> dict[int, Ecosystems]:
     """Each image's ecosystems, from the OS of its latest packages report."""
     latest = (
         select(func.max(Report.id))
-        .where(Report.schema == "imagevet/packages/v1")
+        .where(Report.schema == ingest.PACKAGES)
         .group_by(Report.image_version_id)
         .scalar_subquery()
     )

@@ -7,11 +7,12 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from imagevet.service import ingest
-from imagevet.service.db import Finding, ImageVersion, Job
+from imagevet.service.db import REMEDIATION, Finding, ImageVersion, Instance, Job
+from imagevet.service.vocabulary import CLOUDS, one_of
 
 
 class ImageIn(BaseModel):
-    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
+    cloud: str = Field(pattern=one_of(CLOUDS))
     image_id: str = Field(min_length=1, max_length=512)
     release: str = Field(default="", max_length=64)
     layer: str = Field(default="", max_length=64)
@@ -20,7 +21,7 @@ class ImageIn(BaseModel):
 
 
 class ImagePatch(BaseModel):
-    remediation: str | None = Field(default=None, pattern="^(open|rebuilding|replaced)$")
+    remediation: str | None = Field(default=None, pattern=one_of(REMEDIATION))
     release: str | None = Field(
         default=None, pattern=ingest.RELEASE.pattern, description="Correct the release (e.g. debian-12)."
     )
@@ -51,7 +52,7 @@ class AuditIn(BaseModel):
 
 
 class InstanceIn(BaseModel):
-    cloud: str = Field(pattern="^(aws|azure|alibaba|tencent|gcp|onprem)$")
+    cloud: str = Field(pattern=one_of(CLOUDS))
     instance_id: str = Field(min_length=1, max_length=256)
     image_id: str = Field(min_length=1, max_length=512, description="The cloud image id it runs.")
 
@@ -68,6 +69,10 @@ def image_dict(image: ImageVersion) -> dict[str, Any]:
         "remediation": image.remediation,
         "created_at": image.created_at.isoformat(),
     }
+
+
+def instance_dict(instance: Instance) -> dict[str, Any]:
+    return {"cloud": instance.cloud, "instance_id": instance.instance_id, "image": instance.image_version_id}
 
 
 def shown_params(params: Any) -> Any:

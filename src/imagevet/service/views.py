@@ -9,20 +9,23 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from imagevet.catalog.lifecycle import lifecycle_status
+from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, SUPPORTED, lifecycle_status
 from imagevet.catalog.model import Catalog
 from imagevet.service.db import Finding, ImageVersion, Instance, Report
-from imagevet.service.ingest import audit_summary
+from imagevet.service.ingest import AUDIT, audit_summary
 from imagevet.service.payload import cleaned
+from imagevet.vuln.matcher import SEVERITY_ORDER
 
-SEVERITIES = ("critical", "high", "medium", "low", "unknown")
+SEVERITIES = tuple(reversed(SEVERITY_ORDER))  # an advisory's severities, worst first, as the matcher rates
+UNKNOWN = "unknown"  # an image whose release the catalog does not know
+LIFECYCLE = (SUPPORTED, EXTENDED_ONLY, END_OF_LIFE, UNKNOWN)  # what lifecycle_of can say
 NEARING_DAYS = 365
 
 
 def lifecycle_of(catalog: Catalog, release_id: str, today: dt.date) -> tuple[str, int | None]:
     release = catalog.release(release_id) if release_id else None
     if release is None:
-        return "unknown", None
+        return UNKNOWN, None
     status = lifecycle_status(release, today)
     return status.status, status.days_left
 
@@ -34,7 +37,7 @@ def replacement(catalog: Catalog, cloud: str, release_id: str, today: dt.date) -
     if release is None:
         return None
     status, days_left = lifecycle_of(catalog, release_id, today)
-    if status == "supported" and days_left is not None and days_left >= NEARING_DAYS:
+    if status == SUPPORTED and days_left is not None and days_left >= NEARING_DAYS:
         return None
     offerings = catalog.clouds[cloud].offerings if cloud in catalog.clouds else ()
     candidates = []
@@ -43,7 +46,7 @@ def replacement(catalog: Catalog, cloud: str, release_id: str, today: dt.date) -
         if other is None or other.distro != release.distro or other.release == release.release:
             continue
         other_status, other_days = lifecycle_of(catalog, other.release, today)
-        if other_status == "supported" and other.lts and (other_days or 0) > (days_left or 0):
+        if other_status == SUPPORTED and other.lts and (other_days or 0) > (days_left or 0):
             candidates.append((other.eol or dt.date.max, other.release))
     return max(candidates)[1] if candidates else None
 
@@ -86,7 +89,7 @@ def overview(db: Session, catalog: Catalog, today: dt.date) -> dict[str, Any]:
         "by_severity": [(s, int(severity.get(s, 0)), s) for s in SEVERITIES],
         "by_lifecycle": [(k, v, k) for k, v in sorted(Counter(lifecycle.values()).items())],
         "per_day": per_day,
-        "nearing": [r for r in rows if r["status"] != "supported" or (r["days_left"] or 0) < NEARING_DAYS],
+        "nearing": [r for r in rows if r["status"] != SUPPORTED or (r["days_left"] or 0) < NEARING_DAYS],
         "rows": rows,
     }
 
@@ -137,7 +140,7 @@ def image_page(db: Session, catalog: Catalog, image: ImageVersion, today: dt.dat
         "status": status,
         "days_left": days_left,
         "replacement": replacement(catalog, image.cloud, image.release, today),
-        "audit": audit_for_page(latest("imagevet/audit/v1")),
+        "audit": audit_for_page(latest(AUDIT)),
         "findings": findings,
         "instances": list(db.scalars(select(Instance).filter_by(image_version_id=image.id))),
     }
