@@ -39,7 +39,7 @@ def test_the_api_takes_exactly_those_clouds(model: type[ImageIn] | type[Instance
 
 
 def test_push_takes_the_same_clouds() -> None:
-    from imagevet.cli.common import PUSH_CLOUDS  # audit/packages/vuln --push (cli/common.py keeps a copy)
+    from imagevet.cli.common import PUSH_CLOUDS  # audit/packages/vuln --push (the same tuple)
     from imagevet.service.client import CLOUDS as CLIENT_CLOUDS
 
     assert CLIENT_CLOUDS is CLOUDS

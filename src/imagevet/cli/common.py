@@ -18,6 +18,7 @@ from imagevet import __version__
 from imagevet.errors import ImagevetError
 from imagevet.model import CLOUDS, Severity
 from imagevet.output import STDOUT, destination, write_text
+from imagevet.service.vocabulary import CLOUDS as PUSH_CLOUDS  # the catalog's clouds and onprem
 from imagevet.userfile import read_capped_text
 
 app = typer.Typer(
@@ -293,8 +294,6 @@ TokenOption = Annotated[
 ]
 
 
-# The clouds the catalog knows, and "onprem" for a pushed report of an image no cloud hosts.
-PUSH_CLOUDS = (*CLOUDS, "onprem")
 CLOUD_CHOICES = ", ".join(CLOUDS)  # for help texts: "aws, azure, alibaba, tencent, gcp"
 
 

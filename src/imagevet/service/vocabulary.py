@@ -2,7 +2,7 @@
 catalog or a scope added to the tokens is accepted everywhere at once (the request bodies, the query
 parameters, `imagevet push`) instead of in the one place someone remembered.
 
-Light on purpose (the catalog's and the report model's constants only): `imagevet push` and the CLI's
+Light on purpose (the shared model's constants only): `imagevet push` and the CLI's
 option help import it without the service's extra."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from imagevet.catalog.model import CLOUDS as PUBLIC_CLOUDS
+from imagevet.model import CLOUDS as PUBLIC_CLOUDS
 from imagevet.model import Severity
 
 PLAIN = re.compile(r"[a-z0-9][a-z0-9_-]*")
