@@ -19,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import ImagevetError
 from imagevet.userfile import read_capped_text
+
+if TYPE_CHECKING:  # YAML is loaded only when there is a settings file (every run imports this module)
+    import yaml
+
+    from imagevet.catalog.safe_yaml import Document
 
 SETTINGS_FILE = "imagevet.yaml"
 CONFIG_ENV = "IMAGEVET_CONFIG"
@@ -137,6 +139,8 @@ def settings_path(argv: Sequence[str], environ: Mapping[str, str], cwd: Path) ->
 def read_settings(path: Path, root: Any) -> FileSettings:
     """Parse a settings file within fixed bounds, against the commands and options of ``root``; every
     problem names the file and the line."""
+    from imagevet.catalog.safe_yaml import Limits, load
+
     text = read_capped_text(path, f"settings file {str(path)!r}", MAX_BYTES, SettingsError)
     doc = load(text, str(path), SettingsError, Limits(max_chars=MAX_BYTES, max_depth=8, max_aliases=0))
     settings = FileSettings(str(path))
@@ -154,6 +158,8 @@ def _read_mapping(
     options: set[str],
     what: str,
 ) -> None:
+    import yaml
+
     for key, key_node, value_node in doc.mapping(node, what):
         # `push` and `token` name both a command and an option: a mapping is the command's section.
         if key in commands and (key not in options or isinstance(value_node, yaml.MappingNode)):
