@@ -6,12 +6,13 @@ import json
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from tests.support.cli import IMAGEVET
 
 
 def free_port() -> int:
@@ -34,7 +35,7 @@ def serving(
     signal it). Terminated (SIGTERM) afterwards if still running."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
+        [*IMAGEVET, "serve", "--database-url", url, "--port", str(port), *extra],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
