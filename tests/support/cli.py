@@ -20,6 +20,7 @@ IMAGEVET: list[str] = [sys.executable, "-m", "imagevet"]
 
 def imagevet_env(
     base: Mapping[str, str] | None = None,
+    /,
     *,
     drop: tuple[str, ...] = ("IMAGEVET_",),
     keep: tuple[str, ...] = ("IMAGEVET_DATA_DIR",),
