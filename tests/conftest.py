@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -15,7 +16,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED_DATA = PROJECT.parent / "shared" / "data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # The one "today" of the tests that judge lifecycles: the catalog's dates are as they were on this day.
-AS_OF_DATE = "2026-11-28"
+# One date in three forms: the day (CheckOptions, Query), its text ("--as-of", AS_OF_DATE), the option.
+AS_OF_DAY = dt.date(2026, 11, 28)
+AS_OF_DATE = AS_OF_DAY.isoformat()
 AS_OF = f"--as-of={AS_OF_DATE}"
 
 _skipped: list[str] = []

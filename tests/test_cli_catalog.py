@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from imagevet.catalog.loader import bundled_catalog
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF_DATE, AS_OF_DAY, FIXTURES
+from tests.support.cli import imagevet_env, run_imagevet
 from tests.support.http_server import serve
 
 ENDOFLIFE = FIXTURES / "endoflife"
 
 
 def run(*args: str, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    env.pop("IMAGEVET_EOL_URL", None)
-    if data_dir is not None:
-        env["IMAGEVET_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [sys.executable, "-m", "imagevet", *args], capture_output=True, text=True, env=env, timeout=60
-    )
+    """The CLI with this environment less IMAGEVET_EOL_URL, with NO_COLOR and ``data_dir`` (when given) as
+    its data directory."""
+    extra = {} if data_dir is None else {"IMAGEVET_DATA_DIR": str(data_dir)}
+    return run_imagevet(*args, env=imagevet_env(drop=("IMAGEVET_EOL_URL",), keep=(), **extra))
 
 
 def test_lifecycle_json_and_filter(tmp_path: Path) -> None:
-    proc = run("lifecycle", "ubuntu", "--as-of", "2026-11-28", "-f", "json", data_dir=tmp_path)
+    proc = run("lifecycle", "ubuntu", "--as-of", AS_OF_DATE, "-f", "json", data_dir=tmp_path)
     doc = json.loads(proc.stdout)
-    assert doc["schema"] == "imagevet/lifecycle/v1" and doc["as_of"] == "2026-11-28"
+    assert doc["schema"] == "imagevet/lifecycle/v1" and doc["as_of"] == AS_OF_DATE
     rows = {r["release"]: r for r in doc["releases"]}
     assert set(rows) == {f"ubuntu-{v}" for v in ("18.04", "20.04", "22.04", "24.04", "25.10", "26.04")}
     jammy = bundled_catalog().release("ubuntu-22.04")
     assert jammy is not None and jammy.eol is not None
-    left = (jammy.eol - dt.date(2026, 11, 28)).days
+    left = (jammy.eol - AS_OF_DAY).days
     assert (rows["ubuntu-22.04"]["status"], rows["ubuntu-22.04"]["days_left"]) == ("supported", left)
     assert [t["tier"] for t in rows["ubuntu-22.04"]["tiers"]] == ["standard", "esm", "legacy"]
     assert all(t["source"].startswith("https://") for t in rows["ubuntu-22.04"]["tiers"])
@@ -60,7 +55,7 @@ def test_recommend_json_shape(tmp_path: Path) -> None:
         "--cloud",
         "aws",
         "--as-of",
-        "2026-11-28",
+        AS_OF_DATE,
         "--compliance",
         "pci-dss",
         "-f",
@@ -166,7 +161,7 @@ def test_audit_reads_the_catalog_override(tmp_path: Path) -> None:
         "audit",
         str(FIXTURES / "rootfs/hardened-debian"),
         "--as-of",
-        "2026-11-28",
+        AS_OF_DATE,
         "-f",
         "json",
         "--checks",

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagevet.fleet import InventoryError, parse_inventory
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF_DATE, FIXTURES
 from tests.support.cli import run_imagevet
 
 MARK = "ZQ"  # in hostile values; never in imagevet's own messages
@@ -385,7 +385,7 @@ def test_audit_refuses_a_bad_inventory_in_one_line(
     path = tmp_path / name
     path.write_text(content)
     started = time.monotonic()
-    proc = run_imagevet("audit", "--inventory", str(path), "--as-of", "2026-11-28")
+    proc = run_imagevet("audit", "--inventory", str(path), "--as-of", AS_OF_DATE)
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("imagevet: error:"), proc.stderr
@@ -397,7 +397,7 @@ def test_audit_runs_a_plain_list_with_user_host_port_lines(tmp_path: Path) -> No
     inventory = tmp_path / "hosts.txt"
     inventory.write_text(f"{HARDENED}\nroot@127.0.0.1:1\n")  # port 1: nothing listens, refused at once
     proc = run_imagevet(
-        "audit", "--inventory", str(inventory), "-f", "json", "--timeout", "5", "--as-of", "2026-11-28"
+        "audit", "--inventory", str(inventory), "-f", "json", "--timeout", "5", "--as-of", AS_OF_DATE
     )
     assert proc.returncode == 2, proc.stderr  # one host could not be audited
     document = json.loads(proc.stdout)

@@ -4,19 +4,17 @@ tripped the gate. Run through the CLI as a CI job would."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF, AS_OF_DAY, FIXTURES
 from tests.support.advisories import import_records
 from tests.support.cli import run_imagevet
 
 HARDENED = str(FIXTURES / "rootfs/hardened-debian")
-AS_OF = "--as-of=2026-11-28"
 PENDING = ("--checks", "updates-pending-security")
 
 
@@ -108,7 +106,7 @@ def test_the_fleet_document_uses_each_report_gate() -> None:
     from imagevet.target.rootfs import RootfsTarget
 
     def host(gate: Gate) -> HostResult:
-        options = CheckOptions(dt.date(2026, 11, 28))
+        options = CheckOptions(AS_OF_DAY)
         report = run_audit(RootfsTarget(HARDENED), options, ["updates-pending-security"], None, None, gate)
         return HostResult(Host("web-01", "ssh://web-01"), report=report)
 

@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, PROJECT
+from tests.conftest import AS_OF, FIXTURES, PROJECT
 from tests.support.advisories import import_records
-from tests.support.cli import run_imagevet
+from tests.support.cli import imagevet_env, run_imagevet
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 ROOTS = FIXTURES / "rootfs"
-AS_OF = "--as-of=2026-11-28"
 ROOT_NAMES = sorted(p.name for p in ROOTS.iterdir() if p.is_dir())
 FLEET = Path(__file__).resolve().parent / "golden" / "fleet-local-roots.list"  # the fixture roots, one a line
 
@@ -128,7 +127,7 @@ def missing_or_changed(golden: Any, now: Any, where: str = "$") -> list[str]:
 
 @pytest.mark.parametrize(("name", "argv"), CASES, ids=[name for name, _ in CASES])
 def test_json_is_what_it_was(name: str, argv: list[str], advisory_db: Path) -> None:
-    env = {**os.environ, "IMAGEVET_DB": str(advisory_db), "NO_COLOR": "1", "COLUMNS": "100"}
+    env = imagevet_env(drop=(), IMAGEVET_DB=str(advisory_db), COLUMNS="100")
     proc = run_imagevet(*argv, env=env, cwd=PROJECT)  # the fleet list names ./tests/fixtures/...
     assert proc.returncode in (0, 1), proc.stderr
     replace = {str(advisory_db): "<db>", str(FIXTURES): "<fixtures>", str(advisory_db.parent): "<tmp>"}

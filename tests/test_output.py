@@ -9,15 +9,14 @@ import os
 import socket
 import stat
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
-from tests.conftest import FIXTURES
-from tests.support.cli import run_imagevet
+from tests.conftest import AS_OF_DATE, FIXTURES
+from tests.support.cli import IMAGEVET, run_imagevet
 
 ROOT = str(FIXTURES / "rootfs/hardened-debian")
-QUICK = ("audit", ROOT, "--checks", "os-lts", "--as-of", "2026-11-28", "-f", "json")
+QUICK = ("audit", ROOT, "--checks", "os-lts", "--as-of", AS_OF_DATE, "-f", "json")
 
 
 def test_dash_is_stdout() -> None:
@@ -103,7 +102,7 @@ def test_a_link_is_followed_and_kept(tmp_path: Path) -> None:
 def test_new_reports_are_0644_minus_the_umask_and_scripts_0755(tmp_path: Path) -> None:
     def imagevet_with_umask(mask: int, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "imagevet", *args],
+            [*IMAGEVET, *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -118,7 +117,7 @@ def test_new_reports_are_0644_minus_the_umask_and_scripts_0755(tmp_path: Path) -
     assert stat.S_IMODE(strict.stat().st_mode) == 0o600
     script = tmp_path / "harden.sh"
     proc = imagevet_with_umask(
-        0o022, "harden", ROOT, "--emit", "bash", "-o", str(script), "--as-of", "2026-11-28"
+        0o022, "harden", ROOT, "--emit", "bash", "-o", str(script), "--as-of", AS_OF_DATE
     )
     assert proc.returncode == 0, proc.stderr
     assert stat.S_IMODE(script.stat().st_mode) == 0o755

@@ -8,12 +8,13 @@ import io
 import os
 import signal
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.cli import IMAGEVET
 
 
 def big_rootfs_tarball(path: Path) -> Path:
@@ -57,7 +58,7 @@ def test_an_interrupted_audit_removes_its_temporary_files(
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     process = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "audit", f"tar:{tarball}"],
+        [*IMAGEVET, "audit", f"tar:{tarball}"],
         env={**os.environ, "TMPDIR": str(scratch)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

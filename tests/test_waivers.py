@@ -20,10 +20,9 @@ from hypothesis import strategies as st
 from imagevet.catalog import safe_yaml
 from imagevet.errors import WaiverError
 from imagevet.waivers import parse_vuln_waivers, parse_waivers
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF_DATE, AS_OF_DAY, FIXTURES
 from tests.support.cli import run_imagevet
 
-AS_OF = dt.date(2026, 11, 28)
 KNOWN = {"ssh-root-login", "ssh-password-auth", "os-lts"}
 MARK = "ZQ"  # appears in hostile values and never in imagevet's own messages
 HARDENED = str(FIXTURES / "rootfs/hardened-debian")
@@ -33,9 +32,9 @@ GOOD = "waivers:\n  - check: ssh-root-login\n    reason: break-glass, OPS-1\n   
 def refusal(text: str, vuln: bool = False) -> str:
     with pytest.raises(WaiverError) as caught:
         if vuln:
-            parse_vuln_waivers(text, AS_OF, source="w.yaml")
+            parse_vuln_waivers(text, AS_OF_DAY, source="w.yaml")
         else:
-            parse_waivers(text, KNOWN, AS_OF, source="w.yaml")
+            parse_waivers(text, KNOWN, AS_OF_DAY, source="w.yaml")
     message = str(caught.value)
     assert message.startswith("w.yaml: ") and "\n" not in message and MARK not in message, message
     return message
@@ -47,12 +46,12 @@ def entry(check: str = "ssh-root-login", reason: str = "r", expires: str | None 
 
 
 def test_a_valid_file_and_its_dates() -> None:
-    result = parse_waivers(GOOD + entry("os-lts", "quoted date", "'2025-01-01'")[9:], KNOWN, AS_OF)
+    result = parse_waivers(GOOD + entry("os-lts", "quoted date", "'2025-01-01'")[9:], KNOWN, AS_OF_DAY)
     assert result.active["ssh-root-login"].expires == dt.date(2027, 3, 31)
     assert "os-lts" not in result.active and "expired on 2025-01-01" in result.notices[0]
-    assert parse_waivers("", KNOWN, AS_OF).active == {}
-    assert parse_waivers("waivers:\n", KNOWN, AS_OF).active == {}
-    assert set(parse_waivers("- {check: os-lts, reason: r}\n", KNOWN, AS_OF).active) == {"os-lts"}
+    assert parse_waivers("", KNOWN, AS_OF_DAY).active == {}
+    assert parse_waivers("waivers:\n", KNOWN, AS_OF_DAY).active == {}
+    assert set(parse_waivers("- {check: os-lts, reason: r}\n", KNOWN, AS_OF_DAY).active) == {"os-lts"}
 
 
 @pytest.mark.parametrize(
@@ -118,7 +117,7 @@ def test_wrong_types_and_shapes_name_the_line(text: str, fragment: str) -> None:
 
 def test_vuln_waivers_need_an_advisory_id_and_an_expiry() -> None:
     good = "waivers:\n  - id: RHSA-2024:1234\n    reason: r\n    expires: 2027-01-01\n"
-    assert set(parse_vuln_waivers(good, AS_OF).active) == {"RHSA-2024:1234"}
+    assert set(parse_vuln_waivers(good, AS_OF_DAY).active) == {"RHSA-2024:1234"}
     assert "line 2: waiver #1 needs an 'expires' date" in refusal(
         good.replace("    expires: 2027-01-01\n", ""), True
     )
@@ -155,7 +154,7 @@ def test_without_libyaml_deep_nesting_is_refused_before_composing(monkeypatch: p
     started = time.monotonic()
     assert "line 1: nested deeper than 8 levels" in refusal("waivers: " + "[" * 10_000 + "]" * 10_000)
     assert time.monotonic() - started < 1
-    assert set(parse_waivers(GOOD, KNOWN, AS_OF).active) == {"ssh-root-login"}
+    assert set(parse_waivers(GOOD, KNOWN, AS_OF_DAY).active) == {"ssh-root-login"}
 
 
 def test_in_a_merge_list_the_earlier_mapping_wins() -> None:
@@ -167,7 +166,7 @@ def test_in_a_merge_list_the_earlier_mapping_wins() -> None:
         "  - &b {check: ssh-password-auth, reason: from b, expires: 2027-01-01}\n"
         "  - {<<: [*a, *b], check: os-lts}\n"
     )
-    got = parse_waivers(text, KNOWN, AS_OF).active["os-lts"]
+    got = parse_waivers(text, KNOWN, AS_OF_DAY).active["os-lts"]
     assert (got.reason, got.expires) == ("from a", dt.date(2027, 1, 1))
 
 
@@ -175,7 +174,7 @@ def test_merge_keys_work_and_explicit_keys_win() -> None:
     text = (
         "waivers:\n  - &base {check: os-lts, reason: shared reason}\n  - {<<: *base, check: ssh-root-login}\n"
     )
-    active = parse_waivers(text, KNOWN, AS_OF).active
+    active = parse_waivers(text, KNOWN, AS_OF_DAY).active
     assert active["ssh-root-login"].reason == "shared reason" and set(active) == {"os-lts", "ssh-root-login"}
 
 
@@ -186,7 +185,7 @@ def test_a_large_honest_file_parses_quickly() -> None:
     )
     assert len(text) < 512 * 1024
     started = time.monotonic()
-    result = parse_waivers(text, None, AS_OF)  # type: ignore[arg-type]
+    result = parse_waivers(text, None, AS_OF_DAY)  # type: ignore[arg-type]
     assert len(result.active) == 4000 and time.monotonic() - started < 2
 
 
@@ -220,8 +219,8 @@ documents = st.recursive(
 
 def _parse_both(text: str) -> None:
     for parse in (
-        lambda: parse_waivers(text, KNOWN, AS_OF, source="w.yaml"),
-        lambda: parse_vuln_waivers(text, AS_OF, source="w.yaml"),
+        lambda: parse_waivers(text, KNOWN, AS_OF_DAY, source="w.yaml"),
+        lambda: parse_vuln_waivers(text, AS_OF_DAY, source="w.yaml"),
     ):
         try:
             parse()
@@ -318,7 +317,7 @@ def test_audit_refuses_a_bad_waiver_file_in_one_line(tmp_path: Path, content: st
     path = tmp_path / "waivers.yaml"
     path.write_text(content)
     line = one_line_error(
-        run_imagevet("audit", HARDENED, "--waivers", str(path), "--as-of", "2026-11-28"), path
+        run_imagevet("audit", HARDENED, "--waivers", str(path), "--as-of", AS_OF_DATE), path
     )
     assert fragment in line, line
 

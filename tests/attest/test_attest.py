@@ -13,6 +13,7 @@ import pytest
 from imagevet.attest.dsse import pae, parse_envelope
 from imagevet.attest.keys import load_public
 from imagevet.attest.statement import verify
+from tests.conftest import AS_OF_DATE
 from tests.support.cli import run_imagevet
 
 IMAGE_ID = "ami-0a1b2c3d4e5f60001"
@@ -31,7 +32,7 @@ def signed(debian_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
     openssl("pkey", "-in", str(key), "-pubout", "-out", str(pub))
     made = run_imagevet(
         "attest", str(debian_root), "--image-id", IMAGE_ID, "--key", str(key), "-o", str(envelope),
-        "--as-of", "2026-11-28",
+        "--as-of", AS_OF_DATE,
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
     return envelope, key, pub
@@ -115,7 +116,7 @@ def test_keys_and_subjects(signed: tuple[Path, Path, Path], tmp_path: Path) -> N
 def test_reports_made_elsewhere_are_signed(debian_root: Path, tmp_path: Path) -> None:
     """The Packer build downloads audit.json and sbom.spdx.json; CI signs them with --audit/--sbom."""
     audit, sbom = tmp_path / "audit.json", tmp_path / "sbom.spdx.json"
-    run_imagevet("audit", str(debian_root), "-f", "json", "-o", str(audit), "--as-of", "2026-11-28")
+    run_imagevet("audit", str(debian_root), "-f", "json", "-o", str(audit), "--as-of", AS_OF_DATE)
     assert run_imagevet("packages", str(debian_root), "-f", "spdx", "-o", str(sbom)).returncode == 0
     assert run_imagevet("attest", "keygen", "--output-dir", str(tmp_path)).returncode == 0
     digest = "sha256:" + "ab" * 32

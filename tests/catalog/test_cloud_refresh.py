@@ -5,9 +5,7 @@ the publishers' owner ids (AMI names made from the catalog's own patterns)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from imagevet.catalog import cloud_refresh, image_overrides
 from imagevet.catalog.loader import bundled_catalog
 from imagevet.catalog.model import Offering
 from imagevet.errors import DataError
+from tests.support.cli import imagevet_env, run_imagevet
 from tests.support.moto import aws_environment, start_moto
 
 CATALOG = bundled_catalog()
@@ -85,11 +84,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def run(data: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    variables = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IMAGEVET_"))}
-    variables.update(env, IMAGEVET_DATA_DIR=str(data), NO_COLOR="1")
-    return subprocess.run(
-        [sys.executable, "-m", "imagevet", *args], capture_output=True, text=True, env=variables, timeout=120
-    )
+    """This machine's AWS_* and IMAGEVET_* variables dropped: only ``env`` says where AWS is."""
+    variables = imagevet_env(drop=("AWS_", "IMAGEVET_"), keep=(), **env, IMAGEVET_DATA_DIR=str(data))
+    return run_imagevet(*args, env=variables, timeout=120)
 
 
 def refresh(data: Path, env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:

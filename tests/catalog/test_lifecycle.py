@@ -19,6 +19,7 @@ from imagevet.catalog.lifecycle import (
 from imagevet.catalog.loader import bundled_catalog
 from imagevet.facts.os_release import os_release_from_values, parse_os_release
 from imagevet.model import OsRelease
+from tests.conftest import AS_OF_DAY
 
 
 def release(release_id: str):  # type: ignore[no-untyped-def]
@@ -42,7 +43,7 @@ def test_status_over_time(release_id: str) -> None:
 
 
 def test_unknown_and_rolling() -> None:
-    assert lifecycle_status(release("tencentos-3"), dt.date(2026, 11, 28)).status == UNKNOWN
+    assert lifecycle_status(release("tencentos-3"), AS_OF_DAY).status == UNKNOWN
     rolling = lifecycle_status(release("flatcar"), dt.date(2030, 1, 1))
     assert (rolling.status, rolling.days_left) == (SUPPORTED, None)
     centos = release("centos-7")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from imagevet.checks.base import CheckOptions
 from imagevet.errors import DataError
 from imagevet.model import OsRelease, Status
 from imagevet.target import RootfsTarget
+from tests.conftest import AS_OF_DATE, AS_OF_DAY
 from tests.support.cli import run_imagevet
 
 CHECKS = ["os-lts", "os-supported", "os-support-window"]
@@ -186,7 +188,7 @@ def test_an_unlisted_ubuntu_interim_release_is_judged_by_the_rule(tmp_path: Path
     assert results["os-support-window"][0] is Status.FAIL  # at most 0.7 years left; 3 required
     later = _judge(_root(tmp_path / "later", ubuntu("23.10", "Mantic Minotaur")), dt.date(2024, 7, 1))
     assert later["os-supported"][0] is Status.ERROR and "ends about 2024-07" in later["os-supported"][1]
-    ended = _judge(_root(tmp_path / "ended", ubuntu("23.04", "Lunar Lobster")), dt.date(2026, 11, 28))
+    ended = _judge(_root(tmp_path / "ended", ubuntu("23.04", "Lunar Lobster")), AS_OF_DAY)
     assert (
         ended["os-supported"][0] is Status.FAIL and "by 2024-03-31 at the latest" in ended["os-supported"][1]
     )
@@ -197,25 +199,25 @@ def test_an_unlisted_ubuntu_lts_release(tmp_path: Path) -> None:
     assert results["os-lts"][0] is Status.PASS
     assert results["os-supported"][0] is Status.PASS
     assert results["os-support-window"][0] is Status.PASS  # at least 4.7 years left
-    future = _judge(_root(tmp_path / "future", ubuntu("28.04", "Zesty Zebra")), dt.date(2026, 11, 28))
+    future = _judge(_root(tmp_path / "future", ubuntu("28.04", "Zesty Zebra")), AS_OF_DAY)
     for check in CHECKS:  # a version naming a month after the audit date is not a real release
-        assert future[check][0] is Status.ERROR and "after 2026-11-28" in future[check][1]
+        assert future[check][0] is Status.ERROR and f"after {AS_OF_DATE}" in future[check][1]
 
 
 def test_real_fedora_and_alpine_os_release_files(tmp_path: Path, shared_data: Path) -> None:
     fedora = _root(tmp_path / "fedora", (shared_data / "os-release/fedora-42").read_text())
     bundled = bundled_catalog()  # the catalog lists Fedora 42 and 43: judge 42 as if it did not
     unlisted = replace(bundled, releases=tuple(r for r in bundled.releases if r.distro != "fedora"))
-    results = _judge(fedora, dt.date(2026, 11, 28), catalog=unlisted)
+    results = _judge(fedora, AS_OF_DAY, catalog=unlisted)
     assert results["os-lts"][0] is Status.FAIL and "Fedora's rule" in results["os-lts"][1]
     assert results["os-supported"][0] is Status.ERROR  # no date in the version, no date in the catalog
     assert results["os-support-window"][0] is Status.FAIL  # at most 15 months from its release
-    one_year = _judge(fedora, dt.date(2026, 11, 28), years=1.0, catalog=unlisted)
+    one_year = _judge(fedora, AS_OF_DAY, years=1.0, catalog=unlisted)
     assert one_year["os-support-window"][0] is Status.ERROR
-    listed = _judge(fedora, dt.date(2026, 11, 28))  # as listed: Fedora 42 ended, never LTS
+    listed = _judge(fedora, AS_OF_DAY)  # as listed: Fedora 42 ended, never LTS
     assert listed["os-lts"][0] is Status.FAIL and listed["os-supported"][0] is Status.FAIL
     alpine = _root(tmp_path / "alpine", (shared_data / "os-release/alpine-3.23.2").read_text())
-    results = _judge(alpine, dt.date(2026, 11, 28))
+    results = _judge(alpine, AS_OF_DAY)
     assert [results[c][0] for c in CHECKS] == [Status.FAIL, Status.ERROR, Status.FAIL]
 
 
@@ -223,13 +225,13 @@ def test_a_distribution_without_a_rule_stays_an_error(tmp_path: Path) -> None:
     root = _root(
         tmp_path, 'ID=acme\nVERSION_ID="1.0"\nNAME="Acme OS"\nPRETTY_NAME="Acme OS 1.0"\nID_LIKE=ubuntu\n'
     )
-    for status, detail in _judge(root, dt.date(2026, 11, 28)).values():
+    for status, detail in _judge(root, AS_OF_DAY).values():
         assert status is Status.ERROR and "knows no lifecycle rule" in detail
 
 
 def test_listed_releases_are_still_judged_by_the_catalog(tmp_path: Path, shared_data: Path) -> None:
     root = _root(tmp_path, (shared_data / "os-release/ubuntu-24.04").read_text())
-    results = _judge(root, dt.date(2026, 11, 28))
+    results = _judge(root, AS_OF_DAY)
     status, detail = results["os-lts"]
     assert status is Status.PASS and detail.startswith(
         "Ubuntu 24.04 LTS is a long-term-support release | lifecycle data:"
@@ -239,6 +241,7 @@ def test_listed_releases_are_still_judged_by_the_catalog(tmp_path: Path, shared_
 
 def test_audit_cli_judges_an_unlisted_release_and_refuses_an_unknown_distribution(tmp_path: Path) -> None:
     root = _root(tmp_path, ubuntu("23.10", "Mantic Minotaur"))
+    # Not the tests' as-of day: a day 23.10 was still supported (as in the first test of 23.10 above).
     proc = run_imagevet(
         "audit", str(root), "--checks", ",".join(CHECKS), "-f", "json", "--as-of", "2024-01-15"
     )
@@ -246,7 +249,7 @@ def test_audit_cli_judges_an_unlisted_release_and_refuses_an_unknown_distributio
     assert results["os-lts"]["status"] == "fail" and proc.returncode == 1  # os-lts is high: the gate trips
     assert any("Ubuntu's rule" in e["detail"] for e in results["os-lts"]["evidence"])
     shutil.rmtree(root)
-    root = _root(tmp_path, "ID=acme\nVERSION_ID=1\n")
+    root = _root(tmp_path, "ID=acme\nVERSION_ID=1\n")  # no rule covers acme: any day would do
     proc = run_imagevet(
         "audit", str(root), "--checks", ",".join(CHECKS), "-f", "json", "--as-of", "2026-01-15"
     )
@@ -286,16 +289,10 @@ def test_a_bad_override_file_is_one_line_naming_file_and_line(
 ) -> None:
     override = tmp_path / "lifecycle-overrides.yaml"
     override.write_text(content)
-    proc = run_imagevet("lifecycle", env={**_env(), "IMAGEVET_DATA_DIR": str(tmp_path)})
+    proc = run_imagevet("lifecycle", env={**os.environ, "IMAGEVET_DATA_DIR": str(tmp_path)})
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("imagevet: error:") and str(override) in lines[0], (
         proc.stderr
     )
     assert fragment in lines[0] and "ZQ" not in proc.stderr and "Traceback" not in proc.stderr, lines[0]
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)

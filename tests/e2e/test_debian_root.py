@@ -9,11 +9,9 @@ hardening, cloud-init is 22.4.2, and Debian 12's free (LTS) support ends 2028-06
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,10 +21,11 @@ from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
+from tests.conftest import AS_OF_DATE, AS_OF_DAY
+from tests.support.cli import run_imagevet
 
 pytestmark = pytest.mark.real
 
-AS_OF = dt.date(2026, 11, 28)
 EXPECTED = {
     "source-official": Status.SKIP,
     "ssh-password-auth": Status.FAIL,
@@ -50,7 +49,7 @@ EXPECTED = {
 
 
 def statuses(root: Path) -> dict[str, Status]:
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), select_checks(None))
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF_DAY), select_checks(None))
     return {r.check: r.status for r in report.results}
 
 
@@ -95,17 +94,12 @@ HARDENING_EXPECTED = {
 def test_hardening_checks_on_the_debootstrap_root(debian_root: Path) -> None:
     """Debian's defaults: sshd_config sets X11Forwarding yes, the kernel accepts and sends redirects, no
     chrony or auditd in minbase, sudo's stock sudoers has use_pty but no logfile, /tmp is not separate."""
-    report = run_audit(RootfsTarget(str(debian_root)), CheckOptions(AS_OF), list(HARDENING_EXPECTED))
+    report = run_audit(RootfsTarget(str(debian_root)), CheckOptions(AS_OF_DAY), list(HARDENING_EXPECTED))
     assert {r.check: r.status.value for r in report.results} == HARDENING_EXPECTED
 
 
 def test_cli_json_end_to_end(debian_root: Path) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", "audit", str(debian_root), "-f", "json", "--as-of", "2026-11-28"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_imagevet("audit", str(debian_root), "-f", "json", "--as-of", AS_OF_DATE)
     assert proc.returncode == 1  # high-severity failures (SSH, MAC) trip the default gate
     doc = json.loads(proc.stdout)
     assert doc["os"]["id"] == "debian" and doc["os"]["version_id"] == "12"
@@ -159,7 +153,7 @@ def test_pasted_fixes_make_the_checks_pass(debian_root: Path, tmp_path: Path) ->
                 if not path.parent.exists():  # e.g. coredump.conf.d: created, never an existing directory
                     path.parent.mkdir(parents=True)
                 path.write_text(step.text)
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), fixed)
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF_DAY), fixed)
     after = {r.check: r.status for r in report.results}
     assert {c: after[c] for c in fixed} == {c: Status.PASS for c in fixed}
     assert statuses(debian_root) == EXPECTED  # the cached root was not touched
@@ -187,6 +181,8 @@ def test_pasted_lockout_fix_runs_in_the_image(debian_root: Path, tmp_path: Path)
     )
     assert proc.returncode == 0, proc.stderr
     assert "pam_faillock.so" in (root / "etc/pam.d/common-auth").read_text()
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), ["account-lockout", "password-quality"])
+    report = run_audit(
+        RootfsTarget(str(root)), CheckOptions(AS_OF_DAY), ["account-lockout", "password-quality"]
+    )
     assert [r.status for r in report.results] == [Status.PASS, Status.FAIL]
     assert statuses(debian_root) == EXPECTED

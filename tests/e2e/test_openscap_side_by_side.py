@@ -4,7 +4,6 @@ in docs/compliance.md."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 from pathlib import Path
@@ -17,11 +16,10 @@ from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.registry import CHECKS
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
-from tests.conftest import PROJECT
+from tests.conftest import AS_OF_DAY, PROJECT
 from tests.support.openscap import openscap_available, run_cis_profile
 
 pytestmark = pytest.mark.real
-AS_OF = dt.date(2026, 11, 28)
 
 
 def rule_to_check() -> dict[str, str]:
@@ -46,7 +44,7 @@ def disagreements(root: Path, work: Path) -> dict[str, tuple[str, str]]:
     """Rules where the verdicts differ. A check may stand for several SSG rules (mode, owner and group of
     one file): it must fail if any of them fails, and pass if all of them pass."""
     oscap = run_cis_profile(root, work)
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), list(CHECKS))
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF_DAY), list(CHECKS))
     ours = {r.check: r.status for r in report.results}
     rules_of: dict[str, list[str]] = {}
     for rule, check in rule_to_check().items():
@@ -77,7 +75,7 @@ def test_debootstrap_root_agrees_or_documents(debian_root: Path, tmp_path: Path)
 def test_hardened_copy_agrees_or_documents(debian_root: Path, tmp_path: Path) -> None:
     root = tmp_path / "hardened"
     subprocess.run(["cp", "-al", str(debian_root), str(root)], check=True)
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), list(CHECKS))
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF_DAY), list(CHECKS))
     for result in report.results:
         if result.status is not Status.FAIL:
             continue

@@ -14,6 +14,7 @@ import hcl2
 import pytest
 import yaml
 
+from tests.conftest import AS_OF_DATE
 from tests.support.cli import run_imagevet
 
 BASES = {"aws": "ubuntu-22.04", "azure": "rhel-9", "gcp": "debian-13", "alibaba": "ubuntu-22.04",
@@ -119,7 +120,7 @@ def test_bad_input(tmp_path: Path) -> None:
          "middleware:jdk21 is not packaged for debian-12 (choose from: jdk17, python3, nodejs, nginx)"),
     ]  # fmt: skip
     for args, message in cases:
-        proc = run_imagevet("pipeline", "init", *args, "--as-of", "2026-11-28", "-o", str(tmp_path / "x"))
+        proc = run_imagevet("pipeline", "init", *args, "--as-of", AS_OF_DATE, "-o", str(tmp_path / "x"))
         assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     (tmp_path / "full").mkdir()
     (tmp_path / "full/keep.txt").write_text("mine")
@@ -132,7 +133,7 @@ def test_bad_input(tmp_path: Path) -> None:
 def provision(tmp_path: Path, cloud: str, base: str, layers: str) -> str:
     project = tmp_path / f"{cloud}-{base}"
     made = run_imagevet("pipeline", "init", "--cloud", cloud, "--base", base, "--layers", layers,
-                        "--as-of", "2026-11-28", "-o", str(project))  # fmt: skip
+                        "--as-of", AS_OF_DATE, "-o", str(project))  # fmt: skip
     assert made.returncode == 0, made.stderr
     slug = layers.split(",")[-1].replace(":", "-")
     return (project / "layers" / slug / "provision.sh").read_text()
@@ -173,5 +174,5 @@ def test_the_python_guard_stops_a_build_on_an_old_interpreter(tmp_path: Path) ->
 
 def test_a_base_without_a_new_python_is_named(tmp_path: Path) -> None:
     made = run_imagevet("pipeline", "init", "--cloud", "alibaba", "--base", "alinux-3", "--layers", "base",
-                        "--as-of", "2026-11-28", "-o", str(tmp_path / "p"))  # fmt: skip
+                        "--as-of", AS_OF_DATE, "-o", str(tmp_path / "p"))  # fmt: skip
     assert made.returncode == 0 and "alinux-3's python3 is older than 3.11" in made.stderr

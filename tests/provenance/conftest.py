@@ -3,15 +3,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import AS_OF_DAY
 from tests.support.moto import aws_environment, free_port, start_moto
 
-__all__ = ["SEED", "aws_env", "free_port", "moto_endpoint"]
+__all__ = ["NOW", "SEED", "aws_env", "free_port", "moto_endpoint"]
+
+NOW = dt.datetime.combine(AS_OF_DAY, dt.time(), dt.UTC)  # the tests' as-of day, at midnight UTC
 
 SEED = [
     {

@@ -10,8 +10,7 @@ from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.ids import ImageIdError, parse_image_id
 from imagevet.provenance.judge import judge
 from imagevet.provenance.model import ImageRecord, Lookup, Verification
-
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+from tests.provenance.conftest import NOW
 
 
 @pytest.mark.parametrize(

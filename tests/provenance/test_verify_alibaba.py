@@ -3,11 +3,7 @@ answers ECS DescribeImages (RPC, ACS3-HMAC-SHA256 signed) with recorded API docu
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,9 +13,10 @@ import pytest
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.provenance.conftest import NOW
+from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 IMAGES = json.loads((FIXTURES / "cloud_api/alibaba-images.json").read_text())["images"]
 OLD, NEW = "ubuntu_22_04_x64_20G_alibase_20240130.vhd", "ubuntu_22_04_x64_20G_alibase_20261015.vhd"
 
@@ -80,13 +77,7 @@ def test_deprecated_official_image_fails_the_gate(alibaba: CloudApi) -> None:
 
 def test_shared_lookalike_is_unofficial(alibaba: CloudApi) -> None:
     command = ["verify", "m-bp1fakeubuntu2204", "--cloud", "alibaba", "-f", "json"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", *command],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        timeout=60,
-    )
+    proc = run_imagevet(*command)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1 and doc["verdict"] == "unofficial" and doc["owner"] == "others"
     assert any(

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,14 +15,15 @@ import boto3
 from imagevet.catalog.store import bundled_catalog
 from imagevet.model import SourceInfo, TargetInfo
 from imagevet.provenance.verify import verify_image, verify_target
+from tests.conftest import AS_OF_DATE
+from tests.provenance.conftest import NOW
 from tests.support.cli import run_imagevet
 
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 OLD_JAMMY, NEW_JAMMY, DEBIAN = "ami-0a1b2c3d4e5f60001", "ami-0a1b2c3d4e5f60002", "ami-0a1b2c3d4e5f60003"
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return run_imagevet("verify", *args, "--as-of", "2026-11-28", env=env)
+    return run_imagevet("verify", *args, "--as-of", AS_OF_DATE, env=env)
 
 
 def register_lookalike(name: str) -> str:
@@ -95,10 +95,10 @@ def test_audit_adds_source_official(aws_env: dict[str, str], tmp_path: Path) -> 
     from tests.conftest import FIXTURES
 
     root = str(FIXTURES / "rootfs/hardened-debian")
-    base = [sys.executable, "-m", "imagevet", "audit", root, "-f", "json", "--as-of", "2026-11-28"]
+    base = ["audit", root, "-f", "json", "--as-of", AS_OF_DATE]
 
     def source(*extra: str) -> tuple[int, dict[str, object]]:
-        proc = subprocess.run([*base, *extra], capture_output=True, text=True, env=aws_env, timeout=60)
+        proc = run_imagevet(*base, *extra, env=aws_env)
         results = {r["check"]: r for r in json.loads(proc.stdout)["results"]}
         return proc.returncode, results["source-official"]
 
@@ -111,9 +111,7 @@ def test_audit_adds_source_official(aws_env: dict[str, str], tmp_path: Path) -> 
     assert unofficial["status"] == "fail" and unofficial["severity"] == "critical" and code == 1
     _, missing = source("--image-id", "ami-0ffffffffffffffff", "--cloud", "aws")
     assert missing["status"] == "error"
-    proc = subprocess.run(
-        [*base, "--image-id", OLD_JAMMY], capture_output=True, text=True, env=aws_env, timeout=60
-    )
+    proc = run_imagevet(*base, "--image-id", OLD_JAMMY, env=aws_env)
     assert proc.returncode == 2 and "--image-id needs --cloud" in proc.stderr
 
 

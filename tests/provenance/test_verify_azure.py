@@ -3,7 +3,6 @@ path, with an `az` on PATH that prints a token) and the ARM REST API served by a
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import time
@@ -17,10 +16,10 @@ import pytest
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.provenance.conftest import NOW
 from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 IMAGES = json.loads((FIXTURES / "cloud_api/azure-images.json").read_text())["images"]
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000001"
 JAMMY = "Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2"

@@ -3,7 +3,6 @@ HTTP peer: the OAuth token exchange (authorized-user credentials) and images.get
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.provenance.conftest import NOW
 from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 DATA = json.loads((FIXTURES / "cloud_api/gcp-images.json").read_text())
 PREFIX = "/compute/v1/projects/"
 

@@ -3,7 +3,6 @@ answers CVM DescribeImages with recorded API documents; the SDK signs (TC3-HMAC-
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -13,10 +12,10 @@ import pytest
 from imagevet.catalog.store import bundled_catalog
 from imagevet.provenance.verify import verify_image
 from tests.conftest import FIXTURES
+from tests.provenance.conftest import NOW
 from tests.support.cli import run_imagevet
 from tests.support.cloud_api import CloudApi, serve
 
-NOW = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
 IMAGES = json.loads((FIXTURES / "cloud_api/tencent-images.json").read_text())["images"]
 
 

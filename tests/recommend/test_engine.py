@@ -10,8 +10,8 @@ from imagevet.catalog.lifecycle import SUPPORTED, lifecycle_status
 from imagevet.catalog.loader import bundled_catalog
 from imagevet.errors import ImagevetError
 from imagevet.recommend.engine import Query, Recommendation, recommend
+from tests.conftest import AS_OF_DAY
 
-AS_OF = dt.date(2026, 11, 28)
 CATALOG = bundled_catalog()
 SCENARIOS = list(CATALOG.scenarios)
 CLOUDS = [None, *CATALOG.clouds]
@@ -24,7 +24,7 @@ def run(
     compliance: tuple[str, ...] = (),
     arch: str = "x86_64",
     gpu: bool = False,
-    as_of: dt.date = AS_OF,
+    as_of: dt.date = AS_OF_DAY,
 ) -> Recommendation:
     return recommend(CATALOG, Query(scenario, cloud, years, compliance, arch, gpu, as_of))
 
@@ -53,7 +53,7 @@ def test_first_candidate_is_official_supported_lts(scenario: str, cloud: str | N
     assert result.candidates, (scenario, cloud)
     first = result.candidates[0]
     assert first.release.lts or first.release.rolling
-    assert lifecycle_status(first.release, AS_OF).status == SUPPORTED
+    assert lifecycle_status(first.release, AS_OF_DAY).status == SUPPORTED
     if cloud is not None:
         assert first.offering is not None and first.offering.publisher.key in CATALOG.clouds[cloud].publishers
         assert first.offering.publisher.ids
@@ -84,7 +84,7 @@ def test_extended_only_is_rejected_unless_paid_support_is_allowed() -> None:
     reasons = run().rejected_reasons("ubuntu-20.04")
     assert any(f"free security support ended {ubuntu20.eol.isoformat()}" in r for r in reasons)
     assert any("--allow-paid-support" in r for r in reasons)
-    paid = recommend(CATALOG, Query("web-api", "aws", 3, (), "x86_64", False, AS_OF, True))
+    paid = recommend(CATALOG, Query("web-api", "aws", 3, (), "x86_64", False, AS_OF_DAY, True))
     pro = [c for c in paid.candidates if c.release.release == "ubuntu-20.04"]
     assert pro and pro[0].coverage is not None and pro[0].coverage.paid
     assert pro[0].coverage.tier is not None and pro[0].coverage.tier.tier == "esm"
@@ -96,7 +96,7 @@ def test_paid_tiers_count_toward_the_horizon_only_when_allowed() -> None:
     ubuntu24 = next(c for c in free.candidates if c.release.release == "ubuntu-24.04")
     assert not ubuntu24.covers_horizon
     assert any("would cover it" in w and "--allow-paid-support" in w for w in ubuntu24.warnings)
-    paid = recommend(CATALOG, Query("web-api", "azure", 8, (), "x86_64", False, AS_OF, True))
+    paid = recommend(CATALOG, Query("web-api", "azure", 8, (), "x86_64", False, AS_OF_DAY, True))
     ubuntu24 = next(c for c in paid.candidates if c.release.release == "ubuntu-24.04")
     assert ubuntu24.covers_horizon and ubuntu24.coverage is not None and ubuntu24.coverage.paid
     assert any("covers your 8-year horizon" in r for r in ubuntu24.reasons)
@@ -132,7 +132,7 @@ def test_fips_is_a_gate_and_needs_validated_140_3_after_the_sunset() -> None:
         CATALOG, Query("high-security", None, 1, ("fips",), "x86_64", False, dt.date(2024, 1, 1))
     )
     assert "ubuntu-20.04" in ids(before)
-    after = recommend(CATALOG, Query("high-security", None, 1, ("fips",), "x86_64", False, AS_OF, True))
+    after = recommend(CATALOG, Query("high-security", None, 1, ("fips",), "x86_64", False, AS_OF_DAY, True))
     assert any("historical" in r for r in after.rejected_reasons("ubuntu-20.04"))
     cis = run("web-api", "aws", compliance=("cis-l1",))
     debian13 = next(c for c in cis.candidates if c.release.release == "debian-13")
@@ -190,7 +190,7 @@ def test_a_gpu_image_on_short_support_says_so_and_ranks_after_those_that_cover_t
     found = next(c for c in result.candidates if c.offering == dsvm)
     assert not found.covers_horizon and any("before your 2-year horizon" in w for w in found.warnings)
     assert all(c.covers_horizon for c in result.candidates[: found.rank - 1])
-    fits = max((release.eol - AS_OF).days / 365.25 - 0.05, 0)
+    fits = max((release.eol - AS_OF_DAY).days / 365.25 - 0.05, 0)
     short = run("bigdata-ml", "azure", years=fits)
     assert short.candidates[0].offering is not None
     assert short.candidates[0].offering.variant in ("deep-learning", "gpu")

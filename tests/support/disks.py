@@ -3,7 +3,6 @@ fills the partition from the directory (at its byte offset), qemu-img converts t
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from imagevet.checks.registry import CHECKS
 from imagevet.model import SourceInfo
 from imagevet.target import open_target
 from imagevet.target.blocks import RemoteOptions
+from tests.conftest import AS_OF_DAY
 from tests.support.debian_root import cache_root, fixture_key
 
 TOOLS = ("sfdisk", "mkfs.ext4", "qemu-img")
@@ -167,18 +167,15 @@ def make_xfs(files: dict[str, str], out: Path, work: Path) -> Path:
     return out
 
 
-AUDIT_DAY = dt.date(2026, 11, 28)
-
-
 def audit_statuses(
     spec: str, remote: RemoteOptions | None = None
 ) -> tuple[dict[str, str], SourceInfo | None]:
-    """Every check's status for the target ``spec`` (as of AUDIT_DAY), and for a remote image what reading
+    """Every check's status for the target ``spec`` (as of AS_OF_DAY), and for a remote image what reading
     it cost, taken once the target is closed (as the CLI does): blocks read ahead have then arrived. The
     disk tests compare these with the statuses of the directory the disk was made from."""
     target = open_target(spec, None, remote)
     try:
-        report = run_audit(target, CheckOptions(AUDIT_DAY), list(CHECKS))
+        report = run_audit(target, CheckOptions(AS_OF_DAY), list(CHECKS))
     finally:
         target.close()
     return {r.check: r.status.value for r in report.results}, target.info.source

@@ -6,7 +6,6 @@ import json
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -14,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.cli import IMAGEVET
 
 
 def free_port() -> int:
@@ -43,7 +44,7 @@ def serving(
     stderr = Path(scratch.name) / "stderr"
     with stderr.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "imagevet", "serve", "--database-url", url, "--port", str(port), *extra],
+            [*IMAGEVET, "serve", "--database-url", url, "--port", str(port), *extra],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=sink,

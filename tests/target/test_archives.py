@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import io
 import os
 import shutil
-import subprocess
-import sys
 import tarfile
 from pathlib import Path
 
@@ -20,7 +17,8 @@ from imagevet.checks.registry import CHECKS
 from imagevet.errors import TargetError
 from imagevet.model import Unknown
 from imagevet.target import open_target
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF_DAY, FIXTURES
+from tests.support.cli import run_imagevet
 from tests.support.debian_root import cache_root, fixture_key
 from tests.support.images import (
     file_entry,
@@ -31,13 +29,11 @@ from tests.support.images import (
     tar_of,
 )
 
-AS_OF = dt.date(2026, 11, 28)
-
 
 def results(spec: str) -> list[tuple[str, str, tuple[str, ...]]]:
     target = open_target(spec)
     try:
-        report = run_audit(target, CheckOptions(AS_OF), list(CHECKS))
+        report = run_audit(target, CheckOptions(AS_OF_DAY), list(CHECKS))
     finally:
         target.close()
     return [(r.check, r.status.value, tuple(str(e) for e in r.evidence)) for r in report.results]
@@ -198,9 +194,7 @@ def test_oci_reference_selection(tmp_path: Path) -> None:
 
 def test_cli_errors_for_archives(tmp_path: Path) -> None:
     for spec in (f"docker-archive:{tmp_path / 'none.tar'}", f"oci:{tmp_path}", f"tar:{FIXTURES}"):
-        proc = subprocess.run(
-            [sys.executable, "-m", "imagevet", "audit", spec], capture_output=True, text=True, timeout=60
-        )
+        proc = run_imagevet("audit", spec)
         assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
@@ -209,10 +203,10 @@ def test_cli_commands_leave_no_work_directories(command: str, packed: dict[str, 
     """Every command that opens an image archive removes its decompressed layers before it exits."""
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    args = [sys.executable, "-m", "imagevet", command, packed["docker"], "-f", "json"]
+    args = [command, packed["docker"], "-f", "json"]
     if command == "vuln":
         args += ["--db", str(tmp_path / "no-such.db")]
     environment = {**os.environ, "TMPDIR": str(scratch)}
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=120, env=environment)
+    proc = run_imagevet(*args, env=environment, timeout=120)
     assert proc.returncode in (0, 1, 2), proc.stderr
     assert list(scratch.iterdir()) == []

@@ -248,20 +248,18 @@ def test_a_block_failing_mid_audit_fails_the_target(tmp_path: Path) -> None:
     """dissect catches exceptions while it reads (a file it cannot read becomes an unknown fact), so the
     stream's first failure is what the command goes by: ``failure()`` names it, and opened_target raises
     it once the audit is done."""
-    import datetime as dt
-
     from imagevet.audit import run_audit
     from imagevet.checks.base import CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.target.remote import disk_over
-    from tests.conftest import FIXTURES
+    from tests.conftest import AS_OF_DAY, FIXTURES
     from tests.support.disks import disk_tools_available, make_disk
 
     if not disk_tools_available():
         pytest.skip("sfdisk, mkfs.ext4 or qemu-img is not installed")
     raw = make_disk(FIXTURES / "rootfs/hardened-debian", tmp_path / "disk.raw", size_mib=64, fmt="raw")
     data = raw.read_bytes()
-    options = CheckOptions(dt.date(2026, 11, 28))
+    options = CheckOptions(AS_OF_DAY)
 
     recording = BytesSource(data, block_size=65536)
     target = disk_over("disk:memory", recording, RemoteOptions(), {})

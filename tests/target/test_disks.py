@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -24,7 +23,6 @@ from tests.support.disks import (
 from tests.target.refusal import assert_refused
 
 pytestmark = pytest.mark.real
-AS_OF = dt.date(2026, 11, 28)
 
 
 @pytest.fixture(scope="module", autouse=True)

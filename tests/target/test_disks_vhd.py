@@ -7,7 +7,6 @@ and one without it shows the rounded-up disk still audits alike."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -21,7 +20,6 @@ from tests.conftest import FIXTURES
 from tests.support.disks import audit_statuses, disk_tools_available, make_disk
 
 pytestmark = pytest.mark.real
-AS_OF = dt.date(2026, 11, 28)
 ROOT = FIXTURES / "rootfs/hardened-debian"
 SIZE = 64 << 20
 

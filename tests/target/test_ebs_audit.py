@@ -4,7 +4,6 @@ through the CLI, as a user runs it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import time
@@ -19,6 +18,7 @@ from imagevet.checks.base import CheckOptions
 from imagevet.checks.registry import CHECKS
 from imagevet.target import open_target
 from imagevet.target.blocks import BlockStream, RemoteOptions
+from tests.conftest import AS_OF_DAY
 from tests.support.cli import run_imagevet
 from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
 from tests.support.ebs import (
@@ -30,7 +30,6 @@ from tests.support.ebs import (
 from tests.support.moto import aws_environment
 
 pytestmark = pytest.mark.real
-AS_OF = dt.date(2026, 11, 28)
 REGION = RemoteOptions(region="us-east-1")
 
 
@@ -69,7 +68,9 @@ def test_ami_audits_like_the_directory(debian_root: Path, ami: dict[str, Any], t
     started = time.monotonic()
     target = open_target(f"ami:{ami['id']}", None, REGION)
     try:
-        got = {r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF), list(CHECKS)).results}
+        got = {
+            r.check: r.status.value for r in run_audit(target, CheckOptions(AS_OF_DAY), list(CHECKS)).results
+        }
         stream = target._file  # type: ignore[attr-defined]
         assert isinstance(stream, BlockStream)
         info = target.info.source  # type: ignore[attr-defined]
@@ -98,7 +99,7 @@ def test_ami_audits_like_the_directory(debian_root: Path, ami: dict[str, Any], t
     assert statuses(f"ami:{ami['id']}", cached) == expected
     again = open_target(f"ami:{ami['id']}", None, cached)
     try:
-        run_audit(again, CheckOptions(AS_OF), list(CHECKS))
+        run_audit(again, CheckOptions(AS_OF_DAY), list(CHECKS))
         assert again._file.stats.fetched_blocks == 0  # type: ignore[attr-defined]
         assert again._file.stats.cached_bytes > 0  # type: ignore[attr-defined]
     finally:

@@ -4,7 +4,6 @@ only a small part of the file (proved from nginx's access log)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -15,13 +14,12 @@ from pathlib import Path
 import pytest
 
 from imagevet.target.blocks import RemoteOptions
-from tests.conftest import FIXTURES
+from tests.conftest import AS_OF, FIXTURES
 from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
 from tests.support.nginx import Nginx, require_nginx, self_signed, start_nginx
 from tests.target.refusal import assert_refused
 
 pytestmark = pytest.mark.real
-AS_OF = dt.date(2026, 11, 28)
 HARDENED = FIXTURES / "rootfs/hardened-debian"
 OPTIONS = RemoteOptions(timeout=10.0)
 
@@ -150,12 +148,12 @@ def test_cli_audits_a_url(hardened_served: Nginx, tmp_path: Path) -> None:
         f"{hardened_served.base_url}/gpt.qcow2",
         "-f",
         "json",
-        "--as-of=2026-11-28",
+        AS_OF,
         env=_env(tmp_path),
     )
     assert proc.returncode in (0, 1), proc.stderr[-1000:]
     document = json.loads(proc.stdout)
-    local = run_imagevet("audit", str(HARDENED), "-f", "json", "--as-of=2026-11-28", env=_env(tmp_path))
+    local = run_imagevet("audit", str(HARDENED), "-f", "json", AS_OF, env=_env(tmp_path))
     assert proc.returncode == local.returncode
     results = {r["check"]: r["status"] for r in document["results"]}
     assert results == {r["check"]: r["status"] for r in json.loads(local.stdout)["results"]}
@@ -165,7 +163,7 @@ def test_cli_report_holds_no_signature(hardened_served: Nginx, tmp_path: Path) -
     from tests.support.cli import run_imagevet
 
     url = f"{hardened_served.base_url}/gpt.qcow2?sv=2024&sig=TOPSECRETSIG"
-    proc = run_imagevet("audit", url, "-f", "json", "--as-of=2026-11-28", env=_env(tmp_path))
+    proc = run_imagevet("audit", url, "-f", "json", AS_OF, env=_env(tmp_path))
     assert proc.returncode in (0, 1), proc.stderr[-1000:]
     assert "TOPSECRETSIG" not in proc.stdout + proc.stderr
 
@@ -191,12 +189,12 @@ def test_cli_download_fetches_a_server_without_ranges_whole(hardened_disks: Path
     env = {**_env(tmp_path), "TMPDIR": str(scratch)}
     with start_nginx(tmp_path / "nginx", hardened_disks, ranges=False) as server:
         url = f"{server.base_url}/gpt.qcow2"
-        proc = run_imagevet("audit", url, "--download", "-f", "json", "--as-of=2026-11-28", env=env)
+        proc = run_imagevet("audit", url, "--download", "-f", "json", AS_OF, env=env)
     assert proc.returncode in (0, 1), proc.stderr[-1000:]
     document = json.loads(proc.stdout)
     size = (hardened_disks / "gpt.qcow2").stat().st_size
     assert document["target"]["source"]["bytes_fetched"] == size
-    local = run_imagevet("audit", str(HARDENED), "-f", "json", "--as-of=2026-11-28", env=env)
+    local = run_imagevet("audit", str(HARDENED), "-f", "json", AS_OF, env=env)
     assert {r["check"]: r["status"] for r in document["results"]} == {
         r["check"]: r["status"] for r in json.loads(local.stdout)["results"]
     }

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +16,8 @@ from imagevet.errors import TargetError
 from imagevet.fleet import parse_inventory
 from imagevet.target import open_target
 from imagevet.target.ssh import SshOptions, parse_ssh_spec
+from tests.conftest import AS_OF_DATE
+from tests.support.cli import imagevet_env, run_imagevet
 from tests.support.sshd_server import SshServer, free_port, running_sshd, start_sshd
 
 pytestmark = pytest.mark.real
@@ -40,17 +40,12 @@ def options(server: SshServer, **overrides: object) -> SshOptions:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "imagevet", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    """The CLI with this environment as it is (and NO_COLOR); a fleet of thirteen hosts may take minutes."""
+    return run_imagevet(*args, env=imagevet_env(drop=()), timeout=300)
 
 
 def test_ssh_audit_matches_the_local_audit(server: SshServer) -> None:
-    common = ["--as-of", "2026-11-28", "-f", "json", "--fail-on", "never"]
+    common = ["--as-of", AS_OF_DATE, "-f", "json", "--fail-on", "never"]
     remote = run(
         "audit",
         server.spec,
@@ -230,7 +225,7 @@ def test_fleet_with_dead_and_untrusted_hosts(server: SshServer, tmp_path: Path) 
         "--fail-on",
         "never",
         "--as-of",
-        "2026-11-28",
+        AS_OF_DATE,
     )
     assert proc.returncode == 2, proc.stderr  # one host could not be audited
     document = json.loads(proc.stdout)

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from imagevet.vuln.download import DownloadError, update
 from imagevet.vuln.importer import ImportError_, ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
 from tests.support.advisories import fresh_stamp
+from tests.support.cli import imagevet_env, run_imagevet
 from tests.support.http_server import serve
 
 NOW = fresh_stamp()
@@ -105,13 +105,8 @@ def test_update_replaces_an_ecosystem_wholesale(tmp_path: Path, mirror: Path) ->
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "imagevet", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    """The CLI with this environment as it is (an IMAGEVET_DB a test sets must reach it), and NO_COLOR."""
+    return run_imagevet(*args, env=imagevet_env(drop=()), timeout=120)
 
 
 @pytest.fixture

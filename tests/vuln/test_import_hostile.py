@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 from tests.support.advisories import RECORDS, import_records
-from tests.support.cli import run_imagevet
+from tests.support.cli import IMAGEVET, run_imagevet
 
 MARKER = "EVIL-MARKER-7f3a"  # appears only inside hostile records: it must never be echoed
 GOOD = json.loads((RECORDS / "DSA-9001-1.json").read_text())
@@ -116,7 +115,7 @@ def test_sigterm_during_an_import_leaves_the_previous_database_and_no_temporary_
     before = database.read_bytes()
     archive = many_records(tmp_path / "all.zip", 150_000)
     process = subprocess.Popen(
-        [sys.executable, "-m", "imagevet", "db", "import", str(archive), "--db", str(database)],
+        [*IMAGEVET, "db", "import", str(archive), "--db", str(database)],
         stderr=subprocess.PIPE,
         text=True,
     )
