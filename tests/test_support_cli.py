@@ -22,7 +22,6 @@ THIS_FILE = "tests/test_support_cli.py"  # spells it only as examples of what th
 # Not migrated yet: remove a file from here once it uses tests/support/cli.py (the test below insists).
 NOT_YET_MIGRATED = frozenset(
     {
-        "tests/cli/test_conventions.py",
         "tests/report/test_sbom.py",
         "tests/service/test_push.py",
         "tests/service/test_queue.py",

@@ -15,7 +15,7 @@ import typer
 from imagevet.cli import app, plain
 from imagevet.cli.settings import subcommands
 from tests.conftest import AS_OF, FIXTURES
-from tests.support.cli import run_imagevet
+from tests.support.cli import IMAGEVET, run_imagevet
 
 HARDENED = str(FIXTURES / "rootfs/hardened-debian")
 
@@ -162,7 +162,7 @@ def _stderr_on_a_terminal(*args: str) -> tuple[int, bytes]:
     master, slave = pty.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "imagevet", *args],
+            [*IMAGEVET, *args],
             stdout=subprocess.DEVNULL,
             stderr=slave,
             env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},

@@ -4,25 +4,19 @@ every bad file or value refused in one line that names where it came from, never
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import AS_OF, FIXTURES
 from tests.support.advisories import import_records
-from tests.support.cli import run_imagevet
+from tests.support.cli import imagevet_env, run_imagevet
 
 HARDENED = str(FIXTURES / "rootfs/hardened-debian")
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEVET_") or k == "IMAGEVET_DATA_DIR"}
-    return {**env, "NO_COLOR": "1", **extra}
-
-
 def run_in(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    proc = run_imagevet(*args, env=_env(**env), cwd=folder)
+    proc = run_imagevet(*args, env=imagevet_env(**env), cwd=folder)
     return proc.returncode, proc.stdout, proc.stderr
 
 
