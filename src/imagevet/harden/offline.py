@@ -4,7 +4,7 @@ booted host.
 
 Three kinds of step touch services:
 
-- running-system steps (`when: running` in metadata.yaml: service reloads, `sysctl --system`): they act
+- running-system steps (`when: running` in the checks' subject YAML: service reloads, `sysctl --system`): they act
   on the running daemons and kernel, and in an image there are none (in a chroot, `sysctl --system` would
   even change the build host's kernel). They run only on a system booted with systemd; elsewhere the
   image reads the new configuration at boot, and the output says so;
