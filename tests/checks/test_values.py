@@ -77,6 +77,16 @@ def test_packages_rows(weak: Path) -> None:
     assert evidence(weak, "time-sync-installed")[0] is Status.ERROR
 
 
+def test_files_rows_skip_an_absent_gshadow_and_judge_a_loose_one(weak: Path) -> None:
+    assert evidence(weak, "file-perms-gshadow")[0] is Status.FAIL
+    os.remove(weak / "etc/gshadow")
+    assert evidence(weak, "file-perms-gshadow") == (Status.SKIP, ["/etc/gshadow does not exist in the image"])
+    status, shown = evidence(weak, "file-perms-group")
+    assert status is Status.FAIL and shown == [
+        "/etc/group: mode 0666, uid 0, gid 0: mode 0666 allows more than 0644 (/etc/group)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
@@ -88,6 +98,15 @@ def test_packages_rows(weak: Path) -> None:
         ({"fact": "sshd", "keys": ["loglevel"], "op": "in", "want": "INFO"}, "list of strings"),
         ({"fact": "packages", "keys": ["telnet"], "op": "none"}, "needs 'shown'"),
         ({"fact": "packages", "keys": ["telnet"], "op": "none", "want": 1, "shown": "x"}, "takes no 'want'"),
+        (
+            {"fact": "files", "keys": ["/etc/passwd"], "op": "mode", "want": "0644", "absent": "pass"},
+            "absent",
+        ),
+        ({"fact": "files", "keys": ["/etc/passwd"], "op": "mode", "want": 644}, "octal string"),
+        (
+            {"fact": "sysctl", "keys": ["x"], "op": "eq", "want": 1, "groups": ["root"]},
+            "belong to files rows",
+        ),
     ],
 )
 def test_bad_rows_are_refused(raw: object, message: str) -> None:

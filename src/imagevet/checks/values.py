@@ -7,9 +7,11 @@ what each key must be; this one predicate judges every such row.
 
 Facts: ``sysctl`` (boot-time value, and the running one on a live host), ``sshd`` (the effective value and
 every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys``
-installed). Operators: ``eq``, ``le``, ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of
-an octal ``want`` set, the value read as octal), and for sshd strings ``in`` (one of) and ``none-of``
-(no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
+installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
+beyond the octal ``want``; ``absent: skip`` for a file an image may lack). Operators: ``eq``, ``le``,
+``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
+as octal), and for sshd strings ``in`` (one of) and ``none-of`` (no list item matching an fnmatch
+pattern). ``shown`` is how the evidence names the wanted value.
 
 Every key of every row is judged; the outcome is ``error`` if one key could not be decided, else ``fail``
 if one key fails, else ``pass``, with the evidence of all keys in order. A fact that cannot be read at all
@@ -23,20 +25,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
 from imagevet.facts import Facts
 from imagevet.model import Evidence, Outcome, Package, Status, Unknown
 
-FACTS = ("sysctl", "sshd", "login.defs", "packages")
+FACTS = ("sysctl", "sshd", "login.defs", "packages", "files")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
     "sysctl": NUMBER_OPS,
     "login.defs": NUMBER_OPS,
     "sshd": (*NUMBER_OPS[:4], "in", "none-of"),
     "packages": ("any", "none"),
+    "files": ("mode",),
 }
-ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown"})
+ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,8 @@ class ValueRow:
     op: str
     want: Any  # int, str, (low, high), or a tuple of strings, as the operator needs
     shown: str  # the wanted value as the evidence says it
+    groups: tuple[str, ...] = ("root",)  # files: the groups that may own the file
+    absent_skips: bool = False  # files: a file the image does not have is a skip, not an error
 
     def test(self, value: str) -> bool | None:
         """Whether ``value`` is what the row wants; None when it is not a number a number operator needs."""
@@ -104,7 +110,7 @@ def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
         if not (isinstance(raw, list) and len(raw) == 2 and all(type(v) is int for v in raw)):
             raise DataError(f"{where}: between wants [low, high] integers")
         return (raw[0], raw[1])
-    if op == "mask":
+    if op in ("mask", "mode"):
         if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and set(raw) <= set("01234567")):
             raise DataError(f'{where}: mask wants an octal string such as "027"')
         return int(raw, 8)
@@ -140,7 +146,16 @@ def parse_row(check_id: str, raw: Any) -> ValueRow:
         raise DataError(f"check {check_id}: value row shown must be text")
     if shown is None and fact == "packages":
         raise DataError(f"check {check_id}: a packages row needs 'shown' (what the packages are)")
-    return ValueRow(fact, tuple(keys), op, want, shown or _default_shown(op, want))
+    groups, absent = raw.get("groups", ["root"]), raw.get("absent")
+    if fact != "files" and ("groups" in raw or "absent" in raw):
+        raise DataError(f"check {check_id}: 'groups' and 'absent' belong to files rows")
+    if not (isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
+        raise DataError(f"check {check_id}: value row groups must be a non-empty list of group names")
+    if absent not in (None, "skip"):
+        raise DataError(f"check {check_id}: value row absent must be 'skip' (or left out: an error)")
+    return ValueRow(
+        fact, tuple(keys), op, want, shown or _default_shown(op, want), tuple(groups), absent == "skip"
+    )
 
 
 def parse_rows(check_id: str, raw: Any) -> tuple[ValueRow, ...]:
@@ -241,11 +256,23 @@ def _packages(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     return [(Status.FAIL, [Evidence(f"no {row.shown} installed (one of {', '.join(row.keys)})")])]
 
 
+def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    files = facts.system_files
+    judged: list[Judged] = []
+    for path in row.keys:
+        if row.absent_skips and path not in files.present:
+            return Outcome.of(Status.SKIP, f"{path} does not exist in the image")
+        outcome = file_mode(files, path, row.want, row.groups)
+        judged.append((outcome.status, list(outcome.evidence)))
+    return judged
+
+
 _JUDGES: dict[str, Callable[[Facts, ValueRow], list[Judged] | Outcome]] = {
     "sysctl": _sysctl,
     "sshd": _sshd,
     "login.defs": _login_defs,
     "packages": _packages,
+    "files": _files,
 }
 
 

@@ -172,7 +172,7 @@ class Facts:
         """Which of the paths the checks ask about (``needs.paths``) exist in the image."""
         return frozenset(path for path in self.needs.paths if self.target.exists(path))
 
-    @property
+    @cached_property
     def image(self) -> ImageConfig | None:
         """A container image's configuration (its User, entrypoint ...); None for anything else."""
         return self.target.info.image
