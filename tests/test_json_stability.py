@@ -47,9 +47,26 @@ def _cases() -> list[tuple[str, list[str]]]:
         for framework in ("cis-l1", "mlps-l3", "pci-dss"):
             argv = ["compliance", root, AS_OF, "--framework", framework, "-f", "json"]
             cases.append((f"compliance-{framework}-{name}", argv))
+        for cloud in ("aws", "azure", "gcp", "alibaba", "tencent"):
+            argv = ["audit", root, AS_OF, "--cloud", cloud, "--profile", "all", "-f", "json"]
+            cases.append((f"audit-cloud-{cloud}-{name}", argv))
     hardened = str(ROOTS / "hardened-debian")
     cases += [
         ("audit-default-hardened-debian", ["audit", hardened, AS_OF, "-f", "json"]),
+        (  # a container image: the cloud readiness checks skip
+            "audit-cloud-aws-alpine-container",
+            [
+                "audit",
+                str(ROOTS / "alpine-container"),
+                AS_OF,
+                "--cloud",
+                "aws",
+                "--profile",
+                "all",
+                "-f",
+                "json",
+            ],
+        ),
         ("packages-cyclonedx-hardened-debian", ["packages", hardened, "-f", "cyclonedx"]),
         ("packages-spdx-hardened-debian", ["packages", hardened, "-f", "spdx"]),
         ("vuln-hardened-debian", ["vuln", hardened, AS_OF, "-f", "json"]),

@@ -7,9 +7,9 @@ from pathlib import Path
 from imagevet.facts.pam import (
     effective,
     faillock_settings,
+    gather_pam,
     parse_stack,
     pwquality_settings,
-    stack_modules,
 )
 from imagevet.target import RootfsTarget
 
@@ -63,9 +63,9 @@ def test_defaults_and_module_arguments(tmp_path: Path) -> None:
     target = write(tmp_path, {"/etc/pam.d/common-auth": DEBIAN_AUTH})
     settings = faillock_settings(target)
     assert settings["deny"].path == "default" and settings["unlock_time"].value == "600"
-    present, lines = stack_modules(target, "auth", "pam_faillock.so")
+    present, lines = gather_pam(target).stack_modules("auth", "pam_faillock.so")
     assert present == ["/etc/pam.d/common-auth"] and len(lines) == 2
     assert effective(settings, lines[0], "deny") == settings["deny"]
     override = effective(settings, lines[1], "deny")
     assert override is not None and (override.value, override.line) == ("4", 4)
-    assert stack_modules(target, "password", "pam_pwquality.so") == ([], [])
+    assert gather_pam(target).stack_modules("password", "pam_pwquality.so") == ([], [])

@@ -1,4 +1,5 @@
-"""Account password checks over /etc/passwd and /etc/shadow."""
+"""Account and password checks: passwd/shadow entries (empty, default, root), and PAM's password quality
+and lockout. The login.defs ageing settings are value rows in accounts.yaml."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
 from imagevet.facts.accounts import Account
 from imagevet.facts.cryptlib import crypt_available
+from imagevet.facts.pam import ModuleLine, Setting, effective
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 _HASH_NAMES = {
@@ -111,3 +113,69 @@ def root_locked(facts: Facts, options: CheckOptions) -> Outcome:
     ]
     usable = root.has_empty_password or root.has_usable_hash
     return Outcome(Status.FAIL if usable else Status.PASS, tuple(evidence))
+
+
+# ---- PAM password quality and lockout ------------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 14  # CIS: "Ensure password length is configured" (minlen >= 14)
+MAX_FAILED_ATTEMPTS = 5  # CIS: deny 1..5
+MIN_UNLOCK_SECONDS = 900  # CIS: unlock_time 0 (never) or >= 900
+
+
+def _as_int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def _setting_evidence(label: str, setting: Setting) -> Evidence:
+    if setting.path == "default":
+        return Evidence(f"{label} = {setting.value} (library default)")
+    return Evidence(f"{label} = {setting.value}", setting.path, setting.line)
+
+
+def _stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outcome:
+    """The lines of the image's ``kind`` stack that call ``module``; skip without PAM, fail without it."""
+    present, lines = facts.pam.stack_modules(kind, module)
+    if not present:
+        return Outcome.of(Status.SKIP, f"no PAM {kind} stack (common-{kind} or system-auth) in the image")
+    if not lines:
+        return Outcome.of(
+            Status.FAIL, f"{module.removesuffix('.so')} is not in the {kind} stack ({', '.join(present)})"
+        )
+    return lines
+
+
+def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
+    """pam_pwquality in the password stack, with an effective minlen of at least 14 on every line."""
+    lines = _stack_lines(facts, "password", "pam_pwquality.so")
+    if isinstance(lines, Outcome):
+        return lines
+    settings = facts.pam.pwquality
+    evidence, short = [], False
+    for line in lines:
+        minlen = effective(settings, line, "minlen") or Setting("?", line.path, line.line)
+        evidence.append(_setting_evidence("pam_pwquality minlen", minlen))
+        value = _as_int(minlen.value)
+        short = short or value is None or value < MIN_PASSWORD_LENGTH
+    return Outcome(Status.FAIL if short else Status.PASS, tuple(evidence))
+
+
+def account_lockout(facts: Facts, options: CheckOptions) -> Outcome:
+    """pam_faillock in the auth stack, locking after at most 5 failures for 15 minutes or until reset."""
+    lines = _stack_lines(facts, "auth", "pam_faillock.so")
+    if isinstance(lines, Outcome):
+        return lines
+    settings = facts.pam.faillock
+    evidence, weak = [], False
+    for line in lines:
+        for name in ("deny", "unlock_time"):
+            setting = effective(settings, line, name) or Setting("?", line.path, line.line)
+            evidence.append(_setting_evidence(f"pam_faillock {name}", setting))
+            value = _as_int(setting.value)
+            if name == "deny":
+                weak = weak or value is None or not 0 < value <= MAX_FAILED_ATTEMPTS
+            else:
+                weak = weak or value is None or (value != 0 and value < MIN_UNLOCK_SECONDS)
+    return Outcome(Status.FAIL if weak else Status.PASS, tuple(dict.fromkeys(evidence)))

@@ -1,20 +1,36 @@
-"""Loading and validating check metadata (metadata.yaml)."""
+"""Loading and validating check metadata: one ``<subject>.yaml`` per subject (ssh.yaml, sysctl.yaml ...),
+read together and checked against the registry.
+
+Everything that would otherwise go wrong quietly is an error at load: a key the loader does not know (a
+misspelt ``remediaton`` would drop the fix), the same id twice (in one file, where YAML would keep the
+last, or in two), an id outside the prefixes its file owns (it would be in the wrong room), a registered
+check without metadata or metadata without a registered check, and a value row on a Python check or a
+row check without one.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import yaml
 
+from imagevet.checks.values import ValueRow, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
 
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 FAMILIES = ("debian", "rhel", "suse", "alpine", "default")
+# The subject files, each beside its module (a subject made only of value rows has no module).
+SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", "cloud", "lifecycle")
+FILE_KEYS = frozenset({"prefixes", "checks", "data"})
+RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
+REQUIRED_KEYS = RECORD_KEYS - {"value"}
+STEP_KEYS = frozenset({"run", "file", "content", "note", "when"})
 
 
 @dataclass(frozen=True)
@@ -25,15 +41,47 @@ class CheckMeta:
     rationale: str
     remediation: dict[str, tuple[RemediationStep, ...]]
     references: tuple[str, ...]
+    value: tuple[ValueRow, ...] = ()  # a value check's rows (checks/values.py); () for a Python check
+    subject: str = ""  # the file it was read from, without .yaml
 
     def remediation_for(self, family: str) -> tuple[RemediationStep, ...]:
         """Steps for the image's OS family, falling back to the generic ones."""
         return self.remediation.get(family) or self.remediation.get("default") or ()
 
 
+class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A safe loader that refuses a mapping with the same key twice (YAML would keep the last)."""
+
+
+def _unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise DataError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+        seen.add(key)
+    result: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return result
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def load_yaml(text: str, name: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader that refuses duplicate keys
+    except DataError as exc:
+        raise DataError(f"{name}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise DataError(f"{name}: not valid YAML: {exc}") from exc
+
+
 def _step(check_id: str, raw: Any) -> RemediationStep:
     if not isinstance(raw, dict):
         raise DataError(f"check {check_id}: remediation step must be a mapping")
+    unknown = set(raw) - STEP_KEYS
+    if unknown:
+        raise DataError(f"check {check_id}: remediation step has unknown key(s) {', '.join(sorted(unknown))}")
     note = str(raw.get("note", ""))
     when = str(raw.get("when", ""))
     if when not in ("", "running"):
@@ -47,44 +95,109 @@ def _step(check_id: str, raw: Any) -> RemediationStep:
     raise DataError(f"check {check_id}: remediation step needs 'run', 'file' with 'content', or 'note'")
 
 
-def parse_metadata(data: Any) -> dict[str, CheckMeta]:
+def parse_record(check_id: str, record: Any, subject: str = "") -> CheckMeta:
+    if not isinstance(check_id, str) or not _ID.fullmatch(check_id):
+        raise DataError(f"check metadata: id {check_id!r} is not kebab-case")
+    if not isinstance(record, dict):
+        raise DataError(f"check {check_id}: record must be a mapping")
+    missing = REQUIRED_KEYS - set(record)
+    if missing:
+        raise DataError(f"check {check_id}: missing {', '.join(sorted(missing))}")
+    unknown = set(record) - RECORD_KEYS
+    if unknown:
+        raise DataError(f"check {check_id}: unknown key(s) {', '.join(sorted(unknown))}")
+    try:
+        severity = Severity(record["severity"])
+    except ValueError as exc:
+        raise DataError(f"check {check_id}: unknown severity {record['severity']!r}") from exc
+    remediation_raw = record["remediation"]
+    if not isinstance(remediation_raw, dict) or not set(remediation_raw) <= set(FAMILIES):
+        raise DataError(f"check {check_id}: remediation keys must be among {', '.join(FAMILIES)}")
+    remediation = {
+        family: tuple(_step(check_id, step) for step in steps) for family, steps in remediation_raw.items()
+    }
+    references = record["references"]
+    if not isinstance(references, list) or not references:
+        raise DataError(f"check {check_id}: references must be a non-empty list")
+    return CheckMeta(
+        id=check_id,
+        title=str(record["title"]),
+        severity=severity,
+        rationale=" ".join(str(record["rationale"]).split()),
+        remediation=remediation,
+        references=tuple(str(r) for r in references),
+        value=parse_rows(check_id, record["value"]) if "value" in record else (),
+        subject=subject,
+    )
+
+
+def parse_metadata(data: Any, subject: str = "") -> dict[str, CheckMeta]:
+    """The records of one mapping of check id -> record."""
     if not isinstance(data, dict):
         raise DataError("check metadata: top level must be a mapping of check id to record")
-    checks: dict[str, CheckMeta] = {}
-    for check_id, record in data.items():
-        if not isinstance(check_id, str) or not _ID.fullmatch(check_id):
-            raise DataError(f"check metadata: id {check_id!r} is not kebab-case")
-        if not isinstance(record, dict):
-            raise DataError(f"check {check_id}: record must be a mapping")
-        missing = {"title", "severity", "rationale", "remediation", "references"} - set(record)
-        if missing:
-            raise DataError(f"check {check_id}: missing {', '.join(sorted(missing))}")
-        try:
-            severity = Severity(record["severity"])
-        except ValueError as exc:
-            raise DataError(f"check {check_id}: unknown severity {record['severity']!r}") from exc
-        remediation_raw = record["remediation"]
-        if not isinstance(remediation_raw, dict) or not set(remediation_raw) <= set(FAMILIES):
-            raise DataError(f"check {check_id}: remediation keys must be among {', '.join(FAMILIES)}")
-        remediation = {
-            family: tuple(_step(check_id, step) for step in steps)
-            for family, steps in remediation_raw.items()
-        }
-        references = record["references"]
-        if not isinstance(references, list) or not references:
-            raise DataError(f"check {check_id}: references must be a non-empty list")
-        checks[check_id] = CheckMeta(
-            id=check_id,
-            title=str(record["title"]),
-            severity=severity,
-            rationale=" ".join(str(record["rationale"]).split()),
-            remediation=remediation,
-            references=tuple(str(r) for r in references),
-        )
-    return checks
+    return {check_id: parse_record(check_id, record, subject) for check_id, record in data.items()}
+
+
+def _prefixes(name: str, document: dict[str, Any]) -> tuple[str, ...]:
+    prefixes = document.get("prefixes")
+    if not (isinstance(prefixes, list) and prefixes and all(isinstance(p, str) and p for p in prefixes)):
+        raise DataError(f"{name}.yaml: 'prefixes' must be a non-empty list of id prefixes")
+    return tuple(prefixes)
+
+
+def load_subjects(documents: Mapping[str, Any], registry: Mapping[str, bool]) -> dict[str, CheckMeta]:
+    """Every subject's records, validated together and against ``registry`` (check id -> whether it is
+    judged by its value row), in registry order."""
+    owner: dict[str, str] = {}  # prefix -> subject
+    found: dict[str, CheckMeta] = {}
+    parsed: list[tuple[str, tuple[str, ...], dict[str, CheckMeta]]] = []
+    for name, document in documents.items():
+        if not isinstance(document, dict):
+            raise DataError(f"{name}.yaml: top level must be a mapping")
+        unknown = set(document) - FILE_KEYS
+        if unknown:
+            raise DataError(f"{name}.yaml: unknown key(s) {', '.join(sorted(unknown))}")
+        prefixes = _prefixes(name, document)
+        for prefix in prefixes:
+            if prefix in owner:
+                raise DataError(f"{name}.yaml: prefix {prefix!r} is already owned by {owner[prefix]}.yaml")
+            owner[prefix] = name
+        parsed.append((name, prefixes, parse_metadata(document.get("checks") or {}, name)))
+    for name, _, records in parsed:
+        for check_id, meta in records.items():
+            if check_id in found:
+                raise DataError(f"{name}.yaml: check {check_id} is also in {found[check_id].subject}.yaml")
+            homes = {owner[p] for p in owner if check_id.startswith(p)}
+            if homes != {name}:
+                where = " and ".join(f"{h}.yaml" for h in sorted(homes)) or "no subject file"
+                raise DataError(f"{name}.yaml: check {check_id}'s prefix belongs to {where}")
+            found[check_id] = meta
+    unregistered = [c for c in found if c not in registry]
+    if unregistered:
+        raise DataError(f"check metadata without a registered check: {', '.join(unregistered)}")
+    undescribed = [c for c in registry if c not in found]
+    if undescribed:
+        raise DataError(f"registered check(s) without metadata: {', '.join(undescribed)}")
+    for check_id, by_row in registry.items():
+        if by_row and not found[check_id].value:
+            raise DataError(f"check {check_id} is registered as a value check but has no value row")
+        if not by_row and found[check_id].value:
+            raise DataError(f"check {check_id} has a value row but is registered with a Python predicate")
+    return {check_id: found[check_id] for check_id in registry}
+
+
+def subject_documents() -> dict[str, Any]:
+    """The parsed YAML of every subject file shipped with imagevet."""
+    folder = resources.files("imagevet.checks")
+    return {
+        name: load_yaml(folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
+        for name in SUBJECTS
+    }
 
 
 @functools.cache
 def builtin_metadata() -> dict[str, CheckMeta]:
-    text = resources.files("imagevet.checks").joinpath("metadata.yaml").read_text(encoding="utf-8")
-    return parse_metadata(yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+    from imagevet.checks.registry import REGISTRY, ROW  # the registry imports the predicates, not this
+
+    documents = subject_documents()
+    return load_subjects(documents, {check_id: entry is ROW for check_id, entry in REGISTRY})

@@ -1,74 +1,108 @@
-"""The explicit list of checks: id -> predicate. No import side effects, no package walking."""
+"""The explicit list of checks, in the order reports list them: id -> predicate. No import side effects,
+no package walking.
+
+``ROW`` marks a value check: its predicate is its ``value`` row in the subject YAML, judged by
+checks/values.py. The metadata loader refuses a ROW without a row, and a row on a Python check.
+"""
 
 from __future__ import annotations
 
-from imagevet.checks import accounts, cloud, hardening, lifecycle, ssh, system
-from imagevet.checks.base import Predicate
+from typing import Final
+
+from imagevet.checks import accounts, cloud, files, lifecycle, ssh, sudo, system
+from imagevet.checks.base import CheckOptions, Predicate
+from imagevet.checks.metadata import builtin_metadata
+from imagevet.checks.values import judge
+from imagevet.facts import Facts
+from imagevet.model import Outcome
+
+
+class _Row:
+    def __repr__(self) -> str:
+        return "ROW"
+
+
+ROW: Final = _Row()
+
+REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
+    ("source-official", system.source_official),
+    ("ssh-password-auth", ssh.password_auth),
+    ("ssh-root-login", ROW),
+    ("ssh-empty-passwords", ROW),
+    ("accounts-empty-password", accounts.empty_password),
+    ("accounts-default-password", accounts.default_password),
+    ("accounts-root-locked", accounts.root_locked),
+    ("mac-enforcing", system.mac_enforcing),
+    ("updates-automatic", system.updates_automatic),
+    ("cloudinit-version", cloud.cloudinit_version),
+    ("updates-pending-security", system.updates_pending_security),
+    ("sysctl-rp-filter", ROW),
+    ("sysctl-swappiness", ROW),
+    ("container-user", system.container_user),
+    ("os-lts", lifecycle.os_lts),
+    ("os-variant", lifecycle.os_variant),
+    ("os-supported", lifecycle.os_supported),
+    ("os-support-window", lifecycle.os_support_window),
+    # CIS Level 1 kind of hardening (profiles cis-l1, mlps-l3, pci-dss)
+    ("file-perms-passwd", ROW),
+    ("file-perms-group", ROW),
+    ("file-perms-shadow", ROW),
+    ("file-perms-gshadow", ROW),
+    ("file-perms-sshd-config", files.perms_sshd_config),
+    ("ssh-host-keys", ssh.host_keys),
+    ("ssh-max-auth-tries", ROW),
+    ("ssh-login-grace-time", ROW),
+    ("ssh-client-alive", ROW),
+    ("ssh-x11-forwarding", ROW),
+    ("ssh-ignore-rhosts", ROW),
+    ("ssh-hostbased-auth", ROW),
+    ("ssh-permit-user-env", ROW),
+    ("ssh-log-level", ROW),
+    ("sysctl-aslr", ROW),
+    ("sysctl-suid-dumpable", ROW),
+    ("sysctl-accept-redirects", ROW),
+    ("sysctl-send-redirects", ROW),
+    ("sysctl-source-route", ROW),
+    ("sysctl-log-martians", ROW),
+    ("sysctl-syncookies", ROW),
+    ("sysctl-ip-forward", ROW),
+    ("packages-insecure-absent", ROW),
+    ("time-sync-installed", ROW),
+    ("auditd-installed", ROW),
+    ("sudo-use-pty", sudo.use_pty),
+    ("sudo-logfile", sudo.logfile),
+    ("tmp-separate", system.tmp_separate),
+    ("ssh-ciphers", ROW),
+    ("ssh-macs", ROW),
+    ("ssh-kex", ROW),
+    ("password-max-days", ROW),
+    ("password-quality", accounts.password_quality),
+    ("account-lockout", accounts.account_lockout),
+    ("password-min-days", ROW),
+    ("password-warn-age", ROW),
+    ("default-umask", ROW),
+    ("core-dumps-restricted", system.core_dumps_restricted),
+    ("filesystem-modules-disabled", system.filesystem_modules_disabled),
+    ("logging-configured", system.logging_configured),
+    # cloud readiness (audit --cloud C)
+    ("cloud-init-datasource", cloud.cloudinit_datasource),
+    ("cloud-agent", cloud.cloud_agent),
+    ("cloud-monitoring-agent", cloud.cloud_monitoring),
+    ("cloud-time-sync", cloud.cloud_time),
+    ("cloud-encryption-tools", cloud.encryption_tools),
+)
+
+
+def by_row(check_id: str) -> Predicate:
+    """The predicate of a value check: its rows (read when it first runs) judged over the facts."""
+
+    def predicate(facts: Facts, options: CheckOptions) -> Outcome:
+        return judge(builtin_metadata()[check_id].value, facts)
+
+    predicate.__name__ = predicate.__qualname__ = f"row:{check_id}"
+    return predicate
+
 
 CHECKS: dict[str, Predicate] = {
-    "source-official": system.source_official,
-    "ssh-password-auth": ssh.password_auth,
-    "ssh-root-login": ssh.root_login,
-    "ssh-empty-passwords": ssh.empty_passwords,
-    "accounts-empty-password": accounts.empty_password,
-    "accounts-default-password": accounts.default_password,
-    "accounts-root-locked": accounts.root_locked,
-    "mac-enforcing": system.mac_enforcing,
-    "updates-automatic": system.updates_automatic,
-    "cloudinit-version": system.cloudinit_version,
-    "updates-pending-security": system.updates_pending_security,
-    "sysctl-rp-filter": system.rp_filter,
-    "sysctl-swappiness": system.swappiness,
-    "container-user": system.container_user,
-    "os-lts": lifecycle.os_lts,
-    "os-variant": lifecycle.os_variant,
-    "os-supported": lifecycle.os_supported,
-    "os-support-window": lifecycle.os_support_window,
-    # CIS Level 1 kind of hardening (profiles cis-l1, mlps-l3, pci-dss)
-    "file-perms-passwd": hardening.perms_passwd,
-    "file-perms-group": hardening.perms_group,
-    "file-perms-shadow": hardening.perms_shadow,
-    "file-perms-gshadow": hardening.perms_gshadow,
-    "file-perms-sshd-config": hardening.perms_sshd_config,
-    "ssh-host-keys": hardening.ssh_host_keys,
-    "ssh-max-auth-tries": hardening.ssh_max_auth_tries,
-    "ssh-login-grace-time": hardening.ssh_login_grace_time,
-    "ssh-client-alive": hardening.ssh_client_alive,
-    "ssh-x11-forwarding": hardening.ssh_x11_forwarding,
-    "ssh-ignore-rhosts": hardening.ssh_ignore_rhosts,
-    "ssh-hostbased-auth": hardening.ssh_hostbased,
-    "ssh-permit-user-env": hardening.ssh_user_environment,
-    "ssh-log-level": hardening.ssh_log_level,
-    "sysctl-aslr": hardening.sysctl_aslr,
-    "sysctl-suid-dumpable": hardening.sysctl_suid_dumpable,
-    "sysctl-accept-redirects": hardening.sysctl_accept_redirects,
-    "sysctl-send-redirects": hardening.sysctl_send_redirects,
-    "sysctl-source-route": hardening.sysctl_source_route,
-    "sysctl-log-martians": hardening.sysctl_log_martians,
-    "sysctl-syncookies": hardening.sysctl_syncookies,
-    "sysctl-ip-forward": hardening.sysctl_ip_forward,
-    "packages-insecure-absent": hardening.insecure_packages_absent,
-    "time-sync-installed": hardening.time_sync_installed,
-    "auditd-installed": hardening.auditd_installed,
-    "sudo-use-pty": hardening.sudo_use_pty,
-    "sudo-logfile": hardening.sudo_logfile,
-    "tmp-separate": hardening.tmp_separate,
-    "ssh-ciphers": hardening.ssh_ciphers,
-    "ssh-macs": hardening.ssh_macs,
-    "ssh-kex": hardening.ssh_kex,
-    "password-max-days": hardening.password_max_days,
-    "password-quality": hardening.password_quality,
-    "account-lockout": hardening.account_lockout,
-    "password-min-days": hardening.password_min_days,
-    "password-warn-age": hardening.password_warn_age,
-    "default-umask": hardening.default_umask,
-    "core-dumps-restricted": hardening.core_dumps_restricted,
-    "filesystem-modules-disabled": hardening.filesystem_modules_disabled,
-    "logging-configured": hardening.logging_configured,
-    # cloud readiness (audit --cloud C)
-    "cloud-init-datasource": cloud.cloudinit_datasource,
-    "cloud-agent": cloud.cloud_agent,
-    "cloud-monitoring-agent": cloud.cloud_monitoring,
-    "cloud-time-sync": cloud.cloud_time,
-    "cloud-encryption-tools": cloud.encryption_tools,
+    check_id: by_row(check_id) if isinstance(entry, _Row) else entry for check_id, entry in REGISTRY
 }

@@ -1,8 +1,10 @@
-"""SSH server checks over the effective sshd configuration."""
+"""SSH server checks over the effective sshd configuration. Checks of one keyword against a wanted value
+are value rows in ssh.yaml (checks/values.py); what needs more than one keyword, or files, is here."""
 
 from __future__ import annotations
 
 from imagevet.checks.base import CheckOptions
+from imagevet.checks.modes import file_mode
 from imagevet.facts import Facts
 from imagevet.facts.sshd import SshdConfig, SshdSetting
 from imagevet.model import Evidence, Outcome, Status, Unknown
@@ -29,22 +31,6 @@ def setting_evidence(setting: SshdSetting) -> Evidence:
     return Evidence(f"{setting.keyword} {setting.value}", setting.path, setting.line)
 
 
-def _require(facts: Facts, keyword: str, wanted: str) -> Outcome:
-    config = sshd_or_outcome(facts)
-    if isinstance(config, Outcome):
-        return config
-    setting = config.get(keyword)
-    evidence = [setting_evidence(setting)]
-    ok = setting.value == wanted
-    for block, override in config.match_overrides(keyword):
-        if override.value != wanted:
-            ok = False
-            evidence.append(
-                Evidence(f"Match {block.criteria}: {keyword} {override.value}", override.path, override.line)
-            )
-    return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
-
-
 def password_auth(facts: Facts, options: CheckOptions) -> Outcome:
     config = sshd_or_outcome(facts)
     if isinstance(config, Outcome):
@@ -68,9 +54,17 @@ def password_auth(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
 
 
-def root_login(facts: Facts, options: CheckOptions) -> Outcome:
-    return _require(facts, "permitrootlogin", "no")
-
-
-def empty_passwords(facts: Facts, options: CheckOptions) -> Outcome:
-    return _require(facts, "permitemptypasswords", "no")
+def host_keys(facts: Facts, options: CheckOptions) -> Outcome:
+    """Host private keys readable by root (and the ssh_keys group of Red Hat's sshd) only."""
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    files = facts.system_files
+    if not files.host_keys:
+        return Outcome.of(Status.PASS, "no host private keys in the image (generated on first boot)")
+    outcomes = [file_mode(files, key, 0o640, ("root", "ssh_keys")) for key in files.host_keys]
+    evidence = tuple(e for outcome in outcomes for e in outcome.evidence)
+    if any(o.status is Status.ERROR for o in outcomes):
+        return Outcome(Status.ERROR, evidence)
+    failed = any(o.status is Status.FAIL for o in outcomes)
+    return Outcome(Status.FAIL if failed else Status.PASS, evidence)

@@ -1,14 +1,14 @@
-"""Checks of the system's protections: MAC, automatic updates, cloud-init, sysctl."""
+"""Checks of the system's protections that belong to no other subject: mandatory access control, updates,
+the image's source, the container user, /tmp, core dumps, kernel modules and logging. ``default-umask`` is
+a value row in system.yaml."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from imagevet.checks.base import CheckOptions
-from imagevet.errors import VersionError
+from imagevet.checks.values import installed_packages
 from imagevet.facts import Facts
+from imagevet.facts.systemd_conf import first_setting
 from imagevet.model import Evidence, Outcome, Status, Unknown
-from imagevet.versions.deb import compare_deb
 from imagevet.vuln.coverage import describe
 
 
@@ -61,51 +61,6 @@ def updates_automatic(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome(Status.PASS if updates.enabled else Status.FAIL, tuple(evidence))
 
 
-def cloudinit_version(facts: Facts, options: CheckOptions) -> Outcome:
-    cloud_init = facts.cloud_init
-    if cloud_init is None:
-        return Outcome.of(Status.FAIL, "cloud-init is not installed")
-    if isinstance(cloud_init, Unknown):
-        return Outcome.of(Status.ERROR, cloud_init.reason)
-    shown = cloud_init.package_version or cloud_init.version
-    wanted = options.min_cloud_init
-    try:
-        newer = compare_deb(cloud_init.version, wanted) >= 0
-    except VersionError as exc:
-        return Outcome.of(
-            Status.ERROR, f"cloud-init version {cloud_init.version!r} cannot be compared: {exc}"
-        )
-    evidence = Evidence(f"cloud-init {shown} (from {cloud_init.source}); required >= {wanted}")
-    return Outcome(Status.PASS if newer else Status.FAIL, (evidence,))
-
-
-def sysctl_outcome(facts: Facts, key: str, is_ok: Callable[[int], bool], wanted: str) -> Outcome:
-    """Judge the boot-time value of ``key`` (and the running value on a live host) with ``is_ok``."""
-    value = facts.sysctl.get(key)
-    if isinstance(value, Unknown):
-        return Outcome.of(Status.ERROR, value.reason)
-    evidence = [Evidence(f"{key} = {value.value} ({value.where()}); wanted {wanted}", value.path, value.line)]
-    try:
-        ok = is_ok(int(value.value))
-    except ValueError:
-        return Outcome.of(Status.ERROR, f"{key} = {value.value!r} is not a number ({value.where()})")
-    if value.running is not None:
-        evidence.append(Evidence(f"running kernel: {key} = {value.running}"))
-        try:
-            ok = ok and is_ok(int(value.running))
-        except ValueError:
-            ok = False
-    return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
-
-
-def rp_filter(facts: Facts, options: CheckOptions) -> Outcome:
-    return sysctl_outcome(facts, "net.ipv4.conf.all.rp_filter", lambda v: v == 1, "1 (strict)")
-
-
-def swappiness(facts: Facts, options: CheckOptions) -> Outcome:
-    return sysctl_outcome(facts, "vm.swappiness", lambda v: v <= 10, "<= 10")
-
-
 def _pending_from_package_manager(facts: Facts) -> Outcome | None:
     """The live host's own view (SSH targets): security updates its package manager offers."""
     pending = facts.pending_updates
@@ -156,7 +111,7 @@ def updates_pending_security(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def container_user(facts: Facts, options: CheckOptions) -> Outcome:
-    image = facts.target.info.image
+    image = facts.image
     if image is None:
         return Outcome.of(Status.SKIP, "not a container image")
     user = image.user.strip()
@@ -177,3 +132,69 @@ def source_official(facts: Facts, options: CheckOptions) -> Outcome:
         return Outcome.of(Status.ERROR, f"{found.cloud} {found.image_id}: {why}")
     detail = f"{found.cloud} {found.image_id} ({found.name or 'no name'}): {why}"
     return Outcome.of(Status.FAIL if found.gate_fails() else Status.PASS, detail)
+
+
+def tmp_separate(facts: Facts, options: CheckOptions) -> Outcome:
+    if facts.image is not None:
+        return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
+    mounts = facts.mounts
+    entry = mounts.entry("/tmp")
+    if entry is not None:
+        return Outcome.of(
+            Status.PASS, Evidence(f"/tmp is mounted as {entry.fstype}", "/etc/fstab", entry.line)
+        )
+    if mounts.tmp_mount_units:
+        return Outcome.of(Status.PASS, Evidence("tmp.mount is enabled", mounts.tmp_mount_units[0]))
+    return Outcome.of(
+        Status.FAIL, "/tmp is not a separate mount (no /etc/fstab entry, tmp.mount not enabled)"
+    )
+
+
+def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
+    """A hard core limit of 0 in limits.conf(.d), or systemd-coredump told not to store dumps."""
+    for limit in facts.limits:
+        if (limit.domain, limit.type, limit.item, limit.value) == ("*", "hard", "core", "0"):
+            return Outcome.of(Status.PASS, Evidence("* hard core 0", limit.path, limit.line))
+    found = first_setting(facts.coredump_conf, "Storage", "none")
+    if found:
+        return Outcome.of(Status.PASS, Evidence("Storage=none", found.path, found.line))
+    return Outcome.of(
+        Status.FAIL, "no '* hard core 0' in limits.conf and systemd-coredump is not set to Storage=none"
+    )
+
+
+UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
+DISABLING_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false")
+
+
+def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    disabled = {
+        line.module: Evidence(line.text, line.path, line.line)
+        for line in facts.modprobe
+        if line.command in DISABLING_COMMANDS
+    }
+    missing = [name for name in UNUSED_FILESYSTEMS if name not in disabled]
+    if missing:
+        return Outcome.of(Status.FAIL, f"not disabled in /etc/modprobe.d: {', '.join(missing)}")
+    return Outcome(Status.PASS, tuple(disabled[name] for name in UNUSED_FILESYSTEMS))
+
+
+SYSLOG_PACKAGES = ("rsyslog", "syslog-ng", "syslog-ng-core")
+
+
+def logging_configured(facts: Facts, options: CheckOptions) -> Outcome:
+    packages = installed_packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    if any(name in packages for name in SYSLOG_PACKAGES):
+        return Outcome.of(Status.PASS, "a syslog daemon is installed")
+    journald = facts.journald
+    found = first_setting(journald.settings, "Storage", "persistent")
+    if found:
+        return Outcome.of(Status.PASS, Evidence("journald Storage=persistent", found.path, found.line))
+    if journald.journal_dir:
+        return Outcome.of(
+            Status.PASS,
+            Evidence("/var/log/journal exists: journald keeps logs across reboots", "/var/log/journal"),
+        )
+    return Outcome.of(Status.FAIL, "no syslog daemon and journald does not keep logs across reboots")

@@ -1,10 +1,14 @@
-"""The cloud-init version in the image: from the package database, else cloud-init's own version file."""
+"""cloud-init in the image: its version (from the package database, else cloud-init's own version file)
+and the datasources its configuration names."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+import yaml
+
+from imagevet.facts.timesync import expand
 from imagevet.model import Package, Unknown
 from imagevet.target.base import Target
 
@@ -55,3 +59,46 @@ def gather_cloudinit(
     if isinstance(packages, Unknown):  # not found on disk, and the package database cannot be read
         return Unknown(f"cannot tell whether cloud-init is installed: {packages.reason}")
     return None
+
+
+CLOUD_CONFIGS = ("/etc/cloud/cloud.cfg", "/etc/cloud/cloud.cfg.d/*.cfg")
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    """cloud-init's ``datasource_list`` as its configuration files set it (later files override earlier
+    ones), the file that set it, and the files cloud-init would ignore because they are not YAML."""
+
+    datasources: tuple[str, ...] | None  # None: not set, cloud-init detects the platform itself
+    source: str | None
+    invalid: tuple[str, ...]
+
+
+def parse_datasource_list(text: str) -> list[str] | None:
+    """The ``datasource_list`` of one configuration file; None when it sets none. Raises ValueError for
+    text that is not YAML (or nested beyond what the parser can follow)."""
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ValueError("not valid YAML") from exc
+    if isinstance(data, dict) and isinstance(data.get("datasource_list"), list):
+        return [str(d) for d in data["datasource_list"]]
+    return None
+
+
+def gather_cloud_config(target: Target) -> CloudConfig:
+    datasources: list[str] | None = None
+    source: str | None = None
+    invalid: list[str] = []
+    for path in expand(target, CLOUD_CONFIGS):
+        text = target.read_text(path)
+        if isinstance(text, Unknown):
+            continue
+        try:
+            found = parse_datasource_list(text)
+        except ValueError:
+            invalid.append(path)
+            continue
+        if found is not None:
+            datasources, source = found, path
+    return CloudConfig(None if datasources is None else tuple(datasources), source, tuple(invalid))

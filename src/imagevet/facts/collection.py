@@ -10,9 +10,15 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from imagevet.facts.accounts import Accounts, gather_accounts
-from imagevet.facts.cloudinit import CloudInit, gather_cloudinit
+from imagevet.facts.cloudinit import CloudConfig, CloudInit, gather_cloud_config, gather_cloudinit
+from imagevet.facts.files import SystemFiles, gather_system_files
+from imagevet.facts.limits import Limit, gather_limits
+from imagevet.facts.logindefs import LoginDefs, gather_login_defs
 from imagevet.facts.mac import MacFacts, gather_mac
+from imagevet.facts.modprobe import InstallLine, gather_modprobe
+from imagevet.facts.mounts import Mounts, gather_mounts
 from imagevet.facts.os_release import gather_os_release
+from imagevet.facts.pam import PamFacts, gather_pam
 from imagevet.facts.pending import (
     APT_COMMAND,
     DNF_COMMAND,
@@ -21,31 +27,34 @@ from imagevet.facts.pending import (
     parse_dnf_updateinfo,
 )
 from imagevet.facts.sshd import SshdConfig, gather_sshd
+from imagevet.facts.sudoers import Sudoers, gather_sudoers
 from imagevet.facts.support import SupportFacts, gather_support
 from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
+from imagevet.facts.systemd_conf import (
+    COREDUMP_CONF,
+    Journald,
+    SystemdSetting,
+    gather_journald,
+    gather_systemd_conf,
+)
+from imagevet.facts.timesync import ConfigLine, gather_time_config
 from imagevet.facts.updates import UpdatesFacts, gather_updates
 from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
-from imagevet.model import OsRelease, Package, Unknown
+from imagevet.model import ImageConfig, OsRelease, Package, Unknown
 from imagevet.target.base import Target
 from imagevet.vuln.coverage import FIX, Advisories, Verdict
 from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
 from imagevet.vuln.matcher import Finding, match_packages
 
-# Keys whose running value we read from /proc/sys on a live host.
-LIVE_SYSCTL_KEYS = [
-    "net.ipv4.conf.all.rp_filter",
-    "vm.swappiness",
-    "kernel.randomize_va_space",
-    "fs.suid_dumpable",
-    "net.ipv4.conf.all.accept_redirects",
-    "net.ipv4.conf.default.accept_redirects",
-    "net.ipv4.conf.all.send_redirects",
-    "net.ipv4.conf.default.send_redirects",
-    "net.ipv4.conf.all.accept_source_route",
-    "net.ipv4.conf.all.log_martians",
-    "net.ipv4.tcp_syncookies",
-    "net.ipv4.ip_forward",
-]
+
+@dataclass(frozen=True)
+class FactNeeds:
+    """What the checks want looked at beyond fixed files: the sysctl keys whose running value is read on a
+    live host, and the paths whose presence they ask about (agents installed outside the package
+    database). Derived from the checks' data (checks/needs.py), never kept by hand here."""
+
+    sysctl_keys: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,11 +66,23 @@ class Vulnerabilities:
 
 
 class Facts:
-    def __init__(self, target: Target, advisories: Advisories | None = None) -> None:
+    def __init__(
+        self, target: Target, advisories: Advisories | None = None, needs: FactNeeds | None = None
+    ) -> None:
         """``advisories``: the advisory database with its coverage and policy; None when none was asked for
-        (then the facts that need it are Unknown, never empty)."""
+        (then the facts that need it are Unknown, never empty). ``needs``: what the checks want looked at;
+        None asks the built-in checks."""
         self.target = target
         self.advisories = advisories
+        self._needs = needs
+
+    @cached_property
+    def needs(self) -> FactNeeds:
+        if self._needs is not None:
+            return self._needs
+        from imagevet.checks.needs import builtin_needs  # lazily: the checks' data says what matters
+
+        return builtin_needs()
 
     @cached_property
     def os_release(self) -> OsRelease | Unknown:
@@ -97,8 +118,64 @@ class Facts:
     def sysctl(self) -> SysctlConfig:
         config = gather_sysctl(self.target)
         if self.target.is_live_host:
-            config.running = read_running(self.target, LIVE_SYSCTL_KEYS)
+            config.running = read_running(self.target, list(self.needs.sysctl_keys))
         return config
+
+    @cached_property
+    def login_defs(self) -> LoginDefs | Unknown:
+        return gather_login_defs(self.target)
+
+    @cached_property
+    def sudoers(self) -> Sudoers | Unknown | None:
+        """sudo's Defaults lines; None when sudo is not installed."""
+        return gather_sudoers(self.target)
+
+    @cached_property
+    def mounts(self) -> Mounts:
+        return gather_mounts(self.target)
+
+    @cached_property
+    def modprobe(self) -> tuple[InstallLine, ...]:
+        return gather_modprobe(self.target)
+
+    @cached_property
+    def limits(self) -> tuple[Limit, ...]:
+        return gather_limits(self.target)
+
+    @cached_property
+    def coredump_conf(self) -> tuple[SystemdSetting, ...]:
+        return gather_systemd_conf(self.target, COREDUMP_CONF)
+
+    @cached_property
+    def journald(self) -> Journald:
+        return gather_journald(self.target)
+
+    @cached_property
+    def system_files(self) -> SystemFiles:
+        """Modes and owners of passwd, group, shadow, gshadow, sshd_config and the SSH host keys."""
+        return gather_system_files(self.target)
+
+    @cached_property
+    def pam(self) -> PamFacts:
+        return gather_pam(self.target)
+
+    @cached_property
+    def cloud_config(self) -> CloudConfig:
+        return gather_cloud_config(self.target)
+
+    @cached_property
+    def time_config(self) -> tuple[ConfigLine, ...]:
+        return gather_time_config(self.target)
+
+    @cached_property
+    def present_paths(self) -> frozenset[str]:
+        """Which of the paths the checks ask about (``needs.paths``) exist in the image."""
+        return frozenset(path for path in self.needs.paths if self.target.exists(path))
+
+    @cached_property
+    def image(self) -> ImageConfig | None:
+        """A container image's configuration (its User, entrypoint ...); None for anything else."""
+        return self.target.info.image
 
     @cached_property
     def accounts(self) -> Accounts | Unknown:

@@ -72,18 +72,6 @@ def parse_stack(text: str, path: str) -> list[ModuleLine]:
     return modules
 
 
-def stack_modules(target: Target, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
-    """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
-    present, lines = [], []
-    for path in STACKS[kind]:
-        text = target.read_text(path)
-        if isinstance(text, Unknown):
-            continue
-        present.append(path)
-        lines += [m for m in parse_stack(text, path) if m.kind == kind and m.module == module]
-    return present, lines
-
-
 def parse_key_values(text: str, path: str) -> dict[str, Setting]:
     """``name = value`` lines (comments with #); flags without a value map to ""."""
     values = {}
@@ -122,3 +110,32 @@ def effective(settings: dict[str, Setting], line: ModuleLine, name: str) -> Sett
     if argument is not None:
         return Setting(argument, line.path, line.line)
     return settings.get(name)
+
+
+@dataclass(frozen=True)
+class PamFacts:
+    """The auth and password stacks (files present, and their lines of that kind), with the pwquality and
+    faillock settings they use: gathered once for every PAM check."""
+
+    stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]]
+    pwquality: dict[str, Setting]
+    faillock: dict[str, Setting]
+
+    def stack_modules(self, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
+        """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
+        present, lines = self.stacks[kind]
+        return list(present), [m for m in lines if m.module == module]
+
+
+def gather_pam(target: Target) -> PamFacts:
+    stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]] = {}
+    for kind, paths in STACKS.items():
+        present, lines = [], []
+        for path in paths:
+            text = target.read_text(path)
+            if isinstance(text, Unknown):
+                continue
+            present.append(path)
+            lines += [m for m in parse_stack(text, path) if m.kind == kind]
+        stacks[kind] = (tuple(present), tuple(lines))
+    return PamFacts(stacks, pwquality_settings(target), faillock_settings(target))

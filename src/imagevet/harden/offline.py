@@ -4,8 +4,8 @@ booted host.
 
 Three kinds of step touch services:
 
-- running-system steps (`when: running` in metadata.yaml: service reloads, `sysctl --system`): they act
-  on the running daemons and kernel, and in an image there are none (in a chroot, `sysctl --system` would
+- running-system steps (`when: running` in checks/<subject>.yaml: service reloads, `sysctl --system`): they
+  act on the running daemons and kernel, and in an image there are none (in a chroot, `sysctl --system` would
   even change the build host's kernel). They run only on a system booted with systemd; elsewhere the
   image reads the new configuration at boot, and the output says so;
 - unit-file actions (`systemctl [--now] enable|disable|mask|unmask UNIT...`): they must take effect in an

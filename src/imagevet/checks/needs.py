@@ -1,0 +1,24 @@
+"""What the facts must look at because a check asks about it, derived from the checks' data: the sysctl
+keys of the sysctl rows (read live on a running host) and the paths the cloud checks probe. Kept here, not
+as hand lists in facts/, so that adding a row is all it takes for its key to be read."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+
+from imagevet.checks.metadata import CheckMeta, builtin_metadata
+from imagevet.facts.collection import FactNeeds
+
+
+def sysctl_keys(metadata: Iterable[CheckMeta]) -> tuple[str, ...]:
+    """Every key a sysctl row reads, in check order, once."""
+    keys = (key for meta in metadata for row in meta.value if row.fact == "sysctl" for key in row.keys)
+    return tuple(dict.fromkeys(keys))
+
+
+@functools.cache
+def builtin_needs() -> FactNeeds:
+    from imagevet.checks.cloud import probe_paths
+
+    return FactNeeds(sysctl_keys(builtin_metadata().values()), probe_paths())

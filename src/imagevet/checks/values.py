@@ -1,0 +1,291 @@
+"""Value checks as data: a ``value`` row in a subject's YAML names a fact, the keys to read from it and
+what each key must be; this one predicate judges every such row.
+
+    value: {fact: sysctl, keys: [net.ipv4.ip_forward], op: eq, want: 0}
+    value: {fact: sshd, keys: [maxauthtries], op: between, want: [1, 4]}
+    value: [{fact: sshd, keys: [clientaliveinterval], ...}, {fact: sshd, keys: [clientalivecountmax], ...}]
+
+Facts: ``sysctl`` (boot-time value, and the running one on a live host), ``sshd`` (the effective value and
+every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys``
+installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
+beyond the octal ``want``; ``absent: skip`` for a file an image may lack). Operators: ``eq``, ``le``,
+``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
+as octal), and for sshd strings ``in`` (one of) and ``none-of`` (no list item matching an fnmatch
+pattern). ``shown`` is how the evidence names the wanted value.
+
+Every key of every row is judged; the outcome is ``error`` if one key could not be decided, else ``fail``
+if one key fails, else ``pass``, with the evidence of all keys in order. A fact that cannot be read at all
+(no sshd, an unreadable login.defs, no package database) gives its one shared skip or error outcome.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from imagevet.checks.modes import file_mode
+from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
+from imagevet.errors import DataError
+from imagevet.facts import Facts
+from imagevet.model import Evidence, Outcome, Package, Status, Unknown
+
+FACTS = ("sysctl", "sshd", "login.defs", "packages", "files")
+NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
+OPS = {
+    "sysctl": NUMBER_OPS,
+    "login.defs": NUMBER_OPS,
+    "sshd": (*NUMBER_OPS[:4], "in", "none-of"),
+    "packages": ("any", "none"),
+    "files": ("mode",),
+}
+ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
+
+
+@dataclass(frozen=True)
+class ValueRow:
+    fact: str
+    keys: tuple[str, ...]
+    op: str
+    want: Any  # int, str, (low, high), or a tuple of strings, as the operator needs
+    shown: str  # the wanted value as the evidence says it
+    groups: tuple[str, ...] = ("root",)  # files: the groups that may own the file
+    absent_skips: bool = False  # files: a file the image does not have is a skip, not an error
+
+    def test(self, value: str) -> bool | None:
+        """Whether ``value`` is what the row wants; None when it is not a number a number operator needs."""
+        if self.op == "in":
+            return value in self.want
+        if self.op == "none-of":
+            return not self.offending(value)
+        if self.op == "eq" and isinstance(self.want, str):
+            return value == self.want
+        number = _number(value, octal=self.op == "mask")
+        if number is None:
+            return None
+        return _NUMBER_TESTS[self.op](number, self.want)
+
+    def offending(self, value: str) -> list[str]:
+        """The items of a comma-separated list that match one of the ``none-of`` patterns."""
+        return [a for a in value.split(",") if any(fnmatch.fnmatchcase(a, p) for p in self.want)]
+
+
+_NUMBER_TESTS: dict[str, Callable[[int, Any], bool]] = {
+    "eq": lambda v, w: v == w,
+    "le": lambda v, w: v <= w,
+    "ge": lambda v, w: v >= w,
+    "between": lambda v, w: w[0] <= v <= w[1],
+    "mask": lambda v, w: v & w == w,
+}
+
+
+def _number(value: str, *, octal: bool = False) -> int | None:
+    try:
+        return int(value, 8) if octal else int(value)
+    except ValueError:
+        return None
+
+
+def _default_shown(op: str, want: Any) -> str:
+    if op == "le":
+        return f"<= {want}"
+    if op == "ge":
+        return f">= {want}"
+    if op == "between":
+        return f"{want[0]} to {want[1]}"
+    if op == "mask":
+        return f"{want:03o} or stricter"
+    return str(want)
+
+
+def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
+    """``raw`` checked against what ``op`` needs, in the form the row keeps."""
+    where = f"check {check_id}: value row"
+    if op in ("any", "none"):
+        if raw is not None:
+            raise DataError(f"{where}: op {op} takes no 'want' (the packages are its keys)")
+        return None
+    if op == "between":
+        if not (isinstance(raw, list) and len(raw) == 2 and all(type(v) is int for v in raw)):
+            raise DataError(f"{where}: between wants [low, high] integers")
+        return (raw[0], raw[1])
+    if op in ("mask", "mode"):
+        if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and set(raw) <= set("01234567")):
+            raise DataError(f'{where}: mask wants an octal string such as "027"')
+        return int(raw, 8)
+    if op in ("in", "none-of"):
+        if not (isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw)):
+            raise DataError(f"{where}: {op} wants a non-empty list of strings")
+        return tuple(raw)
+    if op == "eq" and fact == "sshd" and isinstance(raw, str):
+        return raw
+    if type(raw) is not int:
+        raise DataError(f'{where}: {op} wants an integer (quote sshd words: "no" is not false)')
+    return raw
+
+
+def parse_row(check_id: str, raw: Any) -> ValueRow:
+    if not isinstance(raw, dict):
+        raise DataError(f"check {check_id}: value row must be a mapping")
+    unknown = set(raw) - ROW_KEYS
+    if unknown:
+        raise DataError(f"check {check_id}: value row has unknown key(s) {', '.join(sorted(unknown))}")
+    fact = raw.get("fact")
+    if fact not in FACTS:
+        raise DataError(f"check {check_id}: value row fact must be one of {', '.join(FACTS)}")
+    op = raw.get("op")
+    if op not in OPS[fact]:
+        raise DataError(f"check {check_id}: op {op!r} is not one of {', '.join(OPS[fact])} for {fact}")
+    keys = raw.get("keys")
+    if not (isinstance(keys, list) and keys and all(isinstance(k, str) and k for k in keys)):
+        raise DataError(f"check {check_id}: value row keys must be a non-empty list of names")
+    want = _want(check_id, fact, op, raw.get("want"))
+    shown = raw.get("shown")
+    if shown is not None and not isinstance(shown, str):
+        raise DataError(f"check {check_id}: value row shown must be text")
+    if shown is None and fact == "packages":
+        raise DataError(f"check {check_id}: a packages row needs 'shown' (what the packages are)")
+    groups, absent = raw.get("groups", ["root"]), raw.get("absent")
+    if fact != "files" and ("groups" in raw or "absent" in raw):
+        raise DataError(f"check {check_id}: 'groups' and 'absent' belong to files rows")
+    if not (isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
+        raise DataError(f"check {check_id}: value row groups must be a non-empty list of group names")
+    if absent not in (None, "skip"):
+        raise DataError(f"check {check_id}: value row absent must be 'skip' (or left out: an error)")
+    return ValueRow(
+        fact, tuple(keys), op, want, shown or _default_shown(op, want), tuple(groups), absent == "skip"
+    )
+
+
+def parse_rows(check_id: str, raw: Any) -> tuple[ValueRow, ...]:
+    """A ``value`` entry: one row, or a list of rows that must all pass."""
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise DataError(f"check {check_id}: value must be a row or a non-empty list of rows")
+    return tuple(parse_row(check_id, item) for item in items)
+
+
+# ---- judging ----------------------------------------------------------------------------------------
+
+Judged = tuple[Status, list[Evidence]]
+
+
+def _sysctl(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    judged: list[Judged] = []
+    for key in row.keys:
+        value = facts.sysctl.get(key)
+        if isinstance(value, Unknown):
+            judged.append((Status.ERROR, [Evidence(value.reason)]))
+            continue
+        ok = row.test(value.value)
+        if ok is None:
+            detail = f"{key} = {value.value!r} is not a number ({value.where()})"
+            judged.append((Status.ERROR, [Evidence(detail)]))
+            continue
+        shown = f"{key} = {value.value} ({value.where()}); wanted {row.shown}"
+        evidence = [Evidence(shown, value.path, value.line)]
+        if value.running is not None:
+            evidence.append(Evidence(f"running kernel: {key} = {value.running}"))
+            ok = ok and bool(row.test(value.running))
+        judged.append((Status.PASS if ok else Status.FAIL, evidence))
+    return judged
+
+
+def _sshd(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    judged: list[Judged] = []
+    for keyword in row.keys:
+        setting = config.get(keyword)
+        evidence = [setting_evidence(setting)]
+        passed = bool(row.test(setting.value))  # a word where a number belongs fails, as sshd refuses it
+        for block, override in config.match_overrides(keyword):
+            if not row.test(override.value):
+                passed = False
+                shown = f"Match {block.criteria}: {keyword} {override.value}"
+                evidence.append(Evidence(shown, override.path, override.line))
+        if not passed and row.op == "none-of" and (found := row.offending(setting.value)):
+            evidence.append(Evidence(f"weak: {', '.join(found)}"))
+        judged.append((Status.PASS if passed else Status.FAIL, evidence))
+    return judged
+
+
+def _login_defs(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    defs = facts.login_defs
+    if isinstance(defs, Unknown):
+        return Outcome.of(Status.ERROR, defs.reason)
+    judged: list[Judged] = []
+    for key in row.keys:
+        if key not in defs.values:
+            judged.append((Status.FAIL, [Evidence(f"{key} is not set in {defs.path} (wanted {row.shown})")]))
+            continue
+        value, line = defs.values[key]
+        ok = row.test(value) if value.lstrip("-").isdigit() else None
+        if ok is None:
+            judged.append((Status.ERROR, [Evidence(f"{key} {value} is not a number", defs.path, line)]))
+            continue
+        evidence = Evidence(f"{key} {value}; wanted {row.shown}", defs.path, line)
+        judged.append((Status.PASS if ok else Status.FAIL, [evidence]))
+    return judged
+
+
+def installed_packages(facts: Facts) -> dict[str, Package] | Outcome:
+    """The installed packages, or the error every "is X installed?" check shares without them."""
+    packages = facts.packages
+    if packages is None:
+        return Outcome.of(Status.ERROR, "no package database in the image")
+    if isinstance(packages, Unknown):
+        return Outcome.of(Status.ERROR, packages.reason)
+    return packages
+
+
+def _packages(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    packages = installed_packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    if row.op == "none":
+        found = sorted(name for name in row.keys if name in packages)
+        if found:
+            return [(Status.FAIL, [Evidence(f"installed: {', '.join(found)}")])]
+        return [(Status.PASS, [Evidence(row.shown)])]
+    found = [name for name in row.keys if name in packages]
+    if found:
+        return [(Status.PASS, [Evidence(f"{row.shown}: {', '.join(found)} installed")])]
+    return [(Status.FAIL, [Evidence(f"no {row.shown} installed (one of {', '.join(row.keys)})")])]
+
+
+def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    files = facts.system_files
+    judged: list[Judged] = []
+    for path in row.keys:
+        if row.absent_skips and path not in files.present:
+            return Outcome.of(Status.SKIP, f"{path} does not exist in the image")
+        outcome = file_mode(files, path, row.want, row.groups)
+        judged.append((outcome.status, list(outcome.evidence)))
+    return judged
+
+
+_JUDGES: dict[str, Callable[[Facts, ValueRow], list[Judged] | Outcome]] = {
+    "sysctl": _sysctl,
+    "sshd": _sshd,
+    "login.defs": _login_defs,
+    "packages": _packages,
+    "files": _files,
+}
+
+
+def judge(rows: tuple[ValueRow, ...], facts: Facts) -> Outcome:
+    """The outcome of a value check: every key of every row judged, the worst status winning."""
+    judged: list[Judged] = []
+    for row in rows:
+        result = _JUDGES[row.fact](facts, row)
+        if isinstance(result, Outcome):
+            return result
+        judged += result
+    evidence = tuple(e for _, items in judged for e in items)
+    for status in (Status.ERROR, Status.FAIL):
+        if any(s is status for s, _ in judged):
+            return Outcome(status, evidence)
+    return Outcome(Status.PASS, evidence)

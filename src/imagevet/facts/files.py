@@ -1,0 +1,67 @@
+"""Modes and owners of the system files the checks judge (passwd, group, shadow, gshadow, sshd_config,
+the SSH host private keys), and the group ids named in /etc/group.
+
+A target that does not record permissions (some archives) gives mode -1; the checks say so rather than
+guess. /etc/group is read the way glibc's files backend does: the first entry for a name wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from imagevet.model import Unknown
+from imagevet.target.base import Target
+
+SYSTEM_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/ssh/sshd_config")
+HOST_KEYS = "/etc/ssh/ssh_host_*_key"
+GROUP = "/etc/group"
+
+
+@dataclass(frozen=True)
+class FileMode:
+    path: str
+    mode: int  # permission bits; -1 when the target does not record them
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class SystemFiles:
+    modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES and every host key
+    present: frozenset[str]  # those that exist
+    host_keys: tuple[str, ...]  # the SSH host private keys in the image, in lexical order
+    group_ids: dict[str, int]  # group name -> gid; empty when /etc/group cannot be read
+
+    def mode(self, path: str) -> FileMode | Unknown:
+        return self.modes.get(path) or Unknown(f"{path}: not among the files imagevet looks at")
+
+    def gid(self, name: str) -> int | None:
+        return 0 if name == "root" else self.group_ids.get(name)
+
+
+def parse_group_ids(text: str) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for line in text.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 3 and fields[2].isascii() and fields[2].isdigit():
+            ids.setdefault(fields[0], int(fields[2]))
+    return ids
+
+
+def _mode(target: Target, path: str) -> FileMode | Unknown:
+    node = target.stat(path)
+    if isinstance(node, Unknown):
+        return node
+    return FileMode(path, node.mode, node.uid, node.gid)
+
+
+def gather_system_files(target: Target) -> SystemFiles:
+    keys = tuple(target.glob(HOST_KEYS))
+    paths = (*SYSTEM_FILES, *keys)
+    text = target.read_text(GROUP)
+    return SystemFiles(
+        modes={path: _mode(target, path) for path in paths},
+        present=frozenset(path for path in paths if target.exists(path)),
+        host_keys=keys,
+        group_ids={} if isinstance(text, Unknown) else parse_group_ids(text),
+    )

@@ -1,0 +1,265 @@
+"""Fixture cases for the checks: a root filesystem (a fixture root, or one with an overlay of
+tests/fixtures/cases/ laid over it), the file modes git cannot keep, the audit's options, and the status
+each named check must have there. test_coverage.py runs them all and asserts every registered check has a
+passing and a failing case; each overlay's HOW.md says how its files were made."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from imagevet.model import Status
+from imagevet.provenance.model import OFFICIAL, UNOFFICIAL, Verification
+from imagevet.target import open_target
+from imagevet.target.base import Target
+from tests.conftest import FIXTURES
+from tests.support.images import CONFIG, layer_bytes, make_docker_archive
+
+AS_OF = dt.date(2026, 11, 28)
+ROOTFS = FIXTURES / "rootfs"
+OVERLAYS = FIXTURES / "cases"
+P, F = Status.PASS, Status.FAIL
+
+STRICT_MODES = {
+    "etc/passwd": 0o644,
+    "etc/group": 0o644,
+    "etc/shadow": 0o640,
+    "etc/gshadow": 0o640,
+    "etc/ssh/sshd_config": 0o600,
+    "etc/ssh/ssh_host_ed25519_key": 0o600,
+}
+LOOSE_MODES = {
+    "etc/passwd": 0o666,
+    "etc/group": 0o666,
+    "etc/gshadow": 0o644,
+    "etc/ssh/ssh_host_ed25519_key": 0o644,
+}
+
+
+def _verification(verdict: str) -> Verification:
+    return Verification(
+        "aws",
+        "ami-0123456789abcdef0",
+        verdict,
+        "Debian",
+        "136693071363",
+        "debian-12-amd64-20260101-2000",
+        "debian",
+        "12",
+        None,
+        30,
+        False,
+        None,
+        (),
+        (f"publisher {verdict}",),
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    expect: dict[str, Status]
+    root: str = "hardened-debian"
+    overlay: str | None = None
+    modes: dict[str, int] = field(default_factory=dict)
+    cloud: str | None = None
+    provenance: Verification | None = None
+    advisories: bool = False  # the fixture advisory database (tests/fixtures/osv)
+    container_user: str | None = None  # audit the root as a docker archive whose config has this User
+    as_of: dt.date = AS_OF
+
+
+CASES = (
+    Case(
+        "cis-pass",
+        overlay="cis-pass",
+        modes=STRICT_MODES,
+        advisories=True,
+        cloud="aws",
+        provenance=_verification(OFFICIAL),
+        expect={
+            "source-official": P,
+            "updates-pending-security": P,
+            "file-perms-passwd": P,
+            "file-perms-group": P,
+            "file-perms-shadow": P,
+            "file-perms-gshadow": P,
+            "file-perms-sshd-config": P,
+            "ssh-host-keys": P,
+            "ssh-password-auth": P,
+            "ssh-root-login": P,
+            "ssh-empty-passwords": P,
+            "ssh-max-auth-tries": P,
+            "ssh-login-grace-time": P,
+            "ssh-client-alive": P,
+            "ssh-x11-forwarding": P,
+            "ssh-ignore-rhosts": P,
+            "ssh-hostbased-auth": P,
+            "ssh-permit-user-env": P,
+            "ssh-log-level": P,
+            "ssh-ciphers": P,
+            "ssh-macs": P,
+            "ssh-kex": P,
+            "sysctl-rp-filter": P,
+            "sysctl-swappiness": P,
+            "sysctl-aslr": P,
+            "sysctl-suid-dumpable": P,
+            "sysctl-accept-redirects": P,
+            "sysctl-send-redirects": P,
+            "sysctl-source-route": P,
+            "sysctl-log-martians": P,
+            "sysctl-syncookies": P,
+            "sysctl-ip-forward": P,
+            "packages-insecure-absent": P,
+            "time-sync-installed": P,
+            "auditd-installed": P,
+            "sudo-use-pty": P,
+            "sudo-logfile": P,
+            "tmp-separate": P,
+            "password-max-days": P,
+            "password-min-days": P,
+            "password-warn-age": P,
+            "default-umask": P,
+            "password-quality": P,
+            "account-lockout": P,
+            "core-dumps-restricted": P,
+            "filesystem-modules-disabled": P,
+            "logging-configured": P,
+            "accounts-empty-password": P,
+            "accounts-default-password": P,
+            "accounts-root-locked": P,
+            "mac-enforcing": P,
+            "updates-automatic": P,
+            "cloudinit-version": P,
+            "os-lts": P,
+            "os-variant": P,
+            "os-supported": P,
+            "cloud-init-datasource": P,
+            "cloud-agent": P,
+            "cloud-monitoring-agent": P,
+            "cloud-time-sync": P,
+            "cloud-encryption-tools": P,
+        },
+    ),
+    Case(
+        "cis-fail",
+        overlay="cis-fail",
+        modes=LOOSE_MODES,
+        advisories=True,
+        cloud="aws",
+        provenance=_verification(UNOFFICIAL),
+        expect={
+            "source-official": F,
+            "updates-pending-security": F,
+            "file-perms-passwd": F,
+            "file-perms-group": F,
+            "file-perms-shadow": F,
+            "file-perms-gshadow": F,
+            "file-perms-sshd-config": F,
+            "ssh-host-keys": F,
+            "ssh-empty-passwords": F,
+            "ssh-max-auth-tries": F,
+            "ssh-login-grace-time": F,
+            "ssh-client-alive": F,
+            "ssh-x11-forwarding": F,
+            "ssh-ignore-rhosts": F,
+            "ssh-hostbased-auth": F,
+            "ssh-permit-user-env": F,
+            "ssh-log-level": F,
+            "ssh-ciphers": F,
+            "ssh-macs": F,
+            "ssh-kex": F,
+            "sysctl-aslr": F,
+            "sysctl-suid-dumpable": F,
+            "sysctl-accept-redirects": F,
+            "sysctl-send-redirects": F,
+            "sysctl-source-route": F,
+            "sysctl-log-martians": F,
+            "sysctl-syncookies": F,
+            "sysctl-ip-forward": F,
+            "packages-insecure-absent": F,
+            "time-sync-installed": F,
+            "auditd-installed": F,
+            "sudo-use-pty": F,
+            "sudo-logfile": F,
+            "tmp-separate": F,
+            "password-max-days": F,
+            "password-min-days": F,
+            "password-warn-age": F,
+            "default-umask": F,
+            "password-quality": F,
+            "account-lockout": F,
+            "core-dumps-restricted": F,
+            "filesystem-modules-disabled": F,
+            "logging-configured": F,
+            "cloud-init-datasource": P,
+            "cloud-agent": F,
+            "cloud-monitoring-agent": F,
+            "cloud-time-sync": F,
+            "cloud-encryption-tools": F,
+        },
+    ),
+    Case(
+        "weak-rocky9",
+        root="weak-rocky9",
+        cloud="aws",
+        expect={
+            "ssh-password-auth": F,
+            "ssh-root-login": F,
+            "accounts-empty-password": F,
+            "mac-enforcing": F,
+            "updates-automatic": F,
+            "cloudinit-version": F,
+            "sysctl-rp-filter": F,
+            "sysctl-swappiness": F,
+        },
+    ),
+    Case(
+        "default-passwords",
+        root="default-passwords",
+        expect={"accounts-default-password": F, "accounts-root-locked": F},
+    ),
+    Case("ubuntu2510", root="ubuntu2510", expect={"os-lts": F, "os-variant": F}),
+    Case("hardened-debian-window", expect={"os-support-window": F}),
+    Case("debian12-after-its-end", as_of=dt.date(2028, 7, 1), expect={"os-supported": F}),
+    Case("cis-pass-on-azure", overlay="cis-pass", cloud="azure", expect={"cloud-init-datasource": F}),
+    Case("rhel9-eus", root="rhel9-eus", expect={"os-support-window": P}),
+    Case("container-root", root="alpine-container", container_user="", expect={"container-user": F}),
+    Case("container-app", root="alpine-container", container_user="app", expect={"container-user": P}),
+)
+
+
+def build_root(case: Case, into: Path) -> Path:
+    """A copy of the case's root with its overlay laid over it and its modes set."""
+    root = into / case.name
+    shutil.copytree(ROOTFS / case.root, root, symlinks=True)
+    if case.overlay:
+        shutil.copytree(
+            OVERLAYS / case.overlay,
+            root,
+            symlinks=True,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("HOW.md"),
+        )
+    for path, mode in case.modes.items():
+        (root / path).chmod(mode)
+    return root
+
+
+@contextmanager
+def opened(case: Case, into: Path) -> Iterator[Target]:
+    root = build_root(case, into)
+    if case.container_user is None:
+        spec = str(root)
+    else:
+        config = {**CONFIG, "config": {**CONFIG["config"], "User": case.container_user}}  # type: ignore[dict-item]
+        spec = f"docker-archive:{make_docker_archive([layer_bytes(root)], into / f'{case.name}.tar', config)}"
+    target = open_target(spec)
+    try:
+        yield target
+    finally:
+        target.close()

@@ -1,0 +1,53 @@
+"""System checks: mandatory access control and the checks that belong to no other subject."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.checks.support import AS_OF, audit, statuses
+
+
+def test_selinux_enforcing_passes_on_rhel(copy_of) -> None:  # type: ignore[no-untyped-def]
+    root = copy_of("weak-rocky9")
+    (root / "etc/selinux/config").write_text("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
+    assert audit(root)["mac-enforcing"] is Status.FAIL  # selinux=0 on the kernel command line
+    (root / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX="console=tty0"\n')
+    assert audit(root)["mac-enforcing"] is Status.PASS
+
+
+def test_tmp_separate_by_fstab_or_tmp_mount(debian: Path) -> None:
+    assert statuses(debian, ["tmp-separate"])["tmp-separate"] is Status.FAIL
+    wants = debian / "usr/lib/systemd/system/local-fs.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "tmp.mount").symlink_to("../tmp.mount")
+    (debian / "usr/lib/systemd/system/tmp.mount").write_text("[Mount]\nWhat=tmpfs\nWhere=/tmp\nType=tmpfs\n")
+    report = run_audit(RootfsTarget(str(debian)), CheckOptions(AS_OF), ["tmp-separate"])
+    assert report.results[0].status is Status.PASS
+    assert report.results[0].evidence[0].path == "/usr/lib/systemd/system/local-fs.target.wants/tmp.mount"
+
+
+def test_core_dumps_by_limits_or_coredump_conf(debian: Path) -> None:
+    assert statuses(debian, ["core-dumps-restricted"])["core-dumps-restricted"] is Status.FAIL
+    (debian / "etc/systemd/coredump.conf.d").mkdir(parents=True)
+    (debian / "etc/systemd/coredump.conf.d/60.conf").write_text("[Coredump]\nStorage = none\n")
+    assert statuses(debian, ["core-dumps-restricted"])["core-dumps-restricted"] is Status.PASS
+
+
+def test_one_filesystem_module_left_fails_naming_it(debian: Path) -> None:
+    (debian / "etc/modprobe.d").mkdir()
+    (debian / "etc/modprobe.d/a.conf").write_text(
+        "".join(f"install {m} /bin/false\n" for m in ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2"))
+    )
+    report = run_audit(RootfsTarget(str(debian)), CheckOptions(AS_OF), ["filesystem-modules-disabled"])
+    assert report.results[0].status is Status.FAIL
+    assert report.results[0].evidence[0].detail == "not disabled in /etc/modprobe.d: udf"
+
+
+def test_logging_by_a_journal_directory(debian: Path) -> None:
+    assert statuses(debian, ["logging-configured"])["logging-configured"] is Status.FAIL
+    (debian / "var/log/journal").mkdir(parents=True)
+    assert statuses(debian, ["logging-configured"])["logging-configured"] is Status.PASS

@@ -1,0 +1,114 @@
+"""The shared predicate of value rows (checks/values.py): the evidence each fact's rows give, and the
+row format's validation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.values import parse_rows
+from imagevet.errors import DataError
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.checks.cases import CASES, build_root
+from tests.checks.support import AS_OF
+
+
+def evidence(root: Path, check: str) -> tuple[Status, list[str]]:
+    result = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), [check]).results[0]
+    return result.status, [str(e) for e in result.evidence]
+
+
+@pytest.fixture
+def weak(tmp_path: Path) -> Path:
+    return build_root(next(c for c in CASES if c.name == "cis-fail"), tmp_path)
+
+
+def test_sshd_none_of_names_the_weak_algorithms(weak: Path) -> None:
+    status, shown = evidence(weak, "ssh-ciphers")
+    assert status is Status.FAIL
+    assert shown == [
+        "ciphers aes128-cbc,aes256-ctr (/etc/ssh/sshd_config.d/05-weak.conf:6)",
+        "weak: aes128-cbc",
+    ]
+
+
+def test_sshd_between_and_the_openssh_default(weak: Path) -> None:
+    assert evidence(weak, "ssh-max-auth-tries") == (
+        Status.FAIL,
+        ["maxauthtries 6 (OpenSSH default: not set in any file)"],
+    )
+
+
+def test_login_defs_bounds_missing_and_not_a_number(weak: Path) -> None:
+    assert evidence(weak, "password-max-days") == (
+        Status.FAIL,
+        [f"PASS_MAX_DAYS 99999; wanted <= 365 (/etc/login.defs:{_line(weak, 'PASS_MAX_DAYS')})"],
+    )
+    defs = weak / "etc/login.defs"
+    defs.write_text(defs.read_text().replace("UMASK\t\t022", "UMASK\t\tu=rwx"))
+    status, shown = evidence(weak, "default-umask")
+    assert status is Status.ERROR and shown[0].startswith("UMASK u=rwx is not a number")
+    defs.write_text("# nothing set\n")
+    assert evidence(weak, "password-min-days") == (
+        Status.FAIL,
+        ["PASS_MIN_DAYS is not set in /etc/login.defs (wanted >= 1)"],
+    )
+    defs.unlink()
+    assert evidence(weak, "password-warn-age")[0] is Status.ERROR
+
+
+def _line(root: Path, key: str) -> int:
+    lines = (root / "etc/login.defs").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, start=1) if line.startswith(key))
+
+
+def test_packages_rows(weak: Path) -> None:
+    assert evidence(weak, "packages-insecure-absent") == (Status.FAIL, ["installed: telnet"])
+    assert evidence(weak, "auditd-installed") == (
+        Status.FAIL,
+        ["no audit daemon installed (one of auditd, audit)"],
+    )
+    os.remove(weak / "var/lib/dpkg/status")
+    assert evidence(weak, "time-sync-installed")[0] is Status.ERROR
+
+
+def test_files_rows_skip_an_absent_gshadow_and_judge_a_loose_one(weak: Path) -> None:
+    assert evidence(weak, "file-perms-gshadow")[0] is Status.FAIL
+    os.remove(weak / "etc/gshadow")
+    assert evidence(weak, "file-perms-gshadow") == (Status.SKIP, ["/etc/gshadow does not exist in the image"])
+    status, shown = evidence(weak, "file-perms-group")
+    assert status is Status.FAIL and shown == [
+        "/etc/group: mode 0666, uid 0, gid 0: mode 0666 allows more than 0644 (/etc/group)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "non-empty list of rows"),
+        ({"fact": "proc", "keys": ["x"], "op": "eq", "want": 1}, "fact must be one of"),
+        ({"fact": "sysctl", "keys": [], "op": "eq", "want": 1}, "keys must be"),
+        ({"fact": "sysctl", "keys": ["x"], "op": "between", "want": [1]}, "low, high"),
+        ({"fact": "login.defs", "keys": ["UMASK"], "op": "mask", "want": 23}, "octal string"),
+        ({"fact": "sshd", "keys": ["loglevel"], "op": "in", "want": "INFO"}, "list of strings"),
+        ({"fact": "packages", "keys": ["telnet"], "op": "none"}, "needs 'shown'"),
+        ({"fact": "packages", "keys": ["telnet"], "op": "none", "want": 1, "shown": "x"}, "takes no 'want'"),
+        (
+            {"fact": "files", "keys": ["/etc/passwd"], "op": "mode", "want": "0644", "absent": "pass"},
+            "absent",
+        ),
+        ({"fact": "files", "keys": ["/etc/passwd"], "op": "mode", "want": 644}, "octal string"),
+        (
+            {"fact": "sysctl", "keys": ["x"], "op": "eq", "want": 1, "groups": ["root"]},
+            "belong to files rows",
+        ),
+    ],
+)
+def test_bad_rows_are_refused(raw: object, message: str) -> None:
+    with pytest.raises(DataError, match=message):
+        parse_rows("x-y", raw)

@@ -1,0 +1,49 @@
+"""/tmp mounts: fstab entries (first wins, comments skipped, short lines tolerated) and tmp.mount links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imagevet.facts.mounts import FstabEntry, gather_mounts, parse_fstab
+from imagevet.target import RootfsTarget
+from tests.conftest import FIXTURES
+from tests.facts.hostile import HOSTILE, plant
+
+FSTAB = """\
+# /etc/fstab: static file system information (Debian 12 installer layout).
+# <file system> <mount point>   <type>  <options>       <dump>  <pass>
+UUID=0a1b2c3d-0000-4000-8000-000000000001 /               ext4    errors=remount-ro 0       1
+UUID=0a1b2c3d-0000-4000-8000-000000000002 none            swap    sw              0       0
+tmpfs /tmp tmpfs defaults,nodev,nosuid 0 0
+/dev/sr0 /tmp
+"""
+
+
+def test_fstab_syntax() -> None:
+    entries = parse_fstab(FSTAB)
+    assert [e.mountpoint for e in entries] == ["/", "none", "/tmp", "/tmp"]
+    assert entries[2] == FstabEntry("/tmp", "tmpfs", 5) and entries[3].fstype == "?"
+
+
+def test_the_overlay_fixture_and_the_first_tmp_line() -> None:
+    mounts = gather_mounts(RootfsTarget(str(FIXTURES / "cases/cis-pass")))
+    assert mounts.entry("/tmp") == FstabEntry("/tmp", "tmpfs", 1) and mounts.tmp_mount_units == ()
+
+
+def test_tmp_mount_enabled(tmp_path: Path) -> None:
+    wants = tmp_path / "etc/systemd/system/local-fs.target.wants"
+    wants.mkdir(parents=True)
+    (wants / "tmp.mount").symlink_to("/usr/lib/systemd/system/tmp.mount")
+    (tmp_path / "usr/lib/systemd/system").mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/system/tmp.mount").write_text("[Mount]\nWhat=tmpfs\nWhere=/tmp\n")
+    mounts = gather_mounts(RootfsTarget(str(tmp_path)))
+    assert mounts.tmp_mount_units == ("/etc/systemd/system/local-fs.target.wants/tmp.mount",)
+    assert mounts.entry("/tmp") is None
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_fstab_has_no_entries(tmp_path: Path, kind: str) -> None:
+    plant(tmp_path, "/etc/fstab", kind)
+    assert gather_mounts(RootfsTarget(str(tmp_path))).fstab == ()
