@@ -142,11 +142,11 @@ def test_unreadable_named_settings_file(tmp_path: Path, make: object, fragment: 
     assert code == 2 and fragment in one_line_error(err)
 
 
-def test_a_directory_named_imagevet_yaml_in_the_working_directory_is_not_a_settings_file(
-    tmp_path: Path,
-) -> None:
+def test_a_directory_named_imagevet_yaml_in_the_working_directory_is_refused(tmp_path: Path) -> None:
+    """It is not a settings file, and taking it for none would drop settings without a word."""
     (tmp_path / "imagevet.yaml").mkdir()
-    assert run_in(tmp_path, "lifecycle", AS_OF)[0] == 0
+    code, _, err = run_in(tmp_path, "lifecycle", AS_OF)
+    assert code == 2 and "is not a regular file" in one_line_error(err)
 
 
 def test_environment_values_are_checked_and_named(tmp_path: Path) -> None:

@@ -52,7 +52,12 @@ def _stop(signum: int, frame: object) -> None:
     raise Stopped(signum)
 
 
+MAX_MESSAGE = 400  # a value echoed in a refusal (a 100 KB IMAGEVET_FORMAT) is cut, not printed whole
+
+
 def fail(message: str) -> NoReturn:
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
     sys.stderr.write(f"imagevet: error: {message}\n")
     sys.exit(2)
 
@@ -68,6 +73,7 @@ _PLAIN = [
     ),
     (re.compile(r"Input should be a valid integer(, [^.]*)?"), "not a whole number"),
     (re.compile(r"Input should be a valid number(, [^.]*)?"), "not a number"),
+    (re.compile(r"Input should be a valid boolean(, unable to interpret input)?"), "not true or false"),
     (re.compile(r"Input should be greater than or equal to "), "must be at least "),
     (re.compile(r"Input should be less than or equal to "), "must be at most "),
     (re.compile(r"Input should be greater than "), "must be more than "),
@@ -130,17 +136,33 @@ def build_command() -> Any:
 
 
 def _defaults(root: Any, argv: list[str]) -> settings.Defaults:
-    """The defaults of this run (cli/settings.py), after saying which settings file it used."""
-    path = settings.settings_path(argv, os.environ, Path.cwd())
-    file = settings.read_settings(path, root) if path is not None else None
-    defaults = settings.defaults_for(settings.command_path(root, argv), file, os.environ)
+    """The defaults of this run (cli/settings.py), after saying which settings file it used. Help,
+    --version and shell completion work in a checkout whose settings file is broken: a user needs help
+    to fix it (the command itself still refuses the file)."""
     words = settings.before_double_dash(argv)
-    if "-q" in words or "--quiet" in words or defaults.default_map.get("quiet") in (True, "true"):
+    try:
+        path = settings.settings_path(argv, os.environ, Path.cwd())
+        file = settings.read_settings(path, root) if path is not None else None
+        defaults = settings.defaults_for(settings.command_path(root, argv), file, os.environ)
+    except settings.SettingsError:
+        if {"-h", "--help", "--version"} & set(words) or "_IMAGEVET_COMPLETE" in os.environ:
+            return settings.Defaults()
+        raise
+    if "-q" in words or "--quiet" in words or defaults.default_map.get("quiet") is True:
         set_quiet(True)
     if defaults.from_file:
-        gate = bool(settings.GATE_SETTINGS & set(defaults.from_file))
-        notice_when_running(f"settings from {path}: {', '.join(defaults.from_file)}", even_if_quiet=gate)
+        loud = not set(defaults.from_file) <= settings.HARMLESS
+        notice_when_running(f"settings from {path}: {', '.join(defaults.from_file)}", even_if_quiet=loud)
     return defaults
+
+
+def _typed(opts: set[str], argv: list[str]) -> bool:
+    """Whether the command line gives one of ``opts`` (``--opt``, ``--opt=V``, ``-f V`` or ``-fV``)."""
+    shorts = [o for o in opts if len(o) == 2 and o[0] == "-" and o[1] != "-"]
+    return any(
+        word.split("=", 1)[0] in opts or any(word.startswith(s) and not word.startswith("--") for s in shorts)
+        for word in settings.before_double_dash(argv)
+    )
 
 
 def _named_source(
@@ -152,10 +174,26 @@ def _named_source(
     name = getattr(param, "name", None)
     if defaults is None or name not in defaults.sources:
         return message
-    typed = any(
-        w in getattr(param, "opts", ()) or w.split("=", 1)[0] in getattr(param, "opts", ()) for w in argv
+    return (
+        message if _typed(set(getattr(param, "opts", ())), argv) else f"{defaults.sources[name]}: {message}"
     )
-    return message if typed else f"{defaults.sources[name]}: {message}"
+
+
+_LEADING_OPTION = re.compile(r"(--[a-z0-9][a-z0-9-]*)\b")
+
+
+def _blamed(message: str, defaults: settings.Defaults | None, argv: list[str]) -> str:
+    """imagevet's own refusal of an option's value (``--min-cloud-init 'abc' is not a version``), named by
+    its source when the settings file or a variable gave it."""
+    if defaults is None:
+        return message
+    match = _LEADING_OPTION.match(message)
+    if match is not None:
+        source = defaults.by_option.get(match.group(1)[2:])
+        return message if source is None or _typed({match.group(1)}, argv) else f"{source}: {message}"
+    # A refusal that quotes the value (cannot read waiver file 'x'): the source of that value.
+    quoted = [source for value, source in defaults.by_value.items() if value and repr(value) in message]
+    return f"{quoted[0]}: {message}" if len(quoted) == 1 else message
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
             args=args, prog_name="imagevet", standalone_mode=False, default_map=defaults.default_map
         )
     except ImagevetError as exc:
-        fail(str(exc))
+        fail(_blamed(str(exc), defaults, args))
     except BrokenPipeError:
         sys.exit(1)
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ every key that cannot be a default (``help``, ``version``, ``config``, completio
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # YAML is loaded only when there is a settings file (every ru
     from imagevet.catalog.safe_yaml import Document
 
 SETTINGS_FILE = "imagevet.yaml"
+MAP_TAG = "tag:yaml.org,2002:map"
 CONFIG_ENV = "IMAGEVET_CONFIG"
 ENV_PREFIX = "IMAGEVET_"
 MAX_BYTES = 256 * 1024
@@ -38,19 +40,23 @@ NOT_SETTABLE = frozenset({"help", "version", "config", "install-completion", "sh
 # key's content in a secret named IMAGEVET_KEY, which must never be taken for --key's file name (and echoed
 # in "cannot read private key ...").
 NOT_FROM_ENV = frozenset({"key"})
-# A settings file must never choose where imagevet writes or sends anything, nor hold a token: a file
-# committed to the repository under review could otherwise overwrite the user's files or post the report
-# (with the user's token) to a server of its own. These come from the command line or the environment.
-NOT_IN_FILES = frozenset(
-    {"output", "output-dir", "push", "server", "base-url", "database-url", "token", "queue", "key"}
-)
-# Settings that change what the gate decides: when a file sets one, stderr says so even with --quiet.
-GATE_SETTINGS = frozenset(
+# What a settings file may set: options that shape a run's judgement and its report. Never what imagevet
+# connects to, reads identities or advisories from, writes, sends, signs or files a report under: a file
+# committed to the repository under review could otherwise post the report with the user's token to its
+# own server, plant files, forge an attestation's digest or point at its own advisory database. Fail
+# closed: an option added later stays refused in files until it is listed here.
+FILE_SETTABLE = frozenset(
     {
-        "fail-on", "allow-errors", "allow-stale-db", "max-db-age", "waivers", "db", "checks", "profile",
-        "lifecycle-years", "min-cloud-init", "ignore-unfixed", "framework", "compliance",
+        "format", "quiet", "fail-on", "severity", "allow-errors", "allow-stale-db", "max-db-age", "waivers",
+        "checks", "profile", "lifecycle-years", "min-cloud-init", "ignore-unfixed", "framework", "compliance",
+        "allow-paid-support", "scenario", "arch", "gpu", "cloud", "timeout", "concurrency", "log-level",
+        "as-of", "ecosystem", "emit", "layers", "base", "variant", "release", "job-attempts",
+        "job-time-limit",
     }
 )  # fmt: skip
+# Of those, the ones that cannot change a verdict. A file setting anything else is named on stderr even
+# with --quiet (fail closed: a new settable option is loud until it is listed here).
+HARMLESS = frozenset({"format", "quiet", "timeout", "concurrency", "log-level"})
 _ROOT_VALUE_OPTIONS = frozenset(
     {"--config"}
 )  # root options that take a value (skipped when finding the path)
@@ -111,29 +117,41 @@ def before_double_dash(argv: Sequence[str]) -> list[str]:
 
 
 def config_argument(argv: Sequence[str]) -> str | None:
-    """The value of ``--config`` anywhere on the command line (``--config X`` or ``--config=X``)."""
+    """The value of ``--config`` on the command line (``--config X`` or ``--config=X``). Given twice or
+    empty (``--config="$UNSET"``) it is refused: falling back to another file would be a silent choice."""
     words = before_double_dash(argv)
+    found: list[str] = []
     for index, word in enumerate(words):
         if word == "--config":
-            if index + 1 >= len(words):
-                raise SettingsError("--config needs a file name")
-            return words[index + 1]
-        if word.startswith("--config="):
-            return word.split("=", 1)[1]
-    return None
+            found.append(words[index + 1] if index + 1 < len(words) else "")
+        elif word.startswith("--config="):
+            found.append(word.split("=", 1)[1])
+    if len(found) > 1:
+        raise SettingsError("--config is given more than once; name one settings file")
+    if found and not found[0]:
+        raise SettingsError("--config needs a file name")
+    return found[0] if found else None
 
 
 def settings_path(argv: Sequence[str], environ: Mapping[str, str], cwd: Path) -> Path | None:
-    """--config, else $IMAGEVET_CONFIG, else ./imagevet.yaml when it exists (named ones must exist)."""
-    named = config_argument(argv) or environ.get(CONFIG_ENV) or None
+    """--config, else $IMAGEVET_CONFIG, else ./imagevet.yaml when there is one. A file that is there in
+    some form but cannot be read as one (a dangling link, a loop, a FIFO, a directory) is refused: its
+    settings (a stricter gate, required waivers) must not be dropped without a word."""
+    typed = config_argument(argv)
+    named = typed or environ.get(CONFIG_ENV) or None
     if named is not None:
         path = Path(named)
         if not path.is_file():
-            source = "--config" if config_argument(argv) else CONFIG_ENV
+            source = "--config" if typed else CONFIG_ENV
             raise SettingsError(f"{source}: settings file {named!r} does not exist or is not a regular file")
         return path
     default = cwd / SETTINGS_FILE
-    return default if default.is_file() else None
+    if default.is_file():
+        return default
+    if os.path.lexists(default):
+        raise SettingsError(f"{default} is there but is not a regular file (a link that does not resolve, a "
+                            "directory or a device); remove it or pass --config")  # fmt: skip
+    return None
 
 
 def read_settings(path: Path, root: Any) -> FileSettings:
@@ -160,9 +178,12 @@ def _read_mapping(
 ) -> None:
     import yaml
 
+    if isinstance(node, yaml.MappingNode) and node.tag != MAP_TAG:
+        raise doc.fail(node, f"{what} has an unsupported tag")
     for key, key_node, value_node in doc.mapping(node, what):
-        # `push` and `token` name both a command and an option: a mapping is the command's section.
-        if key in commands and (key not in options or isinstance(value_node, yaml.MappingNode)):
+        # `push`, `token` and `audit` name a command and an option: a mapping (or nothing) is a section.
+        section_like = isinstance(value_node, yaml.MappingNode) or doc.is_null(value_node)
+        if key in commands and (key not in options or section_like):
             section = into.sections.setdefault(key, FileSettings(into.source))
             if not doc.is_null(value_node):
                 child = commands[key]
@@ -171,24 +192,36 @@ def _read_mapping(
             continue
         if key in NOT_SETTABLE:
             raise doc.fail(key_node, f"{key!r} cannot be set in a settings file")
-        if key in NOT_IN_FILES:
-            elsewhere = "" if key in NOT_FROM_ENV else f" or as {env_name(key)}"
-            raise doc.fail(
-                key_node,
-                f"{key!r} cannot be set in a settings file: a file must not choose where imagevet writes or "
-                f"sends (give --{key} on the command line{elsewhere})",
-            )
         if key not in options:
             raise doc.fail(
                 key_node,
                 f"unknown setting in {what} (settings are options by their long name, such as "
                 "fail-on, or a command's name holding its own)",
             )
+        if key not in FILE_SETTABLE:
+            elsewhere = "" if key in NOT_FROM_ENV else f" or as {env_name(key)}"
+            raise doc.fail(
+                key_node,
+                f"{key!r} cannot be set in a settings file: a file may not choose what imagevet connects "
+                f"to, reads, writes, sends or signs (give --{key} on the command line{elsewhere})",
+            )
         if isinstance(value_node, yaml.SequenceNode):
-            value: Any = [doc.value(item, key) for item in doc.sequence(value_node, key)]
+            value: Any = [_written(doc, item, key) for item in doc.sequence(value_node, key)]
         else:
-            value = doc.value(value_node, key)
+            value = _written(doc, value_node, key)
         into.values[key] = (value, key_node.start_mark.line + 1)
+
+
+def _written(doc: Document, node: yaml.Node, key: str) -> str:
+    """A scalar as the file writes it. YAML would turn ``22.10`` into 22.1, ``0012`` into 10, ``1:30`` into
+    90 and ``~`` into None; an option reads text, so it gets the text (tags are still checked)."""
+    import yaml
+
+    if doc.is_null(node):
+        raise doc.fail(node, f"{key} is empty (remove the line to keep the default)")
+    doc.value(node, key)  # refuses collections and tags YAML cannot build
+    assert isinstance(node, yaml.ScalarNode)
+    return str(node.value)
 
 
 def all_options(root: Any) -> set[str]:
@@ -203,29 +236,29 @@ def all_options(root: Any) -> set[str]:
 
 
 def _as_default(param: Any, value: Any, source: str) -> Any:
-    """``value`` in the form Click takes from a default_map: text (a flag's true/false stays a bool), a
-    list for an option given many times. Its type is checked by the option itself, as a typed value is;
-    main() then names ``source`` in the message. No option takes line breaks or control characters: such
-    a value (a key or a token in a variable that happens to be named like an option) is refused unshown."""
+    """``value`` (text, or a list of texts for an option given many times) in the form Click takes from a
+    default_map; a flag's true/false is decided here. Other types are checked by the option itself, as a
+    typed value is, and main() names ``source`` in the message. No option takes line breaks or control
+    characters: such a value (a key or a token in a variable that happens to be named like an option) is
+    refused unshown."""
     texts = value if isinstance(value, list) else [value]
-    if any(isinstance(t, str) and any(ord(c) < 32 or ord(c) == 127 for c in t) for t in texts):
+    if any(any(ord(c) < 32 or ord(c) == 127 for c in t) for t in texts):
         raise SettingsError(
             f"{source}: {long_name(param)}: the value has line breaks or control characters, which no "
             "option takes (not shown)"
         )
-    if isinstance(value, list):
-        if not param.multiple:
-            raise SettingsError(f"{source}: {long_name(param)} takes one value, not a list")
-        return [_yaml_text(v) for v in value]
-    if isinstance(value, bool) and param.is_flag:
-        return value
-    return [_yaml_text(value)] if param.multiple else _yaml_text(value)
+    if isinstance(value, list) and not param.multiple:
+        raise SettingsError(f"{source}: {long_name(param)} takes one value, not a list")
+    if param.is_flag:
+        word = value.strip().lower()
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
+        raise SettingsError(f"{source}: --{long_name(param)}: not true or false")
+    return texts if param.multiple else value
 
 
-def _yaml_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0", "")
 
 
 @dataclass
@@ -234,6 +267,8 @@ class Defaults:
 
     default_map: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # parameter name -> "FILE: line N" or variable
+    by_option: dict[str, str] = field(default_factory=dict)  # long name (fail-on) -> the same
+    by_value: dict[str, str] = field(default_factory=dict)  # a value given (as text) -> the same
     from_file: list[str] = field(default_factory=list)
 
 
@@ -260,22 +295,26 @@ def defaults_for(
             if option is None or option in NOT_SETTABLE:
                 continue
             variable = env_name(option)
-            if variable in environ and not param.envvar and option not in NOT_FROM_ENV:
+            # An empty variable is unset, as it was before (IMAGEVET_DB="" never meant the working directory).
+            if environ.get(variable) and not param.envvar and option not in NOT_FROM_ENV:
                 level[param.name] = _as_default(param, _env_value(param, environ[variable]), variable)
-                defaults.sources[param.name] = variable
+                defaults.sources[param.name] = defaults.by_option[option] = variable
+                defaults.by_value[environ[variable]] = variable
                 continue
             chosen = next((s for s in reversed(sections) if option in s.values), None)
             if chosen is not None:
                 value, line = chosen.values[option]
                 source = f"{chosen.source}: line {line}"
                 level[param.name] = _as_default(param, value, source)
-                defaults.sources[param.name] = source
+                defaults.sources[param.name] = defaults.by_option[option] = source
+                if isinstance(value, str):
+                    defaults.by_value[value] = source
                 from_file.add(option)
     defaults.from_file = sorted(from_file)
     return defaults
 
 
 def _env_value(param: Any, text: str) -> Any:
-    """An environment value: for an option given many times, words split on white space, as Click splits
-    its own environment variables."""
-    return text.split() if param.multiple else text
+    """An environment value: for an option given many times, values separated by commas (ecosystems such
+    as "Rocky Linux" have spaces)."""
+    return [v.strip() for v in text.split(",") if v.strip()] if param.multiple else text
