@@ -22,6 +22,7 @@ from imagevet.cli.common import (
     ListFormat,
     MaxDbAgeOption,
     PushOption,
+    SeverityOption,
     TokenOption,
     advisories_for,
     app,
@@ -34,6 +35,7 @@ from imagevet.cli.common import (
     parse_min_version,
     push_if_asked,
     read_user_file,
+    table_width,
     use_color,
     write_output,
 )
@@ -46,7 +48,7 @@ from imagevet.cli.remote import (
 )
 from imagevet.errors import ImagevetError
 from imagevet.model import Gate, Report, Status
-from imagevet.report import AuditFormat
+from imagevet.report.audit import Format as AuditFormat
 from imagevet.report.source import source_line
 
 # The checks that match packages against the advisory database.
@@ -73,6 +75,7 @@ def audit(
     allow_errors: Annotated[
         bool, typer.Option("--allow-errors", help="Checks that could not be decided do not fail the run.")
     ] = False,
+    severity: SeverityOption = None,
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks.")] = None,
     lifecycle_years: Annotated[
         float, typer.Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
@@ -143,7 +146,8 @@ def audit(
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.provenance.verify import verify_target
-    from imagevet.report import render_audit
+    from imagevet.report import audit as render
+    from imagevet.report.filter import parse_severities
     from imagevet.target import opened_target
     from imagevet.target.ssh import SshOptions
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
@@ -158,6 +162,7 @@ def audit(
     if inventory is None:
         check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
+    shown = None if severity is None else parse_severities(severity)
     cloud_init_floor = (
         MIN_CLOUD_INIT if min_cloud_init is None else parse_min_version(min_cloud_init, "--min-cloud-init")
     )
@@ -222,6 +227,8 @@ def audit(
             )
         if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
             raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
+        if shown is not None:
+            raise ImagevetError("--severity filters one image's report; --inventory shows one row per host")
         run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output)
         return
     assert target is not None
@@ -233,12 +240,11 @@ def audit(
         notice(source_line(report.target.source))
     for message in report.notices:
         notice(message)
-    color, width = use_color(output, fmt is AuditFormat.TABLE)
-    write_output(render_audit(report, fmt, color=color, width=width), output)
-    if push is not None:
-        from imagevet.report.json_report import report_dict
-
-        push_if_asked(push, token, report_dict(report), cloud, image_id)
+    color, _ = use_color(output, fmt is AuditFormat.TABLE)
+    document = render.document(report, shown)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
+    if push is not None:  # the inventory keeps every result, whatever --severity showed
+        push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
     for line in gate_notices(report):
         notice(line)
     if report.gate_failures():
