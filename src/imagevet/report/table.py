@@ -1,7 +1,7 @@
 """The audit for people: results grouped by status, coloured by severity, with evidence and the fix to
 paste, laid out from the ``imagevet/audit/v1`` document.
 
-Each result is stacked (severity and check id on one line; title and evidence wrapped below at the full
+Each result is stacked (status, severity and check id on one line; title and evidence wrapped below at the full
 width), so no evidence is ever cut to fit a column, at 80 columns as at 200. Fixes paste back as they are:
 a long command is broken only between shell words, with backslash continuations, and file content is never
 wrapped.
@@ -26,6 +26,7 @@ STATUS_STYLE = {
     "pass": "green",
 }
 _SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_STATUS_WIDTH = max(len(s) for s in STATUS_ORDER)
 
 
 def _rank(result: dict[str, Any]) -> int:
@@ -35,7 +36,10 @@ def _rank(result: dict[str, Any]) -> int:
 def _result(page: Page, result: dict[str, Any]) -> None:
     severity = Severity.of(result["severity"])
     page.line(
-        ("  ", ""), (result["severity"].ljust(_SEVERITY_WIDTH + 2), severity.style), (result["check"], "bold")
+        ("  ", ""),
+        (result["status"].ljust(_STATUS_WIDTH + 2), STATUS_STYLE[result["status"]]),
+        (result["severity"].ljust(_SEVERITY_WIDTH + 2), severity.style),
+        (result["check"], "bold"),
     )
     page.text(safe(result["title"]), "dim", indent=4)
     for item in result["evidence"]:
