@@ -21,7 +21,7 @@ def test_a_bad_value_is_named_with_the_choices(text: str) -> None:
     with pytest.raises(ImagevetError) as caught:
         parse_severities(text)
     message = str(caught.value)
-    bad = [p.strip() for p in text.split(",") if p.strip().lower() not in ("high",)][0]
+    bad = next(p.strip() for p in text.split(",") if p.strip().lower() not in ("high",))
     assert repr(bad) in message and "info, low, medium, high, critical" in message
     assert "\n" not in message
 
