@@ -2,9 +2,9 @@
 paste, laid out from the ``imagevet/audit/v1`` document.
 
 Each result is stacked (status, severity and check id on one line; title and evidence wrapped below at
-the full width), so no evidence is ever cut to fit a column, at 80 columns as at 200. Fixes paste back as they are:
-a long command is broken only between shell words, with backslash continuations, and file content is never
-wrapped.
+the full width), so no evidence is ever cut to fit a column, at 80 columns as at 200. Fixes paste back
+as they are: a long command is broken only between shell words, with backslash continuations, and file
+content is never wrapped.
 """
 
 from __future__ import annotations
