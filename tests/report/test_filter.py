@@ -32,9 +32,14 @@ def test_no_value_at_all_is_refused() -> None:
 
 
 def test_the_hidden_line_counts_and_names_the_filter() -> None:
-    note = parse_severities("critical").note(3)
-    assert note == {"severity": ["critical"], "hidden": 3}
-    assert hidden_line(note) == "3 results are outside --severity critical and not shown"
+    note = parse_severities("critical").note(3, ["ssh-root-login", "ssh-root-login"])
+    assert note == {"severity": ["critical"], "hidden": 3, "failing": ["ssh-root-login"]}
+    assert hidden_line(note) == (
+        "3 results are outside --severity critical and not shown; failing the gate among them: ssh-root-login"
+    )
+    assert (
+        hidden_line(parse_severities("low").note(1, [])) == "1 result is outside --severity low and not shown"
+    )
 
 
 def test_the_scale_is_ordered_and_maps_to_sarif() -> None:

@@ -26,7 +26,8 @@ def document(report: Report, shown: SeverityFilter | None = None) -> dict[str, A
     data = report_dict(report)
     if shown is not None:
         kept = [r for r in data["results"] if shown.shows(r["severity"])]
-        data["filter"] = shown.note(len(data["results"]) - len(kept))
+        failing = [r.check for r in report.gate_failures() if not shown.shows(r.severity)]
+        data["filter"] = shown.note(len(data["results"]) - len(kept), failing)
         data["results"] = kept
     return data
 

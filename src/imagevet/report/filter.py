@@ -24,16 +24,20 @@ class SeverityFilter:
     def labels(self) -> list[str]:
         return [s.value for s in Severity if s in self.shown]
 
-    def note(self, hidden: int) -> dict[str, Any]:
-        """The ``filter`` field of a JSON document: the severities shown and how many results were not."""
-        return {"severity": self.labels(), "hidden": hidden}
+    def note(self, hidden: int, failing: list[str]) -> dict[str, Any]:
+        """The ``filter`` field of a JSON document: the severities shown, how many results were not, and
+        the hidden ones that trip the gate all the same (the gate sees every result)."""
+        return {"severity": self.labels(), "hidden": hidden, "failing": list(dict.fromkeys(failing))}
 
 
 def hidden_line(note: dict[str, Any]) -> str:
     """What a table or page says about a document's ``filter`` field."""
     count = note["hidden"]
     results = "result is" if count == 1 else "results are"
-    return f"{count} {results} outside --severity {','.join(note['severity'])} and not shown"
+    line = f"{count} {results} outside --severity {','.join(note['severity'])} and not shown"
+    if note["failing"]:
+        line += f"; failing the gate among them: {', '.join(note['failing'])}"
+    return line
 
 
 def parse_severities(text: str) -> SeverityFilter:

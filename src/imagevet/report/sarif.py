@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from imagevet.model import Evidence, Severity
+from imagevet.report.filter import hidden_line
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://pypi.org/project/imagevet/"
@@ -89,7 +90,7 @@ def log(
     properties: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The SARIF log of one run: the tool, its rules, the invocation (the report's notices) and results;
-    the report's ``filter`` (``--severity``) is said in the run's properties."""
+    a ``--severity`` filter is said in a notification and in the run's properties."""
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -102,12 +103,13 @@ def log(
     }
     if root_uri is not None:
         run["originalUriBaseIds"] = {"IMAGEROOT": {"uri": root_uri}}
+    notices = list(document["notices"])
+    if "filter" in document:
+        notices.append(hidden_line(document["filter"]))
     run["invocations"] = [
         {
             "executionSuccessful": True,
-            "toolExecutionNotifications": [
-                {"level": "note", "message": {"text": n}} for n in document["notices"]
-            ],
+            "toolExecutionNotifications": [{"level": "note", "message": {"text": n}} for n in notices],
         }
     ]
     run["results"] = results

@@ -1,6 +1,6 @@
 """The report of `imagevet vuln`: ``document`` (``imagevet/vuln/v1`` as data), ``Format`` (table, json,
-sarif, html) and ``render``. The gate (``--fail-on``) is part of the report, judged on every finding that
-is not waived, whatever ``--severity`` shows."""
+sarif, html) and ``render``. The gate (``--fail-on``) is part of the report model, judged on every finding
+that is not waived, whatever ``--severity`` shows."""
 
 from __future__ import annotations
 
@@ -117,8 +117,6 @@ def finding_dict(finding: Finding, waiver: Waiver | None) -> dict[str, Any]:
 def coverage_dict(verdict: Verdict) -> dict[str, Any]:
     """What the database held for the image's ecosystem when it was matched (always covered here: an
     uncovered ecosystem is refused before any report is made)."""
-    from imagevet.vuln.coverage import describe
-
     record = verdict.record
     return {
         "ecosystem": verdict.ecosystem,
@@ -128,7 +126,6 @@ def coverage_dict(verdict: Verdict) -> dict[str, Any]:
         "source": (record.archive_source if record.complete else record.source) if record else None,
         "age_days": round(verdict.age_days, 2) if verdict.age_days is not None else None,
         "warnings": list(verdict.warnings),
-        "description": describe(verdict),
     }
 
 
@@ -145,15 +142,11 @@ def summary(report: VulnReport) -> dict[str, Any]:
     }
 
 
-def gate_dict(report: VulnReport) -> dict[str, Any]:
-    """How the findings decided the exit code: the threshold, and the advisories that tripped it."""
-    failed = list(dict.fromkeys(f.id for f in report.gate_failures()))
-    return {"fail_on": report.fail_on, "passed": not failed, "failed": failed}
-
-
 def document(report: VulnReport, shown: SeverityFilter | None = None) -> dict[str, Any]:
     """The scan as plain data. With ``shown`` (``--severity``) only those findings are listed and a
-    ``filter`` field says how many were not; ``summary`` and ``gate`` are always of every finding."""
+    ``filter`` field says how many were not, naming the hidden ones that fail the gate; ``summary`` is
+    always of every finding. The gate is no field of ``imagevet/vuln/v1`` (docs/vuln.md): the CLI exits on
+    ``VulnReport.gate_failures``."""
     rows = [(f, w) for f, w in report.findings if shown is None or shown.shows(f.severity)]
     data: dict[str, Any] = {
         "schema": SCHEMA,
@@ -166,10 +159,10 @@ def document(report: VulnReport, shown: SeverityFilter | None = None) -> dict[st
         "findings": [finding_dict(f, w) for f, w in rows],
         "summary": summary(report),
         "notices": list(report.notices),
-        "gate": gate_dict(report),
     }
     if shown is not None:
-        data["filter"] = shown.note(len(report.findings) - len(rows))
+        failing = [f.id for f in report.gate_failures() if not shown.shows(f.severity)]
+        data["filter"] = shown.note(len(report.findings) - len(rows), failing)
     return data
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from imagevet.model import Severity
 from imagevet.report.filter import hidden_line
 from imagevet.report.layout import Cell, Page
-from imagevet.report.table import gate_text
 from imagevet.report.text import safe
 
 COLUMNS = ("severity", "id", "package", "installed", "fixed", "aliases")
@@ -32,6 +31,14 @@ def _cells(finding: dict[str, Any], several_arches: bool) -> list[Cell]:
     ]
 
 
+def _coverage_line(coverage: dict[str, Any]) -> str:
+    """What the database held for the image's ecosystem (the document's ``coverage``)."""
+    kind = "whole-ecosystem archive" if coverage["complete"] else "individual records"
+    age = "" if coverage["age_days"] is None else f", {coverage['age_days']:.1f} days old"
+    records = f"{coverage['records']} ({kind} from {coverage['source']})"
+    return f"advisories for {coverage['ecosystem']}: {records}{age}"
+
+
 def _stacked(page: Page, cells: list[Cell]) -> None:
     severity, advisory, package, installed, fixed, aliases = (text for text, _ in cells)
     page.line(("  ", ""), (severity + "  ", cells[0][1]), (advisory, "bold"))
@@ -49,7 +56,7 @@ def render(document: dict[str, Any], *, color: bool = False, width: int = 80) ->
         f"({', '.join(document['ecosystem'])})",
         "bold",
     )
-    page.text(document["coverage"]["description"], "dim")
+    page.text(_coverage_line(document["coverage"]), "dim")
     for warning in document["coverage"]["warnings"]:
         page.text(f"warning: {warning}", "yellow")
     findings = document["findings"]
@@ -71,5 +78,4 @@ def render(document: dict[str, Any], *, color: bool = False, width: int = 80) ->
         + "  ".join(f"{by[s]} {s}" for s in by)
         + f"  ({counts['fixed']} fixable, {counts['unfixed']} unfixed, {counts['waived']} waived)"
     )
-    page.text(*gate_text(document["gate"]))
     return page.render(color)
