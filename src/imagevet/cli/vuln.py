@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -35,14 +34,8 @@ from imagevet.cli.common import (
 from imagevet.cli.remote import DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Unknown
+from imagevet.report.packages import Format as PackagesFormat
 from imagevet.report.vuln import Format as VulnFormat
-
-
-class PackagesFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CYCLONEDX = "cyclonedx"
-    SPDX = "spdx"
 
 
 @app.command()
@@ -77,18 +70,11 @@ def packages(
     if not inventory.databases:
         notice("no package database (dpkg, rpm or apk) found in the target")
     report = render.PackagesReport(opened.info, os_known, inventory, dt.datetime.now(dt.UTC))
-    if fmt is PackagesFormat.JSON:
-        text = render.render_json(report)
-    elif fmt is PackagesFormat.CYCLONEDX:
-        text = render.render_cyclonedx(report)
-    elif fmt is PackagesFormat.SPDX:
-        text = render.render_spdx(report)
-    else:
-        color, width = use_color(output, True)
-        text = render.render_table(report, color=color, width=width)
-    write_output(text, output)
+    document = render.document(report)
+    color, _ = use_color(output, fmt is PackagesFormat.TABLE)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
     if push is not None:
-        push_if_asked(push, token, json.loads(render.render_json(report)), cloud, image_id)
+        push_if_asked(push, token, document, cloud, image_id)
 
 
 class VulnFailOn(StrEnum):
