@@ -8,7 +8,6 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -49,6 +48,7 @@ from imagevet.cli.remote import (
 from imagevet.errors import ImagevetError
 from imagevet.model import Gate, Report, Status
 from imagevet.report.audit import Format as AuditFormat
+from imagevet.report.compliance import Format as ComplianceFormat
 from imagevet.report.source import source_line
 
 # The checks that match packages against the advisory database.
@@ -335,12 +335,6 @@ def run_fleet(
         raise typer.Exit(1)
 
 
-class ComplianceFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    HTML = "html"
-
-
 @app.command()
 def compliance(
     target: Annotated[str, typer.Argument(help="Any audit TARGET (directory, image, disk, ssh://host).")],
@@ -379,14 +373,9 @@ def compliance(
     with cli_target(target, region, download) as opened:
         report = run_audit(opened, options, check_ids, None, advisories)
     judged, coverage = assess(frame, report)
-    if fmt is ComplianceFormat.JSON:
-        text = render.render_json(frame, report, judged, coverage)
-    elif fmt is ComplianceFormat.HTML:
-        text = render.render_html(frame, report, judged, coverage)
-    else:
-        color, width = use_color(output, True)
-        text = render.render_table(frame, report, judged, coverage, color=color, width=width)
-    write_output(text, output)
+    color, _ = use_color(output, fmt is ComplianceFormat.TABLE)
+    document = render.document(frame, report, judged, coverage)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
     for line in undecided_lines(report):
         notice(line)
     if coverage[UNDECIDED]:
