@@ -295,7 +295,7 @@ def run_fleet(
     """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
 
     from imagevet.fleet import MAX_CHARS, HostResult, audit_fleet, parse_inventory
-    from imagevet.report.fleet import fleet_document, render_fleet_table
+    from imagevet.report import fleet
     from imagevet.report.json_report import render_json
 
     text = read_user_file(inventory, "inventory", max_bytes=4 * MAX_CHARS)
@@ -321,11 +321,9 @@ def run_fleet(
             results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
     else:
         results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
-    if fmt is AuditFormat.JSON:
-        write_output(json.dumps(fleet_document(results), indent=2) + "\n", output)
-    else:
-        color, width = use_color(output, True)
-        write_output(render_fleet_table(results, color=color, width=width), output)
+    color, _ = use_color(output, fmt is AuditFormat.TABLE)
+    shape = fleet.Format(fmt.value)  # table or json: checked before the hosts were audited
+    write_output(fleet.render(fleet.document(results), shape, color=color, width=table_width(output)), output)
     errors = [r for r in results if r.error is not None]
     for result in errors:
         notice(f"{result.host.name}: {result.error}")
