@@ -9,7 +9,8 @@ from typing import Any
 
 from imagevet.model import Report
 from imagevet.report.filter import SeverityFilter
-from imagevet.report.json_report import report_dict, to_json
+from imagevet.report.formats import render_shared
+from imagevet.report.json_report import report_dict
 
 
 class Format(StrEnum):
@@ -34,20 +35,13 @@ def document(report: Report, shown: SeverityFilter | None = None) -> dict[str, A
 
 def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 80) -> str:
     """``data`` (an ``audit`` document) as ``fmt``; ``color`` and ``width`` are for the table."""
-    if fmt is Format.JSON:
-        return to_json(data)
-    if fmt is Format.SARIF:
-        from imagevet.report.sarif import audit_log
-
-        return to_json(audit_log(data))
+    shared = render_shared(data, fmt.value, "audit")
+    if shared is not None:
+        return shared
     if fmt is Format.JUNIT:
         from imagevet.report import junit
 
         return junit.render(data)
-    if fmt is Format.HTML:
-        from imagevet.report.page import html_page
-
-        return html_page(data, "audit")
     from imagevet.report import table
 
     return table.render(data, color=color, width=width)

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from imagevet import __version__
 from imagevet.model import OsRelease, Severity, TargetInfo, Unknown, Waiver
-from imagevet.report.json_report import os_dict, target_dict, to_json
+from imagevet.report.formats import render_shared
+from imagevet.report.json_report import os_dict, target_dict
 
 if TYPE_CHECKING:  # the CLI imports Format at start-up: the matcher and database stay unimported
     from imagevet.facts.collection import Vulnerabilities
@@ -168,16 +169,9 @@ def document(report: VulnReport, shown: SeverityFilter | None = None) -> dict[st
 
 def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 80) -> str:
     """``data`` (a vuln document) as ``fmt``; ``color`` and ``width`` are for the table."""
-    if fmt is Format.JSON:
-        return to_json(data)
-    if fmt is Format.SARIF:
-        from imagevet.report.sarif import vuln_log
-
-        return to_json(vuln_log(data))
-    if fmt is Format.HTML:
-        from imagevet.report.page import html_page
-
-        return html_page(data, "vuln")
+    shared = render_shared(data, fmt.value, "vuln")
+    if shared is not None:
+        return shared
     from imagevet.report.vuln_table import render as table
 
     return table(data, color=color, width=width)
