@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 import sys
@@ -391,29 +390,8 @@ def list_checks(
 
     from imagevet.checks.metadata import builtin_metadata
     from imagevet.checks.registry import CHECKS
-    from imagevet.report.json_report import remediation_dict
+    from imagevet.report import checks as render
 
     metadata = builtin_metadata()
-    if fmt is ListFormat.JSON:
-        document = {
-            "schema": "imagevet/checks/v1",
-            "checks": [
-                {
-                    "id": meta.id,
-                    "title": meta.title,
-                    "severity": meta.severity.value,
-                    "rationale": meta.rationale,
-                    "remediation": {
-                        family: [remediation_dict(step) for step in steps]
-                        for family, steps in meta.remediation.items()
-                    },
-                    "references": list(meta.references),
-                }
-                for meta in (metadata[c] for c in CHECKS)
-            ],
-        }
-        write_output(json.dumps(document, indent=2) + "\n", None)
-        return
-    lines = [f"{'id':<28} {'severity':<9} title"]
-    lines += [f"{m.id:<28} {m.severity.value:<9} {m.title}" for m in (metadata[c] for c in CHECKS)]
-    write_output("\n".join(lines) + "\n", None)
+    document = render.document(metadata[c] for c in CHECKS)
+    write_output(render.render(document, render.Format(fmt.value)), None)
