@@ -111,3 +111,12 @@ def test_wide_enough_it_is_one_row_per_finding(database: Path) -> None:
     assert f"{finding['package']} ({finding['source']})" in row and finding["installed"] in row
     narrow = vuln.render(with_long_findings(document), vuln.Format.TABLE, width=80).splitlines()
     assert not any(line.split()[:2] == ["severity", "id"] for line in narrow if line.strip())
+
+
+def test_text_from_the_image_is_escaped_and_colour_is_only_asked_for(database: Path) -> None:
+    document = scan(database)
+    document["findings"][0]["installed"] = "2.36\x1b[2J\u202e-9"
+    plain = vuln.render(document, vuln.Format.TABLE, width=200)
+    assert "\x1b" not in plain and "\u202e" not in plain and "2.36\\x1b[2J\\u202e-9" in plain
+    coloured = vuln.render(document, vuln.Format.TABLE, width=200, color=True)
+    assert "\x1b[" in coloured and "\x1b[2J" not in coloured

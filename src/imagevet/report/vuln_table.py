@@ -1,6 +1,7 @@
 """The vuln report for people, laid out from the ``imagevet/vuln/v1`` document: one aligned row per
 finding when the columns fit the width side by side, else each finding stacked (severity and id on one
-line, package, versions and aliases wrapped below), so an id or a version is never cut."""
+line, package, versions and aliases wrapped below), so an id or a version is never cut. Text from the
+image or the advisory database is shown through ``safe``."""
 
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ def _cells(finding: dict[str, Any], several_arches: bool) -> list[Cell]:
             finding["severity"] + (" (waived)" if finding["waiver"] else ""),
             Severity.of(finding["severity"]).style,
         ),
-        (finding["id"], "bold"),
+        (safe(finding["id"]), "bold"),
         (safe(package), ""),
         (safe(finding["installed"]), ""),
         (safe(finding["fixed"]), "") if finding["fixed"] else ("no fix yet", "dim"),
-        (", ".join(aliases[:4]) + (" …" if len(aliases) > 4 else ""), ""),
+        (safe(", ".join(aliases[:4])) + (" …" if len(aliases) > 4 else ""), ""),
     ]
 
 
@@ -56,9 +57,9 @@ def render(document: dict[str, Any], *, color: bool = False, width: int = 80) ->
         f"({', '.join(document['ecosystem'])})",
         "bold",
     )
-    page.text(_coverage_line(document["coverage"]), "dim")
+    page.text(safe(_coverage_line(document["coverage"])), "dim")
     for warning in document["coverage"]["warnings"]:
-        page.text(f"warning: {warning}", "yellow")
+        page.text(safe(f"warning: {warning}"), "yellow")
     findings = document["findings"]
     arches: dict[str, set[str]] = {}
     for finding in findings:
