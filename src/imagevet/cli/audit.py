@@ -294,8 +294,8 @@ def run_fleet(
     """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
 
     from imagevet.fleet import MAX_CHARS, HostResult, audit_fleet, parse_inventory
+    from imagevet.report import audit as audit_report
     from imagevet.report import fleet
-    from imagevet.report.json_report import render_json
 
     text = read_user_file(inventory, "inventory", max_bytes=4 * MAX_CHARS)
     hosts = parse_inventory(text, inventory.name)
@@ -305,7 +305,8 @@ def run_fleet(
     def save(result: HostResult) -> None:
         if output_dir is not None and result.report is not None:
             safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", result.host.name).strip("_") or "host"
-            write_output(render_json(result.report), output_dir / f"{safe}.json")
+            host = audit_report.document(result.report)
+            write_output(audit_report.render(host, AuditFormat.JSON), output_dir / f"{safe}.json")
 
     if sys.stderr.isatty():
         from rich.progress import Progress

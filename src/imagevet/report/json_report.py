@@ -123,8 +123,3 @@ def gate_dict(report: Report) -> dict[str, Any]:
 def to_json(document: Any) -> str:
     """The JSON text of any report document: indented, UTF-8 as it is, one final newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def render_json(report: Report) -> str:
-    """The ``imagevet/audit/v1`` document of ``report`` as JSON (one per host for ``--output-dir``)."""
-    return to_json(report_dict(report))
