@@ -3,7 +3,7 @@
 Rich's tables fold a cell that does not fit, which cuts a path, a package version or a check id into
 pieces a reader cannot search for or paste. Reports are laid out here instead: paragraphs wrap at spaces
 only, a token longer than the width stays whole on a line of its own, and a table whose columns do not
-fit side by side is given up for a stacked layout by its report (``grid`` returns None). Rich is used
+fit side by side is given up for a stacked layout by its report (``grid`` returns False). Rich is used
 only to print the lines, with colour on a terminal.
 """
 
