@@ -4,7 +4,6 @@ json, cyclonedx, spdx) and ``render``. The SBOMs are made from the document (rep
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -12,12 +11,16 @@ from typing import TYPE_CHECKING, Any
 from imagevet import __version__
 from imagevet.model import OsRelease, Package, TargetInfo
 from imagevet.report.json_report import os_dict, target_dict, to_json
+from imagevet.report.layout import Cell, Page
 from imagevet.report.text import safe
 
 if TYPE_CHECKING:
     from imagevet.inventory.collect import Inventory
 
 SCHEMA = "imagevet/packages/v1"
+
+
+COLUMNS = ("type", "name", "version", "arch", "source")
 
 
 class Format(StrEnum):
@@ -84,26 +87,22 @@ def render_json(report: PackagesReport) -> str:
 
 
 def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
-    from rich.console import Console
-    from rich.table import Table
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    """One aligned row per package when the columns fit the width, else each package stacked (type, name
+    and arch on one line, version and source below), so no name or version is ever cut."""
+    page = Page(width)
     os_label = data["os"]["pretty_name"] if data["os"] else "unknown OS"
     packages = data["packages"]
-    table = Table(
-        title=safe(f"{len(packages)} packages in {data['target']['path']} ({os_label})"),
-        title_justify="left",
-        expand=True,
-    )
-    for column in ("type", "name", "version", "arch", "source"):
-        table.add_column(column, overflow="fold")
+    page.text(safe(f"{len(packages)} packages in {data['target']['path']} ({os_label})"), "bold")
+    rows: list[list[Cell]] = []
     for package in packages:
         source = (
-            package["source"]
-            if package["source"] == package["name"]
-            else f"{package['source']} {package['source_version']}"
+            "" if package["source"] == package["name"] else f"{package['source']} {package['source_version']}"
         )
-        table.add_row(package["type"], package["name"], package["version"], package["arch"], source)
-    console.print(table)
-    return buffer.getvalue()
+        cells = (package["type"], package["name"], package["version"], package["arch"], source)
+        rows.append([(safe(cell), "") for cell in cells])
+    header: list[Cell] = [(column, "bold") for column in COLUMNS]
+    if rows and not page.grid([header, *rows], indent=2):
+        for kind, name, version, arch, source in ([text for text, _ in row] for row in rows):
+            page.line(("  ", ""), (f"{kind}  ", "dim"), (name, "bold"), (f"  {arch}", ""))
+            page.text(version + (f" (source {source})" if source else ""), indent=6)
+    return page.render(color)
