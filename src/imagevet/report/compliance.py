@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import html
-import io
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ if TYPE_CHECKING:  # the CLI imports Format at start-up: the frameworks' data st
     from imagevet.compliance import ControlResult, Framework
     from imagevet.model import Report
 from imagevet.report.json_report import os_dict, target_dict, to_json
+from imagevet.report.layout import Cell, Page
 from imagevet.report.text import safe
 
 SCHEMA = "imagevet/compliance/v1"
@@ -71,43 +71,49 @@ def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int
     return _table(data, color=color, width=width)
 
 
-def _checks(control: dict[str, Any], sep: str) -> str:
-    return sep.join(f"{c['check']}:{c['status']}" for c in control["checks"])
-
-
 def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
+    """One aligned row per control when the columns fit the width, else each control stacked (id and
+    status on one line; requirement, checks and CIS numbers wrapped below), never cutting a word."""
+    page = Page(width)
     benchmark = data["benchmark"]
-    title = safe(f"{data['framework']['title']} — {data['target']['path']}")
-    table = Table(title=title, title_justify="left", expand=True)
-    for column in ("control", "status", "title", "checks"):
-        table.add_column(column, overflow="fold")
-    if benchmark:
-        table.add_column("CIS", overflow="fold")
+    page.text(safe(f"{data['framework']['title']} — {data['target']['path']}"), "bold")
+    rows: list[list[Cell]] = []
     for control in data["controls"]:
-        checks = _checks(control, ", ") or (control["manual"] or "")
-        status = control["status"]
-        row: list[str | Text] = [control["id"], Text(status, style=STYLE[status]), control["title"], checks]
-        if benchmark:
-            row.append(", ".join(control["recommendations"]))
-        table.add_row(*row)
-    console.print(table)
-    if benchmark:
-        console.print(Text(f"CIS numbers: {benchmark['title']}"))
-    coverage = data["coverage"]
-    console.print(
-        Text(
-            f"{coverage['met']} met, {coverage['not-met']} not met, {coverage['undecided']} undecided, "
-            f"{coverage['not-applicable']} not applicable, {coverage['manual']} manual; "
-            f"{coverage['automated']} of {coverage['controls']} controls judged automatically"
+        checks = ", ".join(f"{c['check']}:{c['status']}" for c in control["checks"]) or (
+            control["manual"] or ""
         )
+        cis = ", ".join(control["recommendations"]) if benchmark else ""
+        status = control["status"]
+        rows.append(
+            [
+                (control["id"], "bold"),
+                (status, STYLE[status]),
+                (control["title"], ""),
+                (checks, ""),
+                (cis, ""),
+            ]
+        )
+    header: list[Cell] = [
+        (c, "bold") for c in ("control", "status", "title", "checks", "CIS" if benchmark else "")
+    ]
+    if rows and not page.grid([header, *rows], indent=2):
+        for cells in rows:
+            page.line(("  ", ""), cells[0], ("  ", ""), cells[1])
+            title, judged_by, numbers = (text for text, _ in cells[2:])
+            page.text(title, indent=4)
+            if judged_by:
+                page.text(f"checks: {judged_by}", "dim", indent=6)
+            if numbers:
+                page.text(f"CIS: {numbers}", "dim", indent=6)
+    if benchmark:
+        page.text(f"CIS numbers: {benchmark['title']}")
+    coverage = data["coverage"]
+    page.text(
+        f"{coverage['met']} met, {coverage['not-met']} not met, {coverage['undecided']} undecided, "
+        f"{coverage['not-applicable']} not applicable, {coverage['manual']} manual; "
+        f"{coverage['automated']} of {coverage['controls']} controls judged automatically"
     )
-    return buffer.getvalue()
+    return page.render(color)
 
 
 _COLOURS = {
