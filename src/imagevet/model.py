@@ -8,7 +8,12 @@ from enum import StrEnum
 
 
 class Severity(StrEnum):
-    """How much a failed check matters; ordered from ``info`` to ``critical``."""
+    """How much a failed check or a vulnerability matters; ordered from ``info`` to ``critical``.
+
+    The one severity scale of every report: its order, the SARIF level and GitHub ``security-severity``
+    score it maps to, and its terminal style are all read from here, so no renderer spells them again.
+    Advisories without a severity are labelled ``unknown`` by the matcher (Trivy's word); on this scale
+    they are the lowest grade, ``info`` (``Severity.of("unknown")``)."""
 
     INFO = "info"
     LOW = "low"
@@ -20,8 +25,39 @@ class Severity(StrEnum):
     def rank(self) -> int:
         return _SEVERITY_RANK[self]
 
+    @property
+    def sarif_level(self) -> str:
+        """SARIF ``level``: high and critical are errors, medium a warning, the rest notes."""
+        return _GRADES[self][0]
 
+    @property
+    def security_severity(self) -> str:
+        """The CVSS-like score GitHub code scanning reads from ``properties.security-severity``."""
+        return _GRADES[self][1]
+
+    @property
+    def style(self) -> str:
+        """The Rich style of the severity in tables."""
+        return _GRADES[self][2]
+
+    @staticmethod
+    def of(label: str) -> Severity:
+        """The grade of a severity label, case-insensitive; ``unknown`` (an advisory without one) is
+        ``info``. ValueError for anything else."""
+        folded = label.strip().lower()
+        return Severity.INFO if folded == UNKNOWN_SEVERITY else Severity(folded)
+
+
+UNKNOWN_SEVERITY = "unknown"
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+# severity: (SARIF level, security-severity score, table style)
+_GRADES = {
+    Severity.INFO: ("note", "0.0", "dim"),
+    Severity.LOW: ("note", "3.0", "cyan"),
+    Severity.MEDIUM: ("warning", "5.5", "yellow"),
+    Severity.HIGH: ("error", "8.0", "bold red"),
+    Severity.CRITICAL: ("error", "9.5", "bold white on red"),
+}
 
 
 class Status(StrEnum):
@@ -52,11 +88,15 @@ class Evidence:
     path: str | None = None
     line: int | None = None
 
-    def __str__(self) -> str:
+    @property
+    def where(self) -> str:
+        """``path:line`` (or the path, or "" when the observation has no file)."""
         if self.path is None:
-            return self.detail
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{self.detail} ({where})"
+            return ""
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+    def __str__(self) -> str:
+        return self.detail if self.path is None else f"{self.detail} ({self.where})"
 
 
 @dataclass(frozen=True)

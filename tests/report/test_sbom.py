@@ -17,12 +17,20 @@ from cyclonedx.validation.json import JsonStrictValidator
 from imagevet.facts.os_release import gather_os_release
 from imagevet.inventory.collect import collect_inventory
 from imagevet.model import OsRelease
-from imagevet.report.packages import PackagesReport, render_cyclonedx, render_json, render_spdx
+from imagevet.report.packages import Format, PackagesReport, document, render, render_json
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
 
 CREATED = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
 SPDX_SCHEMA = Path(__file__).parents[1] / "schemas/spdx-schema-2.3.json"
+
+
+def render_cyclonedx(report: PackagesReport) -> str:
+    return render(document(report), Format.CYCLONEDX)
+
+
+def render_spdx(report: PackagesReport) -> str:
+    return render(document(report), Format.SPDX)
 
 
 def report_for(root: Path) -> PackagesReport:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +20,7 @@ from imagevet.cli.common import (
     ListFormat,
     MaxDbAgeOption,
     PushOption,
+    SeverityOption,
     TokenOption,
     advisories_for,
     app,
@@ -35,6 +34,7 @@ from imagevet.cli.common import (
     push_if_asked,
     read_user_file,
     show_progress,
+    table_width,
     use_color,
     write_output,
 )
@@ -48,7 +48,8 @@ from imagevet.cli.remote import (
 )
 from imagevet.errors import ImagevetError
 from imagevet.model import Gate, Report, Status
-from imagevet.report import AuditFormat
+from imagevet.report.audit import Format as AuditFormat
+from imagevet.report.compliance import Format as ComplianceFormat
 from imagevet.report.source import source_line
 
 # The checks that match packages against the advisory database.
@@ -72,6 +73,7 @@ def audit(
     allow_errors: Annotated[
         bool, typer.Option("--allow-errors", help="Checks that could not be decided do not fail the run.")
     ] = False,
+    severity: SeverityOption = None,
     waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks.")] = None,
     lifecycle_years: Annotated[
         float, typer.Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
@@ -140,7 +142,8 @@ def audit(
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.registry import CHECKS
     from imagevet.provenance.verify import verify_target
-    from imagevet.report import render_audit
+    from imagevet.report import audit as render
+    from imagevet.report.filter import parse_severities
     from imagevet.target import opened_target
     from imagevet.target.ssh import SshOptions
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
@@ -155,6 +158,7 @@ def audit(
     if inventory is None:
         check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
+    shown = None if severity is None else parse_severities(severity)
     cloud_init_floor = (
         MIN_CLOUD_INIT if min_cloud_init is None else parse_min_version(min_cloud_init, "--min-cloud-init")
     )
@@ -219,6 +223,8 @@ def audit(
             )
         if fmt not in (AuditFormat.TABLE, AuditFormat.JSON):
             raise ImagevetError("--inventory reports as table or json; per-host documents go to --output-dir")
+        if shown is not None:
+            raise ImagevetError("--severity filters one image's report; --inventory shows one row per host")
         run_fleet(inventory, audit_spec, concurrency, output_dir, fmt, output)
         return
     assert target is not None
@@ -230,12 +236,11 @@ def audit(
         notice(source_line(report.target.source))
     for message in report.notices:
         notice(message)
-    color, width = use_color(output, fmt is AuditFormat.TABLE)
-    write_output(render_audit(report, fmt, color=color, width=width), output)
-    if push is not None:
-        from imagevet.report.json_report import report_dict
-
-        push_if_asked(push, token, report_dict(report), cloud, image_id)
+    color, _ = use_color(output, fmt is AuditFormat.TABLE)
+    document = render.document(report, shown)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
+    if push is not None:  # the inventory keeps every result, whatever --severity showed
+        push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
     for line in gate_notices(report):
         notice(line)
     if report.gate_failures():
@@ -286,8 +291,8 @@ def run_fleet(
     """Audit every host of the inventory; exit 2 if a host could not be audited, else 1 on gate failures."""
 
     from imagevet.fleet import MAX_CHARS, HostResult, audit_fleet, parse_inventory
-    from imagevet.report.fleet import fleet_document, render_fleet_table
-    from imagevet.report.json_report import render_json
+    from imagevet.report import audit as audit_report
+    from imagevet.report import fleet
 
     text = read_user_file(inventory, "inventory", max_bytes=4 * MAX_CHARS)
     hosts = parse_inventory(text, inventory.name)
@@ -297,7 +302,8 @@ def run_fleet(
     def save(result: HostResult) -> None:
         if output_dir is not None and result.report is not None:
             safe = re.sub(r"[^A-Za-z0-9._@-]+", "_", result.host.name).strip("_") or "host"
-            write_output(render_json(result.report), output_dir / f"{safe}.json")
+            host = audit_report.document(result.report)
+            write_output(audit_report.render(host, AuditFormat.JSON), output_dir / f"{safe}.json")
 
     if show_progress():
         from rich.progress import Progress
@@ -312,11 +318,9 @@ def run_fleet(
             results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
     else:
         results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
-    if fmt is AuditFormat.JSON:
-        write_output(json.dumps(fleet_document(results), indent=2) + "\n", output)
-    else:
-        color, width = use_color(output, True)
-        write_output(render_fleet_table(results, color=color, width=width), output)
+    color, _ = use_color(output, fmt is AuditFormat.TABLE)
+    shape = fleet.Format(fmt.value)  # table or json: checked before the hosts were audited
+    write_output(fleet.render(fleet.document(results), shape, color=color, width=table_width(output)), output)
     errors = [r for r in results if r.error is not None]
     for result in errors:
         notice(f"{result.host.name}: {result.error}")
@@ -324,12 +328,6 @@ def run_fleet(
         raise typer.Exit(2)
     if any(r.report is not None and r.report.gate_failures() for r in results):
         raise typer.Exit(1)
-
-
-class ComplianceFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    HTML = "html"
 
 
 @app.command()
@@ -370,14 +368,9 @@ def compliance(
     with cli_target(target, region, download) as opened:
         report = run_audit(opened, options, check_ids, None, advisories)
     judged, coverage = assess(frame, report)
-    if fmt is ComplianceFormat.JSON:
-        text = render.render_json(frame, report, judged, coverage)
-    elif fmt is ComplianceFormat.HTML:
-        text = render.render_html(frame, report, judged, coverage)
-    else:
-        color, width = use_color(output, True)
-        text = render.render_table(frame, report, judged, coverage, color=color, width=width)
-    write_output(text, output)
+    color, _ = use_color(output, fmt is ComplianceFormat.TABLE)
+    document = render.document(frame, report, judged, coverage)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
     for line in undecided_lines(report):
         notice(line)
     if coverage[UNDECIDED]:
@@ -395,29 +388,8 @@ def list_checks(
 
     from imagevet.checks.metadata import builtin_metadata
     from imagevet.checks.registry import CHECKS
-    from imagevet.report.json_report import remediation_dict
+    from imagevet.report import checks as render
 
     metadata = builtin_metadata()
-    if fmt is ListFormat.JSON:
-        document = {
-            "schema": "imagevet/checks/v1",
-            "checks": [
-                {
-                    "id": meta.id,
-                    "title": meta.title,
-                    "severity": meta.severity.value,
-                    "rationale": meta.rationale,
-                    "remediation": {
-                        family: [remediation_dict(step) for step in steps]
-                        for family, steps in meta.remediation.items()
-                    },
-                    "references": list(meta.references),
-                }
-                for meta in (metadata[c] for c in CHECKS)
-            ],
-        }
-        write_output(json.dumps(document, indent=2) + "\n", None)
-        return
-    lines = [f"{'id':<28} {'severity':<9} title"]
-    lines += [f"{m.id:<28} {m.severity.value:<9} {m.title}" for m in (metadata[c] for c in CHECKS)]
-    write_output("\n".join(lines) + "\n", None)
+    document = render.document(metadata[c] for c in CHECKS)
+    write_output(render.render(document, render.Format(fmt.value)), None)

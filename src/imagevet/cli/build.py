@@ -161,8 +161,9 @@ def _attest_create(
     from imagevet.facts.os_release import gather_os_release
     from imagevet.inventory.collect import collect_inventory
     from imagevet.model import OsRelease
-    from imagevet.report import packages as sbom
-    from imagevet.report.json_report import report_dict
+    from imagevet.report import audit as audit_report
+    from imagevet.report import packages as inventory_report
+    from imagevet.report.sbom import spdx
 
     private = load_private(key)
     image = image_digest(spec, digest)
@@ -172,12 +173,12 @@ def _attest_create(
         os_release = gather_os_release(opened)
         known = os_release if isinstance(os_release, OsRelease) else None
         inventory = collect_inventory(opened, known)
-    packages = sbom.PackagesReport(opened.info, known, inventory, dt.datetime.now(dt.UTC))
+    packages = inventory_report.PackagesReport(opened.info, known, inventory, dt.datetime.now(dt.UTC))
     statement = build_statement(
         image_id,
         image,
-        report_dict(report),
-        json.loads(sbom.render_spdx(packages)),
+        audit_report.document(report),
+        spdx(inventory_report.document(packages)),
         f"imagevet {__version__}",
     )
     write_output(sign(statement, private).to_json(), output)

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from imagevet.cli.common import app, data_dir, notice, output_option, progress, use_color, write_output
+from imagevet.report.catalog import Format as CatalogFormat
 
 catalog_app = typer.Typer(
     help="The release and image catalog: its sources, its image families, refreshing it.",
     no_args_is_help=True,
 )
 app.add_typer(catalog_app, name="catalog")
-
-
-class CatalogFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 @catalog_app.command("update")
@@ -207,8 +202,5 @@ def catalog_images(
     ]
     if not offerings:
         raise ImagevetError("no image matches (see 'imagevet catalog images')")
-    if fmt is CatalogFormat.JSON:
-        write_output(render.images_json(offerings), output)
-    else:
-        color, width = use_color(output, True)
-        write_output(render.images_table(offerings, color=color, width=width), output)
+    color, width = use_color(output, fmt is CatalogFormat.TABLE)
+    write_output(render.render(render.document(offerings), fmt, color=color, width=width), output)

@@ -327,3 +327,27 @@ def now_for(as_of: str | None) -> dt.datetime:
     if as_of is None:
         return dt.datetime.now(dt.UTC)
     return dt.datetime.combine(parse_date(as_of), dt.time(), tzinfo=dt.UTC)
+
+
+# --- reports: the --severity option and the width tables are laid out for (reshape-reports) ------------
+
+SeverityOption = Annotated[
+    str | None,
+    typer.Option(
+        "--severity",
+        help="Show only these severities (comma-separated: info,low,medium,high,critical); "
+        "the gate still judges every result.",
+    ),
+]
+DEFAULT_TABLE_WIDTH = 80  # Rich's width for a console that is not a terminal (a pipe or a file)
+
+
+def table_width(output: Path | None) -> int:
+    """The width a table is laid out for: $COLUMNS when it is a number (as Rich and most tools honour
+    it), else the terminal's when the table goes to one, else 80, Rich's default for a pipe or file."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if is_stdout(output) and sys.stdout.isatty():
+        return os.get_terminal_size().columns
+    return DEFAULT_TABLE_WIDTH

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -127,57 +126,12 @@ def db_status_command(
 ) -> None:
     """Show what the advisory database covers: per ecosystem, records, age, source, complete or partial."""
 
+    from imagevet.report import db_status as render
     from imagevet.vuln import db as advisory_db
-    from imagevet.vuln.coverage import parse_time
 
-    status = advisory_db.status(db_path(db))
-    now = dt.datetime.now(dt.UTC)
-
-    def age(stamp: str | None) -> float | None:
-        moment = parse_time(stamp)
-        return None if moment is None else round(max((now - moment).total_seconds() / 86400, 0.0), 2)
-
-    rows: list[dict[str, Any]] = []
-    for record in sorted(status.coverage.values(), key=lambda r: r.ecosystem):
-        days = age(record.archive_imported if record.complete else record.imported)
-        rows.append(
-            {
-                "ecosystem": record.ecosystem,
-                "records": record.records,
-                "complete": record.complete,
-                "imported": record.imported,
-                "source": record.source,
-                "archive_imported": record.archive_imported,
-                "archive_source": record.archive_source,
-                "age_days": days,
-                "stale": days is None or days > max_db_age,
-            }
-        )
-    if fmt is ListFormat.JSON:
-        document = {
-            "schema": "imagevet/db-status/v2",
-            "path": status.path,
-            "updated": status.updated,
-            "age_days": age(status.updated),
-            "max_db_age": max_db_age,
-            "records": status.records,
-            "size_bytes": status.size_bytes,
-            "ecosystems": [e.__dict__ for e in status.ecosystems],
-            "coverage": rows,
-        }
-        write_output(json.dumps(document, indent=2) + "\n", None)
-    else:
-        lines = [
-            f"{status.path}: {status.records} advisories, {status.size_bytes / 1e6:.1f} MB, updated "
-            f"{status.updated or 'never'}"
-        ]
-        lines += [f"  {'ecosystem':<34} {'records':>8}  {'age (days)':>10}  coverage  source"]
-        for r in rows:
-            shown = "?" if r["age_days"] is None else str(r["age_days"])
-            kind, source = ("complete", r["archive_source"]) if r["complete"] else ("partial", r["source"])
-            flag = "  STALE" if r["stale"] else ""
-            lines.append(f"  {r['ecosystem']:<34} {r['records']:>8}  {shown:>10}  {kind:<8}  {source}{flag}")
-        write_output("\n".join(lines) + "\n", None)
+    document = render.document(advisory_db.status(db_path(db)), max_db_age, dt.datetime.now(dt.UTC))
+    write_output(render.render(document, render.Format(fmt.value)), None)
+    rows = document["coverage"]
     stale = [str(r["ecosystem"]) for r in rows if r["stale"]]
     if stale:
         notice(f"warning: advisories older than {max_db_age:g} days: {', '.join(stale)} (imagevet db update)")

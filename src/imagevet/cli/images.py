@@ -20,11 +20,8 @@ from imagevet.cli.common import (
     write_output,
 )
 from imagevet.errors import ImagevetError
-
-
-class VerifyFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
+from imagevet.report.lifecycle import Format as LifecycleFormat
+from imagevet.report.verify import Format as VerifyFormat
 
 
 @app.command()
@@ -48,22 +45,13 @@ def verify(
 
     now = now_for(as_of)
     result = verify_image(cloud, image_id, load_catalog(data_dir()), now, region)
-    if fmt is VerifyFormat.JSON:
-        text = render.render_json(result)
-    else:
-        color, width = use_color(output, True)
-        text = render.render_table(result, color=color, width=width)
-    write_output(text, output)
+    color, width = use_color(output, fmt is VerifyFormat.TABLE)
+    write_output(render.render(render.document(result), fmt, color=color, width=width), output)
     if result.verdict == UNKNOWN:
         notice(f"cannot verify: {'; '.join(result.reasons)}")
         raise typer.Exit(2)
     if result.gate_fails():
         raise typer.Exit(1)
-
-
-class LifecycleFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
 
 
 class RecommendFormat(StrEnum):
@@ -102,11 +90,8 @@ def lifecycle(
         ]
         if not releases:
             raise ImagevetError(f"no release matches {query!r} (see 'imagevet lifecycle')")
-    if fmt is LifecycleFormat.JSON:
-        write_output(render.render_json(releases, today), output)
-    else:
-        color, width = use_color(output, True)
-        write_output(render.render_table(releases, today, color=color, width=width), output)
+    color, width = use_color(output, fmt is LifecycleFormat.TABLE)
+    write_output(render.render(render.document(releases, today), fmt, color=color, width=width), output)
 
 
 @app.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +17,7 @@ from imagevet.cli.common import (
     PushCloudOption,
     PushImageIdOption,
     PushOption,
+    SeverityOption,
     TokenOption,
     advisories_for,
     app,
@@ -27,19 +27,15 @@ from imagevet.cli.common import (
     parse_date,
     push_if_asked,
     read_user_file,
+    table_width,
     use_color,
     write_output,
 )
 from imagevet.cli.remote import TARGET_HELP, DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Unknown
-
-
-class PackagesFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CYCLONEDX = "cyclonedx"
-    SPDX = "spdx"
+from imagevet.report.packages import Format as PackagesFormat
+from imagevet.report.vuln import Format as VulnFormat
 
 
 @app.command()
@@ -72,25 +68,11 @@ def packages(
     if not inventory.databases:
         notice("no package database (dpkg, rpm or apk) found in the target")
     report = render.PackagesReport(opened.info, os_known, inventory, dt.datetime.now(dt.UTC))
-    if fmt is PackagesFormat.JSON:
-        text = render.render_json(report)
-    elif fmt is PackagesFormat.CYCLONEDX:
-        text = render.render_cyclonedx(report)
-    elif fmt is PackagesFormat.SPDX:
-        text = render.render_spdx(report)
-    else:
-        color, width = use_color(output, True)
-        text = render.render_table(report, color=color, width=width)
-    write_output(text, output)
+    document = render.document(report)
+    color, _ = use_color(output, fmt is PackagesFormat.TABLE)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
     if push is not None:
-        push_if_asked(push, token, json.loads(render.render_json(report)), cloud, image_id)
-
-
-class VulnFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    HTML = "html"
+        push_if_asked(push, token, document, cloud, image_id)
 
 
 class VulnFailOn(StrEnum):
@@ -107,10 +89,7 @@ def vuln(
     target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     fmt: Annotated[VulnFormat, typer.Option("--format", "-f", help="Output format.")] = VulnFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
-    severity: Annotated[
-        str | None,
-        typer.Option("--severity", help="Only these severities (comma-separated: critical,high,...)."),
-    ] = None,
+    severity: SeverityOption = None,
     ignore_unfixed: Annotated[
         bool, typer.Option("--ignore-unfixed", help="Leave out vulnerabilities without a fixed version.")
     ] = False,
@@ -134,20 +113,13 @@ def vuln(
     """Match installed packages against the offline advisory database."""
     from imagevet.facts import Facts
     from imagevet.report import vuln as render
-    from imagevet.vuln.matcher import SEVERITY_ORDER
+    from imagevet.report.filter import parse_severities
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import parse_vuln_waivers
 
     check_push(push, token, cloud, image_id)
     today = parse_date(as_of)
-    wanted = None
-    if severity:
-        wanted = {s.strip().lower() for s in severity.split(",") if s.strip()}
-        unknown = wanted - set(SEVERITY_ORDER)
-        if unknown:
-            raise ImagevetError(
-                f"unknown severity {', '.join(sorted(unknown))} (choose from: {', '.join(SEVERITY_ORDER)})"
-            )
+    shown = None if severity is None else parse_severities(severity)
     waiver_set = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
@@ -161,26 +133,16 @@ def vuln(
         os_release = facts.os_release
     if isinstance(found, Unknown):
         raise ImagevetError(f"cannot match vulnerabilities: {found}")
+    threshold = None if fail_on is VulnFailOn.NEVER else fail_on.value
     report = render.build_report(
-        opened.info, os_release, found, advisories.lookup.status, waiver_set, wanted, ignore_unfixed
+        opened.info, os_release, found, advisories.lookup.status, waiver_set, ignore_unfixed, threshold
     )
     for message in report.notices:
         notice(message)
-    if fmt is VulnFormat.JSON:
-        text_out = render.render_json(report)
-    elif fmt is VulnFormat.SARIF:
-        text_out = render.render_sarif(report)
-    elif fmt is VulnFormat.HTML:
-        from imagevet.web.render import vuln_html
-
-        text_out = vuln_html(json.loads(render.render_json(report)))
-    else:
-        color, width = use_color(output, True)
-        text_out = render.render_table(report, color=color, width=width)
-    write_output(text_out, output)
-    if push is not None:
-        push_if_asked(push, token, json.loads(render.render_json(report)), cloud, image_id)
-    if fail_on is not VulnFailOn.NEVER:
-        threshold = SEVERITY_ORDER.index(fail_on.value)
-        if any(SEVERITY_ORDER.index(f.severity) >= threshold for f in report.active_findings()):
-            raise typer.Exit(1)
+    document = render.document(report, shown)
+    color, _ = use_color(output, fmt is VulnFormat.TABLE)
+    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
+    if push is not None:  # the inventory keeps every finding, whatever --severity showed
+        push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
+    if report.gate_failures():
+        raise typer.Exit(1)

@@ -1,39 +1,16 @@
-"""Renderers: each is a pure function of the report that returns text."""
+"""Renderers: one module per report, each with ``document(...)`` (the report as plain data, built once), a
+``Format`` enum of the formats it renders and ``render(document, fmt)`` returning text. They never write
+files, print or read the environment: the CLI does."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from imagevet.model import Report
+from imagevet.report.audit import Format as AuditFormat
+from imagevet.report.audit import document, render
+
+__all__ = ["AuditFormat", "render_audit"]
 
 
-class AuditFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
-    JUNIT = "junit"
-    HTML = "html"
-
-
-def render_audit(report: Report, fmt: AuditFormat, *, color: bool = False, width: int = 120) -> str:
-    """Render ``report``; heavy renderers are imported only when chosen."""
-    if fmt is AuditFormat.JSON:
-        from imagevet.report.json_report import render_json
-
-        return render_json(report)
-    if fmt is AuditFormat.SARIF:
-        from imagevet.report.sarif import render_sarif
-
-        return render_sarif(report)
-    if fmt is AuditFormat.HTML:
-        from imagevet.report.json_report import report_dict
-        from imagevet.web.render import audit_html
-
-        return audit_html(report_dict(report))
-    if fmt is AuditFormat.JUNIT:
-        from imagevet.report.junit import render_junit
-
-        return render_junit(report)
-    from imagevet.report.table import render_table
-
-    return render_table(report, color=color, width=width)
+def render_audit(report: Report, fmt: AuditFormat, *, color: bool = False, width: int = 80) -> str:
+    """``report`` as ``fmt``: the audit document, rendered (for callers that hold the report)."""
+    return render(document(report), fmt, color=color, width=width)

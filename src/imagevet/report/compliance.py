@@ -1,18 +1,28 @@
-"""Renderers for `imagevet compliance`: JSON (imagevet/compliance/v1), a table, and a static HTML page."""
+"""The report of `imagevet compliance`: ``document`` (``imagevet/compliance/v1`` as data), ``Format``
+(table, json, html) and ``render``; the table and the static page are made from the document."""
 
 from __future__ import annotations
 
 import html
-import io
-import json
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from imagevet.compliance import ControlResult, Framework, cis_benchmark, recommendation_ids
-from imagevet.model import Report
-from imagevet.report.json_report import os_dict, target_dict
+if TYPE_CHECKING:  # the CLI imports Format at start-up: the frameworks' data stays unloaded until used
+    from imagevet.compliance import ControlResult, Framework
+    from imagevet.model import Report
+from imagevet.report.json_report import os_dict, target_dict, to_json
+from imagevet.report.layout import Cell, Page
 from imagevet.report.text import safe
 
 SCHEMA = "imagevet/compliance/v1"
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+
+
 STYLE = {
     "met": "green",
     "not-met": "bold red",
@@ -25,6 +35,8 @@ STYLE = {
 def document(
     frame: Framework, report: Report, judged: list[ControlResult], coverage: dict[str, Any]
 ) -> dict[str, Any]:
+    from imagevet.compliance import cis_benchmark, recommendation_ids
+
     benchmark = cis_benchmark(frame, report)
     return {
         "schema": SCHEMA,
@@ -50,87 +62,100 @@ def document(
     }
 
 
-def render_json(
-    frame: Framework, report: Report, judged: list[ControlResult], coverage: dict[str, Any]
-) -> str:
-    return json.dumps(document(frame, report, judged, coverage), indent=2, ensure_ascii=False) + "\n"
+def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 80) -> str:
+    """``data`` (a compliance document) as ``fmt``; ``color`` and ``width`` are for the table."""
+    if fmt is Format.JSON:
+        return to_json(data)
+    if fmt is Format.HTML:
+        return _html(data)
+    return _table(data, color=color, width=width)
 
 
-def render_table(
-    frame: Framework,
-    report: Report,
-    judged: list[ControlResult],
-    coverage: dict[str, Any],
-    *,
-    color: bool = False,
-    width: int = 120,
-) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    benchmark = cis_benchmark(frame, report)
-    table = Table(title=safe(f"{frame.title} — {report.target.path}"), title_justify="left", expand=True)
-    for column in ("control", "status", "title", "checks"):
-        table.add_column(column, overflow="fold")
-    if benchmark:
-        table.add_column("CIS", overflow="fold")
-    for j in judged:
-        checks = ", ".join(f"{r.check}:{r.status.value}" for r in j.results) or (j.control.manual or "")
-        row: list[str | Text] = [j.control.id, Text(j.status, style=STYLE[j.status]), j.control.title, checks]
-        if benchmark:
-            row.append(", ".join(recommendation_ids(j.control, benchmark)))
-        table.add_row(*row)
-    console.print(table)
-    if benchmark:
-        console.print(Text(f"CIS numbers: {benchmark.title}"))
-    console.print(
-        Text(
-            f"{coverage['met']} met, {coverage['not-met']} not met, {coverage['undecided']} undecided, "
-            f"{coverage['not-applicable']} not applicable, {coverage['manual']} manual; "
-            f"{coverage['automated']} of {coverage['controls']} controls judged automatically"
+def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
+    """One aligned row per control when the columns fit the width, else each control stacked (id and
+    status on one line; requirement, checks and CIS numbers wrapped below), never cutting a word."""
+    page = Page(width)
+    benchmark = data["benchmark"]
+    page.text(safe(f"{data['framework']['title']} — {data['target']['path']}"), "bold")
+    rows: list[list[Cell]] = []
+    for control in data["controls"]:
+        checks = ", ".join(f"{c['check']}:{c['status']}" for c in control["checks"]) or (
+            control["manual"] or ""
         )
+        cis = ", ".join(control["recommendations"]) if benchmark else ""
+        status = control["status"]
+        rows.append(
+            [
+                (control["id"], "bold"),
+                (status, STYLE[status]),
+                (control["title"], ""),
+                (checks, ""),
+                (cis, ""),
+            ]
+        )
+    header: list[Cell] = [
+        (c, "bold") for c in ("control", "status", "title", "checks", "CIS" if benchmark else "")
+    ]
+    if rows and not page.grid([header, *rows], indent=2):
+        for cells in rows:
+            page.line(("  ", ""), cells[0], ("  ", ""), cells[1])
+            title, judged_by, numbers = (text for text, _ in cells[2:])
+            page.text(title, indent=4)
+            if judged_by:
+                page.text(f"checks: {judged_by}", "dim", indent=6)
+            if numbers:
+                page.text(f"CIS: {numbers}", "dim", indent=6)
+    if benchmark:
+        page.text(f"CIS numbers: {benchmark['title']}")
+    coverage = data["coverage"]
+    page.text(
+        f"{coverage['met']} met, {coverage['not-met']} not met, {coverage['undecided']} undecided, "
+        f"{coverage['not-applicable']} not applicable, {coverage['manual']} manual; "
+        f"{coverage['automated']} of {coverage['controls']} controls judged automatically"
     )
-    return buffer.getvalue()
+    return page.render(color)
 
 
-def render_html(
-    frame: Framework, report: Report, judged: list[ControlResult], coverage: dict[str, Any]
-) -> str:
+_COLOURS = {
+    "met": "#1a7f37",
+    "not-met": "#cf222e",
+    "manual": "#0969da",
+    "undecided": "#8250df",
+    "not-applicable": "#6e7781",
+}
+
+
+def _html(data: dict[str, Any]) -> str:
     """A self-contained page (no scripts, no external resources) an auditor can open or archive."""
-    colours = {
-        "met": "#1a7f37",
-        "not-met": "#cf222e",
-        "manual": "#0969da",
-        "undecided": "#8250df",
-        "not-applicable": "#6e7781",
-    }
-    benchmark = cis_benchmark(frame, report)
+    benchmark = data["benchmark"]
     rows = []
-    for j in judged:
-        checks = "<br>".join(f"{html.escape(r.check)}: {html.escape(r.status.value)}" for r in j.results)
-        note = html.escape(j.control.manual or "")
-        numbers = ", ".join(recommendation_ids(j.control, benchmark))
-        control_id = html.escape(j.control.id) + (
+    for control in data["controls"]:
+        checks = "<br>".join(
+            f"{html.escape(c['check'])}: {html.escape(c['status'])}" for c in control["checks"]
+        )
+        note = html.escape(control["manual"] or "")
+        numbers = ", ".join(control["recommendations"])
+        control_id = html.escape(control["id"]) + (
             f"<br><small>CIS {html.escape(numbers)}</small>" if numbers else ""
         )
+        status = control["status"]
         rows.append(
             f"<tr><td>{control_id}</td>"
-            f'<td style="color:{colours[j.status]};font-weight:bold">{html.escape(j.status)}</td>'
-            f"<td>{html.escape(j.control.title)}</td><td>{checks or note}</td></tr>"
+            f'<td style="color:{_COLOURS[status]};font-weight:bold">{html.escape(status)}</td>'
+            f"<td>{html.escape(control['title'])}</td><td>{checks or note}</td></tr>"
         )
-    os_label = html.escape(report.os.pretty_name if report.os else "unknown OS")
-    cis_note = f"CIS numbers from the {html.escape(benchmark.title)}. " if benchmark else ""
+    os_label = html.escape(data["os"]["pretty_name"] if data["os"] else "unknown OS")
+    cis_note = f"CIS numbers from the {html.escape(benchmark['title'])}. " if benchmark else ""
+    title = html.escape(data["framework"]["title"])
+    coverage = data["coverage"]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(frame.title)}</title>"
+        f"<title>{title}</title>"
         "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;width:100%}"
         "td,th{border:1px solid #d0d7de;padding:.4em;text-align:left;vertical-align:top}</style></head><body>"
-        f"<h1>{html.escape(frame.title)}</h1>"
-        f"<p>Target <code>{html.escape(report.target.path)}</code> ({os_label}), "
-        f"as of {report.as_of.isoformat()}. {cis_note}"
+        f"<h1>{title}</h1>"
+        f"<p>Target <code>{html.escape(data['target']['path'])}</code> ({os_label}), "
+        f"as of {data['as_of']}. {cis_note}"
         f"{coverage['met']} met, {coverage['not-met']} not met, {coverage['manual']} manual; "
         f"{coverage['automated']} of {coverage['controls']} controls judged automatically. "
         "Generated by imagevet.</p>"

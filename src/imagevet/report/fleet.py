@@ -1,13 +1,23 @@
-"""Fleet summaries: one row per host, and the ``imagevet/fleet/v1`` JSON document."""
+"""The fleet report of `imagevet audit --inventory`: ``document`` (``imagevet/fleet/v1`` as data, one row
+per host), ``Format`` (table, json) and ``render``; the table is made from the document."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from imagevet.fleet import HostResult
+from imagevet.report.json_report import to_json
+
+if TYPE_CHECKING:
+    from imagevet.fleet import HostResult
 
 SCHEMA = "imagevet/fleet/v1"
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
 
 
 def host_dict(result: HostResult) -> dict[str, Any]:
@@ -31,7 +41,7 @@ def host_dict(result: HostResult) -> dict[str, Any]:
     }
 
 
-def fleet_document(results: list[HostResult]) -> dict[str, Any]:
+def document(results: list[HostResult]) -> dict[str, Any]:
     audited = [r for r in results if r.report is not None]
     return {
         "schema": SCHEMA,
@@ -45,29 +55,26 @@ def fleet_document(results: list[HostResult]) -> dict[str, Any]:
     }
 
 
-def render_fleet_table(results: list[HostResult], *, color: bool = False, width: int = 120) -> str:
+fleet_document = document  # the name tests/test_gate.py knows it by
+
+
+def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 120) -> str:
+    """``data`` (a fleet document) as ``fmt``; ``color`` and ``width`` are for the table."""
+    if fmt is Format.JSON:
+        return to_json(data)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    table = Table(title=f"{len(results)} hosts", title_justify="left", expand=True)
+    table = Table(title=f"{len(data['hosts'])} hosts", title_justify="left", expand=True)
     for column in ("host", "status", "os", "pass", "fail", "skip", "error", "gate"):
         table.add_column(column, overflow="fold")
-    for result in results:
-        row = host_dict(result)
+    for row in data["hosts"]:
         if row["status"] == "error":
-            table.add_row(
-                row["host"],
-                Text("unreachable", style="bold magenta"),
-                Text(row["error"] or "", style="dim"),
-                "",
-                "",
-                "",
-                "",
-                "",
-            )
+            unreachable = Text("unreachable", style="bold magenta")
+            table.add_row(row["host"], unreachable, Text(row["error"] or "", style="dim"), *[""] * 5)
             continue
         summary = row["summary"]
         gate = (
@@ -75,22 +82,12 @@ def render_fleet_table(results: list[HostResult], *, color: bool = False, width:
             if row["gate_failures"]
             else Text("ok", style="green")
         )
-        table.add_row(
-            row["host"],
-            "audited",
-            row["os"] or "?",
-            str(summary["pass"]),
-            str(summary["fail"]),
-            str(summary["skip"]),
-            str(summary["error"]),
-            gate,
-        )
+        counts = (str(summary[key]) for key in ("pass", "fail", "skip", "error"))
+        table.add_row(row["host"], "audited", row["os"] or "?", *counts, gate)
     console.print(table)
-    document = fleet_document(results)["summary"]
+    total = data["summary"]
+    failing = total["failing_gate"]
     console.print(
-        Text(
-            f"{document['audited']} audited, {document['errors']} unreachable, "
-            f"{document['failing_gate']} failing the gate"
-        )
+        Text(f"{total['audited']} audited, {total['errors']} unreachable, {failing} failing the gate")
     )
     return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""The ``imagevet/audit/v1`` JSON document (documented in docs/json-schema.md)."""
+"""The ``imagevet/audit/v1`` document as data (documented in docs/output-formats.md), and the parts of it
+(``os``, ``target``) every other report document shares."""
 
 from __future__ import annotations
 
@@ -119,5 +120,6 @@ def gate_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+def to_json(document: Any) -> str:
+    """The JSON text of any report document: indented, UTF-8 as it is, one final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

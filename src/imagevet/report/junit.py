@@ -1,66 +1,76 @@
-"""JUnit XML: one testcase per check, so CI systems show the audit like a test run.
+"""JUnit XML of an ``imagevet/audit/v1`` document: one testcase per check shown, so CI systems show the
+audit like a test run.
 
 fail -> <failure>, error -> <error>, skip and waived -> <skipped> (with the reason), pass -> plain testcase.
+The suite's counts are of the testcases it holds; a ``--severity`` filter is recorded as suite properties.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from typing import Any
 
-from imagevet.model import CheckResult, Report, Status
+from imagevet.model import Evidence
 
 
-def _details(result: CheckResult) -> str:
-    lines = [f"severity: {result.severity.value}", "evidence:"]
-    lines += [f"  - {e}" for e in result.evidence]
-    if result.remediation:
+def _details(result: dict[str, Any]) -> str:
+    lines = [f"severity: {result['severity']}", "evidence:"]
+    lines += [f"  - {Evidence(**e)}" for e in result["evidence"]]
+    if result["remediation"]:
         lines.append("remediation:")
-        for step in result.remediation:
-            if step.kind == "note":
-                lines.append(f"  - {step.text}")
-            elif step.kind == "file":
-                lines.append(f"  - write {step.path}:")
-                lines += [f"      {line}" for line in step.text.splitlines()]
+        for step in result["remediation"]:
+            if step["kind"] == "note":
+                lines.append(f"  - {step['note']}")
+            elif step["kind"] == "file":
+                lines.append(f"  - write {step['path']}:")
+                lines += [f"      {line}" for line in step["content"].splitlines()]
             else:
-                lines.append(f"  - run: {step.text}")
+                lines.append(f"  - run: {step['run']}")
     return "\n".join(lines)
 
 
-def render_junit(report: Report) -> str:
-    summary = report.summary()
-    name = f"imagevet audit {report.target.path}"
+def render(document: dict[str, Any]) -> str:
+    results = document["results"]
+    count = {s: sum(1 for r in results if r["status"] == s) for s in ("fail", "error", "skip", "waived")}
+    name = f"imagevet audit {document['target']['path']}"
     suites = ET.Element("testsuites", name=name)
     suite = ET.SubElement(
         suites,
         "testsuite",
         name=name,
-        tests=str(len(report.results)),
-        failures=str(summary["fail"]),
-        errors=str(summary["error"]),
-        skipped=str(summary["skip"] + summary["waived"]),
-        timestamp=report.as_of.isoformat(),
+        tests=str(len(results)),
+        failures=str(count["fail"]),
+        errors=str(count["error"]),
+        skipped=str(count["skip"] + count["waived"]),
+        timestamp=document["as_of"],
     )
-    for result in report.results:
+    if "filter" in document:
+        properties = ET.SubElement(suite, "properties")
+        shown = ",".join(document["filter"]["severity"])
+        ET.SubElement(properties, "property", name="imagevet.severity", value=shown)
+        ET.SubElement(properties, "property", name="imagevet.hidden", value=str(document["filter"]["hidden"]))
+    for result in results:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"imagevet.{result.check.split('-')[0]}",
-            name=f"{result.check}: {result.title}",
+            classname=f"imagevet.{result['check'].split('-')[0]}",
+            name=f"{result['check']}: {result['title']}",
         )
-        evidence = "; ".join(str(e) for e in result.evidence)
-        if result.status is Status.FAIL:
+        evidence = "; ".join(str(Evidence(**e)) for e in result["evidence"])
+        status = result["status"]
+        if status == "fail":
             failure = ET.SubElement(
-                case, "failure", message=evidence or result.title, type=result.severity.value
+                case, "failure", message=evidence or result["title"], type=result["severity"]
             )
             failure.text = _details(result)
-        elif result.status is Status.ERROR:
+        elif status == "error":
             error = ET.SubElement(case, "error", message=evidence or "could not be decided", type="undecided")
             error.text = _details(result)
-        elif result.status is Status.SKIP:
+        elif status == "skip":
             ET.SubElement(case, "skipped", message=evidence)
-        elif result.status is Status.WAIVED and result.waiver is not None:
-            ET.SubElement(case, "skipped", message=f"waived: {result.waiver.reason}")
-        if result.status is Status.PASS and evidence:
+        elif status == "waived" and result["waiver"] is not None:
+            ET.SubElement(case, "skipped", message=f"waived: {result['waiver']['reason']}")
+        if status == "pass" and evidence:
             ET.SubElement(case, "system-out").text = evidence
     ET.indent(suites)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

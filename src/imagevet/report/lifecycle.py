@@ -1,17 +1,24 @@
-"""Renderers for `imagevet lifecycle`: JSON (imagevet/lifecycle/v1) and a colour-coded table."""
+"""The report of `imagevet lifecycle`: ``document`` (``imagevet/lifecycle/v1`` as data), ``Format``
+(table, json) and ``render``; the colour-coded table is made from the document."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import json
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, SUPPORTED, lifecycle_status
-from imagevet.catalog.model import Release, SupportTier
+from imagevet.report.json_report import to_json
+
+if TYPE_CHECKING:
+    from imagevet.catalog.model import Release, SupportTier
 
 SCHEMA = "imagevet/lifecycle/v1"
-STYLE = {SUPPORTED: "green", EXTENDED_ONLY: "yellow", END_OF_LIFE: "red"}
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
 
 
 def tier_record(tier: SupportTier, *, how: bool = False) -> dict[str, Any]:
@@ -29,6 +36,8 @@ def tier_record(tier: SupportTier, *, how: bool = False) -> dict[str, Any]:
 
 
 def release_row(release: Release, as_of: dt.date) -> dict[str, Any]:
+    from imagevet.catalog.lifecycle import lifecycle_status
+
     status = lifecycle_status(release, as_of)
     return {
         "release": release.release,
@@ -48,23 +57,29 @@ def release_row(release: Release, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def render_json(releases: list[Release], as_of: dt.date) -> str:
-    document = {
+def document(releases: list[Release], as_of: dt.date) -> dict[str, Any]:
+    """The releases as plain data, judged at ``as_of``."""
+    return {
         "schema": SCHEMA,
         "as_of": as_of.isoformat(),
         "releases": [release_row(r, as_of) for r in releases],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_table(releases: list[Release], as_of: dt.date, *, color: bool = False, width: int = 120) -> str:
+def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 120) -> str:
+    """``data`` (a lifecycle document) as ``fmt``; ``color`` and ``width`` are for the table."""
+    if fmt is Format.JSON:
+        return to_json(data)
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from imagevet.catalog.lifecycle import END_OF_LIFE, EXTENDED_ONLY, SUPPORTED
+
+    style = {SUPPORTED: "green", EXTENDED_ONLY: "yellow", END_OF_LIFE: "red"}
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    table = Table(title=f"Release lifecycle as of {as_of.isoformat()}", title_justify="left", expand=True)
+    table = Table(title=f"Release lifecycle as of {data['as_of']}", title_justify="left", expand=True)
     for column in (
         "release",
         "name",
@@ -75,14 +90,12 @@ def render_table(releases: list[Release], as_of: dt.date, *, color: bool = False
         "extended until",
     ):
         table.add_column(column, no_wrap=column != "name")
-    for release in releases:
-        row = release_row(release, as_of)
-        style = STYLE.get(row["status"], "magenta")
+    for row in data["releases"]:
         table.add_row(
             row["release"],
             row["name"],
             "yes" if row["lts"] else "no",
-            Text(row["status"], style=style),
+            Text(row["status"], style=style.get(row["status"], "magenta")),
             row["eol"] or "unknown",
             "" if row["days_left"] is None else str(row["days_left"]),
             (row["extended_eol"] or "-") + (" *" if row["uncertain"] else ""),

@@ -6,10 +6,9 @@ import io
 import json
 from typing import Any
 
-from imagevet.catalog.image_overrides import latest
-from imagevet.catalog.model import Offering
 from imagevet.recommend.engine import Candidate, Recommendation
-from imagevet.recommend.lookup import lookup_command, lookup_record
+from imagevet.recommend.lookup import lookup_command
+from imagevet.report.catalog import lookup_with_latest
 from imagevet.report.lifecycle import tier_record
 
 SCHEMA = "imagevet/recommend/v1"
@@ -37,12 +36,6 @@ def _tiers(candidate: Candidate) -> list[dict[str, Any]]:
     return [tier_record(t, how=True) for t in candidate.release.tiers]
 
 
-def _lookup(offering: Offering) -> dict[str, Any]:
-    """The lookup record, with the latest image id the cloud gave (image-overrides.yaml) as ``latest``."""
-    record, found = latest(lookup_record(offering))
-    return record if found is None else {**record, "latest": found}
-
-
 def candidate_dict(candidate: Candidate, cloud: str | None) -> dict[str, Any]:
     release = candidate.release
     offering = candidate.offering
@@ -66,7 +59,7 @@ def candidate_dict(candidate: Candidate, cloud: str | None) -> dict[str, Any]:
         "tiers": _tiers(candidate),
         "reasons": candidate.reasons,
         "warnings": candidate.warnings,
-        "lookup": {cloud_key: _lookup(found) for cloud_key, found in candidate.offerings.items()},
+        "lookup": {cloud_key: lookup_with_latest(found) for cloud_key, found in candidate.offerings.items()},
         "sources": list(release.citations()) + ([] if offering is None else list(offering.citations())),
     }
 

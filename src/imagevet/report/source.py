@@ -17,9 +17,14 @@ def size_text(count: int) -> str:
 
 def source_line(source: SourceInfo) -> str:
     """Bytes fetched of the image's size, requests, and what the block cache served."""
-    share = source.fetched_bytes / source.size * 100 if source.size else 0.0
-    cached = f", {size_text(source.cached_bytes)} from the block cache" if source.cached_bytes else ""
+    return cost_line(source.fetched_bytes, source.size, source.requests, source.cached_bytes, source.location)
+
+
+def cost_line(fetched: int, size: int, requests: int, cached: int, location: str) -> str:
+    """``source_line`` of the numbers, as a report's ``target.source`` document holds them."""
+    share = fetched / size * 100 if size else 0.0
+    from_cache = f", {size_text(cached)} from the block cache" if cached else ""
     return (
-        f"read {size_text(source.fetched_bytes)} of {size_text(source.size)} ({share:.2f}%) in "
-        f"{source.requests} requests{cached}: {source.location}"
+        f"read {size_text(fetched)} of {size_text(size)} ({share:.2f}%) in "
+        f"{requests} requests{from_cache}: {location}"
     )

@@ -1,126 +1,116 @@
-"""Human output: results grouped by status, coloured by severity, with evidence and the fix to paste."""
+"""The audit for people: results grouped by status, coloured by severity, with evidence and the fix to
+paste, laid out from the ``imagevet/audit/v1`` document.
+
+Each result is stacked (status, severity and check id on one line; title and evidence wrapped below at
+the full width), so no evidence is ever cut to fit a column, at 80 columns as at 200. Fixes paste back
+as they are: a long command is broken only between shell words, with backslash continuations, and file
+content is never wrapped.
+"""
 
 from __future__ import annotations
 
-import io
+from typing import Any
 
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.syntax import Syntax
-from rich.table import Table
-from rich.text import Text
-
-from imagevet.model import CheckResult, Report, Severity, Status
+from imagevet.model import Evidence, Severity
+from imagevet.report.filter import hidden_line
+from imagevet.report.layout import Page
+from imagevet.report.source import cost_line
 from imagevet.report.text import safe
 
-STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WAIVED, Status.SKIP, Status.PASS)
+STATUS_ORDER = ("fail", "error", "waived", "skip", "pass")
 STATUS_STYLE = {
-    Status.FAIL: "bold red",
-    Status.ERROR: "bold magenta",
-    Status.WAIVED: "yellow",
-    Status.SKIP: "dim",
-    Status.PASS: "green",
+    "fail": "bold red",
+    "error": "bold magenta",
+    "waived": "yellow",
+    "skip": "dim",
+    "pass": "green",
 }
-SEVERITY_STYLE = {
-    Severity.CRITICAL: "bold white on red",
-    Severity.HIGH: "bold red",
-    Severity.MEDIUM: "yellow",
-    Severity.LOW: "cyan",
-    Severity.INFO: "dim",
-}
+_SEVERITY_WIDTH = max(len(s.value) for s in Severity)
+_STATUS_WIDTH = max(len(s) for s in STATUS_ORDER)
 
 
-def _evidence(result: CheckResult) -> Text:
-    text = Text()
-    for i, item in enumerate(result.evidence):
-        if i:
-            text.append("\n")
-        text.append(safe(item.detail))
-        if item.path:
-            where = item.path if item.line is None else f"{item.path}:{item.line}"
-            text.append(f"  {safe(where)}", style="dim")
-    if result.waiver is not None:
-        expires = f" until {result.waiver.expires}" if result.waiver.expires else ""
-        text.append(f"\nwaived{expires}: {safe(result.waiver.reason)}", style="yellow")
-    return text
+def _rank(result: dict[str, Any]) -> int:
+    return -Severity.of(result["severity"]).rank
 
 
-def _group_table(status: Status, results: list[CheckResult]) -> Table:
-    table = Table(
-        title=Text(f"{status.value.upper()} ({len(results)})", style=STATUS_STYLE[status]),
-        title_justify="left",
-        expand=True,
-        show_lines=status is not Status.PASS,
+def _result(page: Page, result: dict[str, Any]) -> None:
+    severity = Severity.of(result["severity"])
+    page.line(
+        ("  ", ""),
+        (result["status"].ljust(_STATUS_WIDTH + 2), STATUS_STYLE[result["status"]]),
+        (result["severity"].ljust(_SEVERITY_WIDTH + 2), severity.style),
+        (result["check"], "bold"),
     )
-    table.add_column("severity", no_wrap=True)
-    table.add_column("check", no_wrap=True)
-    table.add_column("evidence", ratio=1)
-    for result in sorted(results, key=lambda r: -r.severity.rank):
-        table.add_row(
-            Text(result.severity.value, style=SEVERITY_STYLE[result.severity]),
-            Text(result.check, style="bold") + Text(f"\n{result.title}", style="dim"),
-            _evidence(result),
-        )
-    return table
+    page.text(safe(result["title"]), "dim", indent=4)
+    for item in result["evidence"]:
+        evidence = Evidence(**item)
+        where = f"  {safe(evidence.where)}" if evidence.where else ""
+        page.text(safe(evidence.detail) + where, indent=6)
+    waiver = result["waiver"]
+    if waiver is not None:
+        expires = f" until {waiver['expires']}" if waiver["expires"] else ""
+        page.text(f"waived{expires}: {safe(waiver['reason'])}", "yellow", indent=6)
 
 
-def _remediation(result: CheckResult) -> Panel:
-    parts: list[Text | Syntax] = []
-    for step in result.remediation:
-        if step.kind == "note":
-            parts.append(Text(step.text))
+def _fix(page: Page, result: dict[str, Any]) -> None:
+    page.line((f"fix {result['check']}:", "bold red"))
+    for step in result["remediation"]:
+        if step["kind"] == "note":
+            page.text(step["note"], indent=2)
             continue
-        script = f"cat > {step.path} <<'EOF'\n{step.text.rstrip()}\nEOF" if step.kind == "file" else step.text
-        parts.append(Syntax(script, "bash", theme="ansi_dark", word_wrap=True, background_color="default"))
-        if step.description:
-            parts.append(Text(f"# {step.description}", style="dim"))
-    return Panel(Group(*parts), title=f"fix {result.check}", title_align="left", border_style="red")
+        if step["kind"] == "file":
+            page.command(f"cat > {step['path']} <<'EOF'", indent=2)
+            page.verbatim(f"{step['content'].rstrip()}\nEOF", indent=2)
+        else:
+            page.command(step["run"], indent=2)
+        if step["note"]:
+            page.text(step["note"], "dim", indent=2, prefix="# ")
 
 
-def render_table(report: Report, *, color: bool = False, width: int = 120) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    os_label = (
-        report.os.pretty_name or f"{report.os.id} {report.os.version_id}" if report.os else "unknown OS"
-    )
-    console.print(
-        Text(
-            f"imagevet audit of {safe(report.target.path)} ({report.target.kind}): {safe(os_label)}, "
-            f"as of {report.as_of.isoformat()}",
-            style="bold",
+def gate_text(gate: dict[str, Any]) -> tuple[str, str]:
+    """The verdict and its style, naming what tripped it (hidden results too: the gate sees them all)."""
+    if gate["fail_on"] is None:
+        return "gate: off (--fail-on never)", "dim"
+    if gate["passed"]:
+        return f"gate: passed (--fail-on {gate['fail_on']})", "green"
+    parts = [f"failed: {', '.join(gate['failed'])}"] if gate["failed"] else []
+    if gate.get("undecided"):
+        parts.append(
+            f"could not be decided: {', '.join(gate['undecided'])} (see the evidence; or --allow-errors)"
         )
+    return f"gate: FAILED (--fail-on {gate['fail_on']}): " + "; ".join(parts), "bold red"
+
+
+def render(document: dict[str, Any], *, color: bool = False, width: int = 80) -> str:
+    page = Page(width)
+    target, os = document["target"], document["os"]
+    os_label = (os["pretty_name"] or f"{os['id']} {os['version_id']}") if os else "unknown OS"
+    page.text(
+        f"imagevet audit of {safe(target['path'])} ({target['kind']}): {safe(os_label)}, "
+        f"as of {document['as_of']}",
+        "bold",
     )
-    if report.target.source is not None:
-        from imagevet.report.source import source_line
-
-        console.print(Text(safe(source_line(report.target.source))))
+    source = target.get("source")
+    if source is not None:
+        numbers = ("bytes_fetched", "image_bytes", "requests", "bytes_from_cache", "location")
+        page.text(safe(cost_line(*(source[key] for key in numbers))))
+    results = document["results"]
     for status in STATUS_ORDER:
-        group = [r for r in report.results if r.status is status]
+        group = sorted((r for r in results if r["status"] == status), key=_rank)
         if group:
-            console.print(_group_table(status, group))
-    failed = [r for r in report.results if r.status is Status.FAIL and r.remediation]
-    for result in sorted(failed, key=lambda r: -r.severity.rank):
-        console.print(_remediation(result))
-    summary = report.summary()
-    line = Text("summary: ")
-    for status in STATUS_ORDER:
-        line.append(f"{summary[status.value]} {status.value}  ", style=STATUS_STYLE[status])
-    console.print(line)
-    console.print(_gate_line(report))
-    return buffer.getvalue()
-
-
-def _gate_line(report: Report) -> Text:
-    """The verdict, naming what tripped it: failed checks, and checks that could not be decided."""
-    gate = report.gate
-    if gate.fail_on is None:
-        return Text("gate: off (--fail-on never)", style="dim")
-    tripping = report.gate_failures()
-    if not tripping:
-        return Text(f"gate: passed (--fail-on {gate.fail_on.value})", style="green")
-    failed = [r.check for r in tripping if r.status is Status.FAIL]
-    undecided = [r.check for r in tripping if r.status is Status.ERROR]
-    parts = [f"failed: {', '.join(failed)}"] if failed else []
-    if undecided:
-        parts.append(f"could not be decided: {', '.join(undecided)} (see the evidence; or --allow-errors)")
-    return Text(f"gate: FAILED (--fail-on {gate.fail_on.value}): " + "; ".join(parts), style="bold red")
+            page.line(("", ""))
+            page.line((f"{status.upper()} ({len(group)})", STATUS_STYLE[status]))
+            for result in group:
+                _result(page, result)
+    if "filter" in document:
+        page.line(("", ""))
+        page.text(hidden_line(document["filter"]), "dim")
+    failed = sorted((r for r in results if r["status"] == "fail" and r["remediation"]), key=_rank)
+    for result in failed:
+        page.line(("", ""))
+        _fix(page, result)
+    page.line(("", ""))
+    summary = document["summary"]
+    page.line(("summary: ", ""), *((f"{summary[s]} {s}  ", STATUS_STYLE[s]) for s in STATUS_ORDER))
+    page.text(*gate_text(document["gate"]))
+    return page.render(color)

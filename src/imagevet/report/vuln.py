@@ -1,24 +1,34 @@
-"""Renderers for `imagevet vuln`: table, JSON (imagevet/vuln/v1), SARIF 2.1.0."""
+"""The report of `imagevet vuln`: ``document`` (``imagevet/vuln/v1`` as data), ``Format`` (table, json,
+sarif, html) and ``render``. The gate (``--fail-on``) is part of the report model, judged on every finding
+that is not waived, whatever ``--severity`` shows."""
 
 from __future__ import annotations
 
-import io
-import json
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from imagevet import __version__
-from imagevet.facts.collection import Vulnerabilities
-from imagevet.model import OsRelease, TargetInfo, Unknown, Waiver
+from imagevet.model import OsRelease, Severity, TargetInfo, Unknown, Waiver
+from imagevet.report.formats import render_shared
 from imagevet.report.json_report import os_dict, target_dict
-from imagevet.vuln.coverage import Verdict, describe
-from imagevet.vuln.db import DatabaseStatus
-from imagevet.vuln.matcher import SEVERITY_ORDER, Finding
-from imagevet.waivers import WaiverSet
+
+if TYPE_CHECKING:  # the CLI imports Format at start-up: the matcher and database stay unimported
+    from imagevet.facts.collection import Vulnerabilities
+    from imagevet.report.filter import SeverityFilter
+    from imagevet.vuln.coverage import Verdict
+    from imagevet.vuln.db import DatabaseStatus
+    from imagevet.vuln.matcher import Finding
+    from imagevet.waivers import WaiverSet
 
 SCHEMA = "imagevet/vuln/v1"
-_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "unknown": "note"}
-_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "unknown": "0.0"}
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+    HTML = "html"
 
 
 @dataclass(frozen=True)
@@ -30,9 +40,17 @@ class VulnReport:
     findings: tuple[tuple[Finding, Waiver | None], ...]
     notices: tuple[str, ...]
     coverage: Verdict
+    fail_on: str | None = "high"  # a severity label (``unknown`` is the lowest); None: never
 
     def active_findings(self) -> list[Finding]:
         return [finding for finding, waiver in self.findings if waiver is None]
+
+    def gate_failures(self) -> list[Finding]:
+        """The findings, not waived, at or above ``fail_on``: any of them fails the run."""
+        if self.fail_on is None:
+            return []
+        floor = Severity.of(self.fail_on).rank
+        return [f for f in self.active_findings() if Severity.of(f.severity).rank >= floor]
 
 
 def build_report(
@@ -41,17 +59,17 @@ def build_report(
     found: Vulnerabilities,
     db: DatabaseStatus,
     waivers: WaiverSet | None,
-    severities: set[str] | None,
     ignore_unfixed: bool,
+    fail_on: str | None = "high",
 ) -> VulnReport:
+    """The report of ``found``: waivers matched (and the unmatched ones noticed), unfixed findings left
+    out with ``ignore_unfixed``. Every other finding is kept; ``--severity`` filters only the document."""
     notices = [f"warning: {w}" for w in found.coverage.warnings]
     notices += list(waivers.notices) if waivers else []
     notices += [f"advisory skipped: {w}" for w in found.warnings]
     used: set[str] = set()
     rows = []
     for finding in found.findings:
-        if severities is not None and finding.severity not in severities:
-            continue
         if ignore_unfixed and not finding.fixed:
             continue
         waiver = None
@@ -72,6 +90,7 @@ def build_report(
         tuple(rows),
         tuple(notices),
         found.coverage,
+        fail_on,
     )
 
 
@@ -112,6 +131,8 @@ def coverage_dict(verdict: Verdict) -> dict[str, Any]:
 
 
 def summary(report: VulnReport) -> dict[str, Any]:
+    from imagevet.vuln.matcher import SEVERITY_ORDER
+
     active = report.active_findings()
     return {
         "total": len(active),
@@ -122,8 +143,13 @@ def summary(report: VulnReport) -> dict[str, Any]:
     }
 
 
-def render_json(report: VulnReport) -> str:
-    document = {
+def document(report: VulnReport, shown: SeverityFilter | None = None) -> dict[str, Any]:
+    """The scan as plain data. With ``shown`` (``--severity``) only those findings are listed and a
+    ``filter`` field says how many were not, naming the hidden ones that fail the gate; ``summary`` is
+    always of every finding. The gate is no field of ``imagevet/vuln/v1`` (docs/vuln.md): the CLI exits on
+    ``VulnReport.gate_failures``."""
+    rows = [(f, w) for f, w in report.findings if shown is None or shown.shows(f.severity)]
+    data: dict[str, Any] = {
         "schema": SCHEMA,
         "tool": {"name": "imagevet", "version": __version__},
         "target": target_dict(report.target),
@@ -131,113 +157,21 @@ def render_json(report: VulnReport) -> str:
         "ecosystem": list(report.ecosystems),
         "db": {"path": report.db.path, "updated": report.db.updated, "records": report.db.records},
         "coverage": coverage_dict(report.coverage),
-        "findings": [finding_dict(f, w) for f, w in report.findings],
+        "findings": [finding_dict(f, w) for f, w in rows],
         "summary": summary(report),
         "notices": list(report.notices),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if shown is not None:
+        failing = [f.id for f in report.gate_failures() if not shown.shows(f.severity)]
+        data["filter"] = shown.note(len(report.findings) - len(rows), failing)
+    return data
 
 
-def render_sarif(report: VulnReport) -> str:
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
-    for finding, waiver in report.findings:
-        if finding.id not in rules:
-            rules[finding.id] = {
-                "id": finding.id,
-                "shortDescription": {"text": finding.summary or finding.id},
-                "helpUri": f"https://osv.dev/vulnerability/{finding.id}",
-                "properties": {
-                    "security-severity": _SECURITY_SEVERITY[finding.severity],
-                    "tags": ["security", "vulnerability", *finding.aliases[:5]],
-                },
-            }
-        fix = f"fixed in {finding.fixed}" if finding.fixed else "no fix yet"
-        entry: dict[str, Any] = {
-            "ruleId": finding.id,
-            "ruleIndex": list(rules).index(finding.id),
-            "level": _SARIF_LEVEL[finding.severity],
-            "message": {
-                "text": f"{finding.package} {finding.installed} is affected by {finding.id} "
-                f"({', '.join(finding.aliases[:3]) or 'no aliases'}); {fix}"
-            },
-            "properties": {
-                "package": finding.package,
-                "installed": finding.installed,
-                "fixed": finding.fixed,
-                "source": finding.source,
-            },
-        }
-        if waiver is not None:
-            entry["suppressions"] = [{"kind": "external", "justification": waiver.reason}]
-        results.append(entry)
-    document = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "imagevet",
-                        "version": __version__,
-                        "informationUri": "https://pypi.org/project/imagevet/",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int = 80) -> str:
+    """``data`` (a vuln document) as ``fmt``; ``color`` and ``width`` are for the table."""
+    shared = render_shared(data, fmt.value, "vuln")
+    if shared is not None:
+        return shared
+    from imagevet.report.vuln_table import render as table
 
-
-def render_table(report: VulnReport, *, color: bool = False, width: int = 120) -> str:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    styles = {
-        "critical": "bold white on red",
-        "high": "bold red",
-        "medium": "yellow",
-        "low": "cyan",
-        "unknown": "dim",
-    }
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False)
-    counts = summary(report)
-    console.print(
-        Text(
-            f"{counts['total']} vulnerabilities in {report.target.path} ({', '.join(report.ecosystems)})",
-            style="bold",
-        )
-    )
-    console.print(Text(describe(report.coverage), style="dim"))
-    for warning in report.coverage.warnings:
-        console.print(Text(f"warning: {warning}", style="yellow"))
-    table = Table(expand=True)
-    for column in ("severity", "id", "package", "installed", "fixed", "aliases"):
-        table.add_column(column, overflow="fold")
-    arches: dict[str, set[str]] = {}
-    for finding, _ in report.findings:
-        arches.setdefault(finding.package, set()).add(finding.arch)
-    for finding, waiver in report.findings:
-        name = finding.package + (f":{finding.arch}" if len(arches[finding.package]) > 1 else "")
-        table.add_row(
-            Text(finding.severity + (" (waived)" if waiver else ""), style=styles[finding.severity]),
-            finding.id,
-            name if finding.package == finding.source else f"{name} ({finding.source})",
-            finding.installed,
-            finding.fixed or Text("no fix yet", style="dim"),
-            ", ".join(finding.aliases[:4]) + (" …" if len(finding.aliases) > 4 else ""),
-        )
-    console.print(table)
-    by = counts["by_severity"]
-    console.print(
-        Text(
-            "summary: "
-            + "  ".join(f"{by[s]} {s}" for s in by)
-            + f"  ({counts['fixed']} fixable, {counts['unfixed']} unfixed, {counts['waived']} waived)"
-        )
-    )
-    return buffer.getvalue()
+    return table(data, color=color, width=width)
