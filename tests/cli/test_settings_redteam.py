@@ -246,7 +246,7 @@ def test_a_file_that_filters_vulnerabilities_is_named_even_with_quiet(tmp_path: 
     assert run_in(tmp_path, "vuln", HARDENED, AS_OF, "-q", "--db", str(database))[0] == 1
     settings_file(tmp_path, "vuln:\n  severity: low\n")
     code, _, err = run_in(tmp_path, "vuln", HARDENED, AS_OF, "-q", "--fail-on", "high", "--db", str(database))
-    assert code == 0  # the gate moved: the high finding is filtered out before --fail-on sees it
+    assert code == 1  # --severity filters what is shown, never the gate (it once moved it)
     assert "settings from" in err and "severity" in err
 
 
@@ -441,14 +441,6 @@ def test_a_broken_imagevet_yaml_in_the_working_directory_is_refused(
     make(tmp_path / "imagevet.yaml")
     code, _, err = run_in(tmp_path, "lifecycle", AS_OF, timeout=20)
     assert code == 2 and "imagevet.yaml" in one_line_error(err)
-
-
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file of mode 000")
-def test_an_unreadable_imagevet_yaml_is_refused(tmp_path: Path) -> None:
-    path = settings_file(tmp_path, "format: json\n")
-    path.chmod(0)
-    code, _, err = run_in(tmp_path, "lifecycle", AS_OF)
-    assert code == 2 and "cannot read settings file" in one_line_error(err)
 
 
 # --------------------------------------------------------------------------------------------------------

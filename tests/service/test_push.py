@@ -53,7 +53,7 @@ def test_push_needs_a_cloud(service: tuple[str, str, dict[str, str]], packages_r
     common = ["push", str(packages_report), "--server", base, "--token", token, "--image-id", "ami-x"]
     missing = run_imagevet(*common, "--register", env=env)
     assert missing.returncode == 2 and missing.stderr.splitlines() == [
-        "imagevet: error: Missing option '--cloud'."
+        "imagevet: error: Missing option '--cloud'"
     ]
     wrong = run_imagevet(*common, "--register", "--cloud", "mars", env=env)
     assert (
