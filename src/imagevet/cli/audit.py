@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -137,9 +136,17 @@ def audit(
     token: TokenOption = None,
 ) -> None:
     """Audit an image (or hosts) against the pre-deployment checklist."""
-    from imagevet.audit import run_audit, select_checks, with_cloud_checks
+    from imagevet.audit import run_audit
+    from imagevet.audit_plan import (
+        ami_cloud_and_id,
+        plan_for_ami,
+        planned_checks,
+        public_cloud_of,
+        with_source_check,
+    )
     from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
+    from imagevet.checks.cloud import readiness
     from imagevet.checks.registry import CHECKS
     from imagevet.provenance.verify import verify_target
     from imagevet.report import audit as render
@@ -163,15 +170,8 @@ def audit(
         MIN_CLOUD_INIT if min_cloud_init is None else parse_min_version(min_cloud_init, "--min-cloud-init")
     )
     requested = [c.strip() for c in checks.split(",") if c.strip()] if checks else None
-    check_ids = select_checks(requested, profile)
-    public_cloud = None if cloud == "onprem" else cloud  # onprem only names a pushed report's image
-    if public_cloud is not None:
-        from imagevet.checks.cloud import readiness
-
-        if cloud not in readiness():
-            raise ImagevetError(f"unknown cloud {cloud!r} (choose from: {', '.join(readiness())})")
-        if requested is None:
-            check_ids = with_cloud_checks(check_ids)
+    public_cloud = public_cloud_of(cloud)
+    check_ids = planned_checks(requested, profile, public_cloud, list(readiness()))
     waiver_set: WaiverSet | None = None
     if waivers is not None:
         text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
@@ -184,8 +184,7 @@ def audit(
         from imagevet.provenance.verify import verify_image
 
         provenance = verify_image(public_cloud, image_id, catalog, now_for(as_of), region)
-        if "source-official" not in check_ids:
-            check_ids = ["source-official", *check_ids]
+        check_ids = with_source_check(check_ids)
     options = CheckOptions(
         as_of=today,
         lifecycle_years=lifecycle_years,
@@ -209,11 +208,7 @@ def audit(
             described = verify_target(opened.info, catalog, now_for(as_of))
             if described is None:
                 return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
-            if options.cloud not in (None, "aws"):  # a fleet's ami: host with --cloud of another cloud
-                raise ImagevetError(f"an ami: target is an AWS image: --cloud {options.cloud} does not apply")
-            ids = check_ids if requested is not None or options.cloud else with_cloud_checks(check_ids)
-            ids = ids if "source-official" in ids else ["source-official", *ids]
-            run_options = dataclasses.replace(options, provenance=described, cloud="aws")
+            ids, run_options = plan_for_ami(check_ids, requested, options, described)
             return run_audit(opened, run_options, ids, waiver_set, advisories, gate)
 
     if inventory is not None:
@@ -245,17 +240,6 @@ def audit(
         notice(line)
     if report.gate_failures():
         raise typer.Exit(1)
-
-
-def ami_cloud_and_id(target: str, cloud: str | None, image_id: str | None) -> tuple[str, str]:
-    """An ``ami:`` target is an AWS image: ``--cloud`` is aws (implied), and the image id, for --push and
-    the source-official check, is the AMI's own."""
-    ami = target.removeprefix("ami:")
-    if cloud not in (None, "aws"):
-        raise ImagevetError(f"an ami: target is an AWS image: --cloud {cloud} does not apply")
-    if image_id not in (None, ami):
-        raise ImagevetError("--image-id names another image than the ami: target")
-    return "aws", ami
 
 
 def undecided_lines(report: Report) -> list[str]:
