@@ -30,9 +30,9 @@ from imagevet.cli.common import (
     output_option,
     parse_date,
     parse_min_version,
+    progress,
     push_if_asked,
     read_user_file,
-    show_progress,
     table_width,
     use_color,
     write_output,
@@ -289,19 +289,13 @@ def run_fleet(
             host = audit_report.document(result.report)
             write_output(audit_report.render(host, AuditFormat.JSON), output_dir / f"{safe}.json")
 
-    if show_progress():
-        from rich.progress import Progress
+    with progress("auditing hosts", total=len(hosts)) as line:
 
-        with Progress(transient=True) as progress:
-            task = progress.add_task("auditing hosts", total=len(hosts))
+        def step(result: HostResult) -> None:
+            save(result)
+            line.step(f"audited {result.host.name}")
 
-            def step(result: HostResult) -> None:
-                save(result)
-                progress.update(task, advance=1, description=f"audited {result.host.name}")
-
-            results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
-    else:
-        results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, save)
+        results = audit_fleet(hosts, lambda host: audit_spec(host.spec), concurrency, step)
     color, _ = use_color(output, fmt is AuditFormat.TABLE)
     shape = fleet.Format(fmt.value)  # table or json: checked before the hosts were audited
     write_output(fleet.render(fleet.document(results), shape, color=color, width=table_width(output)), output)
