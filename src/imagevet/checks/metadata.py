@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from imagevet.checks.values import ValueRow, parse_rows
+from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
 
@@ -77,11 +77,7 @@ def load_yaml(text: str, name: str) -> Any:
 
 
 def _step(check_id: str, raw: Any) -> RemediationStep:
-    if not isinstance(raw, dict):
-        raise DataError(f"check {check_id}: remediation step must be a mapping")
-    unknown = set(raw) - STEP_KEYS
-    if unknown:
-        raise DataError(f"check {check_id}: remediation step has unknown key(s) {', '.join(sorted(unknown))}")
+    raw = known_mapping(check_id, raw, "remediation step", STEP_KEYS)
     note = str(raw.get("note", ""))
     when = str(raw.get("when", ""))
     if when not in ("", "running"):

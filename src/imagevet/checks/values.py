@@ -125,12 +125,18 @@ def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
     return raw
 
 
-def parse_row(check_id: str, raw: Any) -> ValueRow:
+def known_mapping(check_id: str, raw: Any, what: str, allowed: frozenset[str]) -> dict[str, Any]:
+    """``raw`` as a mapping of only ``allowed`` keys (a value row, a remediation step), or DataError."""
     if not isinstance(raw, dict):
-        raise DataError(f"check {check_id}: value row must be a mapping")
-    unknown = set(raw) - ROW_KEYS
+        raise DataError(f"check {check_id}: {what} must be a mapping")
+    unknown = set(raw) - allowed
     if unknown:
-        raise DataError(f"check {check_id}: value row has unknown key(s) {', '.join(sorted(unknown))}")
+        raise DataError(f"check {check_id}: {what} has unknown key(s) {', '.join(sorted(unknown))}")
+    return raw
+
+
+def parse_row(check_id: str, raw: Any) -> ValueRow:
+    raw = known_mapping(check_id, raw, "value row", ROW_KEYS)
     fact = raw.get("fact")
     if fact not in FACTS:
         raise DataError(f"check {check_id}: value row fact must be one of {', '.join(FACTS)}")
