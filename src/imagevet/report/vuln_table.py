@@ -34,10 +34,12 @@ def _cells(finding: dict[str, Any], several_arches: bool) -> list[Cell]:
 
 def _coverage_line(coverage: dict[str, Any]) -> str:
     """What the database held for the image's ecosystem (the document's ``coverage``)."""
-    kind = "whole-ecosystem archive" if coverage["complete"] else "individual records"
-    age = "" if coverage["age_days"] is None else f", {coverage['age_days']:.1f} days old"
-    records = f"{coverage['records']} ({kind} from {coverage['source']})"
-    return f"advisories for {coverage['ecosystem']}: {records}{age}"
+    from imagevet.vuln.coverage import coverage_line
+
+    if coverage["age_days"] is None:
+        return f"needs advisories for {coverage['ecosystem']}"
+    args = (coverage["records"], coverage["complete"], coverage["source"], coverage["age_days"])
+    return coverage_line(coverage["ecosystem"], *args)
 
 
 def _stacked(page: Page, cells: list[Cell]) -> None:

@@ -134,11 +134,16 @@ def describe(verdict: Verdict) -> str:
     record = verdict.record
     if record is None or verdict.age_days is None:
         return f"needs advisories for {verdict.ecosystem}"
-    kind = "whole-ecosystem archive" if record.complete else "individual records"
     source = record.archive_source if record.complete else record.source
+    return coverage_line(verdict.ecosystem, record.records, record.complete, source, verdict.age_days)
+
+
+def coverage_line(ecosystem: str, records: int, complete: bool, source: str | None, age_days: float) -> str:
+    """The coverage sentence, for the audit's evidence and the vuln table alike."""
+    kind = "whole-ecosystem archive" if complete else "individual records"
     return (
-        f"needs advisories for {verdict.ecosystem}: {record.records} in the database, {kind} from {source}, "
-        f"{verdict.age_days:.1f} days old"
+        f"needs advisories for {ecosystem}: {records} in the database, {kind} from {source}, "
+        f"{age_days:.1f} days old"
     )
 
 
