@@ -8,31 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.support import is_json, one_line_error, run_in
 from tests.conftest import AS_OF, FIXTURES
 from tests.support.advisories import import_records
-from tests.support.cli import imagevet_env, run_imagevet
 
 HARDENED = str(FIXTURES / "rootfs/hardened-debian")
-
-
-def run_in(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    proc = run_imagevet(*args, env=imagevet_env(**env), cwd=folder)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
-
-
-def one_line_error(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("imagevet: error: "), stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def test_settings_file_in_the_working_directory_sets_defaults(tmp_path: Path) -> None:

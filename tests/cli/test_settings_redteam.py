@@ -22,9 +22,9 @@ import pytest
 from imagevet.cli import build_command, plain
 from imagevet.cli import settings as settings_module
 from imagevet.errors import ImagevetError
+from tests.cli.support import is_json, one_line_error, run_in
 from tests.conftest import AS_OF, FIXTURES
 from tests.support.advisories import RECORDS, archive_of, import_records
-from tests.support.cli import run_imagevet
 
 ROOTS = FIXTURES / "rootfs"
 HARDENED = str(
@@ -33,37 +33,12 @@ HARDENED = str(
 SECRET = "sekrit-4711"
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMAGEVET_") or k == "IMAGEVET_DATA_DIR"}
-    return {**env, "NO_COLOR": "1", **extra}
-
-
-def run_in(folder: Path, *args: str, timeout: float = 60, **env: str) -> tuple[int, str, str]:
-    proc = run_imagevet(*args, env=_env(**env), cwd=folder, timeout=timeout)
-    return proc.returncode, proc.stdout, proc.stderr
-
-
-def one_line_error(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert "Traceback" not in stderr, stderr
-    assert len(lines) == 1 and lines[0].startswith("imagevet: error: "), stderr
-    return lines[0]
-
-
 def last_error(stderr: str) -> str:
     """The error line (a `settings from` notice may come before it)."""
     assert "Traceback" not in stderr, stderr
     lines = stderr.strip().splitlines()
     assert lines and lines[-1].startswith("imagevet: error: "), stderr
     return lines[-1]
-
-
-def is_json(text: str) -> bool:
-    try:
-        json.loads(text)
-    except ValueError:
-        return False
-    return True
 
 
 def settings_file(folder: Path, content: str | bytes) -> Path:
