@@ -101,11 +101,16 @@ def _out_of_range(said: str, bounds: str) -> str:
         number = float(value)
     except ValueError:
         number = float("nan")
-    if low is not None and (number != number or number < float(low) or (low_op == "<" and number == float(low))):
+    below = number != number or (
+        low is not None and (number < float(low) or (low_op == "<" and number == float(low)))
+    )
+    if low is not None and below:
         return f"must be at least {low}" if low_op == "<=" else f"must be more than {low}"
     if high is not None:
         return f"must be at most {high}" if high_op == "<=" else f"must be less than {high}"
     return f"must be at least {low}" if low_op == "<=" else f"must be more than {low}"
+
+
 _INVALID_VALUE = re.compile(r"Invalid value for '([^']+)'(?: / '([^']+)')?: ")
 
 
