@@ -1,12 +1,15 @@
 """Command line: the only place that prints, exits, reads the clock and the environment.
 
-One module per area registers its commands on the shared Typer app (imported here in the order ``--help``
-lists them): audit, vuln, db, build, service, images; ``common`` holds what they share.
+One module per area registers its commands on the shared Typer app: audit, vuln, db, build, service,
+images, catalog; ``common`` holds what they share. A run imports only the module of the command it runs
+(``imagevet audit`` never imports the service, the pipeline or the cloud SDKs), unless it needs the whole
+tree: help without a command, shell completion, or a settings file (checked against every command).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import re
@@ -18,22 +21,50 @@ from typing import Any, NoReturn
 
 import typer
 
-# Registration order is the order `imagevet --help` lists the commands in.
-# isort: off
-from imagevet.cli import audit
-from imagevet.cli import vuln
-from imagevet.cli import db
-from imagevet.cli import build
-from imagevet.cli import service
-from imagevet.cli import images
-from imagevet.cli import catalog
-
-# isort: on
-from imagevet.cli import settings
-from imagevet.cli.common import app, notice_when_running, say_pending, set_quiet
+from imagevet.cli import common, settings
+from imagevet.cli.common import notice_when_running, say_pending, set_quiet
 from imagevet.errors import ImagevetError
 
-__all__ = ["app", "audit", "build", "build_command", "catalog", "db", "images", "main", "service", "vuln"]
+__all__ = ["app", "build_command", "load_commands", "main", "plain"]
+
+# Each command's module, in the order `imagevet --help` lists the commands (tests/cli/test_lazy.py
+# checks this table against what the modules register).
+COMMAND_MODULES: dict[str, str] = {
+    "audit": "audit",
+    "compliance": "audit",
+    "checks": "audit",
+    "packages": "vuln",
+    "vuln": "vuln",
+    "db": "db",
+    "harden": "build",
+    "attest": "build",
+    "pipeline": "build",
+    "serve": "service",
+    "worker": "service",
+    "push": "service",
+    "token": "service",
+    "verify": "images",
+    "lifecycle": "images",
+    "recommend": "images",
+    "catalog": "catalog",
+}
+MODULES = tuple(dict.fromkeys(COMMAND_MODULES.values()))
+
+
+def load_commands(modules: tuple[str, ...] = MODULES) -> None:
+    """Import the command modules (each registers its commands on the shared app once)."""
+    for module in modules:
+        importlib.import_module(f"imagevet.cli.{module}")
+
+
+def __getattr__(name: str) -> Any:
+    """``imagevet.cli.app`` is the whole tree; ``imagevet.cli.audit`` and its siblings are modules."""
+    if name == "app":
+        load_commands()
+        return common.app
+    if name in MODULES:
+        return importlib.import_module(f"imagevet.cli.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Stopped(BaseException):
@@ -159,11 +190,44 @@ def _after_notices(callback: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def build_command() -> Any:
-    """The command tree as it runs: Typer's, with the root's shared options on every command."""
-    command = typer.main.get_command(app)
+def build_command(modules: tuple[str, ...] = MODULES) -> Any:
+    """The command tree as it runs: Typer's, with the root's shared options on every command; of every
+    command, or of those of ``modules`` only (a run that needs only its own)."""
+    load_commands(modules)
+    command: Any = typer.main.get_command(common.app)
+    # Listed in the table's order, whichever module an earlier caller happened to import first.
+    found = settings.subcommands(command)
+    order = {name: index for index, name in enumerate(COMMAND_MODULES)}
+    for name in sorted(found, key=lambda n: order.get(n, len(order))):
+        command.commands[name] = command.commands.pop(name)
     _share_root_options(command)
     return command
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The command a command line runs (the first word that is not a root option or its value)."""
+    words = iter(settings.before_double_dash(argv))
+    for word in words:
+        if word == "--config":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def modules_for(argv: list[str]) -> tuple[str, ...]:
+    """The command modules this run needs: its command's alone, or all of them when it lists commands
+    (help, completion, no or an unknown command) or reads a settings file (which is checked against
+    every command's options)."""
+    module = COMMAND_MODULES.get(_command_word(argv) or "")
+    if module is None or "_IMAGEVET_COMPLETE" in os.environ:
+        return MODULES
+    try:
+        if settings.settings_path(argv, os.environ, Path.cwd()) is not None:
+            return MODULES
+    except settings.SettingsError:
+        return MODULES  # refused below, by the whole tree, in the usual words
+    return (module,)
 
 
 def _defaults(root: Any, argv: list[str]) -> settings.Defaults:
@@ -235,8 +299,8 @@ def main(argv: list[str] | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):  # `serve` and `worker` install their servers' own
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
             signal.signal(signum, _stop)
-    command = build_command()
     args = list(sys.argv[1:] if argv is None else argv)
+    command = build_command(modules_for(args))
     defaults: settings.Defaults | None = None
     try:
         defaults = _defaults(command, args)
