@@ -6,9 +6,7 @@ import datetime as dt
 import functools
 from importlib import resources
 
-import yaml
-
-from imagevet import __version__
+from imagevet import __version__, knowledge
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.cis import benchmark_for
 from imagevet.checks.metadata import builtin_metadata
@@ -28,7 +26,7 @@ from imagevet.waivers import WaiverSet
 def profiles() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Profile name -> (title, check ids), from profiles.yaml; "all" is every registered check."""
     text = resources.files("imagevet.checks").joinpath("profiles.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)["profiles"]
+    data = knowledge.safe_yaml(text)["profiles"]
     result = {name: (str(entry["title"]), tuple(entry["checks"])) for name, entry in data.items()}
     for name, (_, ids) in result.items():
         unknown = [i for i in ids if i not in CHECKS]

@@ -6,8 +6,7 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-import yaml
-
+from imagevet import knowledge
 from imagevet.checks.cis import Benchmark, benchmark_for
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
@@ -46,7 +45,7 @@ class ControlResult:
 def frameworks() -> dict[str, Framework]:
     text = resources.files("imagevet.checks").joinpath("frameworks.yaml").read_text(encoding="utf-8")
     found = {}
-    for key, raw in yaml.safe_load(text)["frameworks"].items():
+    for key, raw in knowledge.safe_yaml(text)["frameworks"].items():
         controls = []
         for entry in raw["controls"]:
             checks = tuple(entry.get("checks") or ())

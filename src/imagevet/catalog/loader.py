@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from imagevet import knowledge
 from imagevet.catalog.fields import Where
 from imagevet.catalog.model import (
     CLOUDS,
@@ -38,7 +39,6 @@ from imagevet.errors import DataError
 
 SINGLE_FILES = ("scenarios.yaml", "compliance.yaml", "rules.yaml")
 LIFECYCLE_FIELDS = ("released", "eol", "extended_eol")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # The override file lives in the user's data directory: written by `catalog update`, editable by hand.
 OVERRIDE_LIMITS = Limits(max_chars=1024 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
 
@@ -203,7 +203,7 @@ def parse_catalog(
 
     def load_data(name: str) -> Any:
         try:
-            return yaml.load(texts[name], Loader=_LOADER)
+            return knowledge.safe_yaml(texts[name])
         except (yaml.YAMLError, ValueError) as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" (line {mark.line + 1})" if mark is not None else ""

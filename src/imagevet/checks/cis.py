@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from imagevet import knowledge
 from imagevet.errors import DataError
 from imagevet.model import OsRelease
 
@@ -92,7 +91,7 @@ def builtin_benchmarks() -> dict[str, Benchmark]:
     from imagevet.checks.metadata import builtin_metadata
 
     text = resources.files("imagevet.checks").joinpath("cis.yaml").read_text(encoding="utf-8")
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = knowledge.safe_yaml(text)
     return parse_benchmarks(data, set(builtin_metadata()))
 
 

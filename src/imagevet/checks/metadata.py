@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from imagevet import knowledge
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
@@ -67,9 +68,13 @@ def _unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
+def _unique_keys(text: str) -> Any:
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def load_yaml(text: str, name: str) -> Any:
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader that refuses duplicate keys
+        return knowledge.parsed("yaml-unique-keys", text, _unique_keys)  # refuses duplicate keys
     except DataError as exc:
         raise DataError(f"{name}: {exc}") from exc
     except yaml.YAMLError as exc:

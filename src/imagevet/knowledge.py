@@ -1,0 +1,137 @@
+"""Knowledge files (the catalog, check metadata, CIS numbers, profiles, frameworks) parsed once per text.
+
+Every run used to rebuild them with PyYAML's constructor, about 50 ms of a 0.2 s audit. The parsed form
+is kept in the user's cache directory under the SHA-256 of the parser's name and the text itself, so a
+changed file (an edited catalog, a new release of imagevet) can never be served an old parse; a run
+then pays one unpickle (about 3 ms for the whole catalog). Validation still runs on the parsed data
+every time: the cache holds what PyYAML returned, nothing imagevet judged.
+
+The cache is the user's own folder, trusted like the block cache (docs/targets.md): an entry that cannot
+be read back is parsed again and rewritten; entries are unpickled with a loader that builds only plain
+data (dicts, lists, strings, numbers, dates), so a planted file cannot run code. A cache that cannot be
+written (a read-only home) only costs the speed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+CACHE_ENV = "IMAGEVET_KNOWLEDGE_CACHE"
+FORMAT = "1"  # bump when what is stored changes shape
+MAX_ENTRY = 32 * 1024 * 1024  # far above the catalog's 140 KB; a bigger file is not ours
+_ALLOWED = {
+    ("datetime", "date"),
+    ("datetime", "datetime"),
+    ("datetime", "timedelta"),
+    ("datetime", "timezone"),
+}
+
+
+def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """$IMAGEVET_KNOWLEDGE_CACHE (a directory, or ``off``), else $XDG_CACHE_HOME/imagevet/knowledge,
+    else ~/.cache/imagevet/knowledge; None when off or there is no home to put it in."""
+    named = environ.get(CACHE_ENV, "")
+    if named == "off":
+        return None
+    if named:
+        return Path(named)
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "imagevet" / "knowledge"
+    home = environ.get("HOME", "")
+    return Path(home) / ".cache" / "imagevet" / "knowledge" if os.path.isabs(home) else None
+
+
+class _PlainData(pickle.Unpickler):
+    """Builds containers, scalars and dates only: any other class in an entry is refused."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED:
+            return getattr(dt, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def entry_name(parser: str, text: str) -> str:
+    """The entry's file name: the digest of everything the parse depends on."""
+    from imagevet import __version__
+
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{parser}\0".encode())
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest() + ".pickle"
+
+
+def _private(directory: Path) -> bool:
+    """Whether the folder is the user's own (or not there yet): one that someone else owns or may write
+    could hold planted entries, so it is passed by (parsing costs only time)."""
+    try:
+        status = directory.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return status.st_uid == os.geteuid() and not status.st_mode & 0o022
+
+
+def _read(path: Path) -> tuple[bool, Any]:
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_ENTRY + 1)
+    except OSError:
+        return False, None
+    if len(data) > MAX_ENTRY:
+        return False, None
+    try:
+        return True, _PlainData(io.BytesIO(data)).load()
+    except Exception:  # any damage at all: parse again
+        return False, None
+
+
+def _write(directory: Path, path: Path, value: Any) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except (OSError, pickle.PicklingError):
+        pass  # no cache: the next run parses again
+
+
+def parsed(parser: str, text: str, parse: Callable[[str], Any]) -> Any:
+    """``parse(text)``, from the cache when this parser already read this exact text. ``parser`` names
+    the parse (``yaml-safe``, ``yaml-unique-keys``); a parse that fails is never cached."""
+    directory = cache_dir()
+    if directory is None:
+        return parse(text)
+    if not _private(directory):
+        return parse(text)
+    path = directory / entry_name(parser, text)
+    found, value = _read(path)
+    if found:
+        return value
+    value = parse(text)
+    _write(directory, path, value)
+    return value
+
+
+def _safe_load(text: str) -> Any:
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def safe_yaml(text: str) -> Any:
+    """YAML's safe subset (PyYAML's C loader where built), parsed once per text."""
+    return parsed("yaml-safe", text, _safe_load)
