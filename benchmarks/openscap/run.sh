@@ -2,7 +2,9 @@
 # Audit an offline Debian 12 root filesystem with OpenSCAP + SCAP Security Guide (Debian packages
 # openscap-utils, ssg-debian, ssg-debderived; SSG 0.1.65), for comparison with imagevet.
 #
-# Usage: run.sh [ROOT]     (must run as root: it bind-mounts ROOT read-only)
+# Usage: run.sh [ROOT [PROFILE]]     (must run as root: it bind-mounts ROOT read-only)
+#   PROFILE: one name of PROFILES below (e.g. ubuntu2204-cis_level1_server) to evaluate only that one, as
+#   benchmarks/openscap_ratio.py does for each of its runs; default: all of them.
 # Output: one summary line per profile on stdout; results XML, oscap logs and `time -v` output
 # are kept in ${TMPDIR:-/tmp}/imagevet-oscap.
 #
@@ -27,6 +29,7 @@
 set -euo pipefail
 
 ROOT=${1:-/root/.cache/imagevet-tests/debian12-b2fbe81a6aa4/root}
+ONLY=${2:-}
 WORK=${TMPDIR:-/tmp}/imagevet-oscap
 SSG=/usr/share/xml/scap/ssg/content
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,10 +41,16 @@ PROFILES=(
 
 [[ $EUID -eq 0 ]] || { echo "run.sh: must run as root (bind mount)" >&2; exit 1; }
 [[ -d $ROOT/etc ]] || { echo "run.sh: $ROOT does not look like a root filesystem" >&2; exit 1; }
+if [[ -n $ONLY ]]; then
+  selected=()
+  for entry in "${PROFILES[@]}"; do [[ ${entry%% *} == "$ONLY" ]] && selected+=("$entry"); done
+  [[ ${#selected[@]} -eq 1 ]] || { echo "run.sh: no profile named $ONLY" >&2; exit 1; }
+  PROFILES=("${selected[@]}")
+fi
 
 # Re-execute inside a private mount namespace (unshare makes mount propagation private).
 if [[ -z ${IMAGEVET_OSCAP_IN_NS:-} ]]; then
-  IMAGEVET_OSCAP_IN_NS=1 exec unshare --mount --propagation private bash "${BASH_SOURCE[0]}" "$ROOT"
+  IMAGEVET_OSCAP_IN_NS=1 exec unshare --mount --propagation private bash "${BASH_SOURCE[0]}" "$ROOT" "$ONLY"
 fi
 
 mkdir -p "$WORK"
