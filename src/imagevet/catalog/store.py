@@ -7,9 +7,11 @@ from pathlib import Path
 from imagevet.catalog import image_overrides
 from imagevet.catalog.loader import OVERRIDE_LIMITS, bundled_catalog, bundled_texts, parse_catalog
 from imagevet.catalog.model import Catalog
-from imagevet.catalog.update import OVERRIDE_FILE
 from imagevet.errors import DataError
 from imagevet.userfile import read_capped_text
+
+# `catalog update` writes it (catalog/update.py, which needs urllib: not imported by every run that reads it).
+OVERRIDE_FILE = "lifecycle-overrides.yaml"
 
 
 def data_dir_from_env(env: dict[str, str], home: Path) -> Path:

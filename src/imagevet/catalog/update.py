@@ -20,10 +20,10 @@ from typing import Any
 
 import yaml
 
+from imagevet.catalog.store import OVERRIDE_FILE
 from imagevet.errors import ImagevetError
 
 DEFAULT_BASE_URL = "https://endoflife.date/api"
-OVERRIDE_FILE = "lifecycle-overrides.yaml"
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 # endoflife.date product -> (catalog release-id prefix, whether our "eol" is their extendedSupport).
