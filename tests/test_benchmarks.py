@@ -79,3 +79,10 @@ def test_run_sh_refuses_an_unknown_profile(tmp_path: Path) -> None:
         timeout=30,
     )
     assert proc.returncode == 1 and "no profile named no-such-profile" in proc.stderr
+
+
+def test_startup_parts_prints_each_part_of_one_audit() -> None:
+    proc = bench("startup_parts.py", "--runs", "1", "--root", str(ROOT), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    for part in ("cli and command tree", "audit imports", "first audit", "warm audit", "total"):
+        assert re.search(rf"^{part} +[0-9.]+ ms", proc.stdout, re.M), proc.stdout
