@@ -16,10 +16,11 @@ PY=${PYTHON:-python3}
 # (Debian's 1.6.6) validates the generated pipelines; openssl checks attestation keys and signatures;
 # postgresql gives the service tests a real PostgreSQL (a throwaway cluster per run); chromium renders the
 # dashboard and HTML reports (driven by Playwright, which uses this browser rather than downloading one);
-# nginx serves disk images with range requests to the URL-target tests (its access log counts the bytes).
+# nginx serves disk images with range requests to the URL-target tests (its access log counts the bytes);
+# GNU time gives the benchmarks (and their tests) each command's own peak memory.
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
                fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo openscap-utils ssg-debian ssg-debderived packer
-               openssl postgresql chromium nginx)
+               openssl postgresql chromium nginx time)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
