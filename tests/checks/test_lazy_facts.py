@@ -12,8 +12,9 @@ from imagevet.checks.needs import builtin_needs, needs_for
 from imagevet.model import Status, Unknown
 from imagevet.target import RootfsTarget
 from tests.checks.support import AS_OF, ROOTFS
+from tests.conftest import FIXTURES
 
-CORRUPT_DPKG = ROOTFS / "corrupt-dpkg"
+CORRUPT_DPKG = FIXTURES / "audit/corrupt-dpkg"
 
 
 class RecordingRootfs(RootfsTarget):
