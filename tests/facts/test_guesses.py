@@ -23,6 +23,7 @@ from imagevet.facts.guesses import (
     Matcher,
     try_guesses,
     try_serially,
+    usable_cpus,
     worker_count,
 )
 from tests.conftest import FIXTURES
@@ -126,3 +127,19 @@ def test_worker_count_is_bounded() -> None:
     assert worker_count([]) == 1
     huge = "$y$j" + "D" + "T$salt$hash"  # N = 2^16, r = 32: 256 MiB a call, more than the budget
     assert worker_count([GuessJob(huge, ("a", "b"))]) == 1
+
+
+def test_the_default_worker_count_uses_several_threads_where_there_are_cpus() -> None:
+    if usable_cpus() < 2:
+        pytest.skip("one usable CPU: the guesses stay serial by design")
+    threads: set[int] = set()
+
+    def matches(guess: str, hashed: str) -> bool | None:
+        threads.add(threading.get_ident())
+        time.sleep(0.002)  # a call long enough for the pool's other threads to take work
+        return False
+
+    jobs = [GuessJob("$6$salt$hash", tuple(f"g{n}" for n in range(17)))] * 4
+    assert worker_count(jobs) >= 2
+    assert try_guesses(jobs, None, matches) == [GuessVerdict()] * 4
+    assert len(threads) >= 2 and threading.get_ident() not in threads

@@ -49,7 +49,7 @@ class GuessVerdict:
     unverifiable: bool = False
 
 
-def _usable_cpus() -> int:
+def usable_cpus() -> int:
     """The CPUs this process may run on (its affinity, not the machine's count, in a container)."""
     try:
         return len(os.sched_getaffinity(0))
@@ -65,7 +65,7 @@ def worker_count(jobs: Sequence[GuessJob]) -> int:
         return 1
     memory = max((crypt_memory_bytes(job.hashed) or MAX_PARALLEL_BYTES for job in jobs), default=1)
     by_memory = max(1, MAX_PARALLEL_BYTES // max(memory, 1))
-    return max(1, min(_usable_cpus(), tasks, MAX_WORKERS, by_memory))
+    return max(1, min(usable_cpus(), tasks, MAX_WORKERS, by_memory))
 
 
 def _verdict(job: GuessJob, results: Sequence[Result]) -> GuessVerdict:
