@@ -10,7 +10,7 @@ from imagevet import __version__, knowledge
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.cis import benchmark_for
 from imagevet.checks.metadata import builtin_metadata
-from imagevet.checks.needs import builtin_needs
+from imagevet.checks.needs import needs_for
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
 from imagevet.facts import Facts
@@ -73,7 +73,7 @@ def run_audit(
     if advisories is not None and not isinstance(advisories, Advisories):
         as_of = dt.datetime.combine(options.as_of, dt.time(), tzinfo=dt.UTC)
         advisories = Advisories.of_database(advisories, CoveragePolicy(as_of))
-    facts = Facts(target, advisories, builtin_needs())
+    facts = Facts(target, advisories, needs_for(check_ids))  # each fact gathered when a check asks
     family = facts.family
     active = waivers.active if waivers else {}
     os = facts.os_release if isinstance(facts.os_release, OsRelease) else None

@@ -22,3 +22,13 @@ def builtin_needs() -> FactNeeds:
     from imagevet.checks.cloud import probe_paths
 
     return FactNeeds(sysctl_keys(builtin_metadata().values()), probe_paths())
+
+
+def needs_for(check_ids: Iterable[str]) -> FactNeeds:
+    """What the facts look at for ``check_ids`` alone: on a live host (or over SSH, a round trip a key)
+    a run of one sysctl row reads one running value, not every row's. The probe paths stay whole: they
+    are looked at only when a cloud check first asks (Facts.present_paths is lazy)."""
+    from imagevet.checks.cloud import probe_paths
+
+    metadata = builtin_metadata()
+    return FactNeeds(sysctl_keys(metadata[check_id] for check_id in check_ids), probe_paths())

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagevet.facts.cryptlib import crypt_cost_ms, crypt_matches
+from imagevet.facts.cryptlib import crypt_cost_ms
+from imagevet.facts.guesses import GuessJob, try_guesses
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -256,11 +257,16 @@ MAX_CALL_MS = 300.0
 MAX_TOTAL_MS = 5000.0
 
 
-def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswordHit], list[str], list[str]]:
+def find_default_passwords(
+    accounts: list[Account], workers: int | None = None
+) -> tuple[list[DefaultPasswordHit], list[str], list[str]]:
     """Hits, accounts whose hash method crypt(3) here does not know, and accounts whose hashes would cost
-    more than the bounds to try (their parameters, or too many hashed accounts): those are undecided."""
-    hits: list[DefaultPasswordHit] = []
-    unverifiable: list[str] = []
+    more than the bounds to try (their parameters, or too many hashed accounts): those are undecided.
+
+    Which accounts are tried is decided first, in account order, from the hashes' own parameters, so the
+    budget never depends on timing; the tries then run in parallel (facts/guesses.py, ``workers``
+    threads, None: as many as the CPUs and memory allow), with the serial loop's answer."""
+    tried: list[tuple[Account, GuessJob]] = []
     too_costly: list[str] = []
     spent = 0.0
     for account in accounts:
@@ -272,14 +278,16 @@ def find_default_passwords(accounts: list[Account]) -> tuple[list[DefaultPasswor
             too_costly.append(account.name)
             continue
         spent += cost * len(guesses)
-        for guess in guesses:
-            matched = crypt_matches(guess, account.password)
-            if matched is None:
-                unverifiable.append(account.name)
-                break
-            if matched:
-                hits.append(DefaultPasswordHit(account, guess))
-                break
+        tried.append((account, GuessJob(account.password, guesses)))
+    verdicts = try_guesses([job for _, job in tried], workers)
+    hits = [
+        DefaultPasswordHit(account, verdict.matched)
+        for (account, _), verdict in zip(tried, verdicts, strict=True)
+        if verdict.matched is not None
+    ]
+    unverifiable = [
+        account.name for (account, _), verdict in zip(tried, verdicts, strict=True) if verdict.unverifiable
+    ]
     return hits, unverifiable, too_costly
 
 

@@ -2,6 +2,11 @@
 
 Python's ``crypt`` module is deprecated and gone in 3.13; libxcrypt is on every Debian/Ubuntu/RHEL host
 and knows every hash an image may carry (yescrypt, sha512crypt, sha256crypt, md5crypt, bcrypt, DES).
+
+Calls go through the reentrant ``crypt_rn`` (libxcrypt) or ``crypt_r`` (glibc's old libcrypt) with one
+``struct crypt_data`` per thread, so several guesses can hash at once: ctypes releases the GIL for the
+length of a foreign call. Only where the library has neither is plain ``crypt`` (one static buffer)
+used, behind a lock, and ``reentrant()`` says so, so callers stay serial.
 """
 
 from __future__ import annotations
@@ -9,6 +14,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import threading
+
+# sizeof(struct crypt_data): 32768 in libxcrypt, 131232 in glibc's libcrypt; room for either.
+_CRYPT_DATA_BYTES = 256 * 1024
+_local = threading.local()
+_plain_lock = threading.Lock()
 
 
 @functools.cache
@@ -22,6 +33,12 @@ def _libcrypt() -> ctypes.CDLL | None:
             continue
         lib.crypt.restype = ctypes.c_char_p
         lib.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+        if hasattr(lib, "crypt_rn"):  # (phrase, setting, data, size): NULL on failure
+            lib.crypt_rn.restype = ctypes.c_char_p
+            lib.crypt_rn.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
+        if hasattr(lib, "crypt_r"):  # (phrase, setting, data)
+            lib.crypt_r.restype = ctypes.c_char_p
+            lib.crypt_r.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
         return lib
     return None
 
@@ -30,12 +47,39 @@ def crypt_available() -> bool:
     return _libcrypt() is not None
 
 
+def reentrant() -> bool:
+    """Whether crypt calls may run in several threads at once (crypt_rn or crypt_r exists)."""
+    lib = _libcrypt()
+    return lib is not None and (hasattr(lib, "crypt_rn") or hasattr(lib, "crypt_r"))
+
+
+def _thread_data() -> ctypes.Array[ctypes.c_char]:
+    """This thread's zeroed crypt_data (libxcrypt asks for zero before the first call, then reuses it)."""
+    data: ctypes.Array[ctypes.c_char] | None = getattr(_local, "data", None)
+    if data is None:
+        data = _local.data = ctypes.create_string_buffer(_CRYPT_DATA_BYTES)
+    return data
+
+
+def _crypt(lib: ctypes.CDLL, phrase: bytes, setting: bytes) -> bytes | None:
+    if hasattr(lib, "crypt_rn"):
+        result: bytes | None = lib.crypt_rn(phrase, setting, _thread_data(), _CRYPT_DATA_BYTES)
+        return result
+    if hasattr(lib, "crypt_r"):
+        result = lib.crypt_r(phrase, setting, _thread_data())
+        return result
+    with _plain_lock:  # one static buffer: copy the answer out before another call reuses it
+        result = lib.crypt(phrase, setting)
+        return None if result is None else bytes(result)
+
+
 def crypt_matches(password: str, hashed: str) -> bool | None:
-    """Whether ``password`` hashes to ``hashed``; None when the hash method is unsupported here."""
+    """Whether ``password`` hashes to ``hashed``; None when the hash method is unsupported here.
+    Safe to call from several threads at once."""
     lib = _libcrypt()
     if lib is None:
         return None
-    result: bytes | None = lib.crypt(password.encode(), hashed.encode())
+    result = _crypt(lib, password.encode(), hashed.encode())
     if result is None or result.startswith(b"*"):
         return None
     return bool(result.decode("ascii", "replace") == hashed)
@@ -104,3 +148,20 @@ def crypt_cost_ms(hashed: str) -> float | None:
             return None
         return 36.0 * 2.0 ** (n_log2 - 14) * max(r, 1) / 8 * max(p, 1)
     return None
+
+
+def crypt_memory_bytes(hashed: str) -> int | None:
+    """Bytes one crypt(3) call with this hash as setting holds while it runs (yescrypt and scrypt fill
+    128 * r * N bytes; the others need a few KiB), so parallel guesses can be bounded by memory as well
+    as by cores. None where crypt_cost_ms gives None: such hashes are never tried."""
+    if crypt_cost_ms(hashed) is None:
+        return None
+    parts = hashed.split("$")
+    method = parts[1] if len(parts) > 2 else ""
+    if method in ("y", "gy"):
+        n_log2, r = _itoa64(parts[2][1]), _itoa64(parts[2][2])
+        return None if n_log2 is None or r is None else 128 * (r + 1) * 2 ** (n_log2 + 1)
+    if method == "7":
+        n_log2, r = _itoa64(parts[2][0]), _decode_uint(parts[2][1:6])
+        return None if n_log2 is None or r is None else 128 * max(r, 1) * 2**n_log2
+    return 64 * 1024

@@ -318,4 +318,10 @@ def gather_sshd(target: Target) -> SshdConfig | Unknown | None:
     first = target.read_text(SSHD_CONFIG)
     if isinstance(first, Unknown):
         return first
-    return parse_sshd_config(target.read_text, bounded_glob(target))
+
+    def read(path: str) -> str | Unknown:
+        """The main file as already read (one open, and the text judged is the text checked); the rest
+        from the image."""
+        return first if path == SSHD_CONFIG else target.read_text(path)
+
+    return parse_sshd_config(read, bounded_glob(target))
