@@ -197,6 +197,9 @@ def test_sshd_never_raises(main: str, included: str) -> None:
 @example(main='AcceptEnv ""', included="")
 @example(main="SetEnv A", included="")
 @example(main="SetEnv A=b\nAcceptEnv =yes", included="")
+# And a comment that leaves a list keyword with no names is accepted; ForceCommand keeps its "#".
+@example(main="AcceptEnv #c", included="")
+@example(main="ForceCommand #c\nAllowUsers #c", included="")
 def test_sshd_differential_against_sshd_t(
     main: str, included: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -27,7 +27,15 @@ from dataclasses import dataclass, field
 
 from imagevet.facts.sshd_glob import MAX_GLOB_ENTRIES, Globber, GlobBudgetExceeded, bounded_glob
 from imagevet.facts.sshd_grammar import match_problem, normalize, split_args, split_keyword
-from imagevet.facts.sshd_keywords import ACCUMULATING, ALIASES, MATCH_ALLOWED, MODELED, OTHER_KEYWORDS
+from imagevet.facts.sshd_keywords import (
+    ACCUMULATING,
+    ALIASES,
+    EMPTY_AFTER_COMMENT,
+    MATCH_ALLOWED,
+    MODELED,
+    OTHER_KEYWORDS,
+    REST_OF_LINE,
+)
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -206,7 +214,11 @@ class _Parser:
             if args is None:
                 self.fatal(f"{where}: invalid quotes")
                 continue
+            if not args and rest.strip() and keyword in REST_OF_LINE:
+                args = [rest.strip()]  # sshd takes these lines' rest as written, "#" and all
             if not args:
+                if rest.strip() and keyword in EMPTY_AFTER_COMMENT:
+                    continue  # "AcceptEnv #c": a list of no names, which sshd accepts
                 self.fatal(f"{where}: a keyword without an argument")
                 continue
             if keyword == "match":

@@ -237,3 +237,17 @@ LOGLEVELS = {
     "DEBUG2": "DEBUG2",
     "DEBUG3": "DEBUG3",
 }
+
+
+# Keywords sshd accepts when a comment is all that follows them ("AcceptEnv #c"): the lists it reads name
+# by name (none is fine) and the retired keywords it ignores. sshd -T of OpenSSH 9.2 over every keyword,
+# found by tests/facts/test_fuzz_parsers.py; any other keyword is "missing argument" there.
+EMPTY_AFTER_COMMENT = frozenset(
+    """acceptenv afstokenpassing allowgroups allowusers authorizedkeysfile authorizedkeysfile2 channeltimeout
+    denygroups denyusers kerberosgetafstoken kerberostgtpassing keyregenerationinterval logverbose
+    pamauthenticationviakbdint protocol pubkeyauthoptions reversemappingcheck rhostsauthentication
+    rhostsrsaauthentication rsaauthentication serverkeybits setenv uselogin useprivilegeseparation
+    verifyreversemapping""".split()
+)
+# Keywords whose value is the rest of the line as written, a "#" included (sshd -T: forcecommand #c).
+REST_OF_LINE = frozenset({"forcecommand", "versionaddendum"})
