@@ -8,43 +8,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from imagevet.facts.accounts import Accounts, gather_accounts
-from imagevet.facts.cloudinit import CloudConfig, CloudInit, gather_cloud_config, gather_cloudinit
-from imagevet.facts.files import SystemFiles, gather_system_files
-from imagevet.facts.limits import Limit, gather_limits
-from imagevet.facts.logindefs import LoginDefs, gather_login_defs
-from imagevet.facts.mac import MacFacts, gather_mac
-from imagevet.facts.modprobe import InstallLine, gather_modprobe
-from imagevet.facts.mounts import Mounts, gather_mounts
-from imagevet.facts.os_release import gather_os_release
-from imagevet.facts.pam import PamFacts, gather_pam
-from imagevet.facts.pending import (
-    APT_COMMAND,
-    DNF_COMMAND,
-    PendingUpdate,
-    parse_apt_simulation,
-    parse_dnf_updateinfo,
-)
-from imagevet.facts.sshd import SshdConfig, gather_sshd
-from imagevet.facts.sudoers import Sudoers, gather_sudoers
-from imagevet.facts.support import SupportFacts, gather_support
-from imagevet.facts.sysctl import SysctlConfig, gather_sysctl, read_running
-from imagevet.facts.systemd_conf import (
-    COREDUMP_CONF,
-    Journald,
-    SystemdSetting,
-    gather_journald,
-    gather_systemd_conf,
-)
-from imagevet.facts.timesync import ConfigLine, gather_time_config
-from imagevet.facts.updates import UpdatesFacts, gather_updates
-from imagevet.inventory.collect import Inventory, InventoryError, collect_inventory
 from imagevet.model import ImageConfig, OsRelease, Package, Unknown
-from imagevet.target.base import Target
-from imagevet.vuln.coverage import FIX, Advisories, Verdict
-from imagevet.vuln.ecosystem import Ecosystems, ecosystems_for
-from imagevet.vuln.matcher import Finding, match_packages
+
+# Each fact's module is imported by the property that gathers it, so a run pays only for the facts its
+# checks ask for (issue 19: start-up is most of an audit's time); the names below are for annotations.
+if TYPE_CHECKING:
+    from imagevet.facts.accounts import Accounts
+    from imagevet.facts.cloudinit import CloudConfig, CloudInit
+    from imagevet.facts.files import SystemFiles
+    from imagevet.facts.limits import Limit
+    from imagevet.facts.logindefs import LoginDefs
+    from imagevet.facts.mac import MacFacts
+    from imagevet.facts.modprobe import InstallLine
+    from imagevet.facts.mounts import Mounts
+    from imagevet.facts.pam import PamFacts
+    from imagevet.facts.pending import PendingUpdate
+    from imagevet.facts.sshd import SshdConfig
+    from imagevet.facts.sudoers import Sudoers
+    from imagevet.facts.support import SupportFacts
+    from imagevet.facts.sysctl import SysctlConfig
+    from imagevet.facts.systemd_conf import Journald, SystemdSetting
+    from imagevet.facts.timesync import ConfigLine
+    from imagevet.facts.updates import UpdatesFacts
+    from imagevet.inventory.collect import Inventory
+    from imagevet.target.base import Target
+    from imagevet.vuln.coverage import Advisories, Verdict
+    from imagevet.vuln.ecosystem import Ecosystems
+    from imagevet.vuln.matcher import Finding
 
 
 @dataclass(frozen=True)
@@ -86,6 +78,8 @@ class Facts:
 
     @cached_property
     def os_release(self) -> OsRelease | Unknown:
+        from imagevet.facts.os_release import gather_os_release
+
         return gather_os_release(self.target)
 
     @property
@@ -94,6 +88,8 @@ class Facts:
 
     @cached_property
     def inventory(self) -> Inventory | Unknown:
+        from imagevet.inventory.collect import InventoryError, collect_inventory
+
         os = self.os_release if isinstance(self.os_release, OsRelease) else None
         try:
             return collect_inventory(self.target, os)
@@ -112,10 +108,14 @@ class Facts:
 
     @cached_property
     def sshd(self) -> SshdConfig | Unknown | None:
+        from imagevet.facts.sshd import gather_sshd
+
         return gather_sshd(self.target)
 
     @cached_property
     def sysctl(self) -> SysctlConfig:
+        from imagevet.facts.sysctl import gather_sysctl, read_running
+
         config = gather_sysctl(self.target)
         if self.target.is_live_host:
             config.running = read_running(self.target, list(self.needs.sysctl_keys))
@@ -123,48 +123,70 @@ class Facts:
 
     @cached_property
     def login_defs(self) -> LoginDefs | Unknown:
+        from imagevet.facts.logindefs import gather_login_defs
+
         return gather_login_defs(self.target)
 
     @cached_property
     def sudoers(self) -> Sudoers | Unknown | None:
         """sudo's Defaults lines; None when sudo is not installed."""
+        from imagevet.facts.sudoers import gather_sudoers
+
         return gather_sudoers(self.target)
 
     @cached_property
     def mounts(self) -> Mounts:
+        from imagevet.facts.mounts import gather_mounts
+
         return gather_mounts(self.target)
 
     @cached_property
     def modprobe(self) -> tuple[InstallLine, ...]:
+        from imagevet.facts.modprobe import gather_modprobe
+
         return gather_modprobe(self.target)
 
     @cached_property
     def limits(self) -> tuple[Limit, ...]:
+        from imagevet.facts.limits import gather_limits
+
         return gather_limits(self.target)
 
     @cached_property
     def coredump_conf(self) -> tuple[SystemdSetting, ...]:
+        from imagevet.facts.systemd_conf import COREDUMP_CONF, gather_systemd_conf
+
         return gather_systemd_conf(self.target, COREDUMP_CONF)
 
     @cached_property
     def journald(self) -> Journald:
+        from imagevet.facts.systemd_conf import gather_journald
+
         return gather_journald(self.target)
 
     @cached_property
     def system_files(self) -> SystemFiles:
         """Modes and owners of passwd, group, shadow, gshadow, sshd_config and the SSH host keys."""
+        from imagevet.facts.files import gather_system_files
+
         return gather_system_files(self.target)
 
     @cached_property
     def pam(self) -> PamFacts:
+        from imagevet.facts.pam import gather_pam
+
         return gather_pam(self.target)
 
     @cached_property
     def cloud_config(self) -> CloudConfig:
+        from imagevet.facts.cloudinit import gather_cloud_config
+
         return gather_cloud_config(self.target)
 
     @cached_property
     def time_config(self) -> tuple[ConfigLine, ...]:
+        from imagevet.facts.timesync import gather_time_config
+
         return gather_time_config(self.target)
 
     @cached_property
@@ -179,23 +201,33 @@ class Facts:
 
     @cached_property
     def accounts(self) -> Accounts | Unknown:
+        from imagevet.facts.accounts import gather_accounts
+
         return gather_accounts(self.target)
 
     @cached_property
     def mac(self) -> MacFacts:
+        from imagevet.facts.mac import gather_mac
+
         return gather_mac(self.target, self.packages)
 
     @cached_property
     def updates(self) -> UpdatesFacts | Unknown:
+        from imagevet.facts.updates import gather_updates
+
         return gather_updates(self.target, self.family, self.packages)
 
     @cached_property
     def cloud_init(self) -> CloudInit | Unknown | None:
+        from imagevet.facts.cloudinit import gather_cloudinit
+
         return gather_cloudinit(self.target, self.packages)
 
     @cached_property
     def support(self) -> SupportFacts:
         """Paid extended support the image has attached (Ubuntu Pro ESM, RHEL EUS, SUSE LTSS)."""
+        from imagevet.facts.support import gather_support
+
         return gather_support(self.target)
 
     @cached_property
@@ -203,6 +235,10 @@ class Facts:
         """Known vulnerabilities of the installed packages, or why they cannot be known: no OS release, no
         OSV ecosystem for it, no database, a database without the image's ecosystem or too old for the
         policy, an unreadable package database. Never an empty list for any of those."""
+        from imagevet.vuln.coverage import FIX
+        from imagevet.vuln.ecosystem import ecosystems_for
+        from imagevet.vuln.matcher import match_packages
+
         os = self.os_release
         if isinstance(os, Unknown):
             return Unknown(f"the OS release is unknown: {os.reason}")
@@ -227,6 +263,13 @@ class Facts:
     @cached_property
     def pending_updates(self) -> list[PendingUpdate] | Unknown | None:
         """Security updates the live host's package manager offers; None when it cannot be asked."""
+        from imagevet.facts.pending import (
+            APT_COMMAND,
+            DNF_COMMAND,
+            parse_apt_simulation,
+            parse_dnf_updateinfo,
+        )
+
         run = getattr(self.target, "run", None)
         if run is None or not self.target.is_live_host:
             return None
