@@ -22,6 +22,7 @@ _RATINGS = {
 }
 _SUMMARY_RATING = re.compile(r"^\s*(Critical|Important|Moderate|Low)\s*:", re.IGNORECASE)
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 MAX_RATING_DEPTH = 4  # ratings sit at most two levels down (database_specific.severity, severity[].score)
@@ -51,6 +52,10 @@ class Affected:
     ranges: tuple[tuple[tuple[str, str], ...], ...]  # per ECOSYSTEM range: ((event, version), ...)
     versions: tuple[str, ...]
     severity: str | None  # ecosystem_specific / database_specific rating, normalised
+    # Filled by the database (stored.py): ``ranges`` with each range's events already sorted for the
+    # scheme ``sorted_for`` (None: they are in order as given); sorted_for "": matching sorts them.
+    ordered: tuple[tuple[tuple[str, str], ...], ...] | None = None
+    sorted_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,11 +206,15 @@ def parse_record(record: Any) -> Advisory:
 
 
 def _require_encodable(advisory: Advisory) -> None:
-    """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store."""
+    """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store, and control
+    characters in versions, which no packaging scheme allows (and the database's ready form, stored.py,
+    uses as separators)."""
     texts = [advisory.id, advisory.modified, advisory.withdrawn or "", advisory.summary, *advisory.aliases]
     for entry in advisory.affected:
-        texts += [entry.ecosystem, entry.package, *entry.versions]
-        texts += [version for events in entry.ranges for _, version in events]
+        versions = [*entry.versions, *(version for events in entry.ranges for _, version in events)]
+        if any(_CONTROL.search(version) for version in versions):
+            raise OsvError("a version contains a control character")
+        texts += [entry.ecosystem, entry.package, *versions]
     try:
         "\0".join(texts).encode("utf-8")
     except UnicodeEncodeError as exc:
