@@ -32,7 +32,7 @@ from imagevet.vuln.db import (
     schema_of,
     store,
 )
-from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record
+from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record, surrogates_possible
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 BATCH = 2000  # advisories per executemany (and per progress report)
@@ -104,7 +104,7 @@ def _record_file(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
 def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Iterator[Advisory]:
     for where, data in inputs:
         try:
-            advisory = parse_record(decode_record(data))
+            advisory = parse_record(decode_record(data), surrogates_possible(data))
         except OsvError as exc:
             stats.skip(where, str(exc))
             continue

@@ -23,6 +23,8 @@ _RATINGS = {
 _SUMMARY_RATING = re.compile(r"^\s*(Critical|Important|Moderate|Low)\s*:", re.IGNORECASE)
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 MAX_RATING_DEPTH = 4  # ratings sit at most two levels down (database_specific.severity, severity[].score)
@@ -43,6 +45,15 @@ def decode_record(data: bytes) -> Any:
         raise OsvError("nested too deeply to be an OSV record") from exc
     except json.JSONDecodeError as exc:
         raise OsvError(f"not valid JSON ({exc.__class__.__name__})") from exc
+
+
+def surrogates_possible(data: bytes) -> bool:
+    """Whether the JSON text ``data`` can decode to a lone surrogate: it holds a ``\\uD800``-``\\uDFFF``
+    escape, or a surrogate encoded as UTF-8 (json decodes bytes with ``surrogatepass``), or it is not UTF-8
+    (json also reads UTF-16 and UTF-32). When not, parse_record need not look for them."""
+    if json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+        return True
+    return bool(_SURROGATE_ESCAPE.search(data) or _SURROGATE_UTF8.search(data))
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,9 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def parse_record(record: Any) -> Advisory:
+def parse_record(record: Any, surrogates: bool = True) -> Advisory:
+    """The advisory of a decoded OSV record, or OsvError. ``surrogates=False`` says the text it was decoded
+    from cannot hold a lone surrogate (surrogates_possible), which spares looking for one."""
     if not isinstance(record, dict):
         raise OsvError("record is not a JSON object")
     advisory_id = record.get("id")
@@ -201,20 +214,22 @@ def parse_record(record: Any) -> Advisory:
         score=score,
         affected=tuple(affected),
     )
-    _require_encodable(advisory)
+    _require_encodable(advisory, surrogates)
     return advisory
 
 
-def _require_encodable(advisory: Advisory) -> None:
+def _require_encodable(advisory: Advisory, surrogates: bool) -> None:
     """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store, and control
     characters in versions, which no packaging scheme allows (and the database's ready form, stored.py,
     uses as separators)."""
     texts = [advisory.id, advisory.modified, advisory.withdrawn or "", advisory.summary, *advisory.aliases]
     for entry in advisory.affected:
         versions = [*entry.versions, *(version for events in entry.ranges for _, version in events)]
-        if any(_CONTROL.search(version) for version in versions):
+        if _CONTROL.search("".join(versions)):
             raise OsvError("a version contains a control character")
         texts += [entry.ecosystem, entry.package, *versions]
+    if not surrogates:
+        return
     try:
         "\0".join(texts).encode("utf-8")
     except UnicodeEncodeError as exc:

@@ -22,6 +22,7 @@ Ranges = tuple[Events, ...]
 
 _LETTER = {"introduced": "i", "fixed": "f", "last_affected": "l", "limit": "m"}
 _KIND = {letter: kind for kind, letter in _LETTER.items()}
+_FROM_ZERO = ("introduced", "0")
 
 # The version scheme of each OSV ecosystem family imagevet matches (ecosystem.py names the ecosystems).
 _SCHEMES = {
@@ -85,6 +86,8 @@ def ordered_for(ecosystem: str, ranges: Ranges) -> tuple[str, str | None]:
     scheme = scheme_of(ecosystem)
     if not scheme:
         return "", None
+    if all(len(events) < 2 or (len(events) == 2 and events[0] == _FROM_ZERO) for events in ranges):
+        return scheme, None  # the usual shape, in order under every scheme: no version is compared
     try:
         ordered = tuple(sort_events(events, scheme) for events in ranges)
     except VersionError:
