@@ -82,6 +82,8 @@ class Advisory:
 
 
 def _rating(value: Any, depth: int = 0) -> str | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         return _RATINGS.get(value.strip().lower())
     if depth >= MAX_RATING_DEPTH:

@@ -60,7 +60,9 @@ def sort_events(events: Events, scheme: str) -> Events:
 
 
 def encode_ranges(ranges: Ranges) -> str:
-    return "".join(RANGE + "".join(EVENT + _LETTER[kind] + version for kind, version in r) for r in ranges)
+    return "".join(
+        [RANGE + "".join([EVENT + _LETTER[kind] + version for kind, version in r]) for r in ranges]
+    )
 
 
 def decode_ranges(text: str) -> Ranges:
@@ -71,7 +73,7 @@ def decode_ranges(text: str) -> Ranges:
 
 
 def encode_versions(versions: tuple[str, ...]) -> str:
-    return "".join(EVENT + version for version in versions)
+    return "".join([EVENT + version for version in versions])
 
 
 def decode_versions(text: str) -> tuple[str, ...]:
@@ -83,11 +85,14 @@ def ordered_for(ecosystem: str, ranges: Ranges) -> tuple[str, str | None]:
 
     A scheme of "" means not sorted: the ecosystem is unknown, or a version is one the scheme refuses, in
     which case matching sorts again and reports the version where it always did (a scan's warning)."""
-    scheme = scheme_of(ecosystem)
+    scheme = _SCHEMES.get(ecosystem.partition(":")[0], "")
     if not scheme:
         return "", None
-    if all(len(events) < 2 or (len(events) == 2 and events[0] == _FROM_ZERO) for events in ranges):
-        return scheme, None  # the usual shape, in order under every scheme: no version is compared
+    for events in ranges:
+        if len(events) > 2 or (len(events) == 2 and events[0] != _FROM_ZERO):
+            break
+    else:
+        return scheme, None  # the usual shapes, in order under every scheme: no version is compared
     try:
         ordered = tuple(sort_events(events, scheme) for events in ranges)
     except VersionError:
