@@ -21,7 +21,7 @@ from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.importer import ImportError_, ImportStats, import_into, iter_inputs
 from imagevet.vuln.matcher import Finding, match_packages
 from imagevet.vuln.osv import Advisory, Affected, OsvError, parse_record
-from imagevet.vuln.stored import decode_ranges, decode_versions, encode_ranges, encode_versions
+from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts
 from tests.conftest import FIXTURES
 from tests.support.advisories import fresh_stamp
 from tests.support.cli import imagevet_env, run_imagevet
@@ -140,15 +140,17 @@ def test_ranges_given_out_of_order_are_stored_sorted_and_described_as_given(tmp_
 def test_the_ready_form_round_trips(text: str) -> None:
     ranges = ((), (("introduced", "0"), ("fixed", text)), (("last_affected", text), ("limit", "2")))
     assert decode_ranges(encode_ranges(ranges)) == ranges
-    assert decode_versions(encode_versions(("", "1.0", text))) == ("", "1.0", text)
-    assert decode_ranges(encode_ranges(())) == () and decode_versions(encode_versions(())) == ()
+    assert decode_texts(encode_texts(("", "1.0", text))) == ("", "1.0", text)
+    assert decode_ranges(encode_ranges(())) == () and decode_texts(encode_texts(())) == ()
 
 
-def test_a_version_with_a_control_character_is_refused() -> None:
+def test_a_version_or_alias_with_a_control_character_is_refused() -> None:
     with pytest.raises(OsvError, match="control character"):
         parse_record(record([{"introduced": "0"}, {"fixed": "1.0\x1f-1"}]))
     with pytest.raises(OsvError, match="control character"):
         parse_record(record([{"introduced": "0"}], versions=["1.0\x1e"]))
+    with pytest.raises(OsvError, match="alias contains a control character"):
+        parse_record({**record([{"introduced": "0"}]), "aliases": ["CVE-2026-1\x1f"]})
 
 
 def old_schema_database(path: Path, version: str = "2") -> None:

@@ -10,7 +10,6 @@ data vuln/coverage.py judges), ``meta`` (schema version, last update).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import urllib.parse
@@ -21,7 +20,7 @@ from pathlib import Path
 from imagevet.errors import ImagevetError
 from imagevet.vuln.coverage import EcosystemCoverage
 from imagevet.vuln.osv import Advisory, Affected
-from imagevet.vuln.stored import decode_ranges, decode_versions, encode_ranges, encode_versions, ordered_for
+from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts, ordered_for
 
 SCHEMA_VERSION = "3"
 OLDER_SCHEMAS = ("1", "2")  # refused by every reader; an import rebuilds such a database from its inputs
@@ -146,7 +145,7 @@ def store(
                 advisory.modified,
                 advisory.withdrawn,
                 advisory.summary,
-                json.dumps(advisory.aliases),
+                encode_texts(advisory.aliases),
                 advisory.severity,
                 advisory.score,
             )
@@ -161,7 +160,7 @@ def store(
                     encode_ranges(a.ranges),
                     ordered,
                     sorted_for,
-                    encode_versions(a.versions),
+                    encode_texts(a.versions),
                     a.severity,
                 )
             )
@@ -246,7 +245,7 @@ def lookup(
                     ecosystem,
                     row[8],
                     decode_ranges(row[9]),
-                    decode_versions(row[12]),
+                    decode_texts(row[12]),
                     row[13],
                     None if ordered is None else decode_ranges(ordered),
                     row[11],
@@ -254,7 +253,7 @@ def lookup(
                 advisory = advisories.get(row[0])
                 if advisory is None:
                     advisory = Advisory(
-                        row[1], row[2], row[3], row[4], tuple(json.loads(row[5])), row[6], row[7], ()
+                        row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ()
                     )
                     advisories[row[0]] = advisory
                 yield advisory, affected

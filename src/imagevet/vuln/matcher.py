@@ -123,16 +123,22 @@ def _finding(
 
 
 def _merge(findings: list[Finding], scheme: str) -> list[Finding]:
-    """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity)."""
+    """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity): each joins
+    the first merged finding sharing an id with it. ``first`` maps every id to the first merged finding
+    holding it (a merged finding's ids only grow: _combine keeps both sides' ids)."""
     merged: list[Finding] = []
+    first: dict[str, int] = {}
     for finding in findings:
-        ids = {finding.id, *finding.aliases}
-        for index, other in enumerate(merged):
-            if ids & {other.id, *other.aliases}:
-                merged[index] = _combine(other, finding, scheme)
-                break
-        else:
+        ids = (finding.id, *finding.aliases)
+        index = min((first[key] for key in ids if key in first), default=-1)
+        if index < 0:
+            index = len(merged)
             merged.append(finding)
+        else:
+            merged[index] = _combine(merged[index], finding, scheme)
+        for key in ids:
+            if first.get(key, index + 1) > index:
+                first[key] = index
     return merged
 
 

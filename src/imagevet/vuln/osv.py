@@ -222,9 +222,11 @@ def parse_record(record: Any, surrogates: bool = True) -> Advisory:
 
 def _require_encodable(advisory: Advisory, surrogates: bool) -> None:
     """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store, and control
-    characters in versions, which no packaging scheme allows (and the database's ready form, stored.py,
-    uses as separators)."""
+    characters in versions and aliases, which no packaging scheme or advisory id has (and the database's
+    ready form, stored.py, uses as separators)."""
     texts = [advisory.id, advisory.modified, advisory.withdrawn or "", advisory.summary, *advisory.aliases]
+    if _CONTROL.search("".join(advisory.aliases)):
+        raise OsvError("an alias contains a control character")
     for entry in advisory.affected:
         versions = [*entry.versions, *(version for events in entry.ranges for _, version in events)]
         if _CONTROL.search("".join(versions)):

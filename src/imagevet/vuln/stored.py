@@ -4,8 +4,8 @@ Parsed once, at import: each ECOSYSTEM range is kept as the advisory gives it (i
 events in that order) and, when the ecosystem's version scheme is known (``Debian:12`` -> deb), also with
 its events already sorted by that scheme, so a scan neither decodes JSON nor sorts per record. The text
 form needs only ``str.split``: a range starts with ``RANGE``, each event with ``EVENT`` then one letter
-for its kind, each listed version with ``EVENT``. Versions holding a control character are refused at
-parsing (osv.py), so neither separator can occur inside one.
+for its kind, each listed version (and each alias of an advisory) with ``EVENT``. Versions and aliases
+holding a control character are refused at parsing (osv.py), so neither separator can occur inside one.
 """
 
 from __future__ import annotations
@@ -66,17 +66,19 @@ def encode_ranges(ranges: Ranges) -> str:
 
 
 def decode_ranges(text: str) -> Ranges:
+    if text.count(RANGE) == 1:  # the usual case: one range
+        return (tuple([(_KIND[event[0]], event[1:]) for event in text.split(EVENT)[1:]]),)
     return tuple(
         tuple((_KIND[event[0]], event[1:]) for event in part.split(EVENT)[1:])
         for part in text.split(RANGE)[1:]
     )
 
 
-def encode_versions(versions: tuple[str, ...]) -> str:
+def encode_texts(versions: tuple[str, ...]) -> str:
     return "".join([EVENT + version for version in versions])
 
 
-def decode_versions(text: str) -> tuple[str, ...]:
+def decode_texts(text: str) -> tuple[str, ...]:
     return tuple(text.split(EVENT)[1:])
 
 
