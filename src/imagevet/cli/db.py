@@ -63,6 +63,8 @@ def db_import(
             result = import_into(database, inputs, source, now, step, whole_archive=whole, stats=stats)
     finally:
         report_skipped(stats.warnings)
+    for note in result.notes:
+        notice(note)
     skipped = result.skipped
     notice(
         f"imported {result.records} advisories into {database}" + (f"; skipped {skipped}" if skipped else "")
@@ -101,6 +103,8 @@ def db_update(
     with progress("downloading", transfers=True) as line:
         result = update(database, ecosystems, url, now, timeout, line.transfer)
     report_skipped(result.warnings)
+    for note in result.notes:
+        notice(note)
     notice(f"updated {database}: {result.records} advisories from {len(ecosystems)} ecosystem archive(s)")
     if rescan is not None:
         from imagevet.service.client import request_rescan

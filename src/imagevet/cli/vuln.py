@@ -89,6 +89,9 @@ def vuln(
     target: Annotated[str, typer.Argument(help=TARGET_HELP)],
     fmt: Annotated[VulnFormat, typer.Option("--format", "-f", help="Output format.")] = VulnFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
+    pretty: Annotated[
+        bool, typer.Option("--pretty", help="Indent JSON and SARIF output (default: compact).")
+    ] = False,
     severity: SeverityOption = None,
     ignore_unfixed: Annotated[
         bool, typer.Option("--ignore-unfixed", help="Leave out vulnerabilities without a fixed version.")
@@ -141,7 +144,8 @@ def vuln(
         notice(message)
     document = render.document(report, shown)
     color, _ = use_color(output, fmt is VulnFormat.TABLE)
-    write_output(render.render(document, fmt, color=color, width=table_width(output)), output)
+    text = render.render(document, fmt, color=color, width=table_width(output), pretty=pretty)
+    write_output(text, output)
     if push is not None:  # the inventory keeps every finding, whatever --severity showed
         push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
     if report.gate_failures():

@@ -1,15 +1,15 @@
 """The advisory database: one SQLite file, built elsewhere and swapped in atomically.
 
-Tables: ``advisories`` (one row per OSV record), ``affected`` (one row per affected package entry, indexed
-by ecosystem and package name: the only lookup matching needs), ``imports`` (per OSV archive family such
-as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as ``Debian:12``: records,
-when and from where they were last imported, and when a whole-ecosystem archive last was; the data
-vuln/coverage.py judges), ``meta`` (schema version, last update).
+Tables: ``advisories`` (one row per OSV record, numbered by ``row``), ``affected`` (one row per affected
+package entry, pointing at its advisory's row, with its ranges and versions in the ready form of stored.py;
+indexed by ecosystem and package name: the only lookup matching needs), ``imports`` (per OSV archive family
+such as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as ``Debian:12``:
+records, when and from where they were last imported, and when a whole-ecosystem archive last was; the
+data vuln/coverage.py judges), ``meta`` (schema version, last update).
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import urllib.parse
@@ -20,20 +20,20 @@ from pathlib import Path
 from imagevet.errors import ImagevetError
 from imagevet.vuln.coverage import EcosystemCoverage
 from imagevet.vuln.osv import Advisory, Affected
+from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts, ordered_for
 
-SCHEMA_VERSION = "2"
-SCHEMA = """
+SCHEMA_VERSION = "3"
+OLDER_SCHEMAS = ("1", "2")  # refused by every reader; an import rebuilds such a database from its inputs
+TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS advisories (
-    id TEXT PRIMARY KEY, modified TEXT, withdrawn TEXT, summary TEXT, aliases TEXT NOT NULL,
-    severity TEXT NOT NULL, score REAL
+    row INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, modified TEXT, withdrawn TEXT, summary TEXT,
+    aliases TEXT NOT NULL, severity TEXT NOT NULL, score REAL
 );
 CREATE TABLE IF NOT EXISTS affected (
-    advisory_id TEXT NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
-    ranges TEXT NOT NULL, versions TEXT NOT NULL, severity TEXT
+    advisory INTEGER NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL, ranges TEXT NOT NULL,
+    ordered TEXT, sorted_for TEXT NOT NULL, versions TEXT NOT NULL, severity TEXT
 );
-CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package);
-CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory_id);
 CREATE TABLE IF NOT EXISTS imports (
     ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, imported TEXT NOT NULL, source TEXT NOT NULL
 );
@@ -42,6 +42,14 @@ CREATE TABLE IF NOT EXISTS coverage (
     source TEXT NOT NULL, archive_imported TEXT, archive_source TEXT
 );
 """
+# Built after a bulk load (importer.py drops them first): one sort instead of 200,000 index updates.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package);
+CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory);
+"""
+SCHEMA = TABLES + INDEXES
+DROP_INDEXES = "DROP INDEX IF EXISTS affected_lookup; DROP INDEX IF EXISTS affected_advisory;"
+CHUNK = 500  # names per lookup query (SQLite allows 32,766 parameters; 500 keeps each statement small)
 
 
 class DatabaseError(ImagevetError):
@@ -72,15 +80,9 @@ def ecosystem_family(ecosystem: str) -> str:
     return ecosystem.split(":", 1)[0]
 
 
-def open_writable(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(str(path))
-    connection.executescript(SCHEMA)
-    connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-    return connection
-
-
 def schema_of(path: Path) -> str:
-    """The schema version of an existing imagevet database; DatabaseError for any other file."""
+    """The schema version of an existing imagevet database (current or older); DatabaseError for any other
+    file."""
     uri = f"file:{urllib.parse.quote(str(path))}?mode=ro"
     try:
         connection = sqlite3.connect(uri, uri=True)
@@ -90,7 +92,7 @@ def schema_of(path: Path) -> str:
             connection.close()
     except sqlite3.Error as exc:
         raise DatabaseError(f"{path} is not an imagevet advisory database ({exc}); not touching it") from exc
-    if row is None or row[0] not in ("1", SCHEMA_VERSION):
+    if row is None or row[0] not in (*OLDER_SCHEMAS, SCHEMA_VERSION):
         raise DatabaseError(f"{path} is not an imagevet advisory database (no known schema version)")
     return str(row[0])
 
@@ -108,48 +110,69 @@ def open_readonly(path: Path) -> sqlite3.Connection:
         raise DatabaseError(f"{path} is not an imagevet advisory database: {exc}") from exc
     if row is None or row[0] != SCHEMA_VERSION:
         connection.close()
-        found = "an older" if row is not None and row[0] == "1" else "an unknown"
+        found = (
+            f"an older schema version ({row[0]})"
+            if row is not None and row[0] in OLDER_SCHEMAS
+            else ("an unknown schema version")
+        )
         raise DatabaseError(
-            f"{path} has {found} schema version (it records no per-ecosystem coverage); "
-            "rebuild it with 'imagevet db update' or 'imagevet db import'"
+            f"{path} has {found}, which this imagevet cannot match against; re-import it: run "
+            "'imagevet db update' (or 'imagevet db import' of OSV's all.zip archives)"
         )
     return connection
 
 
-def store(connection: sqlite3.Connection, advisories: Iterable[Advisory]) -> int:
-    """Insert or replace advisories (with their affected rows); returns how many were stored."""
-    count = 0
-    cursor = connection.cursor()
+def next_advisory_row(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("SELECT COALESCE(MAX(row), 0) + 1 FROM advisories").fetchone()[0])
+
+
+def store(
+    connection: sqlite3.Connection, advisories: Iterable[Advisory], first_row: int | None = None
+) -> int:
+    """Insert or replace advisories with their affected rows, in the ready form (stored.py); returns how
+    many were stored. They are numbered from ``first_row`` (default: after the last one): an advisory that
+    replaces an earlier one (same id) leaves the earlier one's affected rows pointing at a row that no
+    longer exists, and ``drop_replaced`` removes them once, after the load."""
+    rows = []
+    affected_rows = []
+    row = next_advisory_row(connection) if first_row is None else first_row
+    first = row
     for advisory in advisories:
-        cursor.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
-        cursor.execute(
-            "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows.append(
             (
+                row,
                 advisory.id,
                 advisory.modified,
                 advisory.withdrawn,
                 advisory.summary,
-                json.dumps(advisory.aliases),
+                encode_texts(advisory.aliases),
                 advisory.severity,
                 advisory.score,
-            ),
+            )
         )
-        cursor.executemany(
-            "INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?)",
-            [
+        for a in advisory.affected:
+            sorted_for, ordered = ordered_for(a.ecosystem, a.ranges)
+            affected_rows.append(
                 (
-                    advisory.id,
+                    row,
                     a.ecosystem,
                     a.package,
-                    json.dumps(a.ranges),
-                    json.dumps(a.versions),
+                    encode_ranges(a.ranges),
+                    ordered,
+                    sorted_for,
+                    encode_texts(a.versions),
                     a.severity,
                 )
-                for a in advisory.affected
-            ],
-        )
-        count += 1
-    return count
+            )
+        row += 1
+    connection.executemany("INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)", affected_rows)
+    return row - first
+
+
+def drop_replaced(connection: sqlite3.Connection) -> None:
+    """Delete the affected rows of advisories that were replaced (or removed) during a load."""
+    connection.execute("DELETE FROM affected WHERE advisory NOT IN (SELECT row FROM advisories)")
 
 
 def record_coverage(
@@ -158,7 +181,7 @@ def record_coverage(
     """Recount every ecosystem of ``family`` after an import; a whole-archive import also stamps
     ``archive_imported``, the time freshness is judged by. Ecosystems left with no record are dropped."""
     counts = connection.execute(
-        "SELECT ecosystem, COUNT(DISTINCT advisory_id) FROM affected WHERE ecosystem = ? OR ecosystem LIKE ? "
+        "SELECT ecosystem, COUNT(DISTINCT advisory) FROM affected WHERE ecosystem = ? OR ecosystem LIKE ? "
         "GROUP BY ecosystem",
         (family, f"{family}:%"),
     ).fetchall()
@@ -188,7 +211,7 @@ def read_coverage(connection: sqlite3.Connection) -> dict[str, EcosystemCoverage
 
 def record_import(connection: sqlite3.Connection, family: str, source: str, imported: str) -> None:
     records = connection.execute(
-        "SELECT COUNT(DISTINCT advisory_id) FROM affected WHERE ecosystem = ? OR ecosystem LIKE ?",
+        "SELECT COUNT(DISTINCT advisory) FROM affected WHERE ecosystem = ? OR ecosystem LIKE ?",
         (family, f"{family}:%"),
     ).fetchone()[0]
     connection.execute(
@@ -201,33 +224,39 @@ def lookup(
     connection: sqlite3.Connection, ecosystems: tuple[str, ...], packages: Iterable[str]
 ) -> Iterator[tuple[Advisory, Affected]]:
     """Every (advisory, affected entry) for these package names in these ecosystems; withdrawn ones too
-    (the matcher decides)."""
+    (the matcher decides). One query per ecosystem and chunk of ``CHUNK`` names; each advisory is decoded
+    once, however many of the packages it names."""
     names = sorted(set(packages))
+    advisories: dict[int, Advisory] = {}
     for ecosystem in ecosystems:
-        for start in range(0, len(names), 500):
-            chunk = names[start : start + 500]
+        for start in range(0, len(names), CHUNK):
+            chunk = names[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = connection.execute(
-                "SELECT a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
-                "f.ecosystem, f.package, f.ranges, f.versions, f.severity "
-                f"FROM affected f JOIN advisories a ON a.id = f.advisory_id "
+                "SELECT a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
+                "f.package, f.ranges, f.ordered, f.sorted_for, f.versions, f.severity "
+                "FROM affected f JOIN advisories a ON a.row = f.advisory "
                 f"WHERE f.ecosystem = ? AND f.package IN ({marks})",
                 (ecosystem, *chunk),
             )
             for row in rows:
+                ordered = row[10]
                 affected = Affected(
-                    row[7],
+                    ecosystem,
                     row[8],
-                    tuple(tuple(tuple(e) for e in r) for r in json.loads(row[9])),
-                    tuple(json.loads(row[10])),
+                    decode_ranges(row[9]),
+                    decode_texts(row[12]),
+                    row[13],
+                    None if ordered is None else decode_ranges(ordered),
                     row[11],
                 )
-                yield (
-                    Advisory(
-                        row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6], (affected,)
-                    ),
-                    affected,
-                )
+                advisory = advisories.get(row[0])
+                if advisory is None:
+                    advisory = Advisory(
+                        row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ()
+                    )
+                    advisories[row[0]] = advisory
+                yield advisory, affected
 
 
 def status(path: Path) -> DatabaseStatus:
@@ -241,7 +270,7 @@ def status(path: Path) -> DatabaseStatus:
         ecosystems = []
         for family, records, imported, source in rows.fetchall():
             newest = connection.execute(
-                "SELECT MAX(a.modified) FROM advisories a JOIN affected f ON f.advisory_id = a.id "
+                "SELECT MAX(a.modified) FROM advisories a JOIN affected f ON f.advisory = a.row "
                 "WHERE f.ecosystem = ? OR f.ecosystem LIKE ?",
                 (family, f"{family}:%"),
             ).fetchone()[0]

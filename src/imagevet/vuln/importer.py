@@ -20,16 +20,25 @@ from pathlib import Path
 
 from imagevet.errors import ImagevetError
 from imagevet.vuln.db import (
+    DROP_INDEXES,
+    INDEXES,
+    SCHEMA_VERSION,
+    TABLES,
+    drop_replaced,
     ecosystem_family,
-    open_writable,
+    next_advisory_row,
     record_coverage,
     record_import,
     schema_of,
     store,
 )
-from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record
+from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record, surrogates_possible
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
+BATCH = 2000  # advisories per executemany (and per progress report)
+# The file being built is private until the rename: no rollback journal, no syncs while loading (it is
+# synced once, whole, before it replaces anything), a larger page cache for the index builds.
+BUILD_PRAGMAS = "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;"
 
 
 class ImportError_(ImagevetError):
@@ -42,6 +51,7 @@ class ImportStats:
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)  # every skipped record: where, and why
     families: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)  # what the user must know about the result
 
     def skip(self, where: str, reason: str) -> None:
         self.skipped += 1
@@ -94,7 +104,7 @@ def _record_file(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
 def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Iterator[Advisory]:
     for where, data in inputs:
         try:
-            advisory = parse_record(decode_record(data))
+            advisory = parse_record(decode_record(data), surrogates_possible(data))
         except OsvError as exc:
             stats.skip(where, str(exc))
             continue
@@ -126,36 +136,22 @@ def import_into(
         database = Path(os.path.realpath(database))  # replace what the link points at, keep the link
     if database.exists() and not database.is_file():
         raise ImportError_(f"{database}: not a regular file; the advisory database must be one")
-    if database.exists():
-        schema_of(database)  # a file that is not an imagevet database is refused, never rebuilt over
+    existing = schema_of(database) if database.exists() else None  # refuse what is not ours
     database.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{database.name}.", dir=database.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     stats = stats if stats is not None else ImportStats()
     try:
-        if database.exists():
+        if existing == SCHEMA_VERSION:
             shutil.copyfile(database, tmp)
+        if existing is not None:
             shutil.copymode(database, tmp)
         else:
             tmp.chmod(0o644 & ~_umask())
-        connection = open_writable(tmp)
+        connection = _open_build(tmp)
         try:
-            advisories = (
-                list(parse_inputs(inputs, stats)) if replace_families else parse_inputs(inputs, stats)
-            )
-            if replace_families:
-                for family in stats.families:
-                    _drop_family(connection, family)
-            batch: list[Advisory] = []
-            for advisory in advisories:
-                batch.append(advisory)
-                if len(batch) >= 2000:
-                    store(connection, batch)
-                    batch.clear()
-                    if progress is not None:
-                        progress(stats.records)
-            store(connection, batch)
+            _load(connection, inputs, stats, replace_families, progress)
             if stats.records == 0:
                 why = (
                     f"all {stats.skipped} input record(s) were malformed"
@@ -163,6 +159,7 @@ def import_into(
                     else "no OSV record found"
                 )
                 raise ImportError_(f"nothing imported: {why}; {database} is unchanged")
+            connection.executescript(INDEXES)
             for family in sorted(stats.families):
                 record_import(connection, family, source, imported)
                 record_coverage(connection, family, source, imported, whole_archive)
@@ -171,11 +168,56 @@ def import_into(
             raise ImportError_(f"{database}: the import failed ({exc}); the database is unchanged") from exc
         finally:
             connection.close()
+        _sync(tmp)
         os.replace(tmp, database)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    if existing is not None and existing != SCHEMA_VERSION:
+        stats.notes.append(
+            f"{database} had the older schema version {existing}: it was rebuilt from these inputs alone; "
+            "import again the ecosystems it held that these inputs lack"
+        )
     return stats
+
+
+def _open_build(path: Path) -> sqlite3.Connection:
+    """The file being built, with every table and no secondary index (they are built after the load)."""
+    connection = sqlite3.connect(str(path))
+    connection.executescript(BUILD_PRAGMAS + TABLES + DROP_INDEXES)
+    connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    return connection
+
+
+def _load(
+    connection: sqlite3.Connection,
+    inputs: Iterator[tuple[str, bytes]],
+    stats: ImportStats,
+    replace_families: bool,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Parse every record once and insert them in batches, in the one transaction the caller commits."""
+    advisories = list(parse_inputs(inputs, stats)) if replace_families else parse_inputs(inputs, stats)
+    if replace_families:
+        for family in stats.families:
+            _drop_family(connection, family)
+    row = next_advisory_row(connection)
+    batch: list[Advisory] = []
+    for advisory in advisories:
+        batch.append(advisory)
+        if len(batch) >= BATCH:
+            row += store(connection, batch, row)
+            batch.clear()
+            if progress is not None:
+                progress(stats.records)
+    store(connection, batch, row)
+    drop_replaced(connection)  # the rows of advisories replaced by id, or dropped with their family
+
+
+def _sync(path: Path) -> None:
+    """Flush the built file to disk before it replaces the database (the load itself never syncs)."""
+    with path.open("rb+") as file:
+        os.fsync(file.fileno())
 
 
 def _umask() -> int:
@@ -185,15 +227,9 @@ def _umask() -> int:
 
 
 def _drop_family(connection: sqlite3.Connection, family: str) -> None:
-    ids = [
-        row[0]
-        for row in connection.execute(
-            "SELECT DISTINCT advisory_id FROM affected WHERE ecosystem = ? OR ecosystem LIKE ?",
-            (family, f"{family}:%"),
-        )
-    ]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        connection.execute(f"DELETE FROM affected WHERE advisory_id IN ({marks})", chunk)
-        connection.execute(f"DELETE FROM advisories WHERE id IN ({marks})", chunk)
+    """Drop every advisory naming an ecosystem of ``family``; drop_replaced then removes their rows."""
+    connection.execute(
+        "DELETE FROM advisories WHERE row IN "
+        "(SELECT advisory FROM affected WHERE ecosystem = ? OR ecosystem LIKE ?)",
+        (family, f"{family}:%"),
+    )

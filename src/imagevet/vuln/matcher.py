@@ -18,6 +18,7 @@ from imagevet.model import Package
 from imagevet.versions import compare
 from imagevet.vuln.ecosystem import Ecosystems
 from imagevet.vuln.osv import Advisory, Affected
+from imagevet.vuln.stored import Events, sort_events
 
 SEVERITY_ORDER = ("unknown", "low", "medium", "high", "critical")
 
@@ -45,24 +46,16 @@ class Finding:
 Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[tuple[Advisory, Affected]]]
 
 
-def _sorted_events(events: tuple[tuple[str, str], ...], scheme: str) -> list[tuple[str, str]]:
-    def order(a: tuple[str, str], b: tuple[str, str]) -> int:
-        if a[1] == b[1]:
-            return 0
-        if a[0] == "introduced" and a[1] == "0":
-            return -1
-        if b[0] == "introduced" and b[1] == "0":
-            return 1
-        return compare(scheme, a[1], b[1])
-
-    return sorted(events, key=functools.cmp_to_key(order))
-
-
 def evaluate_range(version: str, events: tuple[tuple[str, str], ...], scheme: str) -> tuple[bool, str | None]:
     """(affected, the fix that ends the affected interval or None), per the OSV evaluation rules."""
+    return evaluate_sorted(version, sort_events(events, scheme), scheme)
+
+
+def evaluate_sorted(version: str, events: Events, scheme: str) -> tuple[bool, str | None]:
+    """``evaluate_range`` over events already in evaluation order (stored.sort_events)."""
     affected = False
     fixed: str | None = None
-    for kind, event_version in _sorted_events(events, scheme):
+    for kind, event_version in events:
         if kind == "introduced":
             if event_version == "0" or compare(scheme, version, event_version) >= 0:
                 affected, fixed = True, None
@@ -86,11 +79,16 @@ def match_one(
     if advisory.withdrawn:
         return None
     installed = package.source_version if ecosystems.by_source else package.version
+    scheme = ecosystems.scheme
+    presorted = affected.sorted_for == scheme
+    ordered = affected.ordered if presorted and affected.ordered is not None else affected.ranges
     try:
-        for events in affected.ranges:
-            hit, fixed = evaluate_range(installed, events, ecosystems.scheme)
+        for given, events in zip(affected.ranges, ordered, strict=True):
+            hit, fixed = evaluate_sorted(
+                installed, events if presorted else sort_events(events, scheme), scheme
+            )
             if hit:
-                return _finding(package, advisory, affected, installed, fixed, f"range {_describe(events)}")
+                return _finding(package, advisory, affected, installed, fixed, f"range {_describe(given)}")
         for listed in affected.versions:
             if listed == installed or compare(ecosystems.scheme, listed, installed) == 0:
                 fix = next(
@@ -125,16 +123,22 @@ def _finding(
 
 
 def _merge(findings: list[Finding], scheme: str) -> list[Finding]:
-    """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity)."""
+    """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity): each joins
+    the first merged finding sharing an id with it. ``first`` maps every id to the first merged finding
+    holding it (a merged finding's ids only grow: _combine keeps both sides' ids)."""
     merged: list[Finding] = []
+    first: dict[str, int] = {}
     for finding in findings:
-        ids = {finding.id, *finding.aliases}
-        for index, other in enumerate(merged):
-            if ids & {other.id, *other.aliases}:
-                merged[index] = _combine(other, finding, scheme)
-                break
-        else:
+        ids = (finding.id, *finding.aliases)
+        index = min((first[key] for key in ids if key in first), default=-1)
+        if index < 0:
+            index = len(merged)
             merged.append(finding)
+        else:
+            merged[index] = _combine(merged[index], finding, scheme)
+        for key in ids:
+            if first.get(key, index + 1) > index:
+                first[key] = index
     return merged
 
 

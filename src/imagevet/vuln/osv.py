@@ -22,6 +22,9 @@ _RATINGS = {
 }
 _SUMMARY_RATING = re.compile(r"^\s*(Critical|Important|Moderate|Low)\s*:", re.IGNORECASE)
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")
 
 
 MAX_RATING_DEPTH = 4  # ratings sit at most two levels down (database_specific.severity, severity[].score)
@@ -44,6 +47,15 @@ def decode_record(data: bytes) -> Any:
         raise OsvError(f"not valid JSON ({exc.__class__.__name__})") from exc
 
 
+def surrogates_possible(data: bytes) -> bool:
+    """Whether the JSON text ``data`` can decode to a lone surrogate: it holds a ``\\uD800``-``\\uDFFF``
+    escape, or a surrogate encoded as UTF-8 (json decodes bytes with ``surrogatepass``), or it is not UTF-8
+    (json also reads UTF-16 and UTF-32). When not, parse_record need not look for them."""
+    if json.detect_encoding(data) not in ("utf-8", "utf-8-sig"):
+        return True
+    return bool(_SURROGATE_ESCAPE.search(data) or _SURROGATE_UTF8.search(data))
+
+
 @dataclass(frozen=True)
 class Affected:
     ecosystem: str
@@ -51,6 +63,10 @@ class Affected:
     ranges: tuple[tuple[tuple[str, str], ...], ...]  # per ECOSYSTEM range: ((event, version), ...)
     versions: tuple[str, ...]
     severity: str | None  # ecosystem_specific / database_specific rating, normalised
+    # Filled by the database (stored.py): ``ranges`` with each range's events already sorted for the
+    # scheme ``sorted_for`` (None: they are in order as given); sorted_for "": matching sorts them.
+    ordered: tuple[tuple[tuple[str, str], ...], ...] | None = None
+    sorted_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,8 @@ class Advisory:
 
 
 def _rating(value: Any, depth: int = 0) -> str | None:
+    if value is None:
+        return None
     if isinstance(value, str):
         return _RATINGS.get(value.strip().lower())
     if depth >= MAX_RATING_DEPTH:
@@ -108,7 +126,9 @@ def _strings(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def parse_record(record: Any) -> Advisory:
+def parse_record(record: Any, surrogates: bool = True) -> Advisory:
+    """The advisory of a decoded OSV record, or OsvError. ``surrogates=False`` says the text it was decoded
+    from cannot hold a lone surrogate (surrogates_possible), which spares looking for one."""
     if not isinstance(record, dict):
         raise OsvError("record is not a JSON object")
     advisory_id = record.get("id")
@@ -196,16 +216,24 @@ def parse_record(record: Any) -> Advisory:
         score=score,
         affected=tuple(affected),
     )
-    _require_encodable(advisory)
+    _require_encodable(advisory, surrogates)
     return advisory
 
 
-def _require_encodable(advisory: Advisory) -> None:
-    """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store."""
+def _require_encodable(advisory: Advisory, surrogates: bool) -> None:
+    """JSON may carry lone surrogates (``"\\ud800"``) that no UTF-8 database can store, and control
+    characters in versions and aliases, which no packaging scheme or advisory id has (and the database's
+    ready form, stored.py, uses as separators)."""
     texts = [advisory.id, advisory.modified, advisory.withdrawn or "", advisory.summary, *advisory.aliases]
+    if _CONTROL.search("".join(advisory.aliases)):
+        raise OsvError("an alias contains a control character")
     for entry in advisory.affected:
-        texts += [entry.ecosystem, entry.package, *entry.versions]
-        texts += [version for events in entry.ranges for _, version in events]
+        versions = [*entry.versions, *(version for events in entry.ranges for _, version in events)]
+        if _CONTROL.search("".join(versions)):
+            raise OsvError("a version contains a control character")
+        texts += [entry.ecosystem, entry.package, *versions]
+    if not surrogates:
+        return
     try:
         "\0".join(texts).encode("utf-8")
     except UnicodeEncodeError as exc:
