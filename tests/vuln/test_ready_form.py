@@ -207,6 +207,12 @@ def test_an_import_rebuilds_an_older_schema_and_says_so(tmp_path: Path, debian_r
     assert code == 0, stderr
     assert "older schema version 2" in stderr and "rebuilt" in stderr
     assert db.schema_of(database) == db.SCHEMA_VERSION
+    kept = tmp_path / "osv.sqlite3.schema2.bak"
+    assert kept.name in stderr and db.schema_of(kept) == "2"  # what the user had is kept, not destroyed
+    database.unlink()
+    old_schema_database(database)
+    code, _, stderr = run("db", "import", str(FIXTURES / "osv"), "--db", str(database))
+    assert code == 0 and (tmp_path / "osv.sqlite3.schema2.bak.1").exists(), stderr
     code, stdout, stderr = run("vuln", str(debian_root), "--db", str(database), "-f", "json")
     assert code == 1 and {f["id"] for f in json.loads(stdout)["findings"]} >= {"DSA-9001-1"}
 

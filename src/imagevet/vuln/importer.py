@@ -113,6 +113,23 @@ def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Ite
         yield advisory
 
 
+def _keep_older(database: Path, schema: str | None) -> Path:
+    """Keep an older-schema database under a new name (a hard link: no copy, and the rename that follows
+    cannot lose it): a rebuild holds only the ecosystems of its inputs, and what the user had is never
+    destroyed."""
+    for number in range(1000):
+        suffix = f".schema{schema}.bak" + (f".{number}" if number else "")
+        kept = database.with_name(database.name + suffix)
+        try:
+            os.link(database, kept)
+        except FileExistsError:
+            continue
+        except OSError:
+            shutil.copy2(database, kept)
+        return kept
+    raise ImportError_(f"{database}: too many kept older databases beside it; remove some")
+
+
 def import_into(
     database: Path,
     inputs: Iterator[tuple[str, bytes]],
@@ -169,14 +186,15 @@ def import_into(
         finally:
             connection.close()
         _sync(tmp)
+        kept = _keep_older(database, existing) if existing not in (None, SCHEMA_VERSION) else None
         os.replace(tmp, database)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    if existing is not None and existing != SCHEMA_VERSION:
+    if kept is not None:
         stats.notes.append(
-            f"{database} had the older schema version {existing}: it was rebuilt from these inputs alone; "
-            "import again the ecosystems it held that these inputs lack"
+            f"{database} had the older schema version {existing}: it was rebuilt from these inputs alone, "
+            f"and the old file is kept as {kept}; import again the ecosystems it held that these inputs lack"
         )
     return stats
 
