@@ -276,3 +276,25 @@ def test_replacing_an_advisory_drops_its_old_rows(tmp_path: Path) -> None:
         "SELECT COUNT(*) FROM affected WHERE advisory NOT IN (SELECT row FROM advisories)"
     ).fetchone()[0]
     assert rows == [("openssh-renamed",)] and orphans == 0
+
+
+def test_a_family_replaced_twice_never_lends_old_packages_to_new_advisories(tmp_path: Path) -> None:
+    """`db update` drops the family's advisories and loads the new ones: the new advisories must not take
+    the dropped ones' numbers, or the dropped packages (removed only at the end) would match under them."""
+    database = tmp_path / "osv.sqlite3"
+
+    def one(advisory_id: str, package: str) -> tuple[str, bytes]:
+        data = {**record([{"introduced": "0"}, {"fixed": "2.0-1"}]), "id": advisory_id}
+        data["affected"][0]["package"]["name"] = package  # type: ignore[index]
+        return f"{advisory_id}.json", json.dumps(data).encode()
+
+    stamp = "2026-12-01T00:00:00Z"
+    import_into(database, iter([one("DSA-OLD-1", "openssl"), one("DSA-OLD-2", "zlib")]), "t", stamp)
+    import_into(database, iter([one("DSA-NEW-1", "bash")]), "t", stamp, replace_families=True)
+    connection = db.open_readonly(database)
+    found = {
+        (name, a.id)
+        for name in ("openssl", "zlib", "bash")
+        for a, _ in db.lookup(connection, ("Debian:12",), [name])
+    }
+    assert found == {("bash", "DSA-NEW-1")}

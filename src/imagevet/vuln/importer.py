@@ -216,10 +216,12 @@ def _load(
 ) -> None:
     """Parse every record once and insert them in batches, in the one transaction the caller commits."""
     advisories = list(parse_inputs(inputs, stats)) if replace_families else parse_inputs(inputs, stats)
+    # Numbered before any advisory is dropped: a dropped advisory's number must never be given to a new
+    # one, or the dropped one's affected rows (removed by drop_replaced only at the end) would join it.
+    row = next_advisory_row(connection)
     if replace_families:
         for family in stats.families:
             _drop_family(connection, family)
-    row = next_advisory_row(connection)
     batch: list[Advisory] = []
     for advisory in advisories:
         batch.append(advisory)
