@@ -98,3 +98,11 @@ def test_a_root_option_value_is_not_taken_for_the_command(tmp_path: Path) -> Non
     )
     assert code == 0, err
     assert json.loads(out)["schema"] == "imagevet/recommend/v1"
+
+
+@pytest.mark.parametrize("args", [["--help", "audit"], ["-h", "db"], ["-qh", "vuln"]])
+def test_the_root_help_before_a_command_lists_every_command(tmp_path: Path, args: list[str]) -> None:
+    code, out, _ = run_in(tmp_path, *args)
+    assert code == 0
+    listed = [line.split()[0] for line in out.split("Commands:", 1)[1].splitlines() if line.startswith("  ")]
+    assert [name for name in listed if name in COMMAND_MODULES] == list(COMMAND_MODULES)

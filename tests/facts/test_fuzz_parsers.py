@@ -200,6 +200,7 @@ def test_sshd_never_raises(main: str, included: str) -> None:
 # And a comment that leaves a list keyword with no names is accepted; ForceCommand keeps its "#".
 @example(main="AcceptEnv #c", included="")
 @example(main="ForceCommand #c\nAllowUsers #c", included="")
+@example(main="Match User bob\n  Protocol #c", included="")
 def test_sshd_differential_against_sshd_t(
     main: str, included: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import math
 import os
 import re
 import signal
@@ -110,9 +111,10 @@ _PLAIN: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"Input should be greater than "), "must be more than "),
     (re.compile(r"Input should be less than "), "must be less than "),
     # Click's own words (Typer before 0.29, which this project pins: docs/dependencies.md).
-    (re.compile(r"'[^']*' is not a valid float( range)?"), "not a number"),
-    (re.compile(r"'[^']*' is not a valid integer( range)?"), "not a whole number"),
-    (re.compile(r"'[^']*' is not a valid boolean"), "not true or false"),
+    # The value itself (repr'd in either quote) is never repeated: it may be long or hostile.
+    (re.compile(r"(?<=: ).* is not a valid float( range)?(?=\.?$)", re.S), "not a number"),
+    (re.compile(r"(?<=: ).* is not a valid int(eger)?( range)?(?=\.?$)", re.S), "not a whole number"),
+    (re.compile(r"(?<=: ).* is not a valid boolean(?=\.?$)", re.S), "not true or false"),
     (re.compile(r"\S+ is not in the range (\S+)"), lambda m: _out_of_range(m.group(0), m.group(1))),
     (re.compile(r"\.$"), ""),
 ]
@@ -176,9 +178,28 @@ def _share_root_options(root: Any) -> None:
     while stack:
         command = stack.pop()
         command.params.extend(shared)
+        for param in command.params:
+            _finite_only(param)
         if command.callback is not None and not settings.subcommands(command):
             command.callback = _after_notices(command.callback)
         stack += settings.subcommands(command).values()
+
+
+def _finite_only(param: Any) -> None:
+    """A number option refuses nan and inf (Click's float types accept both): a timeout of inf or a
+    lifecycle of nan years is no setting anyone meant, and would reach sockets and comparisons."""
+    kind: Any = getattr(param, "type", None)
+    if type(kind).__name__ not in ("FloatParamType", "FloatRange") or getattr(kind, "_finite_only", False):
+        return
+    convert = kind.convert
+
+    def finite(value: Any, param: Any, ctx: Any) -> Any:
+        result = convert(value, param, ctx)
+        if isinstance(result, float) and not math.isfinite(result):
+            kind.fail("not a finite number", param, ctx)
+        return result
+
+    kind.convert, kind._finite_only = finite, True
 
 
 def _after_notices(callback: Callable[..., Any]) -> Callable[..., Any]:
@@ -210,6 +231,8 @@ def _command_word(argv: list[str]) -> str | None:
     for word in words:
         if word == "--config":
             next(words, None)
+        elif word == "--help" or (word.startswith("-") and not word.startswith("--") and "h" in word):
+            return None  # `imagevet --help audit` (or -qh) is the root's help: it lists every command
         elif not word.startswith("-"):
             return word
     return None

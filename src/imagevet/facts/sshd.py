@@ -218,6 +218,8 @@ class _Parser:
                 args = [rest.strip()]  # sshd takes these lines' rest as written, "#" and all
             if not args:
                 if rest.strip() and keyword in EMPTY_AFTER_COMMENT:
+                    if self.current is not None and keyword not in MATCH_ALLOWED:  # sshd asks this first
+                        self.fatal(f"{where}: directive {keyword} is not allowed within a Match block")
                     continue  # "AcceptEnv #c": a list of no names, which sshd accepts
                 self.fatal(f"{where}: a keyword without an argument")
                 continue
