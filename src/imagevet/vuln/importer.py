@@ -124,8 +124,16 @@ def _keep_older(database: Path, schema: str | None) -> Path:
             os.link(database, kept)
         except FileExistsError:
             continue
-        except OSError:
-            shutil.copy2(database, kept)
+        except OSError:  # no hard links here: a copy, into a name nothing holds yet
+            try:
+                with database.open("rb") as source, kept.open("xb") as copy:
+                    shutil.copyfileobj(source, copy)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                kept.unlink(missing_ok=True)
+                why = f"cannot keep the older database as {kept.name}: {exc.strerror}"
+                raise ImportError_(f"{database}: {why}") from None
         return kept
     raise ImportError_(f"{database}: too many kept older databases beside it; remove some")
 
