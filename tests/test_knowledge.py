@@ -116,10 +116,11 @@ def test_a_failing_parse_is_not_cached(cache: Path) -> None:
 
 def test_the_default_folder_follows_xdg() -> None:
     assert knowledge.cache_dir({"XDG_CACHE_HOME": "/x"}) == Path("/x/imagevet/knowledge")
-    assert knowledge.cache_dir({"HOME": "/home/u"}) == Path("/home/u/.cache/imagevet/knowledge")
-    assert knowledge.cache_dir({"XDG_CACHE_HOME": "relative", "HOME": "/h"}) == Path(
-        "/h/.cache/imagevet/knowledge"
+    assert knowledge.cache_dir({"HOME": "/root"}) == Path("/root/.cache/imagevet/knowledge")
+    assert knowledge.cache_dir({"XDG_CACHE_HOME": "relative", "HOME": "/root"}) == Path(
+        "/root/.cache/imagevet/knowledge"
     )
+    assert knowledge.cache_dir({"HOME": "/nonexistent-home"}) is None  # never created for a cache
     assert knowledge.cache_dir({}) is None
 
 

@@ -37,7 +37,7 @@ _ALLOWED = {
 
 def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
     """$IMAGEVET_KNOWLEDGE_CACHE (a directory, or ``off``), else $XDG_CACHE_HOME/imagevet/knowledge,
-    else ~/.cache/imagevet/knowledge; None when off or there is no home to put it in."""
+    else ~/.cache/imagevet/knowledge; None when off or there is no home directory to put it in."""
     named = environ.get(CACHE_ENV, "")
     if named == "off":
         return None
@@ -47,7 +47,12 @@ def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
     if xdg and os.path.isabs(xdg):
         return Path(xdg) / "imagevet" / "knowledge"
     home = environ.get("HOME", "")
-    return Path(home) / ".cache" / "imagevet" / "knowledge" if os.path.isabs(home) else None
+    # A home that is not there (HOME=/nonexistent for a service account) is never created for a cache.
+    return (
+        Path(home) / ".cache" / "imagevet" / "knowledge"
+        if os.path.isabs(home) and os.path.isdir(home)
+        else None
+    )
 
 
 class _PlainData(pickle.Unpickler):
