@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from _timing import compile_imagevet, quiet_environment
+from cli_speed import default_root
 
 PARTS = ("cli and command tree", "audit imports", "first audit", "warm audit")
 
@@ -43,13 +44,6 @@ run()
 t4 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t4 - t3]))
 """
-
-
-def default_root() -> Path:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.support.debian_root import ensure_debian_root
-
-    return ensure_debian_root()
 
 
 def main() -> int:
