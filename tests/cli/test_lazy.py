@@ -44,7 +44,7 @@ def test_each_module_registers_the_commands_the_table_gives_it(module: str) -> N
         "import importlib, json, typer\n"
         "from imagevet.cli import common\n"
         f"importlib.import_module('imagevet.cli.{module}')\n"
-        "print(json.dumps(sorted(typer.main.get_command(common.app).commands)))\n"
+        "print(json.dumps(sorted(typer.main.get_command(common.app.real()).commands)))\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

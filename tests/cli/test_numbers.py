@@ -39,3 +39,19 @@ def test_a_refused_value_is_not_echoed_whatever_its_quotes(
 ) -> None:
     code, _, err = run_in(tmp_path, *args)
     assert code == 2 and one_line_error(err) == f"imagevet: error: {said}"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["audit", ROOT, "--timeout", "-1"], "--timeout: must be at least 0.1"),
+        (["audit", ROOT, "--timeout=0.05"], "--timeout: must be at least 0.1"),
+        (["audit", ROOT, "--concurrency", "0"], "--concurrency: must be at least 1"),
+        (["audit", ROOT, "--concurrency", "257"], "--concurrency: must be at most 256"),
+    ],
+)
+def test_a_value_below_a_decimal_bound_names_the_bound(tmp_path: Path, args: list[str], said: str) -> None:
+    """Click ends "-1.0 is not in the range x>=0.1." with a full stop, which was read as part of the bound
+    (a traceback); found by the differential test of the fast parser."""
+    code, _, err = run_in(tmp_path, *args)
+    assert code == 2 and one_line_error(err) == f"imagevet: error: {said}"

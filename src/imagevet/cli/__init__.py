@@ -20,8 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-import typer
-
 from imagevet.cli import common, settings
 from imagevet.cli.common import notice_when_running, say_pending, set_quiet
 from imagevet.errors import ImagevetError
@@ -62,7 +60,7 @@ def __getattr__(name: str) -> Any:
     """``imagevet.cli.app`` is the whole tree; ``imagevet.cli.audit`` and its siblings are modules."""
     if name == "app":
         load_commands()
-        return common.app
+        return common.app.real()
     if name in MODULES:
         return importlib.import_module(f"imagevet.cli.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -124,6 +122,7 @@ _BOUND = re.compile(r"(?:([^<>=]+)(<=?))?x(?:(<=?|>=?)([^<>=]+))?$")
 def _out_of_range(said: str, bounds: str) -> str:
     """Click's ``99999 is not in the range 1<=x<=65535`` as the bound it broke (``must be at most
     65535``); the value itself is not repeated (it may be long or hostile)."""
+    bounds = bounds.rstrip(".")  # Click ends its sentence: "x>=0.1." is the bound 0.1
     value, match = said.split(" ", 1)[0], _BOUND.match(bounds)
     if match is None:
         return f"must be in the range {bounds}"
@@ -215,7 +214,9 @@ def build_command(modules: tuple[str, ...] = MODULES) -> Any:
     """The command tree as it runs: Typer's, with the root's shared options on every command; of every
     command, or of those of ``modules`` only (a run that needs only its own)."""
     load_commands(modules)
-    command: Any = typer.main.get_command(common.app)
+    import typer
+
+    command: Any = typer.main.get_command(common.app.real())
     # Listed in the table's order, whichever module an earlier caller happened to import first.
     found = settings.subcommands(command)
     order = {name: index for index, name in enumerate(COMMAND_MODULES)}
@@ -314,6 +315,24 @@ def _blamed(message: str, defaults: settings.Defaults | None, argv: list[str]) -
     return f"{quoted[0]}: {message}" if len(quoted) == 1 else message
 
 
+FAST_CLI_ENV = "IMAGEVET_FAST_CLI"  # "off": every run is parsed by Typer (cli/fast.py says why not)
+
+
+def _parsed_without_typer(args: list[str]) -> Any:
+    """The run parsed by cli/fast.py, or None when Typer must parse it: shell completion, a settings file
+    (checked against every command), or anything the fast parser leaves to Typer (help, an error)."""
+    if "_IMAGEVET_COMPLETE" in os.environ or os.environ.get(FAST_CLI_ENV, "").lower() == "off":
+        return None
+    try:
+        if settings.settings_path(args, os.environ, Path.cwd()) is not None:
+            return None
+    except settings.SettingsError:
+        return None
+    from imagevet.cli import fast
+
+    return fast.prepare(args, os.environ)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and input errors become one line on stderr and exit code 2."""
     # Libraries (cloud SDKs, urllib3) log warnings; without a handler Python prints them to stderr, which
@@ -323,13 +342,18 @@ def main(argv: list[str] | None = None) -> None:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
             signal.signal(signum, _stop)
     args = list(sys.argv[1:] if argv is None else argv)
-    command = build_command(modules_for(args))
+    prepared = _parsed_without_typer(args)
+    command: Any = build_command(modules_for(args)) if prepared is None else None
     defaults: settings.Defaults | None = None
     try:
-        defaults = _defaults(command, args)
-        code = command.main(
-            args=args, prog_name="imagevet", standalone_mode=False, default_map=defaults.default_map
-        )
+        if prepared is not None:
+            defaults = prepared.defaults
+            code = prepared.run()
+        else:
+            defaults = _defaults(command, args)
+            code = command.main(
+                args=args, prog_name="imagevet", standalone_mode=False, default_map=defaults.default_map
+            )
     except ImagevetError as exc:
         fail(_blamed(str(exc), defaults, args))
     except BrokenPipeError:

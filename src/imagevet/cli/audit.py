@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet.cli.common import (
     CLOUD_CHOICES,
     MAX_DB_AGE_DAYS,
@@ -37,6 +35,7 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option
 from imagevet.cli.remote import (
     TARGET_HELP,
     DownloadOption,
@@ -59,51 +58,47 @@ NEEDS_ADVISORIES = {"updates-pending-security"}
 def audit(
     target: Annotated[
         str | None,
-        typer.Argument(help=TARGET_HELP),
+        Argument(help=TARGET_HELP),
     ] = None,
-    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
+    fmt: Annotated[AuditFormat, Option("--format", "-f", help="Output format.")] = AuditFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
     fail_on: Annotated[
         FailOn,
-        typer.Option(
+        Option(
             "--fail-on", help="Exit 1 when a check fails, or cannot be decided, at or above this severity."
         ),
     ] = FailOn.HIGH,
     allow_errors: Annotated[
-        bool, typer.Option("--allow-errors", help="Checks that could not be decided do not fail the run.")
+        bool, Option("--allow-errors", help="Checks that could not be decided do not fail the run.")
     ] = False,
     severity: SeverityOption = None,
-    waivers: Annotated[Path | None, typer.Option("--waivers", help="YAML file of accepted risks.")] = None,
+    waivers: Annotated[Path | None, Option("--waivers", help="YAML file of accepted risks.")] = None,
     lifecycle_years: Annotated[
-        float, typer.Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
+        float, Option("--lifecycle-years", min=0, help="Years of security support the image needs.")
     ] = 3.0,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
-    ] = None,
+    as_of: Annotated[str | None, Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")] = None,
     min_cloud_init: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--min-cloud-init",
             help="Oldest cloud-init version (X.Y) that passes cloudinit-version; default 22.1, the guide's.",
         ),
     ] = None,
-    checks: Annotated[str | None, typer.Option("--checks", help="Comma-separated check ids to run.")] = None,
+    checks: Annotated[str | None, Option("--checks", help="Comma-separated check ids to run.")] = None,
     profile: Annotated[
-        str, typer.Option("--profile", help="checklist (default), cis-l1, mlps-l3, pci-dss or all.")
+        str, Option("--profile", help="checklist (default), cis-l1, mlps-l3, pci-dss or all.")
     ] = "checklist",
     cloud: Annotated[
         str | None,
-        typer.Option("--cloud", help=f"{CLOUD_CHOICES}: also check readiness; onprem: none."),
+        Option("--cloud", help=f"{CLOUD_CHOICES}: also check readiness; onprem: none."),
     ] = None,
     image_id: Annotated[
         str | None,
-        typer.Option(
-            "--image-id", help="With --cloud: verify this image id's publisher (check source-official)."
-        ),
+        Option("--image-id", help="With --cloud: verify this image id's publisher (check source-official)."),
     ] = None,
     region: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--region",
             help="Cloud region of an ami: target (default: $AWS_REGION, else boto3's) or of --image-id.",
         ),
@@ -113,24 +108,22 @@ def audit(
     max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
     allow_stale_db: AllowStaleOption = False,
     identity: Annotated[
-        Path | None, typer.Option("--identity", help="SSH private key (overrides ssh config).")
+        Path | None, Option("--identity", help="SSH private key (overrides ssh config).")
     ] = None,
     known_hosts: Annotated[
-        Path | None, typer.Option("--known-hosts", help="SSH known_hosts file (overrides ssh config).")
+        Path | None, Option("--known-hosts", help="SSH known_hosts file (overrides ssh config).")
     ] = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Per-host network timeout in seconds.")
+        float, Option("--timeout", min=0.1, help="Per-host network timeout in seconds.")
     ] = 20.0,
-    sudo: Annotated[bool, typer.Option("--sudo", help="Read root-only files over SSH with sudo -n.")] = False,
+    sudo: Annotated[bool, Option("--sudo", help="Read root-only files over SSH with sudo -n.")] = False,
     inventory: Annotated[
-        Path | None, typer.Option("--inventory", help="Audit every host of a host list or Ansible inventory.")
+        Path | None, Option("--inventory", help="Audit every host of a host list or Ansible inventory.")
     ] = None,
-    concurrency: Annotated[
-        int, typer.Option("--concurrency", min=1, max=256, help="Hosts audited at once.")
-    ] = 16,
+    concurrency: Annotated[int, Option("--concurrency", min=1, max=256, help="Hosts audited at once.")] = 16,
     output_dir: Annotated[
         Path | None,
-        typer.Option("--output-dir", help="With --inventory: write one JSON report per host here."),
+        Option("--output-dir", help="With --inventory: write one JSON report per host here."),
     ] = None,
     push: PushOption = None,
     token: TokenOption = None,
@@ -239,7 +232,7 @@ def audit(
     for line in gate_notices(report):
         notice(line)
     if report.gate_failures():
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 def undecided_lines(report: Report) -> list[str]:
@@ -303,28 +296,26 @@ def run_fleet(
     for result in errors:
         notice(f"{result.host.name}: {result.error}")
     if errors:
-        raise typer.Exit(2)
+        raise SystemExit(2)
     if any(r.report is not None and r.report.gate_failures() for r in results):
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 @app.command()
 def compliance(
-    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
-    framework_key: Annotated[str, typer.Option("--framework", help="cis-l1, mlps-l3 or pci-dss.")],
+    target: Annotated[str, Argument(help=TARGET_HELP)],
+    framework_key: Annotated[str, Option("--framework", help="cis-l1, mlps-l3 or pci-dss.")],
     fmt: Annotated[
-        ComplianceFormat, typer.Option("--format", "-f", help="Output format.")
+        ComplianceFormat, Option("--format", "-f", help="Output format.")
     ] = ComplianceFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")
-    ] = None,
-    lifecycle_years: Annotated[float, typer.Option("--lifecycle-years", min=0)] = 3.0,
+    as_of: Annotated[str | None, Option("--as-of", help="Date to judge lifecycles by (YYYY-MM-DD).")] = None,
+    lifecycle_years: Annotated[float, Option("--lifecycle-years", min=0)] = 3.0,
     db: DbOption = None,
     max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
     allow_stale_db: AllowStaleOption = False,
     allow_errors: Annotated[
-        bool, typer.Option("--allow-errors", help="Controls that could not be decided do not fail the run.")
+        bool, Option("--allow-errors", help="Controls that could not be decided do not fail the run.")
     ] = False,
     region: RegionOption = None,
     download: DownloadOption = False,
@@ -355,12 +346,12 @@ def compliance(
         tail = "" if allow_errors else " and fail the run (resolve the cause above, or pass --allow-errors)"
         notice(f"{coverage[UNDECIDED]} control(s) could not be decided{tail}")
     if coverage[NOT_MET] or (coverage[UNDECIDED] and not allow_errors):
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 @app.command("checks")
 def list_checks(
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+    fmt: Annotated[ListFormat, Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
 ) -> None:
     """List the available checks with their metadata."""
 

@@ -9,8 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet import __version__
 from imagevet.cli.common import (
     CLOUD_CHOICES,
@@ -23,6 +21,7 @@ from imagevet.cli.common import (
     read_user_file,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option, Typer
 from imagevet.cli.remote import TARGET_FORMS, DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Status
@@ -36,13 +35,11 @@ class HardenEmit(StrEnum):
 
 @app.command()
 def harden(
-    target: Annotated[str, typer.Argument(help=f"The image whose failing checks to fix: {TARGET_FORMS}.")],
-    emit: Annotated[
-        HardenEmit, typer.Option("--emit", help="bash, cloud-init or ansible.")
-    ] = HardenEmit.BASH,
-    checks: Annotated[str | None, typer.Option("--checks", help="Only fix these check ids.")] = None,
-    profile: Annotated[str, typer.Option("--profile", help="Which checks to audit (as for audit).")] = "all",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
+    target: Annotated[str, Argument(help=f"The image whose failing checks to fix: {TARGET_FORMS}.")],
+    emit: Annotated[HardenEmit, Option("--emit", help="bash, cloud-init or ansible.")] = HardenEmit.BASH,
+    checks: Annotated[str | None, Option("--checks", help="Only fix these check ids.")] = None,
+    profile: Annotated[str, Option("--profile", help="Which checks to audit (as for audit).")] = "all",
+    as_of: Annotated[str | None, Option("--as-of", help="Date lifecycles are judged by.")] = None,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
     region: RegionOption = None,
     download: DownloadOption = False,
@@ -76,32 +73,26 @@ def harden(
 def attest(
     what: Annotated[
         list[str] | None,
-        typer.Argument(
+        Argument(
             help=f"TARGET to attest ({TARGET_FORMS}), or 'keygen', or 'verify FILE'.", show_default=False
         ),
     ] = None,
-    image_id: Annotated[
-        str | None, typer.Option("--image-id", help="The image id the statement names.")
-    ] = None,
+    image_id: Annotated[str | None, Option("--image-id", help="The image id the statement names.")] = None,
     key: Annotated[
-        Path | None, typer.Option("--key", help="Private key (attest) or public key (verify), PEM.")
+        Path | None, Option("--key", help="Private key (attest) or public key (verify), PEM.")
     ] = None,
-    digest: Annotated[
-        str | None, typer.Option("--digest", help="The image digest (sha256:…) if known.")
-    ] = None,
-    profile: Annotated[str, typer.Option("--profile", help="Checks the embedded audit runs.")] = "checklist",
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date lifecycles are judged by.")] = None,
+    digest: Annotated[str | None, Option("--digest", help="The image digest (sha256:…) if known.")] = None,
+    profile: Annotated[str, Option("--profile", help="Checks the embedded audit runs.")] = "checklist",
+    as_of: Annotated[str | None, Option("--as-of", help="Date lifecycles are judged by.")] = None,
     output: Annotated[Path | None, output_option("Write the envelope to FILE")] = None,
-    output_dir: Annotated[Path, typer.Option("--output-dir", help="keygen: where to write the pair.")] = Path(
-        "."
-    ),
-    name: Annotated[str, typer.Option("--name", help="keygen: file name stem.")] = "imagevet",
+    output_dir: Annotated[Path, Option("--output-dir", help="keygen: where to write the pair.")] = Path("."),
+    name: Annotated[str, Option("--name", help="keygen: file name stem.")] = "imagevet",
     audit_file: Annotated[
         Path | None,
-        typer.Option("--audit", help="Attest this imagevet/audit/v1 report (with --sbom), not TARGET."),
+        Option("--audit", help="Attest this imagevet/audit/v1 report (with --sbom), not TARGET."),
     ] = None,
     sbom_file: Annotated[
-        Path | None, typer.Option("--sbom", help="The SBOM (JSON) to attest with --audit.")
+        Path | None, Option("--sbom", help="The SBOM (JSON) to attest with --audit.")
     ] = None,
     region: RegionOption = None,
     download: DownloadOption = False,
@@ -230,27 +221,25 @@ def _attest_verify(path: Path, key: Path | None, image_id: str | None) -> None:
         ("verified" if result.ok else "NOT verified") + f"{subject}: {'; '.join(result.reasons)}\n"
     )
     if not result.ok:
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
-pipeline_app = typer.Typer(help="Layered golden-image pipelines (Packer).", no_args_is_help=True)
+pipeline_app = Typer(help="Layered golden-image pipelines (Packer).", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
 
 
 @pipeline_app.command("init")
 def pipeline_init(
-    cloud: Annotated[str, typer.Option("--cloud", help=f"{CLOUD_CHOICES}.")],
-    base: Annotated[
-        str, typer.Option("--base", help="Release of the official base image (e.g. ubuntu-22.04).")
-    ],
+    cloud: Annotated[str, Option("--cloud", help=f"{CLOUD_CHOICES}.")],
+    base: Annotated[str, Option("--base", help="Release of the official base image (e.g. ubuntu-22.04).")],
     layers: Annotated[
-        str, typer.Option("--layers", help="Comma-separated: base, middleware:NAME, app.")
+        str, Option("--layers", help="Comma-separated: base, middleware:NAME, app.")
     ] = "base,middleware:jdk21,app",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Project directory to create.")] = Path(
+    output: Annotated[Path, Option("--output", "-o", help="Project directory to create.")] = Path(
         "golden-images"
     ),
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date to judge the base's lifecycle by (YYYY-MM-DD).")
+        str | None, Option("--as-of", help="Date to judge the base's lifecycle by (YYYY-MM-DD).")
     ] = None,
 ) -> None:
     """Write a Packer project: a template per layer, hardening and an audit gate in each build, a CI file."""

@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet.cli.common import app, data_dir, notice, output_option, progress, use_color, write_output
+from imagevet.cli.declare import Option, Typer
 from imagevet.report.catalog import Format as CatalogFormat
 
-catalog_app = typer.Typer(
+catalog_app = Typer(
     help="The release and image catalog: its sources, its image families, refreshing it.",
     no_args_is_help=True,
 )
@@ -23,21 +22,19 @@ app.add_typer(catalog_app, name="catalog")
 def catalog_update(
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
+        Option("--base-url", help="endoflife.date API base (default: $IMAGEVET_EOL_URL or public)."),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
+    timeout: Annotated[float, Option("--timeout", min=0.1, help="Seconds per request.")] = 20.0,
     from_cloud: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--from-cloud",
             help="Instead: resolve every image's lookup on this cloud (aws) and record the latest image ids.",
         ),
     ] = None,
     region: Annotated[
         str | None,
-        typer.Option(
-            "--region", help="With --from-cloud: the region to ask (default: the SDK's, AWS_REGION)."
-        ),
+        Option("--region", help="With --from-cloud: the region to ask (default: the SDK's, AWS_REGION)."),
     ] = None,
 ) -> None:
     """Refresh lifecycle dates from endoflife.date (or, with --from-cloud, the latest image ids from the
@@ -98,7 +95,7 @@ def _update_from_cloud(cloud: str, region: str | None) -> None:
         notice(f"new: {new.release} ({new.parameter} = {new.value})")
     if missing:
         notice(f"{len(missing)} lookups returned nothing: {', '.join(f.image for f in missing)}")
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 @catalog_app.command("show")
@@ -169,16 +166,12 @@ def _image_override_lines() -> list[str]:
 
 @catalog_app.command("images")
 def catalog_images(
-    cloud: Annotated[str | None, typer.Option("--cloud", "-c", help="Only this cloud.")] = None,
+    cloud: Annotated[str | None, Option("--cloud", "-c", help="Only this cloud.")] = None,
     variant: Annotated[
-        str | None, typer.Option("--variant", help="Only this kind: general, pro, gpu, k8s-node ...")
+        str | None, Option("--variant", help="Only this kind: general, pro, gpu, k8s-node ...")
     ] = None,
-    release: Annotated[
-        str | None, typer.Option("--release", help="Only this release (ubuntu-24.04).")
-    ] = None,
-    fmt: Annotated[
-        CatalogFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = CatalogFormat.TABLE,
+    release: Annotated[str | None, Option("--release", help="Only this release (ubuntu-24.04).")] = None,
+    fmt: Annotated[CatalogFormat, Option("--format", "-f", help="Output format.")] = CatalogFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """List every official image family the catalog knows, with its lookup and sources."""

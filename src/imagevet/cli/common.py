@@ -12,16 +12,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from imagevet import __version__
+from imagevet.cli.declare import Option, Typer
 from imagevet.errors import ImagevetError
 from imagevet.model import CLOUDS, Severity
 from imagevet.output import STDOUT, destination, write_text
 from imagevet.service.vocabulary import CLOUDS as PUSH_CLOUDS  # the catalog's clouds and onprem
 from imagevet.userfile import read_capped_text
 
-app = typer.Typer(
+app = Typer(
     name="imagevet",
     help="Choose cloud server OS images and prove they are fit to deploy.",
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -50,8 +49,9 @@ class ListFormat(StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"imagevet {__version__}")
-        raise typer.Exit(0)
+        sys.stdout.write(f"imagevet {__version__}\n")
+        sys.stdout.flush()
+        raise SystemExit(0)
 
 
 class _Voice:
@@ -100,13 +100,13 @@ CONFIG_HELP = "Settings file (default: ./imagevet.yaml or $IMAGEVET_CONFIG); see
 @app.callback()
 def _root(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool, Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", callback=_quiet, expose_value=False, help=QUIET_HELP)
+        bool, Option("--quiet", "-q", callback=_quiet, expose_value=False, help=QUIET_HELP)
     ] = False,
     config: Annotated[
-        Path | None, typer.Option("--config", metavar="FILE", expose_value=False, help=CONFIG_HELP)
+        Path | None, Option("--config", metavar="FILE", expose_value=False, help=CONFIG_HELP)
     ] = None,
 ) -> None:
     """imagevet: recommend, audit and govern cloud server OS images."""
@@ -163,7 +163,7 @@ def checked_output(value: Path | None) -> Path | None:
 
 
 def output_option(help_text: str) -> Any:
-    return typer.Option("--output", "-o", help=f"{help_text} ('-': stdout).", callback=checked_output)
+    return Option("--output", "-o", help=f"{help_text} ('-': stdout).", callback=checked_output)
 
 
 def read_user_file(path: Path, what: str, max_bytes: int = 16 * 1024 * 1024) -> str:
@@ -247,16 +247,16 @@ def open_advisories(path: Path) -> Callable[[tuple[str, ...], Iterable[str]], It
 
 
 MAX_DB_AGE_DAYS = 5.0  # the default of --max-db-age: vuln.coverage.DEFAULT_MAX_AGE_DAYS, Grype's five days
-DbOption = Annotated[Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")]
+DbOption = Annotated[Path | None, Option("--db", help="Advisory database (default: $IMAGEVET_DB).")]
 MaxDbAgeOption = Annotated[
     float,
-    typer.Option(
+    Option(
         "--max-db-age", min=0, help="Days the image's advisories may be old before the data counts as stale."
     ),
 ]
 AllowStaleOption = Annotated[
     bool,
-    typer.Option("--allow-stale-db", help="Use stale advisory data anyway (the report carries a warning)."),
+    Option("--allow-stale-db", help="Use stale advisory data anyway (the report carries a warning)."),
 ]
 
 
@@ -283,14 +283,14 @@ def use_color(output: Path | None, table: bool) -> tuple[bool, int]:
 
 
 PushOption = Annotated[
-    str | None, typer.Option("--push", help="Also send the JSON report to this imagevet service URL.")
+    str | None, Option("--push", help="Also send the JSON report to this imagevet service URL.")
 ]
-PushImageIdOption = Annotated[str | None, typer.Option("--image-id", help="With --push: the image id.")]
+PushImageIdOption = Annotated[str | None, Option("--image-id", help="With --push: the image id.")]
 PushCloudOption = Annotated[
-    str | None, typer.Option("--cloud", help="With --push: the image's cloud (aws, azure, …, onprem).")
+    str | None, Option("--cloud", help="With --push: the image's cloud (aws, azure, …, onprem).")
 ]
 TokenOption = Annotated[
-    str | None, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="Write token for --push.")
+    str | None, Option("--token", envvar="IMAGEVET_TOKEN", help="Write token for --push.")
 ]
 
 
@@ -333,7 +333,7 @@ def now_for(as_of: str | None) -> dt.datetime:
 
 SeverityOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--severity",
         help="Show only these severities (comma-separated: info,low,medium,high,critical); "
         "the gate still judges every result.",

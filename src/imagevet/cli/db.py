@@ -7,8 +7,6 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet.cli.common import (
     MAX_DB_AGE_DAYS,
     DbOption,
@@ -19,9 +17,10 @@ from imagevet.cli.common import (
     progress,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option, Typer
 from imagevet.errors import ImagevetError
 
-db_app = typer.Typer(help="The offline advisory database: import, update, status.", no_args_is_help=True)
+db_app = Typer(help="The offline advisory database: import, update, status.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
@@ -38,12 +37,8 @@ def report_skipped(warnings: list[str]) -> None:
 
 @db_app.command("import")
 def db_import(
-    paths: Annotated[
-        list[Path], typer.Argument(help="OSV JSON files, directories of them, or all.zip archives.")
-    ],
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
+    paths: Annotated[list[Path], Argument(help="OSV JSON files, directories of them, or all.zip archives.")],
+    db: Annotated[Path | None, Option("--db", help="Advisory database (default: $IMAGEVET_DB).")] = None,
 ) -> None:
     """Add OSV records to the advisory database (atomically)."""
     from imagevet.vuln.importer import ImportStats, import_into, iter_inputs
@@ -74,23 +69,19 @@ def db_import(
 @db_app.command("update")
 def db_update(
     ecosystem: Annotated[
-        list[str] | None, typer.Option("--ecosystem", "-e", help="OSV ecosystem to download (repeatable).")
+        list[str] | None, Option("--ecosystem", "-e", help="OSV ecosystem to download (repeatable).")
     ] = None,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
+    db: Annotated[Path | None, Option("--db", help="Advisory database (default: $IMAGEVET_DB).")] = None,
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="OSV archive base URL (default: $IMAGEVET_OSV_URL or OSV's)."),
+        Option("--base-url", help="OSV archive base URL (default: $IMAGEVET_OSV_URL or OSV's)."),
     ] = None,
-    timeout: Annotated[
-        float, typer.Option("--timeout", min=0.1, help="Seconds per network operation.")
-    ] = 60.0,
+    timeout: Annotated[float, Option("--timeout", min=0.1, help="Seconds per network operation.")] = 60.0,
     rescan: Annotated[
-        str | None, typer.Option("--rescan", help="Then ask this imagevet service to rescan (POST /rescans).")
+        str | None, Option("--rescan", help="Then ask this imagevet service to rescan (POST /rescans).")
     ] = None,
     token: Annotated[
-        str | None, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="Token for --rescan.")
+        str | None, Option("--token", envvar="IMAGEVET_TOKEN", help="Token for --rescan.")
     ] = None,
 ) -> None:
     """Download OSV archives, verify them, and swap the database atomically."""
@@ -119,14 +110,14 @@ def db_status_command(
     db: DbOption = None,
     max_db_age: Annotated[
         float,
-        typer.Option(
+        Option(
             "--max-db-age",
             "--stale-days",
             min=0,
             help="Days after which an ecosystem's data counts as stale.",
         ),
     ] = MAX_DB_AGE_DAYS,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+    fmt: Annotated[ListFormat, Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
 ) -> None:
     """Show what the advisory database covers: per ecosystem, records, age, source, complete or partial."""
 

@@ -6,8 +6,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet.cli.common import (
     CLOUD_CHOICES,
     app,
@@ -19,6 +17,7 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option
 from imagevet.errors import ImagevetError
 from imagevet.report.lifecycle import Format as LifecycleFormat
 from imagevet.report.verify import Format as VerifyFormat
@@ -26,16 +25,12 @@ from imagevet.report.verify import Format as VerifyFormat
 
 @app.command()
 def verify(
-    image_id: Annotated[
-        str, typer.Argument(help="Image id in the cloud's native form (ami-…, URN, self-link …).")
-    ],
-    cloud: Annotated[str, typer.Option("--cloud", help=f"{CLOUD_CHOICES}.")],
-    region: Annotated[str | None, typer.Option("--region", help="Region (default: the SDK's).")] = None,
-    fmt: Annotated[VerifyFormat, typer.Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
+    image_id: Annotated[str, Argument(help="Image id in the cloud's native form (ami-…, URN, self-link …).")],
+    cloud: Annotated[str, Option("--cloud", help=f"{CLOUD_CHOICES}.")],
+    region: Annotated[str | None, Option("--region", help="Region (default: the SDK's).")] = None,
+    fmt: Annotated[VerifyFormat, Option("--format", "-f", help="Output format.")] = VerifyFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Judge ages at this date (YYYY-MM-DD).")
-    ] = None,
+    as_of: Annotated[str | None, Option("--as-of", help="Judge ages at this date (YYYY-MM-DD).")] = None,
 ) -> None:
     """Prove an image id comes from an official publisher (exit 1: unofficial or deprecated; 2: unknown)."""
     from imagevet.catalog.store import load_catalog
@@ -49,9 +44,9 @@ def verify(
     write_output(render.render(render.document(result), fmt, color=color, width=width), output)
     if result.verdict == UNKNOWN:
         notice(f"cannot verify: {'; '.join(result.reasons)}")
-        raise typer.Exit(2)
+        raise SystemExit(2)
     if result.gate_fails():
-        raise typer.Exit(1)
+        raise SystemExit(1)
 
 
 class RecommendFormat(StrEnum):
@@ -63,12 +58,10 @@ class RecommendFormat(StrEnum):
 @app.command()
 def lifecycle(
     query: Annotated[
-        str | None, typer.Argument(help="Filter: a distro (ubuntu), release (rhel-9) or prefix.")
+        str | None, Argument(help="Filter: a distro (ubuntu), release (rhel-9) or prefix.")
     ] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
-    fmt: Annotated[
-        LifecycleFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = LifecycleFormat.TABLE,
+    as_of: Annotated[str | None, Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
+    fmt: Annotated[LifecycleFormat, Option("--format", "-f", help="Output format.")] = LifecycleFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """Show releases with their support status and days left."""
@@ -96,13 +89,11 @@ def lifecycle(
 
 @app.command()
 def recommend(
-    scenario: Annotated[
-        str, typer.Option("--scenario", "-s", help="Workload: web-api, java-microservice, ...")
-    ],
-    cloud: Annotated[str | None, typer.Option("--cloud", "-c", help=f"{CLOUD_CHOICES}.")] = None,
+    scenario: Annotated[str, Option("--scenario", "-s", help="Workload: web-api, java-microservice, ...")],
+    cloud: Annotated[str | None, Option("--cloud", "-c", help=f"{CLOUD_CHOICES}.")] = None,
     lifecycle_years: Annotated[
         float | None,
-        typer.Option(
+        Option(
             "--lifecycle-years",
             min=0,
             help="Years of security support needed (default: the scenario's, else 3).",
@@ -110,21 +101,19 @@ def recommend(
     ] = None,
     compliance: Annotated[
         str | None,
-        typer.Option("--compliance", help="Comma-separated: fips, pci-dss, mlps-l3, gdpr, hipaa, cis-l1."),
+        Option("--compliance", help="Comma-separated: fips, pci-dss, mlps-l3, gdpr, hipaa, cis-l1."),
     ] = None,
-    arch: Annotated[str, typer.Option("--arch", help="x86_64 or arm64.")] = "x86_64",
-    gpu: Annotated[bool, typer.Option("--gpu", help="The workload needs NVIDIA GPUs.")] = False,
+    arch: Annotated[str, Option("--arch", help="x86_64 or arm64.")] = "x86_64",
+    gpu: Annotated[bool, Option("--gpu", help="The workload needs NVIDIA GPUs.")] = False,
     allow_paid_support: Annotated[
         bool,
-        typer.Option(
+        Option(
             "--allow-paid-support",
             help="Count paid support tiers (Ubuntu Pro ESM, RHEL EUS/ELS, SUSE LTSS) toward the horizon.",
         ),
     ] = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
-    fmt: Annotated[
-        RecommendFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = RecommendFormat.TABLE,
+    as_of: Annotated[str | None, Option("--as-of", help="Date to judge by (YYYY-MM-DD).")] = None,
+    fmt: Annotated[RecommendFormat, Option("--format", "-f", help="Output format.")] = RecommendFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
 ) -> None:
     """Rank official LTS images for a workload on a cloud, and say why."""
@@ -158,4 +147,4 @@ def recommend(
     write_output(text, output)
     if not result.candidates:
         notice("no release passes the gates for this query")
-        raise typer.Exit(1)
+        raise SystemExit(1)

@@ -13,14 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from imagevet.cli.common import notice, show_progress
+from imagevet.cli.declare import Option
 from imagevet.report.source import size_text, source_line
 
 RegionOption = Annotated[
     str | None,
-    typer.Option(
+    Option(
         "--region",
         envvar="AWS_REGION",
         show_envvar=False,
@@ -29,7 +28,7 @@ RegionOption = Annotated[
 ]
 DownloadOption = Annotated[
     bool,
-    typer.Option(
+    Option(
         "--download", help="A URL whose server cannot serve byte ranges is fetched whole (a private copy)."
     ),
 ]

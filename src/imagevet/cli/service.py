@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import typer
-
 from imagevet.cli.common import (
     ListFormat,
     app,
@@ -26,32 +24,31 @@ from imagevet.cli.common import (
     read_user_file,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option, Typer
 from imagevet.errors import ImagevetError
 from imagevet.service.logs import LEVELS
 from imagevet.service.vocabulary import CLOUDS, SCOPES, listed
 
 SshIdentityOption = Annotated[
     Path | None,
-    typer.Option("--ssh-identity", envvar="IMAGEVET_SSH_IDENTITY", help="SSH key for ssh:// audit jobs."),
+    Option("--ssh-identity", envvar="IMAGEVET_SSH_IDENTITY", help="SSH key for ssh:// audit jobs."),
 ]
 SshKnownHostsOption = Annotated[
     Path | None,
-    typer.Option(
-        "--ssh-known-hosts", envvar="IMAGEVET_SSH_KNOWN_HOSTS", help="known_hosts for ssh:// audit jobs."
-    ),
+    Option("--ssh-known-hosts", envvar="IMAGEVET_SSH_KNOWN_HOSTS", help="known_hosts for ssh:// audit jobs."),
 ]
 
 
 JobTimeLimitOption = Annotated[
     float,
-    typer.Option(
+    Option(
         "--job-time-limit", envvar="IMAGEVET_JOB_TIME_LIMIT", min=1, max=7 * 24 * 3600,
         help="Seconds a job may run (per attempt) before it is stopped and failed.",
     ),
 ]  # fmt: skip
 JobAttemptsOption = Annotated[
     int,
-    typer.Option(
+    Option(
         "--job-attempts", envvar="IMAGEVET_JOB_ATTEMPTS", min=1, max=100,
         help="Attempts at a job whose process keeps dying before it is failed.",
     ),
@@ -166,28 +163,24 @@ def inventory_sessions(database_url: str | None) -> tuple[str, Any]:
 @app.command()
 def serve(
     database_url: Annotated[
-        str | None, typer.Option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir).")
+        str | None, Option("--database-url", help="SQLAlchemy URL (default: SQLite in the data dir).")
     ] = None,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
+    host: Annotated[str, Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    db: Annotated[Path | None, Option("--db", help="Advisory database (default: $IMAGEVET_DB).")] = None,
     queue: Annotated[
         bool,
-        typer.Option("--queue", help="Run jobs on `imagevet worker`s (PostgreSQL) instead of in-process."),
+        Option("--queue", help="Run jobs on `imagevet worker`s (PostgreSQL) instead of in-process."),
     ] = False,
     ssh_identity: SshIdentityOption = None,
     ssh_known_hosts: SshKnownHostsOption = None,
     tls_cert: Annotated[
-        Path | None, typer.Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
+        Path | None, Option("--tls-cert", help="Serve HTTPS with this PEM certificate (chain).")
     ] = None,
-    tls_key: Annotated[
-        Path | None, typer.Option("--tls-key", help="The certificate's PEM private key.")
-    ] = None,
+    tls_key: Annotated[Path | None, Option("--tls-key", help="The certificate's PEM private key.")] = None,
     forwarded_allow_ips: Annotated[
         str | None,
-        typer.Option(
+        Option(
             "--forwarded-allow-ips",
             envvar="IMAGEVET_FORWARDED_ALLOW_IPS",
             help="Comma-separated addresses of reverse proxies whose X-Forwarded-For and -Proto are "
@@ -198,7 +191,7 @@ def serve(
     job_attempts: JobAttemptsOption = 3,
     log_level: Annotated[
         str,
-        typer.Option(
+        Option(
             "--log-level",
             metavar="LEVEL",
             help=f"What goes to stderr: {listed(LEVELS)}. info: a start-up line and one access line a "
@@ -267,11 +260,9 @@ def serve(
 
 @app.command()
 def worker(
-    database_url: Annotated[str, typer.Option("--database-url", help="The service's PostgreSQL URL.")],
-    db: Annotated[
-        Path | None, typer.Option("--db", help="Advisory database (default: $IMAGEVET_DB).")
-    ] = None,
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
+    database_url: Annotated[str, Option("--database-url", help="The service's PostgreSQL URL.")],
+    db: Annotated[Path | None, Option("--db", help="Advisory database (default: $IMAGEVET_DB).")] = None,
+    concurrency: Annotated[int, Option("--concurrency", min=1, max=64, help="Jobs at once.")] = 1,
     ssh_identity: SshIdentityOption = None,
     ssh_known_hosts: SshKnownHostsOption = None,
     job_time_limit: JobTimeLimitOption = 3600.0,
@@ -305,15 +296,15 @@ def worker(
                         stalled_worker_timeout=STALLED_AFTER, shutdown_graceful_timeout=0)  # fmt: skip
 
 
-token_app = typer.Typer(help="API tokens for the inventory service.", no_args_is_help=True)
+token_app = Typer(help="API tokens for the inventory service.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
 
 @token_app.command("create")
 def token_create(
-    scope: Annotated[str, typer.Option("--scope", help=f"{listed(SCOPES)}.")],
-    name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "",
-    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+    scope: Annotated[str, Option("--scope", help=f"{listed(SCOPES)}.")],
+    name: Annotated[str, Option("--name", help="What the token is for.")] = "",
+    database_url: Annotated[str | None, Option("--database-url", help="As for serve.")] = None,
 ) -> None:
     """Create a token; it is printed once and stored only as a digest."""
     from imagevet.service import tokens
@@ -326,8 +317,8 @@ def token_create(
 
 @token_app.command("list")
 def token_list(
-    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
-    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
+    database_url: Annotated[str | None, Option("--database-url", help="As for serve.")] = None,
+    fmt: Annotated[ListFormat, Option("--format", "-f", help="Output format.")] = ListFormat.TABLE,
 ) -> None:
     """List tokens: id, name, scope, creation time (never the token itself, which is not stored)."""
     from imagevet.service import tokens
@@ -339,8 +330,8 @@ def token_list(
 
 @token_app.command("revoke")
 def token_revoke(
-    token_id: Annotated[int, typer.Argument(help="The id from `imagevet token list`.", metavar="ID")],
-    database_url: Annotated[str | None, typer.Option("--database-url", help="As for serve.")] = None,
+    token_id: Annotated[int, Argument(help="The id from `imagevet token list`.", metavar="ID")],
+    database_url: Annotated[str | None, Option("--database-url", help="As for serve.")] = None,
 ) -> None:
     """Revoke a token: it stops working at once, on every server process using the database."""
     from imagevet.service import tokens
@@ -351,12 +342,12 @@ def token_revoke(
 
 @app.command()
 def push(
-    report: Annotated[Path, typer.Argument(help="A JSON document from audit, packages or vuln.")],
-    server: Annotated[str, typer.Option("--server", help="Service URL, e.g. http://127.0.0.1:8000.")],
-    token: Annotated[str, typer.Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
-    image_id: Annotated[str, typer.Option("--image-id", help="The cloud image id the report is about.")],
-    cloud: Annotated[str, typer.Option("--cloud", help=f"The image's cloud: {listed(CLOUDS)}.")],
-    register: Annotated[bool, typer.Option("--register", help="Register the image if it is new.")] = False,
+    report: Annotated[Path, Argument(help="A JSON document from audit, packages or vuln.")],
+    server: Annotated[str, Option("--server", help="Service URL, e.g. http://127.0.0.1:8000.")],
+    token: Annotated[str, Option("--token", envvar="IMAGEVET_TOKEN", help="A write token.")],
+    image_id: Annotated[str, Option("--image-id", help="The cloud image id the report is about.")],
+    cloud: Annotated[str, Option("--cloud", help=f"The image's cloud: {listed(CLOUDS)}.")],
+    register: Annotated[bool, Option("--register", help="Register the image if it is new.")] = False,
 ) -> None:
     """Send a report to the inventory service. --cloud is required: an image id means nothing without
     its cloud, and a guessed one would file the same image twice."""

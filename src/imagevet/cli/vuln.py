@@ -7,8 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import typer
-
 from imagevet.cli.common import (
     MAX_DB_AGE_DAYS,
     AllowStaleOption,
@@ -31,6 +29,7 @@ from imagevet.cli.common import (
     use_color,
     write_output,
 )
+from imagevet.cli.declare import Argument, Option
 from imagevet.cli.remote import TARGET_HELP, DownloadOption, RegionOption, cli_target
 from imagevet.errors import ImagevetError
 from imagevet.model import Unknown
@@ -40,10 +39,8 @@ from imagevet.report.vuln import Format as VulnFormat
 
 @app.command()
 def packages(
-    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
-    fmt: Annotated[
-        PackagesFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = PackagesFormat.TABLE,
+    target: Annotated[str, Argument(help=TARGET_HELP)],
+    fmt: Annotated[PackagesFormat, Option("--format", "-f", help="Output format.")] = PackagesFormat.TABLE,
     output: Annotated[Path | None, output_option("Write to FILE")] = None,
     push: PushOption = None,
     token: TokenOption = None,
@@ -86,26 +83,26 @@ class VulnFailOn(StrEnum):
 
 @app.command()
 def vuln(
-    target: Annotated[str, typer.Argument(help=TARGET_HELP)],
-    fmt: Annotated[VulnFormat, typer.Option("--format", "-f", help="Output format.")] = VulnFormat.TABLE,
+    target: Annotated[str, Argument(help=TARGET_HELP)],
+    fmt: Annotated[VulnFormat, Option("--format", "-f", help="Output format.")] = VulnFormat.TABLE,
     output: Annotated[Path | None, output_option("Write the report to FILE")] = None,
     pretty: Annotated[
-        bool, typer.Option("--pretty", help="Indent JSON and SARIF output (default: compact).")
+        bool, Option("--pretty", help="Indent JSON and SARIF output (default: compact).")
     ] = False,
     severity: SeverityOption = None,
     ignore_unfixed: Annotated[
-        bool, typer.Option("--ignore-unfixed", help="Leave out vulnerabilities without a fixed version.")
+        bool, Option("--ignore-unfixed", help="Leave out vulnerabilities without a fixed version.")
     ] = False,
     fail_on: Annotated[
-        VulnFailOn, typer.Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
+        VulnFailOn, Option("--fail-on", help="Exit 1 when a finding is at or above this severity.")
     ] = VulnFailOn.HIGH,
     waivers: Annotated[
-        Path | None, typer.Option("--waivers", help="YAML file of accepted vulnerabilities.")
+        Path | None, Option("--waivers", help="YAML file of accepted vulnerabilities.")
     ] = None,
     db: DbOption = None,
     max_db_age: MaxDbAgeOption = MAX_DB_AGE_DAYS,
     allow_stale_db: AllowStaleOption = False,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Date for waiver expiry (YYYY-MM-DD).")] = None,
+    as_of: Annotated[str | None, Option("--as-of", help="Date for waiver expiry (YYYY-MM-DD).")] = None,
     push: PushOption = None,
     token: TokenOption = None,
     image_id: PushImageIdOption = None,
@@ -149,4 +146,4 @@ def vuln(
     if push is not None:  # the inventory keeps every finding, whatever --severity showed
         push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
     if report.gate_failures():
-        raise typer.Exit(1)
+        raise SystemExit(1)
