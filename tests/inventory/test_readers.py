@@ -36,6 +36,13 @@ def test_debootstrap_root_equals_dpkg_query(debian_root: Path) -> None:
     assert expected is not None and len(expected) > 150
     inventory = collect_inventory(RootfsTarget(str(debian_root)), DEBIAN12)
     assert {(p.name, p.arch, p.version) for p in inventory.packages} == expected
+    assert all(PackageURL.from_string(p.purl).type == "deb" for p in inventory.packages)
+    # The audit's facts skip the purls (issue 19), and nothing else about a package differs.
+    bare = collect_inventory(RootfsTarget(str(debian_root)), DEBIAN12, purls=False)
+    assert {p.purl for p in bare.packages} == {""}
+    assert [(p.name, p.version, p.source) for p in bare.packages] == [
+        (p.name, p.version, p.source) for p in inventory.packages
+    ]
 
 
 @pytest.fixture(scope="module")

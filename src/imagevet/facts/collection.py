@@ -92,7 +92,7 @@ class Facts:
 
         os = self.os_release if isinstance(self.os_release, OsRelease) else None
         try:
-            return collect_inventory(self.target, os)
+            return collect_inventory(self.target, os, purls=False)  # no check reads a purl
         except InventoryError as exc:
             return Unknown(str(exc))
 
