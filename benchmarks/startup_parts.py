@@ -1,5 +1,6 @@
-"""Where one audit's time goes: the CLI and its command tree, the audit's imports, the first run (knowledge
-validated, modules imported on use) and a second, warm run in the same process (the audit's own work).
+"""Where one audit's time goes: the CLI and the parse of its command line, the audit's imports, the first
+run (knowledge validated, modules imported on use) and a second, warm run in the same process (the
+audit's own work).
 
 Each part is measured in one fresh interpreter per round, rounds repeated and medians printed, so the
 parts add up to one run's time as a user pays it. Usage:
@@ -20,27 +21,29 @@ from pathlib import Path
 from _timing import compile_imagevet, quiet_environment
 from cli_speed import default_root
 
-PARTS = ("cli and command tree", "audit imports", "first audit", "warm audit")
+PARTS = ("cli and its parse", "audit imports", "first audit", "warm audit")
 
-# Runs inside the measured interpreter: prints the four parts' seconds as JSON.
+# Runs inside the measured interpreter: prints the four parts' seconds as JSON. The command line is parsed
+# as a user's run parses it (cli/fast.py; Typer only when that declines, which would show here as time).
 PROBE = """
 import contextlib, io, json, sys, time
 t0 = time.perf_counter()
-from imagevet.cli import build_command
-command = build_command(("audit",))
+from imagevet.cli import fast
+args = ["audit", sys.argv[1], "-f", "json", "--fail-on", "never"]
+prepared = fast.prepare(args, {})
+assert prepared is not None, "the fast parser declined: is src/imagevet/cli/commands.json stale?"
 t1 = time.perf_counter()
 import imagevet.audit, imagevet.report.audit
 t2 = time.perf_counter()
-def run():
+def run(prepared):
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
-            command.main(args=["audit", sys.argv[1], "-f", "json", "--fail-on", "never"],
-                         prog_name="imagevet", standalone_mode=False)
+            prepared.run()
         except SystemExit:
             pass
-run()
+run(prepared)
 t3 = time.perf_counter()
-run()
+run(fast.prepare(args, {}))
 t4 = time.perf_counter()
 print(json.dumps([t1 - t0, t2 - t1, t3 - t2, t4 - t3]))
 """

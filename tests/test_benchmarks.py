@@ -84,5 +84,5 @@ def test_run_sh_refuses_an_unknown_profile(tmp_path: Path) -> None:
 def test_startup_parts_prints_each_part_of_one_audit() -> None:
     proc = bench("startup_parts.py", "--runs", "1", "--root", str(ROOT), timeout=60)
     assert proc.returncode == 0, proc.stderr
-    for part in ("cli and command tree", "audit imports", "first audit", "warm audit", "total"):
+    for part in ("cli and its parse", "audit imports", "first audit", "warm audit", "total"):
         assert re.search(rf"^{part} +[0-9.]+ ms", proc.stdout, re.M), proc.stdout

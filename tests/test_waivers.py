@@ -150,7 +150,7 @@ def test_nesting_aliases_and_size_are_bounded() -> None:
 
 
 def test_without_libyaml_deep_nesting_is_refused_before_composing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(safe_yaml, "_LOADER", yaml.SafeLoader)  # the pure-Python composer recurses
+    monkeypatch.setattr(safe_yaml, "_loader", lambda: yaml.SafeLoader)  # the pure-Python composer recurses
     started = time.monotonic()
     assert "line 1: nested deeper than 8 levels" in refusal("waivers: " + "[" * 10_000 + "]" * 10_000)
     assert time.monotonic() - started < 1

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from importlib import resources
+from typing import TYPE_CHECKING
 
-from imagevet import __version__, knowledge
+from imagevet import __version__, knowledge, packaged
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.cis import benchmark_for
 from imagevet.checks.metadata import builtin_metadata
@@ -18,14 +18,16 @@ from imagevet.facts.collection import Vulnerabilities
 from imagevet.model import CheckResult, Gate, OsRelease, Report, Status, Unknown
 from imagevet.target.base import Target
 from imagevet.vuln.coverage import Advisories, CoveragePolicy
-from imagevet.vuln.matcher import Lookup
 from imagevet.waivers import WaiverSet
+
+if TYPE_CHECKING:  # the matcher is imported by the check that scans
+    from imagevet.vuln.matcher import Lookup
 
 
 @functools.cache
 def profiles() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Profile name -> (title, check ids), from profiles.yaml; "all" is every registered check."""
-    text = resources.files("imagevet.checks").joinpath("profiles.yaml").read_text(encoding="utf-8")
+    text = packaged.text("imagevet.checks", "profiles.yaml")
     data = knowledge.safe_yaml(text)["profiles"]
     result = {name: (str(entry["title"]), tuple(entry["checks"])) for name, entry in data.items()}
     for name, (_, ids) in result.items():

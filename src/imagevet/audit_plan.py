@@ -5,11 +5,14 @@ implies. Pure: verifying an image id, reading waivers and opening databases stay
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from imagevet.audit import select_checks, with_cloud_checks
 from imagevet.checks.base import CheckOptions
 from imagevet.errors import CheckSelectionError, ImagevetError
-from imagevet.provenance.model import Verification
+
+if TYPE_CHECKING:  # only an ami: target or --image-id verifies
+    from imagevet.provenance.model import Verification
 
 SOURCE_CHECK = "source-official"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 
-from imagevet import knowledge
+from imagevet import knowledge, packaged
 from imagevet.checks.cis import Benchmark, benchmark_for
 from imagevet.checks.registry import CHECKS
 from imagevet.errors import CheckSelectionError, DataError
@@ -43,7 +42,7 @@ class ControlResult:
 
 @functools.cache
 def frameworks() -> dict[str, Framework]:
-    text = resources.files("imagevet.checks").joinpath("frameworks.yaml").read_text(encoding="utf-8")
+    text = packaged.text("imagevet.checks", "frameworks.yaml")
     found = {}
     for key, raw in knowledge.safe_yaml(text)["frameworks"].items():
         controls = []

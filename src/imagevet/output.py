@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from imagevet.errors import ImagevetError
@@ -78,6 +77,8 @@ def _stream(path: Path, data: bytes) -> None:
 
 
 def _replace(real: Path, data: bytes, mode: int, keep_mode: bool) -> None:
+    import tempfile  # only when writing a file
+
     fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", dir=real.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -22,12 +22,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import yaml
-
+from imagevet import lazy
 from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import WaiverError
 from imagevet.model import Waiver
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy.module("yaml")  # imported on first use (imagevet/lazy.py)
 
 LIMITS = Limits(max_chars=512 * 1024, max_depth=8, max_aliases=100, max_entries=100_000)
 MAX_REASON = 2000

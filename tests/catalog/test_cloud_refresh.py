@@ -290,7 +290,7 @@ def test_an_interrupted_write_changes_nothing(tmp_path: Path, monkeypatch: pytes
         args[1].write("clouds:\n  aws:\n")  # part of the document, then the disk fills
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(image_overrides.yaml, "safe_dump", broken)
+    monkeypatch.setattr(yaml, "safe_dump", broken)  # the real module (image_overrides imports it on use)
     with pytest.raises(OSError):
         image_overrides.write(path, _facts())
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]

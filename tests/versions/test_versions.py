@@ -201,3 +201,75 @@ def test_invalid_versions_raise(scheme: str, bad: str) -> None:
 def test_unknown_scheme() -> None:
     with pytest.raises(VersionError, match="choose from: deb, rpm, apk"):
         compare("pep440", "1", "2")
+
+
+def _verrevcmp(a: str, b: str) -> int:
+    """dpkg's verrevcmp (lib/dpkg/version.c) as its loop reads, character by character: the reference
+    the key-based comparison must agree with."""
+
+    def order(ch: str) -> int:
+        if ch.isdigit():
+            return 0
+        if ch.isalpha():
+            return ord(ch)
+        if ch == "~":
+            return -1
+        return ord(ch) + 256 if ch else 0
+
+    i = j = 0
+    while i < len(a) or j < len(b):
+        first_diff = 0
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = order(a[i]) if i < len(a) else 0
+            bc = order(b[j]) if j < len(b) else 0
+            if ac != bc:
+                return ac - bc
+            i, j = i + 1, j + 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
+            if not first_diff:
+                first_diff = ord(a[i]) - ord(b[j])
+            i, j = i + 1, j + 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def test_deb_part_order_is_dpkgs_verrevcmp() -> None:
+    """The one-string key of a version part (versions/deb.py) orders 100,000 random parts of dpkg's
+    alphabet (runs of ~, letters, symbols, digits with leading zeros, long numbers) as verrevcmp does."""
+    import random
+
+    from imagevet.versions.deb import _part_key
+
+    rng = random.Random(19)
+    pieces = [
+        "~",
+        "~~",
+        "a",
+        "Z",
+        ".",
+        "+",
+        "-",
+        ":",
+        "0",
+        "00",
+        "1",
+        "9",
+        "10",
+        "007",
+        "12345678901234567890",
+    ]
+    for _ in range(100_000):
+        a = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        b = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+        expected = (_verrevcmp(a, b) > 0) - (_verrevcmp(a, b) < 0)
+        got = (_part_key(a) > _part_key(b)) - (_part_key(a) < _part_key(b))
+        assert got == expected, (a, b)

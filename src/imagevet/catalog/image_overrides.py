@@ -26,15 +26,19 @@ import re
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from imagevet import lazy
 from imagevet.catalog.model import Catalog
 from imagevet.catalog.safe_yaml import Document, Limits, load
+from imagevet.catalog.store import IMAGE_OVERRIDE_FILE as IMAGE_OVERRIDE_FILE  # named beside its siblings
 from imagevet.errors import DataError
 
-IMAGE_OVERRIDE_FILE = "image-overrides.yaml"
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy.module("yaml")  # imported on first use (imagevet/lazy.py)
+
 LIMITS = Limits(max_chars=4 * 1024 * 1024, max_depth=8, max_aliases=100, max_entries=200_000)
 STATUSES = ("found", "missing", "skipped")
 # Keys added to an offering's ``lookup`` when the file has a fact for it; renderers move them into a

@@ -12,13 +12,10 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
-from importlib import resources
-from importlib.resources.abc import Traversable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from imagevet import knowledge
+from imagevet import knowledge, lazy, packaged
 from imagevet.catalog.fields import Where
 from imagevet.catalog.model import (
     CLOUDS,
@@ -36,6 +33,11 @@ from imagevet.catalog.parse_releases import parse_release_file
 from imagevet.catalog.rules import VendorRule, parse_rules
 from imagevet.catalog.safe_yaml import Document, Limits, load
 from imagevet.errors import DataError
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy.module("yaml")  # imported on first use (imagevet/lazy.py)
 
 SINGLE_FILES = ("scenarios.yaml", "compliance.yaml", "rules.yaml")
 LIFECYCLE_FIELDS = ("released", "eol", "extended_eol")
@@ -244,7 +246,7 @@ def parse_catalog(
     )
 
 
-def _yaml_files(folder: Traversable, prefix: str) -> dict[str, str]:
+def _yaml_files(folder: Path, prefix: str) -> dict[str, str]:
     return {
         f"{prefix}{entry.name}": entry.read_text(encoding="utf-8")
         for entry in folder.iterdir()
@@ -253,7 +255,7 @@ def _yaml_files(folder: Traversable, prefix: str) -> dict[str, str]:
 
 
 def bundled_texts() -> dict[str, str]:
-    folder = resources.files("imagevet.catalog").joinpath("data")
+    folder = packaged.folder("imagevet.catalog") / "data"
     texts = {name: folder.joinpath(name).read_text(encoding="utf-8") for name in SINGLE_FILES}
     texts.update(_yaml_files(folder.joinpath("releases"), "releases/"))
     texts.update(_yaml_files(folder.joinpath("images"), "images/"))

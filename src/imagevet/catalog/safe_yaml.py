@@ -19,19 +19,27 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from imagevet import lazy
 from imagevet.errors import ImagevetError
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy.module("yaml")  # imported on first use (imagevet/lazy.py)
+
 MERGE_TAG = "tag:yaml.org,2002:merge"
 NULL_TAG = "tag:yaml.org,2002:null"
 STR_TAG = "tag:yaml.org,2002:str"
 TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|#x[0-9a-fA-F]+")
+
+
+def _loader() -> Any:
+    """PyYAML's C loader where libyaml is built, else its Python one."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ class Document:
     limits: Limits = field(default_factory=Limits)
     _entries: int = 0
     _merging: set[int] = field(default_factory=set)
-    _constructor: yaml.constructor.SafeConstructor = field(default_factory=yaml.constructor.SafeConstructor)
+    _constructor: Any = field(default_factory=lambda: yaml.constructor.SafeConstructor())
 
     def fail(self, node: yaml.Node | None, problem: str) -> ImagevetError:
         where = f"line {node.start_mark.line + 1}: " if node is not None else ""
@@ -184,7 +192,7 @@ def _prepass(text: str, fail: Callable[[int | None, str], ImagevetError], limits
     """Without libyaml: walk the parser's events (flat) and refuse deep nesting before the recursive
     pure-Python composer sees it. (libyaml refuses more than 1,000 levels itself.)"""
     depth = 0
-    for event in yaml.parse(text, Loader=_LOADER):
+    for event in yaml.parse(text, Loader=_loader()):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > limits.max_depth:
@@ -238,9 +246,9 @@ def load(
     if len(text) > limits.max_chars:
         raise fail(None, f"larger than {limits.max_chars // 1024} KiB")
     try:
-        if _LOADER is yaml.SafeLoader:
+        if _loader() is yaml.SafeLoader:
             _prepass(text, fail, limits)
-        root = yaml.compose(text, Loader=_LOADER)
+        root = yaml.compose(text, Loader=_loader())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise fail(mark.line + 1 if mark is not None else None, _problem(exc)) from exc

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from imagevet.catalog import image_overrides
 from imagevet.catalog.loader import OVERRIDE_LIMITS, bundled_catalog, bundled_texts, parse_catalog
 from imagevet.catalog.model import Catalog
 from imagevet.errors import DataError
@@ -12,6 +12,11 @@ from imagevet.userfile import read_capped_text
 
 # `catalog update` writes it (catalog/update.py, which needs urllib: not imported by every run that reads it).
 OVERRIDE_FILE = "lifecycle-overrides.yaml"
+# `catalog update --from-cloud` writes it (catalog/image_overrides.py, imported only when there is one).
+IMAGE_OVERRIDE_FILE = "image-overrides.yaml"
+
+if TYPE_CHECKING:
+    from imagevet.catalog.image_overrides import ImageOverrides
 
 
 def data_dir_from_env(env: dict[str, str], home: Path) -> Path:
@@ -27,7 +32,7 @@ def override_path(data_dir: Path) -> Path:
 
 
 def image_override_path(data_dir: Path) -> Path:
-    return data_dir / image_overrides.IMAGE_OVERRIDE_FILE
+    return data_dir / IMAGE_OVERRIDE_FILE
 
 
 def _read(path: Path, limit: int) -> str:
@@ -54,8 +59,10 @@ def override_text(data_dir: Path) -> str | None:
     return _read(path, OVERRIDE_LIMITS.max_chars * 4)
 
 
-def load_image_overrides(data_dir: Path | None) -> image_overrides.ImageOverrides | None:
+def load_image_overrides(data_dir: Path | None) -> ImageOverrides | None:
     """The image override file of ``data_dir`` (written by `catalog update --from-cloud`), or None."""
+    from imagevet.catalog import image_overrides
+
     if data_dir is None:
         return None
     path = image_override_path(data_dir)
@@ -74,5 +81,9 @@ def load_catalog(data_dir: Path | None) -> Catalog:
         catalog = parse_catalog(bundled_texts(), (str(override_path(data_dir)), text), lazy_images=True)
     else:
         catalog = bundled_catalog()
+    if not _present(image_override_path(data_dir)):
+        return catalog
+    from imagevet.catalog import image_overrides
+
     images = load_image_overrides(data_dir)
     return catalog if images is None else image_overrides.apply(catalog, images)

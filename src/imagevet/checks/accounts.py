@@ -6,7 +6,6 @@ from __future__ import annotations
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
 from imagevet.facts.accounts import Account
-from imagevet.facts.cryptlib import crypt_available
 from imagevet.facts.pam import ModuleLine, Setting, effective
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
@@ -78,8 +77,11 @@ def default_password(facts: Facts, options: CheckOptions) -> Outcome:
             ),
         )
     hashed = [a for a in accounts.accounts if a.has_usable_hash]
-    if hashed and not crypt_available():
-        return Outcome.of(Status.ERROR, "no crypt(3) library on this machine to verify password hashes")
+    if hashed:
+        from imagevet.facts.cryptlib import crypt_available  # ctypes: only for an image with hashes
+
+        if not crypt_available():
+            return Outcome.of(Status.ERROR, "no crypt(3) library on this machine to verify password hashes")
     if accounts.too_costly:
         return Outcome.of(
             Status.ERROR,

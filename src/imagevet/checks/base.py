@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imagevet.catalog.model import Catalog
 from imagevet.facts import Facts
 from imagevet.model import Outcome
-from imagevet.provenance.model import Verification
+
+if TYPE_CHECKING:  # only with --image-id (imported by provenance/verify.py then)
+    from imagevet.provenance.model import Verification
 
 # The guide's baseline for cloud-init (its checklist: ">= 22.1"); audit --min-cloud-init changes it.
 MIN_CLOUD_INIT = "22.1"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-from imagevet import knowledge
+from imagevet import knowledge, packaged
 from imagevet.errors import DataError
 from imagevet.model import OsRelease
 
@@ -90,7 +89,7 @@ def parse_benchmarks(data: Any, known_checks: set[str]) -> dict[str, Benchmark]:
 def builtin_benchmarks() -> dict[str, Benchmark]:
     from imagevet.checks.metadata import builtin_metadata
 
-    text = resources.files("imagevet.checks").joinpath("cis.yaml").read_text(encoding="utf-8")
+    text = packaged.text("imagevet.checks", "cis.yaml")
     data = knowledge.safe_yaml(text)
     return parse_benchmarks(data, set(builtin_metadata()))
 

@@ -6,9 +6,9 @@ What each cloud needs is data (cloud.yaml, ``data``)."""
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from typing import Any
 
+from imagevet import packaged
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import load_yaml
 from imagevet.errors import VersionError
@@ -19,7 +19,7 @@ from imagevet.versions.deb import compare_deb
 
 @functools.cache
 def _data() -> dict[str, Any]:
-    text = resources.files("imagevet.checks").joinpath("cloud.yaml").read_text(encoding="utf-8")
+    text = packaged.text("imagevet.checks", "cloud.yaml")
     data: dict[str, Any] = load_yaml(text, "cloud.yaml")["data"]
     return data
 

@@ -14,12 +14,9 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
-import yaml
-
-from imagevet import knowledge
+from imagevet import knowledge, packaged
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
@@ -50,26 +47,36 @@ class CheckMeta:
         return self.remediation.get(family) or self.remediation.get("default") or ()
 
 
-class _UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """A safe loader that refuses a mapping with the same key twice (YAML would keep the last)."""
+@functools.cache
+def _unique_key_loader() -> Any:
+    """A safe loader that refuses a mapping with the same key twice (YAML would keep the last). Built on
+    first use: with the knowledge cache warm, a run never imports PyYAML (issue 19)."""
+    import yaml
 
+    class UniqueKeyLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-def _unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise DataError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
-        seen.add(key)
-    result: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
-    return result
+    def unique_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DataError(f"duplicate key {key!r} (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        result: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+        return result
 
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+    UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, unique_mapping)
+    return UniqueKeyLoader
 
 
 def _unique_keys(text: str) -> Any:
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=_unique_key_loader())
+    except yaml.YAMLError as exc:
+        raise DataError(f"not valid YAML: {exc}") from exc
 
 
 def load_yaml(text: str, name: str) -> Any:
@@ -77,8 +84,6 @@ def load_yaml(text: str, name: str) -> Any:
         return knowledge.parsed("yaml-unique-keys", text, _unique_keys)  # refuses duplicate keys
     except DataError as exc:
         raise DataError(f"{name}: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise DataError(f"{name}: not valid YAML: {exc}") from exc
 
 
 def _step(check_id: str, raw: Any) -> RemediationStep:
@@ -189,7 +194,7 @@ def load_subjects(documents: Mapping[str, Any], registry: Mapping[str, bool]) ->
 
 def subject_documents() -> dict[str, Any]:
     """The parsed YAML of every subject file shipped with imagevet."""
-    folder = resources.files("imagevet.checks")
+    folder = packaged.folder("imagevet.checks")
     return {
         name: load_yaml(folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
         for name in SUBJECTS

@@ -141,11 +141,10 @@ def audit(
     from imagevet.checks.base import MIN_CLOUD_INIT, CheckOptions
     from imagevet.checks.cloud import readiness
     from imagevet.checks.registry import CHECKS
-    from imagevet.provenance.verify import verify_target
     from imagevet.report import audit as render
     from imagevet.report.filter import parse_severities
     from imagevet.target import opened_target
-    from imagevet.target.ssh import SshOptions
+    from imagevet.target.base import REMOTE_PREFIXES
     from imagevet.waivers import LIMITS as WAIVER_LIMITS
     from imagevet.waivers import WaiverSet, parse_waivers
 
@@ -186,19 +185,31 @@ def audit(
         provenance=provenance,
         min_cloud_init=cloud_init_floor,
     )
-    ssh_options = SshOptions(
-        identity=str(identity) if identity else None,
-        known_hosts=str(known_hosts) if known_hosts else None,
-        timeout=timeout,
-        sudo=sudo,
-    )
+    # Options of the kinds of target this run may open: a local root needs neither (nor their modules).
+    fleet = inventory is not None
+    ssh_options = None
+    if fleet or (target or "").startswith("ssh://"):
+        from imagevet.target.ssh import SshOptions
+
+        ssh_options = SshOptions(
+            identity=str(identity) if identity else None,
+            known_hosts=str(known_hosts) if known_hosts else None,
+            timeout=timeout,
+            sudo=sudo,
+        )
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     gate = Gate(fail_on.severity(), allow_errors)
-    remote = remote_options(region, download, timeout, progress=inventory is None)  # fleets: their own bar
+    remote = None
+    if fleet or (target or "").startswith(REMOTE_PREFIXES):
+        remote = remote_options(region, download, timeout, progress=inventory is None)  # fleets: own bar
 
     def audit_spec(spec: str) -> Report:
         with opened_target(spec, ssh_options, remote) as opened:
-            described = verify_target(opened.info, catalog, now_for(as_of))
+            described = None
+            if opened.info.source is not None:  # an ami: target carries its DescribeImages answer
+                from imagevet.provenance.verify import verify_target
+
+                described = verify_target(opened.info, catalog, now_for(as_of))
             if described is None:
                 return run_audit(opened, options, check_ids, waiver_set, advisories, gate)
             ids, run_options = plan_for_ami(check_ids, requested, options, described)
@@ -219,7 +230,8 @@ def audit(
     try:
         report = audit_spec(target)
     finally:
-        end_progress(remote)
+        if remote is not None:
+            end_progress(remote)
     if report.target.source is not None:
         notice(source_line(report.target.source))
     for message in report.notices:

@@ -265,12 +265,13 @@ def advisories_for(db: Path | None, max_age_days: float, allow_stale: bool) -> A
     (--as-of moves lifecycle dates, not the age of the data). A missing database is not an input error: the
     checks that need it are ``error`` with the fix; an unreadable one is (exit 2)."""
     from imagevet.vuln.coverage import FIX, Advisories, CoveragePolicy
-    from imagevet.vuln.db import AdvisoryDatabase
 
     path = db_path(db)
     policy = CoveragePolicy(dt.datetime.now(dt.UTC), max_age_days, allow_stale)
     if not path.exists():
         return Advisories(None, {}, policy, str(path), f"no advisory database at {path}; {FIX}, or pass --db")
+    from imagevet.vuln.db import AdvisoryDatabase
+
     database = AdvisoryDatabase(path)
     return Advisories(database, database.coverage, policy, str(path))
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from imagevet.facts.cryptlib import crypt_cost_ms
-from imagevet.facts.guesses import GuessJob, try_guesses
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -266,6 +264,11 @@ def find_default_passwords(
     Which accounts are tried is decided first, in account order, from the hashes' own parameters, so the
     budget never depends on timing; the tries then run in parallel (facts/guesses.py, ``workers``
     threads, None: as many as the CPUs and memory allow), with the serial loop's answer."""
+    if not any(account.has_usable_hash for account in accounts):
+        return [], [], []  # nothing to hash: crypt(3) and the thread pool are not even loaded
+    from imagevet.facts.cryptlib import crypt_cost_ms
+    from imagevet.facts.guesses import GuessJob, try_guesses
+
     tried: list[tuple[Account, GuessJob]] = []
     too_costly: list[str] = []
     spent = 0.0

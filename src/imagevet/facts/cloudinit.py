@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import yaml
-
+from imagevet import lazy
 from imagevet.facts.timesync import expand
 from imagevet.model import Package, Unknown
 from imagevet.target.base import Target
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy.module("yaml")  # imported on first use (imagevet/lazy.py)
 
 VERSION_FILE_GLOBS = (
     "/usr/lib/python3/dist-packages/cloudinit/version.py",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass, field
 
 from imagevet.facts.aptconf import AptValue, gather_apt_conf
@@ -88,6 +87,8 @@ def debian_updates(target: Target, packages: dict[str, Package] | Unknown | None
 
 
 def _ini_value(text: str, section: str, key: str) -> str | None:
+    import configparser  # only for an image with its update configuration
+
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     try:
         parser.read_string(text)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from imagevet.inventory.apk import ApkError, parse_apk_installed
 from imagevet.inventory.dpkg import present, read_dpkg
 from imagevet.inventory.errors import InventoryError, printable
-from imagevet.inventory.purl import package_url
 from imagevet.inventory.rpmdb import RpmdbError, read_bdb, read_ndb, read_sqlite
 from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
 from imagevet.model import OsRelease, Package, Unknown
@@ -134,5 +133,7 @@ def collect_inventory(target: Target, os: OsRelease | None, *, purls: bool = Tru
             databases.append(found[1])
     packages.sort(key=lambda p: (p.type, p.name, p.arch, p.version))
     if purls:
+        from imagevet.inventory.purl import package_url
+
         packages = [replace(p, purl=package_url(p, os)) for p in packages]
     return Inventory(tuple(packages), tuple(databases))

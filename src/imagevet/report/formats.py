@@ -3,7 +3,6 @@ report/sarif.py) and the standalone HTML page (the service dashboard's template)
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from imagevet.report.filter import hidden_line
@@ -32,6 +31,8 @@ def html_page(document: dict[str, Any], kind: str) -> str:
     page = audit_html(document) if kind == "audit" else vuln_html(document)
     if "filter" not in document:
         return page
+    import html
+
     note = f'<p class="severity-filter"><em>{html.escape(hidden_line(document["filter"]))}</em></p>'
     head, body, rest = page.partition("<body")
     if not body:

@@ -11,12 +11,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from imagevet.errors import TargetError
 from imagevet.target.base import REMOTE_PREFIXES, Target
-from imagevet.target.blocks import RemoteOptions
 from imagevet.target.rootfs import RootfsTarget
-from imagevet.target.ssh import SshOptions
+
+if TYPE_CHECKING:  # each imported by the branch that opens its kind of target
+    from imagevet.target.blocks import RemoteOptions
+    from imagevet.target.ssh import SshOptions
 
 PREFIXES = ("docker-archive:", "oci:", "tar:", "disk:")
 
@@ -26,11 +29,12 @@ def open_target(spec: str, ssh: SshOptions | None = None, remote: RemoteOptions 
     if not spec:
         raise TargetError("no target given")
     if spec.startswith(REMOTE_PREFIXES):
+        from imagevet.target.blocks import RemoteOptions
         from imagevet.target.remote import open_remote
 
         return open_remote(spec, remote or RemoteOptions())
     if spec.startswith("ssh://"):
-        from imagevet.target.ssh import SshTarget
+        from imagevet.target.ssh import SshOptions, SshTarget
 
         return SshTarget(spec, ssh or SshOptions())
     if spec.startswith(PREFIXES):

@@ -19,15 +19,11 @@ from imagevet.versions.text import ordered_int, shown
 
 _UPSTREAM_OK = re.compile(r"[A-Za-z0-9.+~:-]+")
 _REVISION_OK = re.compile(r"[A-Za-z0-9.+~]+")
-_RUNS = re.compile(r"([^0-9]*)([0-9]*)")
 # dpkg reads the epoch with strtol(): C white space, an optional sign, ASCII digits, up to INT_MAX.
 _EPOCH = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
 _BLANKS = " \t"  # dpkg trims (and refuses inside a version) only blanks: space and tab
 EPOCH_MAX = 2**31 - 1
-# Where one version has run out of runs: the end of a non-digit run compares as 0.
-_END = ((0,), 0)
-
-Key = tuple[int, tuple[tuple[tuple[int, ...], int], ...], tuple[tuple[tuple[int, ...], int], ...]]
+Key = tuple[int, str, str]
 
 
 def _char_order(ch: str) -> int:
@@ -38,17 +34,38 @@ def _char_order(ch: str) -> int:
     return ord(ch) + 256
 
 
-def _part_key(text: str) -> tuple[tuple[tuple[int, ...], int], ...]:
-    """(non-digit run as orders ending in 0, number) pairs, closed by an end marker."""
+# A part (upstream or revision) becomes one string whose plain string order is dpkg's order, so that a
+# comparison is one C string comparison and building the key is a translate and a split, not a Python call
+# per character. The part is read as dpkg reads it, as (non-digit run, digit run) pairs:
+# - each non-digit character becomes the code point of its dpkg order shifted by 2 ("~" 1, letters before
+#   everything else; only the characters parse_deb accepts can occur, none of them a digit afterwards),
+#   and the run is closed by the end mark 2: "~" sorts before the end of a run, letters after it;
+# - each digit run becomes its length without leading zeros as one code point (0x100 + length) and then
+#   its significant digits: numbers of any length compare by value (a longer number is larger), and the
+#   length prefix keeps the two strings aligned pair by pair;
+# - the part ends with one more (empty run, 0) pair, dpkg's end of the string.
+# tests/versions check this order against dpkg --compare-versions.
+_ORDERS = str.maketrans(
+    {c: chr(_char_order(c) + 2) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.+~:-"}
+)
+_DIGIT_RUNS = re.compile(r"([0-9]+)")
+_RUN_END = "\x02"
+_NO_DIGITS = chr(0x100)
+_END = _RUN_END + _NO_DIGITS  # an empty run and the number 0
+
+
+def _part_key(text: str) -> str:
+    parts = _DIGIT_RUNS.split(text.translate(_ORDERS))  # non-digits, digits, ..., non-digits
     runs = []
-    for letters, digits in _RUNS.findall(text):
-        if not letters and not digits:
-            continue
-        runs.append(((*map(_char_order, letters), 0), ordered_int(digits) if digits else 0))
+    for index in range(0, len(parts) - 1, 2):
+        digits = parts[index + 1].lstrip("0")
+        runs.append(f"{parts[index]}{_RUN_END}{chr(0x100 + len(digits))}{digits}")
+    if parts[-1]:
+        runs.append(parts[-1] + _END)
     if not runs:
-        runs.append(((0,), 0))  # "" compares like "0"
+        runs.append(_END)  # "" compares like "0"
     runs.append(_END)
-    return tuple(runs)
+    return "".join(runs)
 
 
 def _epoch(text: str, version: str) -> int:

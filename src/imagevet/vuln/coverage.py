@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from imagevet.vuln.matcher import Lookup
+if TYPE_CHECKING:  # the matcher is imported by the scan, not by every run that judges coverage
+    from imagevet.vuln.matcher import Lookup
 
 DEFAULT_MAX_AGE_DAYS = 5.0
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
