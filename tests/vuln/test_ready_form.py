@@ -298,3 +298,30 @@ def test_a_family_replaced_twice_never_lends_old_packages_to_new_advisories(tmp_
         for a, _ in db.lookup(connection, ("Debian:12",), [name])
     }
     assert found == {("bash", "DSA-NEW-1")}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE affected SET ranges = 'not the ready form'",
+        "UPDATE affected SET ranges = X'00ff'",
+        "UPDATE affected SET ranges = 7",
+        "UPDATE affected SET severity = 3",
+        "UPDATE advisories SET severity = 'catastrophic'",
+        "UPDATE affected SET ordered = ranges || ranges WHERE ranges != ''",
+    ],
+)
+def test_a_damaged_row_is_a_database_error_not_a_traceback(
+    tmp_path: Path, debian_root: Path, damage: str
+) -> None:
+    """A row the importer never writes (a damaged or hand-edited file) stops the scan with one line naming
+    the file: the advisory it held cannot be judged, so skipping it would be a silent "not affected"."""
+    database = tmp_path / "osv.sqlite3"
+    code, _, stderr = run("db", "import", str(FIXTURES / "osv"), "--db", str(database))
+    assert code == 0, stderr
+    with sqlite3.connect(database) as connection:
+        connection.execute(damage)
+    code, stdout, stderr = run("vuln", str(debian_root), "--db", str(database), "-f", "json")
+    assert code == 2 and stdout == "", stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert str(database) in stderr and "damaged" in stderr and "db import" in stderr

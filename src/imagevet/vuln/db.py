@@ -16,9 +16,11 @@ import urllib.parse
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from imagevet.errors import ImagevetError
 from imagevet.vuln.coverage import EcosystemCoverage
+from imagevet.vuln.matcher import SEVERITY_ORDER
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts, ordered_for
 
@@ -240,23 +242,43 @@ def lookup(
                 (ecosystem, *chunk),
             )
             for row in rows:
-                ordered = row[10]
-                affected = Affected(
-                    ecosystem,
-                    row[8],
-                    decode_ranges(row[9]),
-                    decode_texts(row[12]),
-                    row[13],
-                    None if ordered is None else decode_ranges(ordered),
-                    row[11],
-                )
-                advisory = advisories.get(row[0])
-                if advisory is None:
-                    advisory = Advisory(
-                        row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ()
-                    )
-                    advisories[row[0]] = advisory
+                try:
+                    affected, advisory = _decoded(row, ecosystem, advisories)
+                except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                    # A row our importer never writes (a damaged or hand-edited file): the scan cannot
+                    # know what that advisory says, so it stops instead of skipping it.
+                    raise DamagedRecord(f"advisory row {row[0]!r} is damaged ({type(exc).__name__})") from exc
                 yield advisory, affected
+
+
+class DamagedRecord(ValueError):
+    """A row of the ready form that cannot be decoded; AdvisoryDatabase names the file."""
+
+
+def _decoded(
+    row: tuple[Any, ...], ecosystem: str, advisories: dict[int, Advisory]
+) -> tuple[Affected, Advisory]:
+    ordered = row[10]
+    if not isinstance(row[8], str) or not isinstance(row[11], str):
+        raise TypeError("a text column holds something else")
+    if row[6] not in SEVERITY_ORDER or (row[13] is not None and row[13] not in SEVERITY_ORDER):
+        raise ValueError("a severity imagevet never writes")
+    affected = Affected(
+        ecosystem,
+        row[8],
+        decode_ranges(row[9]),
+        decode_texts(row[12]),
+        row[13],
+        None if ordered is None else decode_ranges(ordered),
+        row[11],
+    )
+    if affected.ordered is not None and len(affected.ordered) != len(affected.ranges):
+        raise ValueError("the sorted ranges do not match the ranges")
+    advisory = advisories.get(row[0])
+    if advisory is None:
+        advisory = Advisory(row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
+        advisories[row[0]] = advisory
+    return affected, advisory
 
 
 def status(path: Path, newest: bool = True) -> DatabaseStatus:
@@ -311,6 +333,10 @@ class AdvisoryDatabase:
             return list(lookup(self._local.connection, ecosystems, names))
         except sqlite3.Error as exc:
             raise DatabaseError(f"{self.path}: the advisory database cannot be read ({exc})") from exc
+        except DamagedRecord as exc:
+            raise DatabaseError(
+                f"{self.path}: {exc}; rebuild it with 'imagevet db import' or 'imagevet db update'"
+            ) from exc
 
 
 def thread_lookup(path: Path) -> AdvisoryDatabase:

@@ -66,12 +66,20 @@ def encode_ranges(ranges: Ranges) -> str:
 
 
 def decode_ranges(text: str) -> Ranges:
+    """The ranges encode_ranges wrote; ValueError (or KeyError, IndexError) for any other text, so that a
+    damaged row is never read as "no ranges" (which would match nothing)."""
+    if not text:
+        return ()
+    if text[0] != RANGE:
+        raise ValueError("not ranges in the ready form")
     if text.count(RANGE) == 1:  # the usual case: one range
+        if len(text) > 1 and text[1] != EVENT:
+            raise ValueError("not events in the ready form")
         return (tuple([(_KIND[event[0]], event[1:]) for event in text.split(EVENT)[1:]]),)
-    return tuple(
-        tuple((_KIND[event[0]], event[1:]) for event in part.split(EVENT)[1:])
-        for part in text.split(RANGE)[1:]
-    )
+    parts = text.split(RANGE)[1:]
+    if any(part and part[0] != EVENT for part in parts):
+        raise ValueError("not events in the ready form")
+    return tuple(tuple((_KIND[event[0]], event[1:]) for event in part.split(EVENT)[1:]) for part in parts)
 
 
 def encode_texts(versions: tuple[str, ...]) -> str:
