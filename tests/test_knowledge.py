@@ -142,3 +142,4 @@ def test_an_audit_says_the_same_with_the_cache_cold_warm_and_off(tmp_path: Path)
     cold, warm, off = audit(folder), audit(folder), audit("off")
     assert cold == warm == off
     assert list((tmp_path / "k").glob("*.pickle"))
+    assert list((tmp_path / "k").glob("dataclass-code-*.marshal"))  # classcode.py: the warm run reused it

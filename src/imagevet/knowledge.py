@@ -19,12 +19,14 @@ import hashlib
 import io
 import os
 import pickle
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "IMAGEVET_KNOWLEDGE_CACHE"
+from imagevet.cachedir import CACHE_ENV, cache_dir, private
+
+__all__ = ["CACHE_ENV", "cache_dir", "parsed", "safe_yaml"]
+
 FORMAT = "1"  # bump when what is stored changes shape
 MAX_ENTRY = 32 * 1024 * 1024  # far above the catalog's 140 KB; a bigger file is not ours
 _ALLOWED = {
@@ -33,26 +35,6 @@ _ALLOWED = {
     ("datetime", "timedelta"),
     ("datetime", "timezone"),
 }
-
-
-def cache_dir(environ: Mapping[str, str] = os.environ) -> Path | None:
-    """$IMAGEVET_KNOWLEDGE_CACHE (a directory, or ``off``), else $XDG_CACHE_HOME/imagevet/knowledge,
-    else ~/.cache/imagevet/knowledge; None when off or there is no home directory to put it in."""
-    named = environ.get(CACHE_ENV, "")
-    if named == "off":
-        return None
-    if named:
-        return Path(named)
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "imagevet" / "knowledge"
-    home = environ.get("HOME", "")
-    # A home that is not there (HOME=/nonexistent for a service account) is never created for a cache.
-    return (
-        Path(home) / ".cache" / "imagevet" / "knowledge"
-        if os.path.isabs(home) and os.path.isdir(home)
-        else None
-    )
 
 
 class _PlainData(pickle.Unpickler):
@@ -73,18 +55,6 @@ def entry_name(parser: str, text: str) -> str:
     return digest.hexdigest() + ".pickle"
 
 
-def _private(directory: Path) -> bool:
-    """Whether the folder is the user's own (or not there yet): one that someone else owns or may write
-    could hold planted entries, so it is passed by (parsing costs only time)."""
-    try:
-        status = directory.stat()
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    return status.st_uid == os.geteuid() and not status.st_mode & 0o022
-
-
 def _read(path: Path) -> tuple[bool, Any]:
     try:
         with path.open("rb") as file:
@@ -101,6 +71,8 @@ def _read(path: Path) -> tuple[bool, Any]:
 
 def _write(directory: Path, path: Path, value: Any) -> None:
     try:
+        import tempfile  # only when an entry is written
+
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".entry-", suffix=".tmp")
         try:
@@ -120,7 +92,7 @@ def parsed(parser: str, text: str, parse: Callable[[str], Any]) -> Any:
     directory = cache_dir()
     if directory is None:
         return parse(text)
-    if not _private(directory):
+    if not private(directory):
         return parse(text)
     path = directory / entry_name(parser, text)
     found, value = _read(path)
