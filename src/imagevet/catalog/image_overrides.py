@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -132,6 +131,8 @@ def write(path: Path, overrides: ImageOverrides) -> None:
     """Write the file atomically (a temporary file in the same directory, then rename): a failure
     part-way leaves the previous file as it was."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when the file is written
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
