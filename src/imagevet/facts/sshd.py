@@ -203,13 +203,14 @@ class _Parser:
                 f"the configuration and its includes exceed {MAX_LINES} lines or {MAX_CHARS} characters"
             )
         outer_block, outer_all = self.current, self.in_match_all
+        shown_path = _safe(path)
         for number, raw in enumerate(lines, start=1):
             split = split_keyword(raw)
             if split is None:
                 continue
             word, rest = split
             keyword = ALIASES.get(word.lower(), word.lower())
-            where = f"{_safe(path)}:{number}"
+            where = f"{shown_path}:{number}"
             args = split_args(rest)
             if args is None:
                 self.fatal(f"{where}: invalid quotes")
