@@ -81,13 +81,16 @@ def test_an_interrupted_run_leaves_no_half_written_or_temporary_file(
             os.killpg(proc.pid, number)
         else:
             proc.send_signal(number)
-        proc.communicate(timeout=60)
+        _, stderr = proc.communicate(timeout=60)  # a hang (bash spinning in its handler) fails here
         complete, other = state(directory)
         assert other == [], f"{how} after {after} write(s): left {other[:5]}"
         if proc.returncode == 0 and "group" in how:
-            # bash's wait-and-cooperative-exit: a SIGINT that reaches the group just as a child ends
-            # normally is taken as handled by the child, and the run goes on, to its end
+            # bash 5.2 now and then loses a SIGINT that reaches the whole group; the run then goes on to
+            # its end, and its read-back vouches for every file
             assert complete == FILES
+        elif proc.returncode == 1 and "group" in how:
+            # ... or it skipped a step on the way: the read-back names the file, and the run fails
+            assert "does not hold what the fix for" in stderr, stderr
         else:
             assert proc.returncode == status, f"{how} after {after} write(s): exit {proc.returncode}"
             # a signal after the last write (the script is cleaning up) still ends it with the status
@@ -125,3 +128,31 @@ def test_a_signal_inside_the_write_window_leaves_nothing(tool: str, status: int,
     assert proc.returncode == status, proc.stderr
     assert target.read_text() == "old\n"
     assert sorted(p.name for p in target.parent.iterdir()) == ["app.conf"]
+
+
+def test_a_step_that_claims_success_without_doing_its_work_fails_the_run(tmp_path: Path) -> None:
+    """The read-back at the end: an `mv` that exits 0 having renamed nothing (the shape of every step
+    bash or a broken tool can skip silently) leaves the target as it was, and the run exits 1 naming
+    the file and its fix, never "hardening applied"."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    (shims / "mv").write_text("#!/bin/sh\nexit 0\n")
+    (shims / "mv").chmod(0o755)
+    target = tmp_path / "etc/app.conf"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    untouched = tmp_path / "etc/same.conf"
+    untouched.write_text("same\n")  # already right: nothing to rename, and the read-back agrees
+    steps = (("check-1", RemediationStep("file", CONTENT, str(target))),
+             ("check-2", RemediationStep("file", "same\n", str(untouched))))  # fmt: skip
+    fixes = tuple(Fix(check, "t", "low", (step,)) for check, step in steps)
+    script = tmp_path / "fix.sh"
+    script.write_text(render_bash(Plan("t", "os", "imagevet", fixes)))
+    proc = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PATH": f"{shims}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert f"imagevet: {target} does not hold what the fix for check-1 wrote" in proc.stderr
+    assert "check-2" not in proc.stderr and "hardening applied" not in proc.stdout
+    assert target.read_text() == "old\n"

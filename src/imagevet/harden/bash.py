@@ -8,10 +8,15 @@ running systemd) as well as on a booted host:
   unmask) and `sshd -t` take effect offline too (harden/offline.py);
 - running-system steps (service reloads, `sysctl --system`) run once each, after the fixes, and only on
   a system booted with systemd; elsewhere the script names each one it left for boot;
+- before it says "hardening applied", it reads back every file it was to write and compares its SHA-256
+  with the content rendered here: a step that reported success without doing its work (a program that
+  exits 0 having done nothing; bash itself, which carries on past a Ctrl-C it takes a child to have
+  handled) is then a failure, never a silent pass;
 - a fix that fails is named, the others still run, and the script exits 1; it exits 0 otherwise."""
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 
 from imagevet.harden.offline import RUNNING, SSHD_TEST_HELPER, UNITS_HELPER, is_sshd_test, unit_action
@@ -35,20 +40,27 @@ imagevet_cleanup() {
   [ -z "$imagevet_key_dir" ] || rm -rf "$imagevet_key_dir"
 }
 trap imagevet_cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# The first signal ends the run; later ones are ignored, so that the cleanup runs to its end. (bash 5.2, with
+# a second SIGINT landing while the cleanup waits for rm, was seen spinning in its own SIGINT handler.)
+imagevet_stop() {
+  trap '' HUP INT TERM
+  exit "$1"
+}
+trap 'imagevet_stop 129' HUP
+trap 'imagevet_stop 130' INT
+trap 'imagevet_stop 143' TERM
 
 # Write stdin to PATH with MODE, owned by root, only when the content differs (so a second run changes
 # nothing); the complete new file is renamed into place, so no reader (and no interrupted run) sees half
 # of it. Only a regular file is replaced: a link or a directory at PATH is a failure, not a target.
 imagevet_write() {
-  local path=$1 mode=$2 tmp
+  local path=$1 mode=$2 tmp directory=.
   if [ -L "$path" ] || { [ -e "$path" ] && [ ! -f "$path" ]; }; then
     echo "imagevet: $path is not a regular file; left as it is" >&2
     return 1
   fi
-  mkdir -p "$(dirname "$path")" || return 1
+  case $path in */*) directory=${path%/*} ;; esac  # dirname's answer, without a command substitution
+  mkdir -p "${directory:-/}" || return 1
   imagevet_partial+=("$path.imagevet-$$.")
   tmp=$(mktemp "$path.imagevet-$$.XXXXXX") || return 1
   if ! cat >"$tmp"; then
@@ -82,6 +94,16 @@ imagevet_apply() {
     echo "imagevet: the fix for $1 failed" >&2
     imagevet_fail "$1"
   fi
+}
+
+# The files the fixes wrote, read back at the end: each must hold what its fix wrote (the SHA-256 of the
+# content rendered into this script). A fix that already failed is not checked again.
+imagevet_verify() {
+  local fix=$1 path=$2 want=$3 got
+  case " ${imagevet_failed[*]-} " in *" $fix "*) return 0 ;; esac
+  got=$(sha256sum <"$path" 2>/dev/null) && [ "${got%% *}" = "$want" ] && return 0
+  echo "imagevet: $path does not hold what the fix for $fix wrote" >&2
+  imagevet_fail "$fix"
 }
 
 # Running-system steps the fixes ask for (service reloads, sysctl --system) run once each, after all the
@@ -143,6 +165,18 @@ def _step_lines(step: RemediationStep, later: list[str]) -> list[str]:
     return [f"  # manual: {line}" for line in step.text.splitlines()]
 
 
+def _verify_lines(plan: Plan) -> list[str]:
+    """One read-back per file written, with what the last step writing it wrote (a later fix may write the
+    same file again: that content is the one that stays)."""
+    last: dict[str, tuple[str, str]] = {}
+    for fix in plan.fixes:
+        for step in fix.steps:
+            if step.kind == "file" and step.path:
+                content = step.text if step.text.endswith("\n") else step.text + "\n"
+                last[step.path] = (fix.check, hashlib.sha256(content.encode()).hexdigest())
+    return [f"imagevet_verify {check} {shlex.quote(path)} {digest}" for path, (check, digest) in last.items()]
+
+
 def render_bash(plan: Plan) -> str:
     later = running_steps(plan)
     out = [
@@ -171,6 +205,7 @@ def render_bash(plan: Plan) -> str:
     if not plan.fixes:
         out.append("# Nothing to fix: no check failed.")
     out.extend(f"imagevet_run_later {n} {shlex.quote(c)}" for n, c in enumerate(later, start=1))
+    out.extend(_verify_lines(plan))
     out.append(
         "if [ ${#imagevet_failed[@]} -gt 0 ]; then\n"
         '  echo "imagevet: ${#imagevet_failed[@]} fix(es) failed: ${imagevet_failed[*]}" >&2\n'
