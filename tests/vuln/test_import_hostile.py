@@ -5,6 +5,7 @@ temporary file. The good records are the project's own fixtures (tests/fixtures/
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -12,7 +13,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from tests.support.advisories import RECORDS, import_records
+from imagevet.vuln.importer import ImportError_, ImportStats, iter_inputs
+from tests.support.advisories import RECORDS, archive_of, import_records
 from tests.support.cli import IMAGEVET, run_imagevet
 
 MARKER = "EVIL-MARKER-7f3a"  # appears only inside hostile records: it must never be echoed
@@ -129,3 +131,56 @@ def test_sigterm_during_an_import_leaves_the_previous_database_and_no_temporary_
     assert stderr.strip().splitlines()[-1] == "imagevet: terminated"
     assert database.read_bytes() == before
     assert sorted(p.name for p in data.iterdir()) == ["osv.sqlite3"]
+
+
+def test_every_single_byte_flip_of_an_archive_is_refused_or_read_never_a_crash(tmp_path: Path) -> None:
+    """A damaged all.zip (a bad download, a bad disk) is refused by name, whatever the damage: a flipped
+    byte in deflate data can fail the CRC (BadZipFile) or the inflate itself (zlib.error); in a header it
+    can make a member's name, size or offset a lie. Every byte of a small archive is flipped in turn."""
+    archive = archive_of(RECORDS, tmp_path / "all.zip")
+    data = archive.read_bytes()
+    refused = 0
+    for offset in range(len(data)):
+        damaged = bytearray(data)
+        damaged[offset] ^= 0xFF
+        archive.write_bytes(bytes(damaged))
+        stats = ImportStats()
+        try:
+            for _ in iter_inputs([archive], stats):
+                pass
+        except ImportError_ as exc:
+            assert str(exc).startswith(f"{archive}: "), exc
+            refused += 1
+    assert refused > len(data) // 2  # most bytes are deflate data: the CRC or the inflate catch them
+
+
+class _Unseekable(io.RawIOBase):
+    """A file zipfile cannot seek in: it then writes each member's sizes and CRC after its data (a data
+    descriptor, flag bit 3) and zeros in the local header, as streaming writers do."""
+
+    def __init__(self, target: io.BufferedWriter) -> None:
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        return self.target.write(data)
+
+
+def test_members_of_every_layout_read_the_same(tmp_path: Path) -> None:
+    """Deflated, stored, and streamed with data descriptors (zeros where the local header's sizes go): the
+    reader takes sizes and CRC from the central directory, as zipfile does."""
+    records = {p.name: p.read_bytes() for p in sorted(RECORDS.glob("*.json"))}
+    streamed = tmp_path / "streamed.zip"
+    with streamed.open("wb") as raw, zipfile.ZipFile(_Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in records.items():
+            out.writestr(name, data)
+    assert all(info.flag_bits & 0x08 for info in zipfile.ZipFile(streamed).infolist())
+    stored = tmp_path / "stored.zip"
+    with zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as out:
+        for name, data in records.items():
+            out.writestr(name, data)
+    for archive in (streamed, stored, archive_of(RECORDS, tmp_path / "deflated.zip")):
+        read = dict(iter_inputs([archive], ImportStats()))
+        assert read == {f"{archive.name}:{name}": data for name, data in records.items()}
