@@ -115,14 +115,14 @@ def _field(r: _Reader, c: str, fields: list[Field]) -> str:
     text, n, i = r.text, r.n, r.i
     plain = _PLAIN_FIELD.match(text, i - 1)
     if plain is not None:
-        end = plain.end()  # just after the value's final newline
+        after = plain.end()  # just after the value's final newline
         fields.append(Field(plain[1], plain[2].rstrip(SPACE), r.lno + 1))
         r.lno += plain[2].count("\n") + 1
-        if end >= n:
+        if after >= n:
             r.i = n
             return "\n"
-        r.i = end + 1
-        return text[end]
+        r.i = after + 1
+        return text[after]
     line = r.lno + 1
     field_start = i - 1
     if c not in SPACE and c != ":" and c != MSDOS_EOF:
