@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import logging
 import math
 import os
 import re
@@ -23,6 +22,7 @@ from typing import Any, NoReturn
 from imagevet.cli import common, settings
 from imagevet.cli.common import notice_when_running, say_pending, set_quiet
 from imagevet.errors import ImagevetError
+from imagevet.quietlog import quiet_library_logging
 
 __all__ = ["app", "build_command", "load_commands", "main", "plain"]
 
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: usage and input errors become one line on stderr and exit code 2."""
     # Libraries (cloud SDKs, urllib3) log warnings; without a handler Python prints them to stderr, which
     # would bury imagevet's one-line messages. imagevet itself reports through its return values.
-    logging.getLogger().addHandler(logging.NullHandler())
+    quiet_library_logging()
     for signum in (signal.SIGTERM, signal.SIGINT):  # `serve` and `worker` install their servers' own
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
             signal.signal(signum, _stop)
