@@ -143,3 +143,13 @@ def test_an_audit_says_the_same_with_the_cache_cold_warm_and_off(tmp_path: Path)
     assert cold == warm == off
     assert list((tmp_path / "k").glob("*.pickle"))
     assert list((tmp_path / "k").glob("dataclass-code-*.marshal"))  # classcode.py: the warm run reused it
+
+
+def test_another_pyyaml_release_is_not_served_an_older_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry's name covers the installed PyYAML (its yaml/__init__.py, read without importing it)."""
+    import yaml
+
+    assert yaml.__version__.encode() in knowledge.yaml_release()
+    before = knowledge.entry_name("yaml-safe", TEXT)
+    monkeypatch.setattr(knowledge, "yaml_release", lambda: b"__version__ = '99.0'")
+    assert knowledge.entry_name("yaml-safe", TEXT) != before

@@ -15,6 +15,7 @@ written (a read-only home) only costs the speed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 import os
@@ -47,12 +48,31 @@ class _PlainData(pickle.Unpickler):
 
 
 def entry_name(parser: str, text: str) -> str:
-    """The entry's file name: the digest of everything the parse depends on."""
+    """The entry's file name: the digest of everything the parse depends on, PyYAML's release included
+    (another release may read the same text otherwise)."""
     from imagevet import __version__
 
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{parser}\0".encode())
+    digest.update(yaml_release() + b"\0")
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest() + ".pickle"
+
+
+@functools.cache
+def yaml_release() -> bytes:
+    """The text of the installed PyYAML's ``yaml/__init__.py`` (which holds its ``__version__``), found
+    without importing it: importing PyYAML is the cost the cache saves. Empty where it is not found."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("yaml")
+        origin = spec.origin if spec is not None else None
+        if origin is None:
+            return b""
+        with open(origin, "rb") as source:
+            return source.read(1024 * 1024)
+    except (ImportError, ValueError, OSError):
+        return b""
 
 
 def _read(path: Path) -> tuple[bool, Any]:
