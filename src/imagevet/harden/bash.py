@@ -101,7 +101,7 @@ imagevet_apply() {
 imagevet_verify() {
   local fix=$1 path=$2 want=$3 got
   case " ${imagevet_failed[*]-} " in *" $fix "*) return 0 ;; esac
-  got=$(sha256sum <"$path" 2>/dev/null) && [ "${got%% *}" = "$want" ] && return 0
+  got=$(sha256sum 2>/dev/null <"$path") && [ "${got%% *}" = "$want" ] && return 0
   echo "imagevet: $path does not hold what the fix for $fix wrote" >&2
   imagevet_fail "$fix"
 }
