@@ -133,6 +133,11 @@ def _delimiter(content: str) -> str:
     return delimiter
 
 
+def _file_content(step: RemediationStep) -> str:
+    """What a file step writes: its text, ending with a newline (the here-document needs one)."""
+    return step.text if step.text.endswith("\n") else step.text + "\n"
+
+
 def _function(check: str) -> str:
     return "fix_" + check.replace("-", "_")
 
@@ -149,7 +154,7 @@ def running_steps(plan: Plan) -> list[str]:
 
 def _step_lines(step: RemediationStep, later: list[str]) -> list[str]:
     if step.kind == "file" and step.path:
-        content = step.text if step.text.endswith("\n") else step.text + "\n"
+        content = _file_content(step)
         delimiter = _delimiter(content)
         write = f"imagevet_write {shlex.quote(step.path)} {file_mode(step.path)}"
         return [f"  {write} <<'{delimiter}' || return 1\n{content}{delimiter}"]
@@ -172,8 +177,8 @@ def _verify_lines(plan: Plan) -> list[str]:
     for fix in plan.fixes:
         for step in fix.steps:
             if step.kind == "file" and step.path:
-                content = step.text if step.text.endswith("\n") else step.text + "\n"
-                last[step.path] = (fix.check, hashlib.sha256(content.encode()).hexdigest())
+                digest = hashlib.sha256(_file_content(step).encode()).hexdigest()
+                last[step.path] = (fix.check, digest)
     return [f"imagevet_verify {check} {shlex.quote(path)} {digest}" for path, (check, digest) in last.items()]
 
 
