@@ -303,12 +303,27 @@ def test_a_family_replaced_twice_never_lends_old_packages_to_new_advisories(tmp_
 @pytest.mark.parametrize(
     "damage",
     [
-        "UPDATE affected SET ranges = 'not the ready form'",
-        "UPDATE affected SET ranges = X'00ff'",
-        "UPDATE affected SET ranges = 7",
-        "UPDATE affected SET severity = 3",
+        # entries without spans (spans.py), which the matcher judges from their ranges
+        "UPDATE affected SET ranges = 'not the ready form', spanned = 0",
+        "UPDATE affected SET ranges = X'00ff', spanned = 0",
+        "UPDATE affected SET ranges = 7, spanned = 0",
+        "UPDATE affected SET ordered = ranges || ranges, spanned = 0 WHERE ranges != ''",
+        "UPDATE affected SET severity = 3, spanned = 0",
+        # either kind
         "UPDATE advisories SET severity = 'catastrophic'",
-        "UPDATE affected SET ordered = ranges || ranges WHERE ranges != ''",
+        # the spans the database judges versions by (TEXT affinity stores 7 as '7': not a version key)
+        "UPDATE spans SET lo = 7",
+        "UPDATE spans SET hi = 7",
+        "UPDATE spans SET hi = X'00ff'",
+        "UPDATE spans SET hi = 'x'",
+        "UPDATE spans SET what = 'first'",
+        "UPDATE spans SET fix = X'00'",
+        "UPDATE spans SET severity = 3",
+        "UPDATE spans SET matched = NULL",
+        # the usual shape's one bound, in its entry's row
+        "UPDATE affected SET below = NULL WHERE spanned = 2",
+        "UPDATE affected SET below = 7 WHERE spanned = 2",
+        "UPDATE affected SET ranges = 'x' WHERE spanned = 2",
     ],
 )
 def test_a_damaged_row_is_a_database_error_not_a_traceback(

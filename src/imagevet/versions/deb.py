@@ -52,6 +52,7 @@ _DIGIT_RUNS = re.compile(r"([0-9]+)")
 _RUN_END = "\x02"
 _NO_DIGITS = chr(0x100)
 _END = _RUN_END + _NO_DIGITS  # an empty run and the number 0
+_LONGEST_RUN = 0xD800 - 0x101  # 0x100 + a run's length stays below the surrogate code points
 
 
 def _part_key(text: str) -> str:
@@ -119,6 +120,21 @@ def deb_key(version: str) -> Key:
     """A key whose ordering is dpkg's; raises VersionError for an invalid version."""
     epoch, upstream, revision = parse_deb(version)
     return epoch, _part_key(upstream), _part_key(revision)
+
+
+@functools.lru_cache(maxsize=65536)
+def deb_sort_text(version: str) -> str:
+    """One string whose plain order (Python's, and SQLite's BINARY collation: UTF-8 bytes keep code point
+    order) is dpkg's order, so a database can compare versions: the epoch as a digit run (its length as
+    one code point, then its digits), then the upstream and revision keys. Each of the three is closed
+    (a length prefix, or the end pair ``_END`` that no run of a longer key can start with), so comparing
+    the concatenations compares them part by part. VersionError for an invalid version, or one whose
+    digit run is too long to code as one code point below the surrogates."""
+    epoch, upstream, revision = deb_key(version)
+    if len(version) > _LONGEST_RUN:
+        raise VersionError(f"Debian version {shown(version)} is too long to order in the database")
+    digits = str(epoch) if epoch else ""
+    return f"{chr(0x100 + len(digits))}{digits}{upstream}{revision}"
 
 
 def compare_deb(a: str, b: str) -> int:

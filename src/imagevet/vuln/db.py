@@ -1,11 +1,13 @@
 """The advisory database: one SQLite file, built elsewhere and swapped in atomically.
 
 Tables: ``advisories`` (one row per OSV record, numbered by ``row``), ``affected`` (one row per affected
-package entry, pointing at its advisory's row, with its ranges and versions in the ready form of stored.py;
-indexed by ecosystem and package name: the only lookup matching needs), ``imports`` (per OSV archive family
-such as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as ``Debian:12``:
-records, when and from where they were last imported, and when a whole-ecosystem archive last was; the
-data vuln/coverage.py judges), ``meta`` (schema version, last update).
+package entry, numbered by ``id``, pointing at its advisory's row, with its ranges and versions in the ready
+form of stored.py; indexed by ecosystem and package name), ``spans`` (the entries of Debian-scheme
+ecosystems as intervals of version keys, spans.py; ``spanned`` in ``affected`` says an entry has them, and
+ranged.py then lets the database find the entries an installed version lies in), ``imports`` (per OSV
+archive family such as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as
+``Debian:12``: records, when and from where they were last imported, and when a whole-ecosystem archive
+last was; the data vuln/coverage.py judges), ``meta`` (schema version, last update).
 """
 
 from __future__ import annotations
@@ -13,19 +15,25 @@ from __future__ import annotations
 import sqlite3
 import threading
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from imagevet.errors import ImagevetError
 from imagevet.vuln.coverage import EcosystemCoverage
 from imagevet.vuln.matcher import SEVERITY_ORDER
 from imagevet.vuln.osv import Advisory, Affected
+from imagevet.vuln.spans import spans_of, usual_below
 from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts, ordered_for
 
-SCHEMA_VERSION = "3"
-OLDER_SCHEMAS = ("1", "2")  # refused by every reader; an import rebuilds such a database from its inputs
+if TYPE_CHECKING:
+    from imagevet.vuln.matcher import Entry
+
+_T = TypeVar("_T")
+
+SCHEMA_VERSION = "4"
+OLDER_SCHEMAS = ("1", "2", "3")  # refused by every reader; an import rebuilds such a database from its inputs
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS advisories (
@@ -33,8 +41,13 @@ CREATE TABLE IF NOT EXISTS advisories (
     aliases TEXT NOT NULL, severity TEXT NOT NULL, score REAL
 );
 CREATE TABLE IF NOT EXISTS affected (
-    advisory INTEGER NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL, ranges TEXT NOT NULL,
-    ordered TEXT, sorted_for TEXT NOT NULL, versions TEXT NOT NULL, severity TEXT
+    id INTEGER PRIMARY KEY, advisory INTEGER NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
+    ranges TEXT NOT NULL, ordered TEXT, sorted_for TEXT NOT NULL, versions TEXT NOT NULL, severity TEXT,
+    spanned INTEGER NOT NULL, below TEXT
+);
+CREATE TABLE IF NOT EXISTS spans (
+    ecosystem TEXT NOT NULL, package TEXT NOT NULL, entry INTEGER NOT NULL, what INTEGER NOT NULL,
+    lo TEXT NOT NULL, hi TEXT, fix TEXT, matched TEXT, advisory INTEGER NOT NULL, severity TEXT
 );
 CREATE TABLE IF NOT EXISTS imports (
     ecosystem TEXT PRIMARY KEY, records INTEGER NOT NULL, imported TEXT NOT NULL, source TEXT NOT NULL
@@ -44,13 +57,23 @@ CREATE TABLE IF NOT EXISTS coverage (
     source TEXT NOT NULL, archive_imported TEXT, archive_source TEXT
 );
 """
-# Built after a bulk load (importer.py drops them first): one sort instead of 200,000 index updates.
+# Built after a bulk load (importer.py drops them first): one sort instead of 200,000 index updates. (Spans
+# kept in a table clustered by package would scan ~0.1 s faster on 1,000 packages, but sorting them into it
+# makes an import of 200,000 records ~1.4 s slower than this index does: docs/benchmarks.md.)
 INDEXES = """
 CREATE INDEX IF NOT EXISTS affected_lookup ON affected (ecosystem, package);
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory);
+CREATE INDEX IF NOT EXISTS spans_lookup ON spans (ecosystem, package);
 """
 SCHEMA = TABLES + INDEXES
-DROP_INDEXES = "DROP INDEX IF EXISTS affected_lookup; DROP INDEX IF EXISTS affected_advisory;"
+DROP_INDEXES = (
+    "DROP INDEX IF EXISTS affected_lookup; DROP INDEX IF EXISTS affected_advisory; "
+    "DROP INDEX IF EXISTS spans_lookup;"
+)
+# How an affected entry is matched (its ``spanned``): by the matcher from its ranges (a version dpkg refuses,
+# or a scheme without spans), through its rows in ``spans``, or as every version below its ``below`` key
+# (the usual Debian shape, ``introduced 0, fixed F``, kept in its own row: no span row to write or read).
+ENTRY_JUDGED, ENTRY_SPANNED, ENTRY_BELOW = 0, 1, 2
 CHUNK = 500  # names per lookup query (SQLite allows 32,766 parameters; 500 keeps each statement small)
 
 
@@ -137,8 +160,10 @@ def store(
     longer exists, and ``drop_replaced`` removes them once, after the load."""
     rows = []
     affected_rows = []
+    span_rows = []
     row = next_advisory_row(connection) if first_row is None else first_row
     first = row
+    entry = int(connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM affected").fetchone()[0])
     for advisory in advisories:
         rows.append(
             (
@@ -154,8 +179,14 @@ def store(
         )
         for a in advisory.affected:
             sorted_for, ordered = ordered_for(a.ecosystem, a.ranges)
+            below = usual_below(a.ranges, a.versions) if sorted_for == "deb" else None
+            spans = spans_of(a.ranges, a.versions) if sorted_for == "deb" and below is None else None
+            if spans:
+                span_rows.extend([(a.ecosystem, a.package, entry, *span, row, a.severity) for span in spans])
+            how = ENTRY_BELOW if below is not None else ENTRY_JUDGED if spans is None else ENTRY_SPANNED
             affected_rows.append(
                 (
+                    entry,
                     row,
                     a.ecosystem,
                     a.package,
@@ -164,17 +195,22 @@ def store(
                     sorted_for,
                     encode_texts(a.versions),
                     a.severity,
+                    how,
+                    below,
                 )
             )
+            entry += 1
         row += 1
     connection.executemany("INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?)", affected_rows)
+    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", affected_rows)
+    connection.executemany("INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", span_rows)
     return row - first
 
 
 def drop_replaced(connection: sqlite3.Connection) -> None:
     """Delete the affected rows of advisories that were replaced (or removed) during a load."""
     connection.execute("DELETE FROM affected WHERE advisory NOT IN (SELECT row FROM advisories)")
+    connection.execute("DELETE FROM spans WHERE entry NOT IN (SELECT id FROM affected)")
 
 
 def record_coverage(
@@ -226,29 +262,44 @@ def lookup(
     connection: sqlite3.Connection, ecosystems: tuple[str, ...], packages: Iterable[str]
 ) -> Iterator[tuple[Advisory, Affected]]:
     """Every (advisory, affected entry) for these package names in these ecosystems; withdrawn ones too
-    (the matcher decides). One query per ecosystem and chunk of ``CHUNK`` names; each advisory is decoded
-    once, however many of the packages it names."""
-    names = sorted(set(packages))
+    (the matcher decides). Each advisory is decoded once, however many of the packages it names."""
     advisories: dict[int, Advisory] = {}
+    names = sorted(set(packages))
     for ecosystem in ecosystems:
-        for start in range(0, len(names), CHUNK):
-            chunk = names[start : start + CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = connection.execute(
-                "SELECT a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
-                "f.package, f.ranges, f.ordered, f.sorted_for, f.versions, f.severity "
-                "FROM affected f JOIN advisories a ON a.row = f.advisory "
-                f"WHERE f.ecosystem = ? AND f.package IN ({marks})",
-                (ecosystem, *chunk),
-            )
-            for row in rows:
-                try:
-                    affected, advisory = _decoded(row, ecosystem, advisories)
-                except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-                    # A row our importer never writes (a damaged or hand-edited file): the scan cannot
-                    # know what that advisory says, so it stops instead of skipping it.
-                    raise DamagedRecord(f"advisory row {row[0]!r} is damaged ({type(exc).__name__})") from exc
-                yield advisory, affected
+        for _, advisory, affected in numbered_entries(connection, ecosystem, names, advisories):
+            yield advisory, affected
+
+
+def numbered_entries(
+    connection: sqlite3.Connection,
+    ecosystem: str,
+    names: list[str],
+    advisories: dict[int, Advisory],
+    unspanned_only: bool = False,
+) -> Iterator[tuple[int, Advisory, Affected]]:
+    """(entry id, advisory, entry) for these package names of one ecosystem, ordered by package name then
+    entry (the order findings are merged in); with ``unspanned_only`` only the entries without spans
+    (ranged.py finds the others). One query per chunk of ``CHUNK`` names."""
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows = connection.execute(
+            "SELECT a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
+            "f.package, f.ranges, f.ordered, f.sorted_for, f.versions, f.severity, f.id "
+            "FROM affected f JOIN advisories a ON a.row = f.advisory "
+            f"WHERE f.ecosystem = ? AND f.package IN ({marks})"
+            + (f" AND f.spanned = {ENTRY_JUDGED}" if unspanned_only else "")
+            + " ORDER BY f.package, f.id",
+            (ecosystem, *chunk),
+        )
+        for row in rows:
+            try:
+                affected, advisory = _decoded(row, ecosystem, advisories)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                # A row our importer never writes (a damaged or hand-edited file): the scan cannot
+                # know what that advisory says, so it stops instead of skipping it.
+                raise DamagedRecord(f"advisory row {row[0]!r} is damaged ({type(exc).__name__})") from exc
+            yield row[14], advisory, affected
 
 
 class DamagedRecord(ValueError):
@@ -261,7 +312,7 @@ def _decoded(
     ordered = row[10]
     if not isinstance(row[8], str) or not isinstance(row[11], str):
         raise TypeError("a text column holds something else")
-    if row[6] not in SEVERITY_ORDER or (row[13] is not None and row[13] not in SEVERITY_ORDER):
+    if row[13] is not None and row[13] not in SEVERITY_ORDER:
         raise ValueError("a severity imagevet never writes")
     affected = Affected(
         ecosystem,
@@ -274,11 +325,19 @@ def _decoded(
     )
     if affected.ordered is not None and len(affected.ordered) != len(affected.ranges):
         raise ValueError("the sorted ranges do not match the ranges")
+    return affected, decoded_advisory(row, advisories)
+
+
+def decoded_advisory(row: tuple[Any, ...], advisories: dict[int, Advisory]) -> Advisory:
+    """The advisory of a row starting with the columns row, id, modified, withdrawn, summary, aliases,
+    severity and score of ``advisories``; decoded once per row number (``advisories`` keeps them)."""
     advisory = advisories.get(row[0])
     if advisory is None:
+        if row[6] not in SEVERITY_ORDER:
+            raise ValueError("a severity imagevet never writes")
         advisory = Advisory(row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
         advisories[row[0]] = advisory
-    return affected, advisory
+    return advisory
 
 
 def status(path: Path, newest: bool = True) -> DatabaseStatus:
@@ -327,10 +386,21 @@ class AdvisoryDatabase:
         return self.status.coverage
 
     def __call__(self, ecosystems: tuple[str, ...], names: Iterable[str]) -> list[tuple[Advisory, Affected]]:
+        return self._read(lambda connection: list(lookup(connection, ecosystems, names)))
+
+    def ranged(
+        self, ecosystems: tuple[str, ...], keyed: Iterable[tuple[str, str]], whole: Iterable[str]
+    ) -> list[Entry]:
+        """ranged.py's lookup: the database finds the entries each installed version key lies in."""
+        from imagevet.vuln.ranged import ranged_lookup
+
+        return self._read(lambda connection: list(ranged_lookup(connection, ecosystems, keyed, whole)))
+
+    def _read(self, read: Callable[[sqlite3.Connection], _T]) -> _T:
         if not hasattr(self._local, "connection"):
             self._local.connection = open_readonly(self.path)
         try:
-            return list(lookup(self._local.connection, ecosystems, names))
+            return read(self._local.connection)
         except sqlite3.Error as exc:
             raise DatabaseError(f"{self.path}: the advisory database cannot be read ({exc})") from exc
         except DamagedRecord as exc:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from imagevet.errors import VersionError
 from imagevet.model import Package
 from imagevet.versions import compare
+from imagevet.versions.deb import deb_sort_text
 from imagevet.vuln.ecosystem import Ecosystems
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.stored import Events, sort_events
@@ -44,6 +45,8 @@ class Finding:
 
 
 Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[tuple[Advisory, Affected]]]
+Hits = dict[str, tuple[str | None, str]]  # installed version key -> (fix, what matched)
+Entry = tuple[Advisory, Affected, Hits | None]  # None: the matcher judges the entry itself
 
 
 def evaluate_range(version: str, events: tuple[tuple[str, str], ...], scheme: str) -> tuple[bool, str | None]:
@@ -53,24 +56,37 @@ def evaluate_range(version: str, events: tuple[tuple[str, str], ...], scheme: st
 
 def evaluate_sorted(version: str, events: Events, scheme: str) -> tuple[bool, str | None]:
     """``evaluate_range`` over events already in evaluation order (stored.sort_events)."""
+    return evaluate_against(events, lambda event_version: compare(scheme, version, event_version))
+
+
+def evaluate_against(events: Events, against: Callable[[str], int]) -> tuple[bool, str | None]:
+    """The OSV evaluation of events in evaluation order, where ``against(v)`` compares the version being
+    judged with the event version ``v`` (negative, zero, positive). The one statement of the rules: scans
+    pass a real comparison, spans.py a version's position among the events (the database's intervals)."""
     affected = False
     fixed: str | None = None
     for kind, event_version in events:
         if kind == "introduced":
-            if event_version == "0" or compare(scheme, version, event_version) >= 0:
+            if event_version == "0" or against(event_version) >= 0:
                 affected, fixed = True, None
         elif kind in ("fixed", "limit"):
-            if compare(scheme, version, event_version) >= 0:
+            if against(event_version) >= 0:
                 affected = False
             elif affected and fixed is None and kind == "fixed":
                 fixed = event_version
-        elif kind == "last_affected" and compare(scheme, version, event_version) > 0:
+        elif kind == "last_affected" and against(event_version) > 0:
             affected = False
     return affected, (fixed if affected else None)
 
 
-def _describe(events: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(f"{kind} {version}" for kind, version in events)
+def describe_range(events: Events) -> str:
+    """How a finding names the range that matched (as the advisory gives it)."""
+    return "range " + ", ".join(f"{kind} {version}" for kind, version in events)
+
+
+def first_fix(ranges: tuple[Events, ...]) -> str | None:
+    """The fix a finding from a listed version reports: the first ``fixed`` event of the advisory's ranges."""
+    return next((v for kind, v in (e for r in ranges for e in r) if kind == "fixed"), None)
 
 
 def match_one(
@@ -88,12 +104,10 @@ def match_one(
                 installed, events if presorted else sort_events(events, scheme), scheme
             )
             if hit:
-                return _finding(package, advisory, affected, installed, fixed, f"range {_describe(given)}")
+                return _finding(package, advisory, affected, installed, fixed, describe_range(given))
         for listed in affected.versions:
             if listed == installed or compare(ecosystems.scheme, listed, installed) == 0:
-                fix = next(
-                    (v for kind, v in (e for r in affected.ranges for e in r) if kind == "fixed"), None
-                )
+                fix = first_fix(affected.ranges)
                 return _finding(package, advisory, affected, installed, fix, f"listed version {listed}")
     except VersionError as exc:
         warnings.append(f"{advisory.id} ({affected.package}): {exc}")
@@ -171,18 +185,57 @@ def _combine(a: Finding, b: Finding, scheme: str) -> Finding:
 def match_packages(
     packages: Iterable[Package], ecosystems: Ecosystems, lookup: Lookup
 ) -> tuple[list[Finding], list[str]]:
-    """All findings for ``packages``, sorted by severity then package; plus warnings (bad versions)."""
+    """All findings for ``packages``, sorted by severity then package; plus warnings (bad versions).
+
+    A lookup that can judge Debian versions itself (vuln.db.AdvisoryDatabase.ranged) is asked for the
+    entries each installed version lies in; any other is asked for every entry of the installed names."""
     wanted = [p for p in packages if p.type == ecosystems.scheme]
     by_key: dict[str, list[Package]] = {}
     for package in wanted:
         by_key.setdefault(package.source if ecosystems.by_source else package.name, []).append(package)
+    ranged = getattr(lookup, "ranged", None) if ecosystems.scheme == "deb" else None
+    keyed: dict[str, dict[str, list[Package]]] = {}
+    entries: Iterable[Entry]
+    if ranged is None:
+        entries = ((advisory, affected, None) for advisory, affected in lookup(ecosystems.names, by_key))
+    else:
+        keyed, whole = _keyed(by_key, ecosystems.by_source)
+        pairs = [(name, key) for name, versions in keyed.items() for key in versions]
+        entries = ranged(ecosystems.names, pairs, whole)
     warnings: list[str] = []
     per_package: dict[tuple[str, str], list[Finding]] = {}
-    for advisory, affected in lookup(ecosystems.names, by_key.keys()):
-        for package in by_key.get(affected.package, []):
-            finding = match_one(package, advisory, affected, ecosystems, warnings)
-            if finding is not None:
-                per_package.setdefault((package.name, package.arch), []).append(finding)
+    for advisory, affected, hits in entries:
+        if hits is None:
+            for package in by_key.get(affected.package, []):
+                finding = match_one(package, advisory, affected, ecosystems, warnings)
+                if finding is not None:
+                    per_package.setdefault((package.name, package.arch), []).append(finding)
+        elif not advisory.withdrawn:
+            for key, (fixed, matched) in hits.items():
+                for package in keyed[affected.package][key]:
+                    installed = package.source_version if ecosystems.by_source else package.version
+                    finding = _finding(package, advisory, affected, installed, fixed, matched)
+                    per_package.setdefault((package.name, package.arch), []).append(finding)
     findings = [f for group in per_package.values() for f in _merge(group, ecosystems.scheme)]
     findings.sort(key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.package, f.arch, f.id))
     return findings, warnings
+
+
+def _keyed(
+    by_key: dict[str, list[Package]], by_source: bool
+) -> tuple[dict[str, dict[str, list[Package]]], list[str]]:
+    """The packages of each name by their installed version's key (deb_sort_text), and the names with a
+    version dpkg's order refuses: those the matcher judges itself, warning as it always did."""
+    keyed: dict[str, dict[str, list[Package]]] = {}
+    whole: list[str] = []
+    for name, group in by_key.items():
+        versions: dict[str, list[Package]] = {}
+        try:
+            for package in group:
+                key = deb_sort_text(package.source_version if by_source else package.version)
+                versions.setdefault(key, []).append(package)
+        except VersionError:
+            whole.append(name)
+            continue
+        keyed[name] = versions
+    return keyed, whole

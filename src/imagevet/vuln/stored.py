@@ -23,6 +23,8 @@ Ranges = tuple[Events, ...]
 _LETTER = {"introduced": "i", "fixed": "f", "last_affected": "l", "limit": "m"}
 _KIND = {letter: kind for kind, letter in _LETTER.items()}
 _FROM_ZERO = ("introduced", "0")
+# The text form of the usual Debian range, ``introduced 0, fixed F``: this prefix, then F.
+USUAL_PREFIX = RANGE + EVENT + "i0" + EVENT + "f"
 
 # The version scheme of each OSV ecosystem family imagevet matches (ecosystem.py names the ecosystems).
 _SCHEMES = {
@@ -80,6 +82,13 @@ def decode_ranges(text: str) -> Ranges:
     if any(part and part[0] != EVENT for part in parts):
         raise ValueError("not events in the ready form")
     return tuple(tuple((_KIND[event[0]], event[1:]) for event in part.split(EVENT)[1:]) for part in parts)
+
+
+def usual_fix(text: str) -> str:
+    """F of the text form of the one range ``introduced 0, fixed F``; ValueError for any other text."""
+    if not text.startswith(USUAL_PREFIX) or RANGE in text[1:] or EVENT in text[len(USUAL_PREFIX) :]:
+        raise ValueError("not the usual range in the ready form")
+    return text[len(USUAL_PREFIX) :]
 
 
 def encode_texts(versions: tuple[str, ...]) -> str:

@@ -1,0 +1,115 @@
+"""The scan's lookup where the database judges the versions: the entries each installed version lies in.
+
+For Debian and Ubuntu, every affected entry whose versions dpkg's order accepts is stored as spans
+(spans.py). Given installed (source name, version key) pairs, one query per ecosystem and chunk of pairs
+returns only the spans that hold a version, with their advisories: Python then builds objects for the
+findings, not for every entry of every installed package. Entries without spans (a version dpkg refuses)
+and packages whose installed version has no key come back whole, for the matcher to judge as before.
+Everything comes back in the order the plain lookup gives (ecosystem, package name, entry), the order
+findings are merged in, so both paths give the same findings.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from imagevet.vuln.db import CHUNK, ENTRY_BELOW, DamagedRecord, decoded_advisory, numbered_entries
+from imagevet.vuln.matcher import SEVERITY_ORDER, Entry, describe_range
+from imagevet.vuln.osv import Advisory, Affected
+from imagevet.vuln.stored import usual_fix
+
+# Every span of an installed name whose version it holds, and every span of such a name whose columns are
+# not what the importer writes (``sound`` 0: not a version key, which starts at U+0100, or not a number):
+# a damaged end would be a silent "not affected" unless the scan sees it and stops. The same for the
+# entries of the usual shape (db.ENTRY_BELOW), whose one bound is in their own row.
+_ADVISORY = "a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score"
+_SPANS = f"""
+WITH installed(name, key) AS (VALUES {{pairs}})
+SELECT {_ADVISORY}, s.entry, s.package, s.severity, i.key, s.what, s.fix, s.matched, {{sound}} AS sound
+FROM installed i CROSS JOIN spans s CROSS JOIN advisories a
+WHERE s.ecosystem = ? AND s.package = i.name AND a.row = s.advisory
+  AND (NOT {{sound}} OR (s.lo <= i.key AND (s.hi IS NULL OR i.key < s.hi)))
+""".replace(
+    "{sound}",
+    "(typeof(s.lo) = 'text' AND typeof(s.hi) IN ('text', 'null') AND typeof(s.what) = 'integer' "
+    "AND typeof(s.matched) = 'text' AND (s.lo = '' OR s.lo >= char(256)) "
+    "AND (s.hi IS NULL OR s.hi >= char(256)))",
+)
+_BELOW = f"""
+WITH installed(name, key) AS (VALUES {{pairs}})
+SELECT {_ADVISORY}, f.id, f.package, f.severity, i.key, 0, f.ranges, NULL, {{sound}} AS sound
+FROM installed i CROSS JOIN affected f CROSS JOIN advisories a
+WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW} AND a.row = f.advisory
+  AND (NOT {{sound}} OR i.key < f.below)
+""".replace("{sound}", "(typeof(f.below) = 'text' AND f.below >= char(256))")
+
+
+def ranged_lookup(
+    connection: sqlite3.Connection,
+    ecosystems: tuple[str, ...],
+    keyed: Iterable[tuple[str, str]],
+    whole: Iterable[str],
+) -> Iterator[Entry]:
+    """The entries holding the (name, key) pairs ``keyed``, with their hits; plus, to be judged by the
+    matcher, the entries without spans of those names and every entry of the names ``whole``.
+    DamagedRecord for a row imagevet never writes."""
+    pairs = sorted(set(keyed))
+    names = sorted({name for name, _ in pairs})
+    whole_names = sorted(set(whole))
+    advisories: dict[int, Advisory] = {}
+    for ecosystem in ecosystems:
+        found: dict[int, tuple[Advisory, Affected, dict[str, tuple[int, str | None, str]]]] = {}
+        for start in range(0, len(pairs), CHUNK):
+            chunk = pairs[start : start + CHUNK]
+            values = (*[value for pair in chunk for value in pair], ecosystem)
+            for query in (_BELOW, _SPANS):
+                for row in connection.execute(query.format(pairs=",".join(["(?, ?)"] * len(chunk))), values):
+                    try:
+                        _add_hit(found, row, ecosystem, advisories)
+                    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                        why = f"advisory row {row[0]!r} is damaged ({type(exc).__name__})"
+                        raise DamagedRecord(why) from exc
+        entries: list[tuple[str, int, Entry]] = [
+            (affected.package, number, (advisory, affected, {key: hit[1:] for key, hit in hits.items()}))
+            for number, (advisory, affected, hits) in found.items()
+        ]
+        for unspanned, asked in ((True, names), (False, whole_names)):
+            for number, advisory, affected in numbered_entries(
+                connection, ecosystem, asked, advisories, unspanned
+            ):
+                entries.append((affected.package, number, (advisory, affected, None)))
+        entries.sort(key=lambda item: item[:2])
+        yield from (entry for _, _, entry in entries)
+
+
+def _add_hit(
+    found: dict[int, tuple[Advisory, Affected, dict[str, tuple[int, str | None, str]]]],
+    row: tuple[Any, ...],
+    ecosystem: str,
+    advisories: dict[int, Advisory],
+) -> None:
+    """Record one span holding an installed version: per version, the smallest ``what`` (ranges, then
+    listed versions) decides the fix and the explanation, as the matcher's loop does."""
+    number, package, severity, key, what, fix, matched, sound = row[8:16]
+    if not sound:
+        raise TypeError("a span column holds something else")
+    if not isinstance(package, str) or not isinstance(key, str) or not isinstance(what, int):
+        raise TypeError("a span column holds something else")
+    if fix is not None and not isinstance(fix, str):
+        raise TypeError("a span column holds something else")
+    if matched is None:  # the usual shape (db.ENTRY_BELOW): ``fix`` holds the entry's ranges
+        fix = usual_fix(fix or "")
+        matched = describe_range((("introduced", "0"), ("fixed", fix)))
+    elif not isinstance(matched, str):
+        raise TypeError("a span column holds something else")
+    if severity is not None and severity not in SEVERITY_ORDER:
+        raise ValueError("a severity imagevet never writes")
+    held = found.get(number)
+    if held is None:
+        affected = Affected(ecosystem, package, (), (), severity, None, "deb")
+        held = found[number] = (decoded_advisory(row, advisories), affected, {})
+    hits = held[2]
+    if key not in hits or what < hits[key][0]:
+        hits[key] = (what, fix, matched)
