@@ -16,7 +16,7 @@ import pytest
 from imagevet.inventory.collect import collect_inventory
 from imagevet.model import OsRelease, Package
 from imagevet.target import RootfsTarget
-from imagevet.vuln import db
+from imagevet.vuln import db, entries
 from imagevet.vuln.ecosystem import ecosystems_for
 from imagevet.vuln.importer import ImportError_, ImportStats, import_into, iter_inputs
 from imagevet.vuln.matcher import Finding, match_packages
@@ -55,7 +55,7 @@ def findings_both_ways(
 ) -> tuple[list[Finding], list[Finding], list[str], int]:
     ecosystems = ecosystems_for(os)
     assert ecosystems is not None
-    monkeypatch.setattr(db, "CHUNK", chunk)
+    monkeypatch.setattr(entries, "CHUNK", chunk)
     connection = db.open_readonly(database)
     queries: list[str] = []
     batched, warnings = match_packages(packages, ecosystems, counted(connection, queries))

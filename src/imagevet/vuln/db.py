@@ -18,14 +18,20 @@ import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from imagevet.errors import ImagevetError
 from imagevet.vuln.coverage import EcosystemCoverage
-from imagevet.vuln.matcher import SEVERITY_ORDER
+from imagevet.vuln.entries import (
+    ENTRY_BELOW,
+    ENTRY_JUDGED,
+    ENTRY_SPANNED,
+    DamagedRecord,
+    numbered_entries,
+)
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.spans import spans_of, usual_below
-from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts, ordered_for
+from imagevet.vuln.stored import encode_ranges, encode_texts, ordered_for
 
 if TYPE_CHECKING:
     from imagevet.vuln.matcher import Entry
@@ -70,11 +76,6 @@ DROP_INDEXES = (
     "DROP INDEX IF EXISTS affected_lookup; DROP INDEX IF EXISTS affected_advisory; "
     "DROP INDEX IF EXISTS spans_lookup;"
 )
-# How an affected entry is matched (its ``spanned``): by the matcher from its ranges (a version dpkg refuses,
-# or a scheme without spans), through its rows in ``spans``, or as every version below its ``below`` key
-# (the usual Debian shape, ``introduced 0, fixed F``, kept in its own row: no span row to write or read).
-ENTRY_JUDGED, ENTRY_SPANNED, ENTRY_BELOW = 0, 1, 2
-CHUNK = 500  # names per lookup query (SQLite allows 32,766 parameters; 500 keeps each statement small)
 
 
 class DatabaseError(ImagevetError):
@@ -268,76 +269,6 @@ def lookup(
     for ecosystem in ecosystems:
         for _, advisory, affected in numbered_entries(connection, ecosystem, names, advisories):
             yield advisory, affected
-
-
-def numbered_entries(
-    connection: sqlite3.Connection,
-    ecosystem: str,
-    names: list[str],
-    advisories: dict[int, Advisory],
-    unspanned_only: bool = False,
-) -> Iterator[tuple[int, Advisory, Affected]]:
-    """(entry id, advisory, entry) for these package names of one ecosystem, ordered by package name then
-    entry (the order findings are merged in); with ``unspanned_only`` only the entries without spans
-    (ranged.py finds the others). One query per chunk of ``CHUNK`` names."""
-    for start in range(0, len(names), CHUNK):
-        chunk = names[start : start + CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows = connection.execute(
-            "SELECT a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
-            "f.package, f.ranges, f.ordered, f.sorted_for, f.versions, f.severity, f.id "
-            "FROM affected f JOIN advisories a ON a.row = f.advisory "
-            f"WHERE f.ecosystem = ? AND f.package IN ({marks})"
-            + (f" AND f.spanned = {ENTRY_JUDGED}" if unspanned_only else "")
-            + " ORDER BY f.package, f.id",
-            (ecosystem, *chunk),
-        )
-        for row in rows:
-            try:
-                affected, advisory = _decoded(row, ecosystem, advisories)
-            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-                # A row our importer never writes (a damaged or hand-edited file): the scan cannot
-                # know what that advisory says, so it stops instead of skipping it.
-                raise DamagedRecord(f"advisory row {row[0]!r} is damaged ({type(exc).__name__})") from exc
-            yield row[14], advisory, affected
-
-
-class DamagedRecord(ValueError):
-    """A row of the ready form that cannot be decoded; AdvisoryDatabase names the file."""
-
-
-def _decoded(
-    row: tuple[Any, ...], ecosystem: str, advisories: dict[int, Advisory]
-) -> tuple[Affected, Advisory]:
-    ordered = row[10]
-    if not isinstance(row[8], str) or not isinstance(row[11], str):
-        raise TypeError("a text column holds something else")
-    if row[13] is not None and row[13] not in SEVERITY_ORDER:
-        raise ValueError("a severity imagevet never writes")
-    affected = Affected(
-        ecosystem,
-        row[8],
-        decode_ranges(row[9]),
-        decode_texts(row[12]),
-        row[13],
-        None if ordered is None else decode_ranges(ordered),
-        row[11],
-    )
-    if affected.ordered is not None and len(affected.ordered) != len(affected.ranges):
-        raise ValueError("the sorted ranges do not match the ranges")
-    return affected, decoded_advisory(row, advisories)
-
-
-def decoded_advisory(row: tuple[Any, ...], advisories: dict[int, Advisory]) -> Advisory:
-    """The advisory of a row starting with the columns row, id, modified, withdrawn, summary, aliases,
-    severity and score of ``advisories``; decoded once per row number (``advisories`` keeps them)."""
-    advisory = advisories.get(row[0])
-    if advisory is None:
-        if row[6] not in SEVERITY_ORDER:
-            raise ValueError("a severity imagevet never writes")
-        advisory = Advisory(row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
-        advisories[row[0]] = advisory
-    return advisory
 
 
 def status(path: Path, newest: bool = True) -> DatabaseStatus:

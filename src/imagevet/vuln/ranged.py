@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from imagevet.vuln.db import CHUNK, ENTRY_BELOW, DamagedRecord, decoded_advisory, numbered_entries
+from imagevet.vuln.entries import CHUNK, ENTRY_BELOW, DamagedRecord, decoded_advisory, numbered_entries
 from imagevet.vuln.matcher import SEVERITY_ORDER, Entry, describe_range
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.stored import usual_fix
@@ -23,7 +23,7 @@ from imagevet.vuln.stored import usual_fix
 # Every span of an installed name whose version it holds, and every span of such a name whose columns are
 # not what the importer writes (``sound`` 0: not a version key, which starts at U+0100, or not a number):
 # a damaged end would be a silent "not affected" unless the scan sees it and stops. The same for the
-# entries of the usual shape (db.ENTRY_BELOW), whose one bound is in their own row.
+# entries of the usual shape (entries.ENTRY_BELOW), whose one bound is in their own row.
 _ADVISORY = "a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score"
 _SPANS = f"""
 WITH installed(name, key) AS (VALUES {{pairs}})
@@ -99,7 +99,7 @@ def _add_hit(
         raise TypeError("a span column holds something else")
     if fix is not None and not isinstance(fix, str):
         raise TypeError("a span column holds something else")
-    if matched is None:  # the usual shape (db.ENTRY_BELOW): ``fix`` holds the entry's ranges
+    if matched is None:  # the usual shape (entries.ENTRY_BELOW): ``fix`` holds the entry's ranges
         fix = usual_fix(fix or "")
         matched = describe_range((("introduced", "0"), ("fixed", fix)))
     elif not isinstance(matched, str):
