@@ -46,6 +46,10 @@ WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW} AND a
 """.replace("{sound}", "(typeof(f.below) = 'text' AND f.below >= char(256))")
 
 
+# The explanation of the usual shape's findings, as matcher.describe_range words it: this, then the fix.
+_USUAL_MATCHED = describe_range((("introduced", "0"), ("fixed", "")))
+
+
 def ranged_lookup(
     connection: sqlite3.Connection,
     ecosystems: tuple[str, ...],
@@ -61,13 +65,14 @@ def ranged_lookup(
     advisories: dict[int, Advisory] = {}
     for ecosystem in ecosystems:
         found: dict[int, tuple[Advisory, Affected, dict[str, tuple[int, str | None, str]]]] = {}
+        shared: dict[tuple[str, str | None], Affected] = {}
         for start in range(0, len(pairs), CHUNK):
             chunk = pairs[start : start + CHUNK]
             values = (*[value for pair in chunk for value in pair], ecosystem)
             for query in (_BELOW, _SPANS):
                 for row in connection.execute(query.format(pairs=",".join(["(?, ?)"] * len(chunk))), values):
                     try:
-                        _add_hit(found, row, ecosystem, advisories)
+                        _add_hit(found, row, ecosystem, advisories, shared)
                     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                         why = f"advisory row {row[0]!r} is damaged ({type(exc).__name__})"
                         raise DamagedRecord(why) from exc
@@ -89,6 +94,7 @@ def _add_hit(
     row: tuple[Any, ...],
     ecosystem: str,
     advisories: dict[int, Advisory],
+    shared: dict[tuple[str, str | None], Affected],
 ) -> None:
     """Record one span holding an installed version: per version, the smallest ``what`` (ranges, then
     listed versions) decides the fix and the explanation, as the matcher's loop does."""
@@ -101,14 +107,16 @@ def _add_hit(
         raise TypeError("a span column holds something else")
     if matched is None:  # the usual shape (entries.ENTRY_BELOW): ``fix`` holds the entry's ranges
         fix = usual_fix(fix or "")
-        matched = describe_range((("introduced", "0"), ("fixed", fix)))
+        matched = _USUAL_MATCHED + fix
     elif not isinstance(matched, str):
         raise TypeError("a span column holds something else")
     if severity is not None and severity not in SEVERITY_ORDER:
         raise ValueError("a severity imagevet never writes")
     held = found.get(number)
     if held is None:
-        affected = Affected(ecosystem, package, (), (), severity, None, "deb")
+        affected = shared.get((package, severity))
+        if affected is None:  # what findings take from an entry: one object serves all of a package's
+            affected = shared[package, severity] = Affected(ecosystem, package, (), (), severity, None, "deb")
         held = found[number] = (decoded_advisory(row, advisories), affected, {})
     hits = held[2]
     if key not in hits or what < hits[key][0]:
