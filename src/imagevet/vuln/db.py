@@ -184,7 +184,8 @@ def store(
             spans = spans_of(a.ranges, a.versions) if sorted_for == "deb" and below is None else None
             if spans:
                 span_rows.extend([(a.ecosystem, a.package, entry, *span, row, a.severity) for span in spans])
-            how = ENTRY_BELOW if below is not None else ENTRY_JUDGED if spans is None else ENTRY_SPANNED
+            # an entry without any span (no ECOSYSTEM range, no listed version) matches nothing: judged
+            how = ENTRY_BELOW if below is not None else ENTRY_SPANNED if spans else ENTRY_JUDGED
             affected_rows.append(
                 (
                     entry,

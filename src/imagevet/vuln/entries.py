@@ -36,9 +36,10 @@ def numbered_entries(
         rows = connection.execute(
             "SELECT a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score, "
             "f.package, f.ranges, f.ordered, f.sorted_for, f.versions, f.severity, f.id "
-            "FROM affected f JOIN advisories a ON a.row = f.advisory "
+            "FROM affected f LEFT JOIN advisories a ON a.row = f.advisory "
             f"WHERE f.ecosystem = ? AND f.package IN ({marks})"
-            + (f" AND f.spanned = {ENTRY_JUDGED}" if unspanned_only else "")
+            # any kind but the two ranged.py reads (a damaged one too) is judged here: never lost
+            + (f" AND f.spanned NOT IN ({ENTRY_SPANNED}, {ENTRY_BELOW})" if unspanned_only else "")
             + " ORDER BY f.package, f.id",
             (ecosystem, *chunk),
         )
@@ -83,8 +84,16 @@ def decoded_advisory(row: tuple[Any, ...], advisories: dict[int, Advisory]) -> A
     severity and score of ``advisories``; decoded once per row number (``advisories`` keeps them)."""
     advisory = advisories.get(row[0])
     if advisory is None:
+        if row[0] is None:  # an entry whose advisory is gone: the importer removes such entries
+            raise KeyError("an entry's advisory is missing")
         if row[6] not in SEVERITY_ORDER:
             raise ValueError("a severity imagevet never writes")
+        if not all(isinstance(text, str) for text in (row[1], row[4])) or not all(
+            text is None or isinstance(text, str) for text in (row[2], row[3])
+        ):
+            raise TypeError("an advisory's text column holds something else")
+        if row[7] is not None and (isinstance(row[7], bool) or not isinstance(row[7], (int, float))):
+            raise TypeError("an advisory's score is not a number")
         advisory = Advisory(row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
         advisories[row[0]] = advisory
     return advisory

@@ -15,35 +15,52 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from imagevet.vuln.entries import CHUNK, ENTRY_BELOW, DamagedRecord, decoded_advisory, numbered_entries
+from imagevet.vuln.entries import (
+    CHUNK,
+    ENTRY_BELOW,
+    ENTRY_SPANNED,
+    DamagedRecord,
+    decoded_advisory,
+    numbered_entries,
+)
 from imagevet.vuln.matcher import SEVERITY_ORDER, Entry, describe_range
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.stored import usual_fix
 
-# Every span of an installed name whose version it holds, and every span of such a name whose columns are
-# not what the importer writes (``sound`` 0: not a version key, which starts at U+0100, or not a number):
-# a damaged end would be a silent "not affected" unless the scan sees it and stops. The same for the
-# entries of the usual shape (entries.ENTRY_BELOW), whose one bound is in their own row.
+# Every span of an installed name whose version it holds, and every span or usual-shape entry (the one bound
+# in its own row, entries.ENTRY_BELOW) of such a name that is not what the importer writes (``sound`` 0):
+# an end that is no version key (keys start at U+0100), an empty interval, a span whose entry or advisory
+# is missing or another. A damaged row would be a silent "not affected" unless the scan sees it and stops.
 _ADVISORY = "a.row, a.id, a.modified, a.withdrawn, a.summary, a.aliases, a.severity, a.score"
 _SPANS = f"""
 WITH installed(name, key) AS (VALUES {{pairs}})
 SELECT {_ADVISORY}, s.entry, s.package, s.severity, i.key, s.what, s.fix, s.matched, {{sound}} AS sound
-FROM installed i CROSS JOIN spans s CROSS JOIN advisories a
-WHERE s.ecosystem = ? AND s.package = i.name AND a.row = s.advisory
+FROM installed i CROSS JOIN spans s
+LEFT JOIN affected f ON f.id = s.entry LEFT JOIN advisories a ON a.row = s.advisory
+WHERE s.ecosystem = ? AND s.package = i.name
   AND (NOT {{sound}} OR (s.lo <= i.key AND (s.hi IS NULL OR i.key < s.hi)))
 """.replace(
     "{sound}",
     "(typeof(s.lo) = 'text' AND typeof(s.hi) IN ('text', 'null') AND typeof(s.what) = 'integer' "
-    "AND typeof(s.matched) = 'text' AND (s.lo = '' OR s.lo >= char(256)) "
-    "AND (s.hi IS NULL OR s.hi >= char(256)))",
+    "AND typeof(s.matched) = 'text' AND typeof(s.entry) = 'integer' "
+    "AND (s.lo = '' OR s.lo >= char(256)) AND (s.hi IS NULL OR (s.hi >= char(256) AND s.hi > s.lo)) "
+    f"AND a.row IS NOT NULL AND f.id IS NOT NULL AND f.spanned = {ENTRY_SPANNED} "
+    "AND f.package = s.package AND f.ecosystem = s.ecosystem AND f.advisory = s.advisory)",
 )
 _BELOW = f"""
 WITH installed(name, key) AS (VALUES {{pairs}})
 SELECT {_ADVISORY}, f.id, f.package, f.severity, i.key, 0, f.ranges, NULL, {{sound}} AS sound
-FROM installed i CROSS JOIN affected f CROSS JOIN advisories a
-WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW} AND a.row = f.advisory
+FROM installed i CROSS JOIN affected f LEFT JOIN advisories a ON a.row = f.advisory
+WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW}
   AND (NOT {{sound}} OR i.key < f.below)
-""".replace("{sound}", "(typeof(f.below) = 'text' AND f.below >= char(256))")
+""".replace("{sound}", "(typeof(f.below) = 'text' AND f.below >= char(256) AND a.row IS NOT NULL)")
+# An entry said to have spans that has none: the importer gives every such entry at least one.
+_SPANLESS = f"""
+SELECT f.id FROM affected f
+WHERE f.ecosystem = ? AND f.package IN ({{marks}}) AND f.spanned = {ENTRY_SPANNED} AND NOT EXISTS (
+    SELECT 1 FROM spans s WHERE s.ecosystem = f.ecosystem AND s.package = f.package AND s.entry = f.id
+) LIMIT 1
+"""
 
 
 # The explanation of the usual shape's findings, as matcher.describe_range words it: this, then the fix.
@@ -76,6 +93,13 @@ def ranged_lookup(
                     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
                         why = f"advisory row {row[0]!r} is damaged ({type(exc).__name__})"
                         raise DamagedRecord(why) from exc
+        for start in range(0, len(names), CHUNK):
+            asked = names[start : start + CHUNK]
+            spanless = connection.execute(
+                _SPANLESS.format(marks=",".join("?" * len(asked))), (ecosystem, *asked)
+            )
+            if (entry := spanless.fetchone()) is not None:
+                raise DamagedRecord(f"affected entry {entry[0]!r} is damaged (its spans are missing)")
         entries: list[tuple[str, int, Entry]] = [
             (affected.package, number, (advisory, affected, {key: hit[1:] for key, hit in hits.items()}))
             for number, (advisory, affected, hits) in found.items()

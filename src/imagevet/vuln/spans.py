@@ -29,6 +29,10 @@ from imagevet.vuln.stored import Events, Ranges, sort_events
 # (what, lo, hi, fix, matched): the keys k with lo <= k < hi (hi None: no upper end).
 Span = tuple[int, str, str | None, str | None, str]
 _FROM_ZERO = ("introduced", "0")
+# Each of a range's 2n + 1 regions is judged over its n events: an entry with more events than this (no
+# real advisory has a dozen) is left to the matcher, which is linear, so a hostile record of thousands of
+# events costs an import no more than before (a record of 4,000 events took 20 s to span).
+MOST_EVENTS = 64
 NO_LOWER_END = ""  # below every key: keys start with the epoch's length code point, U+0100 or more
 # A bound between a key k and every greater key: no key is a proper prefix of another (deb_sort_text), so
 # a key above k differs from it at a position inside k, by a greater code point, and so is above k + any
@@ -54,7 +58,9 @@ def usual_below(ranges: Ranges, versions: tuple[str, ...]) -> str | None:
 
 def spans_of(ranges: Ranges, versions: tuple[str, ...]) -> list[Span] | None:
     """The spans of one Debian-scheme entry; None when a version in it is one dpkg's order refuses (the
-    matcher then judges the entry itself and warns where it always did)."""
+    matcher then judges the entry itself and warns where it always did) or it has over MOST_EVENTS events."""
+    if sum(len(events) for events in ranges) > MOST_EVENTS:
+        return None
     try:
         spans = [span for what, events in enumerate(ranges) for span in _range_spans(what, events)]
         fix = first_fix(ranges)
