@@ -8,6 +8,7 @@ ecosystem of the hardened-debian fixture root. A database's age is then moved wi
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -16,6 +17,20 @@ from tests.conftest import FIXTURES
 from tests.support.cli import run_imagevet
 
 RECORDS = FIXTURES / "osv"
+
+
+def debian_image_with(destination: Path, *stanzas: tuple[str, str, str]) -> Path:
+    """A copy of the hardened-debian fixture root whose dpkg status also lists these installed binary
+    packages, each (package, source, version) for amd64: the versions advisories are matched against."""
+    shutil.copytree(FIXTURES / "rootfs/hardened-debian", destination, symlinks=True)
+    status = destination / "var/lib/dpkg/status"
+    added = "".join(
+        f"\nPackage: {package}\nStatus: install ok installed\nArchitecture: amd64\nSource: {source}\n"
+        f"Version: {version}\n"
+        for package, source, version in stanzas
+    )
+    status.write_text(status.read_text() + added)
+    return destination
 
 
 def import_records(database: Path, *inputs: Path) -> None:

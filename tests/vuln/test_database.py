@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -17,7 +16,7 @@ from imagevet.vuln import db
 from imagevet.vuln.download import DownloadError, update
 from imagevet.vuln.importer import ImportError_, ImportStats, import_into, iter_inputs
 from tests.conftest import FIXTURES
-from tests.support.advisories import fresh_stamp
+from tests.support.advisories import debian_image_with, fresh_stamp
 from tests.support.cli import imagevet_env, run_imagevet
 from tests.support.http_server import serve
 
@@ -111,16 +110,11 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def debian_image(tmp_path: Path) -> Path:
-    root = tmp_path / "image"
-    shutil.copytree(FIXTURES / "rootfs/hardened-debian", root, symlinks=True)
-    status = root / "var/lib/dpkg/status"
-    status.write_text(
-        status.read_text() + "\nPackage: openssh-client\nStatus: install ok installed\n"
-        "Architecture: amd64\nSource: openssh\nVersion: 1:9.2p1-2+deb12u4\n\n"
-        "Package: libc6-dev\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\n"
-        "Version: 2.36-9+deb12u4\n"
+    return debian_image_with(
+        tmp_path / "image",
+        ("openssh-client", "openssh", "1:9.2p1-2+deb12u4"),
+        ("libc6-dev", "glibc", "2.36-9+deb12u4"),
     )
-    return root
 
 
 def test_vuln_cli_json_sarif_and_gate(tmp_path: Path, debian_image: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import sqlite3
 import zipfile
 from collections.abc import Iterable
@@ -23,7 +22,7 @@ from imagevet.vuln.matcher import Finding, match_packages
 from imagevet.vuln.osv import Advisory, Affected, OsvError, parse_record
 from imagevet.vuln.stored import decode_ranges, decode_texts, encode_ranges, encode_texts
 from tests.conftest import FIXTURES
-from tests.support.advisories import fresh_stamp
+from tests.support.advisories import debian_image_with, fresh_stamp
 from tests.support.cli import imagevet_env, run_imagevet
 from tests.vuln.test_matching import DEBIAN_12, UBUNTU_1804, deb
 
@@ -174,14 +173,7 @@ def run(*args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def debian_root(tmp_path: Path) -> Path:
-    root = tmp_path / "image"
-    shutil.copytree(FIXTURES / "rootfs/hardened-debian", root, symlinks=True)
-    status = root / "var/lib/dpkg/status"
-    status.write_text(
-        status.read_text() + "\nPackage: openssh-client\nStatus: install ok installed\n"
-        "Architecture: amd64\nSource: openssh\nVersion: 1:9.2p1-2+deb12u4\n"
-    )
-    return root
+    return debian_image_with(tmp_path / "image", ("openssh-client", "openssh", "1:9.2p1-2+deb12u4"))
 
 
 @pytest.mark.parametrize("command", [["vuln", "ROOT"], ["db", "status"]])

@@ -10,7 +10,6 @@ the usual shape) and one of the usual shape; the image has openssh-client 1:9.2p
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -18,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from imagevet.vuln.importer import import_into
-from tests.conftest import FIXTURES
-from tests.support.advisories import fresh_stamp
+from tests.support.advisories import debian_image_with, fresh_stamp
 from tests.support.cli import imagevet_env, run_imagevet
 
 INSTALLED = "1:9.2p1-2+deb12u4"
@@ -42,14 +40,7 @@ def record(advisory_id: str, events: list[dict[str, str]]) -> tuple[str, bytes]:
 
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
-    root = tmp_path / "image"
-    shutil.copytree(FIXTURES / "rootfs/hardened-debian", root, symlinks=True)
-    status = root / "var/lib/dpkg/status"
-    status.write_text(
-        status.read_text() + "\nPackage: openssh-client\nStatus: install ok installed\n"
-        f"Architecture: amd64\nSource: openssh\nVersion: {INSTALLED}\n"
-    )
-    return root
+    return debian_image_with(tmp_path / "image", ("openssh-client", "openssh", INSTALLED))
 
 
 @pytest.fixture
