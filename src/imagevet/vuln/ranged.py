@@ -3,8 +3,9 @@
 For Debian and Ubuntu, every affected entry whose versions dpkg's order accepts is stored as spans
 (spans.py). Given installed (source name, version key) pairs, one query per ecosystem and chunk of pairs
 returns only the spans that hold a version, with their advisories: Python then builds objects for the
-findings, not for every entry of every installed package. Entries without spans (a version dpkg refuses)
-and packages whose installed version has no key come back whole, for the matcher to judge as before.
+findings, not for every entry of every installed package. Entries without spans (a version dpkg refuses,
+over spans.MOST_EVENTS events, an unknown kind) and packages whose installed version has no key come back
+whole, for the matcher to judge as before.
 Everything comes back in the order the plain lookup gives (ecosystem, package name, entry), the order
 findings are merged in, so both paths give the same findings.
 """
@@ -91,7 +92,7 @@ def ranged_lookup(
                     try:
                         _add_hit(found, row, ecosystem, advisories, shared)
                     except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-                        why = f"advisory row {row[0]!r} is damaged ({type(exc).__name__})"
+                        why = f"affected entry {row[8]!r} is damaged ({type(exc).__name__})"
                         raise DamagedRecord(why) from exc
         for start in range(0, len(names), CHUNK):
             asked = names[start : start + CHUNK]
