@@ -2,9 +2,10 @@
 
 Tables: ``advisories`` (one row per OSV record, numbered by ``row``), ``affected`` (one row per affected
 package entry, numbered by ``id``, pointing at its advisory's row, with its ranges and versions in the ready
-form of stored.py; indexed by ecosystem and package name), ``spans`` (the entries of Debian-scheme
-ecosystems as intervals of version keys, spans.py; ``spanned`` in ``affected`` says an entry has them, and
-ranged.py then lets the database find the entries an installed version lies in), ``imports`` (per OSV
+form of stored.py; indexed by ecosystem and package name; ``spanned`` says how it is matched, entries.py:
+by the matcher, through its spans, or as every version below its ``below`` key), ``spans`` (the other
+Debian-scheme entries as intervals of version keys, spans.py; ranged.py lets the database find the entries
+an installed version lies in), ``imports`` (per OSV
 archive family such as ``Debian``: records, import time and source), ``coverage`` (per ecosystem such as
 ``Debian:12``: records, when and from where they were last imported, and when a whole-ecosystem archive
 last was; the data vuln/coverage.py judges), ``meta`` (schema version, last update).
