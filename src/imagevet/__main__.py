@@ -1,5 +1,5 @@
 """``python -m imagevet``."""
 
-from imagevet.cli import main
+from imagevet.cli.entry import run
 
-main()
+run()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -118,7 +117,7 @@ def attest(
     if what == ["keygen"]:
         private, public = output_dir / f"{name}.key", output_dir / f"{name}.pub"
         identifier = keys.generate(private, public)
-        sys.stdout.write(f"wrote {private} (private, 0600) and {public}; keyid {identifier}\n")
+        write_output(f"wrote {private} (private, 0600) and {public}; keyid {identifier}\n")
         return
     if len(what) == 2 and what[0] == "verify":
         _attest_verify(Path(what[1]), key, image_id)
@@ -217,9 +216,7 @@ def _attest_verify(path: Path, key: Path | None, image_id: str | None) -> None:
     if result.statement:
         subjects = result.statement.get("subject") or [{}]
         subject = f" {subjects[0].get('name')} {subjects[0].get('digest')}"
-    sys.stdout.write(
-        ("verified" if result.ok else "NOT verified") + f"{subject}: {'; '.join(result.reasons)}\n"
-    )
+    write_output(("verified" if result.ok else "NOT verified") + f"{subject}: {'; '.join(result.reasons)}\n")
     if not result.ok:
         raise SystemExit(1)
 
@@ -262,7 +259,7 @@ def pipeline_init(
                 path.chmod(0o755)
         except OSError as exc:
             raise ImagevetError(f"cannot write {path}: {exc.strerror}") from exc
-    sys.stdout.write(f"wrote {len(files)} files to {output}\n")
+    write_output(f"wrote {len(files)} files to {output}\n")
     warning = python_warning(base)
     if warning:
         notice(warning)

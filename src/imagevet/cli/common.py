@@ -49,8 +49,7 @@ class ListFormat(StrEnum):
 
 def _version(value: bool) -> None:
     if value:
-        sys.stdout.write(f"imagevet {__version__}\n")
-        sys.stdout.flush()
+        write_output(f"imagevet {__version__}\n")
         raise SystemExit(0)
 
 
@@ -142,12 +141,17 @@ def is_stdout(output: Path | None) -> bool:
     return output is None or str(output) == STDOUT
 
 
-def write_output(text: str, output: Path | None, mode: int = 0o644) -> None:
+def write_output(text: str, output: Path | None = None, mode: int = 0o644) -> None:
     """Write to stdout (no -o, or ``-o -``), else as imagevet.output does: a regular file replaced
     atomically, a device or FIFO written as is, nothing else destroyed. ``mode`` is for a new file."""
     if is_stdout(output):
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader left (`| head`): main() ends the run with exit 1 and no message
+        except OSError as exc:  # a full disk under `> file`, /dev/full: the result was not delivered
+            raise ImagevetError(f"cannot write to standard output: {exc.strerror or exc}") from exc
         return
     assert output is not None
     write_text(output, text, mode)

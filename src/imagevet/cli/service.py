@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -312,7 +311,7 @@ def token_create(
     if scope not in SCOPES:
         raise ImagevetError(f"--scope {scope!r} (choose from: {', '.join(SCOPES)})")
     _, make = inventory_sessions(database_url)
-    sys.stdout.write(tokens.create(make, scope, name) + "\n")
+    write_output(tokens.create(make, scope, name) + "\n")
 
 
 @token_app.command("list")
@@ -362,4 +361,4 @@ def push(
     except json.JSONDecodeError as exc:
         raise ImagevetError(f"{report}: not JSON ({exc.msg}, line {exc.lineno})") from exc
     result = send(server, token, document, cloud, image_id, register)
-    sys.stdout.write(f"pushed {result['schema']} as report {result['id']} of image {result['image']}\n")
+    write_output(f"pushed {result['schema']} as report {result['id']} of image {result['image']}\n")

@@ -1,0 +1,81 @@
+"""The ``imagevet`` process: ``main()`` with the start-up and the shut-down an interpreter need not pay.
+
+A default audit is over in about a quarter of a second, and two costs of that are the interpreter's, not
+the audit's (issue 19; numbers in docs/benchmarks.md):
+
+- **the cycle collector during start-up**: importing ~240 modules allocates hundreds of thousands of
+  objects, and at CPython's default threshold (a young collection every 700 allocations) the collector
+  walks them again and again, though a start-up makes almost no garbage cycles. A higher first
+  threshold lets it run a few times instead of a few hundred; the memory it can leave waiting is bounded by
+  the threshold (a few MB at most).
+- **tearing the interpreter down**: at exit CPython clears every module and frees every object one by
+  one, about 20 ms after the run's result is already written. The process ends instead as soon as the exit
+  handlers have run and the standard streams are flushed, as ``os._exit`` does. This is only done when
+  nothing else is running: with another thread alive (a server, a pool still draining), the exit is
+  Python's own, which waits for them.
+
+Only the console script and ``python -m imagevet`` come through here; ``main()`` called in-process (the
+tests, a library user) exits as every Python function does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import os
+import sys
+import threading
+from typing import NoReturn
+
+YOUNG_THRESHOLD = 50_000  # CPython's default is 700
+
+
+def run() -> NoReturn:
+    """The console script's entry point."""
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
+    from imagevet.cli import main
+
+    try:
+        main()
+        code: object = 0
+    except SystemExit as stop:
+        code = stop.code
+    leave(code)
+
+
+def leave(code: object) -> NoReturn:
+    """End the process with ``code`` as ``sys.exit(code)`` would: None is 0, an int is itself, anything
+    else is printed to stderr and is 1. The streams are flushed first; a flush that fails makes a
+    successful run exit 1 with the reason (a closed pipe: no message, as ``main`` does for a broken pipe)."""
+    if threading.active_count() > 1:
+        sys.exit(code)  # type: ignore[arg-type]  # Python's own exit: it waits for the other threads
+    status = _status(code)
+    atexit._run_exitfuncs()  # what Python runs at exit; os._exit would skip them
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            status = status or 1
+        except (OSError, ValueError) as exc:
+            if not status:  # a failed run has said why already (often this very write)
+                status = 1
+                _say(f"imagevet: cannot write the output: {exc}")
+    os._exit(status)
+
+
+def _status(code: object) -> int:
+    if code is None:
+        return 0
+    if isinstance(code, int):  # as the process's status: the low 8 bits (True is 1)
+        return code & 0xFF
+    _say(str(code))
+    return 1
+
+
+def _say(line: str) -> None:
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

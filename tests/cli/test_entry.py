@@ -1,0 +1,120 @@
+"""The console script's process (cli/entry.py): it ends without tearing the interpreter down, and still
+ends as ``sys.exit`` would — the same status, the exit handlers run, the output delivered or the run
+failed, other threads waited for. Every test runs a real process: in-process, nothing of this happens."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ROOT = REPO / "tests" / "fixtures" / "rootfs" / "hardened-debian"
+
+
+def _env() -> dict[str, str]:
+    """Without IMAGEVET_* settings, and with Python's own buffering (PYTHONUNBUFFERED would write every
+    line at once, leaving nothing for the end to flush)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("IMAGEVET_") and k != "PYTHONUNBUFFERED"}
+
+
+def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
+    return subprocess.run(argv, text=True, env=_env(), timeout=60, **streams)  # type: ignore[call-overload,no-any-return]
+
+
+def _python(script: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-c", script], **kwargs)
+
+
+def _imagevet(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return _run([sys.executable, "-m", "imagevet", *args], **kwargs)
+
+
+def test_the_console_script_is_the_entry() -> None:
+    text = (REPO / "pyproject.toml").read_text()
+    assert 'imagevet = "imagevet.cli.entry:run"' in text
+
+
+def test_a_run_gives_mains_status_and_output(tmp_path: Path) -> None:
+    in_process = _python(
+        f"from imagevet.cli import main\nmain(['audit', {str(ROOT)!r}, '-f', 'json', '--fail-on', 'never'])",
+        cwd=tmp_path,
+    )
+    entry = _imagevet("audit", str(ROOT), "-f", "json", "--fail-on", "never", cwd=tmp_path)
+    assert (entry.returncode, entry.stdout) == (in_process.returncode, in_process.stdout) == (0, entry.stdout)
+    assert entry.stdout.startswith("{")
+    refused = _imagevet("audit", str(tmp_path / "absent"))
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1 and "does not exist" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "said"),
+    [("None", 0, ""), ("0", 0, ""), ("3", 3, ""), ("True", 1, ""), ("256 + 7", 7, ""), ("'bye'", 1, "bye\n")],
+)
+def test_the_status_is_sys_exits(code: str, status: int, said: str) -> None:
+    proc = _python(f"from imagevet.cli.entry import leave\nleave({code})")
+    assert (proc.returncode, proc.stderr) == (status, said)
+
+
+def test_exit_handlers_run_and_the_threshold_is_raised() -> None:
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('handler', gc.get_threshold()[0]))\n"
+        "sys.argv = ['imagevet', '--version']\n"
+        "from imagevet.cli.entry import run\nrun()\n"
+    )
+    proc = _python(script)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["imagevet 0.1.0", "handler 50000"]
+
+
+def test_buffered_output_is_delivered_before_the_end() -> None:
+    """os._exit drops what sits in Python's buffers; leave() flushes them first."""
+    proc = _python("import sys\nsys.stdout.write('x' * 100)\nfrom imagevet.cli.entry import leave\nleave(0)")
+    assert (proc.returncode, proc.stdout) == (0, "x" * 100)
+
+
+def test_another_thread_is_waited_for(tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    script = (
+        "import threading, time, pathlib\n"
+        f"def work():\n    time.sleep(0.3)\n    pathlib.Path({str(done)!r}).write_text('ok')\n"
+        "threading.Thread(target=work).start()\n"
+        "from imagevet.cli.entry import leave\nleave(4)\n"
+    )
+    proc = _python(script)
+    assert proc.returncode == 4
+    assert done.read_text() == "ok"
+
+
+def test_output_that_cannot_be_written_fails_the_run() -> None:
+    with open("/dev/full", "w") as full:
+        audit = _imagevet("audit", str(ROOT), "-f", "json", "--fail-on", "never", stdout=full)
+        version = _imagevet("--version", stdout=full)
+        late = _python("import sys\nsys.stdout.write('x')\nfrom imagevet.cli.entry import leave\nleave(0)",
+                       stdout=full)  # fmt: skip
+    for proc in (audit, version):
+        assert proc.returncode == 2
+        assert proc.stderr == "imagevet: error: cannot write to standard output: No space left on device\n"
+    assert late.returncode == 1
+    assert late.stderr == "imagevet: cannot write the output: [Errno 28] No space left on device\n"
+
+
+def test_a_reader_that_leaves_ends_the_run_quietly() -> None:
+    """Output still buffered when the reader has gone (`| head`): exit 1, no traceback, as main() does
+    for a broken pipe while writing."""
+    script = (
+        "import sys, time\nsys.stdout.write('x')\ntime.sleep(1)\n"
+        "from imagevet.cli.entry import leave\nleave(0)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env())  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    assert proc.wait(timeout=60) == 1
+    assert proc.stderr.read() == b""
