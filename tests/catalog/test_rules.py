@@ -296,3 +296,15 @@ def test_a_bad_override_file_is_one_line_naming_file_and_line(
         proc.stderr
     )
     assert fragment in lines[0] and "ZQ" not in proc.stderr and "Traceback" not in proc.stderr, lines[0]
+
+
+def test_month_length_is_the_calendars() -> None:
+    """rules.month_length stands in for calendar.monthrange (not imported at start-up): every month of
+    every year datetime can hold, leap years and the last December included."""
+    import calendar
+
+    from imagevet.catalog.rules import month_length
+
+    for year in range(1, 10000):
+        for month in range(1, 13):
+            assert month_length(year, month) == calendar.monthrange(year, month)[1], (year, month)

@@ -13,7 +13,6 @@ as ``error``.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -65,11 +64,19 @@ class Unlisted:
     problem: str = ""
 
 
+def month_length(year: int, month: int) -> int:
+    """The number of days of ``month`` (1-12) of ``year`` (calendar.monthrange's answer; importing
+    calendar imports locale, at every start)."""
+    if month == 12:
+        return 31
+    return (dt.date(year, month + 1, 1) - dt.timedelta(days=1)).day
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later (or earlier), clamped to the month's length."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+    return dt.date(year, month + 1, min(day.day, month_length(year, month + 1)))
 
 
 def _release_month(version: str) -> dt.date | None:
@@ -114,7 +121,7 @@ def judge(rule: VendorRule, version_id: str, label: str) -> Unlisted:
     nominal = add_months(released, months)
     earliest = add_months(released, months - rule.margin_months)
     last = add_months(released, months + rule.margin_months)
-    latest = last.replace(day=calendar.monthrange(last.year, last.month)[1])
+    latest = last.replace(day=month_length(last.year, last.month))
     return Unlisted(rule, label, lts, released, nominal, earliest, latest, longest)
 
 

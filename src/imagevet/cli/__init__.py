@@ -94,36 +94,38 @@ def fail(message: str) -> NoReturn:
 
 # Typer's value checks speak pydantic ("Input should be a valid integer, unable to parse string as an
 # integer", "Value error, ..."): said in the words of the option instead.
-_PLAIN: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(r"Value error, "), ""),
-    (re.compile(r"Input should be a valid number, unable to parse string as a number"), "not a number"),
+# Patterns as text, compiled by re on first use: only a refused command line needs them.
+_PLAIN: list[tuple[str, int, Any]] = [
+    (r"Value error, ", 0, ""),
+    (r"Input should be a valid number, unable to parse string as a number", 0, "not a number"),
     (
-        re.compile(r"Input should be a valid integer, unable to parse string as an integer"),
+        r"Input should be a valid integer, unable to parse string as an integer",
+        0,
         "not a whole number",
     ),
-    (re.compile(r"Input should be a valid integer(, [^.]*)?"), "not a whole number"),
-    (re.compile(r"Input should be a valid number(, [^.]*)?"), "not a number"),
-    (re.compile(r"Input should be a valid boolean(, unable to interpret input)?"), "not true or false"),
-    (re.compile(r"Input should be greater than or equal to "), "must be at least "),
-    (re.compile(r"Input should be less than or equal to "), "must be at most "),
-    (re.compile(r"Input should be greater than "), "must be more than "),
-    (re.compile(r"Input should be less than "), "must be less than "),
+    (r"Input should be a valid integer(, [^.]*)?", 0, "not a whole number"),
+    (r"Input should be a valid number(, [^.]*)?", 0, "not a number"),
+    (r"Input should be a valid boolean(, unable to interpret input)?", 0, "not true or false"),
+    (r"Input should be greater than or equal to ", 0, "must be at least "),
+    (r"Input should be less than or equal to ", 0, "must be at most "),
+    (r"Input should be greater than ", 0, "must be more than "),
+    (r"Input should be less than ", 0, "must be less than "),
     # Click's own words (Typer before 0.29, which this project pins: docs/dependencies.md).
     # The value itself (repr'd in either quote) is never repeated: it may be long or hostile.
-    (re.compile(r"(?<=: ).* is not a valid float( range)?(?=\.?$)", re.S), "not a number"),
-    (re.compile(r"(?<=: ).* is not a valid int(eger)?( range)?(?=\.?$)", re.S), "not a whole number"),
-    (re.compile(r"(?<=: ).* is not a valid boolean(?=\.?$)", re.S), "not true or false"),
-    (re.compile(r"\S+ is not in the range (\S+)"), lambda m: _out_of_range(m.group(0), m.group(1))),
-    (re.compile(r"\.$"), ""),
+    (r"(?<=: ).* is not a valid float( range)?(?=\.?$)", re.S, "not a number"),
+    (r"(?<=: ).* is not a valid int(eger)?( range)?(?=\.?$)", re.S, "not a whole number"),
+    (r"(?<=: ).* is not a valid boolean(?=\.?$)", re.S, "not true or false"),
+    (r"\S+ is not in the range (\S+)", 0, lambda m: _out_of_range(m.group(0), m.group(1))),
+    (r"\.$", 0, ""),
 ]
-_BOUND = re.compile(r"(?:([^<>=]+)(<=?))?x(?:(<=?|>=?)([^<>=]+))?$")
+_BOUND = r"(?:([^<>=]+)(<=?))?x(?:(<=?|>=?)([^<>=]+))?$"
 
 
 def _out_of_range(said: str, bounds: str) -> str:
     """Click's ``99999 is not in the range 1<=x<=65535`` as the bound it broke (``must be at most
     65535``); the value itself is not repeated (it may be long or hostile)."""
     bounds = bounds.rstrip(".")  # Click ends its sentence: "x>=0.1." is the bound 0.1
-    value, match = said.split(" ", 1)[0], _BOUND.match(bounds)
+    value, match = said.split(" ", 1)[0], re.match(_BOUND, bounds)
     if match is None:
         return f"must be in the range {bounds}"
     low, low_op, high_op, high = match.groups()
@@ -143,7 +145,7 @@ def _out_of_range(said: str, bounds: str) -> str:
     return f"must be at least {low}" if low_op == "<=" else f"must be more than {low}"
 
 
-_INVALID_VALUE = re.compile(r"Invalid value for '([^']+)'(?: / '([^']+)')?: ")
+_INVALID_VALUE = r"Invalid value for '([^']+)'(?: / '([^']+)')?: "
 
 
 def _option_name(match: re.Match[str]) -> str:
@@ -153,9 +155,9 @@ def _option_name(match: re.Match[str]) -> str:
 
 def plain(message: str) -> str:
     """A Click/Typer message in imagevet's words: ``--format: 'xml' is not one of ...``."""
-    message = _INVALID_VALUE.sub(_option_name, message)
-    for pattern, replacement in _PLAIN:
-        message = pattern.sub(replacement, message)
+    message = re.sub(_INVALID_VALUE, _option_name, message)
+    for pattern, flags, replacement in _PLAIN:
+        message = re.sub(pattern, replacement, message, flags=flags)
     return message
 
 
@@ -298,7 +300,7 @@ def _named_source(
     )
 
 
-_LEADING_OPTION = re.compile(r"(--[a-z0-9][a-z0-9-]*)\b")
+_LEADING_OPTION = r"(--[a-z0-9][a-z0-9-]*)\b"
 
 
 def _blamed(message: str, defaults: settings.Defaults | None, argv: list[str]) -> str:
@@ -306,7 +308,7 @@ def _blamed(message: str, defaults: settings.Defaults | None, argv: list[str]) -
     its source when the settings file or a variable gave it."""
     if defaults is None:
         return message
-    match = _LEADING_OPTION.match(message)
+    match = re.match(_LEADING_OPTION, message)
     if match is not None:
         source = defaults.by_option.get(match.group(1)[2:])
         return message if source is None or _typed({match.group(1)}, argv) else f"{source}: {message}"

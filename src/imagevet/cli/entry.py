@@ -24,7 +24,6 @@ import atexit
 import gc
 import os
 import sys
-import threading
 from typing import NoReturn
 
 YOUNG_THRESHOLD = 50_000  # CPython's default is 700
@@ -48,7 +47,8 @@ def leave(code: object) -> NoReturn:
     """End the process with ``code`` as ``sys.exit(code)`` would: None is 0, an int is itself, anything
     else is printed to stderr and is 1. The streams are flushed first; a flush that fails makes a
     successful run exit 1 with the reason (a closed pipe: no message, as ``main`` does for a broken pipe)."""
-    if threading.active_count() > 1:
+    threading = sys.modules.get("threading")  # never imported: no other thread was started through it
+    if threading is not None and threading.active_count() > 1:
         sys.exit(code)  # type: ignore[arg-type]  # Python's own exit: it waits for the other threads
     status = _status(code)
     atexit._run_exitfuncs()  # what Python runs at exit; os._exit would skip them

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from imagevet.inventory.apk import ApkError, parse_apk_installed
 from imagevet.inventory.dpkg import present, read_dpkg
 from imagevet.inventory.errors import InventoryError, printable
-from imagevet.inventory.rpmdb import RpmdbError, read_bdb, read_ndb, read_sqlite
 from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
@@ -55,6 +54,9 @@ def _rpm_package(header: RpmHeader) -> Package:
 
 
 def _rpm_headers(target: Target, path: str, backend: str) -> list[RpmHeader]:
+    # Imported here: the rpmdb readers bring sqlite3 and tempfile, which a Debian image never needs.
+    from imagevet.inventory.rpmdb import read_bdb, read_ndb, read_sqlite
+
     data = target.read_bytes(path, max_bytes=MAX_DB_BYTES)
     if isinstance(data, Unknown):
         raise InventoryError(f"{path}: cannot be read: {printable(data.reason)}")
@@ -95,6 +97,8 @@ def read_rpm(target: Target, os: OsRelease | None = None) -> tuple[list[Package]
             )
         return None
     ((path, backend),) = found.values()
+    from imagevet.inventory.rpmdb import RpmdbError
+
     try:
         headers = _rpm_headers(target, path, backend)
     except RpmdbError as exc:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +126,8 @@ _COLOURS = {
 
 def _html(data: dict[str, Any]) -> str:
     """A self-contained page (no scripts, no external resources) an auditor can open or archive."""
+    import html  # here: the CLI imports this module for Format at every start
+
     benchmark = data["benchmark"]
     rows = []
     for control in data["controls"]:

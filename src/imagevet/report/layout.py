@@ -10,7 +10,6 @@ only to print the lines, with colour on a terminal.
 from __future__ import annotations
 
 import io
-import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -23,6 +22,8 @@ def wrap(text: str, width: int, indent: int = 0, prefix: str = "") -> list[str]:
     """``text`` in lines of at most ``width`` characters, each ``indent`` spaces and ``prefix`` in, broken
     at spaces only; its own line breaks are kept; a longer token is never broken (it overflows on its own
     line)."""
+    import textwrap  # here: the CLI imports this module at every start, a JSON report never wraps
+
     lead = " " * indent + prefix
     room = max(width - len(lead), 1)
     lines: list[str] = []

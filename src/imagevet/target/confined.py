@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -70,6 +68,8 @@ class ConfinedTarget(ABC):
         data = self.read_bytes(path, max_bytes=512 * 1024 * 1024)
         if isinstance(data, Unknown):
             return data
+        import tempfile  # here: with shutil it imports bz2, lzma and random, which an audit never needs
+
         if self._scratch is None:
             self._scratch = tempfile.mkdtemp(prefix="imagevet-copy-")
         fd, name = tempfile.mkstemp(dir=self._scratch)
@@ -85,6 +85,8 @@ class ConfinedTarget(ABC):
     def close(self) -> None:
         """Release what the target holds: here the scratch copies; subclasses add their own resources."""
         if self._scratch is not None:
+            import shutil
+
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 

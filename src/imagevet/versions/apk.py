@@ -10,7 +10,6 @@ the package revision. An invalid version still compares up to its first invalid 
 from __future__ import annotations
 
 import functools
-import string
 from collections.abc import Iterator
 
 from imagevet.errors import VersionError
@@ -20,8 +19,8 @@ from imagevet.versions.text import shown
 DIGIT_OR_ZERO, DIGIT, LETTER, SUFFIX, SUFFIX_NO, COMMIT, REVISION, END, INVALID = range(9)
 PRE_SUFFIXES = ("alpha", "beta", "pre", "rc")
 POST_SUFFIXES = ("cvs", "svn", "git", "hg", "p")
-_HEX = set(string.hexdigits.lower())
-_DIGITS = set(string.digits)
+_HEX = set("0123456789abcdef")
+_DIGITS = set("0123456789")
 UINT64_MAX = 2**64 - 1
 
 Token = tuple[int, object]
