@@ -50,6 +50,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 
 @dataclass(frozen=True)
 class WaiverSet:
+    """The waivers in force today, and the notices about the others (expired, unknown checks)."""
+
     active: dict[str, Waiver]
     notices: tuple[str, ...]
 

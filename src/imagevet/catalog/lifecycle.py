@@ -21,6 +21,8 @@ FULL_VERSION_IDS = ("ubuntu", "openeuler", "sles", "sles_sap", "opensuse-leap")
 
 @dataclass(frozen=True)
 class LifecycleStatus:
+    """A release's support status on a date, with the days of standard and extended support left."""
+
     status: str
     days_left: int | None  # days of free support left (negative once it ended); None when unknown
     extended_days_left: int | None

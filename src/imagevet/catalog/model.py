@@ -175,6 +175,8 @@ class Release:
 
 @dataclass(frozen=True)
 class Publisher:
+    """An image publisher on one cloud: its key, its name, and the account ids of its official images."""
+
     key: str
     name: str
     ids: tuple[str, ...]
@@ -204,6 +206,8 @@ class Offering:
 
 @dataclass(frozen=True)
 class Cloud:
+    """One cloud's publishers and image offerings, as the catalog's image files describe them."""
+
     key: str
     name: str
     publishers: dict[str, Publisher]
@@ -220,6 +224,8 @@ class Cloud:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A deployment scenario (web/API, Kubernetes node, ...): what it prefers, needs and must avoid."""
+
     key: str
     title: str
     guide: str
@@ -232,6 +238,8 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ComplianceNeed:
+    """A compliance requirement a recommendation can be asked for, and the releases or images that meet it."""
+
     key: str
     title: str
     any_of: tuple[str, ...]
@@ -241,6 +249,8 @@ class ComplianceNeed:
 
 @dataclass(frozen=True)
 class Catalog:
+    """Everything the recommender knows: releases, clouds, scenarios, compliance needs and vendor rules."""
+
     releases: tuple[Release, ...]
     clouds: Mapping[str, Cloud]  # the image files may be parsed on first use (loader.parse_catalog)
     scenarios: dict[str, Scenario]

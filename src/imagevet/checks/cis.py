@@ -16,6 +16,8 @@ LEVELS = ("l1_server", "l2_server", "l1_workstation", "l2_workstation")
 
 @dataclass(frozen=True)
 class Recommendation:
+    """One CIS recommendation of a benchmark: its number, its title and its levels."""
+
     id: str
     title: str
     levels: tuple[str, ...]
@@ -31,6 +33,8 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class Benchmark:
+    """A CIS benchmark for one OS release, and the imagevet checks mapped to its recommendations."""
+
     key: str
     title: str
     os_id: str

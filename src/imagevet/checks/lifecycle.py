@@ -213,6 +213,8 @@ class _Counted:
 
 @dataclass
 class _PaidTiers:
+    """Paid support tiers sorted by whether the support-window check may count them."""
+
     counted: list[_Counted] = field(default_factory=list)
     not_counted: list[Evidence] = field(default_factory=list)  # tiers that would help, and why they do not
     undecided: list[_Counted] = field(default_factory=list)  # tiers whose state could not be read

@@ -33,6 +33,8 @@ STEP_KEYS = frozenset({"run", "file", "content", "note", "when"})
 
 @dataclass(frozen=True)
 class CheckMeta:
+    """A check's metadata: title, severity, rationale, pasteable remediation, references and its value row."""
+
     id: str
     title: str
     severity: Severity

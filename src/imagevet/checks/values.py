@@ -45,6 +45,8 @@ ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"}
 
 @dataclass(frozen=True)
 class ValueRow:
+    """A value check's row from its subject YAML: the fact it reads, how it compares and what it wants."""
+
     fact: str
     keys: tuple[str, ...]
     op: str

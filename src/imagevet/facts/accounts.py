@@ -62,12 +62,17 @@ class Account:
 
 @dataclass(frozen=True)
 class DefaultPasswordHit:
+    """An account whose password hash matches a well-known default password."""
+
     account: Account
     password: str
 
 
 @dataclass(frozen=True)
 class Accounts:
+    """The image's accounts, the default-password guesses that matched, and the hashes that could not be
+    tried."""
+
     accounts: tuple[Account, ...]
     default_password_hits: tuple[DefaultPasswordHit, ...]
     unverifiable: tuple[str, ...]  # accounts whose hash method crypt(3) here does not know
@@ -84,6 +89,8 @@ _C_SPACE = " \t\n\v\f\r"
 
 @dataclass(frozen=True)
 class PasswdEntry:
+    """One line of /etc/passwd, by line number."""
+
     line: int
     name: str
     password: str
@@ -93,6 +100,8 @@ class PasswdEntry:
 
 @dataclass(frozen=True)
 class ShadowEntry:
+    """One line of /etc/shadow, by line number (the hash itself never leaves the facts)."""
+
     line: int
     name: str
     password: str

@@ -21,6 +21,8 @@ _TOKEN = re.compile(r'"(?P<str>[^"]*)"|(?P<punct>[{};])|(?P<word>[^\s{};"]+)')
 
 @dataclass(frozen=True)
 class AptValue:
+    """A value set in apt's configuration, with its file and line."""
+
     value: str
     path: str
     line: int

@@ -29,6 +29,8 @@ _VERSION_RE = re.compile(r"""^__VERSION__\s*=\s*["']([^"']+)["']""", re.MULTILIN
 
 @dataclass(frozen=True)
 class CloudInit:
+    """cloud-init's version in the image and where it was read from."""
+
     version: str  # upstream version, e.g. "22.4.2"
     package_version: str | None  # the distro package's full version when known
     source: str

@@ -51,6 +51,8 @@ class FactNeeds:
 
 @dataclass(frozen=True)
 class Vulnerabilities:
+    """The advisory matches of the image's packages, the ecosystems asked and what could not be judged."""
+
     ecosystems: Ecosystems
     findings: tuple[Finding, ...]
     warnings: tuple[str, ...]  # advisories that could not be evaluated (bad versions)

@@ -19,6 +19,8 @@ GROUP = "/etc/group"
 
 @dataclass(frozen=True)
 class FileMode:
+    """A file's permission bits and owner, as the image records them."""
+
     path: str
     mode: int  # permission bits; -1 when the target does not record them
     uid: int
@@ -27,6 +29,8 @@ class FileMode:
 
 @dataclass(frozen=True)
 class SystemFiles:
+    """The modes and presence of the files the checks judge, the SSH host keys and the group ids."""
+
     modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES and every host key
     present: frozenset[str]  # those that exist
     host_keys: tuple[str, ...]  # the SSH host private keys in the image, in lexical order

@@ -43,6 +43,8 @@ class KernelCmdline:
 
 @dataclass(frozen=True)
 class Selinux:
+    """SELinux's configured mode, the evidence for it, and the running host's state when there is one."""
+
     mode: str | None  # enforcing | permissive | disabled | None when not configured
     evidence: Evidence | None
     runtime_enforcing: bool | None
@@ -50,6 +52,8 @@ class Selinux:
 
 @dataclass(frozen=True)
 class AppArmor:
+    """Whether AppArmor is installed, its profiles, and the running host's state when there is one."""
+
     installed: bool
     profiles: tuple[str, ...]
     runtime_enabled: bool | None
@@ -57,6 +61,8 @@ class AppArmor:
 
 @dataclass(frozen=True)
 class MacFacts:
+    """The mandatory access control facts: SELinux, AppArmor and the kernel command line."""
+
     selinux: Selinux
     apparmor: AppArmor
     cmdline: KernelCmdline

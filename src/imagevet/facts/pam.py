@@ -33,6 +33,8 @@ class Setting:
 
 @dataclass(frozen=True)
 class ModuleLine:
+    """One module line of a PAM stack, with the file and line it came from."""
+
     kind: str
     module: str
     arguments: tuple[str, ...]

@@ -21,6 +21,8 @@ _APT_INST = re.compile(r"^Inst (\S+) \[([^\]]+)\] \((\S+) ([^\[]*)\[")
 
 @dataclass(frozen=True)
 class PendingUpdate:
+    """A package with a newer version in the image's own apt lists: installed and available."""
+
     package: str
     installed: str
     available: str

@@ -17,6 +17,8 @@ SUDOERS_D = "/etc/sudoers.d/*"
 
 @dataclass(frozen=True)
 class SudoDefault:
+    """One ``Defaults`` entry of the sudoers files, with its file and line."""
+
     text: str  # the whole line, stripped: "Defaults use_pty"
     path: str
     line: int
@@ -24,6 +26,8 @@ class SudoDefault:
 
 @dataclass(frozen=True)
 class Sudoers:
+    """The ``Defaults`` entries of /etc/sudoers and its includes, in the order sudo reads them."""
+
     defaults: tuple[SudoDefault, ...]
 
 

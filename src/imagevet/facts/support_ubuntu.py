@@ -72,6 +72,8 @@ def parse_pro_status(text: str, path: str = PRO_STATUS) -> ProStatus | Unknown:
 
 @dataclass(frozen=True)
 class AptSource:
+    """An apt source URI and the file that lists it."""
+
     path: str
     uri: str  # scheme-less: esm.ubuntu.com/infra/ubuntu
 

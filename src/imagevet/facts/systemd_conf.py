@@ -19,6 +19,8 @@ JOURNAL_DIR = "/var/log/journal"
 
 @dataclass(frozen=True)
 class SystemdSetting:
+    """One setting of a systemd configuration file, with its file and line."""
+
     key: str  # lower-case
     value: str  # lower-case
     path: str
@@ -27,6 +29,8 @@ class SystemdSetting:
 
 @dataclass(frozen=True)
 class Journald:
+    """journald's settings after the drop-ins, and whether the persistent journal directory exists."""
+
     settings: tuple[SystemdSetting, ...]
     journal_dir: bool  # /var/log/journal exists: journald's "auto" storage keeps logs across reboots
 

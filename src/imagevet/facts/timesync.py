@@ -22,6 +22,8 @@ TIME_CONFIGS = (
 
 @dataclass(frozen=True)
 class ConfigLine:
+    """One line of a time-sync daemon's configuration, with its file and line."""
+
     text: str
     path: str
     line: int

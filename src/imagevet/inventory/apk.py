@@ -39,6 +39,8 @@ class ApkError(ValueError):
 
 @dataclass
 class _Entry:
+    """One package stanza of apk's installed database while it is read, with its line."""
+
     line: int
     values: dict[str, str] = field(default_factory=dict)
     fdb: bool = False  # a file-database line was seen (apk's ipkg exists)

@@ -28,6 +28,8 @@ MAX_DB_BYTES = 512 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Inventory:
+    """Every installed package, and the package databases they were read from."""
+
     packages: tuple[Package, ...]
     databases: tuple[str, ...]  # image paths of the databases read
 

@@ -33,6 +33,8 @@ class RpmHeaderError(ValueError):
 
 @dataclass(frozen=True)
 class RpmHeader:
+    """The fields of one rpm header that the inventory reports."""
+
     name: str
     version: str
     release: str

@@ -9,6 +9,8 @@ from imagevet.model import OsRelease
 
 @dataclass(frozen=True)
 class Ecosystems:
+    """The advisory ecosystems an image's packages are matched in, and its version scheme."""
+
     names: tuple[str, ...]  # OSV ecosystem strings to look up
     by_source: bool  # advisories name source packages (Debian, Ubuntu) rather than binaries
     scheme: str  # version scheme: deb, rpm, apk

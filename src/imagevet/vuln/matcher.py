@@ -26,6 +26,8 @@ SEVERITY_ORDER = ("unknown", "low", "medium", "high", "critical")
 
 @dataclass(frozen=True)
 class Finding:
+    """An installed package an advisory affects, with the fix that resolves it when there is one."""
+
     id: str
     aliases: tuple[str, ...]
     package: str

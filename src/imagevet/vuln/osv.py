@@ -58,6 +58,8 @@ def surrogates_possible(data: bytes) -> bool:
 
 @dataclass(frozen=True)
 class Affected:
+    """One ``affected`` entry of an OSV record: a package of an ecosystem, its ranges and listed versions."""
+
     ecosystem: str
     package: str
     ranges: tuple[tuple[tuple[str, str], ...], ...]  # per ECOSYSTEM range: ((event, version), ...)
@@ -71,6 +73,8 @@ class Affected:
 
 @dataclass(frozen=True)
 class Advisory:
+    """An OSV record as imagevet matches it: id, aliases, severity and its affected packages."""
+
     id: str
     modified: str
     withdrawn: str | None
