@@ -18,10 +18,10 @@ from imagevet.facts.collection import Vulnerabilities
 from imagevet.model import CheckResult, Gate, OsRelease, Report, Status, Unknown
 from imagevet.target.base import Target
 from imagevet.vuln.coverage import Advisories, CoveragePolicy
-from imagevet.waivers import WaiverSet
 
-if TYPE_CHECKING:  # the matcher is imported by the check that scans
+if TYPE_CHECKING:  # the matcher is imported by the check that scans, waivers by the CLI when given
     from imagevet.vuln.matcher import Lookup
+    from imagevet.waivers import WaiverSet
 
 
 @functools.cache
