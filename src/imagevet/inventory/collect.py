@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from imagevet.inventory.apk import ApkError, parse_apk_installed
 from imagevet.inventory.dpkg import present, read_dpkg
 from imagevet.inventory.errors import InventoryError, printable
-from imagevet.inventory.rpmheader import RpmHeader, split_source_rpm
 from imagevet.model import OsRelease, Package, Unknown
 from imagevet.target.base import Target
+
+if TYPE_CHECKING:  # the rpm and apk readers are imported when the image has their database
+    from imagevet.inventory.rpmheader import RpmHeader
 
 __all__ = ["Inventory", "InventoryError", "collect_inventory"]
 
@@ -39,6 +41,8 @@ def _rpm_package(header: RpmHeader) -> Package:
     if header.epoch is not None:
         evr = f"{header.epoch}:{evr}"
     if header.source_rpm and header.source_rpm != "(none)":
+        from imagevet.inventory.rpmheader import split_source_rpm
+
         source, source_version = split_source_rpm(header.source_rpm)
     else:  # gpg-pubkey and other packages without a source rpm
         source, source_version = header.name, evr
@@ -117,6 +121,8 @@ def read_apk(target: Target) -> tuple[list[Package], str] | None:
         data = target.read_bytes(path, max_bytes=64 * 1024 * 1024)
         if isinstance(data, Unknown):
             raise InventoryError(f"{path}: cannot be read: {printable(data.reason)}")
+        from imagevet.inventory.apk import ApkError, parse_apk_installed
+
         try:
             return parse_apk_installed(data.decode("utf-8", "replace")), path
         except ApkError as exc:
