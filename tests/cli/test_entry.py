@@ -118,3 +118,22 @@ def test_a_reader_that_leaves_ends_the_run_quietly() -> None:
     proc.stdout.close()
     assert proc.wait(timeout=60) == 1
     assert proc.stderr.read() == b""
+
+
+def test_a_closed_stdout_fails_the_run_in_one_line() -> None:
+    """Started with stdout closed (`>&-`), Python has no sys.stdout at all: exit 2 and the reason."""
+    for args in (("--version",), ("audit", str(ROOT), "-f", "json", "--fail-on", "never")):
+        proc = subprocess.run([sys.executable, "-m", "imagevet", *args], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True, env=_env(), timeout=60,
+                              preexec_fn=lambda: os.close(1))  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == "imagevet: error: cannot write to standard output: Bad file descriptor\n"
+
+
+def test_a_closed_stdout_does_not_disturb_an_output_file(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-m", "imagevet", "audit", str(ROOT), "-f", "json", "--fail-on",
+                           "never", "-o", str(report)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, env=_env(), timeout=60, preexec_fn=lambda: os.close(1))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert report.read_text().startswith("{")

@@ -21,7 +21,9 @@ tests, a library user) exits as every Python function does.
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
+import io
 import os
 import sys
 from typing import NoReturn
@@ -29,8 +31,24 @@ from typing import NoReturn
 YOUNG_THRESHOLD = 50_000  # CPython's default is 700
 
 
+class ClosedStream(io.TextIOBase):
+    """Standing in for stdout or stderr when the process started with it closed (``>&-``), where Python
+    leaves None: writing to it fails as writing to a closed descriptor does, so a run that must print
+    ends with exit 2 and the reason, and one that writes ``-o FILE`` is not disturbed."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def isatty(self) -> bool:
+        return False
+
+
 def run() -> NoReturn:
     """The console script's entry point."""
+    if sys.stdout is None:
+        sys.stdout = ClosedStream()
+    if sys.stderr is None:
+        sys.stderr = ClosedStream()
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
     from imagevet.cli import main
@@ -53,6 +71,8 @@ def leave(code: object) -> NoReturn:
     status = _status(code)
     atexit._run_exitfuncs()  # what Python runs at exit; os._exit would skip them
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # closed when the process started (`>&-`)
+            continue
         try:
             stream.flush()
         except BrokenPipeError:
@@ -74,6 +94,8 @@ def _status(code: object) -> int:
 
 
 def _say(line: str) -> None:
+    if sys.stderr is None:
+        return
     try:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
