@@ -137,3 +137,18 @@ def test_a_closed_stdout_does_not_disturb_an_output_file(tmp_path: Path) -> None
                           text=True, env=_env(), timeout=60, preexec_fn=lambda: os.close(1))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert report.read_text().startswith("{")
+
+
+def test_a_signal_after_main_ends_the_process_as_the_signal_does() -> None:
+    """An exit handler still running when SIGTERM comes: the process dies of the signal (-15 here, 143 in
+    a shell), with no traceback from main()'s handler."""
+    script = (
+        "import atexit, os, signal, sys, time\n"
+        "from imagevet.cli import Stopped, _stop\n"
+        "signal.signal(signal.SIGTERM, _stop)\n"
+        "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(5)))\n"
+        "from imagevet.cli.entry import leave\nleave(0)\n"
+    )
+    proc = _python(script)
+    assert proc.returncode == -15
+    assert "Traceback" not in proc.stderr

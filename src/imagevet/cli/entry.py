@@ -68,6 +68,7 @@ def leave(code: object) -> NoReturn:
     threading = sys.modules.get("threading")  # never imported: no other thread was started through it
     if threading is not None and threading.active_count() > 1:
         sys.exit(code)  # type: ignore[arg-type]  # Python's own exit: it waits for the other threads
+    _default_signals()
     status = _status(code)
     atexit._run_exitfuncs()  # what Python runs at exit; os._exit would skip them
     for stream in (sys.stdout, sys.stderr):
@@ -82,6 +83,17 @@ def leave(code: object) -> NoReturn:
                 status = 1
                 _say(f"imagevet: cannot write the output: {exc}")
     os._exit(status)
+
+
+def _default_signals() -> None:
+    """From here on Ctrl-C or SIGTERM ends the process as the signal does (130, 143), not with a
+    traceback from main()'s handler raised after main() has returned; ignored signals stay ignored."""
+    signal = sys.modules.get("signal")
+    if signal is None:
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, signal.SIG_DFL)
 
 
 def _status(code: object) -> int:
