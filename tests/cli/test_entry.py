@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import IMAGEVET, imagevet_env
+
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "tests" / "fixtures" / "rootfs" / "hardened-debian"
 
@@ -18,7 +20,7 @@ ROOT = REPO / "tests" / "fixtures" / "rootfs" / "hardened-debian"
 def _env() -> dict[str, str]:
     """Without IMAGEVET_* settings, and with Python's own buffering (PYTHONUNBUFFERED would write every
     line at once, leaving nothing for the end to flush)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("IMAGEVET_") and k != "PYTHONUNBUFFERED"}
+    return imagevet_env(drop=("IMAGEVET_", "PYTHONUNBUFFERED"))
 
 
 def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -31,7 +33,7 @@ def _python(script: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 
 def _imagevet(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return _run([sys.executable, "-m", "imagevet", *args], **kwargs)
+    return _run([*IMAGEVET, *args], **kwargs)
 
 
 def test_the_console_script_is_the_entry() -> None:
@@ -123,7 +125,7 @@ def test_a_reader_that_leaves_ends_the_run_quietly() -> None:
 def test_a_closed_stdout_fails_the_run_in_one_line() -> None:
     """Started with stdout closed (`>&-`), Python has no sys.stdout at all: exit 2 and the reason."""
     for args in (("--version",), ("audit", str(ROOT), "-f", "json", "--fail-on", "never")):
-        proc = subprocess.run([sys.executable, "-m", "imagevet", *args], stdout=subprocess.DEVNULL,
+        proc = subprocess.run([*IMAGEVET, *args], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True, env=_env(), timeout=60,
                               preexec_fn=lambda: os.close(1))  # fmt: skip
         assert proc.returncode == 2, proc.stderr
@@ -132,7 +134,7 @@ def test_a_closed_stdout_fails_the_run_in_one_line() -> None:
 
 def test_a_closed_stdout_does_not_disturb_an_output_file(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "imagevet", "audit", str(ROOT), "-f", "json", "--fail-on",
+    proc = subprocess.run([*IMAGEVET, "audit", str(ROOT), "-f", "json", "--fail-on",
                            "never", "-o", str(report)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True, env=_env(), timeout=60, preexec_fn=lambda: os.close(1))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
