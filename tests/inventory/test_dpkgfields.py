@@ -83,3 +83,18 @@ def test_a_real_status_file_takes_the_fast_path(debian_root: Path) -> None:
     for name, value in values:
         assert dpkgfields.plainly_well_formed(value, name.title()), (name, value)
         assert rules_accept(value, name.title())
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a (" + " " * 200_000 + ")", "a (" + " \t" * 100_000 + "1:2:3)", "a" + " " * 200_000 + "!",
+     "a (>=" + " " * 200_000 + "1 !", "a, " * 100_000 + "!", "a (1)" + " " * 200_000 + "|"],
+)  # fmt: skip
+def test_a_long_hostile_value_is_judged_in_linear_time(value: str) -> None:
+    """A status file is the image's, so a field may be built to make the expression backtrack: 200,000
+    blanks are judged (either way) in well under a second, as dpkg's walk judges them."""
+    import time
+
+    started = time.perf_counter()
+    dpkgfields.plainly_well_formed(value, "Depends")
+    assert time.perf_counter() - started < 0.5
