@@ -24,8 +24,8 @@ def _env() -> dict[str, str]:
 
 
 def _run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
-    return subprocess.run(argv, text=True, env=_env(), timeout=60, **streams)  # type: ignore[call-overload,no-any-return]
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "env": _env(), **kwargs}
+    return subprocess.run(argv, text=True, timeout=60, **streams)  # type: ignore[call-overload,no-any-return]
 
 
 def _python(script: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -154,3 +154,35 @@ def test_a_signal_after_main_ends_the_process_as_the_signal_does() -> None:
     proc = _python(script)
     assert proc.returncode == -15
     assert "Traceback" not in proc.stderr
+
+
+def test_unbuffered_output_is_never_cut_short() -> None:
+    """Under PYTHONUNBUFFERED the text layer ignores a short write; a non-blocking pipe whose reader is
+    slow takes 64 KB at a time: the whole report arrives, or the run fails (here: it waits for the pipe
+    via the loop and the reader takes everything)."""
+    script = (
+        "import fcntl, os, sys\n"
+        "fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | os.O_NONBLOCK)\n"
+        "sys.argv = ['imagevet', 'recommend', '--scenario', 'web-api', '--cloud', 'aws',"
+        " '--format', 'json']\n"
+        "from imagevet.cli.entry import run\nrun()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**_env(), "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    import time
+
+    time.sleep(1.5)  # the writer meets a full pipe
+    out, err = proc.communicate(timeout=60)
+    complete = proc.returncode == 0 and out.endswith(b"}\n")
+    refused = proc.returncode == 2 and err.count(b"\n") == 1 and b"cannot write to standard output" in err
+    assert complete or refused, (proc.returncode, len(out), err[-300:])
+    assert len(out) > 65536 or refused
+
+
+def test_an_encoding_that_cannot_say_it_fails_the_run_in_one_line() -> None:
+    proc = _imagevet("recommend", "--scenario", "web-api", "--cloud", "aws",
+                     env={**_env(), "PYTHONIOENCODING": "ascii"})  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("imagevet: error: cannot write to standard output: its encoding (ascii)")
+    assert proc.stderr.count("\n") == 1

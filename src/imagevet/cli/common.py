@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import re
 import sys
@@ -141,17 +142,41 @@ def is_stdout(output: Path | None) -> bool:
     return output is None or str(output) == STDOUT
 
 
+def _write_stdout(text: str) -> None:
+    """All of ``text`` on stdout, or an exception. Under PYTHONUNBUFFERED (``python -u``) the text layer
+    writes straight to the file and ignores a short write (a full disk, a non-blocking pipe): the rest
+    would be lost with exit 0. So the bytes go to the binary layer until every one is taken."""
+    stream = sys.stdout
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # a plain text stream (a test's capture): it writes all or raises
+        stream.write(text)
+        stream.flush()
+        return
+    stream.flush()  # what earlier writes left in the text layer goes first
+    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    while data:
+        written = binary.write(data)
+        if written is None:  # a non-blocking descriptor that would block
+            raise BlockingIOError(errno.EAGAIN, os.strerror(errno.EAGAIN))
+        data = data[written:]
+    binary.flush()
+
+
 def write_output(text: str, output: Path | None = None, mode: int = 0o644) -> None:
     """Write to stdout (no -o, or ``-o -``), else as imagevet.output does: a regular file replaced
     atomically, a device or FIFO written as is, nothing else destroyed. ``mode`` is for a new file."""
     if is_stdout(output):
         try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            _write_stdout(text)
         except BrokenPipeError:
             raise  # the reader left (`| head`): main() ends the run with exit 1 and no message
         except OSError as exc:  # a full disk under `> file`, /dev/full: the result was not delivered
             raise ImagevetError(f"cannot write to standard output: {exc.strerror or exc}") from exc
+        except UnicodeEncodeError as exc:
+            raise ImagevetError(
+                f"cannot write to standard output: its encoding ({exc.encoding}) cannot represent the "
+                "output; use a UTF-8 locale or PYTHONIOENCODING=utf-8, or -o FILE"
+            ) from exc
         return
     assert output is not None
     write_text(output, text, mode)
