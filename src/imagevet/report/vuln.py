@@ -135,12 +135,17 @@ def summary(report: VulnReport) -> dict[str, Any]:
     from imagevet.vuln.matcher import SEVERITY_ORDER
 
     active = report.active_findings()
+    by_severity = dict.fromkeys(reversed(SEVERITY_ORDER), 0)
+    fixed = 0
+    for finding in active:  # one pass: a scan can have tens of thousands
+        by_severity[finding.severity] += 1
+        fixed += bool(finding.fixed)
     return {
         "total": len(active),
         "waived": len(report.findings) - len(active),
-        "fixed": sum(1 for f in active if f.fixed),
-        "unfixed": sum(1 for f in active if not f.fixed),
-        "by_severity": {s: sum(1 for f in active if f.severity == s) for s in reversed(SEVERITY_ORDER)},
+        "fixed": fixed,
+        "unfixed": len(active) - fixed,
+        "by_severity": by_severity,
     }
 
 
@@ -169,9 +174,17 @@ def document(report: VulnReport, shown: SeverityFilter | None = None) -> dict[st
 
 
 def compact_json(document: Any) -> str:
-    """JSON without indentation, made by json's C encoder (``indent`` falls back to the pure-Python one,
-    slow on 20,000 findings); UTF-8 as it is, one final newline, as json_report.to_json."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    """JSON without indentation; UTF-8 as it is, one final newline, as json_report.to_json. orjson writes
+    it: 10 ms for 20,000 findings where json's C encoder takes 70 (``indent`` even falls back to the
+    pure-Python one); the bytes are those of ``json.dumps(ensure_ascii=False, separators=(",", ":"))``
+    for every document a scan makes (tests/report/test_vuln_json.py). What orjson refuses (a lone
+    surrogate from an undecodable name, an integer over 64 bits) goes to json, which says it as before."""
+    import orjson
+
+    try:
+        return orjson.dumps(document).decode() + "\n"
+    except orjson.JSONEncodeError:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def render(

@@ -22,12 +22,14 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from imagevet.errors import TargetError
+
+if TYPE_CHECKING:  # imported where a stream first fetches: RemoteOptions is built by every command
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 MEMORY_BLOCKS = 192  # 96 MiB of EBS's 512 KiB blocks, 48 MiB of HTTP's 256 KiB
 READAHEAD_MAX = 8
@@ -186,6 +188,8 @@ class BlockStream(io.RawIOBase):
         with self._lock:
             pending = list(self._pending.values())
         if pending:
+            from concurrent.futures import wait
+
             wait(pending)
         return self.stats
 
@@ -277,6 +281,8 @@ class BlockStream(io.RawIOBase):
                 self._remember(index, cached)
                 return cached
         if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             self._pool = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="imagevet-fetch")
         self._pending[index] = self._pool.submit(self._fetch, index)
         return None

@@ -48,13 +48,18 @@ WHERE s.ecosystem = ? AND s.package = i.name
     f"AND a.row IS NOT NULL AND f.id IS NOT NULL AND f.spanned = {ENTRY_SPANNED} "
     "AND f.package = s.package AND f.ecosystem = s.ecosystem AND f.advisory = s.advisory)",
 )
+# An entry whose bound is a version key the installed key is not below is no hit, whatever else its row or
+# advisory holds: it is left out before its advisory is looked up, and judged from the index alone
+# (db.INDEXES). Every other entry of the name comes back: a hit, or a damaged bound (``sound`` 0).
+_BOUND = "(typeof(f.below) = 'text' AND f.below >= char(256))"
 _BELOW = f"""
 WITH installed(name, key) AS (VALUES {{pairs}})
-SELECT {_ADVISORY}, f.id, f.package, f.severity, i.key, 0, f.ranges, NULL, {{sound}} AS sound
+SELECT {_ADVISORY}, f.id, f.package, f.severity, i.key, 0, f.ranges, NULL,
+       ({_BOUND} AND a.row IS NOT NULL) AS sound
 FROM installed i CROSS JOIN affected f LEFT JOIN advisories a ON a.row = f.advisory
 WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW}
-  AND (NOT {{sound}} OR i.key < f.below)
-""".replace("{sound}", "(typeof(f.below) = 'text' AND f.below >= char(256) AND a.row IS NOT NULL)")
+  AND NOT ({_BOUND} AND i.key >= f.below)
+"""
 # An entry said to have spans that has none: the importer gives every such entry at least one.
 _SPANLESS = f"""
 SELECT f.id FROM affected f
