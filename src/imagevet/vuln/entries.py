@@ -88,12 +88,16 @@ def decoded_advisory(row: tuple[Any, ...], advisories: dict[int, Advisory]) -> A
             raise KeyError("an entry's advisory is missing")
         if row[6] not in SEVERITY_ORDER:
             raise ValueError("a severity imagevet never writes")
-        if not all(isinstance(text, str) for text in (row[1], row[4])) or not all(
-            text is None or isinstance(text, str) for text in (row[2], row[3])
+        # Written out rather than as all(...) over the columns: this runs once per advisory found.
+        if (
+            not isinstance(row[1], str)
+            or not isinstance(row[4], str)
+            or (row[2] is not None and not isinstance(row[2], str))
+            or (row[3] is not None and not isinstance(row[3], str))
         ):
             raise TypeError("an advisory's text column holds something else")
-        if row[7] is not None and (isinstance(row[7], bool) or not isinstance(row[7], (int, float))):
+        if row[7] is not None and not isinstance(row[7], (int, float)):  # SQLite gives no bool
             raise TypeError("an advisory's score is not a number")
-        advisory = Advisory(row[1], row[2], row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
+        advisory = Advisory(row[1], row[2] or "", row[3], row[4], decode_texts(row[5]), row[6], row[7], ())
         advisories[row[0]] = advisory
     return advisory
