@@ -1,10 +1,10 @@
 """Knowledge files (the catalog, check metadata, CIS numbers, profiles, frameworks) parsed once per text.
 
 Every run used to rebuild them with PyYAML's constructor, about 50 ms of a 0.2 s audit. The parsed form
-is kept in the user's cache directory under the SHA-256 of the parser's name and the text itself, so a
-changed file (an edited catalog, a new release of imagevet) can never be served an old parse; a run
-then pays one unpickle (about 3 ms for the whole catalog). Validation still runs on the parsed data
-every time: the cache holds what PyYAML returned, nothing imagevet judged.
+is kept in the user's cache directory under the digest (BLAKE2b, digest.py) of the parser's name and the
+text itself, so a changed file (an edited catalog, a new release of imagevet) can never be served an old
+parse; a run then pays one unpickle (about 3 ms for the whole catalog). Validation still runs on the parsed
+data every time: the cache holds what PyYAML returned, nothing imagevet judged.
 
 The cache is the user's own folder, trusted like the block cache (docs/targets.md): an entry that cannot
 be read back is parsed again and rewritten; entries are unpickled with a loader that builds only plain
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
 import os
 import pickle
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from imagevet.cachedir import CACHE_ENV, cache_dir, private
+from imagevet.digest import cache_digest
 
 __all__ = ["CACHE_ENV", "cache_dir", "parsed", "safe_yaml"]
 
@@ -52,7 +52,7 @@ def entry_name(parser: str, text: str) -> str:
     (another release may read the same text otherwise)."""
     from imagevet import __version__
 
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{parser}\0".encode())
+    digest = cache_digest(f"{FORMAT}\0{__version__}\0{parser}\0".encode())
     digest.update(yaml_release() + b"\0")
     digest.update(text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest() + ".pickle"

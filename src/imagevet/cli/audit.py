@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from imagevet.cli.common import (
     CLOUD_CHOICES,
@@ -49,6 +49,9 @@ from imagevet.model import Gate, Report, Status
 from imagevet.report.audit import Format as AuditFormat
 from imagevet.report.compliance import Format as ComplianceFormat
 from imagevet.report.source import source_line
+
+if TYPE_CHECKING:
+    from imagevet.waivers import WaiverSet
 
 # The checks that match packages against the advisory database.
 NEEDS_ADVISORIES = {"updates-pending-security"}
@@ -145,8 +148,6 @@ def audit(
     from imagevet.report.filter import parse_severities
     from imagevet.target import opened_target
     from imagevet.target.base import REMOTE_PREFIXES
-    from imagevet.waivers import LIMITS as WAIVER_LIMITS
-    from imagevet.waivers import WaiverSet, parse_waivers
 
     if (target is None) == (inventory is None):
         raise ImagevetError("give exactly one of TARGET or --inventory FILE")
@@ -165,7 +166,10 @@ def audit(
     public_cloud = public_cloud_of(cloud)
     check_ids = planned_checks(requested, profile, public_cloud, list(readiness()))
     waiver_set: WaiverSet | None = None
-    if waivers is not None:
+    if waivers is not None:  # the waiver parser is imported only for a run that has waivers
+        from imagevet.waivers import LIMITS as WAIVER_LIMITS
+        from imagevet.waivers import parse_waivers
+
         text = read_user_file(waivers, "waiver file", max_bytes=4 * WAIVER_LIMITS.max_chars)
         waiver_set = parse_waivers(text, set(CHECKS), today, source=str(waivers))
     catalog = load_catalog(data_dir())

@@ -12,21 +12,22 @@ same arguments.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from imagevet.digest import cache_digest
+
 SPEC_FILE = Path(__file__).with_name("commands.json")
 FORMAT = 1
 
 
 def sources_digest(folder: str = os.path.dirname(__file__)) -> str | None:
-    """SHA-256 of the cli package's Python sources (names and contents, in name order), or None where
-    they cannot be read (an install without sources)."""
-    digest = hashlib.sha256(f"{FORMAT} {sys.version_info[:2]}".encode())
+    """The digest (digest.cache_digest) of the cli package's Python sources (names and contents, in name
+    order), or None where they cannot be read (an install without sources)."""
+    digest = cache_digest(f"{FORMAT} {sys.version_info[:2]}".encode())
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".py"))
         for name in names:

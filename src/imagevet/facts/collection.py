@@ -239,7 +239,6 @@ class Facts:
         policy, an unreadable package database. Never an empty list for any of those."""
         from imagevet.vuln.coverage import FIX
         from imagevet.vuln.ecosystem import ecosystems_for
-        from imagevet.vuln.matcher import match_packages
 
         os = self.os_release
         if isinstance(os, Unknown):
@@ -259,6 +258,8 @@ class Facts:
             return inventory
         if not inventory.databases:
             return Unknown("the image has no package database (dpkg, rpm or apk): its packages are unknown")
+        from imagevet.vuln.matcher import match_packages  # only for a run that has advisories to match
+
         findings, warnings = match_packages(inventory.packages, ecosystems, self.advisories.lookup)
         return Vulnerabilities(ecosystems, tuple(findings), tuple(warnings), verdict)
 
