@@ -5,8 +5,10 @@ failed, other threads waited for. Every test runs a real process: in-process, no
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -170,8 +172,6 @@ def test_unbuffered_output_is_never_cut_short() -> None:
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**_env(), "PYTHONUNBUFFERED": "1"})  # fmt: skip
     assert proc.stdout is not None and proc.stderr is not None
-    import time
-
     time.sleep(1.5)  # the writer meets a full pipe
     out, err = proc.communicate(timeout=60)
     complete = proc.returncode == 0 and out.endswith(b"}\n")
@@ -186,3 +186,42 @@ def test_an_encoding_that_cannot_say_it_fails_the_run_in_one_line() -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("imagevet: error: cannot write to standard output: its encoding (ascii)")
     assert proc.stderr.count("\n") == 1
+
+
+def test_stderr_that_cannot_be_written_changes_no_exit_status(tmp_path: Path) -> None:
+    """A refusal is 2 and a verdict is itself when stderr is a full disk or closed: the message is lost
+    (there is nowhere to say it), not the status (it was 1, from a traceback nobody could see)."""
+    with open("/dev/full", "w") as full:
+        refused = _imagevet("audit", str(tmp_path / "absent"), stderr=full)
+        passed = _imagevet("audit", str(ROOT), "-f", "json", "--fail-on", "never", stderr=full)
+        flagged = _imagevet("audit", "--no-such-option", stderr=full)
+    closed = _run([*IMAGEVET, "audit", str(tmp_path / "absent")], stderr=None, close_fds=True,
+                  preexec_fn=lambda: os.close(2))  # fmt: skip
+    assert (refused.returncode, flagged.returncode, closed.returncode) == (2, 2, 2)
+    assert passed.returncode == 0 and passed.stdout.startswith("{")
+
+
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_cli_starts_is_answered_without_a_traceback(signum: int, status: int) -> None:
+    """Ctrl-C or SIGTERM at any moment of the start once the entry runs (the CLI's imports, the parse of
+    the command line, before and after main() installs its handler): the process says it was stopped,
+    or ends as the signal does, or has finished; never a traceback. The signal comes from a timer in
+    the process itself, so each delay lands at a known distance from the entry's first line. (Before
+    that line, while the interpreter and the imagevet package itself are imported, a Ctrl-C is still
+    Python's: docs/cli.md.)"""
+    seen: set[int] = set()
+    for step in range(24):
+        script = (
+            "import os, sys, threading\n"
+            "from imagevet.cli import entry\n"
+            "sys.argv = ['imagevet', 'recommend', '--scenario', 'web-api', '--cloud', 'aws']\n"
+            f"threading.Timer({0.002 + step * 0.003}, os.kill, (os.getpid(), {int(signum)})).start()\n"
+            "entry.run()\n"
+        )
+        proc = _python(script, stdout=subprocess.DEVNULL)
+        assert "Traceback" not in proc.stderr, (step, proc.stderr[-600:])
+        assert proc.returncode in (status, -signum, 0), (step, proc.returncode, proc.stderr[-300:])
+        if proc.returncode == status:
+            assert proc.stderr.endswith("terminated\n" if signum == signal.SIGTERM else "interrupted\n")
+        seen.add(proc.returncode)
+    assert status in seen  # some signal did arrive during the start

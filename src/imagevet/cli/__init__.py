@@ -344,10 +344,10 @@ def main(argv: list[str] | None = None) -> None:
         if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup and background jobs keep ignoring
             signal.signal(signum, _stop)
     args = list(sys.argv[1:] if argv is None else argv)
-    prepared = _parsed_without_typer(args)
-    command: Any = build_command(modules_for(args)) if prepared is None else None
     defaults: settings.Defaults | None = None
-    try:
+    try:  # the parse too: a signal during it is answered below, not with a traceback
+        prepared = _parsed_without_typer(args)
+        command: Any = build_command(modules_for(args)) if prepared is None else None
         if prepared is not None:
             defaults = prepared.defaults
             code = prepared.run()

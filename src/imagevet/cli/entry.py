@@ -21,12 +21,13 @@ tests, a library user) exits as every Python function does.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import gc
 import io
 import os
 import sys
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 YOUNG_THRESHOLD = 50_000  # CPython's default is 700
 
@@ -43,12 +44,65 @@ class ClosedStream(io.TextIOBase):
         return False
 
 
+class Diagnostics(io.TextIOBase):
+    """stderr, where what cannot be written is dropped: a full disk or a closed descriptor there
+    (``2>/dev/full``, ``2>&-``) must not turn a refusal's exit 2 into a traceback's 1, nor a verdict into
+    another. The channel that would carry the complaint is the one that failed, so the exit status is
+    what is left to say it; stdout's failures still fail the run (cli/common.write_output)."""
+
+    def __init__(self, stream: TextIO | io.TextIOBase) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):  # ValueError: the stream was closed
+            self._stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase's is a read-only attribute too
+        return str(getattr(self._stream, "encoding", None) or "utf-8")
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+    def __getattr__(self, name: str) -> object:  # buffer, reconfigure ...: the stream's own
+        return getattr(self._stream, name)
+
+
+def _stopped_early(signum: int, frame: object) -> None:
+    """Ctrl-C or SIGTERM before main() has put its own handler in place (while the CLI is imported): no
+    traceback and nothing made yet to clean up, so the process ends at once, saying so as main() does."""
+    said = "terminated" if signum == 15 else "interrupted"
+    with contextlib.suppress(OSError):
+        os.write(2, f"imagevet: {said}\n".encode())
+    os._exit(128 + signum)
+
+
 def run() -> NoReturn:
     """The console script's entry point."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):  # main() replaces these; ignored signals stay ignored
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _stopped_early)
     if sys.stdout is None:
         sys.stdout = ClosedStream()
-    if sys.stderr is None:
-        sys.stderr = ClosedStream()
+    sys.stderr = Diagnostics(ClosedStream() if sys.stderr is None else sys.stderr)
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(young, YOUNG_THRESHOLD), middle, old)
     from imagevet.cli import main
@@ -65,10 +119,10 @@ def leave(code: object) -> NoReturn:
     """End the process with ``code`` as ``sys.exit(code)`` would: None is 0, an int is itself, anything
     else is printed to stderr and is 1. The streams are flushed first; a flush that fails makes a
     successful run exit 1 with the reason (a closed pipe: no message, as ``main`` does for a broken pipe)."""
+    _default_signals()
     threading = sys.modules.get("threading")  # never imported: no other thread was started through it
     if threading is not None and threading.active_count() > 1:
         sys.exit(code)  # type: ignore[arg-type]  # Python's own exit: it waits for the other threads
-    _default_signals()
     status = _status(code)
     atexit._run_exitfuncs()  # what Python runs at exit; os._exit would skip them
     for stream in (sys.stdout, sys.stderr):
