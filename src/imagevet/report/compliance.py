@@ -1,5 +1,6 @@
 """The report of `imagevet compliance`: ``document`` (``imagevet/compliance/v1`` as data), ``Format``
-(table, json, html) and ``render``; the table and the static page are made from the document."""
+(table, json, html, csv) and ``render``; the table, the static page and the CSV are made from the
+document."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the CLI imports Format at start-up: the frameworks' data stays unloaded until used
     from imagevet.compliance import ControlResult, Framework
     from imagevet.model import Report
-from imagevet.report.json_report import os_dict, target_dict, to_json
+from imagevet.report.json_report import evidence_dict, os_dict, target_dict, to_json
 from imagevet.report.layout import Cell, Page
 from imagevet.report.text import safe
 
@@ -20,6 +21,7 @@ class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     HTML = "html"
+    CSV = "csv"
 
 
 STYLE = {
@@ -51,7 +53,14 @@ def document(
                 "id": j.control.id,
                 "title": j.control.title,
                 "status": j.status,
-                "checks": [{"check": r.check, "status": r.status.value} for r in j.results],
+                "checks": [
+                    {
+                        "check": r.check,
+                        "status": r.status.value,
+                        "evidence": [evidence_dict(e) for e in r.evidence],
+                    }
+                    for r in j.results
+                ],
                 "manual": j.control.manual,
                 "recommendations": recommendation_ids(j.control, benchmark),
             }
@@ -67,7 +76,70 @@ def render(data: dict[str, Any], fmt: Format, *, color: bool = False, width: int
         return to_json(data)
     if fmt is Format.HTML:
         return _html(data)
+    if fmt is Format.CSV:
+        return _csv(data)
     return _table(data, color=color, width=width)
+
+
+CSV_COLUMNS = (
+    "framework",
+    "control",
+    "title",
+    "status",
+    "checks",
+    "evidence",
+    "manual",
+    "cis",
+    "target",
+    "as_of",
+)
+# A cell a spreadsheet would take for a formula (OWASP's CSV injection list): a target path such as
+# "=HYPERLINK(...)" or evidence quoting a hostile file must stay text when an auditor opens the file.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _evidence_text(item: dict[str, Any]) -> str:
+    """As model.Evidence says itself: the detail, then ``(path:line)`` where it came from a file."""
+    if item["path"] is None:
+        return str(item["detail"])
+    where = item["path"] if item["line"] is None else f"{item['path']}:{item['line']}"
+    return f"{item['detail']} ({where})"
+
+
+def _csv(data: dict[str, Any]) -> str:
+    """One row per control (RFC 4180: comma-separated, quoted where needed, CRLF line ends, a header row)
+    for a spreadsheet or a GRC tool: its checks as ``check:status`` and their evidence joined by ``; ``.
+    A cell that starts as a formula would is prefixed with ``'`` so that no spreadsheet runs it."""
+    import csv  # here: the CLI imports this module for Format at every start
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for control in data["controls"]:
+        evidence = [
+            f"{check['check']}: {_evidence_text(item)}"
+            for check in control["checks"]
+            for item in check["evidence"]
+        ]
+        row = (
+            data["framework"]["id"],
+            control["id"],
+            control["title"],
+            control["status"],
+            "; ".join(f"{c['check']}:{c['status']}" for c in control["checks"]),
+            "; ".join(evidence),
+            control["manual"] or "",
+            " ".join(control["recommendations"]),
+            data["target"]["path"],
+            data["as_of"],
+        )
+        writer.writerow([_cell(str(value)) for value in row])
+    return out.getvalue()
 
 
 def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
