@@ -35,7 +35,7 @@ from imagevet.vuln.spans import spans_of, usual_below
 from imagevet.vuln.stored import encode_ranges, encode_texts, ordered_for
 
 if TYPE_CHECKING:
-    from imagevet.vuln.matcher import Entry
+    from imagevet.vuln.matcher import Hit, Judged
 
 _T = TypeVar("_T")
 
@@ -328,7 +328,7 @@ class AdvisoryDatabase:
 
     def ranged(
         self, ecosystems: tuple[str, ...], keyed: Iterable[tuple[str, str]], whole: Iterable[str]
-    ) -> list[Entry]:
+    ) -> list[Hit | Judged]:
         """ranged.py's lookup: the database finds the entries each installed version key lies in."""
         from imagevet.vuln.ranged import ranged_lookup
 

@@ -48,8 +48,32 @@ class Finding(NamedTuple):
 
 
 Lookup = Callable[[tuple[str, ...], Iterable[str]], Iterable[tuple[Advisory, Affected]]]
-Hits = dict[str, tuple[str | None, str]]  # installed version key -> (fix, what matched)
-Entry = tuple[Advisory, Affected, Hits | None]  # None: the matcher judges the entry itself
+
+
+class Hit(NamedTuple):
+    """An installed version key an entry holds, as the database judged it (vuln/ranged.py): what the
+    findings of the packages installed at that version say, less the packages."""
+
+    package: str  # the name the entry is for (a source package for Debian)
+    number: int  # the entry: a package's findings are merged in this order
+    key: str  # the installed version's key (versions.deb.deb_sort_text)
+    id: str
+    aliases: tuple[str, ...]
+    fixed: str | None
+    severity: str  # the advisory's, or the entry's own where the advisory's is unknown
+    score: float | None
+    summary: str
+    ecosystem: str
+    matched: str
+
+
+class Judged(NamedTuple):
+    """An entry the database could not judge (no spans): the matcher judges it itself."""
+
+    package: str
+    number: int
+    advisory: Advisory
+    affected: Affected
 
 
 def evaluate_range(version: str, events: tuple[tuple[str, str], ...], scheme: str) -> tuple[bool, str | None]:
@@ -143,6 +167,9 @@ def _merge(findings: list[Finding], scheme: str) -> list[Finding]:
     """Merge findings of one package whose ids or aliases overlap (latest fix, worst severity): each joins
     the first merged finding sharing an id with it. ``first`` maps every id to the first merged finding
     holding it (a merged finding's ids only grow: _combine keeps both sides' ids)."""
+    named = [key for finding in findings for key in (finding.id, *finding.aliases)]
+    if len(set(named)) == len(named):  # no id twice: nothing to merge (most packages of a scan)
+        return findings
     merged: list[Finding] = []
     first: dict[str, int] = {}
     for finding in findings:
@@ -197,31 +224,56 @@ def match_packages(
     for package in wanted:
         by_key.setdefault(package.source if ecosystems.by_source else package.name, []).append(package)
     ranged = getattr(lookup, "ranged", None) if ecosystems.scheme == "deb" else None
-    keyed: dict[str, dict[str, list[Package]]] = {}
-    entries: Iterable[Entry]
+    warnings: list[str] = []
+    per_package: dict[tuple[str, str], list[Finding]] = {}
     if ranged is None:
-        entries = ((advisory, affected, None) for advisory, affected in lookup(ecosystems.names, by_key))
+        for advisory, affected in lookup(ecosystems.names, by_key):
+            _judge(by_key.get(affected.package, []), advisory, affected, ecosystems, warnings, per_package)
     else:
         keyed, whole = _keyed(by_key, ecosystems.by_source)
         pairs = [(name, key) for name, versions in keyed.items() for key in versions]
-        entries = ranged(ecosystems.names, pairs, whole)
-    warnings: list[str] = []
-    per_package: dict[tuple[str, str], list[Finding]] = {}
-    for advisory, affected, hits in entries:
-        if hits is None:
-            for package in by_key.get(affected.package, []):
-                finding = match_one(package, advisory, affected, ecosystems, warnings)
-                if finding is not None:
-                    per_package.setdefault((package.name, package.arch), []).append(finding)
-        elif not advisory.withdrawn:
-            for key, (fixed, matched) in hits.items():
-                for package in keyed[affected.package][key]:
-                    installed = package.source_version if ecosystems.by_source else package.version
-                    finding = _finding(package, advisory, affected, installed, fixed, matched)
-                    per_package.setdefault((package.name, package.arch), []).append(finding)
+        by_source = ecosystems.by_source
+        for item in ranged(ecosystems.names, pairs, whole):
+            if isinstance(item, Judged):
+                group = by_key.get(item.package, [])
+                _judge(group, item.advisory, item.affected, ecosystems, warnings, per_package)
+                continue
+            for package in keyed[item.package][item.key]:
+                # _finding's Finding, made here from the hit: this runs once per finding of a scan
+                finding = Finding(
+                    item.id,
+                    item.aliases,
+                    package.name,
+                    package.source,
+                    package.source_version if by_source else package.version,
+                    item.fixed,
+                    item.severity,
+                    item.score,
+                    item.summary,
+                    item.ecosystem,
+                    item.matched,
+                    package.arch,
+                )
+                per_package.setdefault((package.name, package.arch), []).append(finding)
     findings = [f for group in per_package.values() for f in _merge(group, ecosystems.scheme)]
-    findings.sort(key=lambda f: (-SEVERITY_ORDER.index(f.severity), f.package, f.arch, f.id))
+    rank = {severity: -index for index, severity in enumerate(SEVERITY_ORDER)}
+    findings.sort(key=lambda f: (rank[f.severity], f.package, f.arch, f.id))
     return findings, warnings
+
+
+def _judge(
+    group: list[Package],
+    advisory: Advisory,
+    affected: Affected,
+    ecosystems: Ecosystems,
+    warnings: list[str],
+    per_package: dict[tuple[str, str], list[Finding]],
+) -> None:
+    """The findings of one entry the matcher judges itself, added to their packages' lists."""
+    for package in group:
+        finding = match_one(package, advisory, affected, ecosystems, warnings)
+        if finding is not None:
+            per_package.setdefault((package.name, package.arch), []).append(finding)
 
 
 def _keyed(

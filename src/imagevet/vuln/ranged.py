@@ -1,8 +1,9 @@
 """The scan's lookup where the database judges the versions: the entries each installed version lies in.
 
 For Debian and Ubuntu, every affected entry whose versions dpkg's order accepts is stored as spans
-(spans.py). Given installed (source name, version key) pairs, one query per ecosystem and chunk of pairs
-returns only the spans that hold a version, with their advisories: Python then builds objects for the
+(spans.py) or, in the usual shape, as the one bound below which it holds every version. Given installed
+(source name, version key) pairs, one query per ecosystem and chunk of pairs returns only the entries and
+spans that hold a version, each as the Hit its findings are made of: Python builds objects for the
 findings, not for every entry of every installed package. Entries without spans (a version dpkg refuses,
 over spans.MOST_EVENTS events, an unknown kind) and packages whose installed version has no key come back
 whole, for the matcher to judge as before.
@@ -12,6 +13,7 @@ findings are merged in, so both paths give the same findings.
 
 from __future__ import annotations
 
+import heapq
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -24,9 +26,9 @@ from imagevet.vuln.entries import (
     decoded_advisory,
     numbered_entries,
 )
-from imagevet.vuln.matcher import SEVERITY_ORDER, Entry, describe_range
+from imagevet.vuln.matcher import SEVERITY_ORDER, Hit, Judged, describe_range
 from imagevet.vuln.osv import Advisory, Affected
-from imagevet.vuln.stored import usual_fix
+from imagevet.vuln.stored import EVENT, RANGE, USUAL_PREFIX
 
 # Every span of an installed name whose version it holds, and every span or usual-shape entry (the one bound
 # in its own row, entries.ENTRY_BELOW) of such a name that is not what the importer writes (``sound`` 0):
@@ -50,15 +52,34 @@ WHERE s.ecosystem = ? AND s.package = i.name
 )
 # An entry whose bound is a version key the installed key is not below is no hit, whatever else its row or
 # advisory holds: it is left out before its advisory is looked up, and judged from the index alone
-# (db.INDEXES). Every other entry of the name comes back: a hit, or a damaged bound (``sound`` 0).
+# (db.INDEXES). Every other entry of the name comes back as one row a Hit is made of, in the order findings
+# are merged in: a hit, or a damaged row (``sound`` 0). The database checks each column a finding takes
+# (types, severities, the usual range's text, from which it also cuts the fix), so the scan's Python does
+# no more per hit than make it (19,000 in the benchmark, docs/benchmarks.md).
 _BOUND = "(typeof(f.below) = 'text' AND f.below >= char(256))"
+_SEVERITIES = ", ".join(f"'{severity}'" for severity in SEVERITY_ORDER)
+_PREFIX_LENGTH = len(USUAL_PREFIX)
+_PREFIX = " || ".join(f"char({ord(c)})" for c in USUAL_PREFIX)
+_AFTER_PREFIX = f"substr(f.ranges, {_PREFIX_LENGTH + 1})"
+_BELOW_SOUND = (
+    f"{_BOUND} AND a.row IS NOT NULL AND typeof(f.package) = 'text' AND typeof(a.id) = 'text' "
+    "AND typeof(a.summary) = 'text' AND typeof(a.aliases) = 'text' "
+    "AND (a.withdrawn IS NULL OR typeof(a.withdrawn) = 'text') "
+    "AND (a.modified IS NULL OR typeof(a.modified) = 'text') "
+    f"AND a.severity IN ({_SEVERITIES}) AND (f.severity IS NULL OR f.severity IN ({_SEVERITIES})) "
+    "AND (a.score IS NULL OR typeof(a.score) IN ('integer', 'real')) "
+    f"AND typeof(f.ranges) = 'text' AND substr(f.ranges, 1, {_PREFIX_LENGTH}) = {_PREFIX} "
+    f"AND instr({_AFTER_PREFIX}, char({ord(RANGE)})) = 0 AND instr({_AFTER_PREFIX}, char({ord(EVENT)})) = 0"
+)
 _BELOW = f"""
 WITH installed(name, key) AS (VALUES {{pairs}})
-SELECT {_ADVISORY}, f.id, f.package, f.severity, i.key, 0, f.ranges, NULL,
-       ({_BOUND} AND a.row IS NOT NULL) AS sound
+SELECT f.package, f.id, i.key, a.id, a.aliases, {_AFTER_PREFIX},
+       CASE WHEN a.severity = 'unknown' AND f.severity IS NOT NULL THEN f.severity ELSE a.severity END,
+       a.score, a.summary, a.withdrawn, ({_BELOW_SOUND}) AS sound
 FROM installed i CROSS JOIN affected f LEFT JOIN advisories a ON a.row = f.advisory
 WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW}
   AND NOT ({_BOUND} AND i.key >= f.below)
+ORDER BY f.package, f.id, i.key
 """
 # An entry said to have spans that has none: the importer gives every such entry at least one.
 _SPANLESS = f"""
@@ -78,27 +99,31 @@ def ranged_lookup(
     ecosystems: tuple[str, ...],
     keyed: Iterable[tuple[str, str]],
     whole: Iterable[str],
-) -> Iterator[Entry]:
-    """The entries holding the (name, key) pairs ``keyed``, with their hits; plus, to be judged by the
-    matcher, the entries without spans of those names and every entry of the names ``whole``.
-    DamagedRecord for a row imagevet never writes."""
+) -> list[Hit | Judged]:
+    """The hits of the (name, key) pairs ``keyed``, and, for the matcher to judge, the entries without
+    spans of those names and every entry of the names ``whole``: in the order findings are merged in (per
+    ecosystem, by name, then entry). DamagedRecord for a row imagevet never writes."""
     pairs = sorted(set(keyed))
     names = sorted({name for name, _ in pairs})
     whole_names = sorted(set(whole))
     advisories: dict[int, Advisory] = {}
+    merged: list[Hit | Judged] = []
     for ecosystem in ecosystems:
+        hits: list[Hit] = []
+        judged: list[Judged] = []
         found: dict[int, tuple[Advisory, Affected, dict[str, tuple[int, str | None, str]]]] = {}
         shared: dict[tuple[str, str | None], Affected] = {}
         for start in range(0, len(pairs), CHUNK):
             chunk = pairs[start : start + CHUNK]
             values = (*[value for pair in chunk for value in pair], ecosystem)
-            for query in (_BELOW, _SPANS):
-                for row in connection.execute(query.format(pairs=",".join(["(?, ?)"] * len(chunk))), values):
-                    try:
-                        _add_hit(found, row, ecosystem, advisories, shared)
-                    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
-                        why = f"affected entry {row[8]!r} is damaged ({type(exc).__name__})"
-                        raise DamagedRecord(why) from exc
+            marks = ",".join(["(?, ?)"] * len(chunk))
+            hits.extend(_below_hits(connection.execute(_BELOW.format(pairs=marks), values), ecosystem))
+            for row in connection.execute(_SPANS.format(pairs=marks), values):
+                try:
+                    _add_hit(found, row, ecosystem, advisories, shared)
+                except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                    why = f"affected entry {row[8]!r} is damaged ({type(exc).__name__})"
+                    raise DamagedRecord(why) from exc
         for start in range(0, len(names), CHUNK):
             asked = names[start : start + CHUNK]
             spanless = connection.execute(
@@ -106,17 +131,59 @@ def ranged_lookup(
             )
             if (entry := spanless.fetchone()) is not None:
                 raise DamagedRecord(f"affected entry {entry[0]!r} is damaged (its spans are missing)")
-        entries: list[tuple[str, int, Entry]] = [
-            (affected.package, number, (advisory, affected, {key: hit[1:] for key, hit in hits.items()}))
-            for number, (advisory, affected, hits) in found.items()
-        ]
+        hits.extend(_span_hits(found, ecosystem))
         for unspanned, asked in ((True, names), (False, whole_names)):
             for number, advisory, affected in numbered_entries(
                 connection, ecosystem, asked, advisories, unspanned
             ):
-                entries.append((affected.package, number, (advisory, affected, None)))
-        entries.sort(key=lambda item: item[:2])
-        yield from (entry for _, _, entry in entries)
+                judged.append(Judged(affected.package, number, advisory, affected))
+        hits.sort()  # runs already in order (one per query and chunk): merged, not sorted again
+        if judged:
+            judged.sort()
+            merged.extend(heapq.merge(hits, judged, key=_merge_order))
+        else:
+            merged.extend(hits)
+    return merged
+
+
+def _merge_order(item: Hit | Judged) -> tuple[str, int]:
+    return item[0], item[1]
+
+
+def _below_hits(rows: Iterable[tuple[Any, ...]], ecosystem: str) -> Iterator[Hit]:
+    """The hits of _BELOW's rows; a withdrawn advisory's are none."""
+    for package, number, key, advisory, aliases, fix, severity, score, summary, withdrawn, sound in rows:
+        if not sound:
+            raise DamagedRecord(f"affected entry {number!r} is damaged (a column holds something else)")
+        if not withdrawn:
+            aliased = tuple(aliases.split(EVENT)[1:])  # stored.decode_texts, inline: once per hit
+            hits = (package, number, key, advisory, aliased, fix, severity, score, summary, ecosystem)
+            yield Hit(*hits, _USUAL_MATCHED + fix)
+
+
+def _span_hits(
+    found: dict[int, tuple[Advisory, Affected, dict[str, tuple[int, str | None, str]]]], ecosystem: str
+) -> Iterator[Hit]:
+    for number, (advisory, affected, by_key) in found.items():
+        if advisory.withdrawn:
+            continue
+        severity = advisory.severity
+        if severity == "unknown" and affected.severity:
+            severity = affected.severity
+        for key, (_, fix, matched) in by_key.items():
+            yield Hit(
+                affected.package,
+                number,
+                key,
+                advisory.id,
+                advisory.aliases,
+                fix,
+                severity,
+                advisory.score,
+                advisory.summary,
+                ecosystem,
+                matched,
+            )
 
 
 def _add_hit(
@@ -135,10 +202,7 @@ def _add_hit(
         raise TypeError("a span column holds something else")
     if fix is not None and not isinstance(fix, str):
         raise TypeError("a span column holds something else")
-    if matched is None:  # the usual shape (entries.ENTRY_BELOW): ``fix`` holds the entry's ranges
-        fix = usual_fix(fix or "")
-        matched = _USUAL_MATCHED + fix
-    elif not isinstance(matched, str):
+    if not isinstance(matched, str):
         raise TypeError("a span column holds something else")
     if severity is not None and severity not in SEVERITY_ORDER:
         raise ValueError("a severity imagevet never writes")
