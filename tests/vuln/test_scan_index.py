@@ -1,7 +1,8 @@
 """The index a scan reads the affected entries through (db.INDEXES ``affected_entries``: ecosystem, package,
-kind, bound), which lets the scan judge the entries an installed version is not in without reading their
-rows; a database imported before it (with ``affected_lookup`` on ecosystem and package) scans the same,
-and the next import into it replaces the old index.
+kind, bound, then what a hit takes from its entry), which lets the scan judge the entries an installed
+version is not in, and make the hits of the rest, without reading their rows; a database imported before
+it (with ``affected_lookup`` on ecosystem and package) scans the same, and the next import into it replaces
+the old index.
 
 The database: the real importer over records of the usual Debian shape (``introduced 0, fixed F``), so
 each entry is kept as one bound in its own row (entries.ENTRY_BELOW)."""
@@ -82,12 +83,13 @@ def test_an_import_builds_the_covering_index_and_the_scan_finds_the_hits(databas
 
 
 def test_the_entries_a_version_is_not_in_are_judged_from_the_index(database: Path) -> None:
-    """The bound query walks the index and reads a row only for what it returns; the query for entries
-    said to have spans but without any never reads a row."""
+    """The bound query walks the index and reads no entry's row, even for what it returns (the index holds
+    what a hit takes from its entry); the query for entries said to have spans but without any never reads
+    a row either."""
     pairs = [("alpha", "x")] * 2
     below = ranged._BELOW.format(pairs=",".join(["(?, ?)"] * len(pairs)))
     values = (*[value for pair in pairs for value in pair], "Debian:12")
-    assert "USING INDEX affected_entries" in plan(database, below, values)
+    assert "USING COVERING INDEX affected_entries" in plan(database, below, values)
     spanless = ranged._SPANLESS.format(marks="?")
     assert "USING COVERING INDEX affected_entries" in plan(database, spanless, ("Debian:12", "alpha"))
 

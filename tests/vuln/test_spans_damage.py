@@ -90,6 +90,21 @@ def test_the_intact_database_finds_all_three(image: Path, database: Path) -> Non
         "UPDATE advisories SET score = X'00'",
         "UPDATE advisories SET summary = X'00'",
         "UPDATE advisories SET row = row + 100",
+        # the usual shape's entry (DSA-3): each column its hit takes, checked as the scan reads it
+        "UPDATE affected SET ranges = X'00' WHERE spanned = 2",
+        "UPDATE affected SET ranges = 'introduced 0, fixed 1' WHERE spanned = 2",
+        "UPDATE affected SET ranges = ranges || char(30) || char(31) || 'i0' WHERE spanned = 2",
+        "UPDATE affected SET ranges = ranges || char(31) || 'l1' WHERE spanned = 2",
+        "UPDATE affected SET below = 'not a key' WHERE spanned = 2",
+        "UPDATE affected SET below = X'00' WHERE spanned = 2",
+        "UPDATE affected SET severity = 'severe' WHERE spanned = 2",
+        "UPDATE advisories SET severity = 'severe' WHERE id = 'DSA-3'",
+        "UPDATE advisories SET score = 'high' WHERE id = 'DSA-3'",
+        "UPDATE advisories SET withdrawn = X'01' WHERE id = 'DSA-3'",
+        "UPDATE advisories SET modified = X'01' WHERE id = 'DSA-3'",
+        "UPDATE advisories SET aliases = X'01' WHERE id = 'DSA-3'",
+        "UPDATE advisories SET summary = NULL WHERE id = 'DSA-3'",
+        "UPDATE advisories SET id = X'01' WHERE id = 'DSA-3'",
     ],
 )
 def test_a_damaged_row_stops_the_scan_with_one_line(image: Path, database: Path, damage: str) -> None:
