@@ -4,6 +4,7 @@ audit references and the compliance report."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ import yaml
 
 from imagevet.audit import profiles, run_audit
 from imagevet.checks.base import CheckOptions
-from imagevet.checks.cis import benchmark_for, builtin_benchmarks, parse_benchmarks
+from imagevet.checks.cis import (
+    Listed,
+    benchmark_for,
+    builtin_benchmarks,
+    level1_server,
+    parse_benchmarks,
+    parse_listed,
+)
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.compliance import assess, framework, recommendation_ids
 from imagevet.errors import DataError
@@ -101,3 +109,91 @@ def test_audit_and_compliance_name_the_debian_numbers(debian_root: Path) -> None
     other = framework("pci-dss")
     assert recommendation_ids(other.controls[0], None) == []
     assert document(other, report, *assess(other, report))["benchmark"] is None
+
+
+# The full Level 1 (server) lists (cis-l1-<benchmark>.yaml, converted from ComplianceAsCode's control
+# files; counts as those files give them at the commits the headers name).
+LISTED = {"ubuntu2204": (240, 17), "ubuntu2404": (251, 19), "debian12": (251, 19)}
+
+
+@pytest.mark.parametrize(("key", "counts"), sorted(LISTED.items()))
+def test_each_listed_benchmark_is_complete_and_agrees_with_the_mappings(
+    key: str, counts: tuple[int, int]
+) -> None:
+    listed = level1_server(key)
+    assert (len(listed), sum(item.manual for item in listed)) == counts
+    by_id = {item.id: item for item in listed}
+    assert len(by_id) == len(listed)
+    assert all(re.fullmatch(r"\d+(\.\d+)+", item.id) for item in listed)
+    checks = builtin_benchmarks()[key].checks
+    mapped = [r for recs in checks.values() for r in recs if "l1_server" in r.levels]
+    assert len(mapped) >= 40
+    for recommendation in mapped:  # every number cis.yaml maps is one the benchmark lists, with its title
+        assert by_id[recommendation.id].title == recommendation.title, recommendation.id
+    assert "5.1.16" in by_id and by_id["1.2.2.1"].manual and by_id["1.1.1.1"].ssg_rules
+
+
+def test_rhel9_has_no_full_list_yet() -> None:
+    # ComplianceAsCode's RHEL 9 file mixes two numberings (17 titles under two numbers): not shipped.
+    assert level1_server("rhel9") == () and level1_server("no-such-benchmark") == ()
+
+
+GOOD_ITEM = {"id": "1.1", "title": "Ensure x", "kind": "automated", "ssg": ["rule_a"]}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        [GOOD_ITEM],  # no top-level mapping
+        {"recommendations": {"1.1": GOOD_ITEM}},
+        {"recommendations": [{**GOOD_ITEM, "kind": "Automated"}]},
+        {"recommendations": [{**GOOD_ITEM, "id": 1.1}]},  # YAML float, not a number as text
+        {"recommendations": [{**GOOD_ITEM, "ssg": "rule_a"}]},
+        {"recommendations": [{**GOOD_ITEM, "ssg": [None]}]},
+        {"recommendations": [{**GOOD_ITEM, "extra": 1}]},
+        {"recommendations": [{k: v for k, v in GOOD_ITEM.items() if k != "title"}]},
+        {"recommendations": ["1.1"]},
+        {"recommendations": [GOOD_ITEM, {**GOOD_ITEM, "title": "again"}]},  # a number twice
+    ],
+)
+def test_bad_lists_are_refused_naming_the_file(data: object) -> None:
+    with pytest.raises(DataError, match=r"^cis-l1-x\.yaml: "):
+        parse_listed("cis-l1-x.yaml", data)
+
+
+def test_a_good_list_parses() -> None:
+    manual = {**GOOD_ITEM, "id": "1.2", "kind": "manual", "ssg": []}
+    assert parse_listed("f", {"recommendations": [GOOD_ITEM, manual]}) == (
+        Listed("1.1", "Ensure x", False, ("rule_a",)),
+        Listed("1.2", "Ensure x", True, ()),
+    )
+
+
+@pytest.mark.parametrize("partial", ["", "  ", 3, ["x"]])
+def test_partial_must_say_what_is_left(partial: object) -> None:
+    good = {"title": "T", "os": {"id": "debian", "version": "12"}, "source": "s"}
+    checks = {"ssh-root-login": [{"id": "1", "title": "t", "levels": ["l1_server"], "partial": partial}]}
+    with pytest.raises(DataError, match="partial"):
+        parse_benchmarks({"benchmarks": {"b": {**good, "checks": checks}}}, set(builtin_metadata()))
+
+
+def test_partial_mappings_are_the_ones_reviewed() -> None:
+    partial = {
+        check
+        for benchmark in builtin_benchmarks().values()
+        for check, recs in benchmark.checks.items()
+        if any(r.partial for r in recs)
+    }
+    assert partial == {
+        "sysctl-ip-forward",
+        "sysctl-accept-redirects",
+        "sysctl-rp-filter",
+        "sysctl-source-route",
+        "sysctl-log-martians",
+        "password-max-days",
+        "password-warn-age",
+        "default-umask",
+        "time-sync-installed",
+        "updates-pending-security",
+    }
+    assert not any("logging-configured" in b.checks for b in builtin_benchmarks().values())

@@ -21,6 +21,7 @@ class Recommendation:
     id: str
     title: str
     levels: tuple[str, ...]
+    partial: str | None = None  # what of the recommendation the check does not judge, where it judges part
 
     def reference(self, benchmark_title: str) -> str:
         """One line for a report's references, naming the benchmark, number, title and server level."""
@@ -53,13 +54,19 @@ class Benchmark:
         return tuple(r.reference(self.title) for r in self.checks.get(check_id, ()))
 
 
+_KEYS = frozenset({"id", "title", "levels", "partial"})
+
+
 def _recommendation(where: str, raw: Any) -> Recommendation:
-    if not isinstance(raw, dict) or not {"id", "title", "levels"} <= set(raw):
-        raise DataError(f"cis.yaml: {where}: a recommendation needs id, title and levels")
+    if not isinstance(raw, dict) or not {"id", "title", "levels"} <= set(raw) <= _KEYS:
+        raise DataError(f"cis.yaml: {where}: a recommendation needs id, title and levels (partial optional)")
     levels = tuple(str(level) for level in raw["levels"])
     if not levels or not set(levels) <= set(LEVELS):
         raise DataError(f"cis.yaml: {where}: levels must be among {', '.join(LEVELS)}")
-    return Recommendation(str(raw["id"]), str(raw["title"]), levels)
+    partial = raw.get("partial")
+    if partial is not None and (not isinstance(partial, str) or not partial.strip()):
+        raise DataError(f"cis.yaml: {where}: partial must say what the check leaves unjudged")
+    return Recommendation(str(raw["id"]), str(raw["title"]), levels, partial)
 
 
 def parse_benchmarks(data: Any, known_checks: set[str]) -> dict[str, Benchmark]:
@@ -96,6 +103,53 @@ def builtin_benchmarks() -> dict[str, Benchmark]:
     text = packaged.text("imagevet.checks", "cis.yaml")
     data = knowledge.safe_yaml(text)
     return parse_benchmarks(data, set(builtin_metadata()))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A Level 1 (server) recommendation of a benchmark as the benchmark lists it, whether imagevet judges
+    it or not: what makes a CIS report complete (the recommendations imagevet has no check for are shown
+    as left to people, not left out)."""
+
+    id: str
+    title: str
+    manual: bool  # CIS rates it "Manual": it asks for a site's own judgement, not a value
+    ssg_rules: tuple[str, ...]  # the SSG rules ComplianceAsCode maps to it (what OpenSCAP would check)
+
+
+def parse_listed(name: str, data: Any) -> tuple[Listed, ...]:
+    """The recommendations of one ``cis-l1-<benchmark>.yaml``; DataError naming the file otherwise."""
+    if not isinstance(data, dict) or not isinstance(data.get("recommendations"), list):
+        raise DataError(f"{name}: top level must have a 'recommendations' list")
+    listed: list[Listed] = []
+    for index, raw in enumerate(data["recommendations"], 1):
+        if (
+            not isinstance(raw, dict)
+            or set(raw) != {"id", "title", "kind", "ssg"}
+            or not all(isinstance(raw[key], str) for key in ("id", "title", "kind"))
+            or raw["kind"] not in ("automated", "manual")
+            or not isinstance(raw["ssg"], list)
+            or not all(isinstance(rule, str) for rule in raw["ssg"])
+        ):
+            raise DataError(
+                f"{name}: recommendation {index} needs exactly id, title, kind (automated or manual) "
+                "and ssg (a list of rule ids)"
+            )
+        listed.append(Listed(raw["id"], raw["title"], raw["kind"] == "manual", tuple(raw["ssg"])))
+    if len({item.id for item in listed}) != len(listed):
+        raise DataError(f"{name}: a recommendation number is listed twice")
+    return tuple(listed)
+
+
+@functools.cache
+def level1_server(benchmark_key: str) -> tuple[Listed, ...]:
+    """Every Level 1 (server) recommendation of the benchmark, in its order; () where imagevet carries no
+    list for it. Read only by `imagevet compliance`, not by every audit."""
+    name = f"cis-l1-{benchmark_key}.yaml"
+    folder = packaged.folder("imagevet.checks")
+    if not (folder / name).is_file():
+        return ()
+    return parse_listed(name, knowledge.safe_yaml((folder / name).read_text(encoding="utf-8")))
 
 
 def benchmark_for(os: OsRelease | None) -> Benchmark | None:

@@ -341,7 +341,7 @@ def compliance(
     from imagevet.audit import run_audit
     from imagevet.catalog.store import load_catalog
     from imagevet.checks.base import CheckOptions
-    from imagevet.compliance import NOT_MET, UNDECIDED, assess, framework
+    from imagevet.compliance import NOT_MET, UNDECIDED, assess, for_image, framework
     from imagevet.report import compliance as render
 
     frame = framework(framework_key)
@@ -352,6 +352,7 @@ def compliance(
     advisories = advisories_for(db, max_db_age, allow_stale_db) if NEEDS_ADVISORIES & set(check_ids) else None
     with cli_target(target, region, download) as opened:
         report = run_audit(opened, options, check_ids, None, advisories)
+    frame = for_image(frame, report)
     judged, coverage = assess(frame, report)
     color, _ = use_color(output, fmt is ComplianceFormat.TABLE)
     document = render.document(frame, report, judged, coverage)

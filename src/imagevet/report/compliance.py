@@ -61,7 +61,7 @@ def document(
                     }
                     for r in j.results
                 ],
-                "manual": j.control.manual,
+                "manual": j.left_to_people,
                 "recommendations": recommendation_ids(j.control, benchmark),
             }
             for j in judged

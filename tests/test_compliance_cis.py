@@ -1,0 +1,158 @@
+"""`imagevet compliance --framework cis-l1` on a release whose benchmark imagevet lists in full: one control
+per Level 1 (server) recommendation, each decided by the checks mapped to its number or left to people
+with the reason, and never met where its checks judge only part of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagevet import compliance
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.cis import Benchmark, Listed, Recommendation, builtin_benchmarks, level1_server
+from imagevet.compliance import (
+    MANUAL,
+    MET,
+    NOT_MET,
+    UNDECIDED,
+    Control,
+    assess,
+    for_image,
+    framework,
+    judge,
+)
+from imagevet.errors import DataError
+from imagevet.model import CheckResult, Report, Severity, Status
+from imagevet.target import RootfsTarget
+from tests.conftest import FIXTURES
+
+AS_OF = dt.date(2026, 11, 28)
+HARDENED = FIXTURES / "rootfs/hardened-debian"  # Debian 12 (etc/os-release): the debian12 list applies
+
+
+def result(check: str, status: Status) -> CheckResult:
+    return CheckResult(check, check, Severity.MEDIUM, status, (), (), "", ())
+
+
+def audit(root: Path) -> Report:
+    return run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), framework("cis-l1").check_ids())
+
+
+@pytest.fixture(scope="module")
+def hardened() -> Report:
+    return audit(HARDENED)
+
+
+def test_one_control_per_listed_recommendation(hardened: Report) -> None:
+    frame = for_image(framework("cis-l1"), hardened)
+    listed = level1_server("debian12")
+    assert [c.id for c in frame.controls] == [item.id for item in listed]
+    assert [c.title for c in frame.controls] == [item.title for item in listed]
+    assert all(c.recommendations == (c.id,) for c in frame.controls)
+    assert frame.title.startswith("CIS Debian Linux 12 Benchmark") and "Level 1 (server)" in frame.title
+    judged, coverage = assess(frame, hardened)
+    assert coverage["controls"] == 251
+    assert coverage["automated"] == sum(1 for j in judged if j.status != MANUAL)
+    # a partial check that passes leaves its recommendation to people: fewer decided than mapped
+    assert coverage["automated"] < sum(1 for c in frame.controls if c.checks)
+    by_id = {j.control.id: j for j in judged}
+    assert by_id["5.1.20"].status == MET and by_id["5.1.20"].control.checks == ("ssh-root-login",)
+    assert by_id["5.1.16"].status == NOT_MET  # MaxAuthTries above 4 in the fixture
+
+
+def test_recommendations_without_a_check_say_why(hardened: Report) -> None:
+    judged = {j.control.id: j for j in assess(for_image(framework("cis-l1"), hardened), hardened)[0]}
+    manual_rated = judged["1.2.1.1"]  # "Ensure GPG keys are configured" (CIS: Manual)
+    assert manual_rated.status == MANUAL and "CIS rates it Manual" in (manual_rated.left_to_people or "")
+    unjudged = judged["1.3.1.1"]  # "Ensure AppArmor is installed": automated in CIS, no imagevet check yet
+    assert unjudged.status == MANUAL and unjudged.control.checks == ()
+    assert unjudged.left_to_people == (
+        "no imagevet check judges it yet (OpenSCAP rules: package_apparmor_installed, "
+        "package_apparmor-utils_installed)"
+    )
+
+
+def test_a_check_that_judges_part_never_makes_it_met(hardened: Report) -> None:
+    judged = {j.control.id: j for j in assess(for_image(framework("cis-l1"), hardened), hardened)[0]}
+    forwarding = judged["3.3.1"]  # IPv4 forwarding judged, IPv6 not
+    assert [r.status for r in forwarding.results] == [Status.PASS]
+    assert forwarding.status == MANUAL
+    assert "IPv6 forwarding" in (forwarding.left_to_people or "")
+    assert judged["3.3.5"].status == NOT_MET  # a partial check that fails still fails the recommendation
+
+
+def test_judge_of_partial_and_missing_results() -> None:
+    check = "sysctl-ip-forward"
+    partial = Control("3.3.1", "t", (check,), None, ("3.3.1",), "IPv6 is not judged")
+    assert judge(partial, {check: result(check, Status.PASS)}).status == MANUAL
+    assert judge(partial, {check: result(check, Status.FAIL)}).status == NOT_MET
+    assert judge(partial, {check: result(check, Status.ERROR)}).status == UNDECIDED
+    assert judge(partial, {}).status == UNDECIDED  # a check the audit did not run decides nothing
+    whole = Control("x", "t", ("a", "b"), None)
+    assert judge(whole, {"a": result("a", Status.PASS)}).status == UNDECIDED
+    assert judge(whole, {"a": result("a", Status.PASS), "b": result("b", Status.PASS)}).status == MET
+
+
+def fake_benchmark(checks: dict[str, tuple[Recommendation, ...]]) -> Benchmark:
+    return Benchmark("debian12", "Fake", "debian", "12", "test", checks)
+
+
+def test_a_check_judging_the_whole_decides_whatever_the_order(
+    hardened: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    level = ("l1_server",)
+    # ssh-root-login comes before ssh-empty-passwords in CHECKS; try the partial one on each side.
+    for partial_check in ("ssh-root-login", "ssh-empty-passwords"):
+        whole_check = ({"ssh-root-login", "ssh-empty-passwords"} - {partial_check}).pop()
+        fake = fake_benchmark(
+            {
+                partial_check: (Recommendation("9.9", "Nine", level, "part of it"),),
+                whole_check: (Recommendation("9.9", "Nine", level),),
+            }
+        )
+        monkeypatch.setattr(compliance, "benchmark_for", lambda os, fake=fake: fake)
+        monkeypatch.setattr(compliance, "level1_server", lambda key: (Listed("9.9", "Nine", False, ()),))
+        (only,) = for_image(framework("cis-l1"), hardened).controls
+        assert only.partial is None and set(only.checks) == {"ssh-root-login", "ssh-empty-passwords"}
+
+
+def test_a_mapped_number_the_list_lacks_is_refused(hardened: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compliance, "level1_server", lambda key: (Listed("0.1", "Other", False, ()),))
+    with pytest.raises(DataError, match=r"^cis\.yaml: debian12 maps checks to .*cis-l1-debian12\.yaml"):
+        for_image(framework("cis-l1"), hardened)
+
+
+def test_other_frameworks_and_releases_keep_their_controls(hardened: Report) -> None:
+    assert for_image(framework("pci-dss"), hardened) == framework("pci-dss")
+    rocky = audit(FIXTURES / "rootfs/weak-rocky9")  # no CIS benchmark carried for Rocky: the grouped view
+    assert for_image(framework("cis-l1"), rocky) == framework("cis-l1")
+    assert builtin_benchmarks()["rhel9"].key == "rhel9" and level1_server("rhel9") == ()
+
+
+def test_cli_reports_the_benchmark_per_recommendation(debian_root: Path) -> None:
+    argv = ["compliance", str(debian_root), "--framework", "cis-l1", "-f", "json"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "imagevet", *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr  # the stock debootstrap root fails Level 1
+    document = json.loads(proc.stdout)
+    coverage = document["coverage"]
+    assert coverage["controls"] == len(document["controls"]) == 251
+    assert coverage["automated"] + coverage["manual"] == 251 and coverage["automated"] >= 45
+    for control in document["controls"]:
+        assert control["recommendations"] == [control["id"]]
+        if control["status"] == "manual":
+            assert control["manual"], control["id"]  # every recommendation left to people says why
+        else:
+            assert control["checks"] and control["manual"] is None
