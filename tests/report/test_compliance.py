@@ -11,7 +11,7 @@ import pytest
 
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
-from imagevet.compliance import assess, framework
+from imagevet.compliance import assess, for_image, framework
 from imagevet.report import compliance
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
@@ -108,3 +108,23 @@ def test_no_csv_cell_starts_as_a_formula() -> None:
         assert row[compliance.CSV_COLUMNS.index("target")].startswith("'=HYPERLINK(")
         assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
     assert rows[1][compliance.CSV_COLUMNS.index("title")] == "'+1 and -1"
+
+
+def debian_per_recommendation() -> dict[str, Any]:
+    target = RootfsTarget(str(FIXTURES / "rootfs" / "hardened-debian"))  # Debian 12: the full CIS list
+    report = run_audit(target, CheckOptions(dt.date(2026, 11, 28)), framework("cis-l1").check_ids())
+    frame = for_image(framework("cis-l1"), report)
+    return compliance.document(frame, report, *assess(frame, report))
+
+
+@pytest.mark.parametrize("width", [80, 250])
+def test_a_partly_judged_recommendation_shows_its_checks_and_what_is_left(width: int) -> None:
+    data = debian_per_recommendation()
+    (forwarding,) = (c for c in data["controls"] if c["id"] == "3.3.1")
+    assert forwarding["status"] == "manual" and forwarding["checks"] and "IPv6" in forwarding["manual"]
+    text = " ".join(compliance.render(data, compliance.Format.TABLE, width=width).split())
+    assert "sysctl-ip-forward:pass" in text and "IPv6 forwarding (net.ipv6.conf.all.forwarding)" in text
+    page = compliance.render(data, compliance.Format.HTML)
+    assert "sysctl-ip-forward: pass<br>imagevet judges part of it" in page
+    # the control id is the CIS number: not repeated as a number under it, nor in the CIS column
+    assert "<small>CIS 3.3.1</small>" not in page and "CIS: 3.3.1" not in text

@@ -142,6 +142,12 @@ def _csv(data: dict[str, Any]) -> str:
     return out.getvalue()
 
 
+def _other_numbers(control: dict[str, Any]) -> list[str]:
+    """The CIS numbers a control stands for, unless it is that one recommendation (its id says it)."""
+    numbers: list[str] = control["recommendations"]
+    return [] if numbers == [control["id"]] else numbers
+
+
 def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
     """One aligned row per control when the columns fit the width, else each control stacked (id and
     status on one line; requirement, checks and CIS numbers wrapped below), never cutting a word."""
@@ -149,31 +155,33 @@ def _table(data: dict[str, Any], *, color: bool, width: int) -> str:
     benchmark = data["benchmark"]
     page.text(safe(f"{data['framework']['title']} — {data['target']['path']}"), "bold")
     rows: list[list[Cell]] = []
+    stacked: list[tuple[str, str, str]] = []  # per control: checks, what is left to people, CIS numbers
     for control in data["controls"]:
-        checks = ", ".join(f"{c['check']}:{c['status']}" for c in control["checks"]) or (
-            control["manual"] or ""
-        )
-        cis = ", ".join(control["recommendations"]) if benchmark else ""
+        checks = ", ".join(f"{c['check']}:{c['status']}" for c in control["checks"])
+        left = control["manual"] or ""
+        cis = ", ".join(_other_numbers(control)) if benchmark else ""
         status = control["status"]
         rows.append(
             [
                 (control["id"], "bold"),
                 (status, STYLE[status]),
                 (control["title"], ""),
-                (checks, ""),
+                ("; ".join(text for text in (checks, left) if text), ""),
                 (cis, ""),
             ]
         )
+        stacked.append((checks, left, cis))
     header: list[Cell] = [
         (c, "bold") for c in ("control", "status", "title", "checks", "CIS" if benchmark else "")
     ]
     if rows and not page.grid([header, *rows], indent=2):
-        for cells in rows:
+        for cells, (judged_by, left, numbers) in zip(rows, stacked, strict=True):
             page.line(("  ", ""), cells[0], ("  ", ""), cells[1])
-            title, judged_by, numbers = (text for text, _ in cells[2:])
-            page.text(title, indent=4)
+            page.text(cells[2][0], indent=4)
             if judged_by:
                 page.text(f"checks: {judged_by}", "dim", indent=6)
+            if left:
+                page.text(f"left to people: {left}", "dim", indent=6)
             if numbers:
                 page.text(f"CIS: {numbers}", "dim", indent=6)
     if benchmark:
@@ -207,15 +215,16 @@ def _html(data: dict[str, Any]) -> str:
             f"{html.escape(c['check'])}: {html.escape(c['status'])}" for c in control["checks"]
         )
         note = html.escape(control["manual"] or "")
-        numbers = ", ".join(control["recommendations"])
+        numbers = ", ".join(_other_numbers(control))
         control_id = html.escape(control["id"]) + (
             f"<br><small>CIS {html.escape(numbers)}</small>" if numbers else ""
         )
         status = control["status"]
+        judged = "<br>".join(text for text in (checks, note) if text)
         rows.append(
             f"<tr><td>{control_id}</td>"
             f'<td style="color:{_COLOURS[status]};font-weight:bold">{html.escape(status)}</td>'
-            f"<td>{html.escape(control['title'])}</td><td>{checks or note}</td></tr>"
+            f"<td>{html.escape(control['title'])}</td><td>{judged}</td></tr>"
         )
     os_label = html.escape(data["os"]["pretty_name"] if data["os"] else "unknown OS")
     cis_note = f"CIS numbers from the {html.escape(benchmark['title'])}. " if benchmark else ""
