@@ -31,13 +31,58 @@ STRICT_MODES = {
     "etc/gshadow": 0o640,
     "etc/ssh/sshd_config": 0o600,
     "etc/ssh/ssh_host_ed25519_key": 0o600,
+    "etc/passwd-": 0o644,
+    "etc/group-": 0o644,
+    "etc/shadow-": 0o640,
+    "etc/gshadow-": 0o600,
+    "etc/shells": 0o644,
+    "etc/security/opasswd": 0o600,
+    "etc/motd": 0o644,
+    "etc/issue": 0o644,
+    "etc/issue.net": 0o644,
+    "etc/crontab": 0o600,
+    "etc/cron.hourly": 0o700,
+    "etc/cron.daily": 0o700,
+    "etc/cron.weekly": 0o700,
+    "etc/cron.monthly": 0o700,
+    "etc/cron.d": 0o700,
 }
 LOOSE_MODES = {
     "etc/passwd": 0o666,
     "etc/group": 0o666,
     "etc/gshadow": 0o644,
     "etc/ssh/ssh_host_ed25519_key": 0o644,
+    "etc/passwd-": 0o664,
+    "etc/group-": 0o646,
+    "etc/shadow-": 0o644,
+    "etc/gshadow-": 0o644,
+    "etc/shells": 0o666,
+    "etc/security/opasswd": 0o640,
+    "etc/motd": 0o664,
+    "etc/issue": 0o666,
+    "etc/issue.net": 0o646,
+    "etc/crontab": 0o644,
+    "etc/cron.hourly": 0o755,
+    "etc/cron.daily": 0o750,
+    "etc/cron.weekly": 0o705,
+    "etc/cron.monthly": 0o770,
+    "etc/cron.d": 0o755,
 }
+# The checks that judge one CIS recommendation each (issue 20): what the two overlays make of them.
+CIS_ROWS = (
+    "sysctl-icmp-broadcasts sysctl-icmp-bogus sysctl-secure-redirects sysctl-ipv6-router-adverts "
+    "sysctl-ipv6-accept-redirects sysctl-ipv6-forward sysctl-ipv6-source-route file-perms-passwd-backup "
+    "file-perms-group-backup file-perms-shadow-backup file-perms-gshadow-backup file-perms-shells "
+    "file-perms-opasswd file-perms-motd file-perms-issue file-perms-issue-net file-perms-crontab "
+    "file-perms-cron-hourly file-perms-cron-daily file-perms-cron-weekly file-perms-cron-monthly "
+    "file-perms-cron-d packages-no-prelink packages-no-autofs packages-no-avahi packages-no-dhcp-server "
+    "packages-no-dns-server packages-no-dnsmasq packages-no-ftp-server packages-no-ldap-server "
+    "packages-no-mail-access-server packages-no-nfs-server packages-no-nis-server packages-no-print-server "
+    "packages-no-rpcbind packages-no-rsync packages-no-samba packages-no-snmp-server packages-no-tftp-server "
+    "packages-no-web-proxy packages-no-web-server packages-no-nis-client packages-no-ldap-client "
+    "packages-no-ftp-client packages-sudo packages-pam-modules packages-pam-pwquality packages-aide "
+    "ssh-max-sessions ssh-use-pam ssh-banner password-hashing"
+).split()
 
 
 def _verification(verdict: str) -> Verification:
@@ -143,6 +188,7 @@ CASES = (
             "cloud-monitoring-agent": P,
             "cloud-time-sync": P,
             "cloud-encryption-tools": P,
+            **dict.fromkeys(CIS_ROWS, P),
         },
     ),
     Case(
@@ -201,6 +247,8 @@ CASES = (
             "cloud-monitoring-agent": F,
             "cloud-time-sync": F,
             "cloud-encryption-tools": F,
+            # the IPv4 defaults (secure_redirects 1) and the IPv6 keys set loose in 61-weak.conf
+            **dict.fromkeys(CIS_ROWS, F),
         },
     ),
     Case(

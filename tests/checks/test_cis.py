@@ -185,8 +185,6 @@ def test_partial_mappings_are_the_ones_reviewed() -> None:
         if any(r.partial for r in recs)
     }
     assert partial == {
-        "sysctl-ip-forward",
-        "sysctl-accept-redirects",
         "sysctl-rp-filter",
         "sysctl-source-route",
         "sysctl-log-martians",
@@ -195,5 +193,6 @@ def test_partial_mappings_are_the_ones_reviewed() -> None:
         "default-umask",
         "time-sync-installed",
         "updates-pending-security",
+        "packages-aide",
     }
     assert not any("logging-configured" in b.checks for b in builtin_benchmarks().values())

@@ -10,7 +10,7 @@ from pathlib import Path
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import load_subjects, subject_documents
-from imagevet.checks.needs import builtin_needs, sysctl_keys
+from imagevet.checks.needs import builtin_needs, row_keys
 from imagevet.checks.registry import REGISTRY, ROW
 from imagevet.facts import Facts
 from imagevet.facts.collection import FactNeeds
@@ -68,9 +68,9 @@ def test_the_running_value_counts_on_a_live_host(debian: Path) -> None:
 
 
 def test_live_keys_are_the_rows_keys() -> None:
-    assert builtin_needs().sysctl_keys == sysctl_keys(
-        load_subjects(subject_documents(), {c: e is ROW for c, e in REGISTRY}).values()
-    )
+    metadata = load_subjects(subject_documents(), {c: e is ROW for c, e in REGISTRY}).values()
+    assert builtin_needs().sysctl_keys == row_keys(metadata, "sysctl")
+    assert builtin_needs().file_modes == row_keys(metadata, "files")
     assert "kernel.randomize_va_space" in builtin_needs().sysctl_keys
 
 
@@ -80,7 +80,7 @@ def test_adding_a_row_adds_its_key_to_the_live_keys(tmp_path: Path) -> None:
     new["value"] = {"fact": "sysctl", "keys": ["kernel.kptr_restrict"], "op": "ge", "want": 1}
     documents["sysctl"]["checks"]["sysctl-kptr-restrict"] = new
     registry = {c: e is ROW for c, e in REGISTRY} | {"sysctl-kptr-restrict": True}
-    keys = sysctl_keys(load_subjects(documents, registry).values())
+    keys = row_keys(load_subjects(documents, registry).values(), "sysctl")
     assert "kernel.kptr_restrict" in keys and "kernel.kptr_restrict" not in builtin_needs().sysctl_keys
     # ... and a live host's facts then read that key's running value.
     (tmp_path / "proc/sys/kernel").mkdir(parents=True)

@@ -30,7 +30,8 @@ OFFLINE = [
     "ssh-max-auth-tries", "ssh-login-grace-time", "ssh-client-alive", "ssh-x11-forwarding",
     "sysctl-accept-redirects", "sysctl-send-redirects", "sysctl-log-martians", "sudo-logfile", "ssh-macs",
     "password-max-days", "password-min-days", "default-umask", "account-lockout", "core-dumps-restricted",
-    "filesystem-modules-disabled", "tmp-separate",
+    "filesystem-modules-disabled", "tmp-separate", "sysctl-secure-redirects", "sysctl-ipv6-router-adverts",
+    "sysctl-ipv6-accept-redirects", "file-perms-cron-daily", "file-perms-cron-d", "ssh-banner",
 ]  # fmt: skip
 
 

@@ -120,11 +120,12 @@ def debian_per_recommendation() -> dict[str, Any]:
 @pytest.mark.parametrize("width", [80, 250])
 def test_a_partly_judged_recommendation_shows_its_checks_and_what_is_left(width: int) -> None:
     data = debian_per_recommendation()
-    (forwarding,) = (c for c in data["controls"] if c["id"] == "3.3.1")
-    assert forwarding["status"] == "manual" and forwarding["checks"] and "IPv6" in forwarding["manual"]
+    (reverse_path,) = (c for c in data["controls"] if c["id"] == "3.3.7")
+    assert reverse_path["status"] == "manual" and reverse_path["checks"]
+    assert "default.rp_filter" in reverse_path["manual"]
     text = " ".join(compliance.render(data, compliance.Format.TABLE, width=width).split())
-    assert "sysctl-ip-forward:pass" in text and "IPv6 forwarding (net.ipv6.conf.all.forwarding)" in text
+    assert "sysctl-rp-filter:pass" in text and "net.ipv4.conf.default.rp_filter is not judged" in text
     page = compliance.render(data, compliance.Format.HTML)
-    assert "sysctl-ip-forward: pass<br>imagevet judges part of it" in page
+    assert "sysctl-rp-filter: pass<br>imagevet judges part of it" in page
     # the control id is the CIS number: not repeated as a number under it, nor in the CIS column
-    assert "<small>CIS 3.3.1</small>" not in page and "CIS: 3.3.1" not in text
+    assert "<small>CIS 3.3.7</small>" not in page and "CIS: 3.3.7" not in text

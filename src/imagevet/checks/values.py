@@ -10,8 +10,8 @@ every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` 
 installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
 beyond the octal ``want``; ``absent: skip`` for a file an image may lack). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
-as octal), and for sshd strings ``in`` (one of) and ``none-of`` (no list item matching an fnmatch
-pattern). ``shown`` is how the evidence names the wanted value.
+as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
+``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
 
 Every key of every row is judged; the outcome is ``error`` if one key could not be decided, else ``fail``
 if one key fails, else ``pass``, with the evidence of all keys in order. A fact that cannot be read at all
@@ -35,7 +35,7 @@ FACTS = ("sysctl", "sshd", "login.defs", "packages", "files")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
     "sysctl": NUMBER_OPS,
-    "login.defs": NUMBER_OPS,
+    "login.defs": (*NUMBER_OPS, "in"),
     "sshd": (*NUMBER_OPS[:4], "in", "none-of"),
     "packages": ("any", "none"),
     "files": ("mode",),
@@ -230,7 +230,7 @@ def _login_defs(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
             judged.append((Status.FAIL, [Evidence(f"{key} is not set in {defs.path} (wanted {row.shown})")]))
             continue
         value, line = defs.values[key]
-        ok = row.test(value) if value.lstrip("-").isdigit() else None
+        ok = row.test(value) if row.op == "in" or value.lstrip("-").isdigit() else None
         if ok is None:
             judged.append((Status.ERROR, [Evidence(f"{key} {value} is not a number", defs.path, line)]))
             continue

@@ -42,11 +42,13 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class FactNeeds:
     """What the checks want looked at beyond fixed files: the sysctl keys whose running value is read on a
-    live host, and the paths whose presence they ask about (agents installed outside the package
-    database). Derived from the checks' data (checks/needs.py), never kept by hand here."""
+    live host, the paths whose presence they ask about (agents installed outside the package database)
+    and the files whose mode and owner they judge. Derived from the checks' data (checks/needs.py), never
+    kept by hand here."""
 
     sysctl_keys: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
+    file_modes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,10 +170,11 @@ class Facts:
 
     @cached_property
     def system_files(self) -> SystemFiles:
-        """Modes and owners of passwd, group, shadow, gshadow, sshd_config and the SSH host keys."""
+        """Modes and owners of passwd, group, shadow, gshadow, sshd_config, the SSH host keys and every
+        file a files row judges."""
         from imagevet.facts.files import gather_system_files
 
-        return gather_system_files(self.target)
+        return gather_system_files(self.target, self.needs.file_modes)
 
     @cached_property
     def pam(self) -> PamFacts:

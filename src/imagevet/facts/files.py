@@ -1,5 +1,6 @@
 """Modes and owners of the system files the checks judge (passwd, group, shadow, gshadow, sshd_config,
-the SSH host private keys), and the group ids named in /etc/group.
+the SSH host private keys, and the paths of the checks' files rows), and the group ids named in
+/etc/group.
 
 A target that does not record permissions (some archives) gives mode -1; the checks say so rather than
 guess. /etc/group is read the way glibc's files backend does: the first entry for a name wins.
@@ -31,7 +32,7 @@ class FileMode:
 class SystemFiles:
     """The modes and presence of the files the checks judge, the SSH host keys and the group ids."""
 
-    modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES and every host key
+    modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES, every host key, every judged file
     present: frozenset[str]  # those that exist
     host_keys: tuple[str, ...]  # the SSH host private keys in the image, in lexical order
     group_ids: dict[str, int]  # group name -> gid; empty when /etc/group cannot be read
@@ -59,9 +60,10 @@ def _mode(target: Target, path: str) -> FileMode | Unknown:
     return FileMode(path, node.mode, node.uid, node.gid)
 
 
-def gather_system_files(target: Target) -> SystemFiles:
+def gather_system_files(target: Target, judged: tuple[str, ...] = ()) -> SystemFiles:
+    """``judged``: the further paths the checks' files rows name (checks/needs.py)."""
     keys = tuple(target.glob(HOST_KEYS))
-    paths = (*SYSTEM_FILES, *keys)
+    paths = tuple(dict.fromkeys((*SYSTEM_FILES, *keys, *judged)))
     text = target.read_text(GROUP)
     return SystemFiles(
         modes={path: _mode(target, path) for path in paths},

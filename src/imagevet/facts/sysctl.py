@@ -49,6 +49,20 @@ KERNEL_DEFAULTS = {
     "net.ipv4.conf.default.accept_source_route": "0",
     "net.ipv4.conf.all.log_martians": "0",
     "net.ipv4.conf.default.log_martians": "0",
+    "net.ipv4.conf.default.secure_redirects": "1",
+    # ip-sysctl.rst: "icmp_echo_ignore_broadcasts ... Default: 1", "icmp_ignore_bogus_error_responses ...
+    # Default: 1" (https://docs.kernel.org/networking/ip-sysctl.html, checked 2026-12-04).
+    "net.ipv4.icmp_echo_ignore_broadcasts": "1",
+    "net.ipv4.icmp_ignore_bogus_error_responses": "1",
+    # IPv6 (same page, conf/interface/*): forwarding "Default: FALSE"; accept_ra and accept_redirects
+    # "Functional default: enabled if local forwarding is disabled" (the host case); accept_source_route 0.
+    "net.ipv6.conf.all.forwarding": "0",
+    "net.ipv6.conf.all.accept_ra": "1",
+    "net.ipv6.conf.default.accept_ra": "1",
+    "net.ipv6.conf.all.accept_redirects": "1",
+    "net.ipv6.conf.default.accept_redirects": "1",
+    "net.ipv6.conf.all.accept_source_route": "0",
+    "net.ipv6.conf.default.accept_source_route": "0",
 }
 
 
