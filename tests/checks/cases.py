@@ -81,8 +81,16 @@ CIS_ROWS = (
     "packages-no-rpcbind packages-no-rsync packages-no-samba packages-no-snmp-server packages-no-tftp-server "
     "packages-no-web-proxy packages-no-web-server packages-no-nis-client packages-no-ldap-client "
     "packages-no-ftp-client packages-sudo packages-pam-modules packages-pam-pwquality packages-aide "
-    "ssh-max-sessions ssh-use-pam ssh-banner password-hashing"
+    "ssh-max-sessions ssh-use-pam ssh-banner password-hashing accounts-uid0-root-only "
+    "accounts-gid0-root-only "
+    "accounts-gid0-group-root-only accounts-passwords-shadowed accounts-primary-groups-exist "
+    "accounts-shadow-group-empty accounts-unique-uids accounts-unique-gids accounts-unique-names "
+    "accounts-unique-group-names mount-tmp-nodev mount-tmp-nosuid mount-tmp-noexec mount-home-nodev "
+    "mount-home-nosuid mount-var-nodev mount-var-nosuid mount-var-tmp-nodev mount-var-tmp-nosuid "
+    "mount-var-tmp-noexec mount-var-log-nodev mount-var-log-nosuid mount-var-log-noexec "
+    "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec"
 ).split()
+MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 
 
 def _verification(verdict: str) -> Verification:
@@ -248,7 +256,8 @@ CASES = (
             "cloud-time-sync": F,
             "cloud-encryption-tools": F,
             # the IPv4 defaults (secure_redirects 1) and the IPv6 keys set loose in 61-weak.conf
-            **dict.fromkeys(CIS_ROWS, F),
+            **dict.fromkeys([c for c in CIS_ROWS if c not in MOUNT_ROWS], F),
+            **dict.fromkeys(MOUNT_ROWS, Status.SKIP),  # no /etc/fstab: no separate mounts to judge
         },
     ),
     Case(
@@ -274,6 +283,23 @@ CASES = (
     Case("ubuntu2510", root="ubuntu2510", expect={"os-lts": F, "os-variant": F}),
     Case("hardened-debian-window", expect={"os-support-window": F}),
     Case("debian12-after-its-end", as_of=dt.date(2028, 7, 1), expect={"os-supported": F}),
+    Case("mounts-loose", overlay="mounts-loose", expect=dict.fromkeys(MOUNT_ROWS, F)),
+    Case(
+        "tmp-mount-unit",
+        overlay="tmp-mount-unit",
+        expect={
+            "mount-tmp-nodev": P,
+            "mount-tmp-nosuid": P,
+            "mount-tmp-noexec": F,
+            "mount-var-nodev": Status.SKIP,
+        },
+    ),
+    Case(
+        "mounts-of-a-container",
+        root="alpine-container",
+        container_user="app",
+        expect=dict.fromkeys(MOUNT_ROWS, Status.SKIP),
+    ),
     Case("cis-pass-on-azure", overlay="cis-pass", cloud="azure", expect={"cloud-init-datasource": F}),
     Case("rhel9-eus", root="rhel9-eus", expect={"os-support-window": P}),
     Case("container-root", root="alpine-container", container_user="", expect={"container-user": F}),

@@ -16,6 +16,7 @@ from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.checks.cases import CASES, build_root
 from tests.checks.support import AS_OF
+from tests.conftest import FIXTURES
 
 
 def evidence(root: Path, check: str) -> tuple[Status, list[str]]:
@@ -68,7 +69,8 @@ def _line(root: Path, key: str) -> int:
 
 
 def test_packages_rows(weak: Path) -> None:
-    assert evidence(weak, "packages-insecure-absent") == (Status.FAIL, ["installed: telnet"])
+    installed = ["installed: nis, telnet, tftpd-hpa, ypserv"]  # cis-fail's services CIS asks to remove
+    assert evidence(weak, "packages-insecure-absent") == (Status.FAIL, installed)
     assert evidence(weak, "auditd-installed") == (
         Status.FAIL,
         ["no audit daemon installed (one of auditd, audit)"],
@@ -112,3 +114,18 @@ def test_files_rows_skip_an_absent_gshadow_and_judge_a_loose_one(weak: Path) -> 
 def test_bad_rows_are_refused(raw: object, message: str) -> None:
     with pytest.raises(DataError, match=message):
         parse_rows("x-y", raw)
+
+
+def test_mount_rows_error_where_tmp_mount_has_drop_ins(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.checks.support import statuses
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "rootfs/hardened-debian", root, symlinks=True)
+    shutil.copytree(FIXTURES / "cases/tmp-mount-unit", root, symlinks=True, dirs_exist_ok=True)
+    checks = ["mount-tmp-nodev", "mount-tmp-noexec", "mount-var-nodev"]
+    assert statuses(root, checks) == {"mount-tmp-nodev": Status.PASS, "mount-tmp-noexec": Status.FAIL,
+                                      "mount-var-nodev": Status.SKIP}  # fmt: skip
+    (root / "usr/lib/systemd/system/tmp.mount.d").mkdir()  # options it may change are not read
+    assert statuses(root, checks)["mount-tmp-nodev"] is Status.ERROR

@@ -13,12 +13,12 @@ from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
 from tests.facts.hostile import HOSTILE, plant
 
-GROUP = FIXTURES / "cases/cis-pass/etc/group"  # Debian 12's first 30 groups (base-passwd)
+GROUP = FIXTURES / "cases/cis-pass/etc/group"  # Debian 12's first 30 groups, games and nogroup (base-passwd)
 
 
 def test_debian_group_file() -> None:
     ids = parse_group_ids(GROUP.read_text())
-    assert ids["root"] == 0 and ids["shadow"] == 42 and len(ids) == 30
+    assert ids["root"] == 0 and ids["shadow"] == 42 and ids["nogroup"] == 65534 and len(ids) == 32
 
 
 def test_first_entry_wins_and_malformed_lines_are_skipped() -> None:

@@ -24,12 +24,14 @@ tmpfs /tmp tmpfs defaults,nodev,nosuid 0 0
 def test_fstab_syntax() -> None:
     entries = parse_fstab(FSTAB)
     assert [e.mountpoint for e in entries] == ["/", "none", "/tmp", "/tmp"]
-    assert entries[2] == FstabEntry("/tmp", "tmpfs", 5) and entries[3].fstype == "?"
+    assert entries[2] == FstabEntry("/tmp", "tmpfs", 5, ("defaults", "nodev", "nosuid"))
+    assert entries[3].fstype == "?" and entries[3].options == ("defaults",)
 
 
 def test_the_overlay_fixture_and_the_first_tmp_line() -> None:
     mounts = gather_mounts(RootfsTarget(str(FIXTURES / "cases/cis-pass")))
-    assert mounts.entry("/tmp") == FstabEntry("/tmp", "tmpfs", 1) and mounts.tmp_mount_units == ()
+    assert mounts.entry("/tmp") == FstabEntry("/tmp", "tmpfs", 1, ("defaults", "nodev", "nosuid", "noexec"))
+    assert mounts.tmp_mount_units == () and mounts.tmp_mount_options is None
 
 
 def test_tmp_mount_enabled(tmp_path: Path) -> None:
@@ -47,3 +49,29 @@ def test_tmp_mount_enabled(tmp_path: Path) -> None:
 def test_hostile_fstab_has_no_entries(tmp_path: Path, kind: str) -> None:
     plant(tmp_path, "/etc/fstab", kind)
     assert gather_mounts(RootfsTarget(str(tmp_path))).fstab == ()
+
+
+def test_tmp_mount_options_come_from_the_unit_systemd_loads() -> None:
+    mounts = gather_mounts(RootfsTarget(str(FIXTURES / "cases/tmp-mount-unit")))
+    options, path = mounts.tmp_mount_options  # type: ignore[misc]
+    assert "nosuid" in options and "nodev" in options and "noexec" not in options
+    assert path == "/usr/lib/systemd/system/tmp.mount"
+
+
+def test_unit_options_last_assignment_in_mount_section_wins() -> None:
+    from imagevet.facts.mounts import parse_unit_options
+
+    text = "[Unit]\nOptions=noexec\n[Mount]\nOptions=nodev\nOptions=nosuid,nodev\n"
+    assert parse_unit_options(text) == ("nosuid", "nodev")
+
+
+def test_a_drop_in_for_tmp_mount_makes_its_options_unknown(tmp_path: Path) -> None:
+    import shutil
+
+    from imagevet.model import Unknown
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "cases/tmp-mount-unit", root, symlinks=True)
+    (root / "etc/systemd/system/tmp.mount.d").mkdir()
+    found = gather_mounts(RootfsTarget(str(root))).tmp_mount_options
+    assert isinstance(found, Unknown) and "tmp.mount.d" in found.reason

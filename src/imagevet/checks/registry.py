@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from imagevet.checks import accounts, cloud, files, lifecycle, ssh, sudo, system
+from imagevet.checks import account_db, accounts, cloud, files, lifecycle, ssh, sudo, system
 from imagevet.checks.base import CheckOptions, Predicate
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.values import judge
@@ -137,6 +137,32 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("ssh-use-pam", ROW),
     ("ssh-banner", ROW),
     ("password-hashing", ROW),
+    ("accounts-uid0-root-only", account_db.uid0_root_only),
+    ("accounts-gid0-root-only", account_db.gid0_accounts),
+    ("accounts-gid0-group-root-only", account_db.gid0_group),
+    ("accounts-passwords-shadowed", account_db.shadowed_passwords),
+    ("accounts-primary-groups-exist", account_db.primary_groups_exist),
+    ("accounts-shadow-group-empty", account_db.shadow_group_empty),
+    ("accounts-unique-uids", account_db.unique_uids),
+    ("accounts-unique-gids", account_db.unique_gids),
+    ("accounts-unique-names", account_db.unique_user_names),
+    ("accounts-unique-group-names", account_db.unique_group_names),
+    ("mount-tmp-nodev", ROW),
+    ("mount-tmp-nosuid", ROW),
+    ("mount-tmp-noexec", ROW),
+    ("mount-home-nodev", ROW),
+    ("mount-home-nosuid", ROW),
+    ("mount-var-nodev", ROW),
+    ("mount-var-nosuid", ROW),
+    ("mount-var-tmp-nodev", ROW),
+    ("mount-var-tmp-nosuid", ROW),
+    ("mount-var-tmp-noexec", ROW),
+    ("mount-var-log-nodev", ROW),
+    ("mount-var-log-nosuid", ROW),
+    ("mount-var-log-noexec", ROW),
+    ("mount-var-log-audit-nodev", ROW),
+    ("mount-var-log-audit-nosuid", ROW),
+    ("mount-var-log-audit-noexec", ROW),
     # cloud readiness (audit --cloud C)
     ("cloud-init-datasource", cloud.cloudinit_datasource),
     ("cloud-agent", cloud.cloud_agent),

@@ -8,7 +8,9 @@ what each key must be; this one predicate judges every such row.
 Facts: ``sysctl`` (boot-time value, and the running one on a live host), ``sshd`` (the effective value and
 every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys``
 installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
-beyond the octal ``want``; ``absent: skip`` for a file an image may lack). Operators: ``eq``, ``le``,
+beyond the octal ``want``; ``absent: skip`` for a file an image may lack), ``mounts`` (``op: option``: the
+mount point's fstab entry, or /tmp's tmp.mount, has the option ``want``; skipped where the mount point is
+no separate mount, or the image is a container's). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
 as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
 ``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
@@ -29,9 +31,10 @@ from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
 from imagevet.facts import Facts
+from imagevet.facts.mounts import FSTAB
 from imagevet.model import Evidence, Outcome, Package, Status, Unknown
 
-FACTS = ("sysctl", "sshd", "login.defs", "packages", "files")
+FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
     "sysctl": NUMBER_OPS,
@@ -39,6 +42,7 @@ OPS = {
     "sshd": (*NUMBER_OPS[:4], "in", "none-of"),
     "packages": ("any", "none"),
     "files": ("mode",),
+    "mounts": ("option",),
 }
 ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
 
@@ -116,6 +120,10 @@ def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
         if not (isinstance(raw, str) and raw.isascii() and raw.isdigit() and set(raw) <= set("01234567")):
             raise DataError(f'{where}: mask wants an octal string such as "027"')
         return int(raw, 8)
+    if op == "option":
+        if not (isinstance(raw, str) and raw.isascii() and raw.isalpha()):
+            raise DataError(f"{where}: option wants a mount option such as nodev")
+        return raw
     if op in ("in", "none-of"):
         if not (isinstance(raw, list) and raw and all(isinstance(v, str) for v in raw)):
             raise DataError(f"{where}: {op} wants a non-empty list of strings")
@@ -275,12 +283,35 @@ def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     return judged
 
 
+def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    if facts.image is not None:
+        return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
+    mounts = facts.mounts
+    judged: list[Judged] = []
+    for point in row.keys:
+        entry = mounts.entry(point)
+        if entry is not None:
+            options, where, line = entry.options, FSTAB, entry.line
+        elif point == "/tmp" and mounts.tmp_mount_options is not None:
+            if isinstance(mounts.tmp_mount_options, Unknown):
+                judged.append((Status.ERROR, [Evidence(mounts.tmp_mount_options.reason)]))
+                continue
+            (options, where), line = mounts.tmp_mount_options, None
+        else:
+            return Outcome.of(Status.SKIP, f"{point} is not a separate mount (no /etc/fstab entry)")
+        status = Status.PASS if row.want in options else Status.FAIL
+        shown = f"{point} mounted with {','.join(options)}; wanted {row.want}"
+        judged.append((status, [Evidence(shown, where, line)]))
+    return judged
+
+
 _JUDGES: dict[str, Callable[[Facts, ValueRow], list[Judged] | Outcome]] = {
     "sysctl": _sysctl,
     "sshd": _sshd,
     "login.defs": _login_defs,
     "packages": _packages,
     "files": _files,
+    "mounts": _mounts,
 }
 
 

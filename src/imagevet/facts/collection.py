@@ -15,6 +15,7 @@ from imagevet.model import ImageConfig, OsRelease, Package, Unknown
 # Each fact's module is imported by the property that gathers it, so a run pays only for the facts its
 # checks ask for (issue 19: start-up is most of an audit's time); the names below are for annotations.
 if TYPE_CHECKING:
+    from imagevet.facts.account_db import AccountDatabase
     from imagevet.facts.accounts import Accounts
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
     from imagevet.facts.files import SystemFiles
@@ -124,6 +125,13 @@ class Facts:
         if self.target.is_live_host:
             config.running = read_running(self.target, list(self.needs.sysctl_keys))
         return config
+
+    @cached_property
+    def account_database(self) -> AccountDatabase | Unknown:
+        """Every entry of /etc/passwd and /etc/group, duplicates included (facts/account_db.py)."""
+        from imagevet.facts.account_db import gather_account_database
+
+        return gather_account_database(self.target)
 
     @cached_property
     def login_defs(self) -> LoginDefs | Unknown:
