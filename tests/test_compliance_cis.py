@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,7 @@ from imagevet.errors import DataError
 from imagevet.model import CheckResult, Report, Severity, Status
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES, PROJECT
+from tests.support.cli import run_imagevet
 
 AS_OF = dt.date(2026, 11, 28)
 HARDENED = FIXTURES / "rootfs/hardened-debian"  # Debian 12 (etc/os-release): the debian12 list applies
@@ -141,14 +139,7 @@ def test_other_frameworks_and_releases_keep_their_controls(hardened: Report) -> 
 
 
 def test_cli_reports_the_benchmark_per_recommendation(debian_root: Path) -> None:
-    argv = ["compliance", str(debian_root), "--framework", "cis-l1", "-f", "json"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "imagevet", *argv],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-        timeout=120,
-    )
+    proc = run_imagevet("compliance", str(debian_root), "--framework", "cis-l1", "-f", "json", timeout=120)
     assert proc.returncode == 1, proc.stderr  # the stock debootstrap root fails Level 1
     document = json.loads(proc.stdout)
     coverage = document["coverage"]
