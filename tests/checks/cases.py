@@ -88,7 +88,9 @@ CIS_ROWS = (
     "accounts-unique-group-names mount-tmp-nodev mount-tmp-nosuid mount-tmp-noexec mount-home-nodev "
     "mount-home-nosuid mount-var-nodev mount-var-nosuid mount-var-tmp-nodev mount-var-tmp-nosuid "
     "mount-var-tmp-noexec mount-var-log-nodev mount-var-log-nosuid mount-var-log-noexec "
-    "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec"
+    "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec "
+    "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
+    "packages-no-xinetd"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 
