@@ -130,3 +130,21 @@ def test_mount_rows_error_where_tmp_mount_has_drop_ins(tmp_path: Path) -> None:
                                       "mount-var-nodev": Status.SKIP}  # fmt: skip
     (root / "usr/lib/systemd/system/tmp.mount.d").mkdir()  # options it may change are not read
     assert statuses(root, checks)["mount-tmp-nodev"] is Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("options", "holds"),
+    [
+        (("nodev",), True),
+        (("defaults", "nodev"), True),
+        (("nodev", "dev"), False),  # mount(8) reads left to right: the later dev undoes it
+        (("nodev", "defaults"), False),  # defaults means rw, suid, dev, exec, auto, nouser, async
+        (("NODEV",), False),
+        (("nodev=1",), False),
+        ((), False),
+    ],
+)
+def test_a_mount_option_holds_as_mount_reads_the_list(options: tuple[str, ...], holds: bool) -> None:
+    from imagevet.checks.values import has_option
+
+    assert has_option(options, "nodev") is holds

@@ -75,3 +75,41 @@ def test_a_drop_in_for_tmp_mount_makes_its_options_unknown(tmp_path: Path) -> No
     (root / "etc/systemd/system/tmp.mount.d").mkdir()
     found = gather_mounts(RootfsTarget(str(root))).tmp_mount_options
     assert isinstance(found, Unknown) and "tmp.mount.d" in found.reason
+
+
+def test_unit_syntax_spaces_continuations_comments_and_reset() -> None:
+    from imagevet.facts.mounts import parse_unit_options
+
+    assert parse_unit_options("[Mount]\nOptions = nodev , nosuid\n") == ("nodev ", " nosuid")
+    continued = "[Mount]\nOptions=nodev\nX-Note=a \\\nOptions=noexec\n# Options=nosuid\n"
+    assert parse_unit_options(continued) == ("nodev",)  # the continued line belongs to X-Note
+    assert parse_unit_options("[Mount]\nOptions=nodev\nOptions=\n") == ()
+
+
+def test_the_last_fstab_line_of_a_mount_point_is_the_effective_one_and_paths_are_normalised() -> None:
+    from imagevet.facts.mounts import Mounts
+
+    entries = tuple(parse_fstab("tmpfs /tmp/ tmpfs nodev 0 0\ntmpfs //tmp tmpfs defaults 0 0\n"))
+    mounts = Mounts(entries, ())
+    assert [e.mountpoint for e in entries] == ["/tmp", "/tmp"]
+    assert mounts.entry("/tmp") == entries[0] and mounts.effective("/tmp") == entries[1]
+
+
+@pytest.mark.parametrize("folder", ["usr/local/lib/systemd/system", "etc/systemd/system/mount.d"])
+def test_unit_search_path_and_mount_type_drop_ins(folder: str, tmp_path: Path) -> None:
+    import shutil
+
+    from imagevet.model import Unknown
+
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "cases/tmp-mount-unit", root, symlinks=True)
+    if folder.endswith("mount.d"):
+        (root / folder).mkdir(parents=True)
+        found = gather_mounts(RootfsTarget(str(root))).tmp_mount_options
+        assert isinstance(found, Unknown) and "mount.d" in found.reason
+        return
+    (root / folder).mkdir(parents=True)  # /usr/local/lib comes before /usr/lib in systemd's search path
+    (root / folder / "tmp.mount").write_text("[Mount]\nWhat=tmpfs\nWhere=/tmp\nOptions=mode=1777\n")
+    assert gather_mounts(RootfsTarget(str(root))).tmp_mount_options == (
+        (("mode=1777",), f"/{folder}/tmp.mount")
+    )

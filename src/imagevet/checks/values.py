@@ -283,13 +283,25 @@ def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     return judged
 
 
+def has_option(options: tuple[str, ...], option: str) -> bool:
+    """Whether ``option`` (nodev, nosuid, noexec) holds after mount(8) reads the list left to right: its
+    opposite (dev, suid, exec) or ``defaults`` (rw, suid, dev, exec, ...) after it undoes it."""
+    holds = False
+    for item in options:
+        if item == option:
+            holds = True
+        elif item in (option.removeprefix("no"), "defaults"):
+            holds = False
+    return holds
+
+
 def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     if facts.image is not None:
         return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
     mounts = facts.mounts
     judged: list[Judged] = []
     for point in row.keys:
-        entry = mounts.entry(point)
+        entry = mounts.effective(point)
         if entry is not None:
             options, where, line = entry.options, FSTAB, entry.line
         elif point == "/tmp" and mounts.tmp_mount_options is not None:
@@ -299,7 +311,7 @@ def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
             (options, where), line = mounts.tmp_mount_options, None
         else:
             return Outcome.of(Status.SKIP, f"{point} is not a separate mount (no /etc/fstab entry)")
-        status = Status.PASS if row.want in options else Status.FAIL
+        status = Status.PASS if has_option(options, row.want) else Status.FAIL
         shown = f"{point} mounted with {','.join(options)}; wanted {row.want}"
         judged.append((status, [Evidence(shown, where, line)]))
     return judged

@@ -19,7 +19,14 @@ TMP_MOUNT_LINKS = (
     "/etc/systemd/system/local-fs.target.wants/tmp.mount",
     "/usr/lib/systemd/system/local-fs.target.wants/tmp.mount",
 )
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+# systemd's unit search path, in order (systemd.unit(5), "System Unit Search Path")
+UNIT_DIRS = (
+    "/etc/systemd/system",
+    "/run/systemd/system",
+    "/usr/local/lib/systemd/system",
+    "/usr/lib/systemd/system",
+    "/lib/systemd/system",
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,10 @@ class Mounts:
         """The first fstab line for ``mountpoint`` (mount -a mounts them in order)."""
         return next((e for e in self.fstab if e.mountpoint == mountpoint), None)
 
+    def effective(self, mountpoint: str) -> FstabEntry | None:
+        """The last fstab line for ``mountpoint``: mounted last, it is the one on top, whose options hold."""
+        return next((e for e in reversed(self.fstab) if e.mountpoint == mountpoint), None)
+
 
 def parse_fstab(text: str) -> list[FstabEntry]:
     entries = []
@@ -48,7 +59,9 @@ def parse_fstab(text: str) -> list[FstabEntry]:
         fields = line.split()
         if len(fields) >= 2 and not line.lstrip().startswith("#"):
             options = tuple(fields[3].split(",")) if len(fields) > 3 else ("defaults",)
-            entries.append(FstabEntry(fields[1], fields[2] if len(fields) > 2 else "?", number, options))
+            point = "/" + "/".join(part for part in fields[1].split("/") if part)  # as systemd reads it
+            point = point if fields[1].startswith("/") else fields[1]
+            entries.append(FstabEntry(point, fields[2] if len(fields) > 2 else "?", number, options))
     return entries
 
 
@@ -60,21 +73,31 @@ def gather_mounts(target: Target) -> Mounts:
 
 
 def parse_unit_options(text: str) -> tuple[str, ...]:
-    """The options of a mount unit's last ``Options=`` line in [Mount] (a later assignment wins)."""
-    section, options = "", ""
+    """The options of a mount unit's last ``Options=`` in [Mount] (a later assignment wins; an empty one
+    resets), with systemd.syntax(7)'s rules: spaces around ``=``, a trailing backslash continuing the line,
+    ``#`` and ``;`` comment lines."""
+    section, options, pending = "", "", ""
     for raw in text.splitlines():
-        line = raw.strip()
+        if raw.rstrip().endswith("\\"):
+            pending += raw.rstrip()[:-1] + " "
+            continue
+        line, pending = (pending + raw).strip(), ""
+        if not line or line[0] in "#;":
+            continue
         if line.startswith("[") and line.endswith("]"):
             section = line
-        elif section == "[Mount]" and line.startswith("Options="):
-            options = line.removeprefix("Options=").strip()
+        elif section == "[Mount]" and "=" in line:
+            key, value = line.split("=", 1)
+            if key.strip() == "Options":
+                options = value.strip()
     return tuple(o for o in options.split(",") if o)
 
 
 def _tmp_mount_options(target: Target) -> tuple[tuple[str, ...], str] | Unknown:
     for folder in UNIT_DIRS:
-        if target.exists(f"{folder}/tmp.mount.d"):
-            return Unknown(f"{folder}/tmp.mount.d: drop-ins for tmp.mount are not read")
+        for drop_ins in ("tmp.mount.d", "mount.d"):  # the unit's own, and those of every mount unit
+            if target.exists(f"{folder}/{drop_ins}"):
+                return Unknown(f"{folder}/{drop_ins}: drop-ins for tmp.mount are not read")
     for folder in UNIT_DIRS:
         path = f"{folder}/tmp.mount"
         if target.exists(path):
