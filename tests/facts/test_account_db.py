@@ -1,5 +1,5 @@
 """The account and group databases as files: every entry kept (duplicates are what the CIS checks look
-for), NIS compat lines left out, and a line that is not an entry kept as a problem, not skipped."""
+for), and a NIS compat line or a line that is not an entry kept as a problem, not skipped."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def test_lines_that_are_not_entries_are_problems_naming_the_line() -> None:
     )
     assert [u.name for u in users] == ["ok"]
     assert problems == [
+        "/etc/passwd:1: a NIS compat line, whose accounts cannot be judged from the image",
         "/etc/passwd:3: not an entry of 7 fields with numeric ids",
         "/etc/passwd:4: not an entry of 7 fields with numeric ids",
     ]

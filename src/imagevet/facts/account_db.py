@@ -4,8 +4,9 @@ primary groups that exist, an empty shadow group.
 
 Unlike facts/accounts.py, which reads what glibc would use (the first entry of a name), this keeps every
 entry: a duplicate is exactly what some of these checks look for. A line that is not an entry (the wrong
-number of fields, an id that is not a number) is kept as a problem, and the checks report it as an error
-rather than judge around it; NIS ``+``/``-`` lines and blank lines are not entries and are left out.
+number of fields, an id that is not a number), and a NIS compat ``+``/``-`` line (the accounts it brings
+in are not in the image), is kept as a problem, and the checks report it as an error rather than judge
+around it; blank lines are left out.
 """
 
 from __future__ import annotations
@@ -47,7 +48,12 @@ def _fields(path: str, text: str, count: int) -> tuple[list[tuple[int, list[str]
     """The entries' fields with their line numbers, and the lines that are not entries."""
     entries, problems = [], []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line[0] in "+-":
+        if not line.strip():
+            continue
+        if line[0] in "+-":  # NIS compat: the accounts it brings in (or hides) are not in the file
+            problems.append(
+                f"{path}:{number}: a NIS compat line, whose accounts cannot be judged from the image"
+            )
             continue
         fields = line.split(":")
         ids = fields[2:4] if count == 7 else fields[2:3]
