@@ -1,7 +1,7 @@
 """What the facts must look at because a check asks about it, derived from the checks' data: the sysctl
 keys of the sysctl rows (read live on a running host), the files of the files rows and the paths the
-cloud checks probe. Kept here, not
-as hand lists in facts/, so that adding a row is all it takes for its key to be read."""
+cloud checks probe. Kept here, not as hand lists in facts/, so that adding a row is all it takes for its
+key to be read."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ a value row in system.yaml."""
 from __future__ import annotations
 
 from imagevet.checks.base import CheckOptions
-from imagevet.checks.values import installed_packages
+from imagevet.checks.values import installed_packages, mount_table
 from imagevet.facts import Facts
 from imagevet.facts.systemd_conf import first_setting
 from imagevet.model import Evidence, Outcome, Status, Unknown
@@ -135,9 +135,9 @@ def source_official(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def tmp_separate(facts: Facts, options: CheckOptions) -> Outcome:
-    if facts.image is not None:
-        return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
-    mounts = facts.mounts
+    mounts = mount_table(facts)
+    if isinstance(mounts, Outcome):
+        return mounts
     entry = mounts.entry("/tmp")
     if entry is not None:
         return Outcome.of(

@@ -31,7 +31,7 @@ from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
 from imagevet.facts import Facts
-from imagevet.facts.mounts import FSTAB
+from imagevet.facts.mounts import FSTAB, Mounts
 from imagevet.model import Evidence, Outcome, Package, Status, Unknown
 
 FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts")
@@ -295,10 +295,18 @@ def has_option(options: tuple[str, ...], option: str) -> bool:
     return holds
 
 
-def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+def mount_table(facts: Facts) -> Mounts | Outcome:
+    """The image's mounts, or the skip every mount check shares for a container image (its mounts are
+    the runtime's, not the image's)."""
     if facts.image is not None:
         return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
-    mounts = facts.mounts
+    return facts.mounts
+
+
+def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    mounts = mount_table(facts)
+    if isinstance(mounts, Outcome):
+        return mounts
     judged: list[Judged] = []
     for point in row.keys:
         entry = mounts.effective(point)

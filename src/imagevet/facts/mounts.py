@@ -59,10 +59,15 @@ def parse_fstab(text: str) -> list[FstabEntry]:
         fields = line.split()
         if len(fields) >= 2 and not line.lstrip().startswith("#"):
             options = tuple(fields[3].split(",")) if len(fields) > 3 else ("defaults",)
-            point = "/" + "/".join(part for part in fields[1].split("/") if part)  # as systemd reads it
-            point = point if fields[1].startswith("/") else fields[1]
-            entries.append(FstabEntry(point, fields[2] if len(fields) > 2 else "?", number, options))
+            entries.append(
+                FstabEntry(_normalised(fields[1]), fields[2] if len(fields) > 2 else "?", number, options)
+            )
     return entries
+
+
+def _normalised(point: str) -> str:
+    """A mount point as systemd reads it: ``/tmp/`` and ``//tmp`` are /tmp; ``none`` (swap) stays."""
+    return "/" + "/".join(part for part in point.split("/") if part) if point.startswith("/") else point
 
 
 def gather_mounts(target: Target) -> Mounts:
