@@ -76,6 +76,8 @@ def test_benchmark_for_release(distro: str, version: str, expected: str | None) 
     found = benchmark_for(release(distro, version))
     assert (found.key if found else None) == expected
     assert benchmark_for(None) is None
+    if expected:  # parsed alone (an audit's path), it is the benchmark `compliance` reads with all others
+        assert found == builtin_benchmarks()[expected] and found.checks
 
 
 def test_bad_data_is_refused() -> None:

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
-from imagevet.facts.account_db import GROUP, PASSWD, AccountDatabase
+from imagevet.facts.accounts import PASSWD
+from imagevet.facts.files import GROUP
 from imagevet.model import Evidence, Outcome, Status, Unknown
+
+if TYPE_CHECKING:  # the facts module is imported when a check first asks for the databases
+    from imagevet.facts.account_db import AccountDatabase
 
 # CIS 5.4.2.2 lets these system accounts keep primary group 0 (the benchmark's audit names them).
 GID0_ACCOUNTS = frozenset({"root", "sync", "shutdown", "halt", "operator"})
 
-Judge = Callable[[AccountDatabase], Outcome]
+Judge = Callable[["AccountDatabase"], Outcome]
 
 
 def _database(facts: Facts, judge: Judge) -> Outcome:

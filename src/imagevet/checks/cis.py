@@ -69,40 +69,51 @@ def _recommendation(where: str, raw: Any) -> Recommendation:
     return Recommendation(str(raw["id"]), str(raw["title"]), levels, partial)
 
 
-def parse_benchmarks(data: Any, known_checks: set[str]) -> dict[str, Benchmark]:
+def _entries(data: Any) -> dict[Any, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), dict):
         raise DataError("cis.yaml: top level must have a 'benchmarks' mapping")
-    result = {}
-    for key, entry in data["benchmarks"].items():
-        try:
-            os_entry, checks = entry["os"], entry["checks"]
-            title, source = str(entry["title"]), str(entry["source"])
-        except (KeyError, TypeError) as exc:
-            raise DataError(f"cis.yaml: benchmark {key}: missing {exc}") from exc
-        unknown = set(checks) - known_checks
-        if unknown:
-            raise DataError(f"cis.yaml: benchmark {key} names unknown check(s) {', '.join(sorted(unknown))}")
-        result[key] = Benchmark(
-            key=key,
-            title=title,
-            os_id=str(os_entry["id"]),
-            os_version=str(os_entry["version"]),
-            source=source,
-            checks={
-                check: tuple(_recommendation(f"{key}/{check}", raw) for raw in recommendations)
-                for check, recommendations in checks.items()
-            },
-        )
-    return result
+    entries: dict[Any, Any] = data["benchmarks"]
+    return entries
+
+
+def _benchmark(key: str, entry: Any, known_checks: set[str] | None) -> Benchmark:
+    """One benchmark of cis.yaml; with ``known_checks`` None only its header (title, OS, source) is read:
+    enough to know whether it applies to an image."""
+    try:
+        os_entry, checks = entry["os"], entry["checks"]
+        title, source = str(entry["title"]), str(entry["source"])
+        os_id, os_version = str(os_entry["id"]), str(os_entry["version"])
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"cis.yaml: benchmark {key}: missing {exc}") from exc
+    if known_checks is None:
+        return Benchmark(key, title, os_id, os_version, source, {})
+    unknown = set(checks) - known_checks
+    if unknown:
+        raise DataError(f"cis.yaml: benchmark {key} names unknown check(s) {', '.join(sorted(unknown))}")
+    recommendations = {
+        check: tuple(_recommendation(f"{key}/{check}", raw) for raw in listed)
+        for check, listed in checks.items()
+    }
+    return Benchmark(key, title, os_id, os_version, source, recommendations)
+
+
+def parse_benchmarks(data: Any, known_checks: set[str]) -> dict[str, Benchmark]:
+    return {key: _benchmark(key, entry, known_checks) for key, entry in _entries(data).items()}
+
+
+def _builtin_data() -> Any:
+    return knowledge.safe_yaml(packaged.text("imagevet.checks", "cis.yaml"))
+
+
+def _known_checks() -> set[str]:
+    from imagevet.checks.metadata import builtin_metadata
+
+    return set(builtin_metadata())
 
 
 @functools.cache
 def builtin_benchmarks() -> dict[str, Benchmark]:
-    from imagevet.checks.metadata import builtin_metadata
-
-    text = packaged.text("imagevet.checks", "cis.yaml")
-    data = knowledge.safe_yaml(text)
-    return parse_benchmarks(data, set(builtin_metadata()))
+    return parse_benchmarks(_builtin_data(), _known_checks())
 
 
 @dataclass(frozen=True)
@@ -153,5 +164,15 @@ def level1_server(benchmark_key: str) -> tuple[Listed, ...]:
 
 
 def benchmark_for(os: OsRelease | None) -> Benchmark | None:
-    """The CIS benchmark whose numbers apply to this image, if imagevet carries one for it."""
-    return next((b for b in builtin_benchmarks().values() if b.applies_to(os)), None)
+    """The CIS benchmark whose numbers apply to this image, if imagevet carries one for it. Only that one
+    is parsed (every audit asks, and four benchmarks' 500 mappings cost it a few ms, issue 19); the others
+    are validated where all are read (builtin_benchmarks: `imagevet compliance`, the tests)."""
+    for key, entry in _entries(_builtin_data()).items():
+        if _benchmark(key, entry, None).applies_to(os):
+            return _applying(key)
+    return None
+
+
+@functools.cache
+def _applying(key: str) -> Benchmark:
+    return _benchmark(key, _entries(_builtin_data())[key], _known_checks())

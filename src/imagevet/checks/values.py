@@ -25,14 +25,16 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
 from imagevet.facts import Facts
-from imagevet.facts.mounts import FSTAB, Mounts
 from imagevet.model import Evidence, Outcome, Package, Status, Unknown
+
+if TYPE_CHECKING:  # imported by the mounts fact, only for the audits that judge mounts
+    from imagevet.facts.mounts import Mounts
 
 FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
@@ -307,6 +309,8 @@ def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     mounts = mount_table(facts)
     if isinstance(mounts, Outcome):
         return mounts
+    from imagevet.facts.mounts import FSTAB  # already imported by the fact
+
     judged: list[Judged] = []
     for point in row.keys:
         entry = mounts.effective(point)

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imagevet.facts.accounts import PASSWD
+from imagevet.facts.files import GROUP
 from imagevet.model import Unknown
 from imagevet.target.base import Target
-
-PASSWD = "/etc/passwd"
-GROUP = "/etc/group"
 
 
 @dataclass(frozen=True)
