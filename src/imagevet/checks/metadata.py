@@ -28,7 +28,7 @@ SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", 
 FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}
-STEP_KEYS = frozenset({"run", "file", "content", "note", "when"})
+STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab"})
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,24 @@ def _step(check_id: str, raw: Any) -> RemediationStep:
         raise DataError(f"check {check_id}: remediation 'when' must be 'running'")
     if "run" in raw:
         return RemediationStep("command", str(raw["run"]), None, note, when)
+    if "fstab" in raw:  # a mount option, by the one command that sets it (checks/fstab_fix.py)
+        fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
+        if set(fstab) != {"mount", "option"}:
+            raise DataError(f"check {check_id}: an fstab step needs mount and option")
+        from imagevet.checks.fstab_fix import fstab_option_command
+
+        try:
+            command = fstab_option_command(str(fstab["mount"]), str(fstab["option"]))
+        except DataError as exc:
+            raise DataError(f"check {check_id}: {exc}") from exc
+        return RemediationStep("command", command, None, note, when)
     if "file" in raw and "content" in raw:
         return RemediationStep("file", str(raw["content"]), str(raw["file"]), note)
     if note:
         return RemediationStep("note", note, None, "")
-    raise DataError(f"check {check_id}: remediation step needs 'run', 'file' with 'content', or 'note'")
+    raise DataError(
+        f"check {check_id}: remediation step needs 'run', 'fstab', 'file' with 'content', or 'note'"
+    )
 
 
 def parse_record(check_id: str, record: Any, subject: str = "") -> CheckMeta:
