@@ -104,14 +104,27 @@ def test_no_fstab_is_left_missing(root: Path) -> None:
     assert not (root / "etc/fstab").exists()
 
 
-def test_a_write_that_fails_is_a_failure_and_the_file_stays(root: Path) -> None:
-    """(The tests run as root, whom a read-only directory does not stop: here the new file cannot be made
-    because a directory stands at its path.)"""
-    fstab = write_fstab(root, LOOSE)
-    (root / "etc/fstab.imagevet-new").mkdir()
+def test_a_link_at_etc_fstab_is_a_failure_and_stays_a_link(root: Path) -> None:
+    """A link is not replaced by a file (imagevet_write refuses it too): it may be how the image shares
+    one fstab, and the rename would silently cut it."""
+    (root / "fstab.real").write_text(LOOSE)
+    (root / "etc/fstab").symlink_to(root / "fstab.real")
     proc = run_fix(root, "/tmp", "nodev")
-    assert proc.returncode != 0
-    assert fstab.read_text() == LOOSE
+    assert proc.returncode != 0 and "is a link; left as it is" in proc.stderr
+    assert (root / "etc/fstab").is_symlink() and (root / "fstab.real").read_text() == LOOSE
+    assert sorted(os.listdir(root / "etc")) == ["fstab"]
+
+
+def test_a_link_planted_where_a_temporary_could_be_is_never_written_through(root: Path) -> None:
+    """The copy is a new file made by mktemp, so a link at a guessable name (an image's planted
+    /etc/fstab.imagevet-new pointing at /etc/shadow) is not followed."""
+    write_fstab(root, LOOSE)
+    victim = root / "shadow"
+    victim.write_text("root:*:19000:0:99999:7:::\n")
+    (root / "etc/fstab.imagevet-new").symlink_to(victim)
+    assert run_fix(root, "/tmp", "nodev").returncode == 0
+    assert victim.read_text() == "root:*:19000:0:99999:7:::\n"
+    assert has_option(options_of(root / "etc/fstab", "/tmp"), "nodev")
 
 
 @pytest.mark.parametrize(("mount", "option"), [("tmp", "nodev"), ("/tmp; rm -rf /", "nodev"), ("/tmp", "ro")])

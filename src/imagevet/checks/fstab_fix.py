@@ -55,10 +55,11 @@ def fstab_option_command(mount: str, option: str) -> str:
     if not _MOUNT_POINT.fullmatch(mount) or option not in OPTIONS:
         raise DataError(f"fstab fix: {mount!r} {option!r} is not an absolute mount point and one of "
                         f"{', '.join(sorted(OPTIONS))}")  # fmt: skip
-    program = f"'{_AWK}'"  # no single quote inside (asserted below): quoted as is
+    program = f"'{_AWK}'"  # no single quote inside (asserted at import): quoted as is
     return (
-        'f=/etc/fstab; new=/etc/fstab.imagevet-new; [ ! -f "$f" ] || { '
-        f'awk -v OFS=\'\\t\' -v point={mount} -v option={option} {program} "$f" > "$new" '
+        'f=/etc/fstab; if [ -L "$f" ]; then echo "imagevet: $f is a link; left as it is" >&2; false; '
+        'elif [ -f "$f" ]; then new=$(mktemp "$f.imagevet-XXXXXX") && { '
+        f"awk -v OFS='\\t' -v point={mount} -v option={option} {program} " + '"$f" > "$new" '
         '&& { cmp -s "$new" "$f" && rm -f "$new" || { chown --reference="$f" "$new" '
-        '&& chmod --reference="$f" "$new" && mv -f "$new" "$f"; }; } || { rm -f "$new"; false; }; }'
+        '&& chmod --reference="$f" "$new" && mv -f "$new" "$f"; }; } || { rm -f "$new"; false; }; }; fi'
     )
