@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
 from imagevet.facts.mounts import FstabEntry, gather_mounts, parse_fstab
+from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.conftest import FIXTURES
 from tests.facts.hostile import HOSTILE, plant
@@ -46,9 +50,45 @@ def test_tmp_mount_enabled(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
-def test_hostile_fstab_has_no_entries(tmp_path: Path, kind: str) -> None:
+def test_a_hostile_fstab_has_no_entries_and_says_why(tmp_path: Path, kind: str) -> None:
+    """Binary, too large, or a link that leads nowhere inside the image: an fstab is there and unread,
+    which the mount checks report as an error (values.mount_table), not as "no separate mount"."""
     plant(tmp_path, "/etc/fstab", kind)
-    assert gather_mounts(RootfsTarget(str(tmp_path))).fstab == ()
+    mounts = gather_mounts(RootfsTarget(str(tmp_path)))
+    assert mounts.fstab == () and mounts.fstab_error and "/etc/fstab" in mounts.fstab_error
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda f: f.write_bytes(b"UUID=1 /tmp ext4 nodev\xff 0 2\n"), lambda f: f.mkdir()],
+    ids=["not-utf8", "directory"],
+)
+def test_an_fstab_that_is_there_but_unreadable_is_an_error_for_every_mount_check(
+    tmp_path: Path, make: object
+) -> None:
+    (tmp_path / "etc").mkdir()
+    make(tmp_path / "etc/fstab")  # type: ignore[operator]
+    mounts = gather_mounts(RootfsTarget(str(tmp_path)))
+    assert mounts.fstab_error is not None
+    checks = ["mount-tmp-nodev", "tmp-separate"]
+    results = run_audit(RootfsTarget(str(tmp_path)), CheckOptions(date(2026, 12, 1)), checks).results
+    assert [(r.check, r.status) for r in results] == [(c, Status.ERROR) for c in checks]
+    assert all("/etc/fstab" in str(r.evidence[0]) for r in results)
+
+
+def test_no_fstab_at_all_has_no_entries_and_no_error(tmp_path: Path) -> None:
+    mounts = gather_mounts(RootfsTarget(str(tmp_path)))
+    assert mounts.fstab == () and mounts.fstab_error is None
+
+
+def test_lines_split_at_newlines_and_fields_at_spaces_and_tabs_as_libmount_does() -> None:
+    text = "a /./tmp/. ext4 nodev 0 2\r\nb\t/var\vx ext4 defaults\x1c0\n\f# c /home ext4 defaults\n"
+    entries = parse_fstab(text)
+    assert [(e.mountpoint, e.fstype, e.line, e.options) for e in entries] == [
+        ("/tmp", "ext4", 1, ("nodev",)),
+        ("/var\vx", "ext4", 2, ("defaults\x1c0",)),
+        ("c", "/home", 3, ("ext4",)),  # a form feed is not a blank: "\f#" is no comment
+    ]
 
 
 def test_tmp_mount_options_come_from_the_unit_systemd_loads() -> None:

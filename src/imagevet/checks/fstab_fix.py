@@ -3,17 +3,27 @@ option to every /etc/fstab line of the mount point, written once here and named 
 ``fstab: {mount: /tmp, option: nodev}`` (checks/metadata.py), so sixteen rows do not carry sixteen copies.
 
 What the command does, and why:
-- lines are matched as facts/mounts.py matches them (comments skipped, ``/tmp/`` and ``//tmp`` are /tmp);
+- lines are matched as facts/mounts.py matches them (comments skipped; ``/tmp/``, ``//tmp`` and ``/./tmp``
+  are /tmp);
 - a line where the option already holds as mount(8) reads the list (left to right: a later opposite,
   ``dev`` for ``nodev``, or ``defaults``, which means dev, suid and exec, undoes it; values.has_option)
   is left as it is; otherwise the option is appended at the end and any earlier copy of it or of its
   opposite dropped, so fixing nodev, nosuid and noexec of one line in any order converges;
 - a line of three fields gets ``defaults,<option>`` as its fourth; one of two fields (no type) is left
   alone, and the re-audit then still names it;
-- the file is replaced only when the result differs, by renaming a complete copy with the original's
-  owner and mode over it (a second run changes nothing, an interrupted one leaves the old or the new
-  file); a missing /etc/fstab is left missing (no line, nothing to fix: the check is then n/a).
-POSIX sh and POSIX awk only: Debian's mawk, busybox and gawk run it alike.
+- a line is split as libmount splits it (one carriage return before the newline dropped and put back,
+  fields at spaces and tabs), the same reading as the audit's;
+- the file is replaced only when some line changed (awk exits 3 when none did: a file without a final
+  newline is not rewritten for it), by renaming a complete copy, made by mktemp so no planted name is
+  written through, with the original's owner and mode (``stat -c``, as GNU and busybox both read it)
+  over it; the copy must have as many lines as the original, which catches an awk that lost a write
+  error (busybox's) and one that split a line at a NUL (refused before, with a name); an interrupted run
+  removes its copy (trap) and leaves the old file;
+- a link at /etc/fstab, or something there that is not a regular file, is a failure left as it is (the
+  rename would cut the link); a line over 64 KiB is refused (the option list is rebuilt word by word);
+  a missing /etc/fstab is left missing (no line, nothing to fix: the check is then n/a).
+POSIX sh and POSIX awk only: Debian's mawk, busybox and gawk run it alike; it runs in a subshell, so its
+trap and exits stay its own.
 """
 
 from __future__ import annotations
@@ -26,15 +36,23 @@ from imagevet.errors import DataError
 OPTIONS = frozenset({"nodev", "nosuid", "noexec"})
 _MOUNT_POINT = re.compile(r"(/[A-Za-z0-9._-]+)+")
 
+# Exit 3: every line already right, nothing to write; exit 4: a line too long to be an fstab line (the
+# option list is rebuilt word by word, and an absurd one must not take minutes). FS is spaces and tabs,
+# as libmount's: awk's default also splits at other white space in some awks (BusyBox: \v and \f).
 _AWK = r"""
 function norm(p,  n, i, parts, out) {
   if (substr(p, 1, 1) != "/") return p
   n = split(p, parts, "/"); out = ""
-  for (i = 1; i <= n; i++) if (parts[i] != "") out = out "/" parts[i]
+  for (i = 1; i <= n; i++) if (parts[i] != "" && parts[i] != ".") out = out "/" parts[i]
   return out == "" ? "/" : out
 }
-/^[ \t]*#/ || NF < 3 || norm($2) != point { print; next }
+BEGIN { FS = "[ \t]+" }
+length($0) > 65536 { too_long = 1; exit }
 {
+  raw = $0; cr = ""
+  if (sub(/\r$/, "")) cr = "\r"
+  sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "")
+  if ($0 ~ /^[ \t]*#/ || NF < 3 || norm($2) != point) { print raw; next }
   if (NF < 4) $4 = "defaults"
   n = split($4, words, ","); kept = ""; holds = 0
   for (i = 1; i <= n; i++) {
@@ -42,11 +60,15 @@ function norm(p,  n, i, parts, out) {
     else if (words[i] == substr(option, 3) || words[i] == "defaults") holds = 0
     if (words[i] != option && words[i] != substr(option, 3)) kept = kept (kept == "" ? "" : ",") words[i]
   }
-  if (!holds) $4 = (kept == "" ? "" : kept ",") option
-  print
+  if (holds) { print raw; next }
+  $4 = (kept == "" ? "" : kept ",") option; changed = 1
+  printf "%s%s\n", $0, cr
 }
+END { if (too_long) exit 4; exit changed ? 0 : 3 }
 """.strip()
 assert "'" not in _AWK
+
+_FAIL = 'echo "imagevet: $f {}; left as it is" >&2; exit 1'
 
 
 def fstab_option_command(mount: str, option: str) -> str:
@@ -55,11 +77,21 @@ def fstab_option_command(mount: str, option: str) -> str:
     if not _MOUNT_POINT.fullmatch(mount) or option not in OPTIONS:
         raise DataError(f"fstab fix: {mount!r} {option!r} is not an absolute mount point and one of "
                         f"{', '.join(sorted(OPTIONS))}")  # fmt: skip
-    program = f"'{_AWK}'"  # no single quote inside (asserted at import): quoted as is
-    return (
-        'f=/etc/fstab; if [ -L "$f" ]; then echo "imagevet: $f is a link; left as it is" >&2; false; '
-        'elif [ -f "$f" ]; then new=$(mktemp "$f.imagevet-XXXXXX") && { '
-        f"awk -v OFS='\\t' -v point={mount} -v option={option} {program} " + '"$f" > "$new" '
-        '&& { cmp -s "$new" "$f" && rm -f "$new" || { chown --reference="$f" "$new" '
-        '&& chmod --reference="$f" "$new" && mv -f "$new" "$f"; }; } || { rm -f "$new"; false; }; }; fi'
+    awk = f"awk -v OFS='\\t' -v point={mount} -v option={option} '{_AWK}'"
+    steps = (
+        "f=/etc/fstab",
+        f'if [ -L "$f" ]; then {_FAIL.format("is a link")}; fi',
+        'if [ ! -e "$f" ]; then exit 0; fi',
+        f'if [ ! -f "$f" ]; then {_FAIL.format("is not a regular file")}; fi',
+        f'if ! tr -d \'\\000\' < "$f" | cmp -s - "$f"; then {_FAIL.format("holds a NUL byte")}; fi',
+        'new=$(mktemp "$f.imagevet-XXXXXX") || exit 1',
+        "trap 'rm -f \"$new\"' EXIT; trap 'exit 1' HUP INT TERM",
+        f'{awk} "$f" > "$new"; rc=$?',
+        'if [ "$rc" -eq 3 ]; then exit 0; fi',
+        f'if [ "$rc" -eq 4 ]; then {_FAIL.format("has a line over 64 KiB")}; fi',
+        'if [ "$rc" -ne 0 ]; then exit 1; fi',
+        'lines=$(wc -l < "$f"); if [ -n "$(tail -c 1 "$f")" ]; then lines=$((lines + 1)); fi',
+        f'if [ "$(wc -l < "$new")" -ne "$lines" ]; then {_FAIL.format("was not copied whole")}; fi',
+        'chown "$(stat -c %u:%g "$f")" "$new" && chmod "$(stat -c %a "$f")" "$new" && mv -f "$new" "$f"',
     )
+    return "( " + "; ".join(steps) + " )"

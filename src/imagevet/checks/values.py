@@ -302,7 +302,10 @@ def mount_table(facts: Facts) -> Mounts | Outcome:
     the runtime's, not the image's)."""
     if facts.image is not None:
         return Outcome.of(Status.SKIP, "a container image has no mount table of its own")
-    return facts.mounts
+    mounts = facts.mounts
+    if mounts.fstab_error is not None:
+        return Outcome.of(Status.ERROR, mounts.fstab_error)
+    return mounts
 
 
 def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:

@@ -1,14 +1,20 @@
 """What mounts /tmp, /var and the others at boot, and with which options: /etc/fstab entries, or for /tmp
 systemd's tmp.mount pulled in by local-fs.target.
 
-An fstab that cannot be read has no entries here (images often carry none); tmp.mount is looked for in
-the two directories where ``systemctl enable tmp.mount`` (or the vendor preset) links it, and its
-``Options=`` read from the unit file systemd would load (the first of UNIT_DIRS that has it). A drop-in
-directory for it is not read: its options are then unknown, not guessed.
+An image without /etc/fstab has no entries (images often carry none); one that is there but cannot be read
+(not a file, binary, not UTF-8, too large) is ``fstab_error``, which every mount check reports as an error
+rather than "not a separate mount". Lines are read as libmount reads them: split at newlines only (one
+carriage return before it dropped), fields at blanks (space and tab, not the other characters
+``str.split`` takes), so the audit and the fix (checks/fstab_fix.py, in awk) see the same fields.
+tmp.mount is looked for in the two directories where ``systemctl enable tmp.mount`` (or the vendor
+preset) links it, and its ``Options=`` read from the unit file systemd would load (the first of
+UNIT_DIRS that has it). A drop-in directory for it is not read: its options are then unknown, not
+guessed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from imagevet.model import Unknown
@@ -43,6 +49,7 @@ class Mounts:
     tmp_mount_units: tuple[str, ...]  # the tmp.mount links present
     # Options= of the tmp.mount unit, and the file they come from; Unknown when they cannot be read
     tmp_mount_options: tuple[tuple[str, ...], str] | Unknown | None = None
+    fstab_error: str | None = None  # why an /etc/fstab that is there could not be read
 
     def entry(self, mountpoint: str) -> FstabEntry | None:
         """The first fstab line for ``mountpoint`` (mount -a mounts them in order)."""
@@ -55,9 +62,10 @@ class Mounts:
 
 def parse_fstab(text: str) -> list[FstabEntry]:
     entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        fields = line.split()
-        if len(fields) >= 2 and not line.lstrip().startswith("#"):
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        fields = [field for field in _BLANKS.split(line) if field]
+        if len(fields) >= 2 and not line.lstrip(" \t").startswith("#"):
             options = tuple(fields[3].split(",")) if len(fields) > 3 else ("defaults",)
             entries.append(
                 FstabEntry(_normalised(fields[1]), fields[2] if len(fields) > 2 else "?", number, options)
@@ -65,16 +73,25 @@ def parse_fstab(text: str) -> list[FstabEntry]:
     return entries
 
 
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _normalised(point: str) -> str:
-    """A mount point as systemd reads it: ``/tmp/`` and ``//tmp`` are /tmp; ``none`` (swap) stays."""
-    return "/" + "/".join(part for part in point.split("/") if part) if point.startswith("/") else point
+    """A mount point as systemd reads it: ``/tmp/``, ``//tmp`` and ``/./tmp`` are /tmp; ``none`` (swap)
+    stays."""
+    if not point.startswith("/"):
+        return point
+    return "/" + "/".join(part for part in point.split("/") if part not in ("", "."))
 
 
 def gather_mounts(target: Target) -> Mounts:
     text = target.read_text(FSTAB)
+    error = None
+    if isinstance(text, Unknown):
+        error = text.reason if target.exists(FSTAB) or target.readlink(FSTAB) is not None else None
     entries = [] if isinstance(text, Unknown) else parse_fstab(text)
     units = tuple(path for path in TMP_MOUNT_LINKS if target.exists(path))
-    return Mounts(tuple(entries), units, _tmp_mount_options(target) if units else None)
+    return Mounts(tuple(entries), units, _tmp_mount_options(target) if units else None, error)
 
 
 def parse_unit_options(text: str) -> tuple[str, ...]:
