@@ -86,8 +86,8 @@ def test_the_entries_a_version_is_not_in_are_judged_from_the_index(database: Pat
     """The bound query walks the index and reads no entry's row, even for what it returns (the index holds
     what a hit takes from its entry); the query for entries said to have spans but without any never reads
     a row either."""
-    pairs = [("alpha", "x")] * 2
-    below = ranged._BELOW.format(pairs=",".join(["(?, ?)"] * len(pairs)))
+    pairs = [("alpha", "x", 0), ("alpha", "x", 1)]
+    below = ranged._BELOW.format(pairs=",".join(["(?, ?, ?)"] * len(pairs)))
     values = (*[value for pair in pairs for value in pair], "Debian:12")
     assert "USING COVERING INDEX affected_entries" in plan(database, below, values)
     spanless = ranged._SPANLESS.format(marks="?")

@@ -58,10 +58,13 @@ WHERE s.ecosystem = ? AND s.package = i.name
 # a `type(x) is str` there costs a fifth of a `typeof(x) = 'text'` here (19,000 hits in the benchmark,
 # docs/benchmarks.md).
 _BOUND = "(typeof(f.below) = 'text' AND f.below >= char(256))"
+# The installed pair comes back as its position in the chunk (i.n), one integer where the name and key
+# were two texts: each column handed to Python costs about as much as SQLite's work for the row. A missing
+# advisory is a NULL a.id (the column is NOT NULL), so its row number is not asked for.
 _BELOW = f"""
-WITH installed(name, key) AS (VALUES {{pairs}})
-SELECT f.package, f.id, i.key, a.id, a.aliases, f.ranges, a.severity, f.severity, a.score, a.summary,
-       a.withdrawn, a.modified, a.row, {_BOUND}
+WITH installed(name, key, n) AS (VALUES {{pairs}})
+SELECT i.n, f.id, a.id, a.aliases, f.ranges, a.severity, f.severity, a.score, a.summary,
+       a.withdrawn, a.modified, {_BOUND}
 FROM installed i CROSS JOIN affected f LEFT JOIN advisories a ON a.row = f.advisory
 WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW}
   AND NOT ({_BOUND} AND i.key >= f.below)
@@ -106,7 +109,9 @@ def ranged_lookup(
             chunk = pairs[start : start + CHUNK]
             values = (*[value for pair in chunk for value in pair], ecosystem)
             marks = ",".join(["(?, ?)"] * len(chunk))
-            hits.extend(_below_hits(connection.execute(_BELOW.format(pairs=marks), values), ecosystem))
+            numbered = (*[v for n, (name, key) in enumerate(chunk) for v in (name, key, n)], ecosystem)
+            below = connection.execute(_BELOW.format(pairs=",".join(["(?, ?, ?)"] * len(chunk))), numbered)
+            hits.extend(_below_hits(below, chunk, ecosystem))
             for row in connection.execute(_SPANS.format(pairs=marks), values):
                 try:
                     _add_hit(found, row, ecosystem, advisories, shared)
@@ -139,15 +144,17 @@ def _merge_order(item: Hit | Judged) -> tuple[str, int]:
     return item[0], item[1]
 
 
-def _below_hits(rows: Iterable[tuple[Any, ...]], ecosystem: str) -> Iterator[Hit]:
-    """The hits of _BELOW's rows; a withdrawn advisory's are none. DamagedRecord for a row imagevet never
-    writes: a missing advisory, a column of another type, a severity or range text it never stores."""
+def _below_hits(
+    rows: Iterable[tuple[Any, ...]], chunk: list[tuple[str, str]], ecosystem: str
+) -> Iterator[Hit]:
+    """The hits of _BELOW's rows for the (name, key) pairs ``chunk``; a withdrawn advisory's are none.
+    DamagedRecord for a row imagevet never writes: a missing advisory, a column of another type, a
+    severity or range text it never stores."""
     for row in rows:
-        package, number, key, advisory, aliases, ranges, severity, own, score, summary = row[:10]
-        withdrawn, modified, joined, bounded = row[10:]
+        position, number, advisory, aliases, ranges, severity, own, score, summary = row[:9]
+        withdrawn, modified, bounded = row[9:]
         if not (
             bounded
-            and joined is not None
             and type(advisory) is str
             and type(aliases) is str
             and type(summary) is str
@@ -168,6 +175,7 @@ def _below_hits(rows: Iterable[tuple[Any, ...]], ecosystem: str) -> Iterator[Hit
         if severity == "unknown" and own is not None:
             severity = own
         aliased = tuple(aliases.split(EVENT)[1:])  # stored.decode_texts, inline
+        package, key = chunk[position]
         hit = (package, number, key, advisory, aliased, fix, severity, score, summary, ecosystem)
         yield _new(Hit, (*hit, _USUAL_MATCHED + fix))
 
