@@ -153,3 +153,121 @@ def test_another_pyyaml_release_is_not_served_an_older_parse(monkeypatch: pytest
     before = knowledge.entry_name("yaml-safe", TEXT)
     monkeypatch.setattr(knowledge, "yaml_release", lambda: b"__version__ = '99.0'")
     assert knowledge.entry_name("yaml-safe", TEXT) != before
+
+
+# Validated objects (knowledge.validated): the check metadata and the catalog's core.
+
+
+def test_validated_objects_are_built_once_per_text_and_read_back_equal(cache: Path) -> None:
+    from imagevet.checks.metadata import builtin_metadata
+
+    builtin_metadata.cache_clear()
+    first = builtin_metadata()
+    entries = set(cache.glob("*.pickle"))
+    builtin_metadata.cache_clear()
+    calls: list[str] = []
+    real = knowledge._write
+    knowledge._write = lambda *a: calls.append("write")  # type: ignore[assignment]
+    try:
+        second = builtin_metadata()
+    finally:
+        knowledge._write = real  # type: ignore[assignment]
+        builtin_metadata.cache_clear()
+    assert second == first and second is not first
+    assert calls == [] and set(cache.glob("*.pickle")) == entries  # served from the cache, not rebuilt
+
+
+def test_changed_code_is_never_served_objects_an_older_one_validated(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[int] = []
+    build = lambda: built.append(1) or {"checks": 1}  # noqa: E731
+    knowledge.validated("probe", ["text"], build)
+    knowledge.validated("probe", ["text"], build)
+    assert built == [1]
+    monkeypatch.setattr(knowledge, "code_stamp", lambda: b"src/imagevet/checks/values.py\0 1234\0 1")
+    knowledge.validated("probe", ["text"], build)
+    knowledge.validated("probe", ["other text"], build)
+    assert built == [1, 1, 1]
+
+
+def test_the_code_stamp_changes_when_a_module_of_the_package_is_edited(tmp_path: Path) -> None:
+    """The stamp is each .py file's path, size and modification time: an edit changes it. Measured on a
+    copy of the package, so the checkout's own files are left as they are."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "src"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "src" / "imagevet", copy / "imagevet", ignore=skip)
+    probe = "from imagevet import knowledge; import sys; sys.stdout.buffer.write(knowledge.code_stamp())"
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+
+    def stamp() -> bytes:
+        return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True).stdout
+
+    before = stamp()
+    assert before.count(b"\n") > 200 and b"checks/metadata.py" in before
+    module = copy / "imagevet" / "checks" / "values.py"
+    os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 1))
+    assert stamp() != before
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        ("os", "system", ("touch {marker}",)),
+        ("imagevet.output", "write_text", ("{marker}", "planted")),
+    ],
+    ids=["another-package", "an-imagevet-function"],
+)
+def test_a_planted_validated_entry_cannot_run_code(
+    cache: Path, tmp_path: Path, planted: tuple[str, str, tuple[str, ...]]
+) -> None:
+    """Only imagevet's dataclasses and enums (and compiled expressions) are built from an entry: a
+    function of another package or of imagevet's own is refused, and the objects are built again."""
+    marker = tmp_path / "ran"
+    module, name, args = planted
+
+    class Planted:
+        def __reduce__(self) -> Any:
+            import importlib
+
+            call = getattr(importlib.import_module(module), name)
+            return call, tuple(a.format(marker=marker) for a in args)
+
+    knowledge.validated("probe", ["text"], lambda: {"value": 1})
+    (entry,) = cache.glob("*.pickle")
+    entry.write_bytes(pickle.dumps(Planted()))
+    assert knowledge.validated("probe", ["text"], lambda: {"value": 2}) == {"value": 2}
+    assert not marker.exists()
+
+
+def test_a_failing_build_is_not_cached(cache: Path) -> None:
+    from imagevet.errors import DataError
+
+    def fail() -> Any:
+        raise DataError("check metadata: broken")
+
+    for _ in range(2):
+        with pytest.raises(DataError, match="broken"):
+            knowledge.validated("probe", ["text"], fail)
+    assert list(cache.glob("*.pickle")) == []
+
+
+def test_the_bundled_catalog_from_the_cache_is_the_catalog_parsed_whole(cache: Path) -> None:
+    from imagevet.catalog import loader
+
+    loader.bundled_catalog.cache_clear()
+    try:
+        cold = loader.bundled_catalog()
+        loader.bundled_catalog.cache_clear()
+        warm = loader.bundled_catalog()
+    finally:
+        loader.bundled_catalog.cache_clear()
+    whole = loader.parse_catalog(loader.bundled_texts())
+    for catalog in (cold, warm):
+        assert catalog.releases == whole.releases and catalog.scenarios == whole.scenarios
+        assert catalog.compliance == whole.compliance and catalog.rules == whole.rules
+        assert dict(catalog.clouds) == dict(whole.clouds)

@@ -202,18 +202,29 @@ def parse_catalog(
     (``releases/ubuntu.yaml``, ``images/aws.yaml``, ``scenarios.yaml`` ...), and an optional
     (name, text) override file. With ``lazy_images`` the image files are parsed (and validated) on the
     first use of ``clouds``, for the bundled files the tests validate whole."""
+    return assemble_catalog(texts, catalog_core(texts, override), lazy_images=lazy_images)
 
-    def load_data(name: str) -> Any:
-        try:
-            return knowledge.safe_yaml(texts[name])
-        except (yaml.YAMLError, ValueError) as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark is not None else ""
-            raise DataError(f"{name}: not valid YAML{where}") from exc
 
+CatalogCore = tuple[
+    tuple[Release, ...], dict[str, Scenario], dict[str, ComplianceNeed], dict[str, VendorRule], Any
+]
+
+
+def _loaded(texts: dict[str, str], name: str) -> Any:
+    try:
+        return knowledge.safe_yaml(texts[name])
+    except (yaml.YAMLError, ValueError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise DataError(f"{name}: not valid YAML{where}") from exc
+
+
+def catalog_core(texts: dict[str, str], override: tuple[str, str] | None) -> CatalogCore:
+    """Everything of the catalog but the cloud image files: releases (with the override applied),
+    scenarios, compliance profiles, vendor rules and the FIPS 140-2 historical date, validated."""
     releases: list[Release] = []
     for name in sorted(n for n in texts if n.startswith("releases/")):
-        releases.extend(parse_release_file(name, load_data(name)))
+        releases.extend(parse_release_file(name, _loaded(texts, name)))
     if not releases:
         raise DataError("the catalog has no releases (data/releases/*.yaml)")
     ids = [r.release for r in releases]
@@ -223,27 +234,32 @@ def parse_catalog(
     if override is not None:
         name, text = override
         releases = apply_overrides(releases, override_dates(name, text, set(ids)))
+    raw_scenarios = _mapping(_loaded(texts, "scenarios.yaml"), "scenarios.yaml", "scenarios")
+    scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
+    compliance_data = _loaded(texts, "compliance.yaml")
+    raw_compliance = _mapping(compliance_data, "compliance.yaml", "compliance")
+    compliance = {key: parse_compliance(key, raw) for key, raw in raw_compliance.items()}
+    historical = Where("compliance.yaml", "top level").date(compliance_data, "fips_140_2_historical")
+    rules = parse_rules(_loaded(texts, "rules.yaml")) if "rules.yaml" in texts else {}
+    return tuple(releases), scenarios, compliance, rules, historical
+
+
+def assemble_catalog(texts: dict[str, str], core: CatalogCore, *, lazy_images: bool = False) -> Catalog:
+    """The catalog of ``core`` and the cloud image files among ``texts`` (checked against its releases)."""
+    releases, scenarios, compliance, rules, historical = core
+    ids = {r.release for r in releases}
 
     def parse_clouds() -> dict[str, Cloud]:
         clouds: dict[str, Cloud] = {}
         for name in sorted(n for n in texts if n.startswith("images/")):
-            cloud = parse_image_file(name, load_data(name), set(ids))
+            cloud = parse_image_file(name, _loaded(texts, name), ids)
             if cloud.key in clouds:
                 raise DataError(f"{name}: cloud {cloud.key!r} is described twice")
             clouds[cloud.key] = cloud
         return {key: clouds[key] for key in sorted(clouds, key=CLOUDS.index)}  # the order users know
 
     clouds: Mapping[str, Cloud] = _LazyClouds(parse_clouds) if lazy_images else parse_clouds()
-    raw_scenarios = _mapping(load_data("scenarios.yaml"), "scenarios.yaml", "scenarios")
-    scenarios = {key: parse_scenario(key, raw) for key, raw in raw_scenarios.items()}
-    compliance_data = load_data("compliance.yaml")
-    raw_compliance = _mapping(compliance_data, "compliance.yaml", "compliance")
-    compliance = {key: parse_compliance(key, raw) for key, raw in raw_compliance.items()}
-    historical = Where("compliance.yaml", "top level").date(compliance_data, "fips_140_2_historical")
-    rules: dict[str, VendorRule] = parse_rules(load_data("rules.yaml")) if "rules.yaml" in texts else {}
-    return Catalog(
-        tuple(releases), clouds, scenarios, compliance, rules=rules, fips_140_2_historical=historical
-    )
+    return Catalog(releases, clouds, scenarios, compliance, rules=rules, fips_140_2_historical=historical)
 
 
 def _yaml_files(folder: Path, prefix: str) -> dict[str, str]:
@@ -264,4 +280,9 @@ def bundled_texts() -> dict[str, str]:
 
 @functools.cache
 def bundled_catalog() -> Catalog:
-    return parse_catalog(bundled_texts(), lazy_images=True)
+    """The catalog shipped with imagevet; all but its image files validated once per text and code
+    (knowledge.validated), the image files on first use."""
+    texts = bundled_texts()
+    core_texts = [f"{name}\0{text}" for name, text in sorted(texts.items()) if not name.startswith("images/")]
+    core = knowledge.validated("catalog", core_texts, lambda: catalog_core(texts, None))
+    return assemble_catalog(texts, core, lazy_images=True)

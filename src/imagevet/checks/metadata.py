@@ -207,18 +207,28 @@ def load_subjects(documents: Mapping[str, Any], registry: Mapping[str, bool]) ->
     return {check_id: found[check_id] for check_id in registry}
 
 
+def subject_texts() -> dict[str, str]:
+    """The text of every subject file shipped with imagevet."""
+    folder = packaged.folder("imagevet.checks")
+    return {name: folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8") for name in SUBJECTS}
+
+
 def subject_documents() -> dict[str, Any]:
     """The parsed YAML of every subject file shipped with imagevet."""
-    folder = packaged.folder("imagevet.checks")
-    return {
-        name: load_yaml(folder.joinpath(f"{name}.yaml").read_text(encoding="utf-8"), f"{name}.yaml")
-        for name in SUBJECTS
-    }
+    return {name: load_yaml(text, f"{name}.yaml") for name, text in subject_texts().items()}
 
 
 @functools.cache
 def builtin_metadata() -> dict[str, CheckMeta]:
+    """Every check's record, validated once per text of the subject files and imagevet's code
+    (knowledge.validated): the registry is code, so the stamp covers it."""
     from imagevet.checks.registry import REGISTRY, ROW  # the registry imports the predicates, not this
 
-    documents = subject_documents()
-    return load_subjects(documents, {check_id: entry is ROW for check_id, entry in REGISTRY})
+    texts = subject_texts()
+    registry = {check_id: entry is ROW for check_id, entry in REGISTRY}
+
+    def build() -> dict[str, CheckMeta]:
+        documents = {name: load_yaml(text, f"{name}.yaml") for name, text in texts.items()}
+        return load_subjects(documents, registry)
+
+    return knowledge.validated("check-metadata", list(texts.values()), build)
