@@ -51,9 +51,10 @@ def destination(path: Path) -> str:
     raise OutputError(f"--output {str(path)!r} is a block device or another special file; not writing to it")
 
 
-def write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` (UTF-8) to ``path`` as the module docstring describes; ``mode`` for a new file."""
-    data = text.encode("utf-8")
+def write_text(path: Path, text: str | bytes, mode: int = 0o644) -> None:
+    """Write ``text`` (UTF-8; bytes are taken as UTF-8 already) to ``path`` as the module docstring
+    describes; ``mode`` for a new file."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     kind = destination(path)
     try:
         if kind == "stream":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import errno
 import os
@@ -142,18 +143,25 @@ def is_stdout(output: Path | None) -> bool:
     return output is None or str(output) == STDOUT
 
 
-def _write_stdout(text: str) -> None:
+def _write_stdout(text: str | bytes) -> None:
     """All of ``text`` on stdout, or an exception. Under PYTHONUNBUFFERED (``python -u``) the text layer
     writes straight to the file and ignores a short write (a full disk, a non-blocking pipe): the rest
-    would be lost with exit 0. So the bytes go to the binary layer until every one is taken."""
+    would be lost with exit 0. So the bytes go to the binary layer until every one is taken. UTF-8
+    bytes (a report encoded as it was made) go as they are where stdout's encoding is UTF-8; anywhere
+    else they are text again, held to that encoding as any text is."""
     stream = sys.stdout
     binary = getattr(stream, "buffer", None)
+    encoding = stream.encoding or "utf-8"
+    if isinstance(text, bytes) and (binary is None or codecs.lookup(encoding).name != "utf-8"):
+        text = text.decode("utf-8")
     if binary is None:  # a plain text stream (a test's capture): it writes all or raises
+        assert isinstance(text, str)
         stream.write(text)
         stream.flush()
         return
     stream.flush()  # what earlier writes left in the text layer goes first
-    data = memoryview(text.encode(stream.encoding or "utf-8", stream.errors or "strict"))
+    encoded = text if isinstance(text, bytes) else text.encode(encoding, stream.errors or "strict")
+    data = memoryview(encoded)
     while data:
         written = binary.write(data)
         if written is None:  # a non-blocking descriptor that would block
@@ -162,7 +170,7 @@ def _write_stdout(text: str) -> None:
     binary.flush()
 
 
-def write_output(text: str, output: Path | None = None, mode: int = 0o644) -> None:
+def write_output(text: str | bytes, output: Path | None = None, mode: int = 0o644) -> None:
     """Write to stdout (no -o, or ``-o -``), else as imagevet.output does: a regular file replaced
     atomically, a device or FIFO written as is, nothing else destroyed. ``mode`` is for a new file."""
     if is_stdout(output):

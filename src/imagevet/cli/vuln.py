@@ -141,8 +141,8 @@ def vuln(
         notice(message)
     document = render.document(report, shown)
     color, _ = use_color(output, fmt is VulnFormat.TABLE)
-    text = render.render(document, fmt, color=color, width=table_width(output), pretty=pretty)
-    write_output(text, output)
+    rendered = render.render_output(document, fmt, color=color, width=table_width(output), pretty=pretty)
+    write_output(rendered, output)
     if push is not None:  # the inventory keeps every finding, whatever --severity showed
         push_if_asked(push, token, document if shown is None else render.document(report), cloud, image_id)
     if report.gate_failures():
