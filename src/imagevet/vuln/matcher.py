@@ -243,14 +243,16 @@ def match_packages(
                 group = by_key.get(item.package, [])
                 _judge(group, item.advisory, item.affected, ecosystems, warnings, per_package)
                 continue
-            _, _, _, id, aliases, fixed, severity, score, summary, ecosystem, matched = item
-            for package in keyed[item.package][item.key]:
+            entry, _, key, id, aliases, fixed, severity, score, summary, ecosystem, matched = item
+            for package in keyed[entry][key]:
                 # _finding's Finding, made here from the hit (once per finding of a scan), without the
-                # named tuple's Python-level __new__: a third of the cost
+                # named tuple's Python-level __new__ (a third of the cost), in one tuple
                 installed = package.source_version if by_source else package.version
                 name, source, arch = package.name, package.source, package.arch
-                shape = (id, aliases, name, source, installed, fixed, severity, score, summary, ecosystem)
-                finding = _new(Finding, (*shape, matched, arch))
+                # fmt: off
+                finding = _new(Finding, (id, aliases, name, source, installed, fixed, severity, score,
+                                         summary, ecosystem, matched, arch))
+                # fmt: on
                 per_package.setdefault((name, arch), []).append(finding)
     findings = [f for group in per_package.values() for f in _merge(group, ecosystems.scheme)]
     return _in_report_order(findings), warnings

@@ -176,8 +176,10 @@ def _below_hits(
             severity = own
         aliased = tuple(aliases.split(EVENT)[1:])  # stored.decode_texts, inline
         package, key = chunk[position]
-        hit = (package, number, key, advisory, aliased, fix, severity, score, summary, ecosystem)
-        yield _new(Hit, (*hit, _USUAL_MATCHED + fix))
+        matched = _USUAL_MATCHED + fix
+        yield _new(
+            Hit, (package, number, key, advisory, aliased, fix, severity, score, summary, ecosystem, matched)
+        )
 
 
 def _span_hits(
