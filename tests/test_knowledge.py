@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 import pickle
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -219,8 +220,9 @@ def test_the_code_stamp_changes_when_a_module_of_the_package_is_edited(tmp_path:
     [
         ("os", "system", ("touch {marker}",)),
         ("imagevet.output", "write_text", ("{marker}", "planted")),
+        ("imagevet.__main__", "run", ()),
     ],
-    ids=["another-package", "an-imagevet-function"],
+    ids=["another-package", "an-imagevet-function", "a-module-not-imported"],
 )
 def test_a_planted_validated_entry_cannot_run_code(
     cache: Path, tmp_path: Path, planted: tuple[str, str, tuple[str, ...]]
@@ -239,9 +241,12 @@ def test_a_planted_validated_entry_cannot_run_code(
 
     knowledge.validated("probe", ["text"], lambda: {"value": 1})
     (entry,) = cache.glob("*.pickle")
-    entry.write_bytes(pickle.dumps(Planted()))
+    if module == "imagevet.__main__":  # pickled by reference, as a planted file would name it
+        entry.write_bytes(b"\x80\x02cimagevet.__main__\nrun\n)R.")  # GLOBAL, an empty tuple, REDUCE
+    else:
+        entry.write_bytes(pickle.dumps(Planted()))
     assert knowledge.validated("probe", ["text"], lambda: {"value": 2}) == {"value": 2}
-    assert not marker.exists()
+    assert not marker.exists() and "imagevet.__main__" not in sys.modules
 
 
 def test_a_failing_build_is_not_cached(cache: Path) -> None:

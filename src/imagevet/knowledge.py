@@ -58,9 +58,10 @@ class _PlainData(pickle.Unpickler):
 
 
 class _KnowledgeObjects(_PlainData):
-    """Plain data, and the dataclasses and enums of imagevet's own modules (what validated knowledge is
-    made of), and compiled expressions (pickled as ``re._compile(pattern, flags)``): no other function,
-    no class of another package."""
+    """Plain data, and the dataclasses and enums of imagevet's modules already imported (what validated
+    knowledge is made of: the code that reads it has imported them), and compiled expressions (pickled as
+    ``re._compile(pattern, flags)``): no other function, no class of another package, and no module
+    imported for an entry (``imagevet.__main__`` would run the command line)."""
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) == ("re", "_compile"):
@@ -70,9 +71,9 @@ class _KnowledgeObjects(_PlainData):
         if module.startswith("imagevet.") and "." not in name:
             import dataclasses
             import enum
-            import importlib
+            import sys
 
-            found = getattr(importlib.import_module(module), name, None)
+            found = getattr(sys.modules.get(module), name, None)
             if isinstance(found, type) and (dataclasses.is_dataclass(found) or issubclass(found, enum.Enum)):
                 return found
             raise pickle.UnpicklingError(f"{module}.{name} is not imagevet's knowledge")
