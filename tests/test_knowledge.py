@@ -186,7 +186,7 @@ def test_changed_code_is_never_served_objects_an_older_one_validated(
     knowledge.validated("probe", ["text"], build)
     knowledge.validated("probe", ["text"], build)
     assert built == [1]
-    monkeypatch.setattr(knowledge, "code_stamp", lambda: b"src/imagevet/checks/values.py\0 1234\0 1")
+    monkeypatch.setattr(knowledge, "code_stamp", lambda: "src/imagevet/checks/values.py\0 1234\0 1")
     knowledge.validated("probe", ["text"], build)
     knowledge.validated("probe", ["other text"], build)
     assert built == [1, 1, 1]
@@ -199,20 +199,26 @@ def test_the_code_stamp_changes_when_a_module_of_the_package_is_edited(tmp_path:
     import subprocess
     import sys
 
-    copy = tmp_path / "src"
+    copy = tmp_path / "src-\udcff"  # a folder whose name is no UTF-8 (byte 0xff): the stamp stays text
     skip = shutil.ignore_patterns("__pycache__")
     shutil.copytree(REPO / "src" / "imagevet", copy / "imagevet", ignore=skip)
-    probe = "from imagevet import knowledge; import sys; sys.stdout.buffer.write(knowledge.code_stamp())"
+    probe = "from imagevet import knowledge; print(repr(knowledge.code_stamp()))"
     env = {**os.environ, "PYTHONPATH": str(copy)}
 
-    def stamp() -> bytes:
-        return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True).stdout
+    def stamp() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, check=True)
+        return done.stdout.decode("utf-8", "surrogateescape")
 
     before = stamp()
-    assert before.count(b"\n") > 200 and b"checks/metadata.py" in before
+    assert before.count("\\n") > 200 and "checks/metadata.py" in before
     module = copy / "imagevet" / "checks" / "values.py"
     os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 1))
     assert stamp() != before
+    build = "from imagevet import knowledge; print(knowledge.validated('probe', ['text'], lambda: 7))"
+    cached = {**env, knowledge.CACHE_ENV: str(tmp_path / "cache")}
+    for _ in range(2):  # built, then read back
+        done = subprocess.run([sys.executable, "-c", build], env=cached, capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout == "7\n", done.stderr
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,7 @@ def yaml_release() -> bytes:
 
 
 @functools.cache
-def code_stamp() -> bytes | None:
+def code_stamp() -> str | None:
     """The path, size and modification time (ns) of every ``.py`` file of the imagevet package, in path
     order; None where the package is no folder of files (a zip), and validated knowledge is then built at
     every run."""
@@ -131,7 +131,7 @@ def code_stamp() -> bytes | None:
         walk(os.path.dirname(imagevet.__file__))
     except OSError:
         return None
-    return "\n".join(lines).encode("utf-8", "surrogatepass")
+    return "\n".join(lines)  # a path undecodable as UTF-8 stays text (entry_name hashes it as such)
 
 
 def _read(path: Path, unpickler: type[pickle.Unpickler] = _PlainData) -> tuple[bool, Any]:
@@ -190,7 +190,7 @@ def validated(name: str, texts: list[str], build: Callable[[], T]) -> T:
     stamp = code_stamp()
     if directory is None or stamp is None or not private(directory):
         return build()
-    path = directory / entry_name(f"validated {name}", "\0".join(texts) + "\0" + stamp.decode())
+    path = directory / entry_name(f"validated {name}", "\0".join(texts) + "\0" + stamp)
     found, value = _read(path, _KnowledgeObjects)
     if found:
         return value  # type: ignore[no-any-return]
