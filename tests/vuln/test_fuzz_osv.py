@@ -11,11 +11,12 @@ import time
 import tracemalloc
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from imagevet.vuln.db import SCHEMA, store
-from imagevet.vuln.osv import OsvError, decode_record, parse_record
+from imagevet.vuln.osv import OsvError, decode_record, parse_record, read_record, surrogates_possible
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KEYS = st.sampled_from(
@@ -103,6 +104,45 @@ def test_any_json_value_parses_or_raises_osv_error(value: Any) -> None:
 def test_any_bytes_decode_or_raise_osv_error(data: bytes) -> None:
     with contextlib.suppress(OsvError):
         _storable(decode_record(data))
+
+
+def outcome(read: Any, data: bytes) -> Any:
+    """What the importer makes of ``data`` given a reader returning (value, surrogates possible)."""
+    try:
+        return parse_record(*read(data))
+    except OsvError as exc:
+        return str(exc)
+
+
+def json_reader(data: bytes) -> tuple[Any, bool]:
+    """The reader before orjson: json alone."""
+    return decode_record(data), surrogates_possible(data)
+
+
+EDGES = [b'"\\ud800"', b'{"id": "X-\\udc00", "affected": []}', b'{"id": "X-\xed\xa0\x80", "affected": []}',
+         b'\xef\xbb\xbf{"id": "X-1", "affected": []}', b'{"id": "X-1", "affected": [], "x": NaN}',
+         b'{"id": "X-1", "affected": [], "x": 1e400}', b'{"id": 123456789012345678901234567890}',
+         b'{"id": "X-1", "affected": [], "x": 123456789012345678901234567890}', b"\xff", b'"\xc0\x80"',
+         b'{"id": "X-1", "id": "X-2", "affected": []}', b"[" * 1500 + b"]" * 1500,
+         '{"id": "X-1", "affected": []}'.encode("utf-16"), b'{"id": "X-1", "affected": [],}']  # fmt: skip
+
+
+@pytest.mark.parametrize("data", EDGES)
+def test_orjson_first_reads_what_json_alone_read(data: bytes) -> None:
+    """Where orjson and json differ (lone surrogates, a byte order mark, NaN, big integers, UTF-16 ...)
+    the record is what json alone made of it: the same advisory, or the same refusal."""
+    assert outcome(read_record, data) == outcome(json_reader, data)
+
+
+def utf8_json(value: Any) -> bytes:
+    """``value`` as JSON text in UTF-8, its lone surrogates written as the bytes json would decode."""
+    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+@FUZZ
+@given(record_like().map(utf8_json) | record_like().map(lambda value: json.dumps(value).encode()))
+def test_orjson_first_reads_any_record_as_json_alone(data: bytes) -> None:
+    assert outcome(read_record, data) == outcome(json_reader, data)
 
 
 @settings(max_examples=40, deadline=None)

@@ -312,10 +312,10 @@ def test_a_family_replaced_twice_never_lends_old_packages_to_new_advisories(tmp_
         "UPDATE spans SET fix = X'00'",
         "UPDATE spans SET severity = 3",
         "UPDATE spans SET matched = NULL",
-        # the usual shape's one bound, in its entry's row
+        # the usual shape's one bound and hit text, in its entry's row
         "UPDATE affected SET below = NULL WHERE spanned = 2",
         "UPDATE affected SET below = 7 WHERE spanned = 2",
-        "UPDATE affected SET ranges = 'x' WHERE spanned = 2",
+        "UPDATE affected SET hit = 'x' WHERE spanned = 2",
     ],
 )
 def test_a_damaged_row_is_a_database_error_not_a_traceback(

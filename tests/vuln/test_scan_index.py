@@ -1,6 +1,7 @@
 """The index a scan reads the affected entries through (db.INDEXES ``affected_entries``: ecosystem, package,
-kind, bound, then what a hit takes from its entry), which lets the scan judge the entries an installed
-version is not in, and make the hits of the rest, without reading their rows; a database imported before
+kind, bound, then the text of the hit an entry of the usual shape makes), which lets the scan judge the
+entries an installed version is not in, and make the hits of the rest, without reading their rows or their
+advisories'; a database imported before
 it (with ``affected_lookup`` on ecosystem and package) scans the same, and the next import into it replaces
 the old index.
 
@@ -106,13 +107,22 @@ def test_a_database_imported_before_the_index_scans_the_same_and_is_reindexed(da
     assert sorted(found(database)) == EXPECTED
 
 
-def test_a_missing_advisory_stops_the_scan_only_where_it_decides_a_finding(database: Path) -> None:
-    """An entry the installed version is above is no finding whatever its advisory says, so its row is not
-    joined to the advisory at all; the same damage on an entry that is a hit stops the scan."""
+def test_a_hit_is_read_from_the_index_alone(database: Path) -> None:
+    """Neither the entry's row nor its advisory's is read for a hit (the index holds its text,
+    stored.encode_hit): without the advisories the scan finds the same, and with the hit texts damaged the
+    scan stops."""
     with sqlite3.connect(database) as connection:
-        connection.execute("DELETE FROM advisories WHERE id = 'DEBIAN-CVE-2026-0002'")  # alpha, not a hit
+        connection.execute("DELETE FROM advisories")
+        connection.execute("UPDATE affected SET ranges = 'x', severity = 'severe'")
     assert sorted(found(database)) == EXPECTED
     with sqlite3.connect(database) as connection:
-        connection.execute("DELETE FROM advisories WHERE id = 'DEBIAN-CVE-2026-0003'")  # alpha, a hit
+        connection.execute("UPDATE affected SET hit = 'x' WHERE package = 'alpha'")
     with pytest.raises(db.DatabaseError, match="damaged"):
         found(database)
+
+
+def test_an_entry_the_version_is_above_is_no_finding_whatever_its_hit_holds(database: Path) -> None:
+    """Judged from its bound alone: its hit text is never looked at."""
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE affected SET hit = 'x' WHERE package = 'beta'")  # beta: no hit
+    assert sorted(found(database)) == EXPECTED

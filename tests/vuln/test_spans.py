@@ -165,6 +165,12 @@ records = st.lists(
         st.lists(usual | event_dicts, min_size=1, max_size=2),
         st.lists(st.sampled_from(POOL), max_size=2),
         st.sampled_from([False, False, False, True]),  # withdrawn
+        st.tuples(  # what a finding says: the hit text of the usual shape keeps each (stored.encode_hit)
+            st.text(st.sampled_from("ab |\x1f\x01\té✓"), max_size=6),  # summary
+            st.sampled_from([None, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"]),
+            st.sampled_from([None, "low", "high"]),  # the entry's own urgency
+            st.integers(0, 2),  # aliases
+        ),
     ),
     min_size=1,
     max_size=12,
@@ -193,15 +199,24 @@ def both_ways(database: Path, installed: list[Package], ecosystems: Ecosystems) 
 @given(records, packages, st.booleans())
 def test_a_scan_through_the_spans_finds_what_the_entry_by_entry_scan_finds(
     tmp_path_factory: pytest.TempPathFactory,
-    given_records: list[tuple[str, list[list[dict[str, str]]], list[str], bool]],
+    given_records: list[
+        tuple[str, list[list[dict[str, str]]], list[str], bool, tuple[str, str | None, str | None, int]]
+    ],
     given_packages: list[tuple[str, str, str]],
     refused_version: bool,
 ) -> None:
     database = tmp_path_factory.mktemp("spans") / "osv.sqlite3"
     inputs = []
-    for number, (package, affected_ranges, listed_versions, withdrawn) in enumerate(given_records):
+    for number, (package, affected_ranges, listed_versions, withdrawn, texts) in enumerate(given_records):
         extra: dict[str, object] = {"versions": listed_versions} if listed_versions else {}
+        summary, vector, urgency, aliases = texts
+        if urgency:
+            extra["ecosystem_specific"] = {"urgency": urgency}
         data = json.loads(record(number, package, affected_ranges, **extra))
+        data["summary"] = summary
+        data["aliases"] = [f"CVE-2026-{(number + n) % 7:04d}" for n in range(aliases)]
+        if vector:
+            data["severity"] = [{"type": "CVSS_V3", "score": vector}]
         if withdrawn:
             data["withdrawn"] = "2026-02-01T00:00:00Z"
         inputs.append((f"{number}.json", json.dumps(data).encode()))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from imagevet.vuln.importer import import_into
+from imagevet.vuln.stored import EVENT, RANGE
 from tests.support.advisories import debian_image_with, fresh_stamp
 from tests.support.cli import imagevet_env, run_imagevet
 
@@ -55,6 +56,18 @@ def database(tmp_path: Path) -> Path:
     return path
 
 
+def hit_text(**fields: str) -> str:
+    """The hit text (stored.encode_hit) of DSA-3's entry, the usual shape, as imported but ``fields``."""
+    intact = {"advisory": "DSA-3", "aliases": "", "severity": "unknown", "score": "", "withdrawn": ""}
+    intact |= {"fix": "1:9.2p1-2+deb12u7", "summary": "DSA-3 summary"}
+    return RANGE.join((intact | fields).values())
+
+
+def set_hit(**fields: str) -> str:
+    """The statement giving DSA-3's entry that text (a hex literal cast: separators and all)."""
+    return f"UPDATE affected SET hit = CAST(X'{hit_text(**fields).encode().hex()}' AS TEXT) WHERE spanned = 2"
+
+
 def scan(image: Path, database: Path) -> tuple[int, list[str], str]:
     proc = run_imagevet(
         "vuln", str(image), "--db", str(database), "-f", "json", env=imagevet_env(drop=()), timeout=120
@@ -66,6 +79,9 @@ def scan(image: Path, database: Path) -> tuple[int, list[str], str]:
 def test_the_intact_database_finds_all_three(image: Path, database: Path) -> None:
     code, found, stderr = scan(image, database)
     assert (code, found) == (0, ["DSA-1", "DSA-2", "DSA-3"]), stderr  # unrated: under the gate
+    with sqlite3.connect(database) as connection:
+        (hit,) = connection.execute("SELECT hit FROM affected WHERE spanned = 2").fetchone()
+    assert hit == hit_text()  # what set_hit starts from is what the importer wrote
     with sqlite3.connect(database) as connection:
         kinds = connection.execute("SELECT spanned, COUNT(*) FROM affected GROUP BY spanned").fetchall()
     assert kinds == [(1, 2), (2, 1)]  # two entries as spans, one as the usual shape's bound
@@ -90,21 +106,21 @@ def test_the_intact_database_finds_all_three(image: Path, database: Path) -> Non
         "UPDATE advisories SET score = X'00'",
         "UPDATE advisories SET summary = X'00'",
         "UPDATE advisories SET row = row + 100",
-        # the usual shape's entry (DSA-3): each column its hit takes, checked as the scan reads it
-        "UPDATE affected SET ranges = X'00' WHERE spanned = 2",
-        "UPDATE affected SET ranges = 'introduced 0, fixed 1' WHERE spanned = 2",
-        "UPDATE affected SET ranges = ranges || char(30) || char(31) || 'i0' WHERE spanned = 2",
-        "UPDATE affected SET ranges = ranges || char(31) || 'l1' WHERE spanned = 2",
+        # the usual shape's entry (DSA-3): its bound, and each field of the hit text it is read from
         "UPDATE affected SET below = 'not a key' WHERE spanned = 2",
         "UPDATE affected SET below = X'00' WHERE spanned = 2",
-        "UPDATE affected SET severity = 'severe' WHERE spanned = 2",
-        "UPDATE advisories SET severity = 'severe' WHERE id = 'DSA-3'",
-        "UPDATE advisories SET score = 'high' WHERE id = 'DSA-3'",
-        "UPDATE advisories SET withdrawn = X'01' WHERE id = 'DSA-3'",
-        "UPDATE advisories SET modified = X'01' WHERE id = 'DSA-3'",
-        "UPDATE advisories SET aliases = X'01' WHERE id = 'DSA-3'",
-        "UPDATE advisories SET summary = NULL WHERE id = 'DSA-3'",
-        "UPDATE advisories SET id = X'01' WHERE id = 'DSA-3'",
+        "UPDATE affected SET hit = NULL WHERE spanned = 2",
+        "UPDATE affected SET hit = X'00' WHERE spanned = 2",
+        "UPDATE affected SET hit = 7 WHERE spanned = 2",
+        "UPDATE affected SET hit = 'DSA-3' WHERE spanned = 2",  # one field of seven
+        set_hit(severity="severe"),
+        set_hit(score="high"),
+        set_hit(withdrawn="yes"),
+        set_hit(aliases="CVE-2026-1"),  # no separator before the alias
+        set_hit(advisory=""),
+        set_hit(fix="1:9.2p1-2+deb12u7" + EVENT + "i0"),
+        set_hit(fix=""),  # would be reported as unfixed
+        "UPDATE affected SET hit = substr(hit, 1, instr(hit, '1:9.2') - 2) WHERE spanned = 2",  # five fields
     ],
 )
 def test_a_damaged_row_stops_the_scan_with_one_line(image: Path, database: Path, damage: str) -> None:

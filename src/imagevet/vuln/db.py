@@ -32,15 +32,16 @@ from imagevet.vuln.entries import (
 )
 from imagevet.vuln.osv import Advisory, Affected
 from imagevet.vuln.spans import spans_of, usual_below
-from imagevet.vuln.stored import encode_ranges, encode_texts, ordered_for
+from imagevet.vuln.stored import encode_hit, encode_ranges, encode_texts, ordered_for
 
 if TYPE_CHECKING:
     from imagevet.vuln.matcher import Hit, Judged
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = "4"
-OLDER_SCHEMAS = ("1", "2", "3")  # refused by every reader; an import rebuilds such a database from its inputs
+SCHEMA_VERSION = "5"
+# Refused by every reader; an import rebuilds such a database from its inputs (5: the hit text, stored.py).
+OLDER_SCHEMAS = ("1", "2", "3", "4")
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS advisories (
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS advisories (
 CREATE TABLE IF NOT EXISTS affected (
     id INTEGER PRIMARY KEY, advisory INTEGER NOT NULL, ecosystem TEXT NOT NULL, package TEXT NOT NULL,
     ranges TEXT NOT NULL, ordered TEXT, sorted_for TEXT NOT NULL, versions TEXT NOT NULL, severity TEXT,
-    spanned INTEGER NOT NULL, below TEXT
+    spanned INTEGER NOT NULL, below TEXT, hit TEXT
 );
 CREATE TABLE IF NOT EXISTS spans (
     ecosystem TEXT NOT NULL, package TEXT NOT NULL, entry INTEGER NOT NULL, what INTEGER NOT NULL,
@@ -67,15 +68,15 @@ CREATE TABLE IF NOT EXISTS coverage (
 # Built after a bulk load (importer.py drops them first): one sort instead of 200,000 index updates. (Spans
 # kept in a table clustered by package would scan ~0.1 s faster on 1,000 packages, but sorting them into it
 # makes an import of 200,000 records ~1.4 s slower than this index does: docs/benchmarks.md.)
-# ``affected_entries`` covers what a scan filters on (the kind and bound of each entry) and what a hit of
-# the usual shape takes from its entry (advisory, severity, ranges), so the entries an installed version is
-# not in are judged from the index alone and no entry row, spread over the file, is read for a hit either
-# (a scan of 1,000 packages: 19,000 hits among 52,000 entries, docs/benchmarks.md). It replaces
-# ``affected_lookup`` (ecosystem, package) and the index on the filtered columns alone, which databases
-# imported before it still have: they scan the same, a little slower, until the next import.
+# ``affected_entries`` covers what a scan filters on (the kind and bound of each entry) and, for an entry of
+# the usual shape, the text of the hit it makes (stored.encode_hit): the entries an installed version is not
+# in are judged from the index alone, and a hit is read from it without the entry's row or its advisory's,
+# both spread over the file (a scan of 1,000 packages: 19,000 hits among 52,000 entries; the join to the
+# advisories and their eight columns were a quarter of that scan, docs/benchmarks.md). The hit's texts are
+# kept twice (row and index): the database is about half as large again as without them.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS affected_entries ON affected (
-    ecosystem, package, spanned, below, advisory, severity, ranges
+    ecosystem, package, spanned, below, hit
 );
 CREATE INDEX IF NOT EXISTS affected_advisory ON affected (advisory);
 CREATE INDEX IF NOT EXISTS spans_lookup ON spans (ecosystem, package);
@@ -183,6 +184,7 @@ def store(
     first = row
     entry = int(connection.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM affected").fetchone()[0])
     for advisory in advisories:
+        texts, withdrawn = (advisory.id, advisory.aliases), bool(advisory.withdrawn)
         rows.append(
             (
                 row,
@@ -203,6 +205,13 @@ def store(
                 span_rows.extend([(a.ecosystem, a.package, entry, *span, row, a.severity) for span in spans])
             # an entry without any span (no ECOSYSTEM range, no listed version) matches nothing: judged
             how = ENTRY_BELOW if below is not None else ENTRY_SPANNED if spans else ENTRY_JUDGED
+            hit = None
+            if below is not None:  # its findings' texts, read by the scan in place of the advisory's row
+                own = advisory.severity
+                if own == "unknown" and a.severity is not None:
+                    own = a.severity
+                fix = a.ranges[0][1][1]
+                hit = encode_hit(*texts, own, advisory.score, withdrawn, fix, advisory.summary)
             affected_rows.append(
                 (
                     entry,
@@ -216,12 +225,13 @@ def store(
                     a.severity,
                     how,
                     below,
+                    hit,
                 )
             )
             entry += 1
         row += 1
     connection.executemany("INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", affected_rows)
+    connection.executemany("INSERT INTO affected VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", affected_rows)
     connection.executemany("INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", span_rows)
     return row - first
 

@@ -35,7 +35,7 @@ from imagevet.vuln.db import (
     schema_of,
     store,
 )
-from imagevet.vuln.osv import Advisory, OsvError, decode_record, parse_record, surrogates_possible
+from imagevet.vuln.osv import Advisory, OsvError, parse_record, read_record
 
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 BATCH = 2000  # advisories per executemany (and per progress report)
@@ -148,7 +148,7 @@ def _record_file(path: Path, stats: ImportStats) -> Iterator[tuple[str, bytes]]:
 def parse_inputs(inputs: Iterator[tuple[str, bytes]], stats: ImportStats) -> Iterator[Advisory]:
     for where, data in inputs:
         try:
-            advisory = parse_record(decode_record(data), surrogates_possible(data))
+            advisory = parse_record(*read_record(data))
         except OsvError as exc:
             stats.skip(where, str(exc))
             continue

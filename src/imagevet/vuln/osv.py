@@ -47,6 +47,21 @@ def decode_record(data: bytes) -> Any:
         raise OsvError(f"not valid JSON ({exc.__class__.__name__})") from exc
 
 
+def read_record(data: bytes) -> tuple[Any, bool]:
+    """decode_record's value, and whether it can hold a lone surrogate (surrogates_possible), for the
+    importer: orjson reads it first (two to three times json's speed; a fifth of an import of 200,000
+    records was json). orjson reads only UTF-8 without a byte order mark and refuses every lone surrogate,
+    escaped or encoded, so what it reads holds none; what it refuses (those, NaN, 1e400, nesting past 1,024)
+    goes to json, which accepts or refuses it as before. The one value they read differently, an integer
+    past 64 bits (orjson: a float), is no text, list or object, the only things parse_record reads."""
+    import orjson
+
+    try:
+        return orjson.loads(data), False
+    except orjson.JSONDecodeError:
+        return decode_record(data), surrogates_possible(data)
+
+
 def surrogates_possible(data: bytes) -> bool:
     """Whether the JSON text ``data`` can decode to a lone surrogate: it holds a ``\\uD800``-``\\uDFFF``
     escape, or a surrogate encoded as UTF-8 (json decodes bytes with ``surrogatepass``), or it is not UTF-8

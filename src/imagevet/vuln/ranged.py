@@ -28,7 +28,7 @@ from imagevet.vuln.entries import (
 )
 from imagevet.vuln.matcher import SEVERITY_ORDER, Hit, Judged, describe_range
 from imagevet.vuln.osv import Advisory, Affected
-from imagevet.vuln.stored import EVENT, RANGE, USUAL_PREFIX
+from imagevet.vuln.stored import EVENT, HIT_FIELDS, RANGE, WITHDRAWN
 
 # Every span of an installed name whose version it holds, and every span or usual-shape entry (the one bound
 # in its own row, entries.ENTRY_BELOW) of such a name that is not what the importer writes (``sound`` 0):
@@ -50,22 +50,18 @@ WHERE s.ecosystem = ? AND s.package = i.name
     f"AND a.row IS NOT NULL AND f.id IS NOT NULL AND f.spanned = {ENTRY_SPANNED} "
     "AND f.package = s.package AND f.ecosystem = s.ecosystem AND f.advisory = s.advisory)",
 )
-# An entry whose bound is a version key the installed key is not below is no hit, whatever else its row or
-# advisory holds: it is left out before its advisory is looked up, and judged from the index alone
-# (db.INDEXES). Every other entry of the name comes back as the columns a Hit is made of, in the order
-# findings are merged in: a hit, or a damaged row. The index holds each column the query takes from the
-# entry, so only the advisory's row is read per hit. Each column is checked in _below_hits, not in SQL:
-# a `type(x) is str` there costs a fifth of a `typeof(x) = 'text'` here (19,000 hits in the benchmark,
-# docs/benchmarks.md).
+# An entry whose bound is a version key the installed key is not below is no hit, whatever else its row
+# holds: it is left out from the index alone (db.INDEXES). Every other entry of the name comes back as its
+# hit's text (stored.encode_hit), in the order findings are merged in: a hit, or a damaged row. The index
+# holds the text, so neither the entry's row nor its advisory's is read (the join and the advisory's eight
+# columns were a quarter of a scan of 1,000 packages). The text is checked in _below_hits, not in SQL: a
+# `type(x) is str` there costs a fifth of a `typeof(x) = 'text'` here (docs/benchmarks.md). The installed
+# pair comes back as its position in the chunk (i.n), one integer where the name and key were two texts.
 _BOUND = "(typeof(f.below) = 'text' AND f.below >= char(256))"
-# The installed pair comes back as its position in the chunk (i.n), one integer where the name and key
-# were two texts: each column handed to Python costs about as much as SQLite's work for the row. A missing
-# advisory is a NULL a.id (the column is NOT NULL), so its row number is not asked for.
 _BELOW = f"""
 WITH installed(name, key, n) AS (VALUES {{pairs}})
-SELECT i.n, f.id, a.id, a.aliases, f.ranges, a.severity, f.severity, a.score, a.summary,
-       a.withdrawn, a.modified, {_BOUND}
-FROM installed i CROSS JOIN affected f LEFT JOIN advisories a ON a.row = f.advisory
+SELECT i.n, f.id, f.hit, {_BOUND}
+FROM installed i CROSS JOIN affected f
 WHERE f.ecosystem = ? AND f.package = i.name AND f.spanned = {ENTRY_BELOW}
   AND NOT ({_BOUND} AND i.key >= f.below)
 ORDER BY f.package, f.id, i.key
@@ -81,7 +77,7 @@ WHERE f.ecosystem = ? AND f.package IN ({{marks}}) AND f.spanned = {ENTRY_SPANNE
 
 # The explanation of the usual shape's findings, as matcher.describe_range words it: this, then the fix.
 _USUAL_MATCHED = describe_range((("introduced", "0"), ("fixed", "")))
-_PREFIX_LENGTH = len(USUAL_PREFIX)
+_LAST_FIELD = HIT_FIELDS - 1  # the summary, last, is split no further: it may hold a separator
 _SEVERITIES = frozenset(SEVERITY_ORDER)
 _new = tuple.__new__  # a named tuple made without its Python-level __new__: a third of the cost
 
@@ -148,37 +144,31 @@ def _below_hits(
     rows: Iterable[tuple[Any, ...]], chunk: list[tuple[str, str]], ecosystem: str
 ) -> Iterator[Hit]:
     """The hits of _BELOW's rows for the (name, key) pairs ``chunk``; a withdrawn advisory's are none.
-    DamagedRecord for a row imagevet never writes: a missing advisory, a column of another type, a
-    severity or range text it never stores."""
-    for row in rows:
-        position, number, advisory, aliases, ranges, severity, own, score, summary = row[:9]
-        withdrawn, modified, bounded = row[9:]
-        if not (
-            bounded
-            and type(advisory) is str
-            and type(aliases) is str
-            and type(summary) is str
-            and type(ranges) is str
-            and severity in _SEVERITIES
-            and (own is None or own in _SEVERITIES)
-            and (score is None or type(score) is float or type(score) is int)
-            and (withdrawn is None or type(withdrawn) is str)
-            and (modified is None or type(modified) is str)
-            and ranges.startswith(USUAL_PREFIX)
-        ):
-            raise DamagedRecord(f"affected entry {number!r} is damaged (a column holds something else)")
-        fix = ranges[_PREFIX_LENGTH:]  # stored.usual_fix, inline: once per hit
-        if RANGE in fix or EVENT in fix:
-            raise DamagedRecord(f"affected entry {number!r} is damaged (a column holds something else)")
+    DamagedRecord for a row imagevet never writes: no hit text, or one encode_hit cannot have written."""
+    for position, number, hit, bounded in rows:
+        try:
+            advisory, aliases, severity, score, withdrawn, fix, summary = hit.split(RANGE, _LAST_FIELD)
+            if not (
+                bounded
+                and severity in _SEVERITIES
+                and (not withdrawn or withdrawn == WITHDRAWN)
+                and advisory
+                and (not aliases or aliases[0] == EVENT)
+                and fix
+                and EVENT not in fix
+            ):
+                raise ValueError("a field of the hit holds something else")
+            rated = float(score) if score else None
+        except (AttributeError, TypeError, ValueError) as exc:  # not text, too few fields, no score
+            why = f"affected entry {number!r} is damaged (its hit holds something else)"
+            raise DamagedRecord(why) from exc
         if withdrawn:
             continue
-        if severity == "unknown" and own is not None:
-            severity = own
-        aliased = tuple(aliases.split(EVENT)[1:])  # stored.decode_texts, inline
         package, key = chunk[position]
+        aliased = tuple(aliases.split(EVENT)[1:])  # stored.decode_texts, inline
         matched = _USUAL_MATCHED + fix
         yield _new(
-            Hit, (package, number, key, advisory, aliased, fix, severity, score, summary, ecosystem, matched)
+            Hit, (package, number, key, advisory, aliased, fix, severity, rated, summary, ecosystem, matched)
         )
 
 

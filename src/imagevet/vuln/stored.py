@@ -1,4 +1,5 @@
-"""The ready form of an affected entry's ranges and versions, as the database stores them (schema 3).
+"""The ready form of an affected entry's ranges and versions, and of the hit an entry of the usual shape
+makes, as the database stores them (schema 5).
 
 Parsed once, at import: each ECOSYSTEM range is kept as the advisory gives it (its description names the
 events in that order) and, when the ecosystem's version scheme is known (``Debian:12`` -> deb), also with
@@ -6,6 +7,14 @@ its events already sorted by that scheme, so a scan neither decodes JSON nor sor
 form needs only ``str.split``: a range starts with ``RANGE``, each event with ``EVENT`` then one letter
 for its kind, each listed version (and each alias of an advisory) with ``EVENT``. Versions and aliases
 holding a control character are refused at parsing (osv.py), so neither separator can occur inside one.
+
+An entry of the usual Debian shape (``introduced 0, fixed F``, entries.ENTRY_BELOW) also keeps, in its row
+and in the scan's index, the texts its findings are made of (``encode_hit``): the advisory's id, aliases,
+severity (the entry's own rating where the advisory has none), score, whether it is withdrawn, then F and
+the summary, joined by ``RANGE``. A scan reads that one column instead of joining the advisory's row: the
+join and the eight columns cost a quarter of a scan of 1,000 packages (docs/benchmarks.md). Ids are
+printable and aliases and F hold no control character (osv.py); the summary, which may, comes last, so a
+split at the first six separators gives the fields back whatever it holds.
 """
 
 from __future__ import annotations
@@ -89,6 +98,24 @@ def usual_fix(text: str) -> str:
     if not text.startswith(USUAL_PREFIX) or RANGE in text[1:] or EVENT in text[len(USUAL_PREFIX) :]:
         raise ValueError("not the usual range in the ready form")
     return text[len(USUAL_PREFIX) :]
+
+
+HIT_FIELDS = 7
+WITHDRAWN = "w"
+
+
+def encode_hit(
+    advisory_id: str,
+    aliases: tuple[str, ...],
+    severity: str,
+    score: float | None,
+    withdrawn: bool,
+    fix: str,
+    summary: str,
+) -> str:
+    """The hit text of an entry of the usual shape (see above); ``severity`` already the one it reports."""
+    fields = (advisory_id, encode_texts(aliases), severity, "" if score is None else repr(score))
+    return RANGE.join((*fields, WITHDRAWN if withdrawn else "", fix, summary))
 
 
 def encode_texts(versions: tuple[str, ...]) -> str:
