@@ -5,7 +5,8 @@ what each key must be; this one predicate judges every such row.
     value: {fact: sshd, keys: [maxauthtries], op: between, want: [1, 4]}
     value: [{fact: sshd, keys: [clientaliveinterval], ...}, {fact: sshd, keys: [clientalivecountmax], ...}]
 
-Facts: ``sysctl`` (boot-time value, and the running one on a live host), ``sshd`` (the effective value and
+Facts: ``sysctl`` (boot-time value, which must be set in a sysctl file, not left to the kernel's default,
+and the running one on a live host), ``sshd`` (the effective value and
 every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys``
 installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
 beyond the octal ``want``; ``absent: skip`` for a file an image may lack), ``mounts`` (``op: option``: the
@@ -36,6 +37,10 @@ from imagevet.model import Evidence, Outcome, Package, Status, Unknown
 if TYPE_CHECKING:  # imported by the mounts fact, only for the audits that judge mounts
     from imagevet.facts.mounts import Mounts
 
+# Why a kernel default does not pass: CIS's audit of each kernel parameter asks that it be set in a file
+# systemd-sysctl loads, as do SSG's rules; a default can differ with the kernel build or a boot parameter,
+# and a later package's sysctl.d file is the only thing that could change a set value (docs/checks.md).
+UNSET_SYSCTL = "set it in /etc/sysctl.d, as CIS's audit asks (a kernel default is not the image's setting)"
 FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
@@ -203,6 +208,9 @@ def _sysctl(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
             continue
         shown = f"{key} = {value.value} ({value.where()}); wanted {row.shown}"
         evidence = [Evidence(shown, value.path, value.line)]
+        if value.path is None:  # the kernel's default, not the image's setting: CIS asks for it in a file
+            ok = False
+            evidence.append(Evidence(f"{key} is not set in any sysctl file: {UNSET_SYSCTL}"))
         if value.running is not None:
             evidence.append(Evidence(f"running kernel: {key} = {value.running}"))
             ok = ok and bool(row.test(value.running))
