@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from imagevet.inventory.apk import ApkError, parse_apk_installed
@@ -297,6 +297,7 @@ SQLITE = _small_sqlite()
     st.lists(st.tuples(st.integers(0, len(SQLITE) - 1), st.integers(0, 255)), max_size=8),
     st.integers(0, len(SQLITE)),
 )
+@example(flips=[(4016, 128)], cut=8193)  # the schema's text made invalid UTF-8 (found by this test)
 def test_rpm_sqlite_mutations(flips: list[tuple[int, int]], cut: int) -> None:
     mutated = _mutate(SQLITE, flips, cut)
     try:
@@ -304,6 +305,14 @@ def test_rpm_sqlite_mutations(flips: list[tuple[int, int]], cut: int) -> None:
     except RpmdbError:
         return
     assert all(h.name for h in headers)
+
+
+def test_rpm_sqlite_schema_that_is_not_utf8_is_refused_without_its_bytes() -> None:
+    at = SQLITE.index(b"CREATE TABLE") + 3
+    mutated = SQLITE[:at] + b"\x80" + SQLITE[at + 1 :]
+    with pytest.raises(RpmdbError, match="not UTF-8") as caught:
+        read_sqlite(mutated)
+    assert "0x80" not in str(caught.value)
 
 
 # ---- end to end -------------------------------------------------------------------------------------

@@ -96,6 +96,8 @@ def _query(path: str, budget_seconds: float) -> list[RpmHeader]:
                 f"reading took longer than {budget_seconds:g} s (hostile or absurd database)"
             ) from None
         raise RpmdbError(f"not a readable rpm SQLite database ({_sqlite_reason(exc)})") from None
+    except UnicodeDecodeError:  # a schema or text value that is not UTF-8: corrupt (its bytes not shown)
+        raise RpmdbError("not a readable rpm SQLite database (text that is not UTF-8)") from None
     finally:
         connection.close()
     headers = []
