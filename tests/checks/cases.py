@@ -31,6 +31,7 @@ STRICT_MODES = {
     "etc/gshadow": 0o640,
     "etc/ssh/sshd_config": 0o600,
     "etc/ssh/ssh_host_ed25519_key": 0o600,
+    "etc/ssh/ssh_host_ed25519_key.pub": 0o644,
     "etc/passwd-": 0o644,
     "etc/group-": 0o644,
     "etc/shadow-": 0o640,
@@ -52,6 +53,7 @@ LOOSE_MODES = {
     "etc/group": 0o666,
     "etc/gshadow": 0o644,
     "etc/ssh/ssh_host_ed25519_key": 0o644,
+    "etc/ssh/ssh_host_ed25519_key.pub": 0o664,
     "etc/passwd-": 0o664,
     "etc/group-": 0o646,
     "etc/shadow-": 0o644,
@@ -90,7 +92,8 @@ CIS_ROWS = (
     "mount-var-tmp-noexec mount-var-log-nodev mount-var-log-nosuid mount-var-log-noexec "
     "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec "
     "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
-    "packages-no-xinetd"
+    "packages-no-xinetd kernel-module-usb-storage ssh-host-public-keys su-restricted shell-timeout "
+    "password-inactive accounts-system-no-shell"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
 from imagevet.model import Status
@@ -51,3 +53,19 @@ def test_logging_by_a_journal_directory(debian: Path) -> None:
     assert statuses(debian, ["logging-configured"])["logging-configured"] is Status.FAIL
     (debian / "var/log/journal").mkdir(parents=True)
     assert statuses(debian, ["logging-configured"])["logging-configured"] is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("install usb-storage /bin/false", Status.PASS),
+        ("install usb_storage /bin/true", Status.PASS),  # modprobe reads - and _ in a module name alike
+        ("blacklist usb-storage", Status.FAIL),  # blacklist alone still lets a dependency load it
+        ("# install usb-storage /bin/false", Status.FAIL),
+        ("install usb-storage /sbin/modprobe --ignore-install usb-storage", Status.FAIL),
+    ],
+)
+def test_usb_storage_disabled(tmp_path: Path, line: str, expected: Status) -> None:
+    (tmp_path / "etc/modprobe.d").mkdir(parents=True)
+    (tmp_path / "etc/modprobe.d/usb.conf").write_text(line + "\n")
+    assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": expected}

@@ -18,7 +18,7 @@ GROUP = FIXTURES / "cases/cis-pass/etc/group"  # Debian 12's first 30 groups, ga
 
 def test_debian_group_file() -> None:
     ids = parse_group_ids(GROUP.read_text())
-    assert ids["root"] == 0 and ids["shadow"] == 42 and ids["nogroup"] == 65534 and len(ids) == 32
+    assert ids["root"] == 0 and ids["shadow"] == 42 and ids["nogroup"] == 65534 and len(ids) == 33
 
 
 def test_first_entry_wins_and_malformed_lines_are_skipped() -> None:

@@ -14,8 +14,16 @@ from tests.facts.hostile import HOSTILE, plant
 
 def test_the_cis_overlay() -> None:
     lines = gather_modprobe(RootfsTarget(str(FIXTURES / "cases/cis-pass")))
-    assert [line.module for line in lines] == ["cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf"]
-    assert lines[0].command == "/bin/false" and lines[0].line == 1 and lines[-1].line == 11
+    assert [line.module for line in lines] == [
+        "cramfs",
+        "freevxfs",
+        "hfs",
+        "hfsplus",
+        "jffs2",
+        "udf",
+        "usb-storage",
+    ]
+    assert lines[0].command == "/bin/false" and lines[0].line == 1 and lines[-2].line == 11
 
 
 def test_syntax_other_commands_and_short_lines() -> None:

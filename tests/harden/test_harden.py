@@ -32,6 +32,9 @@ OFFLINE = [
     "password-max-days", "password-min-days", "default-umask", "account-lockout", "core-dumps-restricted",
     "filesystem-modules-disabled", "tmp-separate", "sysctl-secure-redirects", "sysctl-ipv6-router-adverts",
     "sysctl-ipv6-accept-redirects", "file-perms-cron-daily", "file-perms-cron-d", "ssh-banner",
+    "sysctl-aslr", "sysctl-suid-dumpable", "sysctl-source-route", "sysctl-syncookies", "sysctl-ip-forward",
+    "sysctl-icmp-broadcasts", "sysctl-icmp-bogus", "sysctl-ipv6-forward", "sysctl-ipv6-source-route",
+    "kernel-module-usb-storage", "su-restricted", "shell-timeout", "password-inactive",
 ]  # fmt: skip
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,22 +112,26 @@ def test_no_csv_cell_starts_as_a_formula() -> None:
     assert rows[1][compliance.CSV_COLUMNS.index("title")] == "'+1 and -1"
 
 
-def debian_per_recommendation() -> dict[str, Any]:
-    target = RootfsTarget(str(FIXTURES / "rootfs" / "hardened-debian"))  # Debian 12: the full CIS list
+def debian_per_recommendation(root: Path = FIXTURES / "rootfs" / "hardened-debian") -> dict[str, Any]:
+    target = RootfsTarget(str(root))  # Debian 12: the full CIS list
     report = run_audit(target, CheckOptions(dt.date(2026, 11, 28)), framework("cis-l1").check_ids())
     frame = for_image(framework("cis-l1"), report)
     return compliance.document(frame, report, *assess(frame, report))
 
 
 @pytest.mark.parametrize("width", [80, 250])
-def test_a_partly_judged_recommendation_shows_its_checks_and_what_is_left(width: int) -> None:
-    data = debian_per_recommendation()
-    (reverse_path,) = (c for c in data["controls"] if c["id"] == "3.3.7")
-    assert reverse_path["status"] == "manual" and reverse_path["checks"]
-    assert "default.rp_filter" in reverse_path["manual"]
+def test_a_partly_judged_recommendation_shows_its_checks_and_what_is_left(width: int, tmp_path: Path) -> None:
+    """useradd's INACTIVE passes, but CIS 5.4.1.5 also asks about each account's own days: left to people."""
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "rootfs" / "hardened-debian", root, symlinks=True)
+    (root / "etc/default/useradd").write_text("INACTIVE=30\n")
+    data = debian_per_recommendation(root)
+    (inactive,) = (c for c in data["controls"] if c["id"] == "5.4.1.5")
+    assert inactive["status"] == "manual" and inactive["checks"]
+    assert "each existing user's inactive days" in inactive["manual"]
     text = " ".join(compliance.render(data, compliance.Format.TABLE, width=width).split())
-    assert "sysctl-rp-filter:pass" in text and "net.ipv4.conf.default.rp_filter is not judged" in text
+    assert "password-inactive:pass" in text and "each existing user's inactive days in /etc/shadow" in text
     page = compliance.render(data, compliance.Format.HTML)
-    assert "sysctl-rp-filter: pass<br>imagevet judges part of it" in page
+    assert "password-inactive: pass<br>imagevet judges part of it" in page
     # the control id is the CIS number: not repeated as a number under it, nor in the CIS column
-    assert "<small>CIS 3.3.7</small>" not in page and "CIS: 3.3.7" not in text
+    assert "<small>CIS 5.4.1.5</small>" not in page and "CIS: 5.4.1.5" not in text

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from imagevet.checks import account_db, accounts, cloud, files, lifecycle, ssh, sudo, system
+from imagevet.checks import account_db, accounts, cloud, files, lifecycle, logins, ssh, sudo, system
 from imagevet.checks.base import CheckOptions, Predicate
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.values import judge
@@ -168,6 +168,12 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("mount-var-log-audit-nodev", ROW),
     ("mount-var-log-audit-nosuid", ROW),
     ("mount-var-log-audit-noexec", ROW),
+    ("kernel-module-usb-storage", system.usb_storage_disabled),
+    ("ssh-host-public-keys", ssh.host_public_keys),
+    ("su-restricted", logins.su_restricted),
+    ("shell-timeout", logins.shell_timeout),
+    ("password-inactive", logins.password_inactive),
+    ("accounts-system-no-shell", logins.system_accounts_no_shell),
     # cloud readiness (audit --cloud C)
     ("cloud-init-datasource", cloud.cloudinit_datasource),
     ("cloud-agent", cloud.cloud_agent),

@@ -54,17 +54,28 @@ def password_auth(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
 
 
-def host_keys(facts: Facts, options: CheckOptions) -> Outcome:
-    """Host private keys readable by root (and the ssh_keys group of Red Hat's sshd) only."""
+def _key_modes(facts: Facts, which: str, max_mode: int, groups: tuple[str, ...]) -> Outcome:
     config = sshd_or_outcome(facts)
     if isinstance(config, Outcome):
         return config
     files = facts.system_files
-    if not files.host_keys:
-        return Outcome.of(Status.PASS, "no host private keys in the image (generated on first boot)")
-    outcomes = [file_mode(files, key, 0o640, ("root", "ssh_keys")) for key in files.host_keys]
+    keys = files.host_keys if which == "private" else files.host_public_keys
+    if not keys:
+        return Outcome.of(Status.PASS, f"no host {which} keys in the image (generated on first boot)")
+    outcomes = [file_mode(files, key, max_mode, groups) for key in keys]
     evidence = tuple(e for outcome in outcomes for e in outcome.evidence)
     if any(o.status is Status.ERROR for o in outcomes):
         return Outcome(Status.ERROR, evidence)
     failed = any(o.status is Status.FAIL for o in outcomes)
     return Outcome(Status.FAIL if failed else Status.PASS, evidence)
+
+
+def host_keys(facts: Facts, options: CheckOptions) -> Outcome:
+    """Host private keys readable by root (and the ssh_keys group of Red Hat's sshd) only."""
+    return _key_modes(facts, "private", 0o640, ("root", "ssh_keys"))
+
+
+def host_public_keys(facts: Facts, options: CheckOptions) -> Outcome:
+    """Host public keys writable by root only (CIS: 0644, root:root): a replaced one misleads clients
+    that pin it, and ssh-keyscan publishes what is there."""
+    return _key_modes(facts, "public", 0o644, ("root",))

@@ -167,16 +167,27 @@ UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
 DISABLING_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false")
 
 
-def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+def _modules_disabled(facts: Facts, names: tuple[str, ...]) -> Outcome:
+    """Each module kept from loading by an ``install NAME /bin/false`` line (modprobe treats - and _ in
+    a module name alike)."""
     disabled = {
-        line.module: Evidence(line.text, line.path, line.line)
+        line.module.replace("-", "_"): Evidence(line.text, line.path, line.line)
         for line in facts.modprobe
         if line.command in DISABLING_COMMANDS
     }
-    missing = [name for name in UNUSED_FILESYSTEMS if name not in disabled]
+    missing = [name for name in names if name.replace("-", "_") not in disabled]
     if missing:
         return Outcome.of(Status.FAIL, f"not disabled in /etc/modprobe.d: {', '.join(missing)}")
-    return Outcome(Status.PASS, tuple(disabled[name] for name in UNUSED_FILESYSTEMS))
+    return Outcome(Status.PASS, tuple(disabled[name.replace("-", "_")] for name in names))
+
+
+def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    return _modules_disabled(facts, UNUSED_FILESYSTEMS)
+
+
+def usb_storage_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    """A server takes no USB sticks: the usb-storage driver is the way data leaves on one."""
+    return _modules_disabled(facts, ("usb-storage",))
 
 
 SYSLOG_PACKAGES = ("rsyslog", "syslog-ng", "syslog-ng-core")

@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     from imagevet.facts.files import SystemFiles
     from imagevet.facts.limits import Limit
     from imagevet.facts.logindefs import LoginDefs
+    from imagevet.facts.logins import TimeoutLine
     from imagevet.facts.mac import MacFacts
     from imagevet.facts.modprobe import InstallLine
     from imagevet.facts.mounts import Mounts
-    from imagevet.facts.pam import PamFacts
+    from imagevet.facts.pam import ModuleLine, PamFacts, Setting
     from imagevet.facts.pending import PendingUpdate
     from imagevet.facts.sshd import SshdConfig
     from imagevet.facts.sudoers import Sudoers
@@ -132,6 +133,30 @@ class Facts:
         from imagevet.facts.account_db import gather_account_database
 
         return gather_account_database(self.target)
+
+    @cached_property
+    def shells(self) -> tuple[str, ...] | Unknown:
+        from imagevet.facts.logins import gather_shells
+
+        return gather_shells(self.target)
+
+    @cached_property
+    def shell_timeout(self) -> tuple[TimeoutLine, ...] | Unknown:
+        from imagevet.facts.logins import gather_timeout
+
+        return gather_timeout(self.target)
+
+    @cached_property
+    def useradd_defaults(self) -> dict[str, Setting] | Unknown | None:
+        from imagevet.facts.logins import gather_useradd_defaults
+
+        return gather_useradd_defaults(self.target)
+
+    @cached_property
+    def su_stack(self) -> tuple[ModuleLine, ...] | Unknown | None:
+        from imagevet.facts.logins import gather_su_stack
+
+        return gather_su_stack(self.target)
 
     @cached_property
     def login_defs(self) -> LoginDefs | Unknown:

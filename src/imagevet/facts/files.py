@@ -1,5 +1,5 @@
 """Modes and owners of the system files the checks judge (passwd, group, shadow, gshadow, sshd_config,
-the SSH host private keys, and the paths of the checks' files rows), and the group ids named in
+the SSH host keys, and the paths of the checks' files rows), and the group ids named in
 /etc/group.
 
 A target that does not record permissions (some archives) gives mode -1; the checks say so rather than
@@ -15,6 +15,7 @@ from imagevet.target.base import Target
 
 SYSTEM_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/ssh/sshd_config")
 HOST_KEYS = "/etc/ssh/ssh_host_*_key"
+HOST_PUBLIC_KEYS = "/etc/ssh/ssh_host_*_key.pub"
 GROUP = "/etc/group"
 
 
@@ -35,6 +36,7 @@ class SystemFiles:
     modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES, every host key, every judged file
     present: frozenset[str]  # those that exist
     host_keys: tuple[str, ...]  # the SSH host private keys in the image, in lexical order
+    host_public_keys: tuple[str, ...]  # and their public halves
     group_ids: dict[str, int]  # group name -> gid; empty when /etc/group cannot be read
 
     def mode(self, path: str) -> FileMode | Unknown:
@@ -63,11 +65,13 @@ def _mode(target: Target, path: str) -> FileMode | Unknown:
 def gather_system_files(target: Target, judged: tuple[str, ...] = ()) -> SystemFiles:
     """``judged``: the further paths the checks' files rows name (checks/needs.py)."""
     keys = tuple(target.glob(HOST_KEYS))
-    paths = tuple(dict.fromkeys((*SYSTEM_FILES, *keys, *judged)))
+    public = tuple(target.glob(HOST_PUBLIC_KEYS))
+    paths = tuple(dict.fromkeys((*SYSTEM_FILES, *keys, *public, *judged)))
     text = target.read_text(GROUP)
     return SystemFiles(
         modes={path: _mode(target, path) for path in paths},
         present=frozenset(path for path in paths if target.exists(path)),
         host_keys=keys,
+        host_public_keys=public,
         group_ids={} if isinstance(text, Unknown) else parse_group_ids(text),
     )

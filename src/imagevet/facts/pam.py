@@ -40,6 +40,7 @@ class ModuleLine:
     arguments: tuple[str, ...]
     path: str
     line: int
+    control: str = ""  # required, requisite, sufficient ... or a bracketed [value=action ...]
 
     def argument(self, name: str) -> str | None:
         """``name=value`` or a bare flag (value "") among the module's arguments; the last one wins."""
@@ -66,11 +67,11 @@ def parse_stack(text: str, path: str) -> list[ModuleLine]:
         rest = words[1:]
         while rest and rest[0].startswith("[") and not rest[0].endswith("]"):  # [a=b c=d] spans words
             rest = [rest[0] + " " + rest[1], *rest[2:]] if len(rest) > 1 else []
-        rest = rest[1:]  # the control
-        if not rest:
+        if len(rest) < 2:
             continue
+        control, rest = rest[0], rest[1:]
         module = rest[0].rsplit("/", 1)[-1]
-        modules.append(ModuleLine(kind, module, tuple(rest[1:]), path, number))
+        modules.append(ModuleLine(kind, module, tuple(rest[1:]), path, number, control))
     return modules
 
 

@@ -1,0 +1,129 @@
+"""The CIS checks of what a login gets: su restricted to an empty group (CIS 5.2.7 in the Debian family's
+numbering), a shell timeout (5.4.3.2), new accounts locked after their password expires (5.4.1.5), and no
+valid login shell on system accounts (5.4.2.7). Each reads facts/logins.py; an unreadable file is an
+error, never a pass."""
+
+from __future__ import annotations
+
+from imagevet.checks.base import CheckOptions
+from imagevet.facts import Facts
+from imagevet.facts.accounts import PASSWD
+from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS
+from imagevet.model import Evidence, Outcome, Status, Unknown
+
+MAX_TMOUT = 900  # CIS: TMOUT 900 seconds or less, readonly and exported
+MAX_INACTIVE_DAYS = 45  # CIS: INACTIVE 45 days or less (and not -1, never)
+# CIS 5.4.2.7's audit leaves these out; uid 65534 (nobody) counts as a system account whatever UID_MIN.
+SHELL_ACCOUNTS = frozenset({"root", "halt", "sync", "shutdown", "nfsnobody"})
+NOBODY_UID = 65534
+DEFAULT_UID_MIN = 1000  # shadow's default when login.defs does not set UID_MIN
+
+
+def su_restricted(facts: Facts, options: CheckOptions) -> Outcome:
+    """pam_wheel required for su with use_uid and group=NAME, where NAME is a group nobody is in: then
+    only root can su, and admins use sudo (which logs). Without group= pam_wheel admits wheel or gid 0."""
+    stack = facts.su_stack
+    if stack is None:
+        return Outcome.of(Status.SKIP, f"no {SU_STACK}: su is not installed or does not use PAM")
+    if isinstance(stack, Unknown):
+        return Outcome.of(Status.ERROR, stack.reason)
+    lines = [m for m in stack if m.module == "pam_wheel.so" and m.control in ("required", "requisite")]
+    if not lines:
+        return Outcome.of(Status.FAIL, Evidence("no 'auth required pam_wheel.so' line", SU_STACK))
+    database = facts.account_database
+    if isinstance(database, Unknown):
+        return Outcome.of(Status.ERROR, database.reason)
+    evidence, ok = [], False
+    for line in lines:
+        shown = f"auth {line.control} pam_wheel.so {' '.join(line.arguments)}".strip()
+        group = line.argument("group")
+        problem = None
+        if line.argument("use_uid") is None:
+            problem = "without use_uid pam_wheel judges the login user, not the caller"
+        elif not group:
+            problem = "no group=: pam_wheel then admits the members of wheel (or of gid 0)"
+        else:
+            entry = next((g for g in database.groups if g.name == group), None)
+            primary = [u.name for u in database.users if entry and u.gid == entry.gid]
+            if entry is None:
+                problem = f"group {group} is not in /etc/group"
+            elif entry.members or primary:
+                problem = f"group {group} is not empty: {', '.join((*entry.members, *primary))}"
+        evidence.append(Evidence(f"{shown}: {problem}" if problem else shown, line.path, line.line))
+        ok = ok or problem is None
+    return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
+
+
+def shell_timeout(facts: Facts, options: CheckOptions) -> Outcome:
+    """TMOUT set to 1..900 in the system-wide profiles, readonly and exported, and never set higher."""
+    lines = facts.shell_timeout
+    if isinstance(lines, Unknown):
+        return Outcome.of(Status.ERROR, lines.reason)
+    assignments = [t for t in lines if t.value is not None]
+    if not assignments:
+        return Outcome.of(
+            Status.FAIL, "TMOUT is not set in /etc/profile, /etc/profile.d/*.sh or the system bashrc"
+        )
+    readonly = any(t.readonly for t in lines)
+    exported = any(t.exported for t in lines)
+    evidence, ok = [], True
+    for t in assignments:
+        value = int(t.value) if t.value and t.value.isascii() and t.value.isdigit() else None
+        good = value is not None and 0 < value <= MAX_TMOUT
+        ok = ok and good
+        wanted = "" if good else f": wanted 1..{MAX_TMOUT} seconds"
+        evidence.append(Evidence(f"TMOUT={t.value}{wanted}", t.path, t.line))
+    if not readonly:
+        evidence.append(Evidence("TMOUT is not readonly: a user can unset it"))
+    if not exported:
+        evidence.append(Evidence("TMOUT is not exported: subshells do not time out"))
+    return Outcome(Status.PASS if ok and readonly and exported else Status.FAIL, tuple(evidence))
+
+
+def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
+    """useradd's INACTIVE for new accounts: 0..45 days after the password expires, the account locks."""
+    defaults = facts.useradd_defaults
+    if defaults is None:
+        return Outcome.of(
+            Status.FAIL, f"no {USERADD_DEFAULTS}: useradd's built-in INACTIVE is -1 (never locked)"
+        )
+    if isinstance(defaults, Unknown):
+        return Outcome.of(Status.ERROR, defaults.reason)
+    setting = defaults.get("INACTIVE")
+    if setting is None:
+        return Outcome.of(
+            Status.FAIL, Evidence("INACTIVE is not set: useradd's default is -1 (never)", USERADD_DEFAULTS)
+        )
+    value = setting.value
+    days = int(value) if value.isascii() and value.isdigit() else None
+    good = days is not None and days <= MAX_INACTIVE_DAYS
+    shown = f"INACTIVE={value}" + ("" if good else f": wanted 0..{MAX_INACTIVE_DAYS} days")
+    return Outcome.of(Status.PASS if good else Status.FAIL, Evidence(shown, setting.path, setting.line))
+
+
+def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
+    """Accounts below UID_MIN (and nobody) have no shell that /etc/shells calls valid, nologin aside."""
+    database, shells, login_defs = facts.account_database, facts.shells, facts.login_defs
+    if isinstance(database, Unknown):
+        return Outcome.of(Status.ERROR, database.reason)
+    if isinstance(shells, Unknown):
+        return Outcome.of(Status.ERROR, shells.reason)
+    if isinstance(login_defs, Unknown):
+        return Outcome.of(Status.ERROR, login_defs.reason)
+    if database.problems:
+        return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
+    raw_min = login_defs.values.get("UID_MIN", (str(DEFAULT_UID_MIN), 0))[0]
+    if not (raw_min.isascii() and raw_min.isdigit()):
+        return Outcome.of(Status.ERROR, f"login.defs UID_MIN is not a number: {raw_min!r}")
+    uid_min = int(raw_min)
+    valid = {shell for shell in shells if not shell.endswith("/nologin")}
+    found = [
+        Evidence(f"{u.name} (uid {u.uid}) has the login shell {u.shell}", PASSWD, u.line)
+        for u in database.users
+        if u.name not in SHELL_ACCOUNTS and (u.uid < uid_min or u.uid == NOBODY_UID) and u.shell in valid
+    ]
+    if found:
+        return Outcome(Status.FAIL, tuple(found))
+    return Outcome.of(
+        Status.PASS, Evidence(f"no system account (uid < {uid_min}) has a shell /etc/shells lists", PASSWD)
+    )

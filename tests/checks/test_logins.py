@@ -1,0 +1,130 @@
+"""su restricted, shell timeout, useradd INACTIVE and system accounts without shells: each rule broken
+alone fails its check, and what cannot be read is an error, never a pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imagevet.model import Status
+from tests.checks.support import statuses
+
+P, F, E, S = Status.PASS, Status.FAIL, Status.ERROR, Status.SKIP
+PASSWD = (
+    "root:x:0:0:root:/root:/bin/bash\nsync:x:4:65534:sync:/bin:/bin/sync\n"
+    "bob:x:1000:1000::/home/bob:/bin/bash\n"
+)
+GROUP = "root:x:0:\nsugroup:x:999:\nbob:x:1000:\n"
+SU_OK = (
+    "auth sufficient pam_rootok.so\nauth required pam_wheel.so use_uid group=sugroup\n@include common-auth\n"
+)
+
+
+def root(tmp_path: Path, files: dict[str, str | None]) -> Path:
+    base = {
+        "etc/passwd": PASSWD,
+        "etc/group": GROUP,
+        "etc/shells": "/bin/sh\n/bin/bash\n/usr/sbin/nologin\n",
+        "etc/login.defs": "UID_MIN 1000\n",
+    }
+    for path, text in {**base, **files}.items():
+        if text is None:
+            continue
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("su", "group", "expected"),
+    [
+        (SU_OK, GROUP, P),
+        (SU_OK.replace("required", "requisite"), GROUP, P),
+        (None, GROUP, S),  # no /etc/pam.d/su: su does not use PAM (or is not there)
+        ("auth sufficient pam_rootok.so\n# auth required pam_wheel.so use_uid group=sugroup\n", GROUP, F),
+        (SU_OK.replace("required pam_wheel", "optional pam_wheel"), GROUP, F),
+        (SU_OK.replace("use_uid ", ""), GROUP, F),
+        (SU_OK.replace(" group=sugroup", ""), GROUP, F),  # admits wheel or gid 0
+        (SU_OK, GROUP.replace("sugroup:x:999:", "sugroup:x:999:bob"), F),
+        (SU_OK, GROUP.replace("sugroup:x:999:", "other:x:999:"), F),  # the group is not there
+    ],
+)
+def test_su_restricted(tmp_path: Path, su: str | None, group: str, expected: Status) -> None:
+    assert statuses(root(tmp_path, {"etc/pam.d/su": su, "etc/group": group}), ["su-restricted"]) == {
+        "su-restricted": expected
+    }
+
+
+def test_su_group_that_is_someones_primary_group_is_not_empty(tmp_path: Path) -> None:
+    passwd = PASSWD + "ops:x:1001:999::/home/ops:/bin/bash\n"
+    result = statuses(root(tmp_path, {"etc/pam.d/su": SU_OK, "etc/passwd": passwd}), ["su-restricted"])
+    assert result == {"su-restricted": F}
+
+
+@pytest.mark.parametrize(
+    ("profile", "profile_d", "expected"),
+    [
+        (None, "TMOUT=900\nreadonly TMOUT\nexport TMOUT\n", P),
+        ("declare -xr TMOUT=600\n", None, P),
+        ("readonly TMOUT=900\n", "export TMOUT\n", P),
+        (None, None, F),
+        (None, "TMOUT=900\nexport TMOUT\n", F),  # not readonly
+        (None, "TMOUT=900\nreadonly TMOUT\n", F),  # not exported
+        (None, "declare -xr TMOUT=901\n", F),
+        (None, "declare -xr TMOUT=0\n", F),  # 0 turns the timeout off
+        ("declare -xr TMOUT=900\n", "TMOUT=3600\n", F),  # a later, longer one
+        (None, "declare -xr TMOUT=$LIMIT\n", F),  # not a number imagevet can judge
+    ],
+)
+def test_shell_timeout(tmp_path: Path, profile: str | None, profile_d: str | None, expected: Status) -> None:
+    files = {"etc/profile": profile, "etc/profile.d/tmout.sh": profile_d}
+    assert statuses(root(tmp_path, files), ["shell-timeout"]) == {"shell-timeout": expected}
+
+
+def test_shell_timeout_unreadable_profile_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "etc/profile.d/tmout.sh").mkdir(parents=True)
+    assert statuses(root(tmp_path, {}), ["shell-timeout"]) == {"shell-timeout": E}
+
+
+@pytest.mark.parametrize(
+    ("useradd", "expected"),
+    [
+        ("INACTIVE=30\n", P),
+        ("INACTIVE=0\n", P),
+        ("INACTIVE=45\n", P),
+        ("INACTIVE=46\n", F),
+        ("INACTIVE=-1\n", F),
+        ("# INACTIVE=30\n", F),
+        ("INACTIVE=thirty\n", F),
+        (None, F),  # no file: useradd's built-in -1
+    ],
+)
+def test_password_inactive(tmp_path: Path, useradd: str | None, expected: Status) -> None:
+    result = statuses(root(tmp_path, {"etc/default/useradd": useradd}), ["password-inactive"])
+    assert result == {"password-inactive": expected}
+
+
+def test_password_inactive_unreadable_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "etc/default/useradd").mkdir(parents=True)
+    assert statuses(root(tmp_path, {}), ["password-inactive"]) == {"password-inactive": E}
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({}, P),  # root and sync are allowed; bob is a user (uid >= UID_MIN)
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/bash\n"}, F),
+        ({"etc/passwd": PASSWD + "nobody:x:65534:65534::/nonexistent:/bin/sh\n"}, F),  # nobody counts
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/usr/sbin/nologin\n"}, P),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/zsh\n"}, P),  # not a shell /etc/shells lists
+        ({"etc/login.defs": "UID_MIN 2000\n"}, F),  # bob is then a system account with bash
+        ({"etc/login.defs": "# no UID_MIN\n"}, P),  # shadow's default, 1000
+        ({"etc/login.defs": "UID_MIN lots\n"}, E),
+        ({"etc/shells": None}, E),
+        ({"etc/passwd": PASSWD + "broken line\n"}, E),
+    ],
+)
+def test_system_accounts_no_shell(tmp_path: Path, files: dict[str, str | None], expected: Status) -> None:
+    result = statuses(root(tmp_path, files), ["accounts-system-no-shell"])
+    assert result == {"accounts-system-no-shell": expected}
