@@ -32,6 +32,8 @@ STRICT_MODES = {
     "etc/ssh/sshd_config": 0o600,
     "etc/ssh/ssh_host_ed25519_key": 0o600,
     "etc/ssh/ssh_host_ed25519_key.pub": 0o644,
+    "root": 0o700,
+    "root/.profile": 0o644,
     "etc/passwd-": 0o644,
     "etc/group-": 0o644,
     "etc/shadow-": 0o640,
@@ -54,6 +56,8 @@ LOOSE_MODES = {
     "etc/gshadow": 0o644,
     "etc/ssh/ssh_host_ed25519_key": 0o644,
     "etc/ssh/ssh_host_ed25519_key.pub": 0o664,
+    "root": 0o755,
+    "root/.profile": 0o666,
     "etc/passwd-": 0o664,
     "etc/group-": 0o646,
     "etc/shadow-": 0o644,
@@ -93,7 +97,7 @@ CIS_ROWS = (
     "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec "
     "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
     "packages-no-xinetd kernel-module-usb-storage ssh-host-public-keys su-restricted shell-timeout "
-    "password-inactive accounts-system-no-shell"
+    "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 

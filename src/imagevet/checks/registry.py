@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from imagevet.checks import account_db, accounts, cloud, files, lifecycle, logins, ssh, sudo, system
+from imagevet.checks import account_db, accounts, cloud, files, homes, lifecycle, logins, ssh, sudo, system
 from imagevet.checks.base import CheckOptions, Predicate
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.values import judge
@@ -174,6 +174,8 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("shell-timeout", logins.shell_timeout),
     ("password-inactive", logins.password_inactive),
     ("accounts-system-no-shell", logins.system_accounts_no_shell),
+    ("accounts-home-dirs", homes.home_dirs),
+    ("accounts-dot-files", homes.dot_files),
     # cloud readiness (audit --cloud C)
     ("cloud-init-datasource", cloud.cloudinit_datasource),
     ("cloud-agent", cloud.cloud_agent),

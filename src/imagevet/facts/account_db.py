@@ -27,6 +27,7 @@ class PasswdEntry:
     gid: int
     line: int
     shell: str = ""  # the login shell (the last field)
+    home: str = ""  # the home directory (the sixth field)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def _fields(path: str, text: str, count: int) -> tuple[list[tuple[int, list[str]
 
 def parse_passwd(text: str) -> tuple[tuple[PasswdEntry, ...], list[str]]:
     entries, problems = _fields(PASSWD, text, 7)
-    users = tuple(PasswdEntry(f[0], f[1], int(f[2]), int(f[3]), n, f[6]) for n, f in entries)
+    users = tuple(PasswdEntry(f[0], f[1], int(f[2]), int(f[3]), n, f[6], f[5]) for n, f in entries)
     return users, problems
 
 

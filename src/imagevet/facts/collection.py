@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from imagevet.facts.accounts import Accounts
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
     from imagevet.facts.files import SystemFiles
+    from imagevet.facts.homes import HomeDir
     from imagevet.facts.limits import Limit
     from imagevet.facts.logindefs import LoginDefs
     from imagevet.facts.logins import TimeoutLine
@@ -157,6 +158,26 @@ class Facts:
         from imagevet.facts.logins import gather_su_stack
 
         return gather_su_stack(self.target)
+
+    @cached_property
+    def login_homes(self) -> tuple[HomeDir, ...] | Unknown:
+        """The homes of the accounts that can log in (facts/homes.py); Unknown when the databases that say
+        which accounts those are cannot be read whole."""
+        database, shells = self.account_database, self.shells
+        if isinstance(database, Unknown):
+            return database
+        if isinstance(shells, Unknown):
+            return shells
+        if database.problems:
+            return Unknown("; ".join(database.problems[:3]))
+        from imagevet.facts.homes import gather_homes, login_users
+
+        return gather_homes(self.target, login_users(database.users, shells))
+
+    @cached_property
+    def hosts_equiv(self) -> bool:
+        """Whether /etc/hosts.equiv (rsh's host-wide trust file) exists."""
+        return self.target.exists("/etc/hosts.equiv")
 
     @cached_property
     def login_defs(self) -> LoginDefs | Unknown:
