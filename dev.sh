@@ -12,7 +12,8 @@ PY=${PYTHON:-python3}
 # the real `sshd -T` oracle, dpkg compares versions, unshare/mount (util-linux) give private mounts, rpm and
 # rpmbuild build and install real RPMs, python3-rpm (librpm) judges RPM version ordering; fdisk (sfdisk),
 # e2fsprogs, xfsprogs, qemu-utils and lvm2 make real disk images without mounting; openscap-utils with the
-# SCAP Security Guide (ssg-debian, ssg-debderived) is the side-by-side oracle for the CIS checks; packer
+# SCAP Security Guide (ssg-debian, ssg-debderived) is the benchmark's baseline (the side-by-side test fetches
+# trixie's newer SSG itself, checked with debian-archive-keyring, which Ubuntu does not preinstall); packer
 # (Debian's 1.6.6) validates the generated pipelines; openssl checks attestation keys and signatures;
 # postgresql gives the service tests a real PostgreSQL (a throwaway cluster per run); chromium renders the
 # dashboard and HTML reports (driven by Playwright, which uses this browser rather than downloading one);
@@ -21,7 +22,7 @@ PY=${PYTHON:-python3}
 # fixes as an Alpine image would (its sh and applets alone).
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
                fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo openscap-utils ssg-debian ssg-debderived packer
-               openssl postgresql chromium nginx time busybox)
+               debian-archive-keyring openssl postgresql chromium nginx time busybox)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
