@@ -47,14 +47,12 @@ def ssg_datastream() -> Path:
         "-oAPT::Sandbox::User=root",
         "-qq",
     ]
-    subprocess.run(["apt-get", *options, "update"], check=True, capture_output=True, timeout=600)
-    subprocess.run(
-        ["apt-get", *options, "download", f"{SSG_PACKAGE}={SSG_VERSION}"],
-        check=True,
-        capture_output=True,
-        timeout=600,
-        cwd=apt,
-    )
+    for step in (["update"], ["download", f"{SSG_PACKAGE}={SSG_VERSION}"]):
+        command = ["apt-get", *options, *step]
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=apt)
+        if proc.returncode != 0:  # e.g. the suite moved on to a newer release: pin that one deliberately
+            wanted = f"{SSG_PACKAGE} {SSG_VERSION}"
+            raise RuntimeError(f"apt-get {step[0]} of {wanted} failed: {proc.stderr[-500:]}")
     deb = next(apt.glob(f"{SSG_PACKAGE}_*.deb"))
     partial = home / "content.partial"
     shutil.rmtree(partial, ignore_errors=True)
