@@ -97,7 +97,8 @@ CIS_ROWS = (
     "mount-var-log-audit-nodev mount-var-log-audit-nosuid mount-var-log-audit-noexec "
     "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
     "packages-no-xinetd kernel-module-usb-storage ssh-host-public-keys su-restricted shell-timeout "
-    "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files"
+    "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files sudo-reauth-timeout "
+    "sudo-authenticate"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 

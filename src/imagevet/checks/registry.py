@@ -71,6 +71,8 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("auditd-installed", ROW),
     ("sudo-use-pty", sudo.use_pty),
     ("sudo-logfile", sudo.logfile),
+    ("sudo-reauth-timeout", sudo.reauth_timeout),
+    ("sudo-authenticate", sudo.authenticate),
     ("tmp-separate", system.tmp_separate),
     ("ssh-ciphers", ROW),
     ("ssh-macs", ROW),

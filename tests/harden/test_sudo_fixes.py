@@ -1,0 +1,84 @@
+"""`imagevet harden` for the sudo checks, applied for real in a chroot copy of the debootstrap root whose
+sudoers were loosened by hand (a never-expiring and a long timestamp, !authenticate alone on a line and
+inside a list, a stricter timeout that must stay): the re-audit passes both checks, the image's own visudo
+accepts the result, a second run changes nothing, and a fix visudo would reject leaves the file as it was."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.harden.test_harden import AS_OF, chroot
+from tests.support.cli import run_imagevet
+
+pytestmark = pytest.mark.real
+CHECKS = ["sudo-reauth-timeout", "sudo-authenticate"]
+LOOSE = {
+    "etc/sudoers.d/70-loose": "Defaults timestamp_timeout=-1\nDefaults:deploy !authenticate\n",
+    "etc/sudoers.d/71-list": "Defaults>root env_reset, !authenticate, timestamp_timeout=90\n",
+    "etc/sudoers.d/72-strict": "Defaults:ops timestamp_timeout=5\n",
+}
+
+
+def sudoers_state(root: Path) -> dict[str, str]:
+    files = [root / "etc/sudoers", *sorted((root / "etc/sudoers.d").iterdir())]
+    return {str(f): f.read_text() for f in files}
+
+
+def harden(root: Path) -> subprocess.CompletedProcess[str]:
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(CHECKS), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return chroot(root, "/imagevet-harden.sh")
+
+
+@pytest.fixture
+def loose_sudoers(debian_root: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
+    for name, text in LOOSE.items():
+        (root / name).write_text(text)
+        (root / name).chmod(0o440)
+    checked = chroot(root, "visudo", "-c")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    return root
+
+
+def test_the_script_fixes_both_and_a_second_run_changes_nothing(loose_sudoers: Path) -> None:
+    before = run_audit(RootfsTarget(str(loose_sudoers)), CheckOptions(AS_OF), CHECKS)
+    assert [r.status for r in before.results] == [Status.FAIL, Status.FAIL]
+    first = harden(loose_sudoers)
+    assert first.returncode == 0, first.stdout + first.stderr
+    after = run_audit(RootfsTarget(str(loose_sudoers)), CheckOptions(AS_OF), CHECKS)
+    assert [r.status for r in after.results] == [Status.PASS, Status.PASS], [
+        r.evidence for r in after.results
+    ]
+    checked = chroot(loose_sudoers, "visudo", "-c")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    state = sudoers_state(loose_sudoers)
+    assert state[str(loose_sudoers / "etc/sudoers.d/70-loose")] == "Defaults timestamp_timeout=15\n"
+    assert (
+        state[str(loose_sudoers / "etc/sudoers.d/71-list")]
+        == "Defaults>root env_reset, timestamp_timeout=15\n"
+    )
+    assert state[str(loose_sudoers / "etc/sudoers.d/72-strict")] == LOOSE["etc/sudoers.d/72-strict"]
+    assert (loose_sudoers / "etc/sudoers.d/70-loose").stat().st_mode & 0o777 == 0o440  # written in place
+    second = harden(loose_sudoers)
+    assert second.returncode == 0, second.stderr
+    assert sudoers_state(loose_sudoers) == state
+    assert not list((loose_sudoers / "tmp").glob("tmp.*"))  # the copies are removed
+
+
+def test_a_file_visudo_would_reject_is_left_as_it_was(loose_sudoers: Path) -> None:
+    # Not valid sudoers after the edit either (an unknown Defaults name): the fix must not write it back.
+    broken = loose_sudoers / "etc/sudoers.d/73-broken"
+    broken.write_text("Defaults timestamp_timeout=99, no_such_setting_at_all\n")
+    harden(loose_sudoers)
+    assert broken.read_text() == "Defaults timestamp_timeout=99, no_such_setting_at_all\n"
