@@ -34,7 +34,7 @@ OFFLINE = [
     "sysctl-ipv6-accept-redirects", "file-perms-cron-daily", "file-perms-cron-d", "ssh-banner",
     "sysctl-aslr", "sysctl-suid-dumpable", "sysctl-source-route", "sysctl-syncookies", "sysctl-ip-forward",
     "sysctl-icmp-broadcasts", "sysctl-icmp-bogus", "sysctl-ipv6-forward", "sysctl-ipv6-source-route",
-    "kernel-module-usb-storage", "su-restricted", "shell-timeout", "password-inactive",
+    "kernel-module-usb-storage", "su-restricted", "shell-timeout", "password-inactive", "ssh-max-startups",
 ]  # fmt: skip
 
 

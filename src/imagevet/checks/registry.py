@@ -172,6 +172,8 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("mount-var-log-audit-noexec", ROW),
     ("kernel-module-usb-storage", system.usb_storage_disabled),
     ("ssh-host-public-keys", ssh.host_public_keys),
+    ("ssh-max-startups", ssh.max_startups),
+    ("ssh-access-limited", ssh.access_limited),
     ("su-restricted", logins.su_restricted),
     ("shell-timeout", logins.shell_timeout),
     ("password-inactive", logins.password_inactive),

@@ -79,3 +79,71 @@ def host_public_keys(facts: Facts, options: CheckOptions) -> Outcome:
     """Host public keys writable by root only (CIS: 0644, root:root): a replaced one misleads clients
     that pin it, and ssh-keyscan publishes what is there."""
     return _key_modes(facts, "public", 0o644, ("root",))
+
+
+MAX_STARTUPS_LIMITS = (10, 30, 60)  # CIS: start:rate:full of 10:30:60 or more restrictive
+MAX_STARTUPS_DEFAULT = "10:30:100"  # sshd_config(5), and Debian 12's sshd -T
+
+
+def parse_max_startups(value: str) -> tuple[int, int, int] | None:
+    """sshd's own reading (servconf.c): three fields with start <= full, 1 <= rate <= 100, or one number
+    N that means N:30:N (sshd -T prints `maxstartups 10:30:10` for `MaxStartups 10`). Else sshd refuses."""
+    fields = value.split(":")
+    if not all(field.isdigit() for field in fields) or len(fields) not in (1, 3):
+        return None
+    if len(fields) == 1:
+        return int(fields[0]), 30, int(fields[0])
+    start, rate, full = (int(field) for field in fields)
+    if start > full or full < 1 or not 1 <= rate <= 100:
+        return None
+    return start, rate, full
+
+
+def max_startups(facts: Facts, options: CheckOptions) -> Outcome:
+    """MaxStartups start:rate:full no looser than CIS's 10:30:60, each field compared as CIS's audit does."""
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    setting = config.get("maxstartups")
+    if setting.is_default:
+        setting = SshdSetting("maxstartups", MAX_STARTUPS_DEFAULT)
+    evidence = setting_evidence(setting)
+    parsed = parse_max_startups(setting.value)
+    if parsed is None:
+        return Outcome(Status.ERROR, (evidence, Evidence("sshd refuses this MaxStartups spec")))
+    names = ("start", "rate", "full")
+    looser = [
+        f"{n} {v} > {limit}"
+        for n, v, limit in zip(names, parsed, MAX_STARTUPS_LIMITS, strict=True)
+        if v > limit
+    ]
+    if looser:
+        return Outcome(Status.FAIL, (evidence, Evidence("looser than 10:30:60: " + ", ".join(looser))))
+    return Outcome(Status.PASS, (evidence,))
+
+
+ACCESS_KEYWORDS = ("allowusers", "allowgroups", "denyusers", "denygroups")
+
+
+def access_limited(facts: Facts, options: CheckOptions) -> Outcome:
+    """At least one of AllowUsers, AllowGroups, DenyUsers, DenyGroups for every connection (set globally
+    or in `Match all`); one set only inside a conditional Match block limits some connections, not all."""
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    found = [s for key in ACCESS_KEYWORDS for s in config.settings.get(key, [])]
+    found += [config.match_all[key] for key in ACCESS_KEYWORDS if key in config.match_all]
+    if found:
+        return Outcome(Status.PASS, tuple(setting_evidence(s) for s in found))
+    only_in_match = [
+        Evidence(f"Match {block.criteria}: {override.keyword} {override.value}", override.path, override.line)
+        for key in ACCESS_KEYWORDS
+        for block, override in config.match_overrides(key)
+    ]
+    return Outcome(
+        Status.FAIL,
+        (
+            Evidence("no AllowUsers, AllowGroups, DenyUsers or DenyGroups for every connection"),
+            *only_in_match,
+        ),
+    )

@@ -1,0 +1,77 @@
+"""ssh-max-startups and ssh-access-limited over the effective sshd configuration. MaxStartups is read as
+sshd reads it, which the real `sshd -T` confirms spec by spec (where it runs: it needs unshare and root)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imagevet.checks.ssh import parse_max_startups
+from imagevet.model import Status
+from tests.checks.support import statuses
+from tests.support.sshd_oracle import host_key, sshd_available, sshd_t
+
+P, F, E = Status.PASS, Status.FAIL, Status.ERROR
+CHECKS = ["ssh-max-startups", "ssh-access-limited"]
+
+
+def _drop_in(root: Path, text: str) -> dict[str, Status]:
+    (root / "etc/ssh/sshd_config.d/05-cis.conf").write_text(text)
+    return statuses(root, CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("10:30:60", P),
+        ("5:30:20", P),
+        ("10", P),  # 10:30:10
+        ("10:20:60", P),
+        ("10:30:100", F),  # sshd's default
+        ("11:30:60", F),
+        ("10:40:60", F),  # CIS's audit flags a rate above 30
+        ("60", F),  # 60:30:60: start above 10
+        ("10:30", E),  # sshd refuses two fields
+        ("20:30:10", E),  # start above full
+        ("5:101:8", E),
+        ("ten", E),
+    ],
+)
+def test_max_startups(debian: Path, spec: str, expected: Status) -> None:
+    assert _drop_in(debian, f"MaxStartups {spec}\n")["ssh-max-startups"] is expected
+
+
+def test_the_default_fails_max_startups_and_no_list_fails_access(debian: Path) -> None:
+    assert statuses(debian, CHECKS) == {"ssh-max-startups": F, "ssh-access-limited": F}
+
+
+@pytest.mark.parametrize(
+    "line", ["AllowUsers alice", "AllowGroups sshusers", "DenyUsers guest", "DenyGroups nossh"]
+)
+def test_any_allow_or_deny_list_limits_access(debian: Path, line: str) -> None:
+    assert _drop_in(debian, line + "\n")["ssh-access-limited"] is P
+
+
+def test_a_list_only_inside_a_conditional_match_does_not_limit_every_connection(debian: Path) -> None:
+    assert _drop_in(debian, "Match Address 10.0.0.0/8\n  AllowUsers alice\n")["ssh-access-limited"] is F
+    assert _drop_in(debian, "Match all\n  AllowGroups sshusers\n")["ssh-access-limited"] is P
+
+
+@pytest.mark.real
+@pytest.mark.skipif(
+    not sshd_available() or os.geteuid() != 0, reason="needs OpenSSH's sshd, unshare and root"
+)
+@pytest.mark.parametrize("spec", ["10:30:60", "10", "60", "1:1:1", "10:30", "20:30:10", "5:101:8", "0:30:0"])
+def test_max_startups_is_read_as_sshd_reads_it(tmp_path: Path, spec: str) -> None:
+    root = tmp_path / "image"
+    (root / "etc/ssh").mkdir(parents=True)
+    key = host_key(tmp_path)
+    (root / "etc/ssh/sshd_config").write_text(f"MaxStartups {spec}\n")
+    oracle = sshd_t(root, key)
+    ours = parse_max_startups(spec)
+    if oracle.returncode != 0:
+        assert ours is None, oracle.stderr
+    else:
+        assert ours is not None and ":".join(map(str, ours)) == oracle.values["maxstartups"]
