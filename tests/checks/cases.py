@@ -98,7 +98,8 @@ CIS_ROWS = (
     "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
     "packages-no-xinetd kernel-module-usb-storage ssh-host-public-keys su-restricted shell-timeout "
     "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files sudo-reauth-timeout "
-    "sudo-authenticate ssh-max-startups ssh-access-limited"
+    "sudo-authenticate ssh-max-startups ssh-access-limited password-history-enabled "
+    "password-history-remember password-history-root password-history-authtok password-unix-no-remember"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from imagevet.checks import account_db, accounts, cloud, files, homes, lifecycle, logins, ssh, sudo, system
+from imagevet.checks import (
+    account_db,
+    accounts,
+    cloud,
+    files,
+    homes,
+    lifecycle,
+    logins,
+    pam_history,
+    ssh,
+    sudo,
+    system,
+)
 from imagevet.checks.base import CheckOptions, Predicate
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.values import judge
@@ -80,6 +92,11 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("password-max-days", ROW),
     ("password-quality", accounts.password_quality),
     ("account-lockout", accounts.account_lockout),
+    ("password-history-enabled", pam_history.enabled),
+    ("password-history-remember", pam_history.remember),
+    ("password-history-root", pam_history.enforce_for_root),
+    ("password-history-authtok", pam_history.use_authtok),
+    ("password-unix-no-remember", pam_history.unix_no_remember),
     ("password-min-days", ROW),
     ("password-warn-age", ROW),
     ("default-umask", ROW),

@@ -1,9 +1,10 @@
-"""PAM stacks and the libpwquality / pam_faillock settings they use.
+"""PAM stacks and the libpwquality / pam_faillock / pam_pwhistory settings they use.
 
 Which settings apply follows the libraries' own rules: arguments on the module's line override the
 configuration file; libpwquality reads ``pwquality.conf.d/*.conf`` in ASCII order and then
 ``pwquality.conf``, later values winning (pwquality.conf(5)); pam_faillock reads ``faillock.conf``
-(faillock.conf(5)). Defaults are the libraries' documented ones (minlen 8; deny 3, unlock_time 600).
+(faillock.conf(5)), pam_pwhistory ``pwhistory.conf`` (pwhistory.conf(5), PAM 1.5 and later). Defaults are the
+libraries' documented ones (minlen 8; deny 3, unlock_time 600; remember 10).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ STACKS = {
 }
 PWQUALITY_DEFAULTS = {"minlen": "8"}
 FAILLOCK_DEFAULTS = {"deny": "3", "unlock_time": "600"}
+PWHISTORY_DEFAULTS = {"remember": "10"}
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,20 @@ def pwquality_settings(target: Target) -> dict[str, Setting]:
     return settings
 
 
-def faillock_settings(target: Target) -> dict[str, Setting]:
-    settings = {key: Setting(value, "default") for key, value in FAILLOCK_DEFAULTS.items()}
-    text = target.read_text("/etc/security/faillock.conf")
+def _one_file_settings(target: Target, path: str, defaults: dict[str, str]) -> dict[str, Setting]:
+    settings = {key: Setting(value, "default") for key, value in defaults.items()}
+    text = target.read_text(path)
     if not isinstance(text, Unknown):
-        settings.update(parse_key_values(text, "/etc/security/faillock.conf"))
+        settings.update(parse_key_values(text, path))
     return settings
+
+
+def faillock_settings(target: Target) -> dict[str, Setting]:
+    return _one_file_settings(target, "/etc/security/faillock.conf", FAILLOCK_DEFAULTS)
+
+
+def pwhistory_settings(target: Target) -> dict[str, Setting]:
+    return _one_file_settings(target, "/etc/security/pwhistory.conf", PWHISTORY_DEFAULTS)
 
 
 def effective(settings: dict[str, Setting], line: ModuleLine, name: str) -> Setting | None:
@@ -117,12 +127,13 @@ def effective(settings: dict[str, Setting], line: ModuleLine, name: str) -> Sett
 
 @dataclass(frozen=True)
 class PamFacts:
-    """The auth and password stacks (files present, and their lines of that kind), with the pwquality and
-    faillock settings they use: gathered once for every PAM check."""
+    """The auth and password stacks (files present, and their lines of that kind), with the pwquality,
+    faillock and pwhistory settings they use: gathered once for every PAM check."""
 
     stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]]
     pwquality: dict[str, Setting]
     faillock: dict[str, Setting]
+    pwhistory: dict[str, Setting]
 
     def stack_modules(self, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
         """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
@@ -141,4 +152,4 @@ def gather_pam(target: Target) -> PamFacts:
             present.append(path)
             lines += [m for m in parse_stack(text, path) if m.kind == kind]
         stacks[kind] = (tuple(present), tuple(lines))
-    return PamFacts(stacks, pwquality_settings(target), faillock_settings(target))
+    return PamFacts(stacks, pwquality_settings(target), faillock_settings(target), pwhistory_settings(target))
