@@ -75,6 +75,16 @@ def test_su_group_that_is_someones_primary_group_is_not_empty(tmp_path: Path) ->
         (None, "declare -xr TMOUT=0\n", F),  # 0 turns the timeout off
         ("declare -xr TMOUT=900\n", "TMOUT=3600\n", F),  # a later, longer one
         (None, "declare -xr TMOUT=$LIMIT\n", F),  # not a number imagevet can judge
+        # real bash 5.2 ends these with no working TMOUT (the red-team of 2026-12-06):
+        (None, "TMOUT=900\nexport TMOUT\nunset TMOUT\nreadonly TMOUT\n", F),
+        (None, "readonly TMOUT\nexport TMOUT\nTMOUT=900\n", F),  # the assignment fails
+        (None, "TMOUT=900\nreadonly TMOUT\nexport TMOUT\nexport -n TMOUT\n", F),
+        (None, "TMOUT=900\r\nreadonly TMOUT\r\nexport TMOUT\r\n", F),
+        ("readonly TMOUT=900\n", "unset TMOUT\nexport TMOUT\n", P),  # unset of a readonly fails
+        (None, 'if [ -n "$PS1" ]; then\n  TMOUT=900; readonly TMOUT; export TMOUT\nfi\n', E),
+        (None, "f() { TMOUT=900; readonly TMOUT; export TMOUT; }\n", E),
+        (None, "cat >/dev/null <<EOF\nTMOUT=900\nreadonly TMOUT\nexport TMOUT\nEOF\n", E),
+        ("if true; then TMOUT=900; fi\n", "TMOUT=3600\n", F),  # a definite failure wins over the undecided
     ],
 )
 def test_shell_timeout(tmp_path: Path, profile: str | None, profile_d: str | None, expected: Status) -> None:
@@ -97,6 +107,14 @@ def test_shell_timeout_unreadable_profile_is_an_error(tmp_path: Path) -> None:
         ("INACTIVE=-1\n", F),
         ("# INACTIVE=30\n", F),
         ("INACTIVE=thirty\n", F),
+        # useradd ignores each of these ("invalid numeric argument", or the line is not read) and keeps -1:
+        ("INACTIVE=45   \n", F),
+        ('INACTIVE="30"\n', F),
+        ("  INACTIVE=30\n", F),
+        ("INACTIVE = 30\n", F),
+        ("INACTIVE=30 # days\n", F),
+        ("INACTIVE=30\r\n", F),
+        ("INACTIVE=60\nINACTIVE=30\n", P),  # the last one is kept
         (None, F),  # no file: useradd's built-in -1
     ],
 )

@@ -54,30 +54,62 @@ def su_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
 
 
+def _tmout_seconds(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
 def shell_timeout(facts: Facts, options: CheckOptions) -> Outcome:
-    """TMOUT set to 1..900 in the system-wide profiles, readonly and exported, and never set higher."""
-    lines = facts.shell_timeout
-    if isinstance(lines, Unknown):
-        return Outcome.of(Status.ERROR, lines.reason)
-    assignments = [t for t in lines if t.value is not None]
-    if not assignments:
-        return Outcome.of(
-            Status.FAIL, "TMOUT is not set in /etc/profile, /etc/profile.d/*.sh or the system bashrc"
+    """TMOUT 1..900 in the system-wide profiles, readonly and exported when they are done, and never set
+    higher. The statements are replayed in order (facts/shell_vars.py): a later unset or export -n undoes
+    them, an assignment after readonly fails; one that depends on the run is an error, never a pass."""
+    effects = facts.shell_timeout
+    if isinstance(effects, Unknown):
+        return Outcome.of(Status.ERROR, effects.reason)
+    value: str | None = None
+    readonly = exported = False
+    evidence: list[Evidence] = []
+    failed, undecided = False, []
+    for effect in effects:
+        where = (effect.path, effect.line)
+        if effect.kind == "undecided":
+            undecided.append(Evidence(effect.note, *where))
+        elif effect.kind == "assign":
+            seconds = _tmout_seconds(effect.value)
+            good = seconds is not None and 0 < seconds <= MAX_TMOUT
+            failed = failed or not good
+            shown = repr(effect.value) if effect.value and not effect.value.isprintable() else effect.value
+            note = "" if good else f": wanted 1..{MAX_TMOUT} seconds"
+            if readonly:
+                note += " (fails: TMOUT is already readonly)"
+            else:
+                value = effect.value
+            evidence.append(Evidence(f"TMOUT={shown}{note}", *where))
+        elif effect.kind == "readonly":
+            readonly = True
+        elif effect.kind == "export":
+            exported = True
+        elif effect.kind == "unexport":
+            exported = False
+            evidence.append(Evidence("TMOUT is exported no more (export -n / declare +x)", *where))
+        elif effect.kind == "unset" and not readonly:
+            value, exported = None, False
+            evidence.append(Evidence("unset TMOUT", *where))
+    if value is None and not undecided:
+        failed = True
+        evidence.append(
+            Evidence("TMOUT is not set in /etc/profile, /etc/profile.d/*.sh or the system bashrc")
         )
-    readonly = any(t.readonly for t in lines)
-    exported = any(t.exported for t in lines)
-    evidence, ok = [], True
-    for t in assignments:
-        value = int(t.value) if t.value and t.value.isascii() and t.value.isdigit() else None
-        good = value is not None and 0 < value <= MAX_TMOUT
-        ok = ok and good
-        wanted = "" if good else f": wanted 1..{MAX_TMOUT} seconds"
-        evidence.append(Evidence(f"TMOUT={t.value}{wanted}", t.path, t.line))
-    if not readonly:
+    if value is not None and not readonly:
+        failed = True
         evidence.append(Evidence("TMOUT is not readonly: a user can unset it"))
-    if not exported:
+    if value is not None and not exported:
+        failed = True
         evidence.append(Evidence("TMOUT is not exported: subshells do not time out"))
-    return Outcome(Status.PASS if ok and readonly and exported else Status.FAIL, tuple(evidence))
+    if failed:
+        return Outcome(Status.FAIL, tuple(evidence + undecided))
+    if undecided:
+        return Outcome(Status.ERROR, tuple(undecided + evidence))
+    return Outcome(Status.PASS, tuple(evidence))
 
 
 def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
@@ -97,7 +129,9 @@ def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
     value = setting.value
     days = int(value) if value.isascii() and value.isdigit() else None
     good = days is not None and days <= MAX_INACTIVE_DAYS
-    shown = f"INACTIVE={value}" + ("" if good else f": wanted 0..{MAX_INACTIVE_DAYS} days")
+    written = value if value.isprintable() and value.strip() == value else repr(value)
+    why = "" if good else f": wanted 0..{MAX_INACTIVE_DAYS} days (useradd ignores what is not a plain number)"
+    shown = f"INACTIVE={written}{why}"
     return Outcome.of(Status.PASS if good else Status.FAIL, Evidence(shown, setting.path, setting.line))
 
 

@@ -17,17 +17,18 @@ from imagevet.model import ImageConfig, OsRelease, Package, Unknown
 if TYPE_CHECKING:
     from imagevet.facts.account_db import AccountDatabase
     from imagevet.facts.accounts import Accounts
+    from imagevet.facts.aide import AideFacts
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
     from imagevet.facts.files import SystemFiles
     from imagevet.facts.homes import HomeDir
     from imagevet.facts.limits import Limit
     from imagevet.facts.logindefs import LoginDefs
-    from imagevet.facts.logins import TimeoutLine
     from imagevet.facts.mac import MacFacts
     from imagevet.facts.modprobe import InstallLine
     from imagevet.facts.mounts import Mounts
     from imagevet.facts.pam import ModuleLine, PamFacts, Setting
     from imagevet.facts.pending import PendingUpdate
+    from imagevet.facts.shell_vars import Effect
     from imagevet.facts.sshd import SshdConfig
     from imagevet.facts.sudoers import Sudoers
     from imagevet.facts.support import SupportFacts
@@ -142,7 +143,7 @@ class Facts:
         return gather_shells(self.target)
 
     @cached_property
-    def shell_timeout(self) -> tuple[TimeoutLine, ...] | Unknown:
+    def shell_timeout(self) -> tuple[Effect, ...] | Unknown:
         from imagevet.facts.logins import gather_timeout
 
         return gather_timeout(self.target)
@@ -184,6 +185,13 @@ class Facts:
         from imagevet.facts.logindefs import gather_login_defs
 
         return gather_login_defs(self.target)
+
+    @cached_property
+    def aide(self) -> AideFacts:
+        """AIDE's database and schedules (asked only where the aide package is installed)."""
+        from imagevet.facts.aide import gather_aide
+
+        return gather_aide(self.target)
 
     @cached_property
     def sudoers(self) -> Sudoers | Unknown | None:

@@ -8,10 +8,8 @@ image lacks is None where its absence means something (no su stack: su is not in
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from imagevet.facts.pam import ModuleLine, Setting, parse_key_values, parse_stack
+from imagevet.facts.pam import ModuleLine, Setting, parse_stack
+from imagevet.facts.shell_vars import Effect, effects
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -24,60 +22,19 @@ SU_STACK = "/etc/pam.d/su"
 PROFILE_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
 PROFILE_D = "/etc/profile.d/*.sh"
 
-# "TMOUT=900", "readonly TMOUT=900", "export TMOUT=900", "declare -rx TMOUT=900", "typeset -xr TMOUT=900",
-# and the separate "readonly TMOUT" / "export TMOUT" statements, one or several on a line (";").
-_ASSIGN = re.compile(r"^(?:(readonly|export|declare\s+-[a-z]+|typeset\s+-[a-z]+)\s+)*TMOUT=(\S*)$")
-_MARK = re.compile(r"^(readonly|export|declare\s+-[a-z]+|typeset\s+-[a-z]+)((?:\s+\w+)+)$")
 
-
-@dataclass(frozen=True)
-class TimeoutLine:
-    """A statement about TMOUT in a profile file: an assignment (``value`` set) or a readonly/export."""
-
-    value: str | None  # the assigned text, None for a statement that only marks the variable
-    readonly: bool
-    exported: bool
-    path: str
-    line: int
-
-
-def _flags(words: str) -> tuple[bool, bool]:
-    readonly = "readonly" in words or bool(re.search(r"(declare|typeset)\s+-[a-z]*r", words))
-    exported = "export" in words or bool(re.search(r"(declare|typeset)\s+-[a-z]*x", words))
-    return readonly, exported
-
-
-def parse_timeout_lines(text: str, path: str) -> list[TimeoutLine]:
-    found = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        for statement in raw.split("#", 1)[0].split(";"):
-            statement = statement.strip()
-            if "TMOUT" not in statement:
-                continue
-            assign = _ASSIGN.match(statement)
-            if assign:
-                readonly, exported = _flags(statement)
-                value = assign.group(2).strip("\"'")
-                found.append(TimeoutLine(value, readonly, exported, path, number))
-                continue
-            mark = _MARK.match(statement)
-            if mark and "TMOUT" in mark.group(2).split():
-                readonly, exported = _flags(mark.group(1))
-                found.append(TimeoutLine(None, readonly, exported, path, number))
-    return found
-
-
-def gather_timeout(target: Target) -> tuple[TimeoutLine, ...] | Unknown:
-    """Every TMOUT statement of the system-wide profiles; Unknown if one of them cannot be read."""
-    lines: list[TimeoutLine] = []
+def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
+    """What the system-wide profiles do to TMOUT, file by file in the order a login shell reads them, as
+    facts/shell_vars.py reads each; Unknown if one of them cannot be read."""
+    found: list[Effect] = []
     for path in (*PROFILE_FILES, *sorted(target.glob(PROFILE_D))):
         if not target.exists(path):
             continue
         text = target.read_text(path)
         if isinstance(text, Unknown):
             return Unknown(f"{path}: {text.reason}")
-        lines += parse_timeout_lines(text, path)
-    return tuple(lines)
+        found += effects(text, path)
+    return tuple(found)
 
 
 def gather_shells(target: Target) -> tuple[str, ...] | Unknown:
@@ -88,18 +45,28 @@ def gather_shells(target: Target) -> tuple[str, ...] | Unknown:
     return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+def parse_useradd_defaults(text: str) -> dict[str, Setting]:
+    """``KEY=VALUE`` lines as useradd itself reads them (shadow's get_defaults): a line counts only where
+    it starts with the key and "=" (no space before or around it), and the value is the rest of the line,
+    spaces, quotes and carriage returns included, which useradd then rejects as "invalid numeric argument"
+    and ignores. The last line of a key is kept."""
+    values = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        key, equals, value = line.partition("=")
+        if equals and key and key.isidentifier():
+            values[key] = Setting(value, USERADD_DEFAULTS, number)
+    return values
+
+
 def gather_useradd_defaults(target: Target) -> dict[str, Setting] | Unknown | None:
-    """``KEY=VALUE`` lines of /etc/default/useradd; None when the image has no such file (useradd's
-    built-in defaults apply: INACTIVE -1, never)."""
+    """/etc/default/useradd's settings; None when the image has no such file (useradd's built-in defaults
+    apply: INACTIVE -1, never)."""
     if not target.exists(USERADD_DEFAULTS):
         return None
     text = target.read_text(USERADD_DEFAULTS)
     if isinstance(text, Unknown):
         return text
-    return {
-        key: Setting(s.value.strip("\"'"), s.path, s.line)
-        for key, s in parse_key_values(text, USERADD_DEFAULTS).items()
-    }
+    return parse_useradd_defaults(text)
 
 
 def gather_su_stack(target: Target) -> tuple[ModuleLine, ...] | Unknown | None:
