@@ -99,7 +99,8 @@ CIS_ROWS = (
     "packages-no-xinetd kernel-module-usb-storage ssh-host-public-keys su-restricted shell-timeout "
     "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files sudo-reauth-timeout "
     "sudo-authenticate ssh-max-startups ssh-access-limited password-history-enabled "
-    "password-history-remember password-history-root password-history-authtok password-unix-no-remember"
+    "password-history-remember password-history-root password-history-authtok password-unix-no-remember "
+    "aide-database aide-periodic"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 

@@ -192,7 +192,6 @@ def test_partial_mappings_are_the_ones_reviewed() -> None:
         "default-umask",
         "time-sync-installed",
         "updates-pending-security",
-        "packages-aide",
         "password-inactive",  # /etc/default/useradd, not each account's days in /etc/shadow
         "accounts-system-no-shell",  # RHEL 9 5.6.2 also asks for locked system-account passwords
     }

@@ -12,6 +12,7 @@ from typing import Final
 from imagevet.checks import (
     account_db,
     accounts,
+    aide,
     cloud,
     files,
     homes,
@@ -97,6 +98,8 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("password-history-root", pam_history.enforce_for_root),
     ("password-history-authtok", pam_history.use_authtok),
     ("password-unix-no-remember", pam_history.unix_no_remember),
+    ("aide-database", aide.database),
+    ("aide-periodic", aide.periodic),
     ("password-min-days", ROW),
     ("password-warn-age", ROW),
     ("default-umask", ROW),

@@ -27,10 +27,8 @@ CRON_SCRIPTS = ("/etc/cron.daily/*", "/etc/cron.weekly/*")
 _DEFINE = re.compile(r"^@@define\s+(\w+)\s+(\S+)")
 _DATABASE = re.compile(r"^database(?:_in)?\s*=\s*(\S+)")
 _VARIABLE = re.compile(r"@@\{(\w+)\}")
-# aide followed, after other options, by a checking (or updating) mode; or Debian's wrapper
-_RUNS_CHECK = re.compile(
-    r"(^|[\s/;&|])aide(\.wrapper)?\s+(-\S+\s+)*(--check|--update|-C\b|-u\b|\"?\$AIDEARGS)|dailyaidecheck"
-)
+_SEPARATORS = re.compile(r"[;&|]+")
+MODES = frozenset({"--check", "--update", "-C", "-u", "$AIDEARGS", '"$AIDEARGS"'})
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,18 @@ def database_path(text: str) -> str | None:
 
 
 def runs_check(line: str) -> bool:
-    return bool(_RUNS_CHECK.search(line.split("#", 1)[0]))
+    """Whether a command line runs aide (or aide.wrapper) with a checking or updating mode among its
+    arguments, or Debian's dailyaidecheck. Linear in the line: words, never a backtracking pattern."""
+    text = line.split("#", 1)[0]
+    if "dailyaidecheck" in text:
+        return True
+    for command in _SEPARATORS.split(text):
+        seen_aide = False
+        for word in command.split():
+            if seen_aide and word in MODES:
+                return True
+            seen_aide = seen_aide or word.rsplit("/", 1)[-1] in ("aide", "aide.wrapper")
+    return False
 
 
 def _timers(target: Target) -> list[Schedule]:
@@ -82,29 +91,31 @@ def _timers(target: Target) -> list[Schedule]:
     return found
 
 
+def _readable(target: Target, patterns: tuple[str, ...], unreadable: list[str]) -> list[tuple[str, str]]:
+    """(path, text) of the regular files the patterns match; the ones that cannot be read are noted."""
+    found = []
+    for pattern in patterns:
+        for path in target.glob(pattern):
+            if not target.is_file(path):
+                continue
+            text = target.read_text(path)
+            if isinstance(text, Unknown):
+                unreadable.append(path)
+            else:
+                found.append((path, text))
+    return found
+
+
 def _cron(target: Target) -> tuple[list[Schedule], list[str]]:
     found: list[Schedule] = []
     unreadable: list[str] = []
-    for pattern in CRONTABS:
-        for path in target.glob(pattern):
-            if not target.is_file(path):
-                continue
-            text = target.read_text(path)
-            if isinstance(text, Unknown):
-                unreadable.append(path)
-                continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                if not line.lstrip().startswith("#") and runs_check(line):
-                    found.append(Schedule(f"cron: {line.strip()}", path, number))
-    for pattern in CRON_SCRIPTS:
-        for path in target.glob(pattern):
-            if not target.is_file(path):
-                continue
-            text = target.read_text(path)
-            if isinstance(text, Unknown):
-                unreadable.append(path)
-            elif any(not line.lstrip().startswith("#") and runs_check(line) for line in text.splitlines()):
-                found.append(Schedule("cron script runs aide's check", path))
+    for path, text in _readable(target, CRONTABS, unreadable):
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.lstrip().startswith("#") and runs_check(line):
+                found.append(Schedule(f"cron: {line.strip()}", path, number))
+    for path, text in _readable(target, CRON_SCRIPTS, unreadable):
+        if any(not line.lstrip().startswith("#") and runs_check(line) for line in text.splitlines()):
+            found.append(Schedule("cron script runs aide's check", path))
     return found, unreadable
 
 
