@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.model import Status
+from imagevet.model import Status, Unknown
+from imagevet.target import RootfsTarget
 from tests.checks.support import statuses
 
 P, F, E = Status.PASS, Status.FAIL, Status.ERROR
@@ -110,3 +111,38 @@ def test_what_says_who_logs_in_unreadable_is_an_error(tmp_path: Path, breakage) 
     root = make_root(tmp_path)
     breakage(root)
     assert statuses(root, CHECKS) == {"accounts-home-dirs": E, "accounts-dot-files": E}
+
+
+@pytest.mark.parametrize(
+    "shells",
+    [
+        "/bin/sh\n/bin/bash # the usual one\n",  # glibc ends the shell at '#': bash is listed
+        "/bin/sh\n  /bin/bash\n",
+        "/bin/sh\n",  # bash not listed: login and sshd run it all the same
+    ],
+)
+def test_who_logs_in_is_read_as_login_reads_it(tmp_path: Path, shells: str) -> None:
+    root = make_root(tmp_path)
+    (root / "etc/shells").write_text(shells)
+    (root / "home/bob").chmod(0o755)
+    assert statuses(root, ["accounts-home-dirs"]) == {"accounts-home-dirs": F}
+
+
+def test_a_shared_home_is_listed_once_however_many_accounts_share_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passwd = PASSWD + "".join(f"u{n}:x:{2000 + n}:1000::/home/bob:/bin/bash\n" for n in range(2000))
+    root = make_root(tmp_path, passwd)
+    for n in range(500):
+        (root / f"home/bob/.f{n}").write_text("")
+        os.chown(root / f"home/bob/.f{n}", 1000, 1000)
+    listed: list[str] = []
+    original = RootfsTarget.list_dir
+
+    def counting(self: RootfsTarget, path: str) -> list[str] | Unknown:
+        listed.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(RootfsTarget, "list_dir", counting)
+    assert statuses(root, ["accounts-dot-files"]) == {"accounts-dot-files": F}  # not the others' files
+    assert listed.count("/home/bob") == 1

@@ -3,6 +3,7 @@ alone fails its check, and what cannot be read is an error, never a pass."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -48,12 +49,111 @@ def root(tmp_path: Path, files: dict[str, str | None]) -> Path:
         (SU_OK.replace(" group=sugroup", ""), GROUP, F),  # admits wheel or gid 0
         (SU_OK, GROUP.replace("sugroup:x:999:", "sugroup:x:999:bob"), F),
         (SU_OK, GROUP.replace("sugroup:x:999:", "other:x:999:"), F),  # the group is not there
+        # pam_wheel's flags that open it again (pam_wheel(8)):
+        (SU_OK.replace("use_uid", "use_uid deny"), GROUP, F),  # refuses the (empty) group, admits the rest
+        (SU_OK.replace("use_uid", "use_uid root_only"), GROUP, F),  # su to other accounts stays open
+        (SU_OK.replace("use_uid", "use_uid trust debug"), GROUP, P),
+        # read as libpam reads the file: continued lines, case-insensitive types and controls
+        (SU_OK.replace("use_uid ", "use_uid \\\n  "), GROUP, P),
+        (SU_OK.replace("use_uid ", "use_uid \\\n\n  "), GROUP, E),  # PAM 1.5 and 1.6 read it differently
+        (SU_OK.replace("use_uid ", "use_uid \\\n# x\n  "), GROUP, E),
+        (SU_OK.replace("use_uid ", "use_uid # \\\n "), GROUP, F),  # a comment ends the line: no group=
+        (SU_OK.replace("auth required pam_wheel", "AUTH Required pam_wheel"), GROUP, P),
+        # a line before pam_wheel through which a caller leaves with success never reaches it:
+        ("auth sufficient pam_unix.so\n" + SU_OK, GROUP, F),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success=1 default=ignore] pam_unix.so\nauth required pam_wheel",
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success=done default=ignore] pam_unix.so\nauth required pam_wheel",
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success=1 default=ignore] pam_unix.so\nauth requisite pam_deny.so\n"
+                "auth required pam_wheel",
+            ),
+            GROUP,
+            P,
+        ),
+        ("auth [success=done ignore=ignore default=die] pam_rootok.so\n" + SU_OK, GROUP, P),  # root only
     ],
 )
 def test_su_restricted(tmp_path: Path, su: str | None, group: str, expected: Status) -> None:
     assert statuses(root(tmp_path, {"etc/pam.d/su": su, "etc/group": group}), ["su-restricted"]) == {
         "su-restricted": expected
     }
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # an include puts its lines in place: a sufficient module in it comes before pam_wheel
+        (
+            {
+                "etc/pam.d/su": "@include common-auth\n" + SU_OK,
+                "etc/pam.d/common-auth": "auth sufficient pam_unix.so\n",
+            },
+            F,
+        ),
+        (
+            {
+                "etc/pam.d/su": "auth include base\n" + SU_OK,
+                "etc/pam.d/base": "Auth Sufficient pam_unix.so\n",
+            },
+            F,
+        ),
+        ({"etc/pam.d/su": "auth include /etc/pam.d/base\n", "etc/pam.d/base": SU_OK}, P),
+        (
+            {
+                "etc/pam.d/su": "@include common-auth\n" + SU_OK,
+                "etc/pam.d/common-auth": "auth required pam_unix.so\n",
+            },
+            P,
+        ),
+        ({"etc/pam.d/su": "auth include loop\n", "etc/pam.d/loop": "auth include loop\n"}, E),
+        ({"etc/pam.d/su": "auth substack wheel\n", "etc/pam.d/wheel": SU_OK}, E),  # not looked into
+        # su without a file of its own runs /etc/pam.d/other (pam.d(5))
+        (
+            {
+                "usr/bin/su": "",
+                "etc/pam.d/other": "@include common-auth\n",
+                "etc/pam.d/common-auth": "auth required pam_unix.so\n",
+            },
+            F,
+        ),
+        ({"usr/bin/su": "", "etc/pam.d/other": SU_OK}, P),
+        ({"usr/bin/su": "", "etc/pam.d/login": ""}, E),  # neither su nor other: not judged
+        ({"usr/bin/su": ""}, S),  # no /etc/pam.d: su does not use Linux-PAM
+    ],
+)
+def test_su_restricted_on_the_stack_libpam_runs(
+    tmp_path: Path, files: dict[str, str], expected: Status
+) -> None:
+    assert statuses(root(tmp_path, files), ["su-restricted"]) == {"su-restricted": expected}
+
+
+def test_su_restricted_unreadable_include_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "etc/pam.d/common-auth").mkdir(parents=True)
+    files = {"etc/pam.d/su": "@include common-auth\n" + SU_OK}
+    assert statuses(root(tmp_path, files), ["su-restricted"]) == {"su-restricted": E}
+
+
+def test_su_stack_a_huge_bracket_is_read_in_linear_time(tmp_path: Path) -> None:
+    hostile = "auth [" + "x=1 " * 200_000 + "\n" + SU_OK
+    started = time.monotonic()
+    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": P}
+    assert time.monotonic() - started < 5
 
 
 def test_su_group_that_is_someones_primary_group_is_not_empty(tmp_path: Path) -> None:
@@ -135,7 +235,19 @@ def test_password_inactive_unreadable_is_an_error(tmp_path: Path) -> None:
         ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/bash\n"}, F),
         ({"etc/passwd": PASSWD + "nobody:x:65534:65534::/nonexistent:/bin/sh\n"}, F),  # nobody counts
         ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/usr/sbin/nologin\n"}, P),
-        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/zsh\n"}, P),  # not a shell /etc/shells lists
+        # login and sshd run the shell whether /etc/shells lists it or not, and an empty field is /bin/sh:
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/zsh\n"}, F),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:\n"}, F),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/opt/tool/run\n"}, P),  # neither listed nor a shell
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/false\n"}, P),
+        (
+            {
+                "etc/passwd": PASSWD + "svc:x:998:998::/srv:/opt/tool/run\n",
+                "etc/shells": "/opt/tool/run # x\n",
+            },
+            F,
+        ),
+        ({"etc/login.defs": "UID_MIN 0\n"}, E),  # every account a user: nothing would be judged
         ({"etc/login.defs": "UID_MIN 2000\n"}, F),  # bob is then a system account with bash
         ({"etc/login.defs": "# no UID_MIN\n"}, P),  # shadow's default, 1000
         ({"etc/login.defs": "UID_MIN lots\n"}, E),
@@ -146,3 +258,11 @@ def test_password_inactive_unreadable_is_an_error(tmp_path: Path) -> None:
 def test_system_accounts_no_shell(tmp_path: Path, files: dict[str, str | None], expected: Status) -> None:
     result = statuses(root(tmp_path, files), ["accounts-system-no-shell"])
     assert result == {"accounts-system-no-shell": expected}
+
+
+def test_an_unreadable_pam_stack_file_is_an_error_not_an_absent_stack(tmp_path: Path) -> None:
+    """A stack file that is there but cannot be read was once skipped as if the image had no PAM."""
+    (tmp_path / "etc/pam.d/common-password").mkdir(parents=True)
+    (tmp_path / "etc/pam.d/common-auth").write_text("auth required pam_faillock.so deny=3\n")
+    checks = ["password-quality", "password-history-enabled", "account-lockout"]
+    assert statuses(root(tmp_path, {}), checks) == dict.fromkeys(checks, E)

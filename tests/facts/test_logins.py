@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.facts.logins import gather_su_stack, gather_timeout, gather_useradd_defaults
+from imagevet.facts.logins import gather_su_stack, gather_timeout, gather_useradd_defaults, parse_shells
 from imagevet.facts.shell_vars import effects
 from imagevet.model import Unknown
 from imagevet.target import RootfsTarget
@@ -109,6 +109,11 @@ def test_useradd_defaults(tmp_path: Path) -> None:
 def test_the_su_stack_of_the_overlays() -> None:
     passing = gather_su_stack(RootfsTarget(str(FIXTURES / "cases/cis-pass")))
     assert not isinstance(passing, Unknown) and passing is not None
-    wheel = [m for m in passing if m.module == "pam_wheel.so"]
+    wheel = [m for m in passing.lines if m.module == "pam_wheel.so"]
     assert [(m.control, m.arguments) for m in wheel] == [("required", ("use_uid", "group=sugroup"))]
     assert gather_su_stack(RootfsTarget(str(FIXTURES / "rootfs/hardened-debian"))) is None
+
+
+def test_etc_shells_is_read_as_getusershell_reads_it() -> None:
+    text = "# /etc/shells\n/bin/sh\n/bin/bash # the usual\n  /bin/zsh\n#/bin/csh\nx /bin/dash#y\nnoslash\n"
+    assert parse_shells(text) == ("/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from imagevet.facts.pam import (
     effective,
     faillock_settings,
     gather_pam,
+    logical_lines,
     parse_stack,
     pwquality_settings,
 )
@@ -31,10 +34,35 @@ def test_parse_stack_understands_brackets_dashes_paths_and_includes() -> None:
         ("auth", "pam_unix.so", 3),
         ("auth", "pam_faillock.so", 4),
         ("auth", "pam_systemd_home.so", 5),
+        ("@include", "common-other", 6),  # kept for a reader that follows includes (facts/pam_service.py)
         ("auth", "pam_deny.so", 7),
     ]
     assert lines[2].argument("deny") == "4" and lines[2].argument("authfail") == ""
     assert lines[0].argument("deny") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("auth required \\\n  pam_unix.so nullok\n", [(1, "auth required    pam_unix.so nullok", False)]),
+        (
+            "auth required pam_unix.so # \\\nnullok\n",
+            [(1, "auth required pam_unix.so", False), (2, "nullok", False)],
+        ),
+        ("auth required \\\n\npam_unix.so\n", [(1, "auth required", True), (3, "pam_unix.so", False)]),
+        ("  # only a comment\n\n\tauth required pam_deny.so", [(3, "auth required pam_deny.so", False)]),
+        ("auth required pam_unix.so \\", [(1, "auth required pam_unix.so", False)]),  # at the end of the file
+    ],
+)
+def test_logical_lines_as_libpam_assembles_them(text: str, expected: list[tuple[int, str, bool]]) -> None:
+    assert logical_lines(text) == expected
+
+
+def test_types_and_controls_are_case_insensitive_brackets_are_kept() -> None:
+    (line,) = parse_stack("AUTH [Success=1 Default=ignore] pam_unix.so\n", "x")
+    assert (line.kind, line.control) == ("auth", "[Success=1 Default=ignore]")
+    (line,) = parse_stack("Password REQUIRED pam_unix.so\n", "x")
+    assert (line.kind, line.control) == ("password", "required")
 
 
 def write(root: Path, files: dict[str, str]) -> RootfsTarget:

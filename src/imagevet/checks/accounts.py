@@ -140,6 +140,8 @@ def _setting_evidence(label: str, setting: Setting) -> Evidence:
 def _stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outcome:
     """The lines of the image's ``kind`` stack that call ``module``; skip without PAM, fail without it."""
     present, lines = facts.pam.stack_modules(kind, module)
+    if facts.pam.unreadable:
+        return Outcome(Status.ERROR, tuple(Evidence(reason) for reason in facts.pam.unreadable))
     if not present:
         return Outcome.of(Status.SKIP, f"no PAM {kind} stack (common-{kind} or system-auth) in the image")
     if not lines:

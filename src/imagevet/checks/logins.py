@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
+from imagevet.facts.account_db import AccountDatabase
 from imagevet.facts.accounts import PASSWD
-from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS
+from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS, can_log_in
+from imagevet.facts.pam import ModuleLine
+from imagevet.facts.pam_service import substack_files
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 MAX_TMOUT = 900  # CIS: TMOUT 900 seconds or less, readonly and exported
@@ -17,39 +20,89 @@ MAX_INACTIVE_DAYS = 45  # CIS: INACTIVE 45 days or less (and not -1, never)
 SHELL_ACCOUNTS = frozenset({"root", "halt", "sync", "shutdown", "nfsnobody"})
 NOBODY_UID = 65534
 DEFAULT_UID_MIN = 1000  # shadow's default when login.defs does not set UID_MIN
+LOWEST_UID_MIN = 100  # below this (UID_MIN 0, say) every account would be a user: the check is not judged
+
+
+def _bypass(lines: tuple[ModuleLine, ...], wheel: int) -> ModuleLine | None:
+    """The first line before ``lines[wheel]`` through which a caller can leave the auth stack with success
+    without reaching pam_wheel: a ``sufficient`` module, or a bracketed ``done`` or jump that lands past
+    it. pam_rootok is left out (only root gets through it, as CIS intends)."""
+    for index, line in enumerate(lines[:wheel]):
+        if line.module == "pam_rootok.so" or line.control == "substack":
+            continue
+        if line.control == "sufficient":
+            return line
+        if line.control.startswith("["):
+            for action in line.control.strip("[]").split():
+                value = action.partition("=")[2].lower()
+                if value == "done" or (value.isdigit() and index + int(value) >= wheel):
+                    return line
+    return None
+
+
+def _shown(line: ModuleLine) -> str:
+    return f"auth {line.control} {line.module} {' '.join(line.arguments)}".strip()
+
+
+def _wheel_problem(line: ModuleLine, groups: AccountDatabase) -> str | None:
+    group = line.argument("group")
+    if line.argument("deny") is not None:
+        return "deny turns pam_wheel around: the members of the group are refused, everyone else admitted"
+    if line.argument("root_only") is not None:
+        return "root_only: su to every account but root stays open"
+    if line.argument("use_uid") is None:
+        return "without use_uid pam_wheel judges the login user, not the caller"
+    if not group:
+        return "no group=: pam_wheel then admits the members of wheel (or of gid 0)"
+    entry = next((g for g in groups.groups if g.name == group), None)
+    if entry is None:
+        return f"group {group} is not in /etc/group"
+    primary = [u.name for u in groups.users if u.gid == entry.gid]
+    if entry.members or primary:
+        return f"group {group} is not empty: {', '.join((*entry.members, *primary))}"
+    return None
 
 
 def su_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_wheel required for su with use_uid and group=NAME, where NAME is a group nobody is in: then
-    only root can su, and admins use sudo (which logs). Without group= pam_wheel admits wheel or gid 0."""
+    only root can su, and admins use sudo (which logs). Without group= pam_wheel admits wheel or gid 0.
+    Judged on the stack libpam runs (includes followed, /etc/pam.d/other where su has no file), and only
+    where no earlier line lets a caller out with success before pam_wheel is reached."""
     stack = facts.su_stack
     if stack is None:
-        return Outcome.of(Status.SKIP, f"no {SU_STACK}: su is not installed or does not use PAM")
+        return Outcome.of(Status.SKIP, "no su in the image, or su does not use PAM (no /etc/pam.d)")
     if isinstance(stack, Unknown):
         return Outcome.of(Status.ERROR, stack.reason)
-    lines = [m for m in stack if m.module == "pam_wheel.so" and m.control in ("required", "requisite")]
-    if not lines:
-        return Outcome.of(Status.FAIL, Evidence("no 'auth required pam_wheel.so' line", SU_STACK))
+    lines = stack.lines
+    wheels = [
+        i
+        for i, m in enumerate(lines)
+        if m.module == "pam_wheel.so" and m.control in ("required", "requisite")
+    ]
+    source = (
+        [] if stack.source == SU_STACK else [Evidence(f"no {SU_STACK}: libpam runs {stack.source} for su")]
+    )
+    if not wheels:
+        substacks = substack_files(stack)
+        if substacks:
+            return Outcome.of(
+                Status.ERROR,
+                f"no pam_wheel in su's auth stack; its substacks ({', '.join(substacks)}) are not judged",
+            )
+        return Outcome(Status.FAIL, (*source, Evidence("no 'auth required pam_wheel.so' line", stack.source)))
     database = facts.account_database
     if isinstance(database, Unknown):
         return Outcome.of(Status.ERROR, database.reason)
-    evidence, ok = [], False
-    for line in lines:
-        shown = f"auth {line.control} pam_wheel.so {' '.join(line.arguments)}".strip()
-        group = line.argument("group")
-        problem = None
-        if line.argument("use_uid") is None:
-            problem = "without use_uid pam_wheel judges the login user, not the caller"
-        elif not group:
-            problem = "no group=: pam_wheel then admits the members of wheel (or of gid 0)"
-        else:
-            entry = next((g for g in database.groups if g.name == group), None)
-            primary = [u.name for u in database.users if entry and u.gid == entry.gid]
-            if entry is None:
-                problem = f"group {group} is not in /etc/group"
-            elif entry.members or primary:
-                problem = f"group {group} is not empty: {', '.join((*entry.members, *primary))}"
-        evidence.append(Evidence(f"{shown}: {problem}" if problem else shown, line.path, line.line))
+    evidence, ok = source, False
+    for index in wheels:
+        line = lines[index]
+        problem = _wheel_problem(line, database)
+        around = _bypass(lines, index)
+        if problem is None and around is not None:
+            problem = f"{around.path}:{around.line} '{_shown(around)}' lets a caller through before it"
+        evidence.append(
+            Evidence(f"{_shown(line)}: {problem}" if problem else _shown(line), line.path, line.line)
+        )
         ok = ok or problem is None
     return Outcome(Status.PASS if ok else Status.FAIL, tuple(evidence))
 
@@ -136,7 +189,8 @@ def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
-    """Accounts below UID_MIN (and nobody) have no shell that /etc/shells calls valid, nologin aside."""
+    """Accounts below UID_MIN (and nobody) get no shell at login: none that /etc/shells lists and no usual
+    interpreter whether listed or not (facts/logins.can_log_in), nologin and false aside."""
     database, shells, login_defs = facts.account_database, facts.shells, facts.login_defs
     if isinstance(database, Unknown):
         return Outcome.of(Status.ERROR, database.reason)
@@ -150,11 +204,19 @@ def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
     if not (raw_min.isascii() and raw_min.isdigit()):
         return Outcome.of(Status.ERROR, f"login.defs UID_MIN is not a number: {raw_min!r}")
     uid_min = int(raw_min)
-    valid = {shell for shell in shells if not shell.endswith("/nologin")}
+    if uid_min < LOWEST_UID_MIN:
+        return Outcome.of(
+            Status.ERROR,
+            f"login.defs UID_MIN is {uid_min}: below {LOWEST_UID_MIN} no account counts as a system one",
+        )
     found = [
-        Evidence(f"{u.name} (uid {u.uid}) has the login shell {u.shell}", PASSWD, u.line)
+        Evidence(
+            f"{u.name} (uid {u.uid}) has the login shell {u.shell or '/bin/sh (empty field)'}", PASSWD, u.line
+        )
         for u in database.users
-        if u.name not in SHELL_ACCOUNTS and (u.uid < uid_min or u.uid == NOBODY_UID) and u.shell in valid
+        if u.name not in SHELL_ACCOUNTS
+        and (u.uid < uid_min or u.uid == NOBODY_UID)
+        and can_log_in(u.shell, shells)
     ]
     if found:
         return Outcome(Status.FAIL, tuple(found))

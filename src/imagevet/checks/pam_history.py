@@ -22,6 +22,8 @@ PWHISTORY = "pam_pwhistory.so"
 
 def _lines(facts: Facts, module: str) -> tuple[list[str], list[ModuleLine]] | Outcome:
     present, lines = facts.pam.stack_modules("password", module)
+    if facts.pam.unreadable:
+        return Outcome(Status.ERROR, tuple(Evidence(reason) for reason in facts.pam.unreadable))
     if not present:
         return Outcome.of(Status.SKIP, "no PAM password stack (common-password or system-auth) in the image")
     return present, lines

@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from imagevet.facts.mac import MacFacts
     from imagevet.facts.modprobe import InstallLine
     from imagevet.facts.mounts import Mounts
-    from imagevet.facts.pam import ModuleLine, PamFacts, Setting
+    from imagevet.facts.pam import PamFacts, Setting
+    from imagevet.facts.pam_service import ServiceStack
     from imagevet.facts.pending import PendingUpdate
     from imagevet.facts.shell_vars import Effect
     from imagevet.facts.sshd import SshdConfig
@@ -155,7 +156,7 @@ class Facts:
         return gather_useradd_defaults(self.target)
 
     @cached_property
-    def su_stack(self) -> tuple[ModuleLine, ...] | Unknown | None:
+    def su_stack(self) -> ServiceStack | Unknown | None:
         from imagevet.facts.logins import gather_su_stack
 
         return gather_su_stack(self.target)
@@ -207,7 +208,7 @@ class Facts:
         return gather_mounts(self.target)
 
     @cached_property
-    def modprobe(self) -> tuple[InstallLine, ...]:
+    def modprobe(self) -> tuple[InstallLine, ...] | Unknown:
         from imagevet.facts.modprobe import gather_modprobe
 
         return gather_modprobe(self.target)
@@ -236,7 +237,18 @@ class Facts:
         file a files row judges."""
         from imagevet.facts.files import gather_system_files
 
-        return gather_system_files(self.target, self.needs.file_modes)
+        return gather_system_files(self.target, self.needs.file_modes, self.configured_host_keys)
+
+    @property
+    def configured_host_keys(self) -> tuple[str, ...]:
+        """The HostKey paths the sshd configuration names (none where sshd is absent or unreadable: the
+        SSH checks then say so themselves)."""
+        from imagevet.facts.sshd import SshdConfig
+
+        config = self.sshd
+        if not isinstance(config, SshdConfig):
+            return ()
+        return tuple(setting.value for setting in config.settings.get("hostkey", ()))
 
     @cached_property
     def pam(self) -> PamFacts:

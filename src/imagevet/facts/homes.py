@@ -1,9 +1,10 @@
 """The home directories of the accounts that can log in, and the dot files at their top (CIS 7.2.9 and
 7.2.10 in the Debian family's numbering).
 
-An account can log in when its shell is one /etc/shells lists and is not nologin: CIS's audit takes the
-same list, root included. Only the top of each home is listed (CIS looks at ``-maxdepth 1``), so the cost
-is one directory per such account, never a walk of /home.
+An account can log in when its shell is one /etc/shells lists or a usual interpreter, and not nologin
+or false (facts/logins.can_log_in): CIS's audit takes the /etc/shells list, root included. Only the top
+of each home is listed (CIS looks at ``-maxdepth 1``), so the cost is one directory per such account,
+never a walk of /home.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from imagevet.facts.account_db import PasswdEntry
+from imagevet.facts.logins import can_log_in
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 from imagevet.target.confined import Node
@@ -34,9 +36,8 @@ class HomeDir:
 
 
 def login_users(users: tuple[PasswdEntry, ...], shells: tuple[str, ...]) -> list[PasswdEntry]:
-    """The accounts whose shell /etc/shells lists, nologin aside."""
-    valid = {shell for shell in shells if not shell.endswith("/nologin")}
-    return [user for user in users if user.shell in valid]
+    """The accounts that get a shell at login (facts/logins.can_log_in)."""
+    return [user for user in users if can_log_in(user.shell, shells)]
 
 
 def _home(target: Target, user: PasswdEntry) -> HomeDir:
@@ -61,4 +62,13 @@ def _home(target: Target, user: PasswdEntry) -> HomeDir:
 
 
 def gather_homes(target: Target, users: list[PasswdEntry]) -> tuple[HomeDir, ...]:
-    return tuple(_home(target, user) for user in users)
+    """Each account's home, each directory listed once: accounts that share a home (a thousand with
+    /home/shared, say) reuse the one listing, so the cost stays one directory per home."""
+    listed: dict[str, HomeDir] = {}
+    homes = []
+    for user in users:
+        seen = listed.get(user.home)
+        if seen is None:
+            seen = listed[user.home] = _home(target, user)
+        homes.append(HomeDir(user, seen.node, seen.dot_files, seen.problem))
+    return tuple(homes)

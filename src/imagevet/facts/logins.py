@@ -8,7 +8,8 @@ image lacks is None where its absence means something (no su stack: su is not in
 
 from __future__ import annotations
 
-from imagevet.facts.pam import ModuleLine, Setting, parse_stack
+from imagevet.facts.pam import Setting
+from imagevet.facts.pam_service import ServiceStack, service_stack
 from imagevet.facts.shell_vars import Effect, effects
 from imagevet.model import Unknown
 from imagevet.target.base import Target
@@ -16,11 +17,17 @@ from imagevet.target.base import Target
 SHELLS = "/etc/shells"
 USERADD_DEFAULTS = "/etc/default/useradd"
 SU_STACK = "/etc/pam.d/su"
+SU_PROGRAMS = ("/bin/su", "/usr/bin/su", "/sbin/su", "/usr/sbin/su")
 # The files every login shell reads system-wide: bash and dash read /etc/profile (which sources
 # /etc/profile.d/*.sh on Debian and Red Hat); interactive bash also reads /etc/bash.bashrc (Debian) or
 # /etc/bashrc (Red Hat). CIS's audit of the shell timeout greps exactly these.
 PROFILE_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
 PROFILE_D = "/etc/profile.d/*.sh"
+NO_LOGIN = frozenset({"nologin", "false"})
+# Interactive shells by file name: an account with one of these logs in whether /etc/shells lists it or not.
+INTERPRETERS = frozenset(
+    {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox"}
+)
 
 
 def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
@@ -37,12 +44,38 @@ def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
     return tuple(found)
 
 
+def parse_shells(text: str) -> tuple[str, ...]:
+    """The shells of /etc/shells as glibc's getusershell reads them: on each line the shell starts at the
+    first ``/`` (a ``#`` before it makes the line a comment) and ends at white space or ``#``, so
+    ``/bin/bash # login`` lists /bin/bash."""
+    shells = []
+    for line in text.splitlines():
+        slash, hash_mark = line.find("/"), line.find("#")
+        if slash < 0 or 0 <= hash_mark < slash:
+            continue
+        word = line[slash:].split("#", 1)[0].split()
+        if word:
+            shells.append(word[0])
+    return tuple(shells)
+
+
 def gather_shells(target: Target) -> tuple[str, ...] | Unknown:
-    """The login shells /etc/shells lists (comments and blank lines left out)."""
+    """The login shells /etc/shells lists (parse_shells)."""
     text = target.read_text(SHELLS)
     if isinstance(text, Unknown):
         return text
-    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return parse_shells(text)
+
+
+def can_log_in(shell: str, listed: tuple[str, ...]) -> bool:
+    """Whether an account with this passwd shell gets a shell at login. login and sshd run whatever the
+    field names, listed in /etc/shells or not (only chsh and pam_shells read the list), and an empty field
+    means /bin/sh; so a shell counts where /etc/shells lists it or where it is one of the usual
+    interpreters by name. nologin and false never do; /bin/sync and /sbin/shutdown run and exit."""
+    name = shell.rsplit("/", 1)[-1]
+    if name in NO_LOGIN:
+        return False
+    return shell == "" or shell in listed or name in INTERPRETERS
 
 
 def parse_useradd_defaults(text: str) -> dict[str, Setting]:
@@ -69,11 +102,10 @@ def gather_useradd_defaults(target: Target) -> dict[str, Setting] | Unknown | No
     return parse_useradd_defaults(text)
 
 
-def gather_su_stack(target: Target) -> tuple[ModuleLine, ...] | Unknown | None:
-    """The auth lines of /etc/pam.d/su; None when there is none (no su, or a PAM-less image)."""
-    if not target.exists(SU_STACK):
+def gather_su_stack(target: Target) -> ServiceStack | Unknown | None:
+    """The auth stack su runs, includes followed (facts/pam_service.py): /etc/pam.d/su, or
+    /etc/pam.d/other where su is installed without a file of its own. None when the image has no su
+    (neither the file nor the program) or no PAM."""
+    if not target.exists(SU_STACK) and not any(target.exists(path) for path in SU_PROGRAMS):
         return None
-    text = target.read_text(SU_STACK)
-    if isinstance(text, Unknown):
-        return text
-    return tuple(m for m in parse_stack(text, SU_STACK) if m.kind == "auth")
+    return service_stack(target, "su", "auth")

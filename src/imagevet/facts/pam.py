@@ -54,25 +54,65 @@ class ModuleLine:
         return found
 
 
+AMBIGUOUS = "?"  # the kind of a line that PAM releases assemble differently (logical_lines)
+
+
+def logical_lines(text: str) -> list[tuple[int, str, bool]]:
+    """The lines of a pam.d file as libpam assembles them: everything from the first ``#`` is a comment
+    and ends the line; a line that ends in a backslash (spaces after it aside) goes on with the next
+    line, the backslash read as a space. Each keeps the number of its first physical line, and a flag:
+    True where a continued line runs into a blank or comment line, which PAM 1.5 skips (going on with
+    the line after) and PAM 1.6's reader ends the line at, so which line libpam reads depends on the
+    release."""
+    assembled: list[tuple[int, str, bool]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.split("\n"), start=1):
+        content, hash_mark, _ = raw.partition("#")
+        if not content.strip(" \t\r"):
+            if pending:
+                assembled.append((*pending, True))
+                pending = None
+            continue
+        stripped = content.rstrip(" \t\r")
+        start, before = pending if pending else (number, "")
+        if not hash_mark and stripped.endswith("\\"):
+            pending = (start, before + stripped[:-1] + " ")
+            continue
+        assembled.append((start, before + content, False))
+        pending = None
+    if pending:
+        assembled.append((*pending, False))
+    return [(number, line.strip(), odd) for number, line, odd in assembled if line.strip() or odd]
+
+
 def parse_stack(text: str, path: str) -> list[ModuleLine]:
-    """Module lines of a pam.d file (``type control module args``); bracketed controls and ``-type``
-    (ignore a missing module) are understood, comments and ``@include`` lines skipped."""
+    """Module lines of a pam.d file (``type control module args``) as Linux-PAM reads them: types and
+    plain controls case-insensitive, bracketed controls and ``-type`` (ignore a missing module)
+    understood, continued lines joined. Debian's ``@include FILE`` is kept as a line of kind
+    ``@include`` (module: the file) so that a reader that follows includes sees where it was."""
     modules = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line or line.startswith("@"):
+    for number, line, ambiguous in logical_lines(text):
+        if ambiguous:
+            modules.append(ModuleLine(AMBIGUOUS, "", (), path, number, AMBIGUOUS))
             continue
         words = line.split()
+        if words[0] == "@include":
+            if len(words) > 1:
+                modules.append(ModuleLine("@include", words[1], (), path, number, "@include"))
+            continue
         if len(words) < 3:
             continue
-        kind = words[0].lstrip("-")
+        kind = words[0].lstrip("-").lower()
         rest = words[1:]
-        while rest and rest[0].startswith("[") and not rest[0].endswith("]"):  # [a=b c=d] spans words
-            rest = [rest[0] + " " + rest[1], *rest[2:]] if len(rest) > 1 else []
+        if rest[0].startswith("["):  # [a=b c=d] spans words: join them (linear, whatever the count)
+            end = next((i for i, word in enumerate(rest) if word.endswith("]")), len(rest))
+            rest = [" ".join(rest[: end + 1]), *rest[end + 1 :]]
         if len(rest) < 2:
             continue
         control, rest = rest[0], rest[1:]
-        module = rest[0].rsplit("/", 1)[-1]
+        control = control if control.startswith("[") else control.lower()
+        # include and substack name a file (kept whole); a module is named by its file name
+        module = rest[0] if control in ("include", "substack") else rest[0].rsplit("/", 1)[-1]
         modules.append(ModuleLine(kind, module, tuple(rest[1:]), path, number, control))
     return modules
 
@@ -134,6 +174,7 @@ class PamFacts:
     pwquality: dict[str, Setting]
     faillock: dict[str, Setting]
     pwhistory: dict[str, Setting]
+    unreadable: tuple[str, ...] = ()  # stack files that are there but could not be read, with why
 
     def stack_modules(self, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
         """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
@@ -143,13 +184,22 @@ class PamFacts:
 
 def gather_pam(target: Target) -> PamFacts:
     stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]] = {}
+    unreadable: dict[str, None] = {}
     for kind, paths in STACKS.items():
         present, lines = [], []
         for path in paths:
             text = target.read_text(path)
             if isinstance(text, Unknown):
+                if target.exists(path):
+                    unreadable[f"{path}: {text.reason}"] = None
                 continue
             present.append(path)
             lines += [m for m in parse_stack(text, path) if m.kind == kind]
         stacks[kind] = (tuple(present), tuple(lines))
-    return PamFacts(stacks, pwquality_settings(target), faillock_settings(target), pwhistory_settings(target))
+    return PamFacts(
+        stacks,
+        pwquality_settings(target),
+        faillock_settings(target),
+        pwhistory_settings(target),
+        tuple(unreadable),
+    )
