@@ -75,3 +75,19 @@ def test_max_startups_is_read_as_sshd_reads_it(tmp_path: Path, spec: str) -> Non
         assert ours is None, oracle.stderr
     else:
         assert ours is not None and ":".join(map(str, ours)) == oracle.values["maxstartups"]
+
+
+def test_host_keys_named_by_hostkey_outside_etc_ssh_are_judged(debian: Path) -> None:
+    """sshd loads the keys HostKey names, wherever they are: a world-readable one in /srv fails."""
+    keys = debian / "srv/keys"
+    keys.mkdir(parents=True)
+    (keys / "host_ed25519").write_text("private\n")
+    (keys / "host_ed25519.pub").write_text("ssh-ed25519 AAAA host\n")
+    (keys / "host_ed25519").chmod(0o600)
+    (keys / "host_ed25519.pub").chmod(0o644)
+    judged = ["ssh-host-keys", "ssh-host-public-keys"]
+    _drop_in(debian, "HostKey /srv/keys/host_ed25519\n")
+    assert statuses(debian, judged) == {"ssh-host-keys": P, "ssh-host-public-keys": P}
+    (keys / "host_ed25519").chmod(0o644)
+    (keys / "host_ed25519.pub").chmod(0o666)
+    assert statuses(debian, judged) == {"ssh-host-keys": F, "ssh-host-public-keys": F}

@@ -46,7 +46,7 @@ def test_one_filesystem_module_left_fails_naming_it(debian: Path) -> None:
     )
     report = run_audit(RootfsTarget(str(debian)), CheckOptions(AS_OF), ["filesystem-modules-disabled"])
     assert report.results[0].status is Status.FAIL
-    assert report.results[0].evidence[0].detail == "not disabled in /etc/modprobe.d: udf"
+    assert report.results[0].evidence[0].detail == "not disabled in modprobe.d: udf"
 
 
 def test_logging_by_a_journal_directory(debian: Path) -> None:
@@ -69,3 +69,60 @@ def test_usb_storage_disabled(tmp_path: Path, line: str, expected: Status) -> No
     (tmp_path / "etc/modprobe.d").mkdir(parents=True)
     (tmp_path / "etc/modprobe.d/usb.conf").write_text(line + "\n")
     assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": expected}
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        # modprobe runs the first install line for a module, files read by name across the directories:
+        (
+            {
+                "etc/modprobe.d/a.conf": "install usb-storage /sbin/modprobe --ignore-install usb-storage\n",
+                "etc/modprobe.d/z.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        (
+            {
+                "lib/modprobe.d/a.conf": "install usb-storage /sbin/modprobe --ignore-install usb-storage\n",
+                "etc/modprobe.d/z.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        ({"usr/lib/modprobe.d/usb.conf": "install usb-storage /bin/false\n"}, Status.PASS),
+        # a file in /etc overrides the one of the same name in /lib or /usr/lib
+        (
+            {
+                "lib/modprobe.d/usb.conf": "install usb-storage /bin/sh -c 'modprobe usb-storage'\n",
+                "etc/modprobe.d/usb.conf": "install usb-storage /bin/false\n",
+            },
+            Status.PASS,
+        ),
+        (
+            {"etc/modprobe.d/usb.conf": "# keep it out \\\ninstall usb-storage /bin/false\n"},
+            Status.FAIL,
+        ),  # one comment
+        ({"etc/modprobe.d/usb.conf": "install usb-storage \\\n/bin/false\n"}, Status.PASS),
+        ({"etc/modprobe.d/usb.conf": "install usb* /bin/false\n"}, Status.PASS),  # kmod matches patterns
+        (
+            {
+                "etc/modprobe.d/usb.conf": "install usb-storage /bin/false\n",
+                "etc/modprobe.d/x.txt": "install usb-storage /bin/sh\n",
+            },
+            Status.PASS,
+        ),
+    ],
+)
+def test_usb_storage_read_as_kmod_reads_modprobe_d(
+    tmp_path: Path, files: dict[str, str], expected: Status
+) -> None:
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text)
+    assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": expected}
+
+
+def test_an_unreadable_modprobe_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "etc/modprobe.d/usb.conf").mkdir(parents=True)
+    result = statuses(tmp_path, ["kernel-module-usb-storage", "filesystem-modules-disabled"])
+    assert result == {"kernel-module-usb-storage": Status.ERROR, "filesystem-modules-disabled": Status.ERROR}

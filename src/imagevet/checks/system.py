@@ -164,21 +164,29 @@ def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
-DISABLING_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false")
+DISABLING_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true")
 
 
 def _modules_disabled(facts: Facts, names: tuple[str, ...]) -> Outcome:
-    """Each module kept from loading by an ``install NAME /bin/false`` line (modprobe treats - and _ in
-    a module name alike)."""
-    disabled = {
-        line.module.replace("-", "_"): Evidence(line.text, line.path, line.line)
-        for line in facts.modprobe
-        if line.command in DISABLING_COMMANDS
-    }
-    missing = [name for name in names if name.replace("-", "_") not in disabled]
+    """Each module kept from loading: the first install line modprobe finds for it (facts/modprobe.py,
+    every modprobe.d directory in kmod's order) runs /bin/false or /bin/true. A later line that disables
+    it does nothing after an earlier one that loads it."""
+    lines = facts.modprobe
+    if isinstance(lines, Unknown):
+        return Outcome.of(Status.ERROR, lines.reason)
+    disabled, loading, missing = [], [], []
+    for name in names:
+        first = next((line for line in lines if line.matches(name)), None)
+        if first is not None and first.command in DISABLING_COMMANDS:
+            disabled.append(Evidence(first.text, first.path, first.line))
+            continue
+        missing.append(name)
+        if first is not None:
+            shown = f"{name}: modprobe runs this install line first: {first.text}"
+            loading.append(Evidence(shown, first.path, first.line))
     if missing:
-        return Outcome.of(Status.FAIL, f"not disabled in /etc/modprobe.d: {', '.join(missing)}")
-    return Outcome(Status.PASS, tuple(disabled[name.replace("-", "_")] for name in names))
+        return Outcome(Status.FAIL, (Evidence(f"not disabled in modprobe.d: {', '.join(missing)}"), *loading))
+    return Outcome(Status.PASS, tuple(disabled))
 
 
 def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:

@@ -62,10 +62,16 @@ def _mode(target: Target, path: str) -> FileMode | Unknown:
     return FileMode(path, node.mode, node.uid, node.gid)
 
 
-def gather_system_files(target: Target, judged: tuple[str, ...] = ()) -> SystemFiles:
-    """``judged``: the further paths the checks' files rows name (checks/needs.py)."""
-    keys = tuple(target.glob(HOST_KEYS))
-    public = tuple(target.glob(HOST_PUBLIC_KEYS))
+def gather_system_files(
+    target: Target, judged: tuple[str, ...] = (), configured_keys: tuple[str, ...] = ()
+) -> SystemFiles:
+    """``judged``: the further paths the checks' files rows name (checks/needs.py); ``configured_keys``:
+    the HostKey paths sshd_config names, wherever they are (sshd loads those, not only /etc/ssh's)."""
+    named = [path for path in configured_keys if path.startswith("/")]
+    keys = tuple(sorted({*target.glob(HOST_KEYS), *(p for p in named if target.exists(p))}))
+    public = tuple(
+        sorted({*target.glob(HOST_PUBLIC_KEYS), *(f"{p}.pub" for p in named if target.exists(f"{p}.pub"))})
+    )
     paths = tuple(dict.fromkeys((*SYSTEM_FILES, *keys, *public, *judged)))
     text = target.read_text(GROUP)
     return SystemFiles(
