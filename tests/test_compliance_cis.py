@@ -145,7 +145,7 @@ def test_other_frameworks_and_releases_keep_their_controls(hardened: Report) -> 
     assert for_image(framework("pci-dss"), hardened) == framework("pci-dss")
     rocky = audit(FIXTURES / "rootfs/weak-rocky9")  # no CIS benchmark carried for Rocky: the grouped view
     assert for_image(framework("cis-l1"), rocky) == framework("cis-l1")
-    assert builtin_benchmarks()["rhel9"].key == "rhel9" and level1_server("rhel9") == ()
+    assert builtin_benchmarks()["rhel9"].key == "rhel9" and len(level1_server("rhel9")) == 226
 
 
 def test_cli_reports_the_benchmark_per_recommendation(debian_root: Path) -> None:
@@ -163,7 +163,7 @@ def test_cli_reports_the_benchmark_per_recommendation(debian_root: Path) -> None
             assert control["checks"] and control["manual"] is None
 
 
-@pytest.mark.parametrize("key", ["debian12", "ubuntu2404", "ubuntu2204"])
+@pytest.mark.parametrize("key", ["debian12", "ubuntu2404", "ubuntu2204", "rhel9"])
 def test_the_documented_coverage_is_the_data(key: str) -> None:
     listed = level1_server(key)
     judged = {
@@ -171,3 +171,11 @@ def test_the_documented_coverage_is_the_data(key: str) -> None:
     }
     row = f"| `{key}` | {len(listed)} | {sum(item.manual for item in listed)} | {len(judged)} |"
     assert row in (PROJECT / "docs/compliance.md").read_text()
+
+
+def test_a_rhel9_image_is_reported_per_recommendation_of_its_benchmark() -> None:
+    rhel = audit(FIXTURES / "rootfs/rhel9-eus")
+    frame = for_image(framework("cis-l1"), rhel)
+    assert len(frame.controls) == 226 and frame.title.startswith("CIS Red Hat Enterprise Linux 9")
+    judged = [control for control in frame.controls if control.checks]
+    assert len(judged) >= 120
