@@ -163,7 +163,7 @@ def test_cli_reports_the_benchmark_per_recommendation(debian_root: Path) -> None
             assert control["checks"] and control["manual"] is None
 
 
-@pytest.mark.parametrize("key", ["debian12", "ubuntu2404", "ubuntu2204", "rhel9"])
+@pytest.mark.parametrize("key", ["debian12", "ubuntu2404", "ubuntu2204", "rhel9", "almalinux9", "al2023"])
 def test_the_documented_coverage_is_the_data(key: str) -> None:
     listed = level1_server(key)
     judged = {
@@ -179,3 +179,23 @@ def test_a_rhel9_image_is_reported_per_recommendation_of_its_benchmark() -> None
     assert len(frame.controls) == 226 and frame.title.startswith("CIS Red Hat Enterprise Linux 9")
     judged = [control for control in frame.controls if control.checks]
     assert len(judged) >= 120
+
+
+@pytest.mark.parametrize(
+    ("os_release", "title", "count"),
+    [
+        ('ID="almalinux"\nVERSION_ID="9.5"\n', "CIS AlmaLinux OS 9 Benchmark v2.0.0", 235),
+        ('ID="amzn"\nVERSION_ID="2023"\n', "CIS Amazon Linux 2023 Benchmark v1.0.0", 204),
+    ],
+)
+def test_almalinux_and_amazon_linux_get_their_own_benchmarks(
+    tmp_path: Path, os_release: str, title: str, count: int
+) -> None:
+    """The RHEL 9 fixture with another os-release: the release, not the files, picks the benchmark."""
+    root = tmp_path / "root"
+    shutil.copytree(FIXTURES / "rootfs/rhel9-eus", root, symlinks=True)
+    (root / "etc/os-release").unlink()
+    (root / "etc/os-release").write_text(os_release)
+    frame = for_image(framework("cis-l1"), audit(root))
+    assert len(frame.controls) == count and frame.title.startswith(title)
+    assert len([control for control in frame.controls if control.checks]) >= 110

@@ -36,7 +36,7 @@ def release(distro: str, version: str) -> OsRelease:
 
 def test_four_benchmarks_cover_the_cis_profile() -> None:
     benchmarks = builtin_benchmarks()
-    assert set(benchmarks) == {"ubuntu2204", "ubuntu2404", "debian12", "rhel9"}
+    assert set(benchmarks) == {"ubuntu2204", "ubuntu2404", "debian12", "rhel9", "almalinux9", "al2023"}
     cis_profile = set(profiles()["cis-l1"][1])
     for benchmark in benchmarks.values():
         covered = set(benchmark.checks) & cis_profile
@@ -67,6 +67,10 @@ def test_known_numbers(key: str, check: str, number: str) -> None:
         ("ubuntu", "24.04", "ubuntu2404"),
         ("debian", "12", "debian12"),
         ("rhel", "9.4", "rhel9"),
+        ("almalinux", "9.5", "almalinux9"),
+        ("amzn", "2023", "al2023"),
+        ("amzn", "2", None),
+        ("almalinux", "8.10", None),
         ("debian", "11", None),
         ("ubuntu", "24.10", None),
         ("rocky", "9.4", None),  # CIS publishes Rocky's own benchmark; not carried
@@ -115,7 +119,14 @@ def test_audit_and_compliance_name_the_debian_numbers(debian_root: Path) -> None
 
 # The full Level 1 (server) lists (cis-l1-<benchmark>.yaml, converted from ComplianceAsCode's control
 # files; counts as those files give them at the commits the headers name).
-LISTED = {"ubuntu2204": (240, 17), "ubuntu2404": (251, 19), "debian12": (251, 19), "rhel9": (226, 21)}
+LISTED = {
+    "ubuntu2204": (240, 17),
+    "ubuntu2404": (251, 19),
+    "debian12": (251, 19),
+    "rhel9": (226, 21),
+    "almalinux9": (235, 16),
+    "al2023": (204, 20),
+}
 
 
 @pytest.mark.parametrize(("key", "counts"), sorted(LISTED.items()))
@@ -133,7 +144,7 @@ def test_each_listed_benchmark_is_complete_and_agrees_with_the_mappings(
     for recommendation in mapped:  # every number cis.yaml maps is one the benchmark lists, with its title
         assert by_id[recommendation.id].title == recommendation.title, recommendation.id
     assert by_id["1.1.1.1"].ssg_rules
-    if key != "rhel9":  # the Debian family's numbering
+    if key not in ("rhel9", "almalinux9", "al2023"):  # the Debian family's numbering
         assert "5.1.16" in by_id and by_id["1.2.2.1"].manual
 
 
@@ -200,5 +211,6 @@ def test_partial_mappings_are_the_ones_reviewed() -> None:
         "updates-pending-security",
         "password-inactive",  # /etc/default/useradd, not each account's days in /etc/shadow
         "accounts-system-no-shell",  # RHEL 9 5.6.2 also asks for locked system-account passwords
+        "packages-pam-pwquality",  # AlmaLinux 9 5.3.1.3 asks for the latest version
     }
     assert not any("logging-configured" in b.checks for b in builtin_benchmarks().values())
