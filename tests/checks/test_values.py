@@ -70,7 +70,7 @@ def _line(root: Path, key: str) -> int:
 
 def test_packages_rows(weak: Path) -> None:
     # the legacy services and clients cis-fail installs
-    installed = ["installed: nis, rsh-client, talk, telnet, tftp-hpa, tftpd-hpa, xinetd, ypserv"]
+    installed = ["installed: nis, rsh-client, talk, telnet, telnetd, tftp-hpa, tftpd-hpa, xinetd, ypserv"]
     assert evidence(weak, "packages-insecure-absent") == (Status.FAIL, installed)
     assert evidence(weak, "auditd-installed") == (
         Status.FAIL,

@@ -193,6 +193,14 @@ def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
     return _modules_disabled(facts, UNUSED_FILESYSTEMS)
 
 
+def squashfs_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    return _modules_disabled(facts, ("squashfs",))
+
+
+def udf_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    return _modules_disabled(facts, ("udf",))
+
+
 def usb_storage_disabled(facts: Facts, options: CheckOptions) -> Outcome:
     """A server takes no USB sticks: the usb-storage driver is the way data leaves on one."""
     return _modules_disabled(facts, ("usb-storage",))
