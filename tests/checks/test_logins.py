@@ -87,6 +87,36 @@ def root(tmp_path: Path, files: dict[str, str | None]) -> Path:
             P,
         ),
         ("auth [success=done ignore=ignore default=die] pam_rootok.so\n" + SU_OK, GROUP, P),  # root only
+        # found by the red-team, each confirmed against libpam 1.5.2 (pam_authenticate as a non-member):
+        (SU_OK.replace("group=sugroup", "group=sugroup [deny]"), GROUP, F),  # a bracketed argument is one
+        (SU_OK.replace("group=sugroup", "[x group=sugroup y]"), GROUP, F),  # ...so no group= is seen
+        (
+            "auth [success=ok default=1] pam_rootok.so\n" + SU_OK.split("\n", 1)[1],
+            GROUP,
+            F,
+        ),  # skips pam_wheel
+        (SU_OK.replace("@include", "auth [default=reset] pam_permit.so\n@include"), GROUP, F),  # forgets it
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success = done default=ignore] pam_unix.so\nauth required pam_wheel",
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "auth [success=done]pam_unix.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            F,
+        ),
+        (SU_OK, GROUP + "admins:x:999:bob\n", F),  # a second group with sugroup's gid has a member
+        (
+            SU_OK.replace("@include", "auth [success=done default=ignore] pam_unix.so\n@include"),
+            GROUP,
+            P,
+        ),  # after: no bypass
     ],
 )
 def test_su_restricted(tmp_path: Path, su: str | None, group: str, expected: Status) -> None:
@@ -135,6 +165,24 @@ def test_su_restricted(tmp_path: Path, su: str | None, group: str, expected: Sta
         ({"usr/bin/su": "", "etc/pam.d/other": SU_OK}, P),
         ({"usr/bin/su": "", "etc/pam.d/login": ""}, E),  # neither su nor other: not judged
         ({"usr/bin/su": ""}, S),  # no /etc/pam.d: su does not use Linux-PAM
+        (
+            {"usr/bin/su": "", "etc/pam.conf": "su auth sufficient pam_permit.so\n"},
+            E,
+        ),  # libpam reads pam.conf
+        (
+            {
+                "etc/pam.d/su": "@include common-auth\n" + SU_OK,
+                "etc/pam.d/common-auth": "auth [success=reset] pam_permit.so\n",
+            },
+            F,  # SU_OK includes common-auth again, after pam_wheel: the reset forgets it
+        ),
+        (
+            {
+                "etc/pam.d/su": SU_OK.replace("@include common-auth", "@include tail"),
+                "etc/pam.d/tail": "auth [default=reset] pam_permit.so\n",
+            },
+            F,
+        ),
     ],
 )
 def test_su_restricted_on_the_stack_libpam_runs(
@@ -147,6 +195,13 @@ def test_su_restricted_unreadable_include_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "etc/pam.d/common-auth").mkdir(parents=True)
     files = {"etc/pam.d/su": "@include common-auth\n" + SU_OK}
     assert statuses(root(tmp_path, files), ["su-restricted"]) == {"su-restricted": E}
+
+
+def test_su_stack_a_long_continued_line_is_joined_in_linear_time(tmp_path: Path) -> None:
+    hostile = "auth required pam_wheel.so use_uid group=sugroup x" + "a\\\n" * 1_000_000 + "b\n"
+    started = time.monotonic()
+    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": P}
+    assert time.monotonic() - started < 5
 
 
 def test_su_stack_a_huge_bracket_is_read_in_linear_time(tmp_path: Path) -> None:
@@ -238,7 +293,12 @@ def test_password_inactive_unreadable_is_an_error(tmp_path: Path) -> None:
         # login and sshd run the shell whether /etc/shells lists it or not, and an empty field is /bin/sh:
         ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/zsh\n"}, F),
         ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:\n"}, F),
-        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/opt/tool/run\n"}, P),  # neither listed nor a shell
+        # any program but nologin and false runs at login (found by the red-team): a tool, a python, a
+        # link to bash, and a field with a space, which util-linux login runs with /bin/sh -c
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/opt/tool/run\n"}, F),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/usr/bin/python3\n"}, F),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/bash -l #/usr/sbin/nologin\n"}, F),
+        ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/sbin/nologin\n"}, P),
         ({"etc/passwd": PASSWD + "svc:x:998:998::/srv:/bin/false\n"}, P),
         (
             {
@@ -262,7 +322,8 @@ def test_system_accounts_no_shell(tmp_path: Path, files: dict[str, str | None], 
 
 def test_an_unreadable_pam_stack_file_is_an_error_not_an_absent_stack(tmp_path: Path) -> None:
     """A stack file that is there but cannot be read was once skipped as if the image had no PAM."""
-    (tmp_path / "etc/pam.d/common-password").mkdir(parents=True)
+    (tmp_path / "etc/pam.d").mkdir(parents=True)
+    (tmp_path / "etc/pam.d/common-password").symlink_to("common-password")  # a loop: there, not readable
     (tmp_path / "etc/pam.d/common-auth").write_text("auth required pam_faillock.so deny=3\n")
     checks = ["password-quality", "password-history-enabled", "account-lockout"]
     assert statuses(root(tmp_path, {}), checks) == dict.fromkeys(checks, E)

@@ -91,3 +91,18 @@ def test_host_keys_named_by_hostkey_outside_etc_ssh_are_judged(debian: Path) -> 
     (keys / "host_ed25519").chmod(0o644)
     (keys / "host_ed25519.pub").chmod(0o666)
     assert statuses(debian, judged) == {"ssh-host-keys": F, "ssh-host-public-keys": F}
+
+
+@pytest.mark.parametrize(
+    ("line", "where"), [("HostKey ~/hostkey", "root/hostkey"), ("HostKey hostkey", "hostkey")]
+)
+def test_host_keys_named_by_tilde_or_relative_paths_are_judged_where_sshd_loads_them(
+    debian: Path, line: str, where: str
+) -> None:
+    """sshd -T shows ~/hostkey as /root/hostkey and a relative path from / (found by the red-team)."""
+    key = debian / where
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("private\n")
+    key.chmod(0o644)
+    _drop_in(debian, line + "\n")
+    assert statuses(debian, ["ssh-host-keys"]) == {"ssh-host-keys": F}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,13 @@ def test_usb_storage_disabled(tmp_path: Path, line: str, expected: Status) -> No
     assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": expected}
 
 
+def _usb_storage(root: Path, files: dict[str, str]) -> Status:
+    for path, text in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text)
+    return statuses(root, ["kernel-module-usb-storage"])["kernel-module-usb-storage"]
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
@@ -116,13 +124,65 @@ def test_usb_storage_disabled(tmp_path: Path, line: str, expected: Status) -> No
 def test_usb_storage_read_as_kmod_reads_modprobe_d(
     tmp_path: Path, files: dict[str, str], expected: Status
 ) -> None:
-    for path, text in files.items():
-        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / path).write_text(text)
-    assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": expected}
+    assert _usb_storage(tmp_path, files) is expected
 
 
 def test_an_unreadable_modprobe_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "etc/modprobe.d/usb.conf").mkdir(parents=True)
     result = statuses(tmp_path, ["kernel-module-usb-storage", "filesystem-modules-disabled"])
     assert result == {"kernel-module-usb-storage": Status.ERROR, "filesystem-modules-disabled": Status.ERROR}
+
+
+LOADS = "/sbin/modprobe --ignore-install usb-storage"  # what an install line runs to load the module anyway
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [  # found by the red-team, each confirmed with kmod 30's modprobe -n -v
+        ({"etc/modprobe.d/a.conf": f"install usb-storage /bin/true && {LOADS}\n"}, Status.FAIL),
+        ({"etc/modprobe.d/a.conf": f"install usb-storage /bin/false ; {LOADS}\n"}, Status.FAIL),
+        ({"etc/modprobe.d/a.conf": "install usb-storage /bin/false # CIS\n"}, Status.PASS),  # a shell comment
+        # "\\\\" is one backslash: the comment ends there and the loading line is read
+        (
+            {
+                "etc/modprobe.d/a.conf": f"# note \\\\\ninstall usb-storage {LOADS}\n",
+                "etc/modprobe.d/b.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        ({"etc/modprobe.d/a.conf": "install usb-storage /bin/fal\\se\n"}, Status.PASS),  # \s is s
+        ({"etc/modprobe.d/a.conf": "install usb[-]storage /bin/false\n"}, Status.FAIL),  # [-] is not _
+        (
+            {
+                "etc/modprobe.d/a.conf": f"install usb[^x]storage {LOADS}\n",  # glibc's [^x] negates
+                "etc/modprobe.d/b.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        (
+            {
+                "etc/modprobe.d/a.alias": f"install usb-storage {LOADS}\n",  # .alias files are read
+                "etc/modprobe.d/b.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        (
+            {"run/modprobe.d/cis.conf": "install usb-storage /bin/false\n"},
+            Status.FAIL,
+        ),  # /run is empty at boot
+    ],
+)
+def test_modprobe_d_fail_opens_found_by_the_red_team(
+    tmp_path: Path, files: dict[str, str], expected: Status
+) -> None:
+    assert _usb_storage(tmp_path, files) is expected
+
+
+def test_a_long_continued_modprobe_line_is_read_in_linear_time(tmp_path: Path) -> None:
+    (tmp_path / "etc/modprobe.d").mkdir(parents=True)
+    (tmp_path / "etc/modprobe.d/a.conf").write_text(
+        "a\\\n" * 1_300_000 + "\ninstall usb-storage /bin/false\n"
+    )
+    started = time.monotonic()
+    assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": Status.PASS}
+    assert time.monotonic() - started < 5

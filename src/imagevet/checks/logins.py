@@ -10,7 +10,7 @@ from imagevet.facts import Facts
 from imagevet.facts.account_db import AccountDatabase
 from imagevet.facts.accounts import PASSWD
 from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS, can_log_in
-from imagevet.facts.pam import ModuleLine
+from imagevet.facts.pam import ModuleLine, control_actions
 from imagevet.facts.pam_service import substack_files
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
@@ -24,19 +24,27 @@ LOWEST_UID_MIN = 100  # below this (UID_MIN 0, say) every account would be a use
 
 
 def _bypass(lines: tuple[ModuleLine, ...], wheel: int) -> ModuleLine | None:
-    """The first line before ``lines[wheel]`` through which a caller can leave the auth stack with success
-    without reaching pam_wheel: a ``sufficient`` module, or a bracketed ``done`` or jump that lands past
-    it. pam_rootok is left out (only root gets through it, as CIS intends)."""
-    for index, line in enumerate(lines[:wheel]):
-        if line.module == "pam_rootok.so" or line.control == "substack":
+    """The first line through which a caller leaves the auth stack with success without pam_wheel's
+    failure counting: before ``lines[wheel]``, a ``sufficient`` module or a bracketed ``done`` or jump
+    that lands past it (pam_rootok's success is root's alone, so only its other actions count: a
+    ``default=1`` on it skips pam_wheel for everyone else); after it, a ``reset``, which forgets
+    pam_wheel's failure (pam.conf(5))."""
+    for index, line in enumerate(lines):
+        if line.control == "substack" or index == wheel:
             continue
-        if line.control == "sufficient":
+        actions = control_actions(line.control)
+        if index > wheel:
+            if any(action == "reset" for _, action in actions):
+                return line
+            continue
+        rootok = line.module == "pam_rootok.so"
+        if line.control == "sufficient" and not rootok:
             return line
-        if line.control.startswith("["):
-            for action in line.control.strip("[]").split():
-                value = action.partition("=")[2].lower()
-                if value == "done" or (value.isdigit() and index + int(value) >= wheel):
-                    return line
+        for value, action in actions:
+            if rootok and value == "success":
+                continue
+            if action == "done" or (action.isdigit() and index + int(action) >= wheel):
+                return line
     return None
 
 
@@ -57,9 +65,14 @@ def _wheel_problem(line: ModuleLine, groups: AccountDatabase) -> str | None:
     entry = next((g for g in groups.groups if g.name == group), None)
     if entry is None:
         return f"group {group} is not in /etc/group"
+    # pam_wheel asks getgrouplist, which goes by gid: every group with that gid counts, and every account
+    # whose primary group it is
+    members = [m for g in groups.groups if g.gid == entry.gid for m in g.members]
     primary = [u.name for u in groups.users if u.gid == entry.gid]
-    if entry.members or primary:
-        return f"group {group} is not empty: {', '.join((*entry.members, *primary))}"
+    if members or primary:
+        return (
+            f"group {group} (gid {entry.gid}) is not empty: {', '.join(dict.fromkeys((*members, *primary)))}"
+        )
     return None
 
 
@@ -93,6 +106,8 @@ def su_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     database = facts.account_database
     if isinstance(database, Unknown):
         return Outcome.of(Status.ERROR, database.reason)
+    if database.problems:
+        return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
     evidence, ok = source, False
     for index in wheels:
         line = lines[index]
@@ -189,8 +204,8 @@ def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
-    """Accounts below UID_MIN (and nobody) get no shell at login: none that /etc/shells lists and no usual
-    interpreter whether listed or not (facts/logins.can_log_in), nologin and false aside."""
+    """Accounts below UID_MIN (and nobody) get no program at login but nologin or false (facts/logins.
+    can_log_in with any_program: a python or a link to bash counts, listed in /etc/shells or not)."""
     database, shells, login_defs = facts.account_database, facts.shells, facts.login_defs
     if isinstance(database, Unknown):
         return Outcome.of(Status.ERROR, database.reason)
@@ -216,7 +231,7 @@ def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
         for u in database.users
         if u.name not in SHELL_ACCOUNTS
         and (u.uid < uid_min or u.uid == NOBODY_UID)
-        and can_log_in(u.shell, shells)
+        and can_log_in(u.shell, shells, any_program=True)
     ]
     if found:
         return Outcome(Status.FAIL, tuple(found))

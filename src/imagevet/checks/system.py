@@ -164,7 +164,6 @@ def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 UNUSED_FILESYSTEMS = ("cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf")
-DISABLING_COMMANDS = ("/bin/false", "/bin/true", "/usr/bin/false", "/usr/bin/true")
 
 
 def _modules_disabled(facts: Facts, names: tuple[str, ...]) -> Outcome:
@@ -177,7 +176,7 @@ def _modules_disabled(facts: Facts, names: tuple[str, ...]) -> Outcome:
     disabled, loading, missing = [], [], []
     for name in names:
         first = next((line for line in lines if line.matches(name)), None)
-        if first is not None and first.command in DISABLING_COMMANDS:
+        if first is not None and first.disables:
             disabled.append(Evidence(first.text, first.path, first.line))
             continue
         missing.append(name)

@@ -243,12 +243,20 @@ class Facts:
     def configured_host_keys(self) -> tuple[str, ...]:
         """The HostKey paths the sshd configuration names (none where sshd is absent or unreadable: the
         SSH checks then say so themselves)."""
-        from imagevet.facts.sshd import SshdConfig
+        from imagevet.facts.sshd import SshdConfig, host_key_path
 
         config = self.sshd
         if not isinstance(config, SshdConfig):
             return ()
-        return tuple(setting.value for setting in config.settings.get("hostkey", ()))
+        return tuple(
+            host_key_path(setting.value, self._home_of) for setting in config.settings.get("hostkey", ())
+        )
+
+    def _home_of(self, user: str) -> str | None:
+        database = self.account_database
+        if isinstance(database, Unknown):
+            return None
+        return next((u.home for u in database.users if u.name == user), None)
 
     @cached_property
     def pam(self) -> PamFacts:

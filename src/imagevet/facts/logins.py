@@ -17,6 +17,7 @@ from imagevet.target.base import Target
 SHELLS = "/etc/shells"
 USERADD_DEFAULTS = "/etc/default/useradd"
 SU_STACK = "/etc/pam.d/su"
+PAM_CONF = "/etc/pam.conf"
 SU_PROGRAMS = ("/bin/su", "/usr/bin/su", "/sbin/su", "/usr/sbin/su")
 # The files every login shell reads system-wide: bash and dash read /etc/profile (which sources
 # /etc/profile.d/*.sh on Debian and Red Hat); interactive bash also reads /etc/bash.bashrc (Debian) or
@@ -67,15 +68,19 @@ def gather_shells(target: Target) -> tuple[str, ...] | Unknown:
     return parse_shells(text)
 
 
-def can_log_in(shell: str, listed: tuple[str, ...]) -> bool:
+def can_log_in(shell: str, listed: tuple[str, ...], *, any_program: bool = False) -> bool:
     """Whether an account with this passwd shell gets a shell at login. login and sshd run whatever the
-    field names, listed in /etc/shells or not (only chsh and pam_shells read the list), and an empty field
-    means /bin/sh; so a shell counts where /etc/shells lists it or where it is one of the usual
-    interpreters by name. nologin and false never do; /bin/sync and /sbin/shutdown run and exit."""
-    name = shell.rsplit("/", 1)[-1]
-    if name in NO_LOGIN:
+    field names, listed in /etc/shells or not (only chsh and pam_shells read the list); an empty field
+    means /bin/sh, and one with a space is run by /bin/sh -c (util-linux login, RHEL's), whatever its
+    words. nologin and false never give one. ``any_program``: every other program counts (a python, a
+    link to bash), as for system accounts, which should have none; otherwise a shell counts where
+    /etc/shells lists it or where it is one of the usual interpreters by name (the homes CIS judges are
+    those of such accounts, not /sbin's of the shutdown account)."""
+    if shell == "" or any(space in shell for space in " \t"):
+        return True
+    if shell.rsplit("/", 1)[-1] in NO_LOGIN:
         return False
-    return shell == "" or shell in listed or name in INTERPRETERS
+    return any_program or shell in listed or shell.rsplit("/", 1)[-1] in INTERPRETERS
 
 
 def parse_useradd_defaults(text: str) -> dict[str, Setting]:
@@ -108,4 +113,6 @@ def gather_su_stack(target: Target) -> ServiceStack | Unknown | None:
     (neither the file nor the program) or no PAM."""
     if not target.exists(SU_STACK) and not any(target.exists(path) for path in SU_PROGRAMS):
         return None
+    if not target.is_dir("/etc/pam.d") and target.exists(PAM_CONF):
+        return Unknown(f"no /etc/pam.d, so libpam reads {PAM_CONF}, which imagevet does not judge")
     return service_stack(target, "su", "auth")

@@ -1,19 +1,21 @@
 """``install MODULE COMMAND`` lines of modprobe.d: how an image keeps kernel modules from loading (CIS:
 ``install cramfs /bin/false``), in the order modprobe uses them.
 
-Read as kmod reads its configuration (modprobe.d(5)): the ``*.conf`` files of /etc/modprobe.d,
-/run/modprobe.d, /usr/local/lib/modprobe.d, /usr/lib/modprobe.d and /lib/modprobe.d, where a file
-overrides one of the same name in a later directory, all read in the order of their names whatever the
-directory; a line ending in a backslash goes on with the next one (a comment too), a comment is a line
-that starts with ``#``. modprobe runs the first install command whose module matches, so a later
-``install usb-storage /bin/false`` does nothing after an earlier one that loads the module. A file that is
-there but cannot be read is Unknown: what it says could be the first install line.
+Read as kmod reads its configuration (modprobe.d(5)): the ``*.conf`` and ``*.alias`` files of
+/etc/modprobe.d, /run/modprobe.d (on a live host only), /usr/local/lib/modprobe.d, /usr/lib/modprobe.d
+and /lib/modprobe.d, where a file overrides one of the same name in a later directory, all read in the
+order of their names whatever the directory; a backslash escapes the next character, and one before the
+newline goes on with the next line (a comment too); a comment is a line that starts with ``#``. modprobe
+runs the first install command whose module matches, so a later ``install usb-storage /bin/false`` does
+nothing after an earlier one that loads the module; and a line disables a module only where its whole
+command is /bin/false or /bin/true. A file that is there but cannot be read is Unknown: what it says
+could be the first install line.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
+import re
 from dataclasses import dataclass
 
 from imagevet.model import Unknown
@@ -21,45 +23,107 @@ from imagevet.target.base import Target
 
 MODPROBE_DIRS = (
     "/etc/modprobe.d",
-    "/run/modprobe.d",
+    "/run/modprobe.d",  # read on a live host only: an image's /run is a fresh tmpfs at boot
     "/usr/local/lib/modprobe.d",
     "/usr/lib/modprobe.d",
     "/lib/modprobe.d",
 )
+SUFFIXES = (".conf", ".alias")  # the names kmod reads (conf_files_filter_out)
+# An install command that keeps the module out: the program alone (a shell comment after it is harmless).
+DISABLING = re.compile(r"(/usr)?/bin/(false|true)(\s+#.*)?")
 
 
 @dataclass(frozen=True)
 class InstallLine:
-    module: str  # as written: a name or a shell pattern, - and _ alike
-    command: str  # the first word of the command
+    module: str  # as written: a name or a glob pattern, - and _ alike outside brackets
+    command: str  # the whole command, as kmod hands it to the shell
     text: str  # the line, stripped
     path: str
     line: int
 
     def matches(self, name: str) -> bool:
-        """Whether modprobe runs this line for module ``name`` (kmod matches the pattern with fnmatch,
-        dashes read as underscores)."""
-        return fnmatch.fnmatchcase(underscores(name), underscores(self.module))
+        """Whether modprobe runs this line for module ``name``: kmod matches the pattern with glibc's
+        fnmatch, dashes read as underscores outside brackets."""
+        pattern = _glob_regex(underscores(self.module))
+        return pattern is not None and pattern.fullmatch(underscores(name)) is not None
+
+    @property
+    def disables(self) -> bool:
+        return DISABLING.fullmatch(self.command) is not None
 
 
 def underscores(name: str) -> str:
-    return name.replace("-", "_")
+    """kmod's underscores(): every ``-`` becomes ``_``, except inside ``[...]``."""
+    out, inside = [], False
+    for char in name:
+        if char == "[":
+            inside = True
+        elif char == "]":
+            inside = False
+        out.append("_" if char == "-" and not inside else char)
+    return "".join(out)
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str] | None:
+    """glibc fnmatch without flags, as a regular expression: ``*``, ``?``, ``[...]`` with ``!`` or ``^``
+    negating it and a leading ``]`` literal, ``\\`` escaping the next character; None for an
+    unterminated bracket (kmod refuses such a name)."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            j = i + 1
+            negate = j < len(pattern) and pattern[j] in "!^"
+            j += negate
+            first = j
+            while j < len(pattern) and (pattern[j] != "]" or j == first):
+                j += 1
+            if j >= len(pattern):
+                return None
+            members = "".join("\\" + c if c in "\\^[]" else c for c in pattern[first:j])
+            out.append(f"[{'^' if negate else ''}{members}]")
+            i = j
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
+_ESCAPE = re.compile(r"\\(.)|\\\Z|\n", re.DOTALL)
 
 
 def wrapped_lines(text: str) -> list[tuple[int, str]]:
-    """Lines joined where one ends in a backslash (kmod's freadline_wrapped), with their first line."""
-    joined: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, raw in enumerate(text.split("\n"), start=1):
-        start, before = pending if pending else (number, "")
-        if raw.endswith("\\"):
-            pending = (start, before + raw[:-1])
-            continue
-        joined.append((start, before + raw))
-        pending = None
-    if pending:
-        joined.append(pending)
-    return joined
+    """Lines as kmod's freadline_wrapped reads them: a backslash escapes the next character (``\\\\`` is
+    one backslash, ``\\x`` is x) and a backslash before the newline joins the next line. Each line keeps
+    its first line number; linear in the text."""
+    lines: list[tuple[int, str]] = []
+    parts: list[str] = []
+    number = start = 1
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        parts.append(text[position : match.start()])
+        position = match.end()
+        if match.group(0) == "\n":
+            lines.append((start, "".join(parts)))
+            parts = []
+            number += 1
+            start = number
+        elif match.group(1) == "\n":
+            number += 1  # joined with the next line
+        elif match.group(1) is not None:
+            parts.append(match.group(1))
+    parts.append(text[position:])
+    if any(parts):
+        lines.append((start, "".join(parts)))
+    return lines
 
 
 def parse_install_lines(text: str, path: str) -> list[InstallLine]:
@@ -67,18 +131,23 @@ def parse_install_lines(text: str, path: str) -> list[InstallLine]:
     for number, line in wrapped_lines(text):
         if line.startswith("#"):
             continue
-        words = line.split()
-        if len(words) >= 3 and words[0] == "install":
-            found.append(InstallLine(words[1], words[2], line.strip(), path, number))
+        words = line.split(None, 2)
+        if len(words) == 3 and words[0] == "install":
+            found.append(InstallLine(words[1], words[2].strip(), line.strip(), path, number))
     return found
 
 
 def config_files(target: Target) -> list[str]:
     """The files kmod reads, in its order: by name, each name from the first directory that has it."""
+    live = target.is_live_host
     chosen: dict[str, str] = {}
     for directory in MODPROBE_DIRS:
-        for path in target.glob(f"{directory}/*.conf"):
-            chosen.setdefault(posixpath.basename(path), path)
+        if directory.startswith("/run/") and not live:
+            continue
+        for path in target.glob(f"{directory}/*"):
+            name = posixpath.basename(path)
+            if name.endswith(SUFFIXES) and not name.startswith("."):
+                chosen.setdefault(name, path)
     return [chosen[name] for name in sorted(chosen)]
 
 

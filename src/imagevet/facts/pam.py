@@ -9,6 +9,7 @@ libraries' documented ones (minlen 8; deny 3, unlock_time 600; remember 10).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from imagevet.model import Unknown
@@ -63,57 +64,83 @@ def logical_lines(text: str) -> list[tuple[int, str, bool]]:
     line, the backslash read as a space. Each keeps the number of its first physical line, and a flag:
     True where a continued line runs into a blank or comment line, which PAM 1.5 skips (going on with
     the line after) and PAM 1.6's reader ends the line at, so which line libpam reads depends on the
-    release."""
+    release. Linear in the text, however long a continued line."""
     assembled: list[tuple[int, str, bool]] = []
-    pending: tuple[int, str] | None = None
+    parts: list[str] = []
+    start = 0
     for number, raw in enumerate(text.split("\n"), start=1):
         content, hash_mark, _ = raw.partition("#")
         if not content.strip(" \t\r"):
-            if pending:
-                assembled.append((*pending, True))
-                pending = None
+            if parts:
+                assembled.append((start, "".join(parts), True))
+                parts = []
             continue
+        if not parts:
+            start = number
         stripped = content.rstrip(" \t\r")
-        start, before = pending if pending else (number, "")
         if not hash_mark and stripped.endswith("\\"):
-            pending = (start, before + stripped[:-1] + " ")
+            parts.append(stripped[:-1] + " ")
             continue
-        assembled.append((start, before + content, False))
-        pending = None
-    if pending:
-        assembled.append((*pending, False))
+        parts.append(content)
+        assembled.append((start, "".join(parts), False))
+        parts = []
+    if parts:
+        assembled.append((start, "".join(parts), False))
     return [(number, line.strip(), odd) for number, line, odd in assembled if line.strip() or odd]
+
+
+# libpam's tokens (_pam_StrTok): split at space, tab and newline, except that a token starting with "["
+# runs to the next "]" not escaped as "\]" (and may be followed by the next token with no space).
+_TOKEN = re.compile(r"\[((?:\\\]|[^\]])*)(?:\]|$)|([^ \t\n]+)")
+
+
+def tokens(line: str) -> list[tuple[str, bool]]:
+    """(text, bracketed) for each token of a line: a bracketed one without its brackets."""
+    found = []
+    for match in _TOKEN.finditer(line):
+        if match.group(2) is not None:
+            found.append((match.group(2), False))
+        else:
+            found.append((match.group(1).replace("\\]", "]"), True))
+    return found
+
+
+def control_actions(control: str) -> list[tuple[str, str]]:
+    """The ``value=action`` pairs of a bracketed control, white space around ``=`` allowed as libpam's
+    _pam_parse_control allows it; [] for a plain control."""
+    if not control.startswith("["):
+        return []
+    return [(v.lower(), a.lower()) for v, a in re.findall(r"([^\s=\[\]]+)\s*=\s*([^\s=\[\]]+)", control)]
 
 
 def parse_stack(text: str, path: str) -> list[ModuleLine]:
     """Module lines of a pam.d file (``type control module args``) as Linux-PAM reads them: types and
-    plain controls case-insensitive, bracketed controls and ``-type`` (ignore a missing module)
-    understood, continued lines joined. Debian's ``@include FILE`` is kept as a line of kind
-    ``@include`` (module: the file) so that a reader that follows includes sees where it was."""
+    plain controls case-insensitive, bracketed controls and arguments (``[a b]`` is one token, brackets
+    dropped from an argument) and ``-type`` (ignore a missing module) understood, continued lines joined.
+    Debian's ``@include FILE`` is kept as a line of kind ``@include`` (module: the file) so that a reader
+    that follows includes sees where it was."""
     modules = []
     for number, line, ambiguous in logical_lines(text):
         if ambiguous:
             modules.append(ModuleLine(AMBIGUOUS, "", (), path, number, AMBIGUOUS))
             continue
-        words = line.split()
-        if words[0] == "@include":
+        words = tokens(line)
+        if not words:
+            continue
+        if words[0] == ("@include", False):
             if len(words) > 1:
-                modules.append(ModuleLine("@include", words[1], (), path, number, "@include"))
+                modules.append(ModuleLine("@include", words[1][0], (), path, number, "@include"))
             continue
         if len(words) < 3:
             continue
-        kind = words[0].lstrip("-").lower()
-        rest = words[1:]
-        if rest[0].startswith("["):  # [a=b c=d] spans words: join them (linear, whatever the count)
-            end = next((i for i, word in enumerate(rest) if word.endswith("]")), len(rest))
-            rest = [" ".join(rest[: end + 1]), *rest[end + 1 :]]
-        if len(rest) < 2:
-            continue
-        control, rest = rest[0], rest[1:]
-        control = control if control.startswith("[") else control.lower()
+        kind = words[0][0].lstrip("-").lower()
+        control_text, bracketed = words[1]
+        control = f"[{control_text}]" if bracketed else control_text.lower()
+        target = words[2][0]
         # include and substack name a file (kept whole); a module is named by its file name
-        module = rest[0] if control in ("include", "substack") else rest[0].rsplit("/", 1)[-1]
-        modules.append(ModuleLine(kind, module, tuple(rest[1:]), path, number, control))
+        module = target if control in ("include", "substack") else target.rsplit("/", 1)[-1]
+        arguments = tuple(text for text, _ in words[3:])
+        modules.append(ModuleLine(kind, module, arguments, path, number, control))
     return modules
 
 
@@ -190,7 +217,7 @@ def gather_pam(target: Target) -> PamFacts:
         for path in paths:
             text = target.read_text(path)
             if isinstance(text, Unknown):
-                if target.exists(path):
+                if target.exists(path) or target.readlink(path) is not None:  # a dangling link or loop too
                     unreadable[f"{path}: {text.reason}"] = None
                 continue
             present.append(path)

@@ -319,6 +319,18 @@ def parse_sshd_config(read: Reader, glob: Globber, main: str = SSHD_CONFIG) -> S
     return config
 
 
+def host_key_path(value: str, home_of: Callable[[str], str | None]) -> str:
+    """Where sshd looks for a HostKey: ``~/`` is root's home (sshd runs as root), ``~user/`` that user's
+    home, and a relative path is taken from sshd's working directory, / under systemd (``sshd -T`` shows
+    ``hostkey //hostkey`` for ``HostKey hostkey``). An unknown user is left as written: sshd refuses to
+    start on it, so nothing is served."""
+    if value.startswith("~"):
+        user, _, rest = value[1:].partition("/")
+        home = home_of(user or "root") or ("/root" if user in ("", "root") else None)
+        return value if home is None else f"{home.rstrip('/')}/{rest}"
+    return value if value.startswith("/") else f"/{value}"
+
+
 def sshd_installed(target: Target) -> bool:
     return any(target.exists(path) for path in SSHD_BINARIES)
 

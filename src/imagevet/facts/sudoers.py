@@ -61,19 +61,22 @@ class Sudoers:
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """(first line number, text) with backslash continuations joined."""
+    """(first line number, text) with backslash continuations joined (in linear time: the parts of a long
+    continued line are collected, then joined once)."""
     out: list[tuple[int, str]] = []
-    pending, start = "", 0
+    parts: list[str] = []
+    start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        if not pending:
+        if not parts:
             start = number
         if raw.endswith("\\"):
-            pending += raw[:-1] + " "
+            parts.append(raw[:-1] + " ")
             continue
-        out.append((start, pending + raw))
-        pending = ""
-    if pending:
-        out.append((start, pending))
+        parts.append(raw)
+        out.append((start, "".join(parts)))
+        parts = []
+    if parts:
+        out.append((start, "".join(parts)))
     return out
 
 
