@@ -105,6 +105,13 @@ CIS_ROWS = (
     "aide-database aide-periodic"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
+# One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,
+# .rhosts and writable dot files, homes-fail the rest (tests/fixtures/cases/homes-fail/HOW.md).
+HOME_ASPECTS = (
+    "accounts-home-exists accounts-home-owned accounts-home-mode accounts-no-netrc accounts-no-forward "
+    "accounts-no-rhosts accounts-dot-files-not-writable"
+).split()
+HOMES_FAIL_IN_CIS_FAIL = ["accounts-home-mode", "accounts-no-rhosts", "accounts-dot-files-not-writable"]
 
 
 def _verification(verdict: str) -> Verification:
@@ -211,6 +218,7 @@ CASES = (
             "cloud-time-sync": P,
             "cloud-encryption-tools": P,
             **dict.fromkeys(CIS_ROWS, P),
+            **dict.fromkeys(HOME_ASPECTS, P),
         },
     ),
     Case(
@@ -271,6 +279,7 @@ CASES = (
             "cloud-encryption-tools": F,
             # the IPv4 defaults (secure_redirects 1) and the IPv6 keys set loose in 61-weak.conf
             **dict.fromkeys([c for c in CIS_ROWS if c not in MOUNT_ROWS], F),
+            **dict.fromkeys(HOMES_FAIL_IN_CIS_FAIL, F),
             **dict.fromkeys(MOUNT_ROWS, Status.SKIP),  # no /etc/fstab: no separate mounts to judge
         },
     ),
@@ -299,6 +308,16 @@ CASES = (
     Case("debian12-after-its-end", as_of=dt.date(2028, 7, 1), expect={"os-supported": F}),
     Case("mounts-loose", overlay="mounts-loose", expect=dict.fromkeys(MOUNT_ROWS, F)),
     Case(
+        "homes-fail",
+        overlay="homes-fail",
+        modes={"root": 0o700, "srv/ops": 0o750},  # git keeps no directory modes
+        expect={
+            **dict.fromkeys(("accounts-home-exists", "accounts-home-owned"), F),
+            **dict.fromkeys(("accounts-no-netrc", "accounts-no-forward"), F),
+            **dict.fromkeys(HOMES_FAIL_IN_CIS_FAIL, P),
+        },
+    ),
+    Case(
         "tmp-mount-unit",
         overlay="tmp-mount-unit",
         expect={
@@ -316,6 +335,10 @@ CASES = (
     ),
     Case("cis-pass-on-azure", overlay="cis-pass", cloud="azure", expect={"cloud-init-datasource": F}),
     Case("rhel9-eus", root="rhel9-eus", expect={"os-support-window": P}),
+    Case(
+        "crypto-default", root="rhel9-eus", overlay="crypto-default", expect={"crypto-policy-not-legacy": P}
+    ),
+    Case("crypto-legacy", root="rhel9-eus", overlay="crypto-legacy", expect={"crypto-policy-not-legacy": F}),
     Case("container-root", root="alpine-container", container_user="", expect={"container-user": F}),
     Case("container-app", root="alpine-container", container_user="app", expect={"container-user": P}),
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.values import installed_packages, mount_table
 from imagevet.facts import Facts
+from imagevet.facts.crypto_policy import CONFIG as CRYPTO_CONFIG
 from imagevet.facts.systemd_conf import first_setting
 from imagevet.model import Evidence, Outcome, Status, Unknown
 from imagevet.vuln.coverage import describe
@@ -224,3 +225,17 @@ def logging_configured(facts: Facts, options: CheckOptions) -> Outcome:
             Evidence("/var/log/journal exists: journald keeps logs across reboots", "/var/log/journal"),
         )
     return Outcome.of(Status.FAIL, "no syslog daemon and journald does not keep logs across reboots")
+
+
+def crypto_policy_not_legacy(facts: Facts, options: CheckOptions) -> Outcome:
+    """The system-wide crypto policy is not LEGACY (CIS's audit greps /etc/crypto-policies/config)."""
+    policy = facts.crypto_policy
+    if policy is None:
+        return Outcome.of(Status.SKIP, "no system-wide crypto policy (crypto-policies is not installed)")
+    if isinstance(policy, Unknown):
+        return Outcome.of(Status.ERROR, policy.reason)
+    shown = ":".join((policy.policy, *policy.modules))
+    where = Evidence(f"crypto policy {shown}", CRYPTO_CONFIG, policy.line or None)
+    if policy.policy.upper() == "LEGACY":
+        return Outcome.of(Status.FAIL, where)
+    return Outcome.of(Status.PASS, where)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from imagevet.facts.accounts import Accounts
     from imagevet.facts.aide import AideFacts
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
+    from imagevet.facts.crypto_policy import CryptoPolicy
     from imagevet.facts.files import SystemFiles
     from imagevet.facts.homes import HomeDir
     from imagevet.facts.limits import Limit
@@ -154,6 +155,12 @@ class Facts:
         from imagevet.facts.logins import gather_useradd_defaults
 
         return gather_useradd_defaults(self.target)
+
+    @cached_property
+    def crypto_policy(self) -> CryptoPolicy | Unknown | None:
+        from imagevet.facts.crypto_policy import gather_crypto_policy
+
+        return gather_crypto_policy(self.target)
 
     @cached_property
     def su_stack(self) -> ServiceStack | Unknown | None:
