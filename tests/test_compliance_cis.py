@@ -199,3 +199,49 @@ def test_almalinux_and_amazon_linux_get_their_own_benchmarks(
     frame = for_image(framework("cis-l1"), audit(root))
     assert len(frame.controls) == count and frame.title.startswith(title)
     assert len([control for control in frame.controls if control.checks]) >= 110
+
+
+OS_RELEASES = {
+    "debian12": 'ID=debian\nVERSION_ID="12"\n',
+    "ubuntu2204": 'ID=ubuntu\nVERSION_ID="22.04"\n',
+    "ubuntu2404": 'ID=ubuntu\nVERSION_ID="24.04"\n',
+    "rhel9": 'ID="rhel"\nVERSION_ID="9.4"\n',
+    "almalinux9": 'ID="almalinux"\nVERSION_ID="9.5"\n',
+    "al2023": 'ID="amzn"\nVERSION_ID="2023"\n',
+}
+
+
+@pytest.fixture(scope="module")
+def pass_and_fail_roots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The cis-pass and cis-fail cases (tests/checks/cases.py), built once."""
+    from tests.checks.cases import CASES, build_root
+
+    into = tmp_path_factory.mktemp("families")
+    return {case.name: build_root(case, into) for case in CASES if case.name in ("cis-pass", "cis-fail")}
+
+
+@pytest.mark.parametrize("key", sorted(OS_RELEASES))
+def test_every_control_family_has_met_and_not_met_recommendations_on_each_benchmark(
+    pass_and_fail_roots: dict[str, Path], key: str, tmp_path: Path
+) -> None:
+    """The pass and fail fixtures under each benchmark's release: in every section of the benchmark that
+    imagevet judges (1 initial setup, 2 services, 3 network, 5 access, 6/7 accounts and files ...), the
+    pass fixture meets recommendations and the fail fixture fails some, each decided by its own numbers."""
+    by_section: dict[str, dict[str, set[str]]] = {}
+    for name, built in pass_and_fail_roots.items():
+        root = tmp_path / name
+        shutil.copytree(built, root, symlinks=True)
+        (root / "etc/os-release").unlink(missing_ok=True)
+        (root / "etc/os-release").write_text(OS_RELEASES[key])
+        report = audit(root)
+        frame = for_image(framework("cis-l1"), report)
+        assert frame.title.startswith(builtin_benchmarks()[key].title)
+        for judged in assess(frame, report)[0]:
+            by_section.setdefault(judged.control.id.split(".")[0], {}).setdefault(name, set()).add(
+                judged.status
+            )
+    judged_sections = {s for s, seen in by_section.items() if seen.get("cis-pass", set()) - {"manual"}}
+    assert len(judged_sections) >= 4, by_section
+    for section in judged_sections:
+        assert "met" in by_section[section]["cis-pass"], (key, section)
+        assert "not-met" in by_section[section]["cis-fail"], (key, section)

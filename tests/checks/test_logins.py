@@ -112,6 +112,54 @@ def root(tmp_path: Path, files: dict[str, str | None]) -> Path:
             F,
         ),
         (SU_OK, GROUP + "admins:x:999:bob\n", F),  # a second group with sugroup's gid has a member
+        # the second red-team, each confirmed against libpam 1.5.2: actions need no space between them
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success=donedefault=ignore] pam_permit.so\nauth required pam_wheel",
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel",
+                "auth [success=1default=ignore] pam_permit.so\nauth required pam_wheel",
+            ),
+            GROUP,
+            F,
+        ),
+        (SU_OK.replace("@include", "auth [default=ignoresuccess=reset] pam_permit.so\n@include"), GROUP, F),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "auth [success=DONE] pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            P,
+        ),  # all bad
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "auth [success=\u00b2] pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            P,
+        ),  # no crash
+        # a line of 1023 bytes or more: libpam 1.5 reads the rest as a line of its own
+        (
+            "auth sufficient pam_rootok.so\nauth optional pam_permit.so "
+            + "x" * 1000
+            + " auth sufficient pam_permit.so\n"
+            + SU_OK,
+            GROUP,
+            E,
+        ),
+        # a backslash before CR LF continues nothing (CR is not white space to libpam)
+        (
+            "auth sufficient pam_rootok.so\nauth optional pam_permit.so \\\r\nauth sufficient pam_permit.so\n"
+            + SU_OK,
+            GROUP,
+            F,
+        ),
         (
             SU_OK.replace("@include", "auth [success=done default=ignore] pam_unix.so\n@include"),
             GROUP,
@@ -199,15 +247,15 @@ def test_su_restricted_unreadable_include_is_an_error(tmp_path: Path) -> None:
 
 def test_su_stack_a_long_continued_line_is_joined_in_linear_time(tmp_path: Path) -> None:
     hostile = "auth required pam_wheel.so use_uid group=sugroup x" + "a\\\n" * 1_000_000 + "b\n"
-    started = time.monotonic()
-    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": P}
+    started = time.monotonic()  # longer than libpam 1.5's 1023-byte buffer: not judged, and quickly
+    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": E}
     assert time.monotonic() - started < 5
 
 
 def test_su_stack_a_huge_bracket_is_read_in_linear_time(tmp_path: Path) -> None:
     hostile = "auth [" + "x=1 " * 200_000 + "\n" + SU_OK
     started = time.monotonic()
-    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": P}
+    assert statuses(root(tmp_path, {"etc/pam.d/su": hostile}), ["su-restricted"]) == {"su-restricted": E}
     assert time.monotonic() - started < 5
 
 
@@ -327,3 +375,28 @@ def test_an_unreadable_pam_stack_file_is_an_error_not_an_absent_stack(tmp_path: 
     (tmp_path / "etc/pam.d/common-auth").write_text("auth required pam_faillock.so deny=3\n")
     checks = ["password-quality", "password-history-enabled", "account-lockout"]
     assert statuses(root(tmp_path, {}), checks) == dict.fromkeys(checks, E)
+
+
+def test_su_stack_many_wheel_lines_and_includes_are_judged_in_linear_time(tmp_path: Path) -> None:
+    wheels = "auth required pam_wheel.so use_uid group=sugroup\n" * 8000
+    started = time.monotonic()
+    assert statuses(root(tmp_path / "a", {"etc/pam.d/su": wheels}), ["su-restricted"]) == {"su-restricted": P}
+    included = {
+        "etc/pam.d/su": "@include common-auth\n" * 1000,
+        "etc/pam.d/common-auth": "auth required pam_unix.so\n" * 3700,
+    }
+    assert statuses(root(tmp_path / "b", included), ["su-restricted"]) == {
+        "su-restricted": E
+    }  # over 10,000 lines
+    assert time.monotonic() - started < 10
+
+
+def test_shells_are_judged_by_the_program_their_links_reach(tmp_path: Path) -> None:
+    """A link named nologin that points at bash runs bash (found by the second red-team)."""
+    base = root(tmp_path, {"etc/passwd": PASSWD + "svc:x:5:5::/srv:/usr/local/bin/nologin\n", "bin/bash": ""})
+    (base / "usr/local/bin").mkdir(parents=True)
+    (base / "usr/local/bin/nologin").symlink_to("/bin/bash")
+    assert statuses(base, ["accounts-system-no-shell"]) == {"accounts-system-no-shell": F}
+    (base / "usr/local/bin/nologin").unlink()
+    (base / "usr/local/bin/nologin").symlink_to("/usr/sbin/nologin")
+    assert statuses(base, ["accounts-system-no-shell"]) == {"accounts-system-no-shell": P}

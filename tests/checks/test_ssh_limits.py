@@ -106,3 +106,15 @@ def test_host_keys_named_by_tilde_or_relative_paths_are_judged_where_sshd_loads_
     key.chmod(0o644)
     _drop_in(debian, line + "\n")
     assert statuses(debian, ["ssh-host-keys"]) == {"ssh-host-keys": F}
+
+
+def test_tilde_is_the_first_uid_0_accounts_home(debian: Path) -> None:
+    """sshd expands ~ with getpwuid(0), whatever that account is called (the second red-team)."""
+    passwd = (debian / "etc/passwd").read_text()
+    (debian / "etc/passwd").write_text("toor:x:0:0::/srv/toor:/bin/sh\n" + passwd)
+    key = debian / "srv/toor/hostkey"
+    key.parent.mkdir(parents=True)
+    key.write_text("private\n")
+    key.chmod(0o644)
+    _drop_in(debian, "HostKey ~/hostkey\n")
+    assert statuses(debian, ["ssh-host-keys"]) == {"ssh-host-keys": F}

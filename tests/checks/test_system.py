@@ -166,10 +166,18 @@ LOADS = "/sbin/modprobe --ignore-install usb-storage"  # what an install line ru
             },
             Status.FAIL,
         ),
+        ({"run/modprobe.d/cis.conf": "install usb-storage /bin/false\n"}, Status.FAIL),  # /run: empty at boot
+        # the second red-team, confirmed with kmod 30: kmod splits at space and tab only
+        ({"etc/modprobe.d/a.conf": "install\u00a0usb-storage /bin/false\n"}, Status.FAIL),
+        ({"etc/modprobe.d/a.conf": "install usb-storage\u00a0/bin/false\n"}, Status.FAIL),
+        ({"etc/modprobe.d/a.conf": "install\vusb-storage /bin/false\n"}, Status.FAIL),
+        ({"etc/modprobe.d/a.conf": "install\tusb-storage\t/bin/false\n"}, Status.PASS),
+        ({"etc/modprobe.d/a.conf": "install usb[]-]storage /bin/false\n"}, Status.FAIL),  # a stray ]: ignored
+        ({"etc/modprobe.d/a.conf": "install usb[z-a]storage /bin/false\n"}, Status.FAIL),  # no crash: ignored
         (
-            {"run/modprobe.d/cis.conf": "install usb-storage /bin/false\n"},
-            Status.FAIL,
-        ),  # /run is empty at boot
+            {"etc/modprobe.d/a.conf": "install usb[_x]storage /bin/false\n"},
+            Status.PASS,
+        ),  # a class with _, matched
     ],
 )
 def test_modprobe_d_fail_opens_found_by_the_red_team(
@@ -185,4 +193,13 @@ def test_a_long_continued_modprobe_line_is_read_in_linear_time(tmp_path: Path) -
     )
     started = time.monotonic()
     assert statuses(tmp_path, ["kernel-module-usb-storage"]) == {"kernel-module-usb-storage": Status.PASS}
+    assert time.monotonic() - started < 5
+
+
+def test_many_install_lines_are_matched_quickly(tmp_path: Path) -> None:
+    (tmp_path / "etc/modprobe.d").mkdir(parents=True)
+    lines = "".join(f"install m{n} /bin/false\n" for n in range(50_000))
+    (tmp_path / "etc/modprobe.d/a.conf").write_text(lines + "install usb-storage /bin/false\n")
+    started = time.monotonic()
+    assert _usb_storage(tmp_path, {}) is Status.PASS
     assert time.monotonic() - started < 5

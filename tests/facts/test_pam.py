@@ -10,10 +10,10 @@ from imagevet.facts.pam import (
     effective,
     faillock_settings,
     gather_pam,
-    logical_lines,
     parse_stack,
     pwquality_settings,
 )
+from imagevet.facts.pam_syntax import logical_lines
 from imagevet.target import RootfsTarget
 
 DEBIAN_AUTH = """\
@@ -44,17 +44,25 @@ def test_parse_stack_understands_brackets_dashes_paths_and_includes() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("auth required \\\n  pam_unix.so nullok\n", [(1, "auth required    pam_unix.so nullok", False)]),
+        ("auth required \\\n  pam_unix.so nullok\n", [(1, "auth required    pam_unix.so nullok", None)]),
         (
             "auth required pam_unix.so # \\\nnullok\n",
-            [(1, "auth required pam_unix.so", False), (2, "nullok", False)],
+            [(1, "auth required pam_unix.so", None), (2, "nullok", None)],
         ),
-        ("auth required \\\n\npam_unix.so\n", [(1, "auth required", True), (3, "pam_unix.so", False)]),
-        ("  # only a comment\n\n\tauth required pam_deny.so", [(3, "auth required pam_deny.so", False)]),
-        ("auth required pam_unix.so \\", [(1, "auth required pam_unix.so", False)]),  # at the end of the file
+        (
+            "auth required \\\n\npam_unix.so\n",
+            [
+                (1, "auth required", "a continued line runs into a blank or comment line"),
+                (3, "pam_unix.so", None),
+            ],
+        ),
+        ("  # only a comment\n\n\tauth required pam_deny.so", [(3, "auth required pam_deny.so", None)]),
+        ("auth required pam_unix.so \\", [(1, "auth required pam_unix.so", None)]),  # at the end of the file
     ],
 )
-def test_logical_lines_as_libpam_assembles_them(text: str, expected: list[tuple[int, str, bool]]) -> None:
+def test_logical_lines_as_libpam_assembles_them(
+    text: str, expected: list[tuple[int, str, str | None]]
+) -> None:
     assert logical_lines(text) == expected
 
 

@@ -10,8 +10,9 @@ from imagevet.facts import Facts
 from imagevet.facts.account_db import AccountDatabase
 from imagevet.facts.accounts import PASSWD
 from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS, can_log_in
-from imagevet.facts.pam import ModuleLine, control_actions
+from imagevet.facts.pam import ModuleLine
 from imagevet.facts.pam_service import substack_files
+from imagevet.facts.pam_syntax import control_actions
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 MAX_TMOUT = 900  # CIS: TMOUT 900 seconds or less, readonly and exported
@@ -23,29 +24,39 @@ DEFAULT_UID_MIN = 1000  # shadow's default when login.defs does not set UID_MIN
 LOWEST_UID_MIN = 100  # below this (UID_MIN 0, say) every account would be a user: the check is not judged
 
 
-def _bypass(lines: tuple[ModuleLine, ...], wheel: int) -> ModuleLine | None:
-    """The first line through which a caller leaves the auth stack with success without pam_wheel's
-    failure counting: before ``lines[wheel]``, a ``sufficient`` module or a bracketed ``done`` or jump
-    that lands past it (pam_rootok's success is root's alone, so only its other actions count: a
-    ``default=1`` on it skips pam_wheel for everyone else); after it, a ``reset``, which forgets
-    pam_wheel's failure (pam.conf(5))."""
+def _bypasses(lines: tuple[ModuleLine, ...]) -> list[ModuleLine | None]:
+    """For each line, the first line through which a caller would leave the auth stack with success
+    without that line's failure counting (None: there is none). Before it: a ``sufficient`` module or a
+    bracketed ``done`` or jump that lands past it (pam_rootok's success is root's alone, so only its other
+    actions count: a ``default=1`` on it skips the next line for everyone else). After it: a ``reset``,
+    which forgets its failure (pam.conf(5)). One pass each way, so linear in the stack."""
+    reach, reacher = -1, None  # the farthest line an earlier line can skip past, and that line
+    before: list[ModuleLine | None] = []
     for index, line in enumerate(lines):
-        if line.control == "substack" or index == wheel:
-            continue
-        actions = control_actions(line.control)
-        if index > wheel:
-            if any(action == "reset" for _, action in actions):
-                return line
+        before.append(reacher if reach >= index else None)
+        if line.control == "substack":
             continue
         rootok = line.module == "pam_rootok.so"
-        if line.control == "sufficient" and not rootok:
-            return line
-        for value, action in actions:
+        far = len(lines) if line.control == "sufficient" and not rootok else -1
+        for value, action in control_actions(line.control):
             if rootok and value == "success":
                 continue
-            if action == "done" or (action.isdigit() and index + int(action) >= wheel):
-                return line
-    return None
+            if action == "done":
+                far = len(lines)
+            elif action.isascii() and action.isdigit():
+                far = max(far, index + int(action))
+        if far > reach:
+            reach, reacher = far, line
+    after: list[ModuleLine | None] = [None] * len(lines)
+    reset: ModuleLine | None = None
+    for index in range(len(lines) - 1, -1, -1):
+        after[index] = reset
+        line = lines[index]
+        if line.control != "substack" and any(
+            action == "reset" for _, action in control_actions(line.control)
+        ):
+            reset = line
+    return [b or a for b, a in zip(before, after, strict=True)]
 
 
 def _shown(line: ModuleLine) -> str:
@@ -109,10 +120,11 @@ def su_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     if database.problems:
         return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
     evidence, ok = source, False
+    bypasses = _bypasses(lines)
     for index in wheels:
         line = lines[index]
         problem = _wheel_problem(line, database)
-        around = _bypass(lines, index)
+        around = bypasses[index]
         if problem is None and around is not None:
             problem = f"{around.path}:{around.line} '{_shown(around)}' lets a caller through before it"
         evidence.append(
@@ -218,7 +230,7 @@ def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
     raw_min = login_defs.values.get("UID_MIN", (str(DEFAULT_UID_MIN), 0))[0]
     if not (raw_min.isascii() and raw_min.isdigit()):
         return Outcome.of(Status.ERROR, f"login.defs UID_MIN is not a number: {raw_min!r}")
-    uid_min = int(raw_min)
+    uid_min, programs = int(raw_min), facts.shell_programs
     if uid_min < LOWEST_UID_MIN:
         return Outcome.of(
             Status.ERROR,
@@ -231,10 +243,11 @@ def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
         for u in database.users
         if u.name not in SHELL_ACCOUNTS
         and (u.uid < uid_min or u.uid == NOBODY_UID)
-        and can_log_in(u.shell, shells, any_program=True)
+        and can_log_in(u.shell, shells, any_program=True, program=programs.get(u.shell))
     ]
     if found:
         return Outcome(Status.FAIL, tuple(found))
     return Outcome.of(
-        Status.PASS, Evidence(f"no system account (uid < {uid_min}) has a shell /etc/shells lists", PASSWD)
+        Status.PASS,
+        Evidence(f"no system account (uid < {uid_min}) gets a program at login but nologin or false", PASSWD),
     )

@@ -181,7 +181,20 @@ class Facts:
             return Unknown("; ".join(database.problems[:3]))
         from imagevet.facts.homes import gather_homes, login_users
 
-        return gather_homes(self.target, login_users(database.users, shells))
+        return gather_homes(self.target, login_users(database.users, shells, self.shell_programs))
+
+    @cached_property
+    def shell_programs(self) -> dict[str, str]:
+        """What each passwd shell is once links inside the image are followed (/usr/local/bin/lsh -> bash:
+        login runs bash); a shell that cannot be resolved maps to itself."""
+        database = self.account_database
+        if isinstance(database, Unknown):
+            return {}
+        resolved: dict[str, str] = {}
+        for shell in {user.shell for user in database.users if user.shell.startswith("/")}:
+            found = self.target.canonical(shell)
+            resolved[shell] = shell if isinstance(found, Unknown) else found
+        return resolved
 
     @cached_property
     def hosts_equiv(self) -> bool:
@@ -256,14 +269,21 @@ class Facts:
         if not isinstance(config, SshdConfig):
             return ()
         return tuple(
-            host_key_path(setting.value, self._home_of) for setting in config.settings.get("hostkey", ())
+            host_key_path(setting.value, self._home_of)
+            for setting in config.settings.get("hostkey", ())
+            if setting.value != "none"
         )
 
     def _home_of(self, user: str) -> str | None:
-        database = self.account_database
-        if isinstance(database, Unknown):
+        """A user's home in /etc/passwd (getpwnam; "" is getpwuid(0): the first account with uid 0), as
+        sshd expands ``~``; None where passwd cannot be read or has no such account."""
+        from imagevet.facts.account_db import parse_passwd
+
+        text = self.target.read_text("/etc/passwd")
+        if isinstance(text, Unknown):
             return None
-        return next((u.home for u in database.users if u.name == user), None)
+        found = (u for u in parse_passwd(text)[0] if (u.uid == 0 if user == "" else u.name == user))
+        return next((u.home for u in found), None)
 
     @cached_property
     def pam(self) -> PamFacts:

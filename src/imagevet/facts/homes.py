@@ -35,9 +35,13 @@ class HomeDir:
     problem: str | None = None  # why its dot files could not be listed
 
 
-def login_users(users: tuple[PasswdEntry, ...], shells: tuple[str, ...]) -> list[PasswdEntry]:
-    """The accounts that get a shell at login (facts/logins.can_log_in)."""
-    return [user for user in users if can_log_in(user.shell, shells)]
+def login_users(
+    users: tuple[PasswdEntry, ...], shells: tuple[str, ...], programs: dict[str, str] | None = None
+) -> list[PasswdEntry]:
+    """The accounts that get a shell at login (facts/logins.can_log_in; ``programs``: what each shell
+    resolves to in the image)."""
+    programs = programs or {}
+    return [user for user in users if can_log_in(user.shell, shells, program=programs.get(user.shell))]
 
 
 def _home(target: Target, user: PasswdEntry) -> HomeDir:

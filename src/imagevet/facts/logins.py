@@ -68,19 +68,23 @@ def gather_shells(target: Target) -> tuple[str, ...] | Unknown:
     return parse_shells(text)
 
 
-def can_log_in(shell: str, listed: tuple[str, ...], *, any_program: bool = False) -> bool:
+def can_log_in(
+    shell: str, listed: tuple[str, ...], *, any_program: bool = False, program: str | None = None
+) -> bool:
     """Whether an account with this passwd shell gets a shell at login. login and sshd run whatever the
     field names, listed in /etc/shells or not (only chsh and pam_shells read the list); an empty field
     means /bin/sh, and one with a space is run by /bin/sh -c (util-linux login, RHEL's), whatever its
-    words. nologin and false never give one. ``any_program``: every other program counts (a python, a
-    link to bash), as for system accounts, which should have none; otherwise a shell counts where
+    words. ``program`` is what the shell resolves to in the image (a link named nologin that points at
+    bash is bash). nologin and false never give a shell. ``any_program``: every other program counts (a
+    python, a tool), as for system accounts, which should have none; otherwise a shell counts where
     /etc/shells lists it or where it is one of the usual interpreters by name (the homes CIS judges are
     those of such accounts, not /sbin's of the shutdown account)."""
     if shell == "" or any(space in shell for space in " \t"):
         return True
-    if shell.rsplit("/", 1)[-1] in NO_LOGIN:
+    name = (program or shell).rsplit("/", 1)[-1]
+    if name in NO_LOGIN:
         return False
-    return any_program or shell in listed or shell.rsplit("/", 1)[-1] in INTERPRETERS
+    return any_program or shell in listed or name in INTERPRETERS or shell.rsplit("/", 1)[-1] in INTERPRETERS
 
 
 def parse_useradd_defaults(text: str) -> dict[str, Setting]:

@@ -14,6 +14,7 @@ could be the first install line.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import dataclass
@@ -30,7 +31,8 @@ MODPROBE_DIRS = (
 )
 SUFFIXES = (".conf", ".alias")  # the names kmod reads (conf_files_filter_out)
 # An install command that keeps the module out: the program alone (a shell comment after it is harmless).
-DISABLING = re.compile(r"(/usr)?/bin/(false|true)(\s+#.*)?")
+DISABLING = re.compile(r"(/usr)?/bin/(false|true)([ \t]+#.*)?", re.DOTALL)
+KMOD_SPACE = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -44,30 +46,44 @@ class InstallLine:
     def matches(self, name: str) -> bool:
         """Whether modprobe runs this line for module ``name``: kmod matches the pattern with glibc's
         fnmatch, dashes read as underscores outside brackets."""
-        pattern = _glob_regex(underscores(self.module))
-        return pattern is not None and pattern.fullmatch(underscores(name)) is not None
+        module, wanted = underscores(self.module), underscores(name)
+        if module is None or wanted is None:
+            return False
+        pattern = _glob_regex(module)
+        return pattern is not None and pattern.fullmatch(wanted) is not None
 
     @property
     def disables(self) -> bool:
         return DISABLING.fullmatch(self.command) is not None
 
 
-def underscores(name: str) -> str:
-    """kmod's underscores(): every ``-`` becomes ``_``, except inside ``[...]``."""
-    out, inside = [], False
-    for char in name:
+def underscores(name: str) -> str | None:
+    """kmod's underscores(): every ``-`` becomes ``_``, except inside ``[...]``, which runs to the first
+    ``]`` after its ``[``; None for a stray ``]`` or an unterminated ``[``, where kmod ignores the line."""
+    out, at = [], 0
+    while at < len(name):
+        char = name[at]
+        if char == "]":
+            return None
         if char == "[":
-            inside = True
-        elif char == "]":
-            inside = False
-        out.append("_" if char == "-" and not inside else char)
+            end = name.find("]", at)
+            if end < 0:
+                return None
+            out.append(name[at : end + 1])
+            at = end + 1
+            continue
+        out.append("_" if char == "-" else char)
+        at += 1
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def _glob_regex(pattern: str) -> re.Pattern[str] | None:
     """glibc fnmatch without flags, as a regular expression: ``*``, ``?``, ``[...]`` with ``!`` or ``^``
-    negating it and a leading ``]`` literal, ``\\`` escaping the next character; None for an
-    unterminated bracket (kmod refuses such a name)."""
+    negating it, ``\\`` escaping the next character; None where no name can match (an unterminated or
+    reversed bracket: kmod ignores such a line). Cached: each pattern is compiled once per audit."""
+    if not any(char in pattern for char in "*?[\\"):
+        return re.compile(re.escape(pattern))
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
@@ -94,7 +110,10 @@ def _glob_regex(pattern: str) -> re.Pattern[str] | None:
         else:
             out.append(re.escape(char))
         i += 1
-    return re.compile("".join(out), re.DOTALL)
+    try:
+        return re.compile("".join(out), re.DOTALL)
+    except re.error:
+        return None
 
 
 _ESCAPE = re.compile(r"\\(.)|\\\Z|\n", re.DOTALL)
@@ -131,9 +150,9 @@ def parse_install_lines(text: str, path: str) -> list[InstallLine]:
     for number, line in wrapped_lines(text):
         if line.startswith("#"):
             continue
-        words = line.split(None, 2)
+        words = KMOD_SPACE.split(line.lstrip(" \t"), maxsplit=2)  # strtok_r(line, "\t "): no other space
         if len(words) == 3 and words[0] == "install":
-            found.append(InstallLine(words[1], words[2].strip(), line.strip(), path, number))
+            found.append(InstallLine(words[1], words[2].strip(" \t"), line.strip(), path, number))
     return found
 
 

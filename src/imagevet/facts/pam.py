@@ -9,9 +9,9 @@ libraries' documented ones (minlen 8; deny 3, unlock_time 600; remember 10).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from imagevet.facts.pam_syntax import AMBIGUOUS, logical_lines, tokens
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -55,64 +55,6 @@ class ModuleLine:
         return found
 
 
-AMBIGUOUS = "?"  # the kind of a line that PAM releases assemble differently (logical_lines)
-
-
-def logical_lines(text: str) -> list[tuple[int, str, bool]]:
-    """The lines of a pam.d file as libpam assembles them: everything from the first ``#`` is a comment
-    and ends the line; a line that ends in a backslash (spaces after it aside) goes on with the next
-    line, the backslash read as a space. Each keeps the number of its first physical line, and a flag:
-    True where a continued line runs into a blank or comment line, which PAM 1.5 skips (going on with
-    the line after) and PAM 1.6's reader ends the line at, so which line libpam reads depends on the
-    release. Linear in the text, however long a continued line."""
-    assembled: list[tuple[int, str, bool]] = []
-    parts: list[str] = []
-    start = 0
-    for number, raw in enumerate(text.split("\n"), start=1):
-        content, hash_mark, _ = raw.partition("#")
-        if not content.strip(" \t\r"):
-            if parts:
-                assembled.append((start, "".join(parts), True))
-                parts = []
-            continue
-        if not parts:
-            start = number
-        stripped = content.rstrip(" \t\r")
-        if not hash_mark and stripped.endswith("\\"):
-            parts.append(stripped[:-1] + " ")
-            continue
-        parts.append(content)
-        assembled.append((start, "".join(parts), False))
-        parts = []
-    if parts:
-        assembled.append((start, "".join(parts), False))
-    return [(number, line.strip(), odd) for number, line, odd in assembled if line.strip() or odd]
-
-
-# libpam's tokens (_pam_StrTok): split at space, tab and newline, except that a token starting with "["
-# runs to the next "]" not escaped as "\]" (and may be followed by the next token with no space).
-_TOKEN = re.compile(r"\[((?:\\\]|[^\]])*)(?:\]|$)|([^ \t\n]+)")
-
-
-def tokens(line: str) -> list[tuple[str, bool]]:
-    """(text, bracketed) for each token of a line: a bracketed one without its brackets."""
-    found = []
-    for match in _TOKEN.finditer(line):
-        if match.group(2) is not None:
-            found.append((match.group(2), False))
-        else:
-            found.append((match.group(1).replace("\\]", "]"), True))
-    return found
-
-
-def control_actions(control: str) -> list[tuple[str, str]]:
-    """The ``value=action`` pairs of a bracketed control, white space around ``=`` allowed as libpam's
-    _pam_parse_control allows it; [] for a plain control."""
-    if not control.startswith("["):
-        return []
-    return [(v.lower(), a.lower()) for v, a in re.findall(r"([^\s=\[\]]+)\s*=\s*([^\s=\[\]]+)", control)]
-
-
 def parse_stack(text: str, path: str) -> list[ModuleLine]:
     """Module lines of a pam.d file (``type control module args``) as Linux-PAM reads them: types and
     plain controls case-insensitive, bracketed controls and arguments (``[a b]`` is one token, brackets
@@ -120,9 +62,9 @@ def parse_stack(text: str, path: str) -> list[ModuleLine]:
     Debian's ``@include FILE`` is kept as a line of kind ``@include`` (module: the file) so that a reader
     that follows includes sees where it was."""
     modules = []
-    for number, line, ambiguous in logical_lines(text):
-        if ambiguous:
-            modules.append(ModuleLine(AMBIGUOUS, "", (), path, number, AMBIGUOUS))
+    for number, line, problem in logical_lines(text):
+        if problem:
+            modules.append(ModuleLine(AMBIGUOUS, "", (problem,), path, number, AMBIGUOUS))
             continue
         words = tokens(line)
         if not words:

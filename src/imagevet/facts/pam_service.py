@@ -13,13 +13,15 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from imagevet.facts.pam import AMBIGUOUS, ModuleLine, parse_stack
+from imagevet.facts.pam import ModuleLine, parse_stack
+from imagevet.facts.pam_syntax import AMBIGUOUS
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
 PAM_D = "/etc/pam.d"
 OTHER = "/etc/pam.d/other"
 MAX_INCLUDE_DEPTH = 8  # libpam gives up on deeper nesting (and on loops) well before this
+MAX_STACK_LINES = 10_000  # a real stack has tens of lines; more is a crafted file, judged as an error
 MISSING_FILE = "(missing file)"  # the module of a must-fail line put where an include names no file
 
 
@@ -36,33 +38,56 @@ def _included(name: str) -> str:
     return posixpath.normpath(name if name.startswith("/") else posixpath.join(PAM_D, name))
 
 
-def _expand(target: Target, path: str, kind: str, depth: int) -> list[ModuleLine] | Unknown:
-    text = target.read_text(path)
-    if isinstance(text, Unknown):
-        return Unknown(f"{path}: {text.reason}")
-    found: list[ModuleLine] = []
-    for line in parse_stack(text, path):
-        if line.kind == AMBIGUOUS:
-            return Unknown(
-                f"{path}:{line.line}: a continued line runs into a blank or comment line, which PAM 1.5 "
-                "skips and PAM 1.6 ends the line at: not judged"
+class _Expander:
+    """Follows the includes of one service's stack: each file read and parsed once (a stack that includes
+    common-auth a thousand times costs one read), a file that includes itself, directly or not, and a
+    stack of more than MAX_STACK_LINES lines are Unknown, never a partial stack."""
+
+    def __init__(self, target: Target, kind: str) -> None:
+        self.target, self.kind = target, kind
+        self.parsed: dict[str, list[ModuleLine] | Unknown] = {}
+        self.open: set[str] = set()
+
+    def lines_of(self, path: str) -> list[ModuleLine] | Unknown:
+        if path not in self.parsed:
+            text = self.target.read_text(path)
+            self.parsed[path] = (
+                Unknown(f"{path}: {text.reason}") if isinstance(text, Unknown) else parse_stack(text, path)
             )
-        if line.kind not in (kind, "@include"):
-            continue
-        if line.control == "substack" or (line.kind == kind and line.control != "include"):
-            found.append(line)
-            continue
-        included = _included(line.module)
-        if depth >= MAX_INCLUDE_DEPTH:
-            return Unknown(f"{path}:{line.line}: includes nest deeper than {MAX_INCLUDE_DEPTH} files")
-        if not target.exists(included):
-            found.append(ModuleLine(kind, MISSING_FILE, (included,), path, line.line, "required"))
-            continue
-        inner = _expand(target, included, kind, depth + 1)
-        if isinstance(inner, Unknown):
-            return inner
-        found += inner
-    return found
+        return self.parsed[path]
+
+    def expand(self, path: str, depth: int) -> list[ModuleLine] | Unknown:
+        lines = self.lines_of(path)
+        if isinstance(lines, Unknown):
+            return lines
+        self.open.add(path)
+        found: list[ModuleLine] = []
+        for line in lines:
+            if line.kind == AMBIGUOUS:
+                return Unknown(
+                    f"{path}:{line.line}: {line.arguments[0]}: libpam would not read it as written"
+                )
+            if line.kind not in (self.kind, "@include"):
+                continue
+            if line.control == "substack" or (line.kind == self.kind and line.control != "include"):
+                found.append(line)
+            else:
+                included = _included(line.module)
+                if included in self.open or depth >= MAX_INCLUDE_DEPTH:
+                    return Unknown(f"{path}:{line.line}: includes {included} again, or nests too deep")
+                if not self.target.exists(included):
+                    found.append(
+                        ModuleLine(self.kind, MISSING_FILE, (included,), path, line.line, "required")
+                    )
+                else:
+                    inner = self.expand(included, depth + 1)
+                    if isinstance(inner, Unknown):
+                        return inner
+                    found += inner
+            if len(found) > MAX_STACK_LINES:
+                return Unknown(f"{path}: the stack runs to more than {MAX_STACK_LINES} lines: not judged")
+        self.open.discard(path)
+        return found
 
 
 def service_stack(target: Target, service: str, kind: str) -> ServiceStack | Unknown | None:
@@ -74,7 +99,7 @@ def service_stack(target: Target, service: str, kind: str) -> ServiceStack | Unk
     source = own if target.exists(own) else OTHER
     if not target.exists(source):
         return Unknown(f"no {own} and no {OTHER}: which stack libpam would run is not judged")
-    lines = _expand(target, source, kind, 0)
+    lines = _Expander(target, kind).expand(source, 0)
     if isinstance(lines, Unknown):
         return lines
     return ServiceStack(source, tuple(lines))

@@ -320,14 +320,17 @@ def parse_sshd_config(read: Reader, glob: Globber, main: str = SSHD_CONFIG) -> S
 
 
 def host_key_path(value: str, home_of: Callable[[str], str | None]) -> str:
-    """Where sshd looks for a HostKey: ``~/`` is root's home (sshd runs as root), ``~user/`` that user's
-    home, and a relative path is taken from sshd's working directory, / under systemd (``sshd -T`` shows
+    """Where sshd looks for a HostKey: ``~/`` is the home of sshd's own user (getpwuid(0): the first
+    account with uid 0, whatever its name; ``home_of("")``), ``~user/`` that user's home, an empty home
+    is /, and a relative path is taken from sshd's working directory, / under systemd (``sshd -T`` shows
     ``hostkey //hostkey`` for ``HostKey hostkey``). An unknown user is left as written: sshd refuses to
     start on it, so nothing is served."""
     if value.startswith("~"):
         user, _, rest = value[1:].partition("/")
-        home = home_of(user or "root") or ("/root" if user in ("", "root") else None)
-        return value if home is None else f"{home.rstrip('/')}/{rest}"
+        home = home_of(user)
+        if home is None and user == "":
+            home = "/root"  # the account database could not be read: root's usual home
+        return value if home is None else f"{home.rstrip('/') or ''}/{rest}"
     return value if value.startswith("/") else f"/{value}"
 
 
