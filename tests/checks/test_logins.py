@@ -153,6 +153,51 @@ def root(tmp_path: Path, files: dict[str, str | None]) -> Path:
             GROUP,
             E,
         ),
+        # the third red-team, each confirmed against libpam 1.5.2: a control without brackets is actions
+        # too, [sufficient] is the keyword, lines libpam installs to fail keep their actions, and a jump
+        # number wraps in a C int (4294967291 is -5, reset)
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "auth success=done pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "auth [sufficient] pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "xauth [default=1] pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            F,
+        ),
+        (SU_OK.replace("auth required pam_wheel", "auth [default=1]\nauth required pam_wheel"), GROUP, F),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "--auth [default=1] pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace("@include", "auth [success=4294967291 default=ignore] pam_permit.so\n@include"),
+            GROUP,
+            F,
+        ),
+        (
+            SU_OK.replace(
+                "auth required pam_wheel", "xauth sufficient pam_permit.so\nauth required pam_wheel"
+            ),
+            GROUP,
+            P,
+        ),  # it fails
+        (SU_OK.replace("auth required pam_wheel", "auth [Required] pam_wheel"), GROUP, P),
         # a backslash before CR LF continues nothing (CR is not white space to libpam)
         (
             "auth sufficient pam_rootok.so\nauth optional pam_permit.so \\\r\nauth sufficient pam_permit.so\n"
@@ -400,3 +445,13 @@ def test_shells_are_judged_by_the_program_their_links_reach(tmp_path: Path) -> N
     (base / "usr/local/bin/nologin").unlink()
     (base / "usr/local/bin/nologin").symlink_to("/usr/sbin/nologin")
     assert statuses(base, ["accounts-system-no-shell"]) == {"accounts-system-no-shell": P}
+
+
+def test_a_multi_call_binary_runs_the_applet_its_link_is_named_after(tmp_path: Path) -> None:
+    """Alpine's /bin/false is a link to busybox, which then runs false (the third red-team)."""
+    base = root(tmp_path, {"etc/passwd": PASSWD + "bin:x:1:1:bin:/bin:/bin/false\n", "bin/busybox": ""})
+    (base / "bin/false").symlink_to("busybox")
+    assert statuses(base, ["accounts-system-no-shell"]) == {"accounts-system-no-shell": P}
+    (base / "bin/ash").symlink_to("busybox")
+    (base / "etc/passwd").write_text(PASSWD + "bin:x:1:1:bin:/bin:/bin/ash\n")
+    assert statuses(base, ["accounts-system-no-shell"]) == {"accounts-system-no-shell": F}

@@ -173,6 +173,25 @@ LOADS = "/sbin/modprobe --ignore-install usb-storage"  # what an install line ru
         ({"etc/modprobe.d/a.conf": "install\vusb-storage /bin/false\n"}, Status.FAIL),
         ({"etc/modprobe.d/a.conf": "install\tusb-storage\t/bin/false\n"}, Status.PASS),
         ({"etc/modprobe.d/a.conf": "install usb[]-]storage /bin/false\n"}, Status.FAIL),  # a stray ]: ignored
+        # the third red-team, confirmed with kmod 30: \\- in brackets is a plain -, a reversed range is
+        # empty but the other members count
+        ({"etc/modprobe.d/a.conf": "install usb[a\\\\-z]storage /bin/false\n"}, Status.FAIL),
+        (
+            {
+                "etc/modprobe.d/a.conf": f"install usb[z-a_]storage {LOADS}\n",
+                "etc/modprobe.d/b.conf": "install usb-storage /bin/false\n",
+            },
+            Status.FAIL,
+        ),
+        ({"etc/modprobe.d/a.conf": "install usb[z-a_]storage /bin/false\n"}, Status.PASS),
+        (
+            {"etc/modprobe.d/a.conf": "install usb[[:punct:]]storage /bin/false\n"},
+            Status.FAIL,
+        ),  # kmod: bad line
+        (
+            {"etc/modprobe.d/a.conf": "install usb[_[:alpha:]]storage /bin/false\n"},
+            Status.FAIL,
+        ),  # a stray ] after the first: kmod ignores the line
         ({"etc/modprobe.d/a.conf": "install usb[z-a]storage /bin/false\n"}, Status.FAIL),  # no crash: ignored
         (
             {"etc/modprobe.d/a.conf": "install usb[_x]storage /bin/false\n"},
@@ -198,7 +217,7 @@ def test_a_long_continued_modprobe_line_is_read_in_linear_time(tmp_path: Path) -
 
 def test_many_install_lines_are_matched_quickly(tmp_path: Path) -> None:
     (tmp_path / "etc/modprobe.d").mkdir(parents=True)
-    lines = "".join(f"install m{n} /bin/false\n" for n in range(50_000))
+    lines = "".join(f"install m{n} /bin/false\n" for n in range(150_000))  # 4 MB, distinct names
     (tmp_path / "etc/modprobe.d/a.conf").write_text(lines + "install usb-storage /bin/false\n")
     started = time.monotonic()
     assert _usb_storage(tmp_path, {}) is Status.PASS

@@ -66,7 +66,12 @@ def _glibc(text: str, shadow: bool) -> list[tuple[str, ...]]:
                     sp = LIBC.fgetspent(stream)
                     if not sp:
                         break
-                    entries.append((sp.contents.sp_namp.decode(), (sp.contents.sp_pwdp or b"").decode()))
+                    entries.append(
+                        (
+                            sp.contents.sp_namp.decode("utf-8", "surrogateescape"),
+                            (sp.contents.sp_pwdp or b"").decode("utf-8", "surrogateescape"),
+                        )
+                    )
                 else:
                     pw = LIBC.fgetpwent(stream)
                     if not pw:
@@ -74,10 +79,10 @@ def _glibc(text: str, shadow: bool) -> list[tuple[str, ...]]:
                     c = pw.contents
                     entries.append(
                         (
-                            c.pw_name.decode(),
-                            (c.pw_passwd or b"").decode(),
+                            c.pw_name.decode("utf-8", "surrogateescape"),
+                            (c.pw_passwd or b"").decode("utf-8", "surrogateescape"),
                             str(c.pw_uid),
-                            (c.pw_shell or b"").decode(),
+                            (c.pw_shell or b"").decode("utf-8", "surrogateescape"),
                         )
                     )
         finally:
@@ -116,6 +121,7 @@ PASSWD_CASES = [
     ":x:0:0::/:/bin/sh\n",
     "root:x:0:0::/:/bin/sh",  # no final newline
     "  root:x:0:0::/:/bin/sh",  # ... and indented: glibc reads the shell as /bin/shsh
+    " root:x:0:0::/:/bin/\u2028",  # ... one byte of a three-byte character repeated
 ]
 SHADOW_CASES = [
     "root:!:19000:0:99999:7:::\n",
@@ -145,6 +151,7 @@ SHADOW_CASES = [
     "root:pw:1:2:3:4:5:6::\n",  # the flag must end the line
     "root:pw:1:2:3:4:5:6:7:\n",
     "root:pw:1:2:3:4:5:6:7 \n",
+    " -\x85",  # the repeated tail is a byte: half of U+0085's two (found by hypothesis, 2026-12-07)
 ]
 
 

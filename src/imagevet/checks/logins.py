@@ -10,8 +10,8 @@ from imagevet.facts import Facts
 from imagevet.facts.account_db import AccountDatabase
 from imagevet.facts.accounts import PASSWD
 from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS, can_log_in
-from imagevet.facts.pam import ModuleLine
-from imagevet.facts.pam_service import substack_files
+from imagevet.facts.pam import MUST_FAIL, ModuleLine
+from imagevet.facts.pam_service import MISSING_FILE, substack_files
 from imagevet.facts.pam_syntax import control_actions
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
@@ -36,10 +36,12 @@ def _bypasses(lines: tuple[ModuleLine, ...]) -> list[ModuleLine | None]:
         before.append(reacher if reach >= index else None)
         if line.control == "substack":
             continue
-        rootok = line.module == "pam_rootok.so"
-        far = len(lines) if line.control == "sufficient" and not rootok else -1
+        # pam_rootok succeeds for root alone; a must-fail line (unknown type, no module, a missing
+        # include) never succeeds: for both only the actions of their other results open the stack
+        no_success = line.module in ("pam_rootok.so", MUST_FAIL, MISSING_FILE)
+        far = len(lines) if line.control == "sufficient" and not no_success else -1
         for value, action in control_actions(line.control):
-            if rootok and value == "success":
+            if no_success and value == "success":
                 continue
             if action == "done":
                 far = len(lines)

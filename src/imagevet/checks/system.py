@@ -8,6 +8,7 @@ from imagevet.checks.base import CheckOptions
 from imagevet.checks.values import installed_packages, mount_table
 from imagevet.facts import Facts
 from imagevet.facts.crypto_policy import CONFIG as CRYPTO_CONFIG
+from imagevet.facts.modprobe import Undecided
 from imagevet.facts.systemd_conf import first_setting
 from imagevet.model import Evidence, Outcome, Status, Unknown
 from imagevet.vuln.coverage import describe
@@ -176,7 +177,12 @@ def _modules_disabled(facts: Facts, names: tuple[str, ...]) -> Outcome:
         return Outcome.of(Status.ERROR, lines.reason)
     disabled, loading, missing = [], [], []
     for name in names:
-        first = next((line for line in lines if line.matches(name)), None)
+        try:
+            first = next((line for line in lines if line.matches(name)), None)
+        except Undecided as why:
+            return Outcome.of(
+                Status.ERROR, f"modprobe.d pattern {why} is not judged (a class inside brackets)"
+            )
         if first is not None and first.disables:
             disabled.append(Evidence(first.text, first.path, first.line))
             continue

@@ -113,8 +113,9 @@ def _lines(text: str) -> list[tuple[int, str]]:
     glibc never sees.)
 
     glibc skips the white space with ``memmove(buf, p, strlen(p))``, which leaves the terminating NUL
-    where it was: on a last line without a newline, the last characters appear twice (as many as
-    were skipped). That is what the system reads, so it is what we read.
+    where it was: on a last line without a newline, the last bytes appear twice (as many as were
+    skipped, so part of a multi-byte character may be). That is what the system reads, so it is what
+    we read.
     """
     found = []
     raw_lines = text.split("\n")
@@ -124,7 +125,8 @@ def _lines(text: str) -> list[tuple[int, str]]:
             continue
         skipped = len(raw) - len(line)
         if skipped and number == len(raw_lines):  # the last line, with no newline after it
-            line += raw[len(raw) - skipped :]
+            # glibc repeats bytes, not characters: the tail may be part of a UTF-8 sequence
+            line += raw.encode("utf-8", "surrogateescape")[-skipped:].decode("utf-8", "surrogateescape")
         found.append((number, line))
     return found
 

@@ -26,9 +26,9 @@ PROFILE_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
 PROFILE_D = "/etc/profile.d/*.sh"
 NO_LOGIN = frozenset({"nologin", "false"})
 # Interactive shells by file name: an account with one of these logs in whether /etc/shells lists it or not.
-INTERPRETERS = frozenset(
-    {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish", "busybox"}
-)
+INTERPRETERS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"})
+# Multi-call binaries run the applet their link is named after (Alpine's /bin/false -> busybox is false).
+MULTICALL = frozenset({"busybox", "toybox"})
 
 
 def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
@@ -82,6 +82,8 @@ def can_log_in(
     if shell == "" or any(space in shell for space in " \t"):
         return True
     name = (program or shell).rsplit("/", 1)[-1]
+    if name in MULTICALL:
+        name = shell.rsplit("/", 1)[-1]
     if name in NO_LOGIN:
         return False
     return any_program or shell in listed or name in INTERPRETERS or shell.rsplit("/", 1)[-1] in INTERPRETERS

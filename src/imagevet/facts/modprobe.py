@@ -36,21 +36,28 @@ KMOD_SPACE = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
-class InstallLine:
+class InstallLine:  # not slotted: pattern is cached on the instance
     module: str  # as written: a name or a glob pattern, - and _ alike outside brackets
     command: str  # the whole command, as kmod hands it to the shell
     text: str  # the line, stripped
     path: str
     line: int
 
+    @functools.cached_property
+    def pattern(self) -> str | None:
+        """The module pattern as kmod keeps it (underscores()); None where kmod ignores the line."""
+        return underscores(self.module)
+
     def matches(self, name: str) -> bool:
-        """Whether modprobe runs this line for module ``name``: kmod matches the pattern with glibc's
-        fnmatch, dashes read as underscores outside brackets."""
-        module, wanted = underscores(self.module), underscores(name)
-        if module is None or wanted is None:
+        """Whether modprobe runs this line for module ``name`` (kmod's own names have no brackets):
+        kmod matches the pattern with glibc's fnmatch, dashes read as underscores outside brackets.
+        Raises Undecided for a pattern imagevet does not model."""
+        pattern, wanted = self.pattern, name.replace("-", "_")
+        if pattern is None:
             return False
-        pattern = _glob_regex(module)
-        return pattern is not None and pattern.fullmatch(wanted) is not None
+        if not any(char in pattern for char in "*?[\\"):
+            return pattern == wanted
+        return _glob_regex(pattern).fullmatch(wanted) is not None
 
     @property
     def disables(self) -> bool:
@@ -77,13 +84,54 @@ def underscores(name: str) -> str | None:
     return "".join(out)
 
 
-@functools.lru_cache(maxsize=4096)
-def _glob_regex(pattern: str) -> re.Pattern[str] | None:
-    """glibc fnmatch without flags, as a regular expression: ``*``, ``?``, ``[...]`` with ``!`` or ``^``
-    negating it, ``\\`` escaping the next character; None where no name can match (an unterminated or
-    reversed bracket: kmod ignores such a line). Cached: each pattern is compiled once per audit."""
-    if not any(char in pattern for char in "*?[\\"):
-        return re.compile(re.escape(pattern))
+class Undecided(Exception):
+    """A pattern whose meaning to glibc's fnmatch imagevet does not model (a [:class:], [.x.] or [=x=]
+    inside brackets): whether it matches is not judged."""
+
+
+def _bracket(pattern: str, start: int) -> tuple[str, int] | None:
+    """The regex class for the glibc bracket expression at ``pattern[start]`` (just after ``[``) and the
+    index after its ``]``: ``!`` or ``^`` negates, a ``]`` first is a member, ``\\x`` is x, a range
+    ``a-z`` is its span and a reversed one is empty (glibc matches nothing for it, the other members
+    still count). None for an unterminated bracket (then ``[`` is a plain character)."""
+    at, negate = start, False
+    if at < len(pattern) and pattern[at] in "!^":
+        negate, at = True, at + 1
+    members: list[tuple[str, str]] = []
+    first = True
+    while at < len(pattern) and (pattern[at] != "]" or first):
+        first = False
+        char = pattern[at]
+        if char == "[" and at + 1 < len(pattern) and pattern[at + 1] in ":.=":
+            raise Undecided(pattern)
+        if char == "\\" and at + 1 < len(pattern):
+            at += 1
+            char = pattern[at]
+        at += 1
+        if at + 1 < len(pattern) and pattern[at] == "-" and pattern[at + 1] != "]":
+            high = pattern[at + 1]
+            if high == "\\" and at + 2 < len(pattern):
+                high, at = pattern[at + 2], at + 3
+            else:
+                at += 2
+            if char <= high:
+                members.append((char, high))
+            continue
+        members.append((char, char))
+    if at >= len(pattern):
+        return None
+    spans = "".join(
+        re.escape(low) if low == high else f"{re.escape(low)}-{re.escape(high)}" for low, high in members
+    )
+    if not spans:
+        return ("[^\\s\\S]" if not negate else "[\\s\\S]"), at + 1
+    return f"[{'^' if negate else ''}{spans}]", at + 1
+
+
+@functools.lru_cache(maxsize=256)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """glibc fnmatch without flags, as a regular expression: ``*``, ``?``, bracket expressions
+    (_bracket), ``\\`` escaping the next character. Undecided for what it does not model."""
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
@@ -91,29 +139,17 @@ def _glob_regex(pattern: str) -> re.Pattern[str] | None:
             out.append(re.escape(pattern[i + 1]))
             i += 2
             continue
+        i += 1
         if char == "*":
             out.append(".*")
         elif char == "?":
             out.append(".")
-        elif char == "[":
-            j = i + 1
-            negate = j < len(pattern) and pattern[j] in "!^"
-            j += negate
-            first = j
-            while j < len(pattern) and (pattern[j] != "]" or j == first):
-                j += 1
-            if j >= len(pattern):
-                return None
-            members = "".join("\\" + c if c in "\\^[]" else c for c in pattern[first:j])
-            out.append(f"[{'^' if negate else ''}{members}]")
-            i = j
+        elif char == "[" and (found := _bracket(pattern, i)) is not None:
+            out.append(found[0])
+            i = found[1]
         else:
             out.append(re.escape(char))
-        i += 1
-    try:
-        return re.compile("".join(out), re.DOTALL)
-    except re.error:
-        return None
+    return re.compile("".join(out), re.DOTALL)
 
 
 _ESCAPE = re.compile(r"\\(.)|\\\Z|\n", re.DOTALL)

@@ -55,12 +55,26 @@ class ModuleLine:
         return found
 
 
+TYPES = ("auth", "account", "password", "session")
+KEYWORDS = ("required", "requisite", "optional", "sufficient", "include", "substack")
+ANY_TYPE = "*"  # the kind of a line with an unknown type: libpam puts it in whichever stack it is loading
+MUST_FAIL = "(must fail)"  # the module of a line libpam installs to fail: unknown type, no module
+
+
+def _control(text: str) -> str:
+    """A control as libpam reads it: brackets dropped (_pam_StrTok), the six keywords compared without
+    case; anything else is ``value=action`` pairs (checks read it with pam_syntax.control_actions), kept
+    bracketed and as written, since those names are case-sensitive."""
+    return text.lower() if text.lower() in KEYWORDS else f"[{text}]"
+
+
 def parse_stack(text: str, path: str) -> list[ModuleLine]:
     """Module lines of a pam.d file (``type control module args``) as Linux-PAM reads them: types and
-    plain controls case-insensitive, bracketed controls and arguments (``[a b]`` is one token, brackets
-    dropped from an argument) and ``-type`` (ignore a missing module) understood, continued lines joined.
-    Debian's ``@include FILE`` is kept as a line of kind ``@include`` (module: the file) so that a reader
-    that follows includes sees where it was."""
+    keyword controls case-insensitive, ``[a b]`` one token (brackets dropped from an argument), one
+    leading ``-`` on the type (ignore a missing module), continued lines joined. A line libpam cannot
+    use is kept as it keeps it, a handler that always fails but whose control still acts: an unknown
+    type (kind ANY_TYPE) or no module (module MUST_FAIL). Debian's ``@include FILE`` is kept as a line of
+    kind ``@include`` (module: the file) so that a reader that follows includes sees where it was."""
     modules = []
     for number, line, problem in logical_lines(text):
         if problem:
@@ -73,11 +87,13 @@ def parse_stack(text: str, path: str) -> list[ModuleLine]:
             if len(words) > 1:
                 modules.append(ModuleLine("@include", words[1][0], (), path, number, "@include"))
             continue
-        if len(words) < 3:
+        kind = words[0][0].removeprefix("-").lower()
+        if kind not in TYPES:
+            kind = ANY_TYPE
+        control = _control(words[1][0]) if len(words) > 1 else "required"
+        if len(words) < 3 or kind == ANY_TYPE:
+            modules.append(ModuleLine(kind, MUST_FAIL, (), path, number, control))
             continue
-        kind = words[0][0].lstrip("-").lower()
-        control_text, bracketed = words[1]
-        control = f"[{control_text}]" if bracketed else control_text.lower()
         target = words[2][0]
         # include and substack name a file (kept whole); a module is named by its file name
         module = target if control in ("include", "substack") else target.rsplit("/", 1)[-1]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from imagevet.facts.pam import ModuleLine, parse_stack
+from imagevet.facts.pam import ANY_TYPE, MUST_FAIL, ModuleLine, parse_stack
 from imagevet.facts.pam_syntax import AMBIGUOUS
 from imagevet.model import Unknown
 from imagevet.target.base import Target
@@ -67,9 +67,11 @@ class _Expander:
                 return Unknown(
                     f"{path}:{line.line}: {line.arguments[0]}: libpam would not read it as written"
                 )
-            if line.kind not in (self.kind, "@include"):
+            if line.kind not in (self.kind, "@include", ANY_TYPE):
                 continue
-            if line.control == "substack" or (line.kind == self.kind and line.control != "include"):
+            if line.kind == ANY_TYPE or line.module == MUST_FAIL:
+                found.append(line)  # libpam's must-fail handler: it fails, and its control still acts
+            elif line.control == "substack" or (line.kind == self.kind and line.control != "include"):
                 found.append(line)
             else:
                 included = _included(line.module)

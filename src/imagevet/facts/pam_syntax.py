@@ -101,10 +101,11 @@ def control_actions(control: str) -> list[tuple[str, str]]:
     """The ``value=action`` pairs of a bracketed control as libpam's _pam_parse_control reads them:
     names matched as prefixes, case-sensitive, white space allowed around ``=`` and needed nowhere
     (``success=donedefault=ignore`` is two actions), a jump an ASCII number; on any parse error every
-    value's action is ``bad`` (ALL_BAD). [] for a plain control."""
+    value's action is ``bad`` (ALL_BAD). [] for a keyword control (pam.parse_stack keeps every other
+    control bracketed, written with brackets or not, as libpam parses both alike)."""
     if not control.startswith("["):
-        return []
-    text = control[1:-1] if control.endswith("]") else control[1:]
+        return []  # a keyword (required, sufficient ...)
+    text = control[1:-1]
     at, found = 0, list[tuple[str, str]]()
     while True:
         while at < len(text) and text[at] in C_SPACE:
@@ -131,5 +132,19 @@ def control_actions(control: str) -> list[tuple[str, str]]:
                 end += 1
             if end == at:
                 return ALL_BAD
-            action, at = text[at:end], end
-        found.append((value, action))
+            action, at = _jump(text[at:end]), end
+        if action:
+            found.append((value, action))
+
+
+# libpam keeps a jump in a C int: a number that wraps to -1..-5 is the action of that code.
+_WRAPPED = {0: "ignore", -1: "ok", -2: "done", -3: "bad", -4: "die", -5: "reset"}
+
+
+def _jump(digits: str) -> str | None:
+    """What libpam makes of a jump number: itself, or, past 2**31, the int32 it wraps to (4294967291 is
+    -5, reset); a wrapped number that is no action is none (None)."""
+    number = int(digits) % 2**32
+    if number < 2**31:
+        return str(number) if number else "ignore"
+    return _WRAPPED.get(number - 2**32)
