@@ -98,6 +98,7 @@ CIS_ROWS = (
     "packages-no-telnet-client packages-no-rsh-client packages-no-talk-client packages-no-tftp-client "
     "packages-no-xinetd packages-no-telnet-server packages-no-setroubleshoot packages-no-mcstrans "
     "packages-selinux kernel-module-usb-storage kernel-module-squashfs kernel-module-udf "
+    "kernel-module-cramfs kernel-module-freevxfs kernel-module-hfs kernel-module-hfsplus kernel-module-jffs2 "
     "ssh-host-public-keys su-restricted shell-timeout "
     "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files sudo-reauth-timeout "
     "sudo-authenticate ssh-max-startups ssh-access-limited password-history-enabled "

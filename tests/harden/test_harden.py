@@ -35,7 +35,8 @@ OFFLINE = [
     "sysctl-aslr", "sysctl-suid-dumpable", "sysctl-source-route", "sysctl-syncookies", "sysctl-ip-forward",
     "sysctl-icmp-broadcasts", "sysctl-icmp-bogus", "sysctl-ipv6-forward", "sysctl-ipv6-source-route",
     "kernel-module-usb-storage", "su-restricted", "shell-timeout", "password-inactive", "ssh-max-startups",
-    "kernel-module-squashfs", "kernel-module-udf",
+    "kernel-module-squashfs", "kernel-module-udf", "kernel-module-cramfs", "kernel-module-freevxfs",
+    "kernel-module-hfs", "kernel-module-hfsplus", "kernel-module-jffs2",
 ]  # fmt: skip
 
 

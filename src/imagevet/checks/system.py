@@ -4,6 +4,8 @@ a value row in system.yaml."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from imagevet.checks.base import CheckOptions
 from imagevet.checks.values import installed_packages, mount_table
 from imagevet.facts import Facts
@@ -199,12 +201,15 @@ def filesystem_modules_disabled(facts: Facts, options: CheckOptions) -> Outcome:
     return _modules_disabled(facts, UNUSED_FILESYSTEMS)
 
 
-def squashfs_disabled(facts: Facts, options: CheckOptions) -> Outcome:
-    return _modules_disabled(facts, ("squashfs",))
+def module_disabled(name: str) -> Callable[[Facts, CheckOptions], Outcome]:
+    """The check of one module (kernel-module-<name>): one CIS recommendation each, so a module left
+    loadable fails its own recommendation and no other."""
 
+    def check(facts: Facts, options: CheckOptions) -> Outcome:
+        return _modules_disabled(facts, (name,))
 
-def udf_disabled(facts: Facts, options: CheckOptions) -> Outcome:
-    return _modules_disabled(facts, ("udf",))
+    check.__doc__ = f"The {name} kernel module cannot be loaded (facts/modprobe.py)."
+    return check
 
 
 def usb_storage_disabled(facts: Facts, options: CheckOptions) -> Outcome:
