@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagevet import knowledge, packaged
+from imagevet.checks.package_fix import purge_command, removal_names
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
@@ -28,7 +29,7 @@ SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", 
 FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}
-STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab"})
+STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab", "purge"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def load_yaml(text: str, name: str) -> Any:
         raise DataError(f"{name}: {exc}") from exc
 
 
-def _step(check_id: str, raw: Any) -> RemediationStep:
+def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationStep:
+    """One step; ``judged`` are the packages a removal row fails on (what a ``purge`` step removes)."""
     raw = known_mapping(check_id, raw, "remediation step", STEP_KEYS)
     note = str(raw.get("note", ""))
     when = str(raw.get("when", ""))
@@ -107,12 +109,18 @@ def _step(check_id: str, raw: Any) -> RemediationStep:
         except DataError as exc:
             raise DataError(f"check {check_id}: {exc}") from exc
         return RemediationStep("command", command, None, note, when)
+    if "purge" in raw:  # the row's own packages, those installed (checks/package_fix.py)
+        try:
+            command = purge_command(str(raw["purge"]), judged)
+        except DataError as exc:
+            raise DataError(f"check {check_id}: {exc}") from exc
+        return RemediationStep("command", command, None, note, when)
     if "file" in raw and "content" in raw:
         return RemediationStep("file", str(raw["content"]), str(raw["file"]), note)
     if note:
         return RemediationStep("note", note, None, "")
     raise DataError(
-        f"check {check_id}: remediation step needs 'run', 'fstab', 'file' with 'content', or 'note'"
+        f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'file' with 'content', or 'note'"
     )
 
 
@@ -134,8 +142,11 @@ def parse_record(check_id: str, record: Any, subject: str = "") -> CheckMeta:
     remediation_raw = record["remediation"]
     if not isinstance(remediation_raw, dict) or not set(remediation_raw) <= set(FAMILIES):
         raise DataError(f"check {check_id}: remediation keys must be among {', '.join(FAMILIES)}")
+    value = parse_rows(check_id, record["value"]) if "value" in record else ()
+    judged = removal_names(value)
     remediation = {
-        family: tuple(_step(check_id, step) for step in steps) for family, steps in remediation_raw.items()
+        family: tuple(_step(check_id, step, judged) for step in steps)
+        for family, steps in remediation_raw.items()
     }
     references = record["references"]
     if not isinstance(references, list) or not references:
@@ -147,7 +158,7 @@ def parse_record(check_id: str, record: Any, subject: str = "") -> CheckMeta:
         rationale=" ".join(str(record["rationale"]).split()),
         remediation=remediation,
         references=tuple(str(r) for r in references),
-        value=parse_rows(check_id, record["value"]) if "value" in record else (),
+        value=value,
         subject=subject,
     )
 
