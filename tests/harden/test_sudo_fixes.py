@@ -70,6 +70,9 @@ def test_the_script_fixes_both_and_a_second_run_changes_nothing(loose_sudoers: P
     )
     assert state[str(loose_sudoers / "etc/sudoers.d/72-strict")] == LOOSE["etc/sudoers.d/72-strict"]
     assert (loose_sudoers / "etc/sudoers.d/70-loose").stat().st_mode & 0o777 == 0o440  # written in place
+    again = chroot(loose_sudoers, "/imagevet-harden.sh")  # the same script once more: nothing left to edit
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert sudoers_state(loose_sudoers) == state
     second = harden(loose_sudoers)
     assert second.returncode == 0, second.stderr
     assert sudoers_state(loose_sudoers) == state

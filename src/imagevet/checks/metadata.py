@@ -18,6 +18,7 @@ from typing import Any
 
 from imagevet import knowledge, packaged
 from imagevet.checks.package_fix import purge_command, removal_names
+from imagevet.checks.sudo_fix import negation_removal_command
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
@@ -29,7 +30,7 @@ SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", 
 FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}
-STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab", "purge"})
+STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab", "purge", "sudoers-negation"})
 
 
 @dataclass(frozen=True)
@@ -115,12 +116,19 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         except DataError as exc:
             raise DataError(f"check {check_id}: {exc}") from exc
         return RemediationStep("command", command, None, note, when)
+    if "sudoers-negation" in raw:  # every !flag removed, each file checked by visudo (checks/sudo_fix.py)
+        try:
+            command = negation_removal_command(str(raw["sudoers-negation"]))
+        except DataError as exc:
+            raise DataError(f"check {check_id}: {exc}") from exc
+        return RemediationStep("command", command, None, note, when)
     if "file" in raw and "content" in raw:
         return RemediationStep("file", str(raw["content"]), str(raw["file"]), note)
     if note:
         return RemediationStep("note", note, None, "")
     raise DataError(
-        f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'file' with 'content', or 'note'"
+        f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
+        " 'file' with 'content', or 'note'"
     )
 
 
