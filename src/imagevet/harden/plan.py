@@ -1,4 +1,5 @@
-"""Which steps to apply: the remediation of every failing check, in registry order. Pure."""
+"""Which steps to apply: the remediation of every failing check, in registry order but for the few that
+must come last (LAST). Pure."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ from dataclasses import dataclass
 
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.model import RemediationStep, Report, Status
+
+# Fixes that must come after every other change: AIDE's database records the image as it is when it is
+# built, so a fix applied after it would be the first thing its daily check reports.
+LAST = ("aide-database",)
 
 # Files under these directories are read by programs that insist on a strict mode.
 STRICT_MODES = {"/etc/sudoers.d/": "0440"}
@@ -52,5 +57,6 @@ def plan_for(report: Report, only: set[str] | None = None) -> Plan:
             continue
         steps = metadata[result.check].remediation_for(family)
         fixes.append(Fix(result.check, result.title, result.severity.value, steps))
+    fixes.sort(key=lambda fix: fix.check in LAST)  # stable: registry order otherwise
     os_name = report.os.pretty_name if report.os else "unknown OS"
     return Plan(report.target.path, os_name, f"imagevet {report.tool_version}", tuple(fixes))
