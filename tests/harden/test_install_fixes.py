@@ -1,8 +1,8 @@
 """`imagevet harden` for the Level 1 checks whose fix installs a package (AppArmor, chrony, rsyslog,
-libpam-pwquality, AIDE and its database and timer), applied for real in a chroot copy of the debootstrap
-root: the image's own apt-get fetches from the Debian archive, as the root itself was made (the package
-registries are the one network this suite may use). No service starts in the chroot: invoke-rc.d blocks
-every start where no init system runs.
+libpam-pwquality, AIDE and its database and timer, sudo), applied for real in a chroot copy of the
+debootstrap root: the image's own apt-get fetches from the Debian archive, as the root itself was made
+(the package registries are the one network this suite may use). No service starts in the chroot:
+invoke-rc.d blocks every start where no init system runs.
 
 What this proves beyond "apt-get install works": the fixes run in an order that works in one pass (AIDE's
 database is built last, after AIDE is installed and every other fix applied, harden/plan.py LAST); the AIDE
@@ -39,7 +39,12 @@ CHECKS = [
     "aide-database",
     "aide-periodic",
     "packages-aide",
+    "packages-sudo",
 ]
+# Removed first, so that its check fails, as an image may ship without it. packages-pam-modules and
+# packages-selinux cannot be shown the same way: without libpam-modules (Priority: required) every other
+# apt-get install refuses the broken dependencies until it is back, and dpkg itself needs libselinux1.
+UNINSTALL = "SUDO_FORCE_REMOVE=yes apt-get purge -y sudo"
 
 
 def statuses(root: Path) -> dict[str, Status]:
@@ -68,6 +73,8 @@ def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuil
 ) -> None:
     root = tmp_path / "root"
     subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
+    removed = chroot(root, "sh", "-c", UNINSTALL)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
     assert statuses(root) == dict.fromkeys(CHECKS, Status.FAIL)
     script = root / "imagevet-harden.sh"
     made = run_imagevet("harden", str(root), "--checks", ",".join(CHECKS), "--as-of", "2026-11-28",
