@@ -275,3 +275,33 @@ def test_a_block_failing_mid_audit_fails_the_target(tmp_path: Path) -> None:
     target.close()
     assert results != healthy  # dissect carried on with what it could read ...
     assert "failed its checksum" in str(target.failure())  # ... but the target knows it failed
+
+
+def test_a_stream_dropped_unclosed_is_finalized_without_waiting_for_its_fetches() -> None:
+    """The garbage collector may finalize a stream inside threading's own locked bookkeeping, where joining
+    a thread deadlocks (a whole suite hung in Thread.start so). The finalizer must return at once, with a
+    fetch still in flight, and that fetch must still end on its own."""
+    release = threading.Event()
+
+    class Stuck(BytesSource):
+        def fetch(self, index: int) -> bytes:
+            release.wait(30)
+            return super().fetch(index)
+
+    stream = BlockStream(Stuck(random_bytes(4096 * 4)))
+    reader = threading.Thread(target=stream.read, args=(4096,), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while stream._pool is None and time.monotonic() < deadline:  # the fetch has been handed to a thread
+        time.sleep(0.01)
+    pool = stream._pool
+    assert pool is not None
+    finalizer = threading.Thread(target=stream.__del__, daemon=True)
+    finalizer.start()
+    finalizer.join(5)
+    waited = finalizer.is_alive()
+    release.set()
+    assert not waited, "the finalizer waited for a fetch in flight"
+    assert stream.closed
+    reader.join(10)
+    pool.shutdown(wait=True)

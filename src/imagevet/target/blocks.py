@@ -182,6 +182,18 @@ class BlockStream(io.RawIOBase):
             self._store.prune()
         super().close()
 
+    def __del__(self) -> None:
+        """A stream dropped without close() is finalized by the garbage collector, which may run anywhere,
+        even inside threading's own bookkeeping while it holds a lock that joining a thread needs
+        (Thread._set_tstate_lock holds _shutdown_locks_lock: a suite hung there for good). So the finalizer
+        only tells the fetching threads to stop, and waits for nothing; the source and the cache are left to
+        their own finalizers, since a fetch still in flight may be using them."""
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            self._pool = None
+            pool.shutdown(wait=False, cancel_futures=True)
+        io.RawIOBase.close(self)
+
     def settle(self) -> ReadStats:
         """The stats once the fetches in flight (blocks read ahead) have finished, so what a report says
         was fetched is what the source sent (a fetch started but not yet counted would go missing)."""
