@@ -19,9 +19,12 @@ def test_both_rows_use_the_one_command(check: str, flag: str) -> None:
     assert steps[0].kind == "command" and steps[0].text == negation_removal_command(flag)
 
 
-def test_no_match_is_let_through_and_a_grep_error_is_not() -> None:
-    """The script runs with pipefail: grep's 1 (nothing to edit, a second run) must not fail the fix."""
-    assert "2>/dev/null || [ $? -eq 1 ]; } | while" in negation_removal_command("use_pty")
+def test_no_match_is_let_through_and_a_failed_edit_is_not() -> None:
+    """The script runs with pipefail: grep's 1 (nothing to edit, a second run) must not fail the fix; a file
+    visudo refuses, and a negation still there after the edit, must."""
+    command = negation_removal_command("use_pty")
+    assert "2>/dev/null || [ $? -eq 1 ]; } | { imagevet_rc=0; while" in command
+    assert command.endswith("/etc/sudoers /etc/sudoers.d")  # and a negation left afterwards fails the fix
 
 
 @pytest.mark.parametrize("flag", ["use_pty/d", "a'b", "", "USE PTY", "x;reboot"])

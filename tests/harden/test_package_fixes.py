@@ -125,3 +125,14 @@ def test_a_removal_apt_refuses_is_a_failed_fix_and_the_package_stays(
     assert "packages-no-rsync failed" not in proc.stderr
     after = statuses(image_copy, checks)
     assert after == {"packages-no-telnet-client": Status.FAIL, "packages-no-rsync": Status.PASS}
+
+
+def test_a_package_query_that_cannot_run_fails_the_fix(image_copy: Path, tmp_path: Path) -> None:
+    """No dpkg-query in the image (a stripped one), or one that cannot run: "none installed" must not be
+    read from its silence (found by the red-team of issue 20: the script said applied, the re-audit
+    failed)."""
+    install(image_copy, [stand_in(tmp_path, "telnet")])
+    (image_copy / "usr/bin/dpkg-query").rename(image_copy / "usr/bin/dpkg-query.moved")
+    proc = harden(image_copy, ["packages-no-telnet-client"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for packages-no-telnet-client failed" in proc.stderr

@@ -83,5 +83,36 @@ def test_a_file_visudo_would_reject_is_left_as_it_was(loose_sudoers: Path) -> No
     # Not valid sudoers after the edit either (an unknown Defaults name): the fix must not write it back.
     broken = loose_sudoers / "etc/sudoers.d/73-broken"
     broken.write_text("Defaults timestamp_timeout=99, no_such_setting_at_all\n")
-    harden(loose_sudoers)
+    proc = harden(loose_sudoers)
     assert broken.read_text() == "Defaults timestamp_timeout=99, no_such_setting_at_all\n"
+    assert proc.returncode == 1 and "the fix for sudo-reauth-timeout failed" in proc.stderr, proc.stderr
+
+
+# Negations sudo applies (sudo -l -U shows them) in forms the first fix missed while exiting 0; found by the
+# red-team of issue 20. Each must be removed, or, where the fix cannot, fail it by name.
+NEGATIONS = {
+    "etc/sudoers.d/74-forms": "Defaults:deploy !authenticate  # CI runner\nDefaults:ops ! authenticate\n"
+    "Defaults:svc env_reset, !authenticate, !authenticate\n",
+}
+
+
+def test_negations_in_other_forms_are_removed_and_comments_are_left(loose_sudoers: Path) -> None:
+    for name, text in NEGATIONS.items():
+        (loose_sudoers / name).write_text(text + "# old: Defaults env_reset, !authenticate\n")
+        (loose_sudoers / name).chmod(0o440)
+    proc = harden(loose_sudoers)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    after = run_audit(RootfsTarget(str(loose_sudoers)), CheckOptions(AS_OF), ["sudo-authenticate"])
+    assert after.results[0].status is Status.PASS, after.results[0].evidence
+    kept = (loose_sudoers / "etc/sudoers.d/74-forms").read_text()
+    assert kept == "Defaults:svc env_reset\n# old: Defaults env_reset, !authenticate\n"
+
+
+def test_a_negation_the_fix_cannot_remove_fails_it(loose_sudoers: Path) -> None:
+    """A negation on a continued line: sed edits line by line, so the fix must say it failed."""
+    continued = loose_sudoers / "etc/sudoers.d/75-continued"
+    continued.write_text("Defaults:deploy env_reset, \\\n    !authenticate\n")
+    continued.chmod(0o440)
+    assert chroot(loose_sudoers, "visudo", "-c").returncode == 0
+    proc = harden(loose_sudoers)
+    assert proc.returncode == 1 and "the fix for sudo-authenticate failed" in proc.stderr, proc.stderr

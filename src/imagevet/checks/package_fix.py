@@ -41,13 +41,17 @@ def purge_command(manager: str, names: tuple[str, ...]) -> str:
     if bad:
         raise DataError(f"a purge step cannot name {bad[0]!r}: not a package name")
     listed = " ".join(names)
+    # The whole database is listed, with no names and no 2>/dev/null: a query that could not run (no
+    # dpkg-query, a root without /dev) must fail the fix, never read as "none installed".
+    wanted = 'index(names, " " $2 " ") && $1 != "not-installed" && $1 != "config-files" {print $3}'
+    pick = f"awk -v names=' {listed} ' '{wanted}'"
     if manager == "apt":
-        query = (
-            f"dpkg-query -W -f='${{db:Status-Status}} ${{binary:Package}}\\n' -- {listed} 2>/dev/null"
-            ' | awk \'$1 != "not-installed" && $1 != "config-files" {print $2}\''
-        )
+        query = "dpkg-query -W -f='${db:Status-Status} ${Package} ${binary:Package}\\n'"
         remove = "DEBIAN_FRONTEND=noninteractive apt-get purge -y $imagevet_installed"
     else:
-        query = f"rpm -q --qf '%{{NAME}}\\n' -- {listed} 2>/dev/null | grep -v ' is not installed$'"
+        query = "rpm -qa --qf 'installed %{NAME} %{NAME}\\n'"
         remove = "dnf remove -y $imagevet_installed"
-    return f'imagevet_installed=$({query}); [ -z "$imagevet_installed" ] || {remove}'
+    return (
+        f"imagevet_listed=$({query}) && imagevet_installed=$(printf '%s\\n' \"$imagevet_listed\" | {pick})"
+        f' && {{ [ -z "$imagevet_installed" ] || {remove}; }}'
+    )

@@ -5,7 +5,11 @@ Why a removal and not only a drop-in that sets the flag: CIS audits these flags 
 ``Defaults:alice !use_pty`` weakens it for alice whatever the global value), and checks/sudo.py judges them
 so. The command edits a copy of each file that names the negation: a ``Defaults`` line left with nothing
 else is dropped, and the flag is cut from a list; the copy is written back (``cat >``, keeping the file's
-owner and mode) only when ``visudo -c`` accepts it, so a file sudo would refuse is never made. A second run
+owner and mode) only when ``visudo -c`` accepts it, so a file sudo would refuse is never made; a refused
+edit fails the fix. Only ``Defaults`` lines are edited (comments are left as written), ``! flag`` with blanks
+and a trailing comment are matched, and files sudo's includedir skips (a dot or a final ~ in the name) are
+not touched. Afterwards any negation still on a line that is not a comment (a continued line, a form the
+edit does not know) fails the fix by name instead of passing silently. A second run
 finds nothing to edit, and that is no failure: the script runs with pipefail, so grep's "no match" (1) is
 let through and only its error (2, an unreadable file) fails the fix.
 """
@@ -23,12 +27,17 @@ def negation_removal_command(flag: str) -> str:
     """The command that removes every ``!flag`` (and ``!!flag``) from /etc/sudoers and /etc/sudoers.d."""
     if not _FLAG.fullmatch(flag):
         raise DataError(f"a sudoers-negation step names {flag!r}: not a sudoers flag")
-    lone = rf"/^[[:space:]]*Defaults[^[:space:]]*[[:space:]]+!+{flag}[[:space:]]*$/d"
-    first = rf"s/!+{flag}[[:space:]]*,[[:space:]]*//g"
-    later = rf"s/,[[:space:]]*!+{flag}//g"
+    negation = rf"!+[[:space:]]*{flag}"
+    defaults = "/^[[:space:]]*Defaults/"
+    first = rf"{defaults}s/{negation}[[:space:]]*,[[:space:]]*//g"
+    later = rf"{defaults}s/,[[:space:]]*{negation}([^A-Za-z0-9_]|$)/\1/g"
+    lone = rf"/^[[:space:]]*Defaults[^[:space:]]*[[:space:]]+{negation}[[:space:]]*(#.*)?$/d"
+    files = "--exclude='*.*' --exclude='*~' /etc/sudoers /etc/sudoers.d"  # as sudo skips names in includedir
+    left = rf"^[[:space:]]*([^#[:space:]].*)?{negation}([^A-Za-z0-9_]|$)"
     return (
-        f"{{ grep -rlE '^[^#]*!{flag}' /etc/sudoers /etc/sudoers.d 2>/dev/null || [ $? -eq 1 ]; }}"
-        " | while read -r f; do t=$(mktemp)"
-        f" && sed -E -e '{lone}' -e '{first}' -e '{later}' \"$f\" > \"$t\" && visudo -c -q -f \"$t\""
-        ' && cat "$t" > "$f"; rm -f "$t"; done'
+        f"{{ grep -rlE '{negation}' {files} 2>/dev/null || [ $? -eq 1 ]; }}"
+        " | { imagevet_rc=0; while IFS= read -r f; do t=$(mktemp)"
+        f" && sed -E -e '{first}' -e '{later}' -e '{lone}' \"$f\" > \"$t\" && visudo -c -q -f \"$t\""
+        ' && cat "$t" > "$f" || imagevet_rc=1; rm -f "$t"; done; [ "$imagevet_rc" = 0 ]; }'
+        f" && ! grep -rqE '{left}' {files}"
     )
