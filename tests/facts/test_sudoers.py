@@ -148,3 +148,19 @@ def test_a_hostile_sudoers_file_is_unknown_wherever_it_is(tmp_path: Path, kind: 
         assert isinstance(found, Sudoers) and found.files == ("/etc/sudoers",)
     else:  # a drop-in sudo cannot parse: sudo refuses to run, and imagevet cannot decide
         assert isinstance(found, Unknown) and "90-bad" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("line", "scope"),
+    [
+        ("Defaults:alice, bob !authenticate", ":alice, bob"),
+        ("Defaults:alice,#1001 !authenticate", ":alice,#1001"),
+        ("Defaults!/bin/sh, /bin/bash !authenticate  # shells", "!/bin/sh, /bin/bash"),
+    ],
+)
+def test_a_scope_list_with_blanks_or_a_uid_keeps_its_setting(line: str, scope: str) -> None:
+    """Both were read as the scope's first word and the setting dropped, so sudo-authenticate passed while
+    sudo -l showed !authenticate for bob (uid 1001); found by the red-team of issue 20."""
+    [setting] = parse_settings(line + "\n", "/etc/sudoers.d/x")
+    assert isinstance(setting, SudoSetting)
+    assert (setting.name, setting.negated, setting.scope) == ("authenticate", True, scope)

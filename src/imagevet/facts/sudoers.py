@@ -26,7 +26,9 @@ from imagevet.target.base import Target
 SUDOERS = "/etc/sudoers"
 MAX_INCLUDE_DEPTH = 8  # sudo allows 128; real images nest one or two
 _INCLUDE = re.compile(r"^[#@](include|includedir)\s+(\S.*)$")
-_DEFAULTS = re.compile(r"^Defaults(?:([:@>!])\s*(\S+))?(?:\s+(.*))?$")
+# The scope is a list: blanks may stand around its commas ("Defaults:alice, bob !authenticate" scopes both:
+# read as one word, "bob !authenticate" was dropped and the check passed while sudo applied it).
+_DEFAULTS = re.compile(r"^Defaults(?:([:@>!])\s*((?:[^\s,]+\s*,\s*)*[^\s,]+))?(?:\s+(.*))?$")
 _SETTING = re.compile(r"^(!*)\s*([A-Za-z_]+)\s*(?:(\+=|-=|=)\s*(.*))?$")
 
 
@@ -122,12 +124,14 @@ def parse_settings(text: str, path: str) -> list[SudoSetting | Include]:
         if include:
             items.append(Include(include.group(1), include.group(2).strip().strip('"')))
             continue
-        line = _strip_comment(stripped).strip()
-        match = _DEFAULTS.match(line)
+        # The scope is read before comments are cut: in a user list "#1001" is a uid, not a comment
+        # (sudoers(5)), so "Defaults:alice,#1001 !use_pty" applies to uid 1001.
+        match = _DEFAULTS.match(stripped)
         if not match:
             continue
+        line = _strip_comment(stripped).strip()
         scope = f"{match.group(1)}{match.group(2)}" if match.group(1) else ""
-        for item in _split_settings(match.group(3) or ""):
+        for item in _split_settings(_strip_comment(match.group(3) or "")):
             setting = _SETTING.match(item)
             if not setting:
                 continue
