@@ -90,6 +90,29 @@ def load_yaml(text: str, name: str) -> Any:
         raise DataError(f"{name}: {exc}") from exc
 
 
+def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -> str | None:
+    """The command a generated step names, written once in its own module: an fstab option
+    (checks/fstab_fix.py), a package removal of the row's own names (checks/package_fix.py), a sudoers
+    negation removed (checks/sudo_fix.py); None for any other step. A generator's refusal names the check."""
+    fstab = None
+    if "fstab" in raw:
+        fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
+        if set(fstab) != {"mount", "option"}:
+            raise DataError(f"check {check_id}: an fstab step needs mount and option")
+    try:
+        if fstab is not None:
+            from imagevet.checks.fstab_fix import fstab_option_command
+
+            return fstab_option_command(str(fstab["mount"]), str(fstab["option"]))
+        if "purge" in raw:
+            return purge_command(str(raw["purge"]), judged)
+        if "sudoers-negation" in raw:
+            return negation_removal_command(str(raw["sudoers-negation"]))
+    except DataError as exc:
+        raise DataError(f"check {check_id}: {exc}") from exc
+    return None
+
+
 def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationStep:
     """One step; ``judged`` are the packages a removal row fails on (what a ``purge`` step removes)."""
     raw = known_mapping(check_id, raw, "remediation step", STEP_KEYS)
@@ -99,28 +122,8 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         raise DataError(f"check {check_id}: remediation 'when' must be 'running'")
     if "run" in raw:
         return RemediationStep("command", str(raw["run"]), None, note, when)
-    if "fstab" in raw:  # a mount option, by the one command that sets it (checks/fstab_fix.py)
-        fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
-        if set(fstab) != {"mount", "option"}:
-            raise DataError(f"check {check_id}: an fstab step needs mount and option")
-        from imagevet.checks.fstab_fix import fstab_option_command
-
-        try:
-            command = fstab_option_command(str(fstab["mount"]), str(fstab["option"]))
-        except DataError as exc:
-            raise DataError(f"check {check_id}: {exc}") from exc
-        return RemediationStep("command", command, None, note, when)
-    if "purge" in raw:  # the row's own packages, those installed (checks/package_fix.py)
-        try:
-            command = purge_command(str(raw["purge"]), judged)
-        except DataError as exc:
-            raise DataError(f"check {check_id}: {exc}") from exc
-        return RemediationStep("command", command, None, note, when)
-    if "sudoers-negation" in raw:  # every !flag removed, each file checked by visudo (checks/sudo_fix.py)
-        try:
-            command = negation_removal_command(str(raw["sudoers-negation"]))
-        except DataError as exc:
-            raise DataError(f"check {check_id}: {exc}") from exc
+    command = _generated(check_id, raw, judged)
+    if command is not None:
         return RemediationStep("command", command, None, note, when)
     if "file" in raw and "content" in raw:
         return RemediationStep("file", str(raw["content"]), str(raw["file"]), note)
