@@ -1,0 +1,195 @@
+"""`imagevet harden` for the Red Hat family's package fixes, applied with the real dnf and rpm in a root
+that is a RHEL 9 image to imagevet (tests/support/rpmrepo.py says how it is made and what that proves):
+the removals (`purge: dnf`, checks/package_fix.py) and the fixes that install a package and then enable
+the unit it ships (chrony, audit, dnf-automatic), and AIDE and sudo. Each is re-audited, and run a second
+time to show it changes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.checks.metadata import builtin_metadata
+from imagevet.checks.package_fix import removal_names
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.harden.test_harden import AS_OF, snapshot
+from tests.support.cli import run_imagevet
+from tests.support.rpmrepo import chroot, make_rhel_shaped, rpm_names, stand_in_rpm, tools_root
+
+pytestmark = pytest.mark.real
+
+KEPT = "openssh-server"  # an rpm of the image that no fix may touch
+
+
+def removal_checks() -> dict[str, tuple[str, ...]]:
+    """Each check whose Red Hat fix is a dnf removal, and the names its packages row fails on."""
+    found = {}
+    for check, meta in builtin_metadata().items():
+        names = removal_names(meta.value)
+        if names and any("dnf remove -y" in step.text for step in meta.remediation_for("rhel")):
+            found[check] = names
+    return found
+
+
+@pytest.fixture
+def image_copy(tmp_path: Path) -> Path:
+    try:
+        source = tools_root()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot build the debootstrap root with dnf: {exc}")
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(source), str(root)], check=True)
+    return root
+
+
+def statuses(root: Path, checks: list[str]) -> dict[str, Status]:
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
+    return {r.check: r.status for r in report.results}
+
+
+def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0 and f"{len(checks)} failing check(s) addressed" in made.stderr, made.stderr
+    assert "dnf" in script.read_text()  # the Red Hat script, not the Debian one
+    return chroot(root, "/imagevet-harden.sh")
+
+
+def dnf_install(root: Path, *names: str) -> None:
+    done = chroot(root, "dnf", "install", "-y", *names)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_dnf_removal_is_fixed_by_removing_exactly_its_packages(
+    image_copy: Path, tmp_path: Path
+) -> None:
+    checks = removal_checks()
+    assert len(checks) >= 25 and "packages-no-telnet-server" in checks and "packages-no-mcstrans" in checks
+    names = sorted({name for judged in checks.values() for name in judged})
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, name) for name in [*names, KEPT]])
+    dnf_install(image_copy, *names, KEPT)
+    assert statuses(image_copy, list(checks)) == dict.fromkeys(checks, Status.FAIL)
+
+    first = harden(image_copy, list(checks))
+    applied = first.returncode == 0 and "imagevet: hardening applied" in first.stdout
+    assert applied, first.stdout + first.stderr
+    assert statuses(image_copy, list(checks)) == dict.fromkeys(checks, Status.PASS)
+    assert rpm_names(image_copy) == {KEPT}
+    assert [p.name for p in (image_copy / "usr/share/imagevet-test").iterdir()] == [KEPT]
+
+    before_second = snapshot(image_copy)
+    second = chroot(image_copy, "/imagevet-harden.sh")
+    assert second.returncode == 0 and "Removed:" not in second.stdout, second.stdout + second.stderr
+    assert snapshot(image_copy) == before_second
+    assert rpm_names(image_copy) == {KEPT}
+
+
+def test_a_removal_dnf_refuses_is_a_failed_fix_and_the_package_stays(
+    image_copy: Path, tmp_path: Path
+) -> None:
+    """A package in /etc/dnf/protected.d is one dnf will not remove: the fix fails by name, the script
+    exits 1, and the other removals are still made (as apt's refusal of an essential package does)."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, name) for name in ("telnet", "rsync")])
+    dnf_install(image_copy, "telnet", "rsync")
+    (image_copy / "etc/dnf/protected.d/imagevet-test.conf").write_text("telnet\n")
+    checks = ["packages-no-telnet-client", "packages-no-rsync"]
+    proc = harden(image_copy, checks)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for packages-no-telnet-client failed" in proc.stderr
+    assert "packages-no-rsync failed" not in proc.stderr
+    after = statuses(image_copy, checks)
+    assert after == {"packages-no-telnet-client": Status.FAIL, "packages-no-rsync": Status.PASS}
+    assert rpm_names(image_copy) == {"telnet"}
+
+
+def test_an_rpm_database_that_cannot_be_listed_fails_the_fix(image_copy: Path, tmp_path: Path) -> None:
+    """No rpm binary in the image: "none installed" must not be read from its silence."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "telnet")])
+    dnf_install(image_copy, "telnet")
+    (image_copy / "usr/bin/rpm").rename(image_copy / "usr/bin/rpm.moved")
+    proc = harden(image_copy, ["packages-no-telnet-client"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for packages-no-telnet-client failed" in proc.stderr
+
+
+def unit(description: str, wanted_by: str) -> str:
+    service = "[Service]\nExecStart=/bin/true\n"
+    return f"[Unit]\nDescription={description}\n\n{service}\n[Install]\nWantedBy={wanted_by}\n"
+
+
+# The packages the install fixes name, and the unit each real package ships that the next step enables
+# (chrony's chronyd.service, audit's auditd.service, dnf-automatic's timer: the names in RHEL 9's packages
+# that the fixes enable; each stand-in carries only that).
+INSTALLED = {
+    "chrony": {"/usr/lib/systemd/system/chronyd.service": unit("NTP client/server", "multi-user.target")},
+    "audit": {
+        "/usr/lib/systemd/system/auditd.service": unit("Security Auditing Service", "multi-user.target")
+    },
+    "dnf-automatic": {
+        "/usr/lib/systemd/system/dnf-automatic.timer": "[Unit]\nDescription=dnf-automatic timer\n\n"
+        "[Timer]\nOnCalendar=*-*-* 6:00\n\n[Install]\nWantedBy=timers.target\n",
+        "/usr/lib/systemd/system/dnf-automatic.service": "[Unit]\nDescription=dnf automatic\n\n"
+        "[Service]\nType=oneshot\nExecStart=/usr/bin/dnf-automatic\n",
+    },
+    "aide": {},
+    "sudo": {},
+}
+INSTALL_CHECKS = [
+    "time-sync-installed",
+    "auditd-installed",
+    "updates-automatic",
+    "packages-aide",
+    "aide-periodic",
+    "packages-sudo",
+]
+WANTS = {
+    "etc/systemd/system/multi-user.target.wants/chronyd.service",
+    "etc/systemd/system/multi-user.target.wants/auditd.service",
+    "etc/systemd/system/timers.target.wants/dnf-automatic.timer",
+}
+
+
+def without_debian_sudo(root: Path) -> None:
+    """The tools root has Debian's sudo (dpkg); a RHEL image without sudo has neither."""
+    done = chroot(root, "sh", "-c", "SUDO_FORCE_REMOVE=yes apt-get purge -y -q sudo")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_install_fixes_install_from_the_repository_and_enable_what_they_installed(
+    image_copy: Path, tmp_path: Path
+) -> None:
+    """No systemd in the root: the units are enabled the way systemctl's offline mode does it (links
+    from their [Install] sections, harden/offline.py), and no daemon starts."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, n, files) for n, files in INSTALLED.items()])
+    without_debian_sudo(image_copy)
+    assert statuses(image_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.FAIL)
+
+    first = harden(image_copy, INSTALL_CHECKS)
+    applied = first.returncode == 0 and "imagevet: hardening applied" in first.stdout
+    assert applied, first.stdout + first.stderr
+    assert statuses(image_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.PASS)
+    assert rpm_names(image_copy) == set(INSTALLED)
+    assert all((image_copy / link).is_symlink() for link in WANTS)
+    assert "apply_updates = yes" in (image_copy / "etc/dnf/automatic.conf").read_text()
+
+    before_second = snapshot(image_copy)
+    second = chroot(image_copy, "/imagevet-harden.sh")
+    assert second.returncode == 0 and "Installed:" not in second.stdout, second.stdout + second.stderr
+    assert snapshot(image_copy) == before_second
+
+
+def test_an_install_with_no_repository_is_a_failed_fix(image_copy: Path, tmp_path: Path) -> None:
+    """An image whose repositories cannot be reached (here: none configured) fails the fix by name;
+    dnf's skip_if_unavailable must not turn that into "applied"."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "aide")])
+    (image_copy / "etc/yum.repos.d/imagevet-test.repo").unlink()
+    proc = harden(image_copy, ["packages-aide"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for packages-aide failed" in proc.stderr
+    assert statuses(image_copy, ["packages-aide"]) == {"packages-aide": Status.FAIL}
