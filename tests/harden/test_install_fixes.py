@@ -68,6 +68,19 @@ def database_digest(root: Path) -> str:
     return hashlib.sha256((root / "var/lib/aide/aide.db").read_bytes()).hexdigest()
 
 
+def turn_apparmor_off_at_boot(root: Path) -> None:
+    """The kernel command line turns AppArmor off, quoted each way, in both files the check reads. The
+    root has no boot loader (grub-mkconfig needs a boot device to probe, which a chroot does not have), so
+    update-grub is a recorder: what is proven is that the fix edits what the check reads and regenerates
+    the boot configuration once, and only when it changed something."""
+    (root / "etc/default/grub.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX_DEFAULT="apparmor=0 quiet"\n')
+    (root / "etc/default/grub.d/50-cloud.cfg").write_text("GRUB_CMDLINE_LINUX='security=selinux'\n")
+    recorder = root / "usr/sbin/update-grub"
+    recorder.write_text("#!/bin/sh\necho called >> /update-grub.calls\n")
+    recorder.chmod(0o755)
+
+
 def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuilds_nothing(
     debian_root: Path, tmp_path: Path
 ) -> None:
@@ -75,6 +88,7 @@ def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuil
     subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
     removed = chroot(root, "sh", "-c", UNINSTALL)
     assert removed.returncode == 0, removed.stdout + removed.stderr
+    turn_apparmor_off_at_boot(root)
     assert statuses(root) == dict.fromkeys(CHECKS, Status.FAIL)
     script = root / "imagevet-harden.sh"
     made = run_imagevet("harden", str(root), "--checks", ",".join(CHECKS), "--as-of", "2026-11-28",
@@ -93,6 +107,9 @@ def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuil
     assert aide_dir.st_mode & 0o7777 == 0o700
     assert chroot(root, "stat", "-c", "%U", "/var/lib/aide").stdout.strip() == "_aide"
     assert processes_in(root) == []  # no daemon was started by a maintainer script
+    assert (root / "etc/default/grub").read_text() == 'GRUB_CMDLINE_LINUX_DEFAULT=" quiet"\n'
+    assert (root / "etc/default/grub.d/50-cloud.cfg").read_text() == "GRUB_CMDLINE_LINUX=''\n"
+    assert (root / "update-grub.calls").read_text() == "called\n"
     database = database_digest(root)
 
     before_second = snapshot(root)
@@ -103,4 +120,5 @@ def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuil
     )
     assert "Running aide --init" not in second.stdout
     assert database_digest(root) == database
+    assert (root / "update-grub.calls").read_text() == "called\n"  # nothing left to change
     assert snapshot(root) == before_second

@@ -57,7 +57,7 @@ def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
     made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
                         "-o", str(script))  # fmt: skip
     assert made.returncode == 0 and f"{len(checks)} failing check(s) addressed" in made.stderr, made.stderr
-    assert "dnf" in script.read_text()  # the Red Hat script, not the Debian one
+    assert "# Hardening for Red Hat Enterprise Linux 9.4" in script.read_text()  # not the Debian script
     return chroot(root, "/imagevet-harden.sh")
 
 
@@ -193,3 +193,87 @@ def test_an_install_with_no_repository_is_a_failed_fix(image_copy: Path, tmp_pat
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for packages-aide failed" in proc.stderr
     assert statuses(image_copy, ["packages-aide"]) == {"packages-aide": Status.FAIL}
+
+
+POLICY = "selinux-policy-targeted"
+
+
+def test_selinux_is_set_to_enforcing_only_with_its_policy_and_off_switches_removed(
+    image_copy: Path, tmp_path: Path
+) -> None:
+    """An image whose SELinux is disabled in its config and on the kernel command line (one value quoted
+    each way, one in grub.d): the policy is installed first, one SELINUX=enforcing line is left, the
+    files are relabelled once, and a second run changes nothing (no second relabel)."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
+    (image_copy / "etc/selinux").mkdir(exist_ok=True)
+    (image_copy / "etc/selinux/config").write_text(
+        "# SELINUX= one of ...\nSELINUX=disabled\nSELINUXTYPE=targeted\n"
+    )
+    (image_copy / "etc/default/grub.d").mkdir(parents=True, exist_ok=True)
+    (image_copy / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX="console=ttyS0 selinux=0"\n')
+    (image_copy / "etc/default/grub.d/50-cloud.cfg").write_text("GRUB_CMDLINE_LINUX_DEFAULT='enforcing=0'\n")
+    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.FAIL}
+
+    first = harden(image_copy, ["mac-enforcing"])
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
+    assert rpm_names(image_copy) == {POLICY}
+    config = (image_copy / "etc/selinux/config").read_text()
+    assert (
+        [line for line in config.splitlines() if line.startswith("SELINUX=")] == ["SELINUX=enforcing"]
+        and "SELINUX=enforcing\n" in config
+        and "SELINUXTYPE=targeted" in config
+    )
+    assert (image_copy / "etc/default/grub").read_text() == 'GRUB_CMDLINE_LINUX="console=ttyS0 "\n'
+    assert (image_copy / ".autorelabel").exists()
+
+    (image_copy / ".autorelabel").unlink()  # as the relabelling boot does
+    before_second = snapshot(image_copy)
+    second = chroot(image_copy, "/imagevet-harden.sh")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert snapshot(image_copy) == before_second and not (image_copy / ".autorelabel").exists()
+
+
+def test_an_image_without_a_policy_gets_one_before_its_config(image_copy: Path, tmp_path: Path) -> None:
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
+    assert not (image_copy / "etc/selinux/config").exists()
+    proc = harden(image_copy, ["mac-enforcing"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
+    assert rpm_names(image_copy) == {POLICY}
+
+
+def test_no_policy_to_install_leaves_selinux_alone(image_copy: Path, tmp_path: Path) -> None:
+    """Without the policy (no repository has it), the mode is not touched: enforcing with no policy stops
+    the boot. The fix fails by name."""
+    make_rhel_shaped(image_copy, [])
+    (image_copy / "etc/selinux").mkdir(exist_ok=True)
+    (image_copy / "etc/selinux/config").write_text("SELINUX=disabled\n")
+    proc = harden(image_copy, ["mac-enforcing"])
+    assert proc.returncode == 1 and "imagevet: the fix for mac-enforcing failed" in proc.stderr, proc.stderr
+    assert (image_copy / "etc/selinux/config").read_text() == "SELINUX=disabled\n"
+
+
+def test_boot_entries_that_turn_selinux_off_need_grubby(image_copy: Path, tmp_path: Path) -> None:
+    """A boot loader entry (BLS, /boot/loader/entries) with selinux=0 is changed by grubby; an image
+    without grubby fails the fix rather than leave the entry."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
+    (image_copy / "boot/loader/entries").mkdir(parents=True)
+    (image_copy / "boot/loader/entries/0-5.14.0.conf").write_text(
+        "title RHEL\noptions root=/dev/vda1 selinux=0\n"
+    )
+    proc = harden(image_copy, ["mac-enforcing"])
+    assert proc.returncode == 1 and "imagevet: the fix for mac-enforcing failed" in proc.stderr, proc.stderr
+    assert "grubby" in proc.stderr
+
+
+def test_a_legacy_crypto_policy_with_no_tool_to_change_it_fails_the_fix(image_copy: Path) -> None:
+    """update-crypto-policies is not on Debian, so its success cannot be shown here; its absence can: the
+    fix used to end in `; true`, which made a LEGACY policy that nothing changed read as applied."""
+    make_rhel_shaped(image_copy, [])
+    (image_copy / "etc/crypto-policies").mkdir()
+    (image_copy / "etc/crypto-policies/config").write_text("LEGACY\n")
+    assert statuses(image_copy, ["crypto-policy-not-legacy"]) == {"crypto-policy-not-legacy": Status.FAIL}
+    proc = harden(image_copy, ["crypto-policy-not-legacy"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for crypto-policy-not-legacy failed" in proc.stderr
