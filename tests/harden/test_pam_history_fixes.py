@@ -86,3 +86,19 @@ def test_a_pam_unix_remember_is_removed(debian_root: Path, tmp_path: Path) -> No
     assert harden(root, ["password-unix-no-remember"]).returncode == 0
     assert audit(root, ["password-unix-no-remember"]) == [P]
     assert "pam_unix.so obscure" in stack.read_text()
+
+
+def test_a_minlen_in_pwquality_conf_itself_is_commented_out(tmp_path: Path) -> None:
+    """pwquality.conf is read after pwquality.conf.d and wins (pwquality.conf(5)): with `minlen = 8` there,
+    the fix's drop-in alone changed nothing, and the script still said applied."""
+    root = copy_of(ensure_debian_root(("libpam-pwquality",)), tmp_path / "root")
+    conf = root / "etc/security/pwquality.conf"
+    conf.write_text(conf.read_text() + "minlen = 8\n")
+    assert audit(root, ["password-quality"]) == [F]
+    first = harden(root, ["password-quality"])
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert audit(root, ["password-quality"]) == [P]
+    assert "# minlen = 8\n" in conf.read_text()
+    before_second = snapshot(root)
+    second = chroot(root, "/imagevet-harden.sh")
+    assert second.returncode == 0 and snapshot(root) == before_second, second.stderr

@@ -277,3 +277,33 @@ def test_a_legacy_crypto_policy_with_no_tool_to_change_it_fails_the_fix(image_co
     proc = harden(image_copy, ["crypto-policy-not-legacy"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for crypto-policy-not-legacy failed" in proc.stderr
+
+
+def red_hat_password_stacks(root: Path, password_auth_calls_pwquality: bool) -> None:
+    """The Debian common-* files out, and a password stack in the two files authselect writes."""
+    for common in (root / "etc/pam.d").glob("common-*"):
+        common.unlink()
+    quality = "password    requisite     pam_pwquality.so local_users_only\n"
+    unix = "password    sufficient    pam_unix.so yescrypt shadow use_authtok\n"
+    (root / "etc/pam.d/system-auth").write_text(quality + unix)
+    (root / "etc/pam.d/password-auth").write_text((quality if password_auth_calls_pwquality else "") + unix)
+
+
+@pytest.mark.parametrize("password_auth_calls_pwquality", [True, False])
+def test_password_quality_passes_only_where_the_stack_calls_pwquality(
+    image_copy: Path, tmp_path: Path, password_auth_calls_pwquality: bool
+) -> None:
+    """The fix installs libpwquality and sets minlen; the PAM stack is authselect's, which this machine does
+    not have. Where one of the two files does not call pam_pwquality, the fix fails by name instead of
+    saying applied (it used to: the install and the drop-in succeed either way)."""
+    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "libpwquality")])
+    red_hat_password_stacks(image_copy, password_auth_calls_pwquality)
+    assert statuses(image_copy, ["password-quality"]) == {"password-quality": Status.FAIL}
+    proc = harden(image_copy, ["password-quality"])
+    after = statuses(image_copy, ["password-quality"])["password-quality"]
+    if password_auth_calls_pwquality:
+        assert proc.returncode == 0 and after == Status.PASS, proc.stdout + proc.stderr
+    else:
+        assert proc.returncode == 1 and after == Status.FAIL, proc.stdout + proc.stderr
+        assert "/etc/pam.d/password-auth does not call pam_pwquality" in proc.stderr
+        assert "imagevet: the fix for password-quality failed" in proc.stderr
