@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.debian_root import ensure_debian_root
+from tests.support.rpmrepo import tools_root
 
 VARIANTS: dict[str, tuple[str, ...]] = {
     "base": (),
@@ -33,3 +34,15 @@ def variant_root(name: str) -> Path:
 @pytest.fixture(scope="session")
 def systemd_root() -> Path:
     return variant_root("systemctl-offline")
+
+
+@pytest.fixture
+def rhel_copy(tmp_path: Path) -> Path:
+    """A private copy of the root with dnf and rpm (tests/support/rpmrepo.py), for make_rhel_shaped."""
+    try:
+        source = tools_root()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot build the debootstrap root with dnf: {exc}")
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(source), str(root)], check=True)
+    return root

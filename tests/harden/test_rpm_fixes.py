@@ -19,7 +19,7 @@ from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.harden.test_harden import AS_OF, snapshot
 from tests.support.cli import run_imagevet
-from tests.support.rpmrepo import chroot, make_rhel_shaped, rpm_names, stand_in_rpm, tools_root
+from tests.support.rpmrepo import chroot, make_rhel_shaped, rpm_names, stand_in_rpm
 
 pytestmark = pytest.mark.real
 
@@ -34,17 +34,6 @@ def removal_checks() -> dict[str, tuple[str, ...]]:
         if names and any("dnf remove -y" in step.text for step in meta.remediation_for("rhel")):
             found[check] = names
     return found
-
-
-@pytest.fixture
-def image_copy(tmp_path: Path) -> Path:
-    try:
-        source = tools_root()
-    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"cannot build the debootstrap root with dnf: {exc}")
-    root = tmp_path / "root"
-    subprocess.run(["cp", "-a", str(source), str(root)], check=True)
-    return root
 
 
 def statuses(root: Path, checks: list[str]) -> dict[str, Status]:
@@ -66,54 +55,50 @@ def dnf_install(root: Path, *names: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_every_dnf_removal_is_fixed_by_removing_exactly_its_packages(
-    image_copy: Path, tmp_path: Path
-) -> None:
+def test_every_dnf_removal_is_fixed_by_removing_exactly_its_packages(rhel_copy: Path, tmp_path: Path) -> None:
     checks = removal_checks()
     assert len(checks) >= 25 and "packages-no-telnet-server" in checks and "packages-no-mcstrans" in checks
     names = sorted({name for judged in checks.values() for name in judged})
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, name) for name in [*names, KEPT]])
-    dnf_install(image_copy, *names, KEPT)
-    assert statuses(image_copy, list(checks)) == dict.fromkeys(checks, Status.FAIL)
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, name) for name in [*names, KEPT]])
+    dnf_install(rhel_copy, *names, KEPT)
+    assert statuses(rhel_copy, list(checks)) == dict.fromkeys(checks, Status.FAIL)
 
-    first = harden(image_copy, list(checks))
+    first = harden(rhel_copy, list(checks))
     applied = first.returncode == 0 and "imagevet: hardening applied" in first.stdout
     assert applied, first.stdout + first.stderr
-    assert statuses(image_copy, list(checks)) == dict.fromkeys(checks, Status.PASS)
-    assert rpm_names(image_copy) == {KEPT}
-    assert [p.name for p in (image_copy / "usr/share/imagevet-test").iterdir()] == [KEPT]
+    assert statuses(rhel_copy, list(checks)) == dict.fromkeys(checks, Status.PASS)
+    assert rpm_names(rhel_copy) == {KEPT}
+    assert [p.name for p in (rhel_copy / "usr/share/imagevet-test").iterdir()] == [KEPT]
 
-    before_second = snapshot(image_copy)
-    second = chroot(image_copy, "/imagevet-harden.sh")
+    before_second = snapshot(rhel_copy)
+    second = chroot(rhel_copy, "/imagevet-harden.sh")
     assert second.returncode == 0 and "Removed:" not in second.stdout, second.stdout + second.stderr
-    assert snapshot(image_copy) == before_second
-    assert rpm_names(image_copy) == {KEPT}
+    assert snapshot(rhel_copy) == before_second
+    assert rpm_names(rhel_copy) == {KEPT}
 
 
-def test_a_removal_dnf_refuses_is_a_failed_fix_and_the_package_stays(
-    image_copy: Path, tmp_path: Path
-) -> None:
+def test_a_removal_dnf_refuses_is_a_failed_fix_and_the_package_stays(rhel_copy: Path, tmp_path: Path) -> None:
     """A package in /etc/dnf/protected.d is one dnf will not remove: the fix fails by name, the script
     exits 1, and the other removals are still made (as apt's refusal of an essential package does)."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, name) for name in ("telnet", "rsync")])
-    dnf_install(image_copy, "telnet", "rsync")
-    (image_copy / "etc/dnf/protected.d/imagevet-test.conf").write_text("telnet\n")
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, name) for name in ("telnet", "rsync")])
+    dnf_install(rhel_copy, "telnet", "rsync")
+    (rhel_copy / "etc/dnf/protected.d/imagevet-test.conf").write_text("telnet\n")
     checks = ["packages-no-telnet-client", "packages-no-rsync"]
-    proc = harden(image_copy, checks)
+    proc = harden(rhel_copy, checks)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for packages-no-telnet-client failed" in proc.stderr
     assert "packages-no-rsync failed" not in proc.stderr
-    after = statuses(image_copy, checks)
+    after = statuses(rhel_copy, checks)
     assert after == {"packages-no-telnet-client": Status.FAIL, "packages-no-rsync": Status.PASS}
-    assert rpm_names(image_copy) == {"telnet"}
+    assert rpm_names(rhel_copy) == {"telnet"}
 
 
-def test_an_rpm_database_that_cannot_be_listed_fails_the_fix(image_copy: Path, tmp_path: Path) -> None:
+def test_an_rpm_database_that_cannot_be_listed_fails_the_fix(rhel_copy: Path, tmp_path: Path) -> None:
     """No rpm binary in the image: "none installed" must not be read from its silence."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "telnet")])
-    dnf_install(image_copy, "telnet")
-    (image_copy / "usr/bin/rpm").rename(image_copy / "usr/bin/rpm.moved")
-    proc = harden(image_copy, ["packages-no-telnet-client"])
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, "telnet")])
+    dnf_install(rhel_copy, "telnet")
+    (rhel_copy / "usr/bin/rpm").rename(rhel_copy / "usr/bin/rpm.moved")
+    proc = harden(rhel_copy, ["packages-no-telnet-client"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for packages-no-telnet-client failed" in proc.stderr
 
@@ -162,119 +147,119 @@ def without_debian_sudo(root: Path) -> None:
 
 
 def test_the_install_fixes_install_from_the_repository_and_enable_what_they_installed(
-    image_copy: Path, tmp_path: Path
+    rhel_copy: Path, tmp_path: Path
 ) -> None:
     """No systemd in the root: the units are enabled the way systemctl's offline mode does it (links
     from their [Install] sections, harden/offline.py), and no daemon starts."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, n, files) for n, files in INSTALLED.items()])
-    without_debian_sudo(image_copy)
-    assert statuses(image_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.FAIL)
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, n, files) for n, files in INSTALLED.items()])
+    without_debian_sudo(rhel_copy)
+    assert statuses(rhel_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.FAIL)
 
-    first = harden(image_copy, INSTALL_CHECKS)
+    first = harden(rhel_copy, INSTALL_CHECKS)
     applied = first.returncode == 0 and "imagevet: hardening applied" in first.stdout
     assert applied, first.stdout + first.stderr
-    assert statuses(image_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.PASS)
-    assert rpm_names(image_copy) == set(INSTALLED)
-    assert all((image_copy / link).is_symlink() for link in WANTS)
-    assert "apply_updates = yes" in (image_copy / "etc/dnf/automatic.conf").read_text()
+    assert statuses(rhel_copy, INSTALL_CHECKS) == dict.fromkeys(INSTALL_CHECKS, Status.PASS)
+    assert rpm_names(rhel_copy) == set(INSTALLED)
+    assert all((rhel_copy / link).is_symlink() for link in WANTS)
+    assert "apply_updates = yes" in (rhel_copy / "etc/dnf/automatic.conf").read_text()
 
-    before_second = snapshot(image_copy)
-    second = chroot(image_copy, "/imagevet-harden.sh")
+    before_second = snapshot(rhel_copy)
+    second = chroot(rhel_copy, "/imagevet-harden.sh")
     assert second.returncode == 0 and "Installed:" not in second.stdout, second.stdout + second.stderr
-    assert snapshot(image_copy) == before_second
+    assert snapshot(rhel_copy) == before_second
 
 
-def test_an_install_with_no_repository_is_a_failed_fix(image_copy: Path, tmp_path: Path) -> None:
+def test_an_install_with_no_repository_is_a_failed_fix(rhel_copy: Path, tmp_path: Path) -> None:
     """An image whose repositories cannot be reached (here: none configured) fails the fix by name;
     dnf's skip_if_unavailable must not turn that into "applied"."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "aide")])
-    (image_copy / "etc/yum.repos.d/imagevet-test.repo").unlink()
-    proc = harden(image_copy, ["packages-aide"])
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, "aide")])
+    (rhel_copy / "etc/yum.repos.d/imagevet-test.repo").unlink()
+    proc = harden(rhel_copy, ["packages-aide"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for packages-aide failed" in proc.stderr
-    assert statuses(image_copy, ["packages-aide"]) == {"packages-aide": Status.FAIL}
+    assert statuses(rhel_copy, ["packages-aide"]) == {"packages-aide": Status.FAIL}
 
 
 POLICY = "selinux-policy-targeted"
 
 
 def test_selinux_is_set_to_enforcing_only_with_its_policy_and_off_switches_removed(
-    image_copy: Path, tmp_path: Path
+    rhel_copy: Path, tmp_path: Path
 ) -> None:
     """An image whose SELinux is disabled in its config and on the kernel command line (one value quoted
     each way, one in grub.d): the policy is installed first, one SELINUX=enforcing line is left, the
     files are relabelled once, and a second run changes nothing (no second relabel)."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
-    (image_copy / "etc/selinux").mkdir(exist_ok=True)
-    (image_copy / "etc/selinux/config").write_text(
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, POLICY)])
+    (rhel_copy / "etc/selinux").mkdir(exist_ok=True)
+    (rhel_copy / "etc/selinux/config").write_text(
         "# SELINUX= one of ...\nSELINUX=disabled\nSELINUXTYPE=targeted\n"
     )
-    (image_copy / "etc/default/grub.d").mkdir(parents=True, exist_ok=True)
-    (image_copy / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX="console=ttyS0 selinux=0"\n')
-    (image_copy / "etc/default/grub.d/50-cloud.cfg").write_text("GRUB_CMDLINE_LINUX_DEFAULT='enforcing=0'\n")
-    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.FAIL}
+    (rhel_copy / "etc/default/grub.d").mkdir(parents=True, exist_ok=True)
+    (rhel_copy / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX="console=ttyS0 selinux=0"\n')
+    (rhel_copy / "etc/default/grub.d/50-cloud.cfg").write_text("GRUB_CMDLINE_LINUX_DEFAULT='enforcing=0'\n")
+    assert statuses(rhel_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.FAIL}
 
-    first = harden(image_copy, ["mac-enforcing"])
+    first = harden(rhel_copy, ["mac-enforcing"])
     assert first.returncode == 0, first.stdout + first.stderr
-    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
-    assert rpm_names(image_copy) == {POLICY}
-    config = (image_copy / "etc/selinux/config").read_text()
+    assert statuses(rhel_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
+    assert rpm_names(rhel_copy) == {POLICY}
+    config = (rhel_copy / "etc/selinux/config").read_text()
     assert (
         [line for line in config.splitlines() if line.startswith("SELINUX=")] == ["SELINUX=enforcing"]
         and "SELINUX=enforcing\n" in config
         and "SELINUXTYPE=targeted" in config
     )
-    assert (image_copy / "etc/default/grub").read_text() == 'GRUB_CMDLINE_LINUX="console=ttyS0 "\n'
-    assert (image_copy / ".autorelabel").exists()
+    assert (rhel_copy / "etc/default/grub").read_text() == 'GRUB_CMDLINE_LINUX="console=ttyS0 "\n'
+    assert (rhel_copy / ".autorelabel").exists()
 
-    (image_copy / ".autorelabel").unlink()  # as the relabelling boot does
-    before_second = snapshot(image_copy)
-    second = chroot(image_copy, "/imagevet-harden.sh")
+    (rhel_copy / ".autorelabel").unlink()  # as the relabelling boot does
+    before_second = snapshot(rhel_copy)
+    second = chroot(rhel_copy, "/imagevet-harden.sh")
     assert second.returncode == 0, second.stdout + second.stderr
-    assert snapshot(image_copy) == before_second and not (image_copy / ".autorelabel").exists()
+    assert snapshot(rhel_copy) == before_second and not (rhel_copy / ".autorelabel").exists()
 
 
-def test_an_image_without_a_policy_gets_one_before_its_config(image_copy: Path, tmp_path: Path) -> None:
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
-    assert not (image_copy / "etc/selinux/config").exists()
-    proc = harden(image_copy, ["mac-enforcing"])
+def test_an_image_without_a_policy_gets_one_before_its_config(rhel_copy: Path, tmp_path: Path) -> None:
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, POLICY)])
+    assert not (rhel_copy / "etc/selinux/config").exists()
+    proc = harden(rhel_copy, ["mac-enforcing"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert statuses(image_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
-    assert rpm_names(image_copy) == {POLICY}
+    assert statuses(rhel_copy, ["mac-enforcing"]) == {"mac-enforcing": Status.PASS}
+    assert rpm_names(rhel_copy) == {POLICY}
 
 
-def test_no_policy_to_install_leaves_selinux_alone(image_copy: Path, tmp_path: Path) -> None:
+def test_no_policy_to_install_leaves_selinux_alone(rhel_copy: Path, tmp_path: Path) -> None:
     """Without the policy (no repository has it), the mode is not touched: enforcing with no policy stops
     the boot. The fix fails by name."""
-    make_rhel_shaped(image_copy, [])
-    (image_copy / "etc/selinux").mkdir(exist_ok=True)
-    (image_copy / "etc/selinux/config").write_text("SELINUX=disabled\n")
-    proc = harden(image_copy, ["mac-enforcing"])
+    make_rhel_shaped(rhel_copy, [])
+    (rhel_copy / "etc/selinux").mkdir(exist_ok=True)
+    (rhel_copy / "etc/selinux/config").write_text("SELINUX=disabled\n")
+    proc = harden(rhel_copy, ["mac-enforcing"])
     assert proc.returncode == 1 and "imagevet: the fix for mac-enforcing failed" in proc.stderr, proc.stderr
-    assert (image_copy / "etc/selinux/config").read_text() == "SELINUX=disabled\n"
+    assert (rhel_copy / "etc/selinux/config").read_text() == "SELINUX=disabled\n"
 
 
-def test_boot_entries_that_turn_selinux_off_need_grubby(image_copy: Path, tmp_path: Path) -> None:
+def test_boot_entries_that_turn_selinux_off_need_grubby(rhel_copy: Path, tmp_path: Path) -> None:
     """A boot loader entry (BLS, /boot/loader/entries) with selinux=0 is changed by grubby; an image
     without grubby fails the fix rather than leave the entry."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, POLICY)])
-    (image_copy / "boot/loader/entries").mkdir(parents=True)
-    (image_copy / "boot/loader/entries/0-5.14.0.conf").write_text(
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, POLICY)])
+    (rhel_copy / "boot/loader/entries").mkdir(parents=True)
+    (rhel_copy / "boot/loader/entries/0-5.14.0.conf").write_text(
         "title RHEL\noptions root=/dev/vda1 selinux=0\n"
     )
-    proc = harden(image_copy, ["mac-enforcing"])
+    proc = harden(rhel_copy, ["mac-enforcing"])
     assert proc.returncode == 1 and "imagevet: the fix for mac-enforcing failed" in proc.stderr, proc.stderr
     assert "grubby" in proc.stderr
 
 
-def test_a_legacy_crypto_policy_with_no_tool_to_change_it_fails_the_fix(image_copy: Path) -> None:
+def test_a_legacy_crypto_policy_with_no_tool_to_change_it_fails_the_fix(rhel_copy: Path) -> None:
     """update-crypto-policies is not on Debian, so its success cannot be shown here; its absence can: the
     fix used to end in `; true`, which made a LEGACY policy that nothing changed read as applied."""
-    make_rhel_shaped(image_copy, [])
-    (image_copy / "etc/crypto-policies").mkdir()
-    (image_copy / "etc/crypto-policies/config").write_text("LEGACY\n")
-    assert statuses(image_copy, ["crypto-policy-not-legacy"]) == {"crypto-policy-not-legacy": Status.FAIL}
-    proc = harden(image_copy, ["crypto-policy-not-legacy"])
+    make_rhel_shaped(rhel_copy, [])
+    (rhel_copy / "etc/crypto-policies").mkdir()
+    (rhel_copy / "etc/crypto-policies/config").write_text("LEGACY\n")
+    assert statuses(rhel_copy, ["crypto-policy-not-legacy"]) == {"crypto-policy-not-legacy": Status.FAIL}
+    proc = harden(rhel_copy, ["crypto-policy-not-legacy"])
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "imagevet: the fix for crypto-policy-not-legacy failed" in proc.stderr
 
@@ -291,16 +276,16 @@ def red_hat_password_stacks(root: Path, password_auth_calls_pwquality: bool) -> 
 
 @pytest.mark.parametrize("password_auth_calls_pwquality", [True, False])
 def test_password_quality_passes_only_where_the_stack_calls_pwquality(
-    image_copy: Path, tmp_path: Path, password_auth_calls_pwquality: bool
+    rhel_copy: Path, tmp_path: Path, password_auth_calls_pwquality: bool
 ) -> None:
     """The fix installs libpwquality and sets minlen; the PAM stack is authselect's, which this machine does
     not have. Where one of the two files does not call pam_pwquality, the fix fails by name instead of
     saying applied (it used to: the install and the drop-in succeed either way)."""
-    make_rhel_shaped(image_copy, [stand_in_rpm(tmp_path, "libpwquality")])
-    red_hat_password_stacks(image_copy, password_auth_calls_pwquality)
-    assert statuses(image_copy, ["password-quality"]) == {"password-quality": Status.FAIL}
-    proc = harden(image_copy, ["password-quality"])
-    after = statuses(image_copy, ["password-quality"])["password-quality"]
+    make_rhel_shaped(rhel_copy, [stand_in_rpm(tmp_path, "libpwquality")])
+    red_hat_password_stacks(rhel_copy, password_auth_calls_pwquality)
+    assert statuses(rhel_copy, ["password-quality"]) == {"password-quality": Status.FAIL}
+    proc = harden(rhel_copy, ["password-quality"])
+    after = statuses(rhel_copy, ["password-quality"])["password-quality"]
     if password_auth_calls_pwquality:
         assert proc.returncode == 0 and after == Status.PASS, proc.stdout + proc.stderr
     else:
