@@ -116,3 +116,24 @@ def test_a_negation_the_fix_cannot_remove_fails_it(loose_sudoers: Path) -> None:
     assert chroot(loose_sudoers, "visudo", "-c").returncode == 0
     proc = harden(loose_sudoers)
     assert proc.returncode == 1 and "the fix for sudo-authenticate failed" in proc.stderr, proc.stderr
+
+
+def test_a_quoted_timeout_is_lowered_and_one_the_edit_cannot_reach_fails_the_fix(loose_sudoers: Path) -> None:
+    """sudo reads `timestamp_timeout="30"` as 30 minutes, and a value continued on the next line as well
+    (visudo accepts both); the hand-written edit passed over both and the script said applied."""
+    quoted = loose_sudoers / "etc/sudoers.d/76-quoted"
+    quoted.write_text('Defaults:ops timestamp_timeout="30"\nDefaults !timestamp_timeout\n')
+    quoted.chmod(0o440)
+    assert chroot(loose_sudoers, "visudo", "-c").returncode == 0
+    proc = harden(loose_sudoers)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert quoted.read_text() == "Defaults:ops timestamp_timeout=15\nDefaults !timestamp_timeout\n"
+    after = run_audit(RootfsTarget(str(loose_sudoers)), CheckOptions(AS_OF), ["sudo-reauth-timeout"])
+    assert after.results[0].status is Status.PASS, after.results[0].evidence
+
+    continued = loose_sudoers / "etc/sudoers.d/77-continued"
+    continued.write_text("Defaults:deploy env_reset, timestamp_timeout=\\\n45\n")
+    continued.chmod(0o440)
+    assert chroot(loose_sudoers, "visudo", "-c").returncode == 0
+    proc = harden(loose_sudoers)
+    assert proc.returncode == 1 and "the fix for sudo-reauth-timeout failed" in proc.stderr, proc.stderr

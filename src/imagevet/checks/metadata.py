@@ -18,7 +18,7 @@ from typing import Any
 
 from imagevet import knowledge, packaged
 from imagevet.checks.package_fix import purge_command, removal_names
-from imagevet.checks.sudo_fix import negation_removal_command
+from imagevet.checks.sudo_fix import negation_removal_command, timeout_cap_command
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
 from imagevet.errors import DataError
 from imagevet.model import RemediationStep, Severity
@@ -30,7 +30,9 @@ SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", 
 FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}
-STEP_KEYS = frozenset({"run", "file", "content", "note", "when", "fstab", "purge", "sudoers-negation"})
+STEP_KEYS = frozenset(
+    {"run", "file", "content", "note", "when", "fstab", "purge", "sudoers-negation", "sudoers-timeout"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ def load_yaml(text: str, name: str) -> Any:
 def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -> str | None:
     """The command a generated step names, written once in its own module: an fstab option
     (checks/fstab_fix.py), a package removal of the row's own names (checks/package_fix.py), a sudoers
-    negation removed (checks/sudo_fix.py); None for any other step. A generator's refusal names the check."""
+    negation removed or the sudo timeout capped (checks/sudo_fix.py); None for any other step. A
+    generator's refusal names the check."""
     fstab = None
     if "fstab" in raw:
         fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
@@ -108,6 +111,11 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
             return purge_command(str(raw["purge"]), judged)
         if "sudoers-negation" in raw:
             return negation_removal_command(str(raw["sudoers-negation"]))
+        if "sudoers-timeout" in raw:
+            minutes = raw["sudoers-timeout"]
+            if not isinstance(minutes, int) or isinstance(minutes, bool):
+                raise DataError(f"a sudoers-timeout step needs a number of minutes, not {minutes!r}")
+            return timeout_cap_command(minutes)
     except DataError as exc:
         raise DataError(f"check {check_id}: {exc}") from exc
     return None
@@ -131,7 +139,7 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         return RemediationStep("note", note, None, "")
     raise DataError(
         f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
-        " 'file' with 'content', or 'note'"
+        " 'sudoers-timeout', 'file' with 'content', or 'note'"
     )
 
 
