@@ -23,6 +23,7 @@ AS_OF = dt.date(2026, 11, 28)
 ROOTFS = FIXTURES / "rootfs"
 OVERLAYS = FIXTURES / "cases"
 P, F = Status.PASS, Status.FAIL
+SELINUX_CHECKS = ("selinux-not-disabled", "selinux-policy-configured", "selinux-boot-enabled")
 
 STRICT_MODES = {
     "etc/passwd": 0o644,
@@ -340,6 +341,23 @@ CASES = (
         "crypto-default", root="rhel9-eus", overlay="crypto-default", expect={"crypto-policy-not-legacy": P}
     ),
     Case("crypto-legacy", root="rhel9-eus", overlay="crypto-legacy", expect={"crypto-policy-not-legacy": F}),
+    Case(
+        "selinux-off",
+        root="rhel9-eus",
+        overlay="selinux-off",
+        expect=dict.fromkeys(SELINUX_CHECKS, F),
+    ),
+    Case(
+        "selinux-on",
+        root="rhel9-eus",
+        overlay="selinux-on",
+        expect=dict.fromkeys(SELINUX_CHECKS, P),
+    ),
+    Case(
+        "selinux-on-debian",
+        root="hardened-debian",
+        expect=dict.fromkeys(SELINUX_CHECKS, Status.SKIP),
+    ),
     Case("container-root", root="alpine-container", container_user="", expect={"container-user": F}),
     Case("container-app", root="alpine-container", container_user="app", expect={"container-user": P}),
 )

@@ -53,3 +53,33 @@ def test_lsm_list_without_apparmor(tmp_path: Path) -> None:
     (tmp_path / "etc/default/grub").write_text('GRUB_CMDLINE_LINUX_DEFAULT="lsm=landlock,yama"\n')
     mac = gather_mac(RootfsTarget(str(tmp_path)), None)
     assert mac.apparmor_disabled_by() == "lsm=landlock,yama on the kernel command line leaves AppArmor out"
+
+
+def test_boot_entries_are_read_and_a_flood_of_them_is_refused(tmp_path: Path) -> None:
+    entries = tmp_path / "boot/loader/entries"
+    entries.mkdir(parents=True)
+    (entries / "a.conf").write_text("title x\noptions root=/dev/vda1 quiet\n")
+    (entries / "b.conf").write_text("title y\noptions root=/dev/vda1\noptions enforcing=0\n")
+    (entries / "notes.txt").write_text("options selinux=0\n")  # not an entry: only *.conf are
+    mac = gather_mac(RootfsTarget(str(tmp_path)), None)
+    assert [e.args for e in mac.cmdline.entries] == [
+        ("root=/dev/vda1", "quiet"),
+        ("root=/dev/vda1", "enforcing=0"),
+    ]
+    assert (
+        mac.selinux_disabled_by() == "enforcing=0 in the boot entry /boot/loader/entries/b.conf (permissive)"
+    )
+    for n in range(1001):
+        (entries / f"{n}.conf").write_text("options quiet\n")
+    flooded = gather_mac(RootfsTarget(str(tmp_path)), None)
+    assert flooded.cmdline.entries == () and "more than 1000" in (flooded.cmdline.entries_problem or "")
+
+
+def test_the_policy_type_is_the_last_selinuxtype_line(tmp_path: Path) -> None:
+    (tmp_path / "etc/selinux").mkdir(parents=True)
+    (tmp_path / "etc/selinux/config").write_text(
+        'SELINUX=permissive\nSELINUXTYPE=mls\nSELINUXTYPE="Targeted"\n'
+    )
+    selinux = gather_mac(RootfsTarget(str(tmp_path)), None).selinux
+    assert (selinux.mode, selinux.policy_type) == ("permissive", "targeted")
+    assert selinux.type_evidence is not None and selinux.type_evidence.line == 3

@@ -15,6 +15,8 @@ APPARMOR_PARSERS = ("/sbin/apparmor_parser", "/usr/sbin/apparmor_parser", "/usr/
 APPARMOR_ENABLED = "/sys/module/apparmor/parameters/enabled"
 GRUB_DEFAULT = "/etc/default/grub"
 GRUB_DEFAULT_D = "/etc/default/grub.d"
+BOOT_ENTRIES = "/boot/loader/entries"  # Boot Loader Specification entries (RHEL 9 and Fedora boot from these)
+MAX_BOOT_ENTRIES = 1000  # an image has a few; more is refused rather than half read
 # Entries of /etc/apparmor.d that hold shared fragments or state, not profiles.
 APPARMOR_NON_PROFILES = frozenset(
     {"abstractions", "tunables", "local", "disable", "force-complain", "cache", "abi", "libvirt"}
@@ -24,12 +26,23 @@ _VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 @dataclass(frozen=True)
+class BootEntry:
+    """One Boot Loader Specification entry and the kernel arguments of its ``options`` lines."""
+
+    path: str
+    args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class KernelCmdline:
-    """Kernel arguments the bootloader configuration adds, with the file that set them."""
+    """Kernel arguments the bootloader configuration adds, with the file that set them, and the boot
+    entries (BLS), each of which boots a kernel with its own arguments."""
 
     args: tuple[str, ...]
     sources: tuple[str, ...]
     running: tuple[str, ...] | None  # /proc/cmdline on a live host
+    entries: tuple[BootEntry, ...] = ()
+    entries_problem: str | None = None  # the boot entries could not all be read
 
     def value(self, name: str) -> str | None:
         """The last value given to ``name=`` (the kernel takes the last one)."""
@@ -48,6 +61,8 @@ class Selinux:
     mode: str | None  # enforcing | permissive | disabled | None when not configured
     evidence: Evidence | None
     runtime_enforcing: bool | None
+    policy_type: str | None = None  # SELINUXTYPE: targeted, mls, minimum ... None when not set
+    type_evidence: Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,20 @@ class MacFacts:
             return "selinux=0 on the kernel command line"
         if self.cmdline.value("enforcing") == "0":
             return "enforcing=0 on the kernel command line (permissive)"
+        for entry in self.cmdline.entries:
+            for name, effect in (("selinux", ""), ("enforcing", " (permissive)")):
+                if _last_value(entry.args, name) == "0":
+                    return f"{name}=0 in the boot entry {entry.path}{effect}"
         return None
+
+
+def _last_value(args: tuple[str, ...], name: str) -> str | None:
+    found = None
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if key == name and sep:
+            found = value
+    return found
 
 
 def parse_shell_assignments(text: str, env: dict[str, str]) -> None:
@@ -128,24 +156,54 @@ def gather_cmdline(target: Target) -> KernelCmdline:
         text = target.read_text("/proc/cmdline")
         if not isinstance(text, Unknown):
             running = tuple(text.split())
-    return KernelCmdline(tuple(args), tuple(sources), running)
+    entries, problem = gather_boot_entries(target)
+    return KernelCmdline(tuple(args), tuple(sources), running, entries, problem)
 
 
-def parse_selinux_config(text: str, path: str) -> tuple[str | None, Evidence | None]:
-    mode, evidence = None, None
+def gather_boot_entries(target: Target) -> tuple[tuple[BootEntry, ...], str | None]:
+    """The ``options`` of each /boot/loader/entries/*.conf; a problem instead of a partial list when
+    one cannot be read or there are absurdly many. ``$kernelopts`` (RHEL 8's grubenv) is not expanded."""
+    names = target.list_dir(BOOT_ENTRIES)
+    if isinstance(names, Unknown):
+        return (), None  # no boot entries: the image boots from grub.cfg or has no boot loader
+    confs = sorted(n for n in names if n.endswith(".conf"))
+    if len(confs) > MAX_BOOT_ENTRIES:
+        return (), f"{BOOT_ENTRIES}: {len(confs)} boot entries (more than {MAX_BOOT_ENTRIES}), refused"
+    entries = []
+    for name in confs:
+        path = f"{BOOT_ENTRIES}/{name}"
+        if not target.is_file(path):
+            continue
+        text = target.read_text(path)
+        if isinstance(text, Unknown):
+            return (), f"{path}: {text.reason}"
+        args: list[str] = []
+        for line in text.splitlines():
+            key, _, rest = line.strip().partition(" ")
+            if key == "options":
+                args += rest.split()
+        entries.append(BootEntry(path, tuple(args)))
+    return tuple(entries), None
+
+
+def parse_selinux_config(text: str, path: str, name: str = "SELINUX") -> tuple[str | None, Evidence | None]:
+    """The last ``NAME=`` value of selinux/config (SELINUX, the mode; SELINUXTYPE, the policy), as libselinux
+    reads it: lower-cased, quotes dropped."""
+    value, evidence = None, None
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
-        if stripped.startswith("SELINUX="):
-            mode = stripped.partition("=")[2].strip().strip("\"'").lower()
-            evidence = Evidence(f"SELINUX={mode}", path, number)
-    return mode, evidence
+        if stripped.startswith(f"{name}="):
+            value = stripped.partition("=")[2].strip().strip("\"'").lower()
+            evidence = Evidence(f"{name}={value}", path, number)
+    return value, evidence
 
 
 def gather_mac(target: Target, packages: dict[str, Package] | Unknown | None) -> MacFacts:
-    mode, evidence = None, None
+    mode, evidence, policy_type, type_evidence = None, None, None, None
     text = target.read_text(SELINUX_CONFIG)
     if not isinstance(text, Unknown):
         mode, evidence = parse_selinux_config(text, SELINUX_CONFIG)
+        policy_type, type_evidence = parse_selinux_config(text, SELINUX_CONFIG, "SELINUXTYPE")
     runtime_enforcing = None
     if target.is_live_host:
         enforce = target.read_text(SELINUX_ENFORCE)
@@ -171,7 +229,7 @@ def gather_mac(target: Target, packages: dict[str, Package] | Unknown | None) ->
         if not isinstance(enabled, Unknown):
             runtime_enabled = enabled.strip().upper().startswith("Y")
     return MacFacts(
-        Selinux(mode, evidence, runtime_enforcing),
+        Selinux(mode, evidence, runtime_enforcing, policy_type, type_evidence),
         AppArmor(installed, tuple(profiles), runtime_enabled),
         gather_cmdline(target),
     )
