@@ -255,3 +255,15 @@ def test_a_hostile_install_section_makes_no_link_outside_the_unit_directory(
     assert proc.returncode == 0, proc.stderr
     wants = root / "etc/systemd/system/multi-user.target.wants"
     assert {p.name for p in wants.iterdir()} >= {"ping.service", "pong.service"}
+
+
+def test_the_sshd_read_back_takes_single_values_before_any_match_block() -> None:
+    from imagevet.harden.offline import sshd_expectations, sshd_test_call
+
+    drop_ins = [
+        "# a comment\nMaxAuthTries 4  # four\nMACs -hmac-md5*,umac-64*\nLogLevel VERBOSE\n",
+        "LogLevel VERBOSE\nMatch User ci\n  PasswordAuthentication yes\n",
+    ]
+    assert sshd_expectations(drop_ins) == "maxauthtries 4\nloglevel VERBOSE"
+    assert sshd_test_call("") == "imagevet_sshd_test"
+    assert sshd_test_call("maxauthtries 4") == "imagevet_sshd_test 'maxauthtries 4'"

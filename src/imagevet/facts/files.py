@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
-SYSTEM_FILES = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/ssh/sshd_config")
+SYSTEM_FILES = (
+    "/etc/passwd",
+    "/etc/group",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/ssh/sshd_config",
+    *("/etc/cron.allow", "/etc/cron.deny", "/etc/at.allow", "/etc/at.deny"),  # checks/scheduler_access.py
+)
 HOST_KEYS = "/etc/ssh/ssh_host_*_key"
 HOST_PUBLIC_KEYS = "/etc/ssh/ssh_host_*_key.pub"
 GROUP = "/etc/group"

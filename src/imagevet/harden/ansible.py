@@ -18,7 +18,14 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from imagevet.harden.offline import RUNNING as RUNNING_SH
-from imagevet.harden.offline import SSHD_TEST_HELPER, UNITS_HELPER, is_sshd_test, unit_action
+from imagevet.harden.offline import (
+    SSHD_TEST_HELPER,
+    UNITS_HELPER,
+    is_sshd_test,
+    sshd_drop_ins,
+    sshd_test_call,
+    unit_action,
+)
 from imagevet.harden.plan import Fix, Plan, file_mode
 from imagevet.harden.yamlout import dump
 
@@ -49,14 +56,14 @@ def tracked_command(command: str) -> str:
     )
 
 
-def offline_aware(command: str) -> str:
+def offline_aware(command: str, sshd_expected: str = "") -> str:
     """The command as it must run in an image too (harden/offline.py): unit-file actions on the unit files
     when no systemd runs, `sshd -t` with its privilege separation directory; others as they are."""
     action = unit_action(command)
     if action is not None:
         return f"{RUNNING_SH}{UNITS_HELPER}{action.shell}"
     if is_sshd_test(command):
-        return f"{SSHD_TEST_HELPER}imagevet_sshd_test"
+        return f"{SSHD_TEST_HELPER}{sshd_test_call(sshd_expected)}"
     return command
 
 
@@ -71,6 +78,7 @@ def fix_tasks(fix: Fix) -> tuple[list[dict[str, Any]], list[str]]:
     notified = running if others else []
     notify = {"notify": [handler_name(c) for c in notified]} if notified else {}
     tasks: list[dict[str, Any]] = []
+    expected = sshd_drop_ins(fix.steps)
     for number, step in enumerate(fix.steps, start=1):
         name = f"{fix.check}: {fix.title} ({number})"
         if step.kind == "file" and step.path:
@@ -82,7 +90,7 @@ def fix_tasks(fix: Fix) -> tuple[list[dict[str, Any]], list[str]]:
                 tasks.append({"name": name, "ansible.builtin.shell": step.text, "when": RUNNING})
         elif step.kind == "command":
             tasks.append({
-                "name": name, "ansible.builtin.shell": tracked_command(offline_aware(step.text)),
+                "name": name, "ansible.builtin.shell": tracked_command(offline_aware(step.text, expected)),
                 "register": REGISTER, "changed_when": f"'{CHANGED}' in {REGISTER}.stdout", **notify,
             })  # fmt: skip
         else:

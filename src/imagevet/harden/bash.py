@@ -19,7 +19,15 @@ from __future__ import annotations
 import hashlib
 import shlex
 
-from imagevet.harden.offline import RUNNING, SSHD_TEST_HELPER, UNITS_HELPER, is_sshd_test, unit_action
+from imagevet.harden.offline import (
+    RUNNING,
+    SSHD_TEST_HELPER,
+    UNITS_HELPER,
+    is_sshd_test,
+    sshd_drop_ins,
+    sshd_test_call,
+    unit_action,
+)
 from imagevet.harden.plan import Plan, file_mode
 from imagevet.model import RemediationStep
 
@@ -152,7 +160,7 @@ def running_steps(plan: Plan) -> list[str]:
     return commands
 
 
-def _step_lines(step: RemediationStep, later: list[str]) -> list[str]:
+def _step_lines(step: RemediationStep, later: list[str], sshd_expected: str = "") -> list[str]:
     if step.kind == "file" and step.path:
         content = _file_content(step)
         delimiter = _delimiter(content)
@@ -165,7 +173,7 @@ def _step_lines(step: RemediationStep, later: list[str]) -> list[str]:
         if action is not None:
             return [f"  {action.shell} || return 1"]
         if is_sshd_test(step.text):
-            return ["  imagevet_sshd_test || return 1"]
+            return [f"  {sshd_test_call(sshd_expected)} || return 1"]
         return [f"  {{ {step.text}; }} || return 1"]
     return [f"  # manual: {line}" for line in step.text.splitlines()]
 
@@ -203,8 +211,9 @@ def render_bash(plan: Plan) -> str:
     for fix in plan.fixes:
         out.append(f"# --- {fix.check} ({fix.severity}): {fix.title}")
         out.append(f"{_function(fix.check)}() {{")
+        expected = sshd_drop_ins(fix.steps)
         for step in fix.steps:
-            out.extend(_step_lines(step, later))
+            out.extend(_step_lines(step, later, expected))
         out.append("  true\n}")
         out.append(f"imagevet_apply {fix.check} {_function(fix.check)}\n")
     if not plan.fixes:

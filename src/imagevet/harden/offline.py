@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from imagevet.model import RemediationStep
 
 UNIT_VERBS = ("enable", "disable", "mask", "unmask")
 _UNIT = re.compile(r"[A-Za-z0-9:_.@-]+\.(service|socket|timer|path|mount|target)")
@@ -87,7 +90,12 @@ SSHD_TEST_HELPER = """\
 # makes at start: where it is missing it is made for the test and removed after. And it refuses to run
 # without a host key, which an image may lack (cloud-init makes them at first boot): then a throwaway key
 # stands in for the test. The bash script removes both on exit too, when interrupted in between.
+# $1, when given: the keyword and value lines (one a line) that the drop-ins of the fix set, which sshd -T
+# must print too; an earlier file that sets the keyword first, or a main sshd_config that does not include
+# the drop-ins, fails the fix by name instead of leaving it applied. (No quote characters in these comments:
+# Ansible splits the shell task that carries them.)
 imagevet_sshd_test() {
+  imagevet_want=${1-}
   imagevet_keys=
   for imagevet_key in /etc/ssh/ssh_host_*_key; do
     [ ! -e "$imagevet_key" ] || imagevet_keys=1
@@ -102,17 +110,16 @@ imagevet_sshd_test() {
     fi
     set -- -h "$imagevet_key_dir/host_key"
   fi
+  imagevet_status=1
   if [ -d /run/sshd ]; then
-    sshd -t "$@"
+    imagevet_sshd_check "$@"
     imagevet_status=$?
   else
     imagevet_made_run_sshd=1
     if mkdir /run/sshd; then
-      sshd -t "$@"
+      imagevet_sshd_check "$@"
       imagevet_status=$?
       rmdir /run/sshd
-    else
-      imagevet_status=1
     fi
     imagevet_made_run_sshd=
   fi
@@ -122,7 +129,54 @@ imagevet_sshd_test() {
   fi
   return $imagevet_status
 }
+imagevet_sshd_check() {
+  sshd -t "$@" || return 1
+  [ -n "$imagevet_want" ] || return 0
+  imagevet_got=$(sshd -T "$@") || return 1
+  imagevet_ok=0
+  while IFS= read -r imagevet_line; do
+    if ! printf '%s\\n' "$imagevet_got" | grep -ixF -- "$imagevet_line" >/dev/null; then
+      imagevet_used=$(printf '%s\\n' "$imagevet_got" | grep -i -- "^${imagevet_line%% *} ")
+      echo "imagevet: sshd does not use '$imagevet_line' (sshd -T: ${imagevet_used:-nothing}):" \\
+        "an earlier setting wins, or sshd_config does not include the drop-in" >&2
+      imagevet_ok=1
+    fi
+  done <<IMAGEVET_WANT
+$imagevet_want
+IMAGEVET_WANT
+  return $imagevet_ok
+}
 """
+
+
+def sshd_expectations(contents: Iterable[str]) -> str:
+    """The `keyword value` lines of sshd drop-ins that `sshd -T` prints back as written (keyword lower-cased,
+    compared without case): one value each, before any Match block. A list edit (`MACs -hmac-md5*`) is left
+    out: sshd -T prints the list that results, which the check itself judges."""
+    lines: list[str] = []
+    for content in contents:
+        for raw in content.splitlines():
+            words = raw.split("#", 1)[0].split()
+            if not words:
+                continue
+            if words[0].lower() == "match":
+                break
+            if len(words) == 2 and words[1][:1] not in "+-^":
+                lines.append(f"{words[0].lower()} {words[1]}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def sshd_drop_ins(steps: Iterable[RemediationStep]) -> str:
+    """What a fix's sshd drop-ins set, for its sshd test to read back."""
+    return sshd_expectations(
+        s.text for s in steps if s.kind == "file" and (s.path or "").startswith("/etc/ssh/sshd_config.d/")
+    )
+
+
+def sshd_test_call(expected: str) -> str:
+    """The helper's call for a fix whose drop-ins set ``expected`` (sshd_expectations)."""
+    return f"imagevet_sshd_test {shlex.quote(expected)}" if expected else "imagevet_sshd_test"
+
 
 UNITS_HELPER = """\
 # The unit file systemctl would use: the first unit directory that has it.

@@ -1,0 +1,68 @@
+"""The sshd fixes read their drop-ins back through the image's own `sshd -T` (harden/offline.py): a drop-in
+that sshd does not use must fail its fix by name, not leave the script saying "applied" while the re-audit
+fails. Both cases were found by the red-team of issue 20 and confirmed with OpenSSH 9.2's sshd -T:
+an earlier-sorting drop-in sets the keyword first (sshd keeps the first value it reads), and a main
+sshd_config without its Include line never reads the drop-ins at all."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.harden.test_harden import AS_OF, chroot
+from tests.support.cli import run_imagevet
+
+pytestmark = pytest.mark.real
+
+
+@pytest.fixture
+def root(debian_root: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(debian_root), str(copy)], check=True)
+    return copy
+
+
+def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return chroot(root, "/imagevet-harden.sh")
+
+
+def statuses(root: Path, checks: list[str]) -> list[Status]:
+    return [r.status for r in run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks).results]
+
+
+def test_an_earlier_drop_in_that_wins_fails_the_fix_by_name(root: Path) -> None:
+    (root / "etc/ssh/sshd_config.d/00-site.conf").write_text("MaxAuthTries 10\nLoginGraceTime 2m\n")
+    checks = ["ssh-max-auth-tries", "ssh-login-grace-time", "ssh-x11-forwarding"]
+    proc = harden(root, checks)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "sshd does not use 'maxauthtries 4' (sshd -T: maxauthtries 10)" in proc.stderr
+    assert "sshd does not use 'logingracetime 60' (sshd -T: logingracetime 120)" in proc.stderr
+    failed = {
+        line.split()[4] for line in proc.stderr.splitlines() if line.startswith("imagevet: the fix for")
+    }
+    assert failed == {"ssh-max-auth-tries", "ssh-login-grace-time"}  # X11Forwarding no is read back and holds
+    assert statuses(root, checks) == [Status.FAIL, Status.FAIL, Status.PASS]
+
+
+def test_a_main_config_without_its_include_fails_every_drop_in_fix(root: Path) -> None:
+    config = root / "etc/ssh/sshd_config"
+    text = config.read_text()
+    assert "Include /etc/ssh/sshd_config.d/*.conf" in text
+    config.write_text(
+        text.replace("Include /etc/ssh/sshd_config.d/*.conf", "#Include /etc/ssh/sshd_config.d/*.conf")
+    )
+    proc = harden(root, ["ssh-root-login", "ssh-password-auth"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "imagevet: the fix for ssh-root-login failed" in proc.stderr
+    assert "imagevet: the fix for ssh-password-auth failed" in proc.stderr
+    assert "sshd does not use 'permitrootlogin no'" in proc.stderr
