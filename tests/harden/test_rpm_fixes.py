@@ -123,6 +123,7 @@ INSTALLED = {
         "[Service]\nType=oneshot\nExecStart=/usr/bin/dnf-automatic\n",
     },
     "aide": {},
+    "cronie": {},  # runs aide-periodic's daily check: RHEL's aide ships no timer
     "sudo": {},
 }
 INSTALL_CHECKS = [
@@ -162,6 +163,7 @@ def test_the_install_fixes_install_from_the_repository_and_enable_what_they_inst
     assert rpm_names(rhel_copy) == set(INSTALLED)
     assert all((rhel_copy / link).is_symlink() for link in WANTS)
     assert "apply_updates = yes" in (rhel_copy / "etc/dnf/automatic.conf").read_text()
+    assert (rhel_copy / "etc/cron.d").stat().st_mode & 0o777 == 0o700  # as file-perms-cron-d asks
 
     before_second = snapshot(rhel_copy)
     second = chroot(rhel_copy, "/imagevet-harden.sh")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from imagevet import knowledge, packaged
+from imagevet.checks.login_defs_fix import login_defs_command
 from imagevet.checks.package_fix import purge_command, removal_names
 from imagevet.checks.sudo_fix import negation_removal_command, timeout_cap_command
 from imagevet.checks.values import ValueRow, known_mapping, parse_rows
@@ -31,7 +32,18 @@ FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}
 STEP_KEYS = frozenset(
-    {"run", "file", "content", "note", "when", "fstab", "purge", "sudoers-negation", "sudoers-timeout"}
+    {
+        "run",
+        "file",
+        "content",
+        "note",
+        "when",
+        "fstab",
+        "purge",
+        "sudoers-negation",
+        "sudoers-timeout",
+        "login-defs",
+    }
 )
 
 
@@ -95,7 +107,8 @@ def load_yaml(text: str, name: str) -> Any:
 def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -> str | None:
     """The command a generated step names, written once in its own module: an fstab option
     (checks/fstab_fix.py), a package removal of the row's own names (checks/package_fix.py), a sudoers
-    negation removed or the sudo timeout capped (checks/sudo_fix.py); None for any other step. A
+    negation removed or the sudo timeout capped (checks/sudo_fix.py), a login.defs setting
+    (checks/login_defs_fix.py); None for any other step. A
     generator's refusal names the check."""
     fstab = None
     if "fstab" in raw:
@@ -111,6 +124,12 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
             return purge_command(str(raw["purge"]), judged)
         if "sudoers-negation" in raw:
             return negation_removal_command(str(raw["sudoers-negation"]))
+        if "login-defs" in raw:
+            setting = raw["login-defs"]
+            if not isinstance(setting, dict) or len(setting) != 1:
+                raise DataError("a login-defs step names one setting: {KEY: value}")
+            ((key, value),) = setting.items()
+            return login_defs_command(str(key), str(value))
         if "sudoers-timeout" in raw:
             minutes = raw["sudoers-timeout"]
             if not isinstance(minutes, int) or isinstance(minutes, bool):
@@ -139,7 +158,7 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         return RemediationStep("note", note, None, "")
     raise DataError(
         f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
-        " 'sudoers-timeout', 'file' with 'content', or 'note'"
+        " 'sudoers-timeout', 'login-defs', 'file' with 'content', or 'note'"
     )
 
 

@@ -1,0 +1,123 @@
+"""Fixes that said "applied" while something else in the image kept the check failing, or that weakened a
+stricter setting the image already had; found by the red-team of issue 20 (rt25) and applied here for real
+in chroot copies of the debootstrap root. Each now either wins, keeps the stricter value, or fails by name."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from imagevet.audit import run_audit
+from imagevet.checks.base import CheckOptions
+from imagevet.model import Status
+from imagevet.target import RootfsTarget
+from tests.harden.test_harden import AS_OF, chroot, snapshot
+from tests.support.cli import run_imagevet
+from tests.support.debian_root import ensure_debian_root
+
+pytestmark = pytest.mark.real
+
+
+def copy_of(source: Path, into: Path) -> Path:
+    subprocess.run(["cp", "-a", str(source), str(into)], check=True)
+    return into
+
+
+@pytest.fixture
+def root(debian_root: Path, tmp_path: Path) -> Path:
+    return copy_of(debian_root, tmp_path / "root")
+
+
+def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return chroot(root, "/imagevet-harden.sh")
+
+
+def status(root: Path, check: str) -> Status:
+    return run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), [check]).results[0].status
+
+
+def test_a_login_defs_without_the_setting_gets_it_and_comments_stay(root: Path) -> None:
+    defs = root / "etc/login.defs"
+    text = "\n".join(line for line in defs.read_text().splitlines() if not line.startswith("UMASK"))
+    defs.write_text(text + "\n")
+    comments = [line for line in defs.read_text().splitlines() if line.startswith("#")]
+    assert status(root, "default-umask") is Status.FAIL
+    first = harden(root, ["default-umask", "password-max-days"])
+    assert first.returncode == 0, first.stderr
+    assert status(root, "default-umask") is Status.PASS and status(root, "password-max-days") is Status.PASS
+    assert [line for line in defs.read_text().splitlines() if line.startswith("#")] == comments
+    before_second = snapshot(root)
+    assert chroot(root, "/imagevet-harden.sh").returncode == 0 and snapshot(root) == before_second
+
+
+def test_a_stricter_lockout_is_kept(root: Path) -> None:
+    conf = root / "etc/security/faillock.conf"
+    conf.write_text(conf.read_text() + "deny = 3\nunlock_time = 600\n")
+    proc = harden(root, ["account-lockout"])
+    assert proc.returncode == 0, proc.stderr
+    kept = [line for line in conf.read_text().splitlines() if line and not line.startswith("#")]
+    assert kept == ["deny = 3", "unlock_time = 900"]  # deny 3 is stricter than CIS's 5: it stays
+    assert status(root, "account-lockout") is Status.PASS
+
+
+def test_a_later_shorter_minlen_is_commented_out_and_a_longer_one_kept(tmp_path: Path) -> None:
+    root = copy_of(ensure_debian_root(("libpam-pwquality",)), tmp_path / "root")
+    later = root / "etc/security/pwquality.conf.d/99-site.conf"
+    later.parent.mkdir(exist_ok=True)
+    later.write_text("minlen = 8\ndifok = 5\n")
+    longer = root / "etc/security/pwquality.conf.d/10-long.conf"
+    longer.write_text("minlen = 20\n")
+    assert status(root, "password-quality") is Status.FAIL
+    proc = harden(root, ["password-quality"])
+    assert proc.returncode == 0, proc.stderr
+    assert later.read_text() == "# minlen = 8\ndifok = 5\n" and longer.read_text() == "minlen = 20\n"
+    assert status(root, "password-quality") is Status.PASS
+
+
+def test_a_shorter_minlen_on_the_pam_line_fails_the_fix(tmp_path: Path) -> None:
+    root = copy_of(ensure_debian_root(("libpam-pwquality",)), tmp_path / "root")
+    stack = root / "etc/pam.d/common-password"
+    stack.write_text(
+        stack.read_text().replace("pam_pwquality.so retry=3", "pam_pwquality.so retry=3 minlen=8")
+    )
+    assert "minlen=8" in stack.read_text()
+    proc = harden(root, ["password-quality"])
+    assert proc.returncode == 1 and "gives pam_pwquality a minlen below 14" in proc.stderr, proc.stderr
+
+
+def test_a_later_negation_of_the_sudo_log_is_removed(root: Path) -> None:
+    site = root / "etc/sudoers.d/99-site"
+    site.write_text("Defaults !logfile\nDefaults env_reset\n")
+    site.chmod(0o440)
+    proc = harden(root, ["sudo-logfile"])
+    assert proc.returncode == 0, proc.stderr
+    assert site.read_text() == "Defaults env_reset\n" and status(root, "sudo-logfile") is Status.PASS
+
+
+def test_a_sudoers_that_does_not_read_its_drop_ins_fails_the_fix(root: Path) -> None:
+    sudoers = root / "etc/sudoers"
+    sudoers.write_text(
+        sudoers.read_text().replace("@includedir /etc/sudoers.d", "# @includedir /etc/sudoers.d")
+    )
+    proc = harden(root, ["sudo-logfile"])
+    assert proc.returncode == 1 and "does not include /etc/sudoers.d" in proc.stderr, proc.stderr
+
+
+def test_a_timeout_made_readonly_elsewhere_fails_the_fix(root: Path) -> None:
+    (root / "etc/profile.d/00-site-tmout.sh").write_text("TMOUT=3600\nreadonly TMOUT\nexport TMOUT\n")
+    proc = harden(root, ["shell-timeout"])
+    assert proc.returncode == 1 and "00-site-tmout.sh makes TMOUT readonly as well" in proc.stderr, (
+        proc.stderr
+    )
+
+
+def test_a_su_group_with_members_fails_the_fix(root: Path) -> None:
+    assert chroot(root, "sh", "-c", "groupadd -r sugroup && useradd -G sugroup alice").returncode == 0
+    proc = harden(root, ["su-restricted"])
+    assert proc.returncode == 1 and "group sugroup has members (alice)" in proc.stderr, proc.stderr
