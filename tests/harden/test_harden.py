@@ -66,6 +66,15 @@ def chroot(root: Path, *command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["chroot", str(root), *command], capture_output=True, text=True, timeout=300)
 
 
+def harden_in_chroot(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
+    """Write the bash fixes for ``checks`` into the root and run them there."""
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return chroot(root, "/imagevet-harden.sh")
+
+
 def prepared(variant: str, tmp_path: Path) -> tuple[Path, list[str]]:
     """A copy of the variant's root and the checks failing on it that can be fixed without the network.
     With unattended-upgrades installed, automatic updates are turned off the way an image may ship them:

@@ -16,7 +16,7 @@ from imagevet.checks.base import CheckOptions
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.harden.test_harden import AS_OF, chroot, snapshot
-from tests.support.cli import run_imagevet
+from tests.harden.test_harden import harden_in_chroot as harden
 from tests.support.debian_root import ensure_debian_root
 
 pytestmark = pytest.mark.real
@@ -36,14 +36,6 @@ def copy_of(root: Path, into: Path) -> Path:
 
 def audit(root: Path, checks: list[str]) -> list[Status]:
     return [r.status for r in run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks).results]
-
-
-def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
-    script = root / "imagevet-harden.sh"
-    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
-                        "-o", str(script))  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return chroot(root, "/imagevet-harden.sh")
 
 
 def password_lines(root: Path) -> list[str]:

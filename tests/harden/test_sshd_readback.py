@@ -15,8 +15,8 @@ from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
-from tests.harden.test_harden import AS_OF, chroot
-from tests.support.cli import run_imagevet
+from tests.harden.test_harden import AS_OF
+from tests.harden.test_harden import harden_in_chroot as harden
 
 pytestmark = pytest.mark.real
 
@@ -26,14 +26,6 @@ def root(debian_root: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "root"
     subprocess.run(["cp", "-a", str(debian_root), str(copy)], check=True)
     return copy
-
-
-def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
-    script = root / "imagevet-harden.sh"
-    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
-                        "-o", str(script))  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    return chroot(root, "/imagevet-harden.sh")
 
 
 def statuses(root: Path, checks: list[str]) -> list[Status]:
