@@ -222,3 +222,17 @@ def test_many_install_lines_are_matched_quickly(tmp_path: Path) -> None:
     started = time.monotonic()
     assert _usb_storage(tmp_path, {}) is Status.PASS
     assert time.monotonic() - started < 5
+
+
+def test_mac_enforcing_on_rhel_is_an_error_when_a_boot_entry_cannot_be_read(tmp_path: Path) -> None:
+    """A boot entry that was not read may carry selinux=0: the check cannot pass without it."""
+    (tmp_path / "etc/selinux").mkdir(parents=True)
+    (tmp_path / "etc/selinux/config").write_text("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
+    (tmp_path / "etc/os-release").write_text('ID="rhel"\nVERSION_ID="9.4"\n')
+    entries = tmp_path / "boot/loader/entries"
+    entries.mkdir(parents=True)
+    for n in range(1001):
+        (entries / f"{n}.conf").write_text("options quiet\n")
+    report = run_audit(RootfsTarget(str(tmp_path)), CheckOptions(AS_OF),
+                       ["mac-enforcing", "selinux-boot-enabled"])  # fmt: skip
+    assert [r.status for r in report.results] == [Status.ERROR, Status.ERROR]

@@ -59,7 +59,7 @@ def test_boot_entries_are_read_and_a_flood_of_them_is_refused(tmp_path: Path) ->
     entries = tmp_path / "boot/loader/entries"
     entries.mkdir(parents=True)
     (entries / "a.conf").write_text("title x\noptions root=/dev/vda1 quiet\n")
-    (entries / "b.conf").write_text("title y\noptions root=/dev/vda1\noptions enforcing=0\n")
+    (entries / "b.conf").write_text("title y\noptions root=/dev/vda1\noptions\tenforcing=0\n")  # a tab, too
     (entries / "notes.txt").write_text("options selinux=0\n")  # not an entry: only *.conf are
     mac = gather_mac(RootfsTarget(str(tmp_path)), None)
     assert [e.args for e in mac.cmdline.entries] == [

@@ -29,6 +29,8 @@ def mac_enforcing(facts: Facts, options: CheckOptions) -> Outcome:
         )
     elif selinux.evidence is not None:
         evidence.append(selinux.evidence)
+    if family == "rhel" and mac.cmdline.entries_problem:  # a boot entry not read may turn SELinux off
+        return Outcome.of(Status.ERROR, mac.cmdline.entries_problem)
     if reason := mac.selinux_disabled_by():
         selinux_ok = False
         evidence.append(Evidence(reason))

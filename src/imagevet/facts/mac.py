@@ -179,9 +179,9 @@ def gather_boot_entries(target: Target) -> tuple[tuple[BootEntry, ...], str | No
             return (), f"{path}: {text.reason}"
         args: list[str] = []
         for line in text.splitlines():
-            key, _, rest = line.strip().partition(" ")
-            if key == "options":
-                args += rest.split()
+            words = line.split(None, 1)  # "key value", separated by spaces or tabs
+            if len(words) == 2 and words[0] == "options":
+                args += words[1].split()
         entries.append(BootEntry(path, tuple(args)))
     return tuple(entries), None
 
