@@ -11,14 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from imagevet.audit import run_audit
-from imagevet.checks.base import CheckOptions
 from imagevet.checks.metadata import builtin_metadata
 from imagevet.checks.package_fix import removal_names
 from imagevet.model import Status
-from imagevet.target import RootfsTarget
-from tests.harden.test_harden import AS_OF, snapshot
-from tests.support.cli import run_imagevet
+from tests.harden.test_harden import snapshot
+from tests.harden.test_package_fixes import harden as harden_and_run
+from tests.harden.test_package_fixes import statuses
 from tests.support.rpmrepo import chroot, make_rhel_shaped, rpm_names, stand_in_rpm
 
 pytestmark = pytest.mark.real
@@ -36,18 +34,11 @@ def removal_checks() -> dict[str, tuple[str, ...]]:
     return found
 
 
-def statuses(root: Path, checks: list[str]) -> dict[str, Status]:
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
-    return {r.check: r.status for r in report.results}
-
-
 def harden(root: Path, checks: list[str]) -> subprocess.CompletedProcess[str]:
-    script = root / "imagevet-harden.sh"
-    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
-                        "-o", str(script))  # fmt: skip
-    assert made.returncode == 0 and f"{len(checks)} failing check(s) addressed" in made.stderr, made.stderr
-    assert "# Hardening for Red Hat Enterprise Linux 9.4" in script.read_text()  # not the Debian script
-    return chroot(root, "/imagevet-harden.sh")
+    """As for the Debian removals (test_package_fixes.harden), and the script must be the Red Hat one."""
+    proc = harden_and_run(root, checks)
+    assert "# Hardening for Red Hat Enterprise Linux 9.4" in (root / "imagevet-harden.sh").read_text()
+    return proc
 
 
 def dnf_install(root: Path, *names: str) -> None:

@@ -18,29 +18,39 @@ def _not_red_hat(facts: Facts) -> Outcome | None:
     return None
 
 
-def not_disabled(facts: Facts, options: CheckOptions) -> Outcome:
-    """SELINUX= in /etc/selinux/config is enforcing or permissive (disabled, or unset, turns SELinux off)."""
+def _config_setting(
+    facts: Facts, value: str | None, evidence: Evidence | None, accepted: tuple[str, ...], missing: str
+) -> Outcome:
+    """One /etc/selinux/config setting against the values CIS accepts; a missing one fails."""
     if skipped := _not_red_hat(facts):
         return skipped
+    if value is None or evidence is None:
+        return Outcome.of(Status.FAIL, missing)
+    return Outcome.of(Status.PASS if value in accepted else Status.FAIL, evidence)
+
+
+def not_disabled(facts: Facts, options: CheckOptions) -> Outcome:
+    """SELINUX= in /etc/selinux/config is enforcing or permissive (disabled, or unset, turns SELinux off)."""
     selinux = facts.mac.selinux
-    if selinux.mode is None or selinux.evidence is None:
-        return Outcome.of(
-            Status.FAIL, "SELinux is not configured (/etc/selinux/config absent or without SELINUX=)"
-        )
-    return Outcome.of(Status.PASS if selinux.mode in MODES else Status.FAIL, selinux.evidence)
+    return _config_setting(
+        facts,
+        selinux.mode,
+        selinux.evidence,
+        MODES,
+        "SELinux is not configured (/etc/selinux/config absent or without SELINUX=)",
+    )
 
 
 def policy_configured(facts: Facts, options: CheckOptions) -> Outcome:
     """SELINUXTYPE= names the targeted or the mls policy."""
-    if skipped := _not_red_hat(facts):
-        return skipped
     selinux = facts.mac.selinux
-    if selinux.policy_type is None or selinux.type_evidence is None:
-        return Outcome.of(
-            Status.FAIL, "no SELinux policy is named (/etc/selinux/config without SELINUXTYPE=)"
-        )
-    ok = selinux.policy_type in POLICIES
-    return Outcome.of(Status.PASS if ok else Status.FAIL, selinux.type_evidence)
+    return _config_setting(
+        facts,
+        selinux.policy_type,
+        selinux.type_evidence,
+        POLICIES,
+        "no SELinux policy is named (/etc/selinux/config without SELINUXTYPE=)",
+    )
 
 
 def boot_enabled(facts: Facts, options: CheckOptions) -> Outcome:
