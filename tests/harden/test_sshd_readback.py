@@ -58,3 +58,23 @@ def test_a_main_config_without_its_include_fails_every_drop_in_fix(root: Path) -
     assert "imagevet: the fix for ssh-root-login failed" in proc.stderr
     assert "imagevet: the fix for ssh-password-auth failed" in proc.stderr
     assert "sshd does not use 'permitrootlogin no'" in proc.stderr
+
+
+@pytest.mark.parametrize("before", [None, "", "Property of Example Corp. Authorised use only.\n"])
+def test_the_banner_fix_gives_sshd_a_file_with_text_and_keeps_a_site_banner(
+    root: Path, before: str | None
+) -> None:
+    """A Banner line naming a missing or empty file shows nothing; the fix writes a warning there, but
+    only there: a site's own text stays as it was."""
+    issue = root / "etc/issue.net"
+    issue.unlink()
+    if before is not None:
+        issue.write_text(before)
+    assert statuses(root, ["ssh-banner"]) == [Status.FAIL]
+    proc = harden(root, ["ssh-banner"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert statuses(root, ["ssh-banner"]) == [Status.PASS]
+    text = issue.read_text()
+    assert text == (before or "Authorized users only. All activity may be monitored and reported.\n")
+    again = harden(root, ["ssh-banner"])
+    assert "imagevet: hardening applied" in again.stdout and issue.read_text() == text

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from imagevet.catalog.model import Catalog
 from imagevet.facts import Facts
-from imagevet.model import Outcome
+from imagevet.model import Outcome, Status
 
 if TYPE_CHECKING:  # only with --image-id (imported by provenance/verify.py then)
     from imagevet.provenance.model import Verification
@@ -31,3 +31,10 @@ class CheckOptions:
 
 
 Predicate = Callable[[Facts, CheckOptions], Outcome]
+
+
+def worst(statuses: Iterable[Status]) -> Status:
+    """The status of a check judged in parts: error if one part could not be decided, else fail if one
+    failed, else pass. Undecided outranks failed, so a check never reports a fail it did not finish."""
+    seen = set(statuses)
+    return next((s for s in (Status.ERROR, Status.FAIL) if s in seen), Status.PASS)

@@ -169,7 +169,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("packages-aide", ROW),
     ("ssh-max-sessions", ROW),
     ("ssh-use-pam", ROW),
-    ("ssh-banner", ROW),
+    ("ssh-banner", ssh.banner),
     ("password-hashing", ROW),
     ("accounts-uid0-root-only", account_db.uid0_root_only),
     ("accounts-gid0-root-only", account_db.gid0_accounts),

@@ -3,7 +3,7 @@ are value rows in ssh.yaml (checks/values.py); what needs more than one keyword,
 
 from __future__ import annotations
 
-from imagevet.checks.base import CheckOptions
+from imagevet.checks.base import CheckOptions, worst
 from imagevet.checks.modes import file_mode
 from imagevet.facts import Facts
 from imagevet.facts.sshd import SshdConfig, SshdSetting
@@ -147,3 +147,40 @@ def access_limited(facts: Facts, options: CheckOptions) -> Outcome:
             *only_in_match,
         ),
     )
+
+
+def _banner_judged(facts: Facts, setting: SshdSetting, where: str) -> tuple[Status, Evidence]:
+    """Whether the file a Banner value names shows something: sshd sends nothing for `none`, for a file
+    it cannot open or for an empty one, so the keyword alone proves no banner."""
+    if setting.value == "none":
+        return Status.FAIL, Evidence(f"{where}no banner (Banner none)", setting.path, setting.line)
+    if not setting.value.startswith("/"):
+        detail = f"{where}Banner {setting.value} is not an absolute path (sshd opens it from where it runs)"
+        return Status.ERROR, Evidence(detail, setting.path, setting.line)
+    banner = facts.banner(setting.value)
+    if isinstance(banner, Unknown):
+        return Status.ERROR, Evidence(f"{where}{banner.reason}", setting.value)
+    if banner.text is None:
+        return Status.FAIL, Evidence(
+            f"{where}Banner {setting.value}: no such file, so sshd shows none", setting.value
+        )
+    if not banner.shows_text:
+        return Status.FAIL, Evidence(
+            f"{where}Banner {setting.value} is empty, so sshd shows nothing", setting.value
+        )
+    return Status.PASS, Evidence(
+        f"{where}Banner {setting.value} shows {len(banner.text.splitlines())} line(s)", setting.value
+    )
+
+
+def banner(facts: Facts, options: CheckOptions) -> Outcome:
+    """A warning banner before authentication, for every connection: the Banner file (and that of each
+    Match block that sets one) exists and says something."""
+    config = sshd_or_outcome(facts)
+    if isinstance(config, Outcome):
+        return config
+    setting = config.get("banner")
+    judged = [(Status.PASS, setting_evidence(setting)), _banner_judged(facts, setting, "")]
+    for block, override in config.match_overrides("banner"):
+        judged.append(_banner_judged(facts, override, f"Match {block.criteria}: "))
+    return Outcome(worst(s for s, _ in judged), tuple(dict.fromkeys(e for _, e in judged)))

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from imagevet.checks.base import worst
 from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
@@ -358,8 +359,4 @@ def judge(rows: tuple[ValueRow, ...], facts: Facts) -> Outcome:
         if isinstance(result, Outcome):
             return result
         judged += result
-    evidence = tuple(e for _, items in judged for e in items)
-    for status in (Status.ERROR, Status.FAIL):
-        if any(s is status for s, _ in judged):
-            return Outcome(status, evidence)
-    return Outcome(Status.PASS, evidence)
+    return Outcome(worst(s for s, _ in judged), tuple(e for _, items in judged for e in items))

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from imagevet.facts.account_db import AccountDatabase
     from imagevet.facts.accounts import Accounts
     from imagevet.facts.aide import AideFacts
+    from imagevet.facts.banners import Banner
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
     from imagevet.facts.crypto_policy import CryptoPolicy
     from imagevet.facts.files import SystemFiles
@@ -77,6 +78,7 @@ class Facts:
         self.target = target
         self.advisories = advisories
         self._needs = needs
+        self._banners: dict[str, Banner | Unknown] = {}
 
     @cached_property
     def needs(self) -> FactNeeds:
@@ -273,6 +275,14 @@ class Facts:
             for setting in config.settings.get("hostkey", ())
             if setting.value != "none"
         )
+
+    def banner(self, path: str) -> Banner | Unknown:
+        """A login banner file (facts/banners.py), read once per path."""
+        if path not in self._banners:
+            from imagevet.facts.banners import read_banner
+
+            self._banners[path] = read_banner(self.target, path)
+        return self._banners[path]
 
     def _home_of(self, user: str) -> str | None:
         """A user's home in /etc/passwd (getpwnam; "" is getpwuid(0): the first account with uid 0), as
