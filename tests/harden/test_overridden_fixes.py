@@ -11,10 +11,12 @@ import pytest
 
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
+from imagevet.checks.metadata import builtin_metadata
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
 from tests.harden.test_harden import AS_OF, chroot, snapshot
 from tests.harden.test_harden import harden_in_chroot as harden
+from tests.support.cli import run_imagevet
 from tests.support.debian_root import ensure_debian_root
 
 pytestmark = pytest.mark.real
@@ -113,3 +115,45 @@ def test_a_su_group_with_members_fails_the_fix(root: Path) -> None:
     assert chroot(root, "sh", "-c", "groupadd -r sugroup && useradd -G sugroup alice").returncode == 0
     proc = harden(root, ["su-restricted"])
     assert proc.returncode == 1 and "group sugroup has members (alice)" in proc.stderr, proc.stderr
+
+
+RED_HAT_BASHRC = """\
+# As Red Hat's /etc/bashrc sets it (setup package): by uid, under a condition.
+if [ $UID -gt 199 ] && [ "`/usr/bin/id -gn`" = "`/usr/bin/id -un`" ]; then
+   umask 002
+else
+   umask 022
+fi
+"""
+
+
+def test_a_weaker_umask_in_a_profile_gets_the_missing_bits_and_a_stricter_one_stays(root: Path) -> None:
+    """login.defs already says 027 on the debootstrap root after the first fix; the profiles' umask runs
+    after it and used to leave the check passing with every shell at 022 (rt25)."""
+    bashrc, script = root / "etc/bash.bashrc", root / "etc/profile.d/site.sh"
+    bashrc.write_text(bashrc.read_text() + RED_HAT_BASHRC)
+    script.write_text("umask 22; umask 077\n")
+    script.chmod(0o640)
+    assert status(root, "default-umask") is Status.FAIL
+    proc = harden(root, ["default-umask"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert status(root, "default-umask") is Status.PASS
+    assert "   umask 027\nelse\n   umask 027\nfi\n" in bashrc.read_text()
+    assert script.read_text() == "umask 027; umask 077\n" and script.stat().st_mode & 0o777 == 0o640
+    assert not list(root.glob("etc/**/*.imagevet-umask"))
+    before_second = snapshot(root)
+    assert chroot(root, "/imagevet-harden.sh").returncode == 0 and snapshot(root) == before_second
+
+
+def test_a_umask_that_is_not_a_number_is_left_undecided_not_fixed(root: Path) -> None:
+    """The check cannot judge `umask "$X"`, so harden does not claim to fix it; the pasted fix itself
+    refuses it by name."""
+    (root / "etc/profile.d/site.sh").write_text('umask "$SITE_UMASK"\n')
+    assert status(root, "default-umask") is Status.ERROR
+    made = run_imagevet("harden", str(root), "--checks", "default-umask", "--as-of", "2026-11-28")
+    assert "not addressed, could not be decided: default-umask" in made.stderr
+    steps = builtin_metadata()["default-umask"].remediation_for("debian")
+    (step,) = [s.text for s in steps if s.kind == "command" and "awk" in s.text]
+    proc = chroot(root, "sh", "-c", step)
+    assert proc.returncode == 1
+    assert "/etc/profile.d/site.sh sets a umask that is not an octal number" in proc.stderr

@@ -25,6 +25,7 @@ from imagevet.checks import (
     ssh,
     sudo,
     system,
+    umask,
 )
 from imagevet.checks.base import CheckOptions, Predicate
 from imagevet.checks.metadata import builtin_metadata
@@ -105,7 +106,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("aide-periodic", aide.periodic),
     ("password-min-days", ROW),
     ("password-warn-age", ROW),
-    ("default-umask", ROW),
+    ("default-umask", umask.default_umask),
     ("core-dumps-restricted", system.core_dumps_restricted),
     ("filesystem-modules-disabled", system.filesystem_modules_disabled),
     ("logging-configured", system.logging_configured),

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from imagevet.facts.pam import PamFacts, Setting
     from imagevet.facts.pam_service import ServiceStack
     from imagevet.facts.pending import PendingUpdate
-    from imagevet.facts.shell_vars import Effect
+    from imagevet.facts.shell_vars import Effect, UmaskCall
     from imagevet.facts.sshd import SshdConfig
     from imagevet.facts.sudoers import Sudoers
     from imagevet.facts.support import SupportFacts
@@ -151,6 +151,12 @@ class Facts:
         from imagevet.facts.logins import gather_timeout
 
         return gather_timeout(self.target)
+
+    @cached_property
+    def profile_umasks(self) -> tuple[UmaskCall, ...] | Unknown:
+        from imagevet.facts.logins import gather_umasks
+
+        return gather_umasks(self.target)
 
     @cached_property
     def useradd_defaults(self) -> dict[str, Setting] | Unknown | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from imagevet.facts.pam import Setting
 from imagevet.facts.pam_service import ServiceStack, service_stack
-from imagevet.facts.shell_vars import Effect, effects
+from imagevet.facts.shell_vars import Effect, UmaskCall, effects, umask_calls
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -34,15 +34,33 @@ MULTICALL = frozenset({"busybox", "toybox"})
 def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
     """What the system-wide profiles do to TMOUT, file by file in the order a login shell reads them, as
     facts/shell_vars.py reads each; Unknown if one of them cannot be read."""
-    found: list[Effect] = []
+    profiles = _profiles(target)
+    if isinstance(profiles, Unknown):
+        return profiles
+    return tuple(effect for path, text in profiles for effect in effects(text, path))
+
+
+def _profiles(target: Target) -> list[tuple[str, str]] | Unknown:
+    """(path, text) of each system-wide profile the image has, in the order a login shell reads them;
+    Unknown if one of them cannot be read."""
+    found = []
     for path in (*PROFILE_FILES, *sorted(target.glob(PROFILE_D))):
         if not target.exists(path):
             continue
         text = target.read_text(path)
         if isinstance(text, Unknown):
             return Unknown(f"{path}: {text.reason}")
-        found += effects(text, path)
-    return tuple(found)
+        found.append((path, text))
+    return found
+
+
+def gather_umasks(target: Target) -> tuple[UmaskCall, ...] | Unknown:
+    """Every umask the system-wide profiles run, in the order a login shell reads them (the files of
+    gather_timeout); Unknown if one of them cannot be read."""
+    profiles = _profiles(target)
+    if isinstance(profiles, Unknown):
+        return profiles
+    return tuple(call for path, text in profiles for call in umask_calls(text, path))
 
 
 def parse_shells(text: str) -> tuple[str, ...]:

@@ -260,3 +260,37 @@ def _simple(command: Command, path: str, name: str) -> list[Effect]:
         if marks or not any(name in w.raw for w in words):
             return marks
     return [Effect("undecided", None, path, line, f"'{first}' touches {name}: not modelled")]
+
+
+@dataclass(frozen=True)
+class UmaskCall:
+    """A ``umask MODE`` a profile runs: the mode as written (None where it is not an octal number the
+    reader can judge without running the file: ``umask "$X"``, a symbolic mode), and whether it runs only
+    under a condition (inside a compound command or an && / || list)."""
+
+    mode: int | None
+    written: str
+    path: str
+    line: int
+    conditional: bool
+
+
+_OCTAL = re.compile(r"[0-7]{1,4}")
+
+
+def umask_calls(text: str, path: str) -> list[UmaskCall]:
+    """Every ``umask`` with a mode in the file, conditional or not: a weaker mode in any branch is one some
+    login gets (CIS's audit greps every umask line). ``umask`` alone, ``-S`` and ``-p`` only print."""
+    found, _hidden, balanced = commands(text)
+    calls = []
+    for command in found:
+        words = [w for w in command.words if w.text not in LEADERS]
+        if not words or words[0].text != "umask":
+            continue
+        modes = [w for w in words[1:] if not w.text.startswith("-")]
+        if not modes:
+            continue
+        mode = int(modes[0].text, 8) if _OCTAL.fullmatch(modes[0].text) else None
+        conditional = command.depth > 0 or command.chained or not balanced
+        calls.append(UmaskCall(mode, modes[0].raw, path, command.line, conditional))
+    return calls
