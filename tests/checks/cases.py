@@ -104,7 +104,9 @@ CIS_ROWS = (
     "password-inactive accounts-system-no-shell accounts-home-dirs accounts-dot-files sudo-reauth-timeout "
     "sudo-authenticate ssh-max-startups ssh-access-limited password-history-enabled "
     "password-history-remember password-history-root password-history-authtok password-unix-no-remember "
-    "aide-database aide-periodic"
+    "aide-database aide-periodic sysctl-ptrace-scope password-difok password-maxrepeat password-maxsequence "
+    "password-dictcheck password-enforcing password-enforce-root logging-journald-compress "
+    "logging-journald-storage"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

@@ -137,7 +137,7 @@ def _setting_evidence(label: str, setting: Setting) -> Evidence:
     return Evidence(f"{label} = {setting.value}", setting.path, setting.line)
 
 
-def _stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outcome:
+def stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outcome:
     """The lines of the image's ``kind`` stack that call ``module``; skip without PAM, fail without it."""
     present, lines = facts.pam.stack_modules(kind, module)
     if facts.pam.unreadable:
@@ -153,7 +153,7 @@ def _stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Out
 
 def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_pwquality in the password stack, with an effective minlen of at least 14 on every line."""
-    lines = _stack_lines(facts, "password", "pam_pwquality.so")
+    lines = stack_lines(facts, "password", "pam_pwquality.so")
     if isinstance(lines, Outcome):
         return lines
     settings = facts.pam.pwquality
@@ -168,7 +168,7 @@ def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
 
 def account_lockout(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_faillock in the auth stack, locking after at most 5 failures for 15 minutes or until reset."""
-    lines = _stack_lines(facts, "auth", "pam_faillock.so")
+    lines = stack_lines(facts, "auth", "pam_faillock.so")
     if isinstance(lines, Outcome):
         return lines
     settings = facts.pam.faillock

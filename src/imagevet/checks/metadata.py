@@ -43,6 +43,8 @@ STEP_KEYS = frozenset(
         "sudoers-negation",
         "sudoers-timeout",
         "login-defs",
+        "pwquality",
+        "journald",
     }
 )
 
@@ -108,8 +110,8 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
     """The command a generated step names, written once in its own module: an fstab option
     (checks/fstab_fix.py), a package removal of the row's own names (checks/package_fix.py), a sudoers
     negation removed or the sudo timeout capped (checks/sudo_fix.py), a login.defs setting
-    (checks/login_defs_fix.py); None for any other step. A
-    generator's refusal names the check."""
+    (checks/login_defs_fix.py), a pwquality or journald setting (checks/conf_fix.py); None for any
+    other step. A generator's refusal names the check."""
     fstab = None
     if "fstab" in raw:
         fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
@@ -130,6 +132,9 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
                 raise DataError("a login-defs step names one setting: {KEY: value}")
             ((key, value),) = setting.items()
             return login_defs_command(str(key), str(value))
+        for kind in ("pwquality", "journald"):
+            if kind in raw:
+                return _conf_setting(kind, raw[kind])
         if "sudoers-timeout" in raw:
             minutes = raw["sudoers-timeout"]
             if not isinstance(minutes, int) or isinstance(minutes, bool):
@@ -138,6 +143,22 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
     except DataError as exc:
         raise DataError(f"check {check_id}: {exc}") from exc
     return None
+
+
+def _conf_setting(kind: str, raw: Any) -> str:
+    """A ``pwquality: {key: value}`` or ``journald: {Key: value}`` step (checks/conf_fix.py); a
+    pwquality flag is named alone, ``pwquality: enforce_for_root``."""
+    from imagevet.checks.conf_fix import journald_command, pwquality_command
+
+    if kind == "pwquality" and isinstance(raw, str):
+        return pwquality_command(raw, None)
+    if not isinstance(raw, dict) or len(raw) != 1:
+        raise DataError(f"a {kind} step names one setting: {{key: value}}")
+    ((key, value),) = raw.items()
+    if isinstance(value, bool):
+        raise DataError(f'a {kind} step wants its value quoted ({key}: "yes"), not a YAML boolean')
+    maker = pwquality_command if kind == "pwquality" else journald_command
+    return maker(str(key), str(value))
 
 
 def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationStep:
@@ -158,7 +179,7 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         return RemediationStep("note", note, None, "")
     raise DataError(
         f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
-        " 'sudoers-timeout', 'login-defs', 'file' with 'content', or 'note'"
+        " 'sudoers-timeout', 'login-defs', 'pwquality', 'journald', 'file' with 'content', or 'note'"
     )
 
 

@@ -118,6 +118,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("sysctl-ipv6-accept-redirects", ROW),
     ("sysctl-ipv6-forward", ROW),
     ("sysctl-ipv6-source-route", ROW),
+    ("sysctl-ptrace-scope", ROW),
     ("file-perms-passwd-backup", ROW),
     ("file-perms-group-backup", ROW),
     ("file-perms-shadow-backup", ROW),
@@ -234,6 +235,14 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("cloud-monitoring-agent", cloud.cloud_monitoring),
     ("cloud-time-sync", cloud.cloud_time),
     ("cloud-encryption-tools", cloud.encryption_tools),
+    ("password-difok", ROW),
+    ("password-maxrepeat", ROW),
+    ("password-maxsequence", ROW),
+    ("password-dictcheck", ROW),
+    ("password-enforcing", ROW),
+    ("password-enforce-root", ROW),
+    ("logging-journald-compress", ROW),
+    ("logging-journald-storage", ROW),
 )
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagevet.checks.base import worst
+from imagevet.checks.config_values import journald_judged, pwquality_judged
 from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
@@ -42,7 +43,7 @@ if TYPE_CHECKING:  # imported by the mounts fact, only for the audits that judge
 # systemd-sysctl loads, as do SSG's rules; a default can differ with the kernel build or a boot parameter,
 # and a later package's sysctl.d file is the only thing that could change a set value (docs/checks.md).
 UNSET_SYSCTL = "set it in /etc/sysctl.d, as CIS's audit asks (a kernel default is not the image's setting)"
-FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts")
+FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts", "pwquality", "journald")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
     "sysctl": NUMBER_OPS,
@@ -51,6 +52,8 @@ OPS = {
     "packages": ("any", "none"),
     "files": ("mode",),
     "mounts": ("option",),
+    "pwquality": ("ge", "between", "present"),
+    "journald": ("in",),
 }
 ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
 
@@ -116,9 +119,9 @@ def _default_shown(op: str, want: Any) -> str:
 def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
     """``raw`` checked against what ``op`` needs, in the form the row keeps."""
     where = f"check {check_id}: value row"
-    if op in ("any", "none"):
+    if op in ("any", "none", "present"):
         if raw is not None:
-            raise DataError(f"{where}: op {op} takes no 'want' (the packages are its keys)")
+            raise DataError(f"{where}: op {op} takes no 'want' (its keys are what it asks for)")
         return None
     if op == "between":
         if not (isinstance(raw, list) and len(raw) == 2 and all(type(v) is int for v in raw)):
@@ -348,6 +351,8 @@ _JUDGES: dict[str, Callable[[Facts, ValueRow], list[Judged] | Outcome]] = {
     "packages": _packages,
     "files": _files,
     "mounts": _mounts,
+    "pwquality": pwquality_judged,
+    "journald": journald_judged,
 }
 
 

@@ -20,7 +20,17 @@ STACKS = {
     "auth": ("/etc/pam.d/common-auth", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
     "password": ("/etc/pam.d/common-password", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
 }
-PWQUALITY_DEFAULTS = {"minlen": "8"}
+# pwquality.conf(5) of libpwquality 1.4.5 (Debian 12's libpwquality-common, read 2026-12-07): minlen 8,
+# difok 1, maxrepeat and maxsequence 0 (the check disabled), dictcheck and enforcing 1; enforce_for_root is
+# off unless named.
+PWQUALITY_DEFAULTS = {
+    "minlen": "8",
+    "difok": "1",
+    "maxrepeat": "0",
+    "maxsequence": "0",
+    "dictcheck": "1",
+    "enforcing": "1",
+}
 FAILLOCK_DEFAULTS = {"deny": "3", "unlock_time": "600"}
 PWHISTORY_DEFAULTS = {"remember": "10"}
 

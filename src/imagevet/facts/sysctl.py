@@ -63,6 +63,10 @@ KERNEL_DEFAULTS = {
     "net.ipv6.conf.default.accept_redirects": "1",
     "net.ipv6.conf.all.accept_source_route": "0",
     "net.ipv6.conf.default.accept_source_route": "0",
+    # Yama, where the kernel is built with it: "the defaults when CONFIG_SECURITY_YAMA is enabled in a kernel
+    # build (currently 1 for ptrace_scope)" (elfutils config/10-default-yama-scope.conf, read 2026-12-07 at
+    # https://chromium.googlesource.com/external/elfutils/+/eb956e080ff5/config/10-default-yama-scope.conf).
+    "kernel.yama.ptrace_scope": "1",
 }
 
 

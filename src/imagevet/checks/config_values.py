@@ -1,0 +1,81 @@
+"""The value rows of settings read from configuration files with drop-ins (checks/values.py judges every
+other fact): ``pwquality``, each key as pam_pwquality uses it on each password-stack line (its argument,
+else pwquality.conf.d and pwquality.conf, else libpwquality's default; ``op: present`` for a flag such as
+enforce_for_root), and ``journald``, each key after journald.conf's drop-ins (``op: in``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from imagevet.facts import Facts
+from imagevet.model import Evidence, Outcome, Status, Unknown
+
+if TYPE_CHECKING:  # values.py imports this module for its table of judges
+    from imagevet.checks.values import ValueRow
+
+Judged = tuple[Status, list[Evidence]]
+
+
+def pwquality_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    """Each key as pam_pwquality uses it on each line of the password stack: its own argument, else the
+    pwquality.conf files, else libpwquality's default."""
+    from imagevet.checks.accounts import stack_lines  # the PAM checks' own reading of the stack
+    from imagevet.facts.pam import effective
+
+    lines = stack_lines(facts, "password", "pam_pwquality.so")
+    if isinstance(lines, Outcome):
+        return lines
+    judged: list[Judged] = []
+    for line in lines:
+        for key in row.keys:
+            setting = effective(facts.pam.pwquality, line, key)
+            if row.op == "present":
+                ok = setting is not None
+                shown = f"pam_pwquality {key}" if ok else f"pam_pwquality {key} is not set (off by default)"
+            else:
+                value = setting.value if setting is not None else "?"
+                ok = bool(row.test(value))
+                default = " (library default)" if setting is not None and setting.path == "default" else ""
+                shown = f"pam_pwquality {key} = {value}{default}; wanted {row.shown}"
+            where = (
+                (None, None) if setting is None or setting.path == "default" else (setting.path, setting.line)
+            )
+            judged.append((Status.PASS if ok else Status.FAIL, [Evidence(shown, *where)]))
+    return judged
+
+
+def journald_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    """Each key as journald reads it after its drop-ins; a key left to journald's default fails, as CIS's
+    audit asks for it set (the default is the build's, not the image's setting). Skipped without journald,
+    and where rsyslog or syslog-ng keeps the logs: the benchmarks ask for one logging system and its
+    settings ("Ensure only one logging system is in use"), and SSG's rules judge journald.conf regardless."""
+    journald = facts.journald
+    if not journald.installed:
+        return Outcome.of(Status.SKIP, "no systemd-journald in the image")
+    from imagevet.checks.system import SYSLOG_PACKAGES
+    from imagevet.checks.values import installed_packages
+
+    packages = installed_packages(facts)
+    if isinstance(packages, Outcome):
+        return packages
+    syslog = [name for name in SYSLOG_PACKAGES if name in packages]
+    if syslog:
+        detail = (
+            f"{syslog[0]} is installed: CIS asks for journald's settings where journald is the logging system"
+        )
+        return Outcome.of(Status.SKIP, detail)
+    settings = journald.effective
+    if isinstance(settings, Unknown):
+        return Outcome.of(Status.ERROR, settings.reason)
+    judged: list[Judged] = []
+    for key in row.keys:
+        setting = settings.get(key)
+        if setting is None:
+            detail = f"{key} is not set in journald.conf or its drop-ins; wanted {row.shown}"
+            judged.append((Status.FAIL, [Evidence(detail)]))
+            continue
+        shown = f"journald {key}={setting.value}; wanted {row.shown}"
+        status = Status.PASS if row.test(setting.value) else Status.FAIL
+        judged.append((status, [Evidence(shown, setting.path, setting.line)]))
+    return judged
