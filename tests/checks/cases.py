@@ -106,7 +106,7 @@ CIS_ROWS = (
     "password-history-remember password-history-root password-history-authtok password-unix-no-remember "
     "aide-database aide-periodic sysctl-ptrace-scope password-difok password-maxrepeat password-maxsequence "
     "password-dictcheck password-enforcing password-enforce-root logging-journald-compress "
-    "logging-journald-storage"
+    "logging-journald-storage banner-motd banner-issue banner-issue-net"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

@@ -13,6 +13,7 @@ from imagevet.checks import (
     account_db,
     accounts,
     aide,
+    banners,
     cloud,
     files,
     home_aspects,
@@ -243,6 +244,9 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("password-enforce-root", ROW),
     ("logging-journald-compress", ROW),
     ("logging-journald-storage", ROW),
+    ("banner-motd", banners.motd),
+    ("banner-issue", banners.issue),
+    ("banner-issue-net", banners.issue_net),
 )
 
 

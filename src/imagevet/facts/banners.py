@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from imagevet.facts.sshd import SshdConfig
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -41,3 +42,13 @@ def read_banner(target: Target, path: str) -> Banner | Unknown:
     if isinstance(data, Unknown):
         return Unknown(f"the banner cannot be judged: {data.reason}")
     return Banner(path, data.decode("utf-8", errors="replace"))
+
+
+def gather_banners(target: Target, sshd: SshdConfig | Unknown | None) -> dict[str, Banner | Unknown]:
+    """/etc/motd, issue and issue.net, and every absolute path sshd's Banner names, globally or in a Match
+    block (a relative one is the check's error, never read), by path."""
+    named = []
+    if isinstance(sshd, SshdConfig):
+        named = [sshd.get("banner").value, *(s.value for _, s in sshd.match_overrides("banner"))]
+    paths = [*LOGIN_BANNERS, *(path for path in named if path.startswith("/"))]
+    return {path: read_banner(target, path) for path in dict.fromkeys(paths)}

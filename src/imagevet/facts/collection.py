@@ -78,7 +78,6 @@ class Facts:
         self.target = target
         self.advisories = advisories
         self._needs = needs
-        self._banners: dict[str, Banner | Unknown] = {}
 
     @cached_property
     def needs(self) -> FactNeeds:
@@ -269,37 +268,20 @@ class Facts:
 
     @property
     def configured_host_keys(self) -> tuple[str, ...]:
-        """The HostKey paths the sshd configuration names (none where sshd is absent or unreadable: the
-        SSH checks then say so themselves)."""
-        from imagevet.facts.sshd import SshdConfig, host_key_path
+        """The HostKey paths the sshd configuration names (facts/files.py configured_host_keys)."""
+        from imagevet.facts.files import configured_host_keys
 
-        config = self.sshd
-        if not isinstance(config, SshdConfig):
-            return ()
-        return tuple(
-            host_key_path(setting.value, self._home_of)
-            for setting in config.settings.get("hostkey", ())
-            if setting.value != "none"
-        )
+        return configured_host_keys(self.target, self.sshd)
+
+    @cached_property
+    def banners(self) -> dict[str, Banner | Unknown]:
+        """The login banners and every file sshd's Banner names (facts/banners.py), by path."""
+        from imagevet.facts.banners import gather_banners
+
+        return gather_banners(self.target, self.sshd)
 
     def banner(self, path: str) -> Banner | Unknown:
-        """A login banner file (facts/banners.py), read once per path."""
-        if path not in self._banners:
-            from imagevet.facts.banners import read_banner
-
-            self._banners[path] = read_banner(self.target, path)
-        return self._banners[path]
-
-    def _home_of(self, user: str) -> str | None:
-        """A user's home in /etc/passwd (getpwnam; "" is getpwuid(0): the first account with uid 0), as
-        sshd expands ``~``; None where passwd cannot be read or has no such account."""
-        from imagevet.facts.account_db import parse_passwd
-
-        text = self.target.read_text("/etc/passwd")
-        if isinstance(text, Unknown):
-            return None
-        found = (u for u in parse_passwd(text)[0] if (u.uid == 0 if user == "" else u.name == user))
-        return next((u.home for u in found), None)
+        return self.banners.get(path) or Unknown(f"{path}: not among the banners imagevet reads")
 
     @cached_property
     def pam(self) -> PamFacts:

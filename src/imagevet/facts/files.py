@@ -8,8 +8,10 @@ guess. /etc/group is read the way glibc's files backend does: the first entry fo
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+from imagevet.facts.sshd import SshdConfig, host_key_path
 from imagevet.model import Unknown
 from imagevet.target.base import Target
 
@@ -88,3 +90,28 @@ def gather_system_files(
         host_public_keys=public,
         group_ids={} if isinstance(text, Unknown) else parse_group_ids(text),
     )
+
+
+def configured_host_keys(target: Target, sshd: SshdConfig | Unknown | None) -> tuple[str, ...]:
+    """The HostKey paths the sshd configuration names (none where sshd is absent or unreadable: the SSH
+    checks then say so themselves), ``~`` expanded as sshd does."""
+    if not isinstance(sshd, SshdConfig):
+        return ()
+    home_of = functools.partial(_home_of, target)
+    return tuple(
+        host_key_path(setting.value, home_of)
+        for setting in sshd.settings.get("hostkey", ())
+        if setting.value != "none"
+    )
+
+
+def _home_of(target: Target, user: str) -> str | None:
+    """A user's home in /etc/passwd (getpwnam; "" is getpwuid(0): the first account with uid 0), as sshd
+    expands ``~``; None where passwd cannot be read or has no such account."""
+    from imagevet.facts.account_db import parse_passwd  # which reads this module's GROUP
+
+    text = target.read_text("/etc/passwd")
+    if isinstance(text, Unknown):
+        return None
+    found = (u for u in parse_passwd(text)[0] if (u.uid == 0 if user == "" else u.name == user))
+    return next((u.home for u in found), None)
