@@ -65,7 +65,9 @@ def test_the_cis_values_pass(debian: Path) -> None:
         ("maxrepeat = 4\nmaxsequence = 0\n", [F, F, F, P, P, F]),
         ("maxrepeat = 1\nmaxsequence = 2\n", [F, P, P, P, P, F]),
         ("dictcheck = 0\nenforcing = 0\n", [F, F, F, F, F, F]),
-        ("dictcheck = yes\n", [F, F, F, F, P, F]),  # not a number: libpwquality would not read it as one
+        ("dictcheck = yes\n", [F, F, F, P, P, F]),  # refused: libpwquality stops there, dictcheck stays 1
+        ("Dictcheck = 0\nENFORCING 0\n", [F, F, F, F, F, F]),  # names in any case, `=` optional
+        ("minlenn = 14\ndifok = 5\nenforce_for_root\n", [F, F, F, P, P, F]),  # stops at the unknown name
         ("enforce_for_root = 1\n", [F, F, F, P, P, P]),  # named, with a value or not
     ],
 )
@@ -81,6 +83,23 @@ def test_pwquality_conf_is_read_after_its_drop_ins(debian: Path) -> None:
 def test_the_module_line_wins_over_the_files(debian: Path) -> None:
     stack = "password requisite pam_pwquality.so retry=3 difok=1 enforce_for_root\n"
     assert _judge(debian, stack, conf=CIS) == [F, P, P, P, P, P]
+
+
+def test_argument_names_are_matched_in_any_case(debian: Path) -> None:
+    stack = "password requisite pam_pwquality.so retry=3 DICTCHECK=0 Difok=4\n"
+    assert _judge(debian, stack, conf=CIS) == [P, P, P, F, P, P]
+
+
+def test_a_file_that_cannot_be_read_is_an_error(debian: Path) -> None:
+    (debian / "etc/security/pwquality.conf.d").mkdir(parents=True)
+    (debian / "etc/security/pwquality.conf.d/big.conf").write_text("#" * (5 * 1024 * 1024))
+    assert _judge(debian, conf=CIS) == [Status.ERROR] * 6
+
+
+def test_latin1_bytes_in_a_comment_are_read_as_the_library_reads_them(debian: Path) -> None:
+    (debian / "etc/security").mkdir(parents=True)
+    (debian / "etc/security/pwquality.conf").write_bytes(b"# caf\xe9\ndictcheck = 0\n")
+    assert _judge(debian)[3] is F
 
 
 def test_every_pam_pwquality_line_is_judged(debian: Path) -> None:

@@ -40,6 +40,21 @@ def _judge(root: Path, login_defs: str | None, profile: str | None = None) -> St
         ("# umask 022\n", P),
         ('umask "$SITE"\n', E),
         ("umask u=rwx,g=rx,o=\n", E),  # symbolic: not read, never guessed
+        ("{ umask 022; }\n", F),
+        ("if umask 022; then :; fi\n", F),
+        ("f() { umask 022; }; f\n", F),
+        ('X="a\\\\"; umask 022; Y="b"\n', F),  # an escaped backslash, then the closing quote
+        ("builtin umask 022\n", E),  # run, in a form not read: undecided, never passed
+        ("command umask 022\n", E),
+        ("eval umask 022\n", E),
+        ("FOO=1 umask 022\n", E),
+        ("2>/dev/null umask 022\n", E),
+        ("\\umask 022\n", E),
+        ("'umask' 022\n", E),
+        ("umask -S 022\n", E),
+        ("umask -- 002\n", E),
+        ("umask 022>/dev/null\n", E),
+        ("echo umask 022\n", P),  # says it, does not run it
     ],
 )
 def test_profile_umasks(debian: Path, profile: str | None, expected: Status) -> None:
@@ -65,4 +80,4 @@ def test_umask_calls_read_each_mode_with_its_place() -> None:
         (0o077, 2, True),
         (None, 3, False),
     ]
-    assert calls[2].written == "$M"
+    assert calls[2].written == "umask $M"

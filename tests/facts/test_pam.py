@@ -11,9 +11,9 @@ from imagevet.facts.pam import (
     faillock_settings,
     gather_pam,
     parse_stack,
-    pwquality_settings,
 )
 from imagevet.facts.pam_syntax import logical_lines
+from imagevet.facts.pwquality import gather_pwquality
 from imagevet.target import RootfsTarget
 
 DEBIAN_AUTH = """\
@@ -89,9 +89,9 @@ def test_pwquality_dropins_are_read_before_the_main_file(tmp_path: Path) -> None
             "/etc/security/pwquality.conf.d/20-b.conf": "minlen = 16\n",
         },
     )
-    assert pwquality_settings(target)["minlen"].value == "16"
+    assert gather_pwquality(target).settings["minlen"].value == "16"
     (tmp_path / "etc/security/pwquality.conf").write_text("# minlen = 9\nminlen = 10\n")
-    setting = pwquality_settings(target)["minlen"]
+    setting = gather_pwquality(target).settings["minlen"]
     assert (setting.value, setting.path, setting.line) == ("10", "/etc/security/pwquality.conf", 2)
 
 

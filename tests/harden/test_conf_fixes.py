@@ -107,8 +107,11 @@ def test_a_missing_main_file_is_made(root: Path, systemd_copy: Path) -> None:
 def test_a_pam_argument_and_a_package_drop_in_fail_the_fix_by_name(root: Path, systemd_copy: Path) -> None:
     stack = root / "etc/pam.d/common-password"
     stack.write_text(
-        stack.read_text().replace("pam_pwquality.so retry=3", "pam_pwquality.so retry=3 difok=1")
+        stack.read_text().replace("pam_pwquality.so retry=3", "pam_pwquality.so retry=3 Difok=1")
     )
+    conf = root / "etc/security/pwquality.conf"
+    conf.write_text(conf.read_text() + "difok = 8\n")  # stricter, and losing to the line: left as it is
+    before = conf.read_text()
     vendor = systemd_copy / "usr/lib/systemd/journald.conf.d"
     vendor.mkdir(parents=True, exist_ok=True)
     (vendor / "90-vendor.conf").write_text("[Journal]\nStorage=volatile\n")
@@ -120,3 +123,34 @@ def test_a_pam_argument_and_a_package_drop_in_fail_the_fix_by_name(root: Path, s
     assert "the fix for logging-journald-storage failed" in journald.stderr
     assert audit(root, ["password-difok"]) == [Status.FAIL]
     assert audit(systemd_copy, ["logging-journald-storage"]) == [Status.FAIL]
+    assert conf.read_text() == before
+
+
+def test_a_vendor_main_file_is_copied_before_the_edit(systemd_copy: Path) -> None:
+    """systemd 256 and later keep the defaults in /usr/lib/systemd/journald.conf; an /etc file made with
+    one key would hide its other settings (found by the red-team: Compress went from pass to fail)."""
+    (systemd_copy / "etc/systemd/journald.conf").unlink()
+    vendor = systemd_copy / "usr/lib/systemd/journald.conf"
+    vendor.write_text("[Journal]\nCompress=yes\nSystemMaxUse=200M\n")
+    assert audit(systemd_copy, JOURNALD) == [Status.PASS, Status.FAIL]
+    assert harden(systemd_copy, ["logging-journald-storage"]).returncode == 0
+    text = (systemd_copy / "etc/systemd/journald.conf").read_text()
+    assert text == "[Journal]\nStorage=persistent\nCompress=yes\nSystemMaxUse=200M\n"
+    assert audit(systemd_copy, JOURNALD) == [Status.PASS, Status.PASS]
+
+
+def test_links_are_followed_and_untouched_files_keep_their_inode(systemd_copy: Path) -> None:
+    etc = systemd_copy / "etc/systemd"
+    (etc / "journald.conf.d").mkdir(exist_ok=True)
+    (etc / "site").mkdir()
+    (etc / "site/size.conf").write_text("[Journal]\nSystemMaxUse=1G\n")
+    (etc / "site/storage.conf").write_text("[Journal]\nStorage=volatile\n")
+    (etc / "journald.conf.d/20-size.conf").symlink_to("../site/size.conf")
+    (etc / "journald.conf.d/30-storage.conf").symlink_to("../site/storage.conf")
+    size_inode = (etc / "site/size.conf").stat().st_ino
+    assert harden(systemd_copy, ["logging-journald-storage"]).returncode == 0
+    links = [etc / "journald.conf.d/20-size.conf", etc / "journald.conf.d/30-storage.conf"]
+    assert all(link.is_symlink() for link in links)
+    assert (etc / "site/storage.conf").read_text() == "[Journal]\n# Storage=volatile\n"
+    assert (etc / "site/size.conf").stat().st_ino == size_inode  # no key there: not rewritten
+    assert audit(systemd_copy, ["logging-journald-storage"]) == [Status.PASS]

@@ -134,6 +134,8 @@ def test_a_weaker_umask_in_a_profile_gets_the_missing_bits_and_a_stricter_one_st
     bashrc.write_text(bashrc.read_text() + RED_HAT_BASHRC)
     script.write_text("umask 22; umask 077\n")
     script.chmod(0o640)
+    (root / "etc/site-umask.sh").write_text("umask 002\n")
+    (root / "etc/profile.d/linked.sh").symlink_to("../site-umask.sh")
     assert status(root, "default-umask") is Status.FAIL
     proc = harden(root, ["default-umask"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -141,6 +143,8 @@ def test_a_weaker_umask_in_a_profile_gets_the_missing_bits_and_a_stricter_one_st
     assert "   umask 027\nelse\n   umask 027\nfi\n" in bashrc.read_text()
     assert script.read_text() == "umask 027; umask 077\n" and script.stat().st_mode & 0o777 == 0o640
     assert not list(root.glob("etc/**/*.imagevet-umask"))
+    assert (root / "etc/profile.d/linked.sh").is_symlink()  # the file it names is edited, the link stays
+    assert (root / "etc/site-umask.sh").read_text() == "umask 027\n"
     before_second = snapshot(root)
     assert chroot(root, "/imagevet-harden.sh").returncode == 0 and snapshot(root) == before_second
 

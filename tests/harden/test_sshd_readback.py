@@ -78,3 +78,13 @@ def test_the_banner_fix_gives_sshd_a_file_with_text_and_keeps_a_site_banner(
     assert text == (before or "Authorized users only. All activity may be monitored and reported.\n")
     again = harden(root, ["ssh-banner"])
     assert "imagevet: hardening applied" in again.stdout and issue.read_text() == text
+
+
+def test_a_match_block_that_drops_the_banner_fails_the_fix(root: Path) -> None:
+    """sshd -T without -C prints the global Banner only, so the read-back alone would say applied."""
+    config = root / "etc/ssh/sshd_config"
+    config.write_text(config.read_text() + "\nMatch User backup\n    Banner none\n")
+    proc = harden(root, ["ssh-banner"])
+    assert proc.returncode == 1
+    assert "a Banner none in the sshd configuration (a Match block) still drops the banner" in proc.stderr
+    assert statuses(root, ["ssh-banner"]) == [Status.FAIL]

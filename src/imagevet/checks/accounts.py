@@ -159,10 +159,12 @@ def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
     settings = facts.pam.pwquality
     evidence, short = [], False
     for line in lines:
-        minlen = effective(settings, line, "minlen") or Setting("?", line.path, line.line)
+        minlen = effective(settings, line, "minlen", fold_case=True) or Setting("?", line.path, line.line)
         evidence.append(_setting_evidence("pam_pwquality minlen", minlen))
         value = _as_int(minlen.value)
         short = short or value is None or value < MIN_PASSWORD_LENGTH
+    if facts.pam.pwquality_stop is not None:
+        evidence.append(Evidence(facts.pam.pwquality_stop))
     return Outcome(Status.FAIL if short else Status.PASS, tuple(evidence))
 
 

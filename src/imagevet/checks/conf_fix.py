@@ -34,16 +34,20 @@ JOURNALD_VENDOR = tuple(
     f"{root}/systemd/journald.conf.d/*.conf" for root in ("/run", "/usr/local/lib", "/usr/lib")
 )
 
-# Sets "$imagevet_line" in "$imagevet_f": every active line of "$imagevet_key", else after the first
-# "[$imagevet_section]" line, else at the end (with the header where a section is wanted and missing).
+# Sets "$imagevet_line" in "$imagevet_f": every active line of "$imagevet_key" (its name, then a blank,
+# an = or the end; in any case where $imagevet_fold is 1), else after the first "[$imagevet_section]"
+# line, else at the end (with the header where a section is wanted and missing). A link is followed, so
+# the file it names is rewritten and the link stays.
 _SET_IN_MAIN = " ".join(
     [
-        'imagevet_set() { imagevet_t="$imagevet_f.imagevet-set";',
+        'imagevet_set() { [ ! -L "$imagevet_f" ] || imagevet_f=$(readlink -f "$imagevet_f") || return 1;',
+        'imagevet_t="$imagevet_f.imagevet-set";',
         '[ -e "$imagevet_f" ] || { : > "$imagevet_f" && chmod 0644 "$imagevet_f"; } || return 1;',
         'cp -p "$imagevet_f" "$imagevet_t" || return 1;',
-        'awk -v key="$imagevet_key" -v line="$imagevet_line" -v section="$imagevet_section" \'',
-        'function active(s) { sub(/^[ \\t]+/, "", s);',
-        "return index(s, key) == 1 && substr(s, length(key) + 1) ~ /^[ \\t]*(=|$)/ }",
+        'awk -v key="$imagevet_key" -v line="$imagevet_line" -v section="$imagevet_section"',
+        '-v fold="$imagevet_fold" \'function active(s) { sub(/^[ \\t]+/, "", s);',
+        "if (fold) { s = tolower(s); k = tolower(key) } else k = key;",
+        "return index(s, k) == 1 && substr(s, length(k) + 1) ~ /^([ \\t=]|$)/ }",
         "{ rows[NR] = $0; if (active($0)) found = 1;",
         'if (section != "" && $0 == "[" section "]") header = 1 }',
         "END { for (i = 1; i <= NR; i++) { if (active(rows[i])) { print line; continue } print rows[i];",
@@ -60,54 +64,78 @@ def _checked(key: str, value: str | None) -> None:
         raise DataError(f"a configuration step cannot set {key!r} to {value!r}")
 
 
-def _comment_out(key: str, glob: str) -> str:
-    """Comment out every active line of ``key`` in the files of ``glob``."""
-    pattern = rf"^([[:space:]]*{key}[[:space:]]*(=|$))"
+def _active(key: str) -> str:
+    """An ERE for a line that sets ``key`` (its name, then a blank, an = or the end)."""
+    return rf"^[[:space:]]*{key}([[:space:]=]|$)"
+
+
+def _comment_out(key: str, glob: str, fold: bool) -> str:
+    """Comment out every active line of ``key`` in the files of ``glob``; a file without one is not
+    touched (so a second run changes nothing), and a link's target is edited, the link kept."""
+    flags, case = ("-Eiq", "I") if fold else ("-Eq", "")
     return (
         f'for imagevet_d in {glob}; do [ -f "$imagevet_d" ] || continue; '
-        f"sed -i -E 's/{pattern}/# \\1/' \"$imagevet_d\" || imagevet_rc=1; done"
+        f"grep {flags} '{_active(key)}' \"$imagevet_d\" || continue; "
+        f'sed -i -E \'s/^([[:space:]]*{key}([[:space:]=]|$))/# \\1/{case}\' "$(readlink -f "$imagevet_d")"'
+        " || imagevet_rc=1; done"
     )
 
 
 def _refuse(key: str, globs: tuple[str, ...], why: str) -> str:
     """Fail the fix, by file, where one of ``globs`` sets ``key`` actively."""
-    pattern = rf"^[[:space:]]*{key}[[:space:]]*(=|$)"
     message = shlex.quote(f" sets {key} {why}; change it there")
     return (
         f'for imagevet_d in {" ".join(globs)}; do [ -f "$imagevet_d" ] || continue; '
-        f"! grep -Eq '{pattern}' \"$imagevet_d\" || "
+        f"! grep -Eq '{_active(key)}' \"$imagevet_d\" || "
         f'{{ echo "imagevet: $imagevet_d"{message} >&2; imagevet_rc=1; }}; done'
     )
 
 
-def _command(main: str, key: str, line: str, section: str, steps: list[str]) -> str:
+def _command(
+    main: str, key: str, line: str, section: str, fold: bool, before: list[str], after: list[str]
+) -> str:
+    """``before`` runs first and, where it fails, leaves the files as they are (a fix that cannot win
+    must not rewrite a stricter value on its way to failing); then the main file and ``after``."""
     head = (
         f"imagevet_rc=0; imagevet_f={main}; imagevet_key={key}; imagevet_line={shlex.quote(line)}; "
-        f"imagevet_section={section}; {_SET_IN_MAIN}; imagevet_set || imagevet_rc=1"
+        f"imagevet_section={section}; imagevet_fold={int(fold)}; {_SET_IN_MAIN}"
     )
-    return "; ".join([head, *steps, '[ "$imagevet_rc" = 0 ]'])
+    apply = '[ "$imagevet_rc" != 0 ] || { imagevet_set || imagevet_rc=1; ' + "; ".join(after) + "; }"
+    return "; ".join([head, *before, apply, '[ "$imagevet_rc" = 0 ]'])
 
 
 def pwquality_command(key: str, value: str | None) -> str:
-    """The command that makes libpwquality's ``key`` ``value`` (None: a flag such as enforce_for_root)."""
+    """The command that makes libpwquality's ``key`` ``value`` (None: a flag such as enforce_for_root).
+    libpwquality matches names in any case, so the edits do too."""
     _checked(key, value)
     line = key if value is None else f"{key} = {value}"
     arg = rf"pam_pwquality[.]so([[:space:]].*)?[[:space:]]{key}(=|[[:space:]]|$)"
     on_line = (
         f'for imagevet_d in {" ".join(PWQUALITY_STACKS)}; do [ -f "$imagevet_d" ] || continue; '
-        f'! grep -Eq \'{arg}\' "$imagevet_d" || {{ echo "imagevet: $imagevet_d gives pam_pwquality {key}'
+        f'! grep -Eiq \'{arg}\' "$imagevet_d" || {{ echo "imagevet: $imagevet_d gives pam_pwquality {key}'
         ' on its line, which wins over pwquality.conf; change the profile that writes it" >&2;'
         " imagevet_rc=1; }; done"
     )
-    steps = [_comment_out(key, "/etc/security/pwquality.conf.d/*.conf")]
-    return _command(PWQUALITY, key, line, '""', [*steps, on_line])
+    after = [_comment_out(key, "/etc/security/pwquality.conf.d/*.conf", fold=True)]
+    return _command(PWQUALITY, key, line, '""', True, [on_line], after)
+
+
+# Where journald looks for its main file when /etc has none (journald.conf(5)); the first one found is
+# copied to /etc before the edit, so that its other settings are kept (an /etc file replaces it whole).
+JOURNALD_MAINS = (
+    "/run/systemd/journald.conf",
+    "/usr/local/lib/systemd/journald.conf",
+    "/usr/lib/systemd/journald.conf",
+)
 
 
 def journald_command(key: str, value: str) -> str:
     """The command that makes journald's ``key`` ``value`` (journald.conf(5): [Journal] Key=Value)."""
     _checked(key, value)
-    steps = [
-        _comment_out(key, "/etc/systemd/journald.conf.d/*.conf"),
-        _refuse(key, JOURNALD_VENDOR, "after journald.conf, and its package owns it"),
-    ]
-    return _command(JOURNALD, key, f"{key}={value}", "Journal", steps)
+    vendor_main = (
+        f"[ -e {JOURNALD} ] || for imagevet_v in {' '.join(JOURNALD_MAINS)}; do "
+        f'[ -f "$imagevet_v" ] || continue; cp -p "$imagevet_v" {JOURNALD} || imagevet_rc=1; break; done'
+    )
+    before = [_refuse(key, JOURNALD_VENDOR, "after journald.conf, and its package owns it"), vendor_main]
+    after = [_comment_out(key, "/etc/systemd/journald.conf.d/*.conf", fold=False)]
+    return _command(JOURNALD, key, f"{key}={value}", "Journal", False, before, after)

@@ -27,9 +27,10 @@ def pwquality_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     if isinstance(lines, Outcome):
         return lines
     judged: list[Judged] = []
+    stop = facts.pam.pwquality_stop
     for line in lines:
         for key in row.keys:
-            setting = effective(facts.pam.pwquality, line, key)
+            setting = effective(facts.pam.pwquality, line, key, fold_case=True)
             if row.op == "present":
                 ok = setting is not None
                 shown = f"pam_pwquality {key}" if ok else f"pam_pwquality {key} is not set (off by default)"
@@ -42,6 +43,8 @@ def pwquality_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
                 (None, None) if setting is None or setting.path == "default" else (setting.path, setting.line)
             )
             judged.append((Status.PASS if ok else Status.FAIL, [Evidence(shown, *where)]))
+    if stop is not None:  # what it read before applies: the verdict stands, and says why a value is missing
+        judged.append((Status.PASS, [Evidence(stop)]))
     return judged
 
 

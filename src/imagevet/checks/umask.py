@@ -30,7 +30,7 @@ def default_umask(facts: Facts, options: CheckOptions) -> Outcome:
         if call.mode is None:
             statuses.append(Status.ERROR)
             detail = (
-                f"umask {call.written}{when}: not an octal mode, so it cannot be judged without running it"
+                f"{call.written}{when}: not a plain umask MODE, which cannot be judged without running it"
             )
         elif call.mode & WANTED != WANTED:
             statuses.append(Status.FAIL)

@@ -113,6 +113,8 @@ def _default_shown(op: str, want: Any) -> str:
         return f"{want[0]} to {want[1]}"
     if op == "mask":
         return f"{want:03o} or stricter"
+    if isinstance(want, tuple):
+        return " or ".join(str(item) for item in want)
     return str(want)
 
 

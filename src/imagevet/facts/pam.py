@@ -55,12 +55,12 @@ class ModuleLine:
     line: int
     control: str = ""  # required, requisite, sufficient ... or a bracketed [value=action ...]
 
-    def argument(self, name: str) -> str | None:
+    def argument(self, name: str, fold_case: bool = False) -> str | None:
         """``name=value`` or a bare flag (value "") among the module's arguments; the last one wins."""
         found = None
         for argument in self.arguments:
             key, equals, value = argument.partition("=")
-            if key == name:
+            if key == name or (fold_case and key.lower() == name):
                 found = value if equals else ""
         return found
 
@@ -124,18 +124,6 @@ def parse_key_values(text: str, path: str) -> dict[str, Setting]:
     return values
 
 
-def pwquality_settings(target: Target) -> dict[str, Setting]:
-    settings = {key: Setting(value, "default") for key, value in PWQUALITY_DEFAULTS.items()}
-    for path in [
-        *sorted(target.glob("/etc/security/pwquality.conf.d/*.conf")),
-        "/etc/security/pwquality.conf",
-    ]:
-        text = target.read_text(path)
-        if not isinstance(text, Unknown):
-            settings.update(parse_key_values(text, path))
-    return settings
-
-
 def _one_file_settings(target: Target, path: str, defaults: dict[str, str]) -> dict[str, Setting]:
     settings = {key: Setting(value, "default") for key, value in defaults.items()}
     text = target.read_text(path)
@@ -152,9 +140,12 @@ def pwhistory_settings(target: Target) -> dict[str, Setting]:
     return _one_file_settings(target, "/etc/security/pwhistory.conf", PWHISTORY_DEFAULTS)
 
 
-def effective(settings: dict[str, Setting], line: ModuleLine, name: str) -> Setting | None:
-    """The value the module uses on this line: its own argument, else the configuration's."""
-    argument = line.argument(name)
+def effective(
+    settings: dict[str, Setting], line: ModuleLine, name: str, fold_case: bool = False
+) -> Setting | None:
+    """The value the module uses on this line: its own argument, else the configuration's. ``fold_case``:
+    the module matches argument names without regard to case (pam_pwquality, through libpwquality)."""
+    argument = line.argument(name, fold_case)
     if argument is not None:
         return Setting(argument, line.path, line.line)
     return settings.get(name)
@@ -169,7 +160,10 @@ class PamFacts:
     pwquality: dict[str, Setting]
     faillock: dict[str, Setting]
     pwhistory: dict[str, Setting]
-    unreadable: tuple[str, ...] = ()  # stack files that are there but could not be read, with why
+    unreadable: tuple[
+        str, ...
+    ] = ()  # stack and pwquality files that are there but could not be read, with why
+    pwquality_stop: str | None = None  # where libpwquality stops reading its files (facts/pwquality.py)
 
     def stack_modules(self, kind: str, module: str) -> tuple[list[str], list[ModuleLine]]:
         """The stack files present for ``kind`` (auth or password), and the lines that use ``module``."""
@@ -191,10 +185,14 @@ def gather_pam(target: Target) -> PamFacts:
             present.append(path)
             lines += [m for m in parse_stack(text, path) if m.kind == kind]
         stacks[kind] = (tuple(present), tuple(lines))
+    from imagevet.facts.pwquality import gather_pwquality  # which takes its defaults from here
+
+    pwquality = gather_pwquality(target)
     return PamFacts(
         stacks,
-        pwquality_settings(target),
+        pwquality.settings,
         faillock_settings(target),
         pwhistory_settings(target),
-        tuple(unreadable),
+        (*unreadable, *pwquality.unreadable),
+        pwquality.stopped,
     )

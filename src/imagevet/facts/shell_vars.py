@@ -112,6 +112,14 @@ def _lex(text: str) -> tuple[list[tuple[str, int, str]], list[tuple[int, str]]]:
     return tokens, hidden
 
 
+def _escaped(text: str, at: int) -> bool:
+    """Whether the character at ``at`` follows an odd number of backslashes (``\\"`` ends a string)."""
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
 def _word(text: str, i: int, line: int) -> tuple[str | None, str, int, int]:
     """One word from ``i``: (unquoted text, raw text, next index, line); a quote left open to the end of the
     file gives (None, the rest of the file)."""
@@ -120,7 +128,7 @@ def _word(text: str, i: int, line: int) -> tuple[str | None, str, int, int]:
         char = text[i]
         if char in "'\"":
             end = text.find(char, i + 1)
-            while char == '"' and end > 0 and text[end - 1] == "\\":
+            while char == '"' and end > 0 and _escaped(text, end):
                 end = text.find(char, end + 1)
             if end < 0:
                 return None, text[start:], n, line + text.count("\n", start)
@@ -276,21 +284,39 @@ class UmaskCall:
 
 
 _OCTAL = re.compile(r"[0-7]{1,4}")
+# Words that may stand before a command without changing what it is.
+_PREFIXES = LEADERS | OPENERS | frozenset({"elif", "}"})
+# Commands that run their arguments: a umask among them is run, in a form not read here.
+_RUNNERS = frozenset({"builtin", "command", "eval", "exec", "xargs", "sudo", "env", "nohup", "nice", "time"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
 
 
 def umask_calls(text: str, path: str) -> list[UmaskCall]:
     """Every ``umask`` with a mode in the file, conditional or not: a weaker mode in any branch is one some
-    login gets (CIS's audit greps every umask line). ``umask`` alone, ``-S`` and ``-p`` only print."""
+    login gets (CIS's audit greps every umask line). ``umask`` alone, ``-S`` and ``-p`` only print. Only
+    the plain form ``umask MODE`` is read; any other way of running umask with an argument (a quoted or
+    escaped name, ``builtin``/``command``/``eval``, an assignment or a redirection before it, options
+    with a mode) is reported with no mode, so that the check calls it undecided, never passed."""
     found, _hidden, balanced = commands(text)
     calls = []
     for command in found:
-        words = [w for w in command.words if w.text not in LEADERS]
-        if not words or words[0].text != "umask":
+        words = list(command.words)
+        while words and words[0].text in _PREFIXES:
+            words = words[1:]
+        names = [i for i, w in enumerate(words) if w.text == "umask"]
+        if not names:
             continue
-        modes = [w for w in words[1:] if not w.text.startswith("-")]
-        if not modes:
-            continue
-        mode = int(modes[0].text, 8) if _OCTAL.fullmatch(modes[0].text) else None
+        first = names[0]
+        arguments = words[first + 1 :]
+        if not arguments or all(w.text in ("-S", "-p") for w in arguments):
+            continue  # it prints the mask
         conditional = command.depth > 0 or command.chained or not balanced
-        calls.append(UmaskCall(mode, modes[0].raw, path, command.line, conditional))
+        plain = first == 0 and words[0].raw == "umask" and len(arguments) == 1
+        runs = words[0].text in _RUNNERS or _ASSIGNMENT.match(words[0].text) or words[0].text.isdigit()
+        if first > 0 and not runs:  # `echo umask 022` says it; `2>/dev/null umask 022` runs it
+            continue
+        mode = arguments[0]
+        value = int(mode.text, 8) if plain and _OCTAL.fullmatch(mode.raw) else None
+        written = " ".join(w.raw for w in words[first:])
+        calls.append(UmaskCall(value, written, path, command.line, conditional))
     return calls

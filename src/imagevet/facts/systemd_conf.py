@@ -91,6 +91,24 @@ def config_files(target: Target, name: str) -> list[str]:
     return [p for p in ([main] if main else []) + ordered if target.readlink(p) != "/dev/null"]
 
 
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """(first line number, text) of each line after systemd.syntax(7)'s continuation: a line ending in a
+    backslash goes on in the next one (the backslash becomes a blank), stripped."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        start, head = pending if pending is not None else (number, "")
+        line = head + raw.strip()
+        if line.endswith("\\") and not line.startswith(("#", ";")):
+            pending = (start, line[:-1] + " ")
+            continue
+        pending = None
+        joined.append((start, line.strip()))
+    if pending is not None:
+        joined.append((pending[0], pending[1].strip()))
+    return joined
+
+
 def effective_settings(target: Target, name: str, section: str) -> dict[str, SystemdSetting] | Unknown:
     """``Key=Value`` of ``[section]`` as the daemon reads them: keys and values as written (systemd's keys
     are case-sensitive), the last assignment winning and an empty one resetting the key to its default;
@@ -101,8 +119,7 @@ def effective_settings(target: Target, name: str, section: str) -> dict[str, Sys
         if isinstance(text, Unknown):
             return Unknown(f"{path}: {text.reason}")
         current = ""
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = raw.strip()
+        for number, line in _logical_lines(text.removeprefix("\ufeff")):
             if not line or line.startswith(("#", ";")):
                 continue
             if line.startswith("[") and line.endswith("]"):
