@@ -161,3 +161,37 @@ def test_a_umask_that_is_not_a_number_is_left_undecided_not_fixed(root: Path) ->
     proc = chroot(root, "sh", "-c", step)
     assert proc.returncode == 1
     assert "/etc/profile.d/site.sh sets a umask that is not an octal number" in proc.stderr
+
+
+def test_a_later_sysctl_file_is_commented_out_and_a_package_one_fails_the_fix(root: Path) -> None:
+    """The sysctl fix writes 60-imagevet-*.conf; a later /etc file (99-site.conf) and /etc/sysctl.conf,
+    which Debian links in as 99-sysctl.conf, used to keep their weaker values while the script said
+    applied (rt25). An earlier package file (50-default.conf sorts first) loses to the fix and is fine."""
+    sysctl_d = root / "etc/sysctl.d"
+    (sysctl_d / "99-site.conf").write_text("# site\nnet/ipv4/conf/all/rp_filter = 0\nvm.swappiness = 60\n")
+    conf = root / "etc/sysctl.conf"
+    conf.write_text(conf.read_text() + "kernel.randomize_va_space = 0\n")
+    vendor = root / "usr/lib/sysctl.d"
+    vendor.mkdir(parents=True, exist_ok=True)
+    (vendor / "50-default.conf").write_text("-net.ipv4.conf.all.rp_filter = 2\n")
+    untouched = (sysctl_d / "99-sysctl.conf").is_symlink()
+    checks = ["sysctl-rp-filter", "sysctl-aslr"]
+    assert [status(root, c) for c in checks] == [Status.FAIL, Status.FAIL]
+    proc = harden(root, checks)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [status(root, c) for c in checks] == [Status.PASS, Status.PASS]
+    site = (sysctl_d / "99-site.conf").read_text()
+    assert site == "# site\n# net/ipv4/conf/all/rp_filter = 0\nvm.swappiness = 60\n"
+    assert conf.read_text().endswith("# kernel.randomize_va_space = 0\n")
+    assert (sysctl_d / "99-sysctl.conf").is_symlink() == untouched  # the link stays a link
+    before_second = snapshot(root)
+    assert chroot(root, "/imagevet-harden.sh").returncode == 0 and snapshot(root) == before_second
+    (vendor / "99-vendor.conf").write_text("kernel.randomize_va_space = 1\n")
+    (sysctl_d / "60-imagevet-aslr.conf").unlink()
+    failed = harden(root, ["sysctl-aslr"])
+    assert failed.returncode == 1
+    assert (
+        "99-vendor.conf sets kernel.randomize_va_space after /etc/sysctl.d/60-imagevet-aslr.conf"
+        in failed.stderr
+    )
+    assert status(root, "sysctl-aslr") is Status.FAIL

@@ -45,6 +45,7 @@ STEP_KEYS = frozenset(
         "login-defs",
         "pwquality",
         "journald",
+        "sysctl-override",
     }
 )
 
@@ -132,6 +133,13 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
                 raise DataError("a login-defs step names one setting: {KEY: value}")
             ((key, value),) = setting.items()
             return login_defs_command(str(key), str(value))
+        if "sysctl-override" in raw:
+            from imagevet.checks.sysctl_fix import override_command
+
+            step = known_mapping(
+                check_id, raw["sysctl-override"], "sysctl-override step", frozenset({"file", "keys"})
+            )
+            return override_command(step.get("keys", []), str(step.get("file", "")))
         for kind in ("pwquality", "journald"):
             if kind in raw:
                 return _conf_setting(kind, raw[kind])
@@ -179,7 +187,8 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         return RemediationStep("note", note, None, "")
     raise DataError(
         f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
-        " 'sudoers-timeout', 'login-defs', 'pwquality', 'journald', 'file' with 'content', or 'note'"
+        " 'sudoers-timeout', 'login-defs', 'pwquality', 'journald', 'sysctl-override',"
+        " 'file' with 'content', or 'note'"
     )
 
 
