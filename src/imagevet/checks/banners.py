@@ -23,9 +23,10 @@ def _judged(facts: Facts, path: str, missing: Status) -> Outcome:
     banner = facts.banner(path)
     if isinstance(banner, Unknown):
         return Outcome.of(Status.ERROR, banner.reason)
-    if not banner.shows_text or banner.text is None:
-        what = "does not exist" if banner.text is None else "is empty"
-        return Outcome.of(missing, Evidence(f"{path} {what}", path))
+    if banner.text is None:
+        return Outcome.of(missing, Evidence(f"{path} does not exist", path))
+    if not banner.shows_text:
+        return Outcome.of(missing, Evidence(f"{path} is empty", path))
     found = sorted(set(_ESCAPES.findall(banner.text)))
     os = facts.os_release
     if isinstance(os, OsRelease):
