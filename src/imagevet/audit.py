@@ -76,6 +76,7 @@ def run_audit(
         as_of = dt.datetime.combine(options.as_of, dt.time(), tzinfo=dt.UTC)
         advisories = Advisories.of_database(advisories, CoveragePolicy(as_of))
     facts = Facts(target, advisories, needs_for(check_ids))  # each fact gathered when a check asks
+    facts.start_file_walk()  # but the walk of every file begins now, beside the rest
     family = facts.family
     active = waivers.active if waivers else {}
     os = facts.os_release if isinstance(facts.os_release, OsRelease) else None

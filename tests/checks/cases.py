@@ -6,6 +6,7 @@ passing and a failing case; each overlay's HOW.md says how its files were made."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,7 +75,10 @@ LOOSE_MODES = {
     "etc/cron.weekly": 0o705,
     "etc/cron.monthly": 0o770,
     "etc/cron.d": 0o755,
+    "srv/upload": 0o777,
 }
+# Owners git cannot keep: (uid, gid) of paths in an overlay; cis-fail's are ids its passwd and group lack.
+FOREIGN_OWNERS = {"srv/upload/build.log": (4242, 4343)}
 # The checks that judge one CIS recommendation each (issue 20): what the two overlays make of them.
 CIS_ROWS = (
     "sysctl-icmp-broadcasts sysctl-icmp-bogus sysctl-secure-redirects sysctl-ipv6-router-adverts "
@@ -106,7 +110,8 @@ CIS_ROWS = (
     "password-history-remember password-history-root password-history-authtok password-unix-no-remember "
     "aide-database aide-periodic sysctl-ptrace-scope password-difok password-maxrepeat password-maxsequence "
     "password-dictcheck password-enforcing password-enforce-root logging-journald-compress "
-    "logging-journald-storage banner-motd banner-issue banner-issue-net"
+    "logging-journald-storage banner-motd banner-issue banner-issue-net file-perms-world-writable "
+    "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,
@@ -144,6 +149,7 @@ class Case:
     root: str = "hardened-debian"
     overlay: str | None = None
     modes: dict[str, int] = field(default_factory=dict)
+    owners: dict[str, tuple[int, int]] = field(default_factory=dict)  # (uid, gid), set as root
     cloud: str | None = None
     provenance: Verification | None = None
     advisories: bool = False  # the fixture advisory database (tests/fixtures/osv)
@@ -229,6 +235,7 @@ CASES = (
         "cis-fail",
         overlay="cis-fail",
         modes=LOOSE_MODES,
+        owners=FOREIGN_OWNERS,
         advisories=True,
         cloud="aws",
         provenance=_verification(UNOFFICIAL),
@@ -397,6 +404,8 @@ def build_root(case: Case, into: Path) -> Path:
         )
     for path, mode in case.modes.items():
         (root / path).chmod(mode)
+    for path, (uid, gid) in case.owners.items():
+        os.lchown(root / path, uid, gid)
     return root
 
 

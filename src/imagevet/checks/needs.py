@@ -20,9 +20,11 @@ def row_keys(metadata: Iterable[CheckMeta], fact: str) -> tuple[str, ...]:
 
 def needs_of(metadata: Iterable[CheckMeta]) -> FactNeeds:
     from imagevet.checks.cloud import probe_paths
+    from imagevet.checks.file_walk import WALK_CHECKS
 
     metas = tuple(metadata)
-    return FactNeeds(row_keys(metas, "sysctl"), probe_paths(), row_keys(metas, "files"))
+    walk = any(meta.id in WALK_CHECKS for meta in metas)
+    return FactNeeds(row_keys(metas, "sysctl"), probe_paths(), row_keys(metas, "files"), walk)
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from imagevet.checks import (
     aide,
     banners,
     cloud,
+    file_walk,
     files,
     home_aspects,
     homes,
@@ -247,6 +248,10 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("banner-motd", banners.motd),
     ("banner-issue", banners.issue),
     ("banner-issue-net", banners.issue_net),
+    ("file-perms-world-writable", file_walk.world_writable_files),
+    ("file-perms-sticky-dirs", file_walk.sticky_dirs),
+    ("file-perms-unowned", file_walk.unowned),
+    ("file-perms-ungrouped", file_walk.ungrouped),
 )
 
 

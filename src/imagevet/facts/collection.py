@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from imagevet.facts.updates import UpdatesFacts
     from imagevet.inventory.collect import Inventory
     from imagevet.target.base import Target
+    from imagevet.target.walk import PendingWalk, WalkResult
     from imagevet.vuln.coverage import Advisories, Verdict
     from imagevet.vuln.ecosystem import Ecosystems
     from imagevet.vuln.matcher import Finding
@@ -56,6 +57,7 @@ class FactNeeds:
     sysctl_keys: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()
     file_modes: tuple[str, ...] = ()
+    file_walk: bool = False  # a check judges every file (world-writable, unowned): start the walk early
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,23 @@ class Facts:
         from imagevet.facts.account_db import gather_account_database
 
         return gather_account_database(self.target)
+
+    def start_file_walk(self) -> None:
+        """Begin the walk of every file now, when a check will want it: on a directory tree find(1) then
+        runs on the other core while the other checks read their files."""
+        if self.needs.file_walk:
+            self._pending_walk  # noqa: B018 (a cached property, started by being read)
+
+    @cached_property
+    def _pending_walk(self) -> PendingWalk:
+        from imagevet.facts.file_walk import start_walk
+
+        return start_walk(self.target, self.account_database)
+
+    @cached_property
+    def file_walk(self) -> WalkResult | Unknown:
+        """Every file and directory of the image looked at once (target/walk.py): the notable ones."""
+        return self._pending_walk.result()
 
     @cached_property
     def shells(self) -> tuple[str, ...] | Unknown:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from imagevet.model import TargetInfo, Unknown
+
+if TYPE_CHECKING:
+    from imagevet.target.walk import PendingWalk, WalkQuery
 
 # Configuration files are small; anything larger is either not what we think it is or hostile.
 MAX_READ_BYTES = 4 * 1024 * 1024
@@ -66,6 +69,10 @@ class Target(Protocol):
     def failure(self) -> str | None:
         """Why reading the image failed part-way (a remote block that could not be fetched or verified),
         or None. A reader may have caught that error and carried on; the command must not."""
+        ...
+
+    def start_walk(self, query: WalkQuery) -> PendingWalk:
+        """Begin the walk of every file and directory (target/walk.py); it may run while the audit goes on."""
         ...
 
     def canonical(self, path: str) -> str | Unknown:

@@ -13,9 +13,13 @@ import fnmatch
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from imagevet.model import TargetInfo, Unknown
 from imagevet.target.base import MAX_READ_BYTES
+
+if TYPE_CHECKING:
+    from imagevet.target.walk import PendingWalk, WalkQuery
 
 # Linux gives up after 40 links in one lookup (ELOOP); we do the same.
 MAX_SYMLINK_HOPS = 40
@@ -148,6 +152,13 @@ class ConfinedTarget(ABC):
                 return Unknown(f"{shown(candidate)} is not a directory")
             done = candidate
         return done
+
+    def start_walk(self, query: WalkQuery) -> PendingWalk:
+        """Every file and directory of the image, judged by ``query`` (target/walk.py). Here through the
+        primitives, when the result is first asked for; targets that can run find(1) override it."""
+        from imagevet.target.walk import Deferred, walk_confined
+
+        return Deferred(lambda: walk_confined(self, query))
 
     def canonical(self, path: str) -> str | Unknown:
         parts = self._resolve(path)

@@ -14,6 +14,8 @@ import stat
 from imagevet.errors import TargetError
 from imagevet.model import TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
+from imagevet.target.walk import PendingWalk, WalkQuery
+from imagevet.target.walk_local import FindWalk
 
 
 class RootfsTarget(ConfinedTarget):
@@ -74,6 +76,17 @@ class RootfsTarget(ConfinedTarget):
             return Unknown(f"{path} cannot be read: {exc.strerror}")
         finally:
             os.close(fd)
+
+    def start_walk(self, query: WalkQuery) -> PendingWalk:
+        """find(1) over the tree, started now in a child process (target/walk_find.py): it runs on the other
+        core while the audit reads the rest. A live host leaves out its network mounts."""
+        from imagevet.target.walk_find import remote_mounts
+
+        mounts: tuple[str, ...] = ()
+        if self.is_live_host:
+            text = self.read_text("/proc/self/mounts")
+            mounts = remote_mounts(text) if isinstance(text, str) else ()
+        return FindWalk(self._root, query, mounts, self.is_live_host)
 
     def run(self, command: str) -> tuple[int, str] | Unknown:
         """Run a read-only query on this machine (only when the target is the live host, '/')."""

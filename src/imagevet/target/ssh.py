@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from imagevet.errors import TargetError
 from imagevet.model import TargetInfo, Unknown
 from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Node
+from imagevet.target.walk import PendingWalk, WalkQuery, WalkResult
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 20.0
@@ -186,6 +187,41 @@ class SshTarget(ConfinedTarget):
         if result.exit_status != 0:
             return Unknown(f"{path}: sudo -n could not read it (exit {result.exit_status})")
         return bytes(result.stdout)
+
+    def start_walk(self, query: WalkQuery) -> PendingWalk:
+        """The walk as one find(1) on the host (sudo -n with --sudo), read as it streams: over SFTP it would
+        be a round trip per file. The host's network mounts (its /proc/self/mounts) are left out."""
+        from imagevet.target.walk import Deferred
+
+        return Deferred(lambda: self._remote_walk(query))
+
+    def _remote_walk(self, query: WalkQuery) -> WalkResult | Unknown:
+        import asyncssh
+
+        from imagevet.target.walk_find import FindReader, find_arguments, remote_mounts
+
+        text = self.read_text("/proc/self/mounts")
+        mounts = remote_mounts(text) if isinstance(text, str) else ()
+        command = shlex.join(["find", *find_arguments(query, "/", mounts)])
+        if self._options.sudo:
+            command = "sudo -n " + command
+        reader = FindReader()
+
+        async def walk() -> tuple[int, bytes]:
+            async with self._connection.create_process(command, encoding=None) as process:
+                while chunk := await process.stdout.read(1 << 20):
+                    if not reader.feed(chunk):
+                        process.kill()
+                        break
+                errors: bytes = await process.stderr.read(64 * 1024)
+                await process.wait(check=False)
+                return int(process.exit_status or 0), errors
+
+        try:
+            status, errors = self._run(walk())
+        except (TimeoutError, asyncssh.Error, OSError) as exc:
+            return Unknown(f"walking the host's files failed: {exc or exc.__class__.__name__}")
+        return reader.finish(status, errors, live=True)
 
     def run(self, command: str) -> tuple[int, str] | Unknown:
         """Run a read-only query on the host (package manager views); (exit status, stdout)."""
