@@ -32,6 +32,7 @@ from imagevet.target.confined import DIR, FILE, LINK, OTHER, ConfinedTarget, Nod
 from imagevet.target.digests import Digest, HashingReader, RangeHasher, check_stream
 from imagevet.target.spool import Spool
 from imagevet.target.tarindex import Member, TarFormatError, members
+from imagevet.target.walk import PendingWalk, WalkQuery
 
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -319,6 +320,16 @@ class LayeredTarget(ConfinedTarget):
             existing.mode, existing.uid, existing.gid = entry.mode, entry.uid, entry.gid
             return
         node.children[parts[-1]] = entry
+
+    def start_walk(self, query: WalkQuery) -> PendingWalk:
+        """The walk over the merged index. A directory no layer declares (a parent a tar entry implies) is
+        taken as the runtimes make it: moby's and podman's archive code create a missing parent with
+        idtools.MkdirAllAndChownNew(parentPath, 0o777, rootIDs), so root:root and 0777 less the daemon's
+        umask, 022 unless its service file changes it: 0755."""
+        from imagevet.target.walk import Deferred, walk_confined
+
+        implied = Node(DIR, mode=0o755, uid=0, gid=0)
+        return Deferred(lambda: walk_confined(self, query, implied))
 
     # ---- primitives --------------------------------------------------------------------------------
     def _node(self, parts: list[str]) -> Node | None:

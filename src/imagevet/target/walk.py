@@ -114,9 +114,14 @@ def _unrecorded(node: Node, path: str) -> Unknown | None:
     return None
 
 
-def walk_confined(target: ConfinedTarget, query: WalkQuery) -> WalkResult | Unknown:
+def walk_confined(
+    target: ConfinedTarget, query: WalkQuery, implied: Node | None = None
+) -> WalkResult | Unknown:
     """Walk ``target`` depth first through its primitives: names of a directory, then each entry without
-    following it; the first entry that cannot be examined makes the walk Unknown (never a partial pass)."""
+    following it; the first entry that cannot be examined makes the walk Unknown (never a partial pass).
+    ``implied``: what a directory the target records no mode or owner for is taken to be (a container
+    layer's implied parents: the runtime creates them 0755 root:root); without it such an entry is
+    Unknown."""
     found: list[Notable] = []
     try:
         top = target._node([])
@@ -124,6 +129,8 @@ def walk_confined(target: ConfinedTarget, query: WalkQuery) -> WalkResult | Unkn
         return Unknown(f"the image root cannot be examined: {exc.strerror or exc}")
     if top is None or top.kind != DIR:
         return Unknown("the image root is not a directory")
+    if implied is not None and top.mode < 0:
+        top = implied
     unrecorded = _unrecorded(top, "/")
     if unrecorded is not None:
         return unrecorded
@@ -146,6 +153,8 @@ def walk_confined(target: ConfinedTarget, query: WalkQuery) -> WalkResult | Unkn
                 return Unknown(f"{shown(child)} cannot be examined: {exc.strerror or exc}")
             if node is None or node.kind not in (FILE, DIR):
                 continue
+            if implied is not None and node.kind == DIR and node.mode < 0:
+                node = implied
             entries += 1
             if entries > MAX_WALK_ENTRIES:
                 return Unknown(f"the image holds more than {MAX_WALK_ENTRIES} files and directories")
