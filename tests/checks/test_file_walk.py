@@ -78,8 +78,19 @@ def test_without_a_readable_passwd_owners_are_an_error(root: Path) -> None:
     (root / "etc/passwd").mkdir()
     found = audit(root)
     assert found["file-perms-unowned"][0] is Status.ERROR
-    assert found["file-perms-ungrouped"][0] is Status.ERROR
+    assert found["file-perms-ungrouped"][0] is Status.PASS  # /etc/group is read apart
     assert found["file-perms-world-writable"][0] is Status.PASS  # the modes are still judged
+
+
+def test_without_a_group_file_only_the_groups_are_an_error(root: Path) -> None:
+    (root / "etc/group").unlink()
+    os.lchown(root / "etc/passwd", 4242, 0)
+    found = audit(root)
+    assert found["file-perms-ungrouped"] == (
+        Status.ERROR,
+        ["the groups the image knows are not known: /etc/group: /etc/group does not exist in the image"],
+    )
+    assert found["file-perms-unowned"][0] is Status.FAIL
 
 
 def test_a_malformed_passwd_line_makes_owners_an_error(root: Path) -> None:

@@ -57,6 +57,10 @@ LOOSENED = [
     ("password-hashing", "sed -i 's/^#* *ENCRYPT_METHOD.*/ENCRYPT_METHOD MD5/' /etc/login.defs"),
     ("accounts-empty-password", "useradd -m -s /bin/bash carol && passwd -d carol"),
     ("accounts-system-no-shell", "usermod -s /bin/bash daemon"),
+    ("file-perms-world-writable", "mkdir -p /srv/app && touch /srv/app/state && chmod 0666 /srv/app/state"),
+    ("file-perms-sticky-dirs", "mkdir -p '/srv/drop zone' && chmod 0777 '/srv/drop zone'"),
+    ("file-perms-unowned", "touch /opt/build.log && chown 4242 /opt/build.log"),
+    ("file-perms-ungrouped", "mkdir -p /opt/cache && chgrp 4343 /opt/cache"),
 ]
 CHECKS = [check for check, _ in LOOSENED]
 

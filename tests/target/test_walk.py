@@ -119,10 +119,10 @@ def test_ids_not_known_judge_no_owner(tree: Path) -> None:
 
 def test_the_debootstrap_root_both_ways(debian_root: Path) -> None:
     from imagevet.facts.account_db import gather_account_database
-    from imagevet.facts.file_walk import start_walk
+    from imagevet.facts.file_walk import gather_known_ids, start_walk
 
     target = RootfsTarget(str(debian_root))
-    by_find = start_walk(target, gather_account_database(target)).result()
+    by_find = start_walk(target, gather_known_ids(target)).result()
     assert isinstance(by_find, WalkResult)
     database = gather_account_database(target)
     assert not isinstance(database, Unknown)

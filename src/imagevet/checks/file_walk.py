@@ -41,16 +41,6 @@ def _walk(facts: Facts) -> WalkResult | Outcome:
     return walk
 
 
-def _known_ids(facts: Facts) -> Outcome | None:
-    """Why the owners cannot be judged (the account databases could not be read whole), or None."""
-    database = facts.account_database
-    if isinstance(database, Unknown):
-        return Outcome.of(Status.ERROR, f"the known users and groups are not known: {database.reason}")
-    if database.problems:
-        return Outcome.of(Status.ERROR, f"the known users and groups are not known: {database.problems[0]}")
-    return None
-
-
 def world_writable_files(facts: Facts, options: CheckOptions) -> Outcome:
     walk = _walk(facts)
     if isinstance(walk, Outcome):
@@ -79,12 +69,9 @@ def unowned(facts: Facts, options: CheckOptions) -> Outcome:
     walk = _walk(facts)
     if isinstance(walk, Outcome):
         return walk
-    unknown = _known_ids(facts)
-    if unknown is not None:
-        return unknown
-    database = facts.account_database
-    assert not isinstance(database, Unknown)
-    known = {user.uid for user in database.users}
+    known = facts.known_ids.uids
+    if isinstance(known, Unknown):
+        return Outcome.of(Status.ERROR, f"the users the image knows are not known: {known.reason}")
     return _judge(
         walk,
         lambda e: e.uid not in known,
@@ -97,15 +84,12 @@ def ungrouped(facts: Facts, options: CheckOptions) -> Outcome:
     walk = _walk(facts)
     if isinstance(walk, Outcome):
         return walk
-    unknown = _known_ids(facts)
-    if unknown is not None:
-        return unknown
-    database = facts.account_database
-    assert not isinstance(database, Unknown)
-    known = {group.gid for group in database.groups}
+    groups = facts.known_ids.gids
+    if isinstance(groups, Unknown):
+        return Outcome.of(Status.ERROR, f"the groups the image knows are not known: {groups.reason}")
     return _judge(
         walk,
-        lambda e: e.gid not in known,
+        lambda e: e.gid not in groups,
         lambda e: f"group gid {e.gid}, which /etc/group does not list",
         "every file and directory has a group listed in /etc/group",
     )

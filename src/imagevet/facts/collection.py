@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from imagevet.facts.banners import Banner
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
     from imagevet.facts.crypto_policy import CryptoPolicy
+    from imagevet.facts.file_walk import KnownIds
     from imagevet.facts.files import SystemFiles
     from imagevet.facts.homes import HomeDir
     from imagevet.facts.limits import Limit
@@ -151,7 +152,14 @@ class Facts:
     def _pending_walk(self) -> PendingWalk:
         from imagevet.facts.file_walk import start_walk
 
-        return start_walk(self.target, self.account_database)
+        return start_walk(self.target, self.known_ids)
+
+    @cached_property
+    def known_ids(self) -> KnownIds:
+        """The uids of /etc/passwd and gids of /etc/group, each read apart (facts/file_walk.py)."""
+        from imagevet.facts.file_walk import gather_known_ids
+
+        return gather_known_ids(self.target)
 
     @cached_property
     def file_walk(self) -> WalkResult | Unknown:
