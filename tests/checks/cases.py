@@ -111,7 +111,7 @@ CIS_ROWS = (
     "aide-database aide-periodic sysctl-ptrace-scope password-difok password-maxrepeat password-maxsequence "
     "password-dictcheck password-enforcing password-enforce-root logging-journald-compress "
     "logging-journald-storage banner-motd banner-issue banner-issue-net file-perms-world-writable "
-    "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped"
+    "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

@@ -12,8 +12,7 @@ import pytest
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
 from imagevet.model import Status
-from imagevet.target import RootfsTarget
-from imagevet.target import walk_local
+from imagevet.target import RootfsTarget, walk_local
 from tests.checks.cases import AS_OF, ROOTFS
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="chown needs root")
@@ -51,7 +50,10 @@ def test_each_check_names_what_it_found(root: Path) -> None:
     found = audit(root)
     assert found["file-perms-world-writable"] == (
         Status.FAIL,
-        ["world-writable file (mode 0606) (/srv/\\x1b[31mred)", "world-writable file (mode 0666) (/srv/notes)"],
+        [
+            "world-writable file (mode 0606) (/srv/\\x1b[31mred)",
+            "world-writable file (mode 0666) (/srv/notes)",
+        ],
     )
     assert found["file-perms-sticky-dirs"] == (
         Status.FAIL,

@@ -70,6 +70,7 @@ def _glibc(text: str, shadow: bool) -> list[tuple[str, ...]]:
                         (
                             sp.contents.sp_namp.decode("utf-8", "surrogateescape"),
                             (sp.contents.sp_pwdp or b"").decode("utf-8", "surrogateescape"),
+                            str(sp.contents.lstchg),
                         )
                     )
                 else:
@@ -97,7 +98,7 @@ def ours_passwd(text: str) -> list[tuple[str, ...]]:
 
 
 def ours_shadow(text: str) -> list[tuple[str, ...]]:
-    return [(e.name, e.password) for e in shadow_entries(text)]
+    return [(e.name, e.password, str(e.last_change)) for e in shadow_entries(text)]
 
 
 PASSWD_CASES = [
@@ -143,6 +144,10 @@ SHADOW_CASES = [
     "root:pw:-1:0:0\n",
     "root:pw:4294967296:0:0\n",
     "root:pw:4294967295:0:0\n",
+    "root:pw:2147483647:0:0\n",  # the last day a change date can name
+    "root:pw:2147483648:0:0\n",  # (int) of it: a day before 1970
+    "root:pw:+30000:0:0\n",
+    "root:pw:-0:0:0\n",
     "root:pw:1:2:3:4:5:6:-1\n",
     "  root:pw:::\n",
     "daemon:*:::::::\u2028root::::::::\n",

@@ -8,6 +8,7 @@ changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
-from tests.harden.test_harden import AS_OF, chroot, leftovers, snapshot
+from tests.harden.test_harden import chroot, leftovers, snapshot
 from tests.support.cli import run_imagevet
 
 pytestmark = pytest.mark.real
@@ -61,12 +62,14 @@ LOOSENED = [
     ("file-perms-sticky-dirs", "mkdir -p '/srv/drop zone' && chmod 0777 '/srv/drop zone'"),
     ("file-perms-unowned", "touch /opt/build.log && chown 4242 /opt/build.log"),
     ("file-perms-ungrouped", "mkdir -p /opt/cache && chgrp 4343 /opt/cache"),
+    ("accounts-password-change-past", "useradd -p '$6$salt$hash' erin && chage -d 2099-01-01 erin"),
 ]
 CHECKS = [check for check, _ in LOOSENED]
 
 
 def statuses(root: Path) -> dict[str, Status]:
-    report = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), CHECKS)
+    # today's date, not AS_OF: the change-date fix sets the date to the day it runs (chage -d today)
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(dt.date.today()), CHECKS)
     return {r.check: r.status for r in report.results}
 
 

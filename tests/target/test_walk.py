@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from imagevet.model import Unknown
-from imagevet.target import RootfsTarget, open_target
+from imagevet.target import RootfsTarget, open_target, walk_local
 from imagevet.target import walk as walk_module
-from imagevet.target import walk_local
 from imagevet.target.confined import DIR, FILE, Node
 from imagevet.target.walk import Notable, WalkQuery, WalkResult, walk_confined
 from imagevet.target.walk_find import FindReader, remote_mounts

@@ -1,11 +1,13 @@
 """Account and password checks: passwd/shadow entries (empty, default, root), and PAM's password quality
-and lockout. The login.defs ageing settings are value rows in accounts.yaml."""
+and lockout, and the shadow change dates. The login.defs ageing settings are value rows in accounts.yaml."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
-from imagevet.facts.accounts import Account
+from imagevet.facts.accounts import SHADOW, Account
 from imagevet.facts.pam import ModuleLine, Setting, effective
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
@@ -185,3 +187,43 @@ def account_lockout(facts: Facts, options: CheckOptions) -> Outcome:
             else:
                 weak = weak or value is None or (value != 0 and value < MIN_UNLOCK_SECONDS)
     return Outcome(Status.FAIL if weak else Status.PASS, tuple(dict.fromkeys(evidence)))
+
+
+def _day(days: int) -> str:
+    """A shadow date as a calendar date (or the day number, past what a calendar date can hold)."""
+    try:
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=days)).isoformat()
+    except OverflowError:
+        return f"day {days} after 1970-01-01"
+
+
+def password_change_past(facts: Facts, options: CheckOptions) -> Outcome:
+    """CIS: every account with a password has its last change on or before today (the audit date). A
+    date after it, left by a build machine whose clock ran ahead, puts off every ageing rule: maximum
+    age, warning and inactivity count from it."""
+    entries = facts.shadow
+    if entries is None:
+        return Outcome.of(Status.SKIP, "no /etc/shadow: there are no password change dates to judge")
+    if isinstance(entries, Unknown):
+        return Outcome.of(Status.ERROR, entries.reason)
+    today = (options.as_of - dt.date(1970, 1, 1)).days
+    with_password = [e for e in entries if e.password and e.password[0] not in "!*"]
+    future = [e for e in with_password if e.last_change > today]
+    if not future:
+        return Outcome.of(
+            Status.PASS,
+            f"none of {len(with_password)} accounts with a password last changed it after "
+            f"{options.as_of.isoformat()}",
+        )
+    return Outcome(
+        Status.FAIL,
+        tuple(
+            Evidence(
+                f"account {e.name} last changed its password on {_day(e.last_change)}, "
+                f"after {options.as_of.isoformat()}",
+                SHADOW,
+                e.line,
+            )
+            for e in future
+        ),
+    )

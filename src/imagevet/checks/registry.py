@@ -252,6 +252,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("file-perms-sticky-dirs", file_walk.sticky_dirs),
     ("file-perms-unowned", file_walk.unowned),
     ("file-perms-ungrouped", file_walk.ungrouped),
+    ("accounts-password-change-past", accounts.password_change_past),
 )
 
 

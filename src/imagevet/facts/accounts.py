@@ -105,6 +105,7 @@ class ShadowEntry:
     line: int
     name: str
     password: str
+    last_change: int = -1  # sp_lstchg: days since 1970-01-01 of the last change; -1 when not set
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -189,16 +190,28 @@ def parse_passwd_line(line: str) -> tuple[str, str, int, str] | None:
     return name, password, uid[0], shell
 
 
-def parse_shadow_line(line: str) -> tuple[str, str] | None:
-    """(name, password) as glibc parses a shadow line, or None where it skips the line."""
+def _as_long_from_int(value: int | None) -> int:
+    """glibc stores each date field as ``(long int) (int) value``, -1 when empty: 4294967295 reads as -1
+    (not set) and 2147483648 as a day before 1970."""
+    if value is None:
+        return -1
+    value &= 0xFFFFFFFF
+    return value - 2**32 if value >= 2**31 else value
+
+
+def parse_shadow_line(line: str) -> tuple[str, str, int] | None:
+    """(name, password, last change) as glibc parses a shadow line, or None where it skips the line."""
     name, rest = _string_field(line)
     if name[:1] in ("+", "-"):
         return None
     password, rest = _string_field(rest)
-    for _ in range(3):  # lstchg, min, max
+    last_change = -1
+    for position in range(3):  # lstchg, min, max
         field = _int_field(rest, maybe_null=True)
         if field is None:
             return None
+        if position == 0:
+            last_change = _as_long_from_int(field[0])
         rest = field[1]
     rest = rest.lstrip(_C_SPACE)
     if rest:
@@ -211,7 +224,7 @@ def parse_shadow_line(line: str) -> tuple[str, str] | None:
             value, end = _strtoul(rest)
             if (value is not None and value > 0xFFFFFFFF) or (end if value is not None else 0) != len(rest):
                 return None
-    return name, password
+    return name, password, last_change
 
 
 def passwd_entries(text: str) -> list[PasswdEntry]:
@@ -308,6 +321,20 @@ def find_default_passwords(
 def _present(target: Target, path: str) -> bool:
     """Something is at ``path``: a file, or a link even if it dangles or loops (``exists`` follows)."""
     return target.exists(path) or target.readlink(path) is not None
+
+
+def gather_shadow(target: Target) -> tuple[ShadowEntry, ...] | Unknown | None:
+    """The /etc/shadow entries getspnam would return (the first of each name); None when there is no
+    shadow file at all, Unknown when one is there but cannot be read. No password is hashed here."""
+    if not _present(target, SHADOW):
+        return None
+    text = target.read_text(SHADOW)
+    if isinstance(text, Unknown):
+        return Unknown(f"{SHADOW} exists but cannot be read: {text}")
+    first: dict[str, ShadowEntry] = {}
+    for entry in shadow_entries(text):
+        first.setdefault(entry.name, entry)
+    return tuple(first.values())
 
 
 def gather_accounts(target: Target) -> Accounts | Unknown:

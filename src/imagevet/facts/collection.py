@@ -16,7 +16,7 @@ from imagevet.model import ImageConfig, OsRelease, Package, Unknown
 # checks ask for (issue 19: start-up is most of an audit's time); the names below are for annotations.
 if TYPE_CHECKING:
     from imagevet.facts.account_db import AccountDatabase
-    from imagevet.facts.accounts import Accounts
+    from imagevet.facts.accounts import Accounts, ShadowEntry
     from imagevet.facts.aide import AideFacts
     from imagevet.facts.banners import Banner
     from imagevet.facts.cloudinit import CloudConfig, CloudInit
@@ -343,6 +343,13 @@ class Facts:
         from imagevet.facts.accounts import gather_accounts
 
         return gather_accounts(self.target)
+
+    @cached_property
+    def shadow(self) -> tuple[ShadowEntry, ...] | Unknown | None:
+        """/etc/shadow's entries as getspnam returns them, without the password guessing of ``accounts``."""
+        from imagevet.facts.accounts import gather_shadow
+
+        return gather_shadow(self.target)
 
     @cached_property
     def mac(self) -> MacFacts:
