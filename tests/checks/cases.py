@@ -51,6 +51,7 @@ STRICT_MODES = {
     "etc/cron.weekly": 0o700,
     "etc/cron.monthly": 0o700,
     "etc/cron.d": 0o700,
+    "boot/grub/grub.cfg": 0o600,
 }
 LOOSE_MODES = {
     "etc/passwd": 0o666,
@@ -76,6 +77,7 @@ LOOSE_MODES = {
     "etc/cron.monthly": 0o770,
     "etc/cron.d": 0o755,
     "srv/upload": 0o777,
+    "boot/grub/grub.cfg": 0o444,  # as some grub-mkconfig releases leave it
 }
 # Owners git cannot keep: (uid, gid) of paths in an overlay; cis-fail's are ids its passwd and group lack.
 FOREIGN_OWNERS = {"srv/upload/build.log": (4242, 4343)}
@@ -111,7 +113,8 @@ CIS_ROWS = (
     "aide-database aide-periodic sysctl-ptrace-scope password-difok password-maxrepeat password-maxsequence "
     "password-dictcheck password-enforcing password-enforce-root logging-journald-compress "
     "logging-journald-storage banner-motd banner-issue banner-issue-net file-perms-world-writable "
-    "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past"
+    "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past "
+    "file-perms-grub-cfg"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

@@ -90,6 +90,26 @@ def test_files_rows_skip_an_absent_gshadow_and_judge_a_loose_one(weak: Path) -> 
     ]
 
 
+def test_a_files_row_of_many_keys_judges_those_there_and_skips_only_when_none_is(weak: Path) -> None:
+    status, shown = evidence(weak, "file-perms-grub-cfg")
+    assert status is Status.FAIL and len(shown) == 1  # Debian's grub.cfg; the grub2 paths are not there
+    assert "/boot/grub/grub.cfg: mode 0444" in shown[0]
+    (weak / "boot/grub2").mkdir()
+    (weak / "boot/grub2/grubenv").write_text("# GRUB Environment Block\n")
+    (weak / "boot/grub2/grubenv").chmod(0o600)
+    (weak / "boot/grub/grub.cfg").chmod(0o600)
+    assert [s.split(":")[0] for s in evidence(weak, "file-perms-grub-cfg")[1]] == [
+        "/boot/grub/grub.cfg",
+        "/boot/grub2/grubenv",
+    ]
+    os.remove(weak / "boot/grub/grub.cfg")
+    os.remove(weak / "boot/grub2/grubenv")
+    status, shown = evidence(weak, "file-perms-grub-cfg")
+    assert status is Status.SKIP and shown[0].startswith("none of /boot/grub/grub.cfg, /boot/grub2/grub.cfg")
+    os.symlink("/nowhere", weak / "boot/grub/grub.cfg")  # a dangling link is there: an error, not a skip
+    assert evidence(weak, "file-perms-grub-cfg")[0] is Status.ERROR
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

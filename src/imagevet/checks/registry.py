@@ -253,6 +253,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("file-perms-unowned", file_walk.unowned),
     ("file-perms-ungrouped", file_walk.ungrouped),
     ("accounts-password-change-past", accounts.password_change_past),
+    ("file-perms-grub-cfg", ROW),
 )
 
 

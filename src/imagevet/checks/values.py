@@ -6,12 +6,12 @@ what each key must be; this one predicate judges every such row.
     value: [{fact: sshd, keys: [clientaliveinterval], ...}, {fact: sshd, keys: [clientalivecountmax], ...}]
 
 Facts: ``sysctl`` (boot-time value, which must be set in a sysctl file, not left to the kernel's default,
-and the running one on a live host), ``sshd`` (the effective value and
-every Match block that overrides it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys``
-installed), ``files`` (``op: mode``: the paths owned by root, in one of ``groups``, with no permission bit
-beyond the octal ``want``; ``absent: skip`` for a file an image may lack), ``mounts`` (``op: option``: the
-mount point's fstab entry, or /tmp's tmp.mount, has the option ``want``; skipped where the mount point is
-no separate mount, or the image is a container's). Operators: ``eq``, ``le``,
+and the running one on a live host), ``sshd`` (the effective value and every Match block that overrides
+it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys`` installed), ``files`` (``op: mode``:
+the paths owned by root, in one of ``groups``, with no permission bit beyond the octal ``want``;
+``absent: skip`` for files an image may lack: those there are judged, none there is a skip), ``mounts``
+(``op: option``: the mount point's fstab entry, or /tmp's tmp.mount, has the option ``want``; skipped
+where the mount point is no separate mount, or the image is a container's). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
 as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
 ``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
@@ -293,9 +293,13 @@ def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     judged: list[Judged] = []
     for path in row.keys:
         if row.absent_skips and path not in files.present:
-            return Outcome.of(Status.SKIP, f"{path} does not exist in the image")
+            continue  # each file that is there is judged; the row skips only when none is
         outcome = file_mode(files, path, row.want, row.groups)
         judged.append((outcome.status, list(outcome.evidence)))
+    if not judged:
+        if len(row.keys) == 1:
+            return Outcome.of(Status.SKIP, f"{row.keys[0]} does not exist in the image")
+        return Outcome.of(Status.SKIP, f"none of {', '.join(row.keys)} exists in the image")
     return judged
 
 

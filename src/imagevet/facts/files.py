@@ -43,7 +43,7 @@ class SystemFiles:
     """The modes and presence of the files the checks judge, the SSH host keys and the group ids."""
 
     modes: dict[str, FileMode | Unknown]  # every path of SYSTEM_FILES, every host key, every judged file
-    present: frozenset[str]  # those that exist
+    present: frozenset[str]  # those that exist, or are a link (even one that leads nowhere)
     host_keys: tuple[str, ...]  # the SSH host private keys in the image, in lexical order
     host_public_keys: tuple[str, ...]  # and their public halves
     group_ids: dict[str, int]  # group name -> gid; empty when /etc/group cannot be read
@@ -85,7 +85,8 @@ def gather_system_files(
     text = target.read_text(GROUP)
     return SystemFiles(
         modes={path: _mode(target, path) for path in paths},
-        present=frozenset(path for path in paths if target.exists(path)),
+        # a link that dangles or loops is there too: its mode is an error, not a skip of a missing file
+        present=frozenset(p for p in paths if target.exists(p) or target.readlink(p) is not None),
         host_keys=keys,
         host_public_keys=public,
         group_ids={} if isinstance(text, Unknown) else parse_group_ids(text),
