@@ -53,13 +53,17 @@ def find_arguments(query: WalkQuery, root: str, mounts: tuple[str, ...] = ()) ->
     """find's arguments (after ``find``) for the tree at ``root`` (a path on the machine find runs on).
     ``mounts``: image paths of mounted filesystems to leave out (a live host's network mounts)."""
     base = _glob_escaped(root.rstrip("/"))
+    # Each -path test is guarded by a -name test of its last component: a short match on every directory
+    # instead of a pattern over the whole path (a fifth of find's time on a Debian root otherwise).
     skipped: list[str] = []
     for path in (*SKIPPED_PATHS, *mounts):
-        skipped += [*(["-o"] if skipped else []), "-path", base + _glob_escaped(path)]
+        name = _glob_escaped(path.rstrip("/").rsplit("/", 1)[-1])
+        guarded = ["(", "-name", name, "-path", base + _glob_escaped(path), ")"]
+        skipped += [*(["-o"] if skipped else []), *guarded]
     for name in SKIPPED_NAMES:
         skipped += ["-o", "-name", name]
     for pattern in SKIPPED_PATTERNS:
-        skipped += ["-o", "-path", pattern]
+        skipped += ["-o", "(", "-name", pattern.rsplit("/", 1)[-1], "-path", pattern, ")"]
     notable = [
         "(", "-perm", "-0002", "(", "-type", "f", "-o", "!", "-perm", "-1000", ")", ")",
         *_ids("-uid", query.known_uids),
