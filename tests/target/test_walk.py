@@ -133,7 +133,7 @@ def test_the_debootstrap_root_both_ways(debian_root: Path) -> None:
 def test_the_walk_cap_is_a_refusal(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(walk_module, "MAX_WALK_ENTRIES", 5)
     assert "more than 5 files" in str(walk_confined(RootfsTarget(str(tree)), KNOWN))
-    reader = FindReader()
+    reader = FindReader(KNOWN)
     monkeypatch.setattr("imagevet.target.walk_find.MAX_WALK_ENTRIES", 5)
     assert not reader.feed(b"\0" * 6)
     assert "more than 5 files" in str(reader.finish(0, b"", live=False))
@@ -157,14 +157,14 @@ def test_past_the_notable_cap_entries_are_counted(tree: Path, monkeypatch: pytes
     ],
 )
 def test_output_find_would_not_print_is_refused(output: bytes, why: str) -> None:
-    reader = FindReader()
+    reader = FindReader(KNOWN)
     reader.feed(output)
     result = reader.finish(0, b"", live=False)
     assert isinstance(result, Unknown) and why in result.reason
 
 
 def test_what_find_says_on_stderr_is_not_trusted() -> None:
-    reader = FindReader()
+    reader = FindReader(KNOWN)
     reader.feed(b"f 666 0 0 srv/x\0\0\0")
     denied = reader.finish(1, b"find: '/srv/locked': Permission denied\n", live=False)
     assert isinstance(denied, Unknown) and "Permission denied" in denied.reason

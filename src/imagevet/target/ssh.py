@@ -205,7 +205,7 @@ class SshTarget(ConfinedTarget):
         command = shlex.join(["find", *find_arguments(query, "/", mounts)])
         if self._options.sudo:
             command = "sudo -n " + command
-        reader = FindReader()
+        reader = FindReader(query)
 
         async def walk() -> tuple[int, bytes]:
             async with self._connection.create_process(command, encoding=None) as process:

@@ -20,6 +20,7 @@ FIND_PROGRAMS = ("/usr/bin/find", "/bin/find")
 class FindWalk:
     def __init__(self, root: str, query: WalkQuery, mounts: tuple[str, ...], live: bool) -> None:
         self._live = live
+        self._query = query
         self._outcome: WalkResult | Unknown | None = None
         self._pid = 0
         find = next((path for path in FIND_PROGRAMS if os.access(path, os.X_OK)), None)
@@ -57,7 +58,7 @@ class FindWalk:
         return self._outcome
 
     def _collect(self) -> WalkResult | Unknown:
-        reader = FindReader()
+        reader = FindReader(self._query)
         errors = bytearray()
         selector = selectors.DefaultSelector()
         selector.register(self._out, selectors.EVENT_READ)
