@@ -15,7 +15,13 @@ import pytest
 
 from imagevet.target.blocks import RemoteOptions
 from tests.conftest import AS_OF, FIXTURES
-from tests.support.disks import audit_statuses, cached_debian_disk, disk_tools_available, make_disk
+from tests.support.disks import (
+    audit_statuses,
+    cached_debian_disk,
+    configuration_checks,
+    disk_tools_available,
+    make_disk,
+)
 from tests.support.nginx import Nginx, require_nginx, self_signed, start_nginx
 from tests.target.refusal import assert_refused
 
@@ -82,10 +88,10 @@ def fetched(server: Nginx, name: str, requests: int) -> tuple[int, int]:
 def test_debian_qcow2_by_url_audits_like_the_directory(
     debian_root: Path, debian_served: Nginx, debian_qcow2: Path
 ) -> None:
-    expected, _ = statuses(str(debian_root))
+    expected, _ = statuses(str(debian_root), None, configuration_checks())
     debian_served.clear_log()
     started = time.monotonic()
-    got, source = statuses(f"{debian_served.base_url}/gpt.qcow2", OPTIONS)
+    got, source = statuses(f"{debian_served.base_url}/gpt.qcow2", OPTIONS, configuration_checks())
     elapsed = time.monotonic() - started
     assert got == expected
     assert source is not None and source.kind == "http" and source.size == debian_qcow2.stat().st_size

@@ -229,3 +229,68 @@ def test_a_root_with_glob_characters_in_its_path(tmp_path: Path) -> None:
 def _notable(result: WalkResult | Unknown) -> tuple[Notable, ...]:
     assert isinstance(result, WalkResult), result
     return result.notable
+
+
+def test_a_root_named_like_a_skipped_directory_is_walked(tmp_path: Path) -> None:
+    """red-team rt27 D1: the skip rules are the image's paths, never the host's part of the root."""
+    for host in ("containerd", "kubelet/pods", "x/kubelet/pods"):
+        root = tmp_path / host
+        _file(root, "srv/x", 0o666)
+        _file(root, "var/lib/kubelet/pods/p/x", 0o666)  # still left out inside the image
+        assert [n.path for n in _notable(RootfsTarget(str(root)).start_walk(KNOWN).result())] == ["/srv/x"]
+
+
+def test_skipped_directories_are_neither_judged_nor_entered(tmp_path: Path) -> None:
+    """red-team rt27 D6: the fixes prune them, so the audit must not fail on them either."""
+    root = tmp_path / "root"
+    _dir(root, "proc", 0o777, (4242, 4242))
+    _dir(root, "var/lib/containerd", 0o777)
+    target = RootfsTarget(str(root))
+    assert _rows(target.start_walk(KNOWN).result()) == _rows(walk_confined(target, KNOWN)) == []
+
+
+def test_the_root_member_of_an_archive_is_the_root(tmp_path: Path) -> None:
+    """red-team rt27 D2: a layer's "./" gives the root its mode and owner, as the runtimes apply it."""
+    import tarfile
+
+    root = tmp_path / "root"
+    _file(root, "etc/passwd", 0o644)
+    root.chmod(0o777)
+    os.lchown(root, 4321, 4321)
+    layer = tmp_path / "layer.tar"
+    with tarfile.open(layer, "w") as archive:
+        archive.add(root, arcname=".")
+    archive_path = make_docker_archive([layer.read_bytes()], tmp_path / "image.tar")
+    target = open_target(f"docker-archive:{archive_path}")
+    try:
+        assert _rows(target.start_walk(KNOWN).result()) == [("/", DIR, 0o777, 4321, 4321)]
+    finally:
+        target.close()
+    assert _rows(RootfsTarget(str(root)).start_walk(KNOWN).result()) == [("/", DIR, 0o777, 4321, 4321)]
+
+
+@pytest.mark.parametrize(
+    ("status", "errors", "decided"),
+    [
+        (0, b"", True),
+        (1, b"find: '/tmp/x': No such file or directory\n", True),  # a file went away: let through
+        (-9, b"", False),  # killed (the OOM killer, a ulimit): a partial walk
+        (-1, b"", False),  # no exit status came back over SSH
+        (1, b"", False),  # failed without saying why
+        (2, b"find: '/tmp/x': No such file or directory\n", False),
+    ],
+)
+def test_a_live_walk_that_did_not_finish_is_unknown(status: int, errors: bytes, decided: bool) -> None:
+    """red-team rt27 D4: on a live host only vanished files are forgiven, never a killed find."""
+    reader = FindReader(KNOWN)
+    reader.feed(b"\0\0\0")
+    assert isinstance(reader.finish(status, errors, live=True), WalkResult) is decided
+
+
+def test_a_killed_find_is_unknown(tree: Path) -> None:
+    import signal
+
+    walk = walk_local.FindWalk(str(tree), KNOWN, (), live=True)
+    os.kill(walk._pid, signal.SIGKILL)
+    result = walk.result()
+    assert isinstance(result, Unknown) and "killed" in result.reason

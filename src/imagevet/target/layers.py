@@ -237,6 +237,9 @@ class LayeredTarget(ConfinedTarget):
                     self._count(label)  # raises
                 parts = _clean(member.name)
                 if not parts:
+                    if member.kind == DIR:  # "./": the runtimes give its mode and owner to the root
+                        self._root.mode, self._root.uid = member.mode, member.uid
+                        self._root.gid = member.gid
                     continue
                 if parts[-1].startswith(WHITEOUT):
                     self._whiteout(parts, index)

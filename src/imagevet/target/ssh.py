@@ -22,6 +22,7 @@ from imagevet.target.walk import PendingWalk, WalkQuery, WalkResult
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 20.0
+WALK_TIMEOUT = 600.0  # seconds for the one find over the whole host (a million files take ~10 s here)
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class SshTarget(ConfinedTarget):
         return Deferred(lambda: self._remote_walk(query))
 
     def _remote_walk(self, query: WalkQuery) -> WalkResult | Unknown:
+        import asyncio
+
         import asyncssh
 
         from imagevet.target.walk_find import FindReader, find_arguments, remote_mounts
@@ -215,12 +218,16 @@ class SshTarget(ConfinedTarget):
                         break
                 errors: bytes = await process.stderr.read(64 * 1024)
                 await process.wait(check=False)
-                return int(process.exit_status or 0), errors
+                status = process.exit_status  # None: killed by a signal, or no status came back
+                return (-1 if status is None else int(status)), errors
 
-        try:
-            status, errors = self._run(walk())
+        try:  # a whole host takes longer than one round trip: the walk has ten minutes of its own
+            status, errors = self._loop.run_until_complete(asyncio.wait_for(walk(), WALK_TIMEOUT))
         except (TimeoutError, asyncssh.Error, OSError) as exc:
-            return Unknown(f"walking the host's files failed: {exc or exc.__class__.__name__}")
+            why = str(exc) or exc.__class__.__name__
+            if isinstance(exc, TimeoutError):
+                why = f"not finished within {WALK_TIMEOUT:.0f} s"
+            return Unknown(f"walking the host's files failed: {why}")
         return reader.finish(status, errors, live=True)
 
     def run(self, command: str) -> tuple[int, str] | Unknown:

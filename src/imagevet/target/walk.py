@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from imagevet.errors import TargetError
 from imagevet.model import Unknown
 from imagevet.target.confined import DIR, FILE, shown
 
@@ -125,8 +126,8 @@ def walk_confined(
     found: list[Notable] = []
     try:
         top = target._node([])
-    except OSError as exc:
-        return Unknown(f"the image root cannot be examined: {exc.strerror or exc}")
+    except (OSError, TargetError) as exc:
+        return Unknown(f"the image root cannot be examined: {getattr(exc, 'strerror', None) or exc}")
     if top is None or top.kind != DIR:
         return Unknown("the image root is not a directory")
     if implied is not None and top.mode < 0:
@@ -142,17 +143,19 @@ def walk_confined(
         parts = pending.pop()
         try:
             names = target._names(parts)
-        except OSError as exc:
-            return Unknown(f"{shown(parts)} cannot be listed: {exc.strerror or exc}")
+        except (OSError, TargetError) as exc:  # a remote disk's block that failed: a reason, not a crash
+            return Unknown(f"{shown(parts)} cannot be listed: {getattr(exc, 'strerror', None) or exc}")
         for name in names:
             child = [*parts, name]
             path = "/" + "/".join(child)
             try:
                 node = target._node(child)
-            except OSError as exc:
-                return Unknown(f"{shown(child)} cannot be examined: {exc.strerror or exc}")
+            except (OSError, TargetError) as exc:
+                return Unknown(f"{shown(child)} cannot be examined: {getattr(exc, 'strerror', None) or exc}")
             if node is None or node.kind not in (FILE, DIR):
                 continue
+            if node.kind == DIR and is_skipped(path):
+                continue  # neither judged nor entered (nor fixed: the fixes prune the same paths)
             if implied is not None and node.kind == DIR and node.mode < 0:
                 node = implied
             entries += 1
@@ -163,6 +166,6 @@ def walk_confined(
                 return unrecorded
             if is_notable(node.kind, node.mode, node.uid, node.gid, query):
                 found.append(Notable(path, node.kind, node.mode, node.uid, node.gid))
-            if node.kind == DIR and not is_skipped(path):
+            if node.kind == DIR:
                 pending.append(child)
     return collect(found, entries)

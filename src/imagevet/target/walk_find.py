@@ -58,10 +58,26 @@ def find_arguments(query: WalkQuery, root: str, mounts: tuple[str, ...] = ()) ->
         name = _glob_escaped(path.rstrip("/").rsplit("/", 1)[-1])
         guarded = ["(", "-name", name, "-path", base + _glob_escaped(path), ")"]
         skipped += [*(["-o"] if skipped else []), *guarded]
+    below = base + "/*"  # the image's own paths: the root, and the host path above it, never match
     for name in SKIPPED_NAMES:
-        skipped += ["-o", "-name", name]
-    for pattern in SKIPPED_PATTERNS:
-        skipped += ["-o", "(", "-name", pattern.rsplit("/", 1)[-1], "-path", pattern, ")"]
+        skipped += ["-o", "(", "-name", name, "-path", below, ")"]
+    for pattern in SKIPPED_PATTERNS:  # "*/kubelet/pods": at the image's top or anywhere below it
+        tail = _glob_escaped(pattern.removeprefix("*"))
+        name = pattern.rsplit("/", 1)[-1]
+        skipped += [
+            "-o",
+            "(",
+            "-name",
+            name,
+            "(",
+            "-path",
+            base + tail,
+            "-o",
+            "-path",
+            base + "/*" + tail,
+            ")",
+            ")",
+        ]
     notable = [
         "(", "-perm", "-0002", "(", "-type", "f", "-o", "!", "-perm", "-1000", ")", ")",
         *_ids("-uid", query.known_uids),
@@ -69,9 +85,9 @@ def find_arguments(query: WalkQuery, root: str, mounts: tuple[str, ...] = ()) ->
     ]  # fmt: skip
     return [
         "-P", root if root.startswith("/") else "./" + root,
+        "(", "-type", "d", "(", *skipped, ")", "-prune", ")", "-o",
         "(", "-type", "f", "-o", "-type", "d", ")",
         "(", "(", *notable, ")", "-printf", r"%y %m %U %G %P\0", "-o", "-printf", r"\0", ")",
-        "(", "-type", "d", "(", *skipped, ")", "-prune", "-o", "-true", ")",
     ]  # fmt: skip
 
 
@@ -138,8 +154,13 @@ class FindReader:
         if self._rest:
             return Unknown("find's output ended part-way through a record")
         lines = [line for line in errors.decode("utf-8", "replace").splitlines() if line.strip()]
-        if live:
-            lines = [line for line in lines if not line.endswith("No such file or directory")]
+        if live:  # a file that went away while find looked: find says so and exits 1, nothing else
+            vanished = [line for line in lines if line.endswith("No such file or directory")]
+            lines = [line for line in lines if line not in vanished]
+            if status != 0 and not (status == 1 and vanished):
+                lines = lines or [
+                    f"find stopped with exit status {status}" if status > 0 else "find was killed"
+                ]
         if lines or (status != 0 and not live):
             said = lines[0] if lines else f"exit status {status}"
             said = "".join(c if c.isprintable() else "?" for c in said)[:200]
