@@ -15,7 +15,6 @@ import pytest
 
 from imagevet.audit import run_audit
 from imagevet.checks.base import CheckOptions
-from imagevet.checks.registry import CHECKS
 from imagevet.target import open_target
 from imagevet.target.blocks import BlockStream, RemoteOptions
 from tests.conftest import AS_OF_DAY
@@ -101,10 +100,10 @@ def test_ami_audits_like_the_directory(debian_root: Path, ami: dict[str, Any], t
 
     # the disk cache: a second run fetches nothing
     cached = RemoteOptions(region="us-east-1", cache_dir=tmp_path / "cache")
-    assert statuses(f"ami:{ami['id']}", cached) == expected
+    assert audit_statuses(f"ami:{ami['id']}", cached, checks)[0] == expected
     again = open_target(f"ami:{ami['id']}", None, cached)
     try:
-        run_audit(again, CheckOptions(AS_OF_DAY), list(CHECKS))
+        run_audit(again, CheckOptions(AS_OF_DAY), checks)
         assert again._file.stats.fetched_blocks == 0  # type: ignore[attr-defined]
         assert again._file.stats.cached_bytes > 0  # type: ignore[attr-defined]
     finally:
