@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
-from imagevet.facts.file_walk import FILE, STICKY, WORLD_WRITABLE, Notable, WalkResult, shown_path
+from imagevet.facts.file_walk import FILE, STICKY, WORLD_WRITABLE, Notable, shown_path
 from imagevet.model import Evidence, Outcome, Status, Unknown
 
 WALK_CHECKS = frozenset(
@@ -19,8 +19,19 @@ SHOWN = 20  # entries named in the evidence; the rest are counted
 
 
 def _judge(
-    walk: WalkResult, hit: Callable[[Notable], bool], describe: Callable[[Notable], str], none: str
+    facts: Facts,
+    hit: Callable[[Notable], bool],
+    describe: Callable[[Notable], str],
+    none: str,
+    undecided: str | None = None,
 ) -> Outcome:
+    """The entries of the walk ``hit`` picks, each ``describe``d; ``none`` when there are none.
+    ``undecided``: why the check cannot judge even a finished walk (an error after the walk's own)."""
+    walk = facts.file_walk
+    if isinstance(walk, Unknown):
+        return Outcome.of(Status.ERROR, walk.reason)
+    if undecided is not None:
+        return Outcome.of(Status.ERROR, undecided)
     hits = [entry for entry in walk.notable if hit(entry)]
     if not hits:
         if walk.more:  # past the notable cap the entries were counted, not kept: they may be hits
@@ -34,19 +45,9 @@ def _judge(
     return Outcome(Status.FAIL, tuple(evidence))
 
 
-def _walk(facts: Facts) -> WalkResult | Outcome:
-    walk = facts.file_walk
-    if isinstance(walk, Unknown):
-        return Outcome.of(Status.ERROR, walk.reason)
-    return walk
-
-
 def world_writable_files(facts: Facts, options: CheckOptions) -> Outcome:
-    walk = _walk(facts)
-    if isinstance(walk, Outcome):
-        return walk
     return _judge(
-        walk,
+        facts,
         lambda e: e.kind == FILE and bool(e.mode & WORLD_WRITABLE),
         lambda e: f"world-writable file (mode {e.mode:04o})",
         "no regular file is world-writable",
@@ -54,11 +55,8 @@ def world_writable_files(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def sticky_dirs(facts: Facts, options: CheckOptions) -> Outcome:
-    walk = _walk(facts)
-    if isinstance(walk, Outcome):
-        return walk
     return _judge(
-        walk,
+        facts,
         lambda e: e.kind != FILE and bool(e.mode & WORLD_WRITABLE) and not e.mode & STICKY,
         lambda e: f"world-writable directory without the sticky bit (mode {e.mode:04o})",
         "every world-writable directory has the sticky bit",
@@ -66,30 +64,22 @@ def sticky_dirs(facts: Facts, options: CheckOptions) -> Outcome:
 
 
 def unowned(facts: Facts, options: CheckOptions) -> Outcome:
-    walk = _walk(facts)
-    if isinstance(walk, Outcome):
-        return walk
     known = facts.known_ids.uids
-    if isinstance(known, Unknown):
-        return Outcome.of(Status.ERROR, f"the users the image knows are not known: {known.reason}")
     return _judge(
-        walk,
-        lambda e: e.uid not in known,
+        facts,
+        lambda e: not isinstance(known, Unknown) and e.uid not in known,
         lambda e: f"owned by uid {e.uid}, which /etc/passwd does not list",
         "every file and directory has an owner listed in /etc/passwd",
+        f"the users the image knows are not known: {known.reason}" if isinstance(known, Unknown) else None,
     )
 
 
 def ungrouped(facts: Facts, options: CheckOptions) -> Outcome:
-    walk = _walk(facts)
-    if isinstance(walk, Outcome):
-        return walk
-    groups = facts.known_ids.gids
-    if isinstance(groups, Unknown):
-        return Outcome.of(Status.ERROR, f"the groups the image knows are not known: {groups.reason}")
+    known = facts.known_ids.gids
     return _judge(
-        walk,
-        lambda e: e.gid not in groups,
+        facts,
+        lambda e: not isinstance(known, Unknown) and e.gid not in known,
         lambda e: f"group gid {e.gid}, which /etc/group does not list",
         "every file and directory has a group listed in /etc/group",
+        f"the groups the image knows are not known: {known.reason}" if isinstance(known, Unknown) else None,
     )
