@@ -287,9 +287,15 @@ def test_a_live_walk_that_did_not_finish_is_unknown(status: int, errors: bytes, 
     assert isinstance(reader.finish(status, errors, live=True), WalkResult) is decided
 
 
-def test_a_killed_find_is_unknown(tree: Path) -> None:
+def test_a_killed_find_is_unknown(tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A find that is still running when it is killed: a stand-in that waits, so that the kill cannot
+    race a find already finished over the small tree (CI saw exactly that race pass a real find)."""
     import signal
 
+    slow_find = tmp_path / "find"
+    slow_find.write_text("#!/bin/sh\nexec sleep 60\n")
+    slow_find.chmod(0o755)
+    monkeypatch.setattr(walk_local, "FIND_PROGRAMS", (str(slow_find),))
     walk = walk_local.FindWalk(str(tree), KNOWN, (), live=True)
     os.kill(walk._pid, signal.SIGKILL)
     result = walk.result()
