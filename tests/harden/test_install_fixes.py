@@ -35,6 +35,7 @@ CHECKS = [
     "time-sync-installed",
     "password-quality",
     "packages-pam-pwquality",
+    "password-unix-authtok",  # libpam-pwquality's profile gives pam_unix use_authtok
     "logging-configured",
     "aide-database",
     "aide-periodic",

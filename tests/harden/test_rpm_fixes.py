@@ -258,13 +258,18 @@ def test_a_legacy_crypto_policy_with_no_tool_to_change_it_fails_the_fix(rhel_cop
 
 
 def red_hat_password_stacks(root: Path, password_auth_calls_pwquality: bool) -> None:
-    """The Debian common-* files out, and a password stack in the two files authselect writes."""
+    """The Debian common-* files out, and the pam_unix and pwquality lines of the two files authselect
+    writes (its profiles' auth line has nullok unless the without-nullok feature is on)."""
     for common in (root / "etc/pam.d").glob("common-*"):
         common.unlink()
+    auth = "auth        sufficient    pam_unix.so nullok\naccount     required      pam_unix.so\n"
     quality = "password    requisite     pam_pwquality.so local_users_only\n"
     unix = "password    sufficient    pam_unix.so yescrypt shadow use_authtok\n"
-    (root / "etc/pam.d/system-auth").write_text(quality + unix)
-    (root / "etc/pam.d/password-auth").write_text((quality if password_auth_calls_pwquality else "") + unix)
+    unix += "session     required      pam_unix.so\n"
+    (root / "etc/pam.d/system-auth").write_text(auth + quality + unix)
+    (root / "etc/pam.d/password-auth").write_text(
+        auth + (quality if password_auth_calls_pwquality else "") + unix
+    )
 
 
 @pytest.mark.parametrize("password_auth_calls_pwquality", [True, False])

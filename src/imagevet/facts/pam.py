@@ -19,6 +19,8 @@ from imagevet.target.base import Target
 STACKS = {
     "auth": ("/etc/pam.d/common-auth", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
     "password": ("/etc/pam.d/common-password", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
+    "account": ("/etc/pam.d/common-account", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
+    "session": ("/etc/pam.d/common-session", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth"),
 }
 # pwquality.conf(5) of libpwquality 1.4.5 (Debian 12's libpwquality-common, read 2026-12-07): minlen 8,
 # difok 1, maxrepeat and maxsequence 0 (the check disabled), dictcheck and enforcing 1; enforce_for_root is
@@ -153,8 +155,8 @@ def effective(
 
 @dataclass(frozen=True)
 class PamFacts:
-    """The auth and password stacks (files present, and their lines of that kind), with the pwquality,
-    faillock and pwhistory settings they use: gathered once for every PAM check."""
+    """The auth, account, password and session stacks (files present, and their lines of that kind),
+    with the pwquality, faillock and pwhistory settings they use: gathered once for every PAM check."""
 
     stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]]
     pwquality: dict[str, Setting]
@@ -174,16 +176,18 @@ class PamFacts:
 def gather_pam(target: Target) -> PamFacts:
     stacks: dict[str, tuple[tuple[str, ...], tuple[ModuleLine, ...]]] = {}
     unreadable: dict[str, None] = {}
+    parsed: dict[str, list[ModuleLine] | None] = {}  # each file read once: system-auth serves four stacks
+    for path in dict.fromkeys(path for paths in STACKS.values() for path in paths):
+        text = target.read_text(path)
+        if isinstance(text, Unknown):
+            if target.exists(path) or target.readlink(path) is not None:  # a dangling link or loop too
+                unreadable[f"{path}: {text.reason}"] = None
+            parsed[path] = None
+        else:
+            parsed[path] = parse_stack(text, path)
     for kind, paths in STACKS.items():
-        present, lines = [], []
-        for path in paths:
-            text = target.read_text(path)
-            if isinstance(text, Unknown):
-                if target.exists(path) or target.readlink(path) is not None:  # a dangling link or loop too
-                    unreadable[f"{path}: {text.reason}"] = None
-                continue
-            present.append(path)
-            lines += [m for m in parse_stack(text, path) if m.kind == kind]
+        present = [path for path in paths if parsed[path] is not None]
+        lines = [m for path in present for m in parsed[path] or () if m.kind == kind]
         stacks[kind] = (tuple(present), tuple(lines))
     from imagevet.facts.pwquality import gather_pwquality  # which takes its defaults from here
 
