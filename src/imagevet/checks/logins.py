@@ -1,15 +1,15 @@
 """The CIS checks of what a login gets: su restricted to an empty group (CIS 5.2.7 in the Debian family's
 numbering), a shell timeout (5.4.3.2), new accounts locked after their password expires (5.4.1.5), and no
-valid login shell on system accounts (5.4.2.7). Each reads facts/logins.py; an unreadable file is an
-error, never a pass."""
+valid login shell on system accounts (5.4.2.7), and every account without a valid login shell locked
+(5.4.2.8). Each reads facts/logins.py; an unreadable file is an error, never a pass."""
 
 from __future__ import annotations
 
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
 from imagevet.facts.account_db import AccountDatabase
-from imagevet.facts.accounts import PASSWD
-from imagevet.facts.logins import SU_STACK, USERADD_DEFAULTS, can_log_in
+from imagevet.facts.accounts import PASSWD, SHADOW
+from imagevet.facts.logins import SHELLS, SU_STACK, USERADD_DEFAULTS, can_log_in
 from imagevet.facts.pam import MUST_FAIL, ModuleLine
 from imagevet.facts.pam_service import MISSING_FILE, substack_files
 from imagevet.facts.pam_syntax import control_actions
@@ -252,4 +252,54 @@ def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome.of(
         Status.PASS,
         Evidence(f"no system account (uid < {uid_min}) gets a program at login but nologin or false", PASSWD),
+    )
+
+
+def _lock_state(password: str) -> str | None:
+    """What passwd -S reports for a password field, as shadow's passwd reads it: a field that starts with
+    ! or * is locked (None); an empty one is "NP" (no password), anything else "P" (usable)."""
+    if password[:1] in ("!", "*"):
+        return None
+    return "empty: no password needed (NP)" if password == "" else "a usable password (P)"
+
+
+def no_shell_accounts_locked(facts: Facts, options: CheckOptions) -> Outcome:
+    """CIS 5.4.2.8: every account but root whose shell is not a valid login shell (one /etc/shells lists,
+    nologin not counted) has a locked password, so that nothing that takes a password (su, a PAM
+    service that does not look at the shell) lets it in. The password is the /etc/shadow entry's, or the
+    passwd field where there is no entry, as passwd -S reads them; an empty shell field is /bin/sh."""
+    database, shells, shadow = facts.account_database, facts.shells, facts.shadow
+    if isinstance(database, Unknown):
+        return Outcome.of(Status.ERROR, database.reason)
+    if isinstance(shells, Unknown):
+        return Outcome.of(Status.ERROR, shells.reason)
+    if isinstance(shadow, Unknown):
+        return Outcome.of(Status.ERROR, shadow.reason)
+    if database.problems:
+        return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
+    valid = {shell for shell in shells if shell.rsplit("/", 1)[-1] != "nologin"}
+    entries = {entry.name: entry for entry in reversed(shadow or ())}  # getspnam: the first entry wins
+    found, judged = [], 0
+    for user in database.users:
+        shell = user.shell or "/bin/sh"
+        if user.name == "root" or shell in valid:
+            continue
+        judged += 1
+        entry = entries.get(user.name)
+        state = _lock_state(entry.password if entry else user.password)
+        if state is not None:
+            where = "its /etc/shadow entry" if entry else "no /etc/shadow entry, and its passwd field"
+            found.append(
+                Evidence(
+                    f"{user.name} (shell {shell}, not a valid login shell) is not locked: "
+                    f"{where} has {state}",
+                    SHADOW if entry else PASSWD,
+                    entry.line if entry else user.line,
+                )
+            )
+    if found:
+        return Outcome(Status.FAIL, tuple(found))
+    return Outcome.of(
+        Status.PASS,
+        Evidence(f"all {judged} accounts without a valid login shell ({SHELLS}) are locked", PASSWD),
     )
