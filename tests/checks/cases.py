@@ -115,7 +115,7 @@ CIS_ROWS = (
     "logging-journald-storage banner-motd banner-issue banner-issue-net file-perms-world-writable "
     "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past "
     "file-perms-grub-cfg password-unix-enabled password-unix-no-nullok password-unix-hashing "
-    "password-unix-authtok accounts-no-shell-locked"
+    "password-unix-authtok accounts-no-shell-locked accounts-root-umask"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

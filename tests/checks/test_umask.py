@@ -10,6 +10,7 @@ import pytest
 from imagevet.facts.shell_vars import umask_calls
 from imagevet.model import Status
 from tests.checks.support import statuses
+from tests.facts.hostile import HOSTILE, plant
 
 P, F, E = Status.PASS, Status.FAIL, Status.ERROR
 
@@ -38,6 +39,7 @@ def _judge(root: Path, login_defs: str | None, profile: str | None = None) -> St
         ("umask -S\numask\n", P),  # print only
         ("cat <<EOF\numask 022\nEOF\n", P),  # text, not run
         ("# umask 022\n", P),
+        ('eval "umask 022"\n', E),  # run by eval from a quoted word: not read, never passed
         ('umask "$SITE"\n', E),
         ("umask u=rwx,g=rx,o=\n", E),  # symbolic: not read, never guessed
         ("{ umask 022; }\n", F),
@@ -81,3 +83,37 @@ def test_umask_calls_read_each_mode_with_its_place() -> None:
         (None, 3, False),
     ]
     assert calls[2].written == "umask $M"
+
+
+def _root_umask(root: Path, files: dict[str, str]) -> Status:
+    (root / "root").mkdir(exist_ok=True)
+    for name, text in files.items():
+        (root / "root" / name).write_text(text)
+    return statuses(root, ["accounts-root-umask"])["accounts-root-umask"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({}, P),  # none: the system default applies, default-umask's to judge
+        ({".bashrc": "# umask 022\n"}, P),
+        ({".bashrc": "umask 027\n"}, P),
+        ({".bash_profile": "umask 077\n", ".bashrc": "umask 027\n"}, P),
+        ({".bashrc": "umask 022\n"}, F),
+        ({".bash_profile": "umask 0022\n"}, F),
+        ({".profile": "umask 002\n"}, F),  # Debian's root logs in through .profile (no .bash_profile)
+        ({".bash_login": "umask 022\n"}, F),
+        ({".bashrc": "umask u=rwx,g=rx,o=\n"}, E),  # symbolic: not judged, never passed
+        ({".bashrc": 'eval "umask 022"\n'}, E),
+        ({".cshrc": "umask 022\n"}, P),  # not a file bash reads
+    ],
+)
+def test_root_umask(debian: Path, files: dict[str, str], expected: Status) -> None:
+    assert _root_umask(debian, files) is expected
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_an_unreadable_root_startup_file_is_an_error(debian: Path, kind: str) -> None:
+    plant(debian, "/root/.bashrc", kind)
+    found = _root_umask(debian, {})
+    assert found is E if kind != "link-outside" else found in (E, P)  # re-rooted: the image's own file

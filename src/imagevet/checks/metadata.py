@@ -46,6 +46,7 @@ STEP_KEYS = frozenset(
         "pwquality",
         "journald",
         "sysctl-override",
+        "umask-files",
     }
 )
 
@@ -133,6 +134,13 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
                 raise DataError("a login-defs step names one setting: {KEY: value}")
             ((key, value),) = setting.items()
             return login_defs_command(str(key), str(value))
+        if "umask-files" in raw:
+            from imagevet.checks.umask_fix import umask_files_command
+
+            paths = raw["umask-files"]
+            if not isinstance(paths, list):
+                raise DataError(f"a umask-files step names a list of paths, not {paths!r}")
+            return umask_files_command([str(path) for path in paths])
         if "sysctl-override" in raw:
             from imagevet.checks.sysctl_fix import override_command
 
@@ -187,7 +195,7 @@ def _step(check_id: str, raw: Any, judged: tuple[str, ...] = ()) -> RemediationS
         return RemediationStep("note", note, None, "")
     raise DataError(
         f"check {check_id}: remediation step needs 'run', 'fstab', 'purge', 'sudoers-negation',"
-        " 'sudoers-timeout', 'login-defs', 'pwquality', 'journald', 'sysctl-override',"
+        " 'sudoers-timeout', 'login-defs', 'pwquality', 'journald', 'sysctl-override', 'umask-files',"
         " 'file' with 'content', or 'note'"
     )
 

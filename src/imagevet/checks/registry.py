@@ -228,6 +228,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("password-inactive", logins.password_inactive),
     ("accounts-system-no-shell", logins.system_accounts_no_shell),
     ("accounts-no-shell-locked", logins.no_shell_accounts_locked),
+    ("accounts-root-umask", umask.root_umask),
     ("accounts-home-dirs", homes.home_dirs),
     ("accounts-dot-files", homes.dot_files),
     ("accounts-home-exists", home_aspects.home_exists),

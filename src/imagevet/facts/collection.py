@@ -185,6 +185,13 @@ class Facts:
         return gather_umasks(self.target)
 
     @cached_property
+    def root_umasks(self) -> tuple[UmaskCall, ...] | Unknown:
+        """The umasks root's own startup files run (facts/logins.ROOT_STARTUP)."""
+        from imagevet.facts.logins import gather_root_umasks
+
+        return gather_root_umasks(self.target)
+
+    @cached_property
     def useradd_defaults(self) -> dict[str, Setting] | Unknown | None:
         from imagevet.facts.logins import gather_useradd_defaults
 

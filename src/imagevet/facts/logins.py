@@ -24,6 +24,9 @@ SU_PROGRAMS = ("/bin/su", "/usr/bin/su", "/sbin/su", "/usr/sbin/su")
 # /etc/bashrc (Red Hat). CIS's audit of the shell timeout greps exactly these.
 PROFILE_FILES = ("/etc/profile", "/etc/bash.bashrc", "/etc/bashrc")
 PROFILE_D = "/etc/profile.d/*.sh"
+# root's own startup files: CIS 5.4.2.6 names .bash_profile and .bashrc; a login bash reads the first of
+# .bash_profile, .bash_login and .profile (bash(1) INVOCATION), and Debian's root has only .profile.
+ROOT_STARTUP = ("/root/.bash_profile", "/root/.bash_login", "/root/.profile", "/root/.bashrc")
 NO_LOGIN = frozenset({"nologin", "false"})
 # Interactive shells by file name: an account with one of these logs in whether /etc/shells lists it or not.
 INTERPRETERS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "csh", "tcsh", "fish"})
@@ -40,11 +43,11 @@ def gather_timeout(target: Target) -> tuple[Effect, ...] | Unknown:
     return tuple(effect for path, text in profiles for effect in effects(text, path))
 
 
-def _profiles(target: Target) -> list[tuple[str, str]] | Unknown:
-    """(path, text) of each system-wide profile the image has, in the order a login shell reads them;
-    Unknown if one of them cannot be read."""
+def _profiles(target: Target, paths: tuple[str, ...] | None = None) -> list[tuple[str, str]] | Unknown:
+    """(path, text) of each of ``paths`` the image has (by default the system-wide profiles, in the order
+    a login shell reads them); Unknown if one of them cannot be read."""
     found = []
-    for path in (*PROFILE_FILES, *sorted(target.glob(PROFILE_D))):
+    for path in paths if paths is not None else (*PROFILE_FILES, *sorted(target.glob(PROFILE_D))):
         if not target.exists(path):
             continue
         text = target.read_text(path)
@@ -58,6 +61,14 @@ def gather_umasks(target: Target) -> tuple[UmaskCall, ...] | Unknown:
     """Every umask the system-wide profiles run, in the order a login shell reads them (the files of
     gather_timeout); Unknown if one of them cannot be read."""
     profiles = _profiles(target)
+    if isinstance(profiles, Unknown):
+        return profiles
+    return tuple(call for path, text in profiles for call in umask_calls(text, path))
+
+
+def gather_root_umasks(target: Target) -> tuple[UmaskCall, ...] | Unknown:
+    """Every umask root's own startup files run (ROOT_STARTUP); Unknown if one of them cannot be read."""
+    profiles = _profiles(target, ROOT_STARTUP)
     if isinstance(profiles, Unknown):
         return profiles
     return tuple(call for path, text in profiles for call in umask_calls(text, path))

@@ -289,6 +289,7 @@ _PREFIXES = LEADERS | OPENERS | frozenset({"elif", "}"})
 # Commands that run their arguments: a umask among them is run, in a form not read here.
 _RUNNERS = frozenset({"builtin", "command", "eval", "exec", "xargs", "sudo", "env", "nohup", "nice", "time"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
+_UMASK_WORD = re.compile(r"(^|[\s;&|(])umask(\s|$)")
 
 
 def umask_calls(text: str, path: str) -> list[UmaskCall]:
@@ -304,13 +305,16 @@ def umask_calls(text: str, path: str) -> list[UmaskCall]:
         while words and words[0].text in _PREFIXES:
             words = words[1:]
         names = [i for i, w in enumerate(words) if w.text == "umask"]
+        conditional = command.depth > 0 or command.chained or not balanced
         if not names:
+            if words and words[0].text in _RUNNERS and any(_UMASK_WORD.search(w.text) for w in words[1:]):
+                # `eval "umask 022"`: the runner's quoted argument runs a umask not read here
+                calls.append(UmaskCall(None, " ".join(w.raw for w in words), path, command.line, conditional))
             continue
         first = names[0]
         arguments = words[first + 1 :]
         if not arguments or all(w.text in ("-S", "-p") for w in arguments):
             continue  # it prints the mask
-        conditional = command.depth > 0 or command.chained or not balanced
         plain = first == 0 and words[0].raw == "umask" and len(arguments) == 1
         runs = words[0].text in _RUNNERS or _ASSIGNMENT.match(words[0].text) or words[0].text.isdigit()
         if first > 0 and not runs:  # `echo umask 022` says it; `2>/dev/null umask 022` runs it
