@@ -52,12 +52,17 @@ def test_a_weak_or_missing_hash_becomes_yescrypt(debian_root: Path, tmp_path: Pa
     assert unix == ["password\t[success=1 default=ignore]\tpam_unix.so obscure yescrypt"], unix
 
 
-def test_a_stack_without_pam_unix_gets_it_back(debian_root: Path, tmp_path: Path) -> None:
-    root = copy_of(debian_root, tmp_path / "root")
+def drop_session_pam_unix(root: Path) -> None:
+    """common-session without its pam_unix line, as a hand edit would leave it."""
     session = root / PAM / "common-session"
     session.write_text(
         "".join(line for line in session.read_text().splitlines(True) if "pam_unix" not in line)
     )
+
+
+def test_a_stack_without_pam_unix_gets_it_back(debian_root: Path, tmp_path: Path) -> None:
+    root = copy_of(debian_root, tmp_path / "root")
+    drop_session_pam_unix(root)
     assert audit(root, ["password-unix-enabled"]) == [F]
     first = harden(root, ["password-unix-enabled"])
     assert first.returncode == 0, first.stdout + first.stderr
@@ -69,10 +74,7 @@ def test_the_enabled_fix_fails_by_name_without_the_unix_profile(debian_root: Pat
     it never ends, even with DEBIAN_FRONTEND=noninteractive): the fix does not run it and says so."""
     root = copy_of(debian_root, tmp_path / "root")
     (root / "usr/share/pam-configs/unix").unlink()
-    session = root / PAM / "common-session"
-    session.write_text(
-        "".join(line for line in session.read_text().splitlines(True) if "pam_unix" not in line)
-    )
+    drop_session_pam_unix(root)
     assert audit(root, ["password-unix-enabled"]) == [F]
     proc = harden(root, ["password-unix-enabled"])
     assert proc.returncode == 1, proc.stdout + proc.stderr

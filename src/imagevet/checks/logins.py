@@ -217,18 +217,28 @@ def password_inactive(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome.of(Status.PASS if good else Status.FAIL, Evidence(shown, setting.path, setting.line))
 
 
-def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
-    """Accounts below UID_MIN (and nobody) get no program at login but nologin or false (facts/logins.
-    can_log_in with any_program: a python or a link to bash counts, listed in /etc/shells or not)."""
-    database, shells, login_defs = facts.account_database, facts.shells, facts.login_defs
+def _accounts_and_shells(facts: Facts) -> tuple[AccountDatabase, tuple[str, ...]] | Outcome:
+    """passwd/group and /etc/shells, both read and sound, or the error outcome that says why not (the
+    account database's problems, duplicates and malformed lines, included)."""
+    database, shells = facts.account_database, facts.shells
     if isinstance(database, Unknown):
         return Outcome.of(Status.ERROR, database.reason)
     if isinstance(shells, Unknown):
         return Outcome.of(Status.ERROR, shells.reason)
-    if isinstance(login_defs, Unknown):
-        return Outcome.of(Status.ERROR, login_defs.reason)
     if database.problems:
         return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
+    return database, shells
+
+
+def system_accounts_no_shell(facts: Facts, options: CheckOptions) -> Outcome:
+    """Accounts below UID_MIN (and nobody) get no program at login but nologin or false (facts/logins.
+    can_log_in with any_program: a python or a link to bash counts, listed in /etc/shells or not)."""
+    read = _accounts_and_shells(facts)
+    if isinstance(read, Outcome):
+        return read
+    (database, shells), login_defs = read, facts.login_defs
+    if isinstance(login_defs, Unknown):
+        return Outcome.of(Status.ERROR, login_defs.reason)
     raw_min = login_defs.values.get("UID_MIN", (str(DEFAULT_UID_MIN), 0))[0]
     if not (raw_min.isascii() and raw_min.isdigit()):
         return Outcome.of(Status.ERROR, f"login.defs UID_MIN is not a number: {raw_min!r}")
@@ -268,15 +278,12 @@ def no_shell_accounts_locked(facts: Facts, options: CheckOptions) -> Outcome:
     nologin not counted) has a locked password, so that nothing that takes a password (su, a PAM
     service that does not look at the shell) lets it in. The password is the /etc/shadow entry's, or the
     passwd field where there is no entry, as passwd -S reads them; an empty shell field is /bin/sh."""
-    database, shells, shadow = facts.account_database, facts.shells, facts.shadow
-    if isinstance(database, Unknown):
-        return Outcome.of(Status.ERROR, database.reason)
-    if isinstance(shells, Unknown):
-        return Outcome.of(Status.ERROR, shells.reason)
+    read = _accounts_and_shells(facts)
+    if isinstance(read, Outcome):
+        return read
+    (database, shells), shadow = read, facts.shadow
     if isinstance(shadow, Unknown):
         return Outcome.of(Status.ERROR, shadow.reason)
-    if database.problems:
-        return Outcome(Status.ERROR, tuple(Evidence(problem) for problem in database.problems))
     valid = {shell for shell in shells if shell.rsplit("/", 1)[-1] != "nologin"}
     entries = {entry.name: entry for entry in reversed(shadow or ())}  # getspnam: the first entry wins
     found, judged = [], 0
