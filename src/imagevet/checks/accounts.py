@@ -153,6 +153,12 @@ def stack_lines(facts: Facts, kind: str, module: str) -> list[ModuleLine] | Outc
     return lines
 
 
+def line_evidence(line: ModuleLine) -> Evidence:
+    """A PAM module line as evidence: ``kind control module arguments``, at its file and line."""
+    arguments = " ".join(line.arguments)
+    return Evidence(f"{line.kind} {line.control} {line.module} {arguments}".rstrip(), line.path, line.line)
+
+
 def password_quality(facts: Facts, options: CheckOptions) -> Outcome:
     """pam_pwquality in the password stack, with an effective minlen of at least 14 on every line."""
     lines = stack_lines(facts, "password", "pam_pwquality.so")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from imagevet.checks.accounts import line_evidence
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
 from imagevet.facts.pam import ModuleLine, Setting, effective
@@ -29,11 +30,6 @@ def _lines(facts: Facts, module: str) -> tuple[list[str], list[ModuleLine]] | Ou
     return present, lines
 
 
-def _where(line: ModuleLine) -> Evidence:
-    arguments = " ".join(line.arguments)
-    return Evidence(f"password {line.control} {line.module} {arguments}".rstrip(), line.path, line.line)
-
-
 def _each_pwhistory_line(facts: Facts, judge: Callable[[ModuleLine], str | None]) -> Outcome:
     """Fail without pam_pwhistory, or where ``judge`` names a problem on one of its lines."""
     found = _lines(facts, PWHISTORY)
@@ -45,7 +41,7 @@ def _each_pwhistory_line(facts: Facts, judge: Callable[[ModuleLine], str | None]
     evidence, failed = [], False
     for line in lines:
         problem = judge(line)
-        evidence.append(_where(line))
+        evidence.append(line_evidence(line))
         if problem:
             failed = True
             evidence.append(Evidence(problem, line.path, line.line))
@@ -98,5 +94,5 @@ def unix_no_remember(facts: Facts, options: CheckOptions) -> Outcome:
     present, lines = found
     keeping = [line for line in lines if line.argument("remember") is not None]
     if keeping:
-        return Outcome(Status.FAIL, tuple(_where(line) for line in keeping))
+        return Outcome(Status.FAIL, tuple(line_evidence(line) for line in keeping))
     return Outcome.of(Status.PASS, f"no pam_unix line with remember= in {', '.join(present)}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from imagevet.checks.accounts import stack_lines
+from imagevet.checks.accounts import line_evidence, stack_lines
 from imagevet.checks.base import CheckOptions
 from imagevet.facts import Facts
 from imagevet.facts.pam import ModuleLine
@@ -25,11 +25,6 @@ KINDS = ("auth", "account", "password", "session")
 # pam_unix(8), Linux-PAM 1.5: the arguments that choose how a new password is hashed.
 HASHES = ("md5", "bigcrypt", "sha256", "sha512", "blowfish", "gost_yescrypt", "yescrypt")
 STRONG = ("sha512", "yescrypt")  # CIS 5.3.3.4.3: "sha512 or yescrypt"
-
-
-def _where(line: ModuleLine) -> Evidence:
-    arguments = " ".join(line.arguments)
-    return Evidence(f"{line.kind} {line.control} {line.module} {arguments}".rstrip(), line.path, line.line)
 
 
 def enabled(facts: Facts, options: CheckOptions) -> Outcome:
@@ -46,7 +41,7 @@ def enabled(facts: Facts, options: CheckOptions) -> Outcome:
             skipped += lines.status is Status.SKIP
             evidence += lines.evidence
             continue
-        evidence += [_where(line) for line in lines]
+        evidence += [line_evidence(line) for line in lines]
     if skipped == len(KINDS):
         return Outcome.of(Status.SKIP, "no PAM stack (common-* or system-auth) in the image")
     return Outcome(Status.FAIL if failed or skipped else Status.PASS, tuple(evidence))
@@ -69,7 +64,7 @@ def _each_unix_line(
             continue
         for line in lines:
             judged = True
-            evidence.append(_where(line))
+            evidence.append(line_evidence(line))
             found = problem(line)
             if found:
                 failed = True
