@@ -115,7 +115,8 @@ CIS_ROWS = (
     "logging-journald-storage banner-motd banner-issue banner-issue-net file-perms-world-writable "
     "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past "
     "file-perms-grub-cfg password-unix-enabled password-unix-no-nullok password-unix-hashing "
-    "password-unix-authtok accounts-no-shell-locked accounts-root-umask"
+    "password-unix-authtok accounts-no-shell-locked accounts-root-umask dev-shm-separate mount-dev-shm-nodev "
+    "mount-dev-shm-nosuid mount-dev-shm-noexec"
 ).split()
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,
@@ -340,6 +341,11 @@ CASES = (
             "mount-tmp-nosuid": P,
             "mount-tmp-noexec": F,
             "mount-var-nodev": Status.SKIP,
+            # no fstab line for /dev/shm: systemd's own mount (nosuid, nodev), the stand-in program's
+            "dev-shm-separate": P,
+            "mount-dev-shm-nodev": P,
+            "mount-dev-shm-nosuid": P,
+            "mount-dev-shm-noexec": F,
         },
     ),
     Case(

@@ -20,6 +20,7 @@ from imagevet.checks.values import has_option
 from imagevet.errors import DataError
 from imagevet.facts.mounts import parse_fstab
 
+DEV_SHM_LINE = "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0"
 BUSYBOX_APPLETS = "sh awk tr cmp mktemp rm wc tail stat chown chmod mv".split()
 
 
@@ -41,10 +42,12 @@ def shell(request: pytest.FixtureRequest) -> str:
     return "" if request.param == "mawk" else str(request.getfixturevalue("busybox_path"))
 
 
-def run_fix(root: Path, mount: str, option: str, path: str = "") -> subprocess.CompletedProcess[str]:
+def run_fix(
+    root: Path, mount: str, option: str, path: str = "", add: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """The command as a harden script runs it, with /etc made relative to ``root``; with ``path``, by
     BusyBox's sh with only the applets found there."""
-    command = fstab_option_command(mount, option).replace("/etc/fstab", f"{root}/etc/fstab")
+    command = fstab_option_command(mount, option, add).replace("/etc/fstab", f"{root}/etc/fstab")
     argv, env = ["sh", "-c", command], None
     if path:
         argv, env = [f"{path}/sh", "-c", command], {"PATH": path}
@@ -164,11 +167,12 @@ def test_only_a_plain_mount_point_and_a_cis_option_make_a_command(mount: str, op
 
 def test_every_mount_option_row_is_fixed_by_the_command_for_its_own_mount_and_option() -> None:
     rows = {c: m for c, m in builtin_metadata().items() if m.value and m.value[0].fact == "mounts"}
-    assert len(rows) == 16
+    assert len(rows) == 19
     for meta in rows.values():
         row = meta.value[0]
         (step,) = meta.remediation_for("debian")
-        assert step.kind == "command" and step.text == fstab_option_command(row.keys[0], str(row.want))
+        add = DEV_SHM_LINE if row.keys[0] == "/dev/shm" else None  # systemd mounts it without a line
+        assert step.kind == "command" and step.text == fstab_option_command(row.keys[0], str(row.want), add)
 
 
 def test_a_crlf_fstab_keeps_its_line_ends_and_the_audit_reads_the_option_as_the_fix_wrote_it(

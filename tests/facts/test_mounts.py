@@ -1,4 +1,5 @@
-"""/tmp mounts: fstab entries (first wins, comments skipped, short lines tolerated) and tmp.mount links."""
+"""/tmp and /dev/shm mounts: fstab entries (first wins, comments skipped, short lines tolerated),
+tmp.mount links, and systemd's own /dev/shm mount."""
 
 from __future__ import annotations
 
@@ -153,3 +154,65 @@ def test_unit_search_path_and_mount_type_drop_ins(folder: str, tmp_path: Path) -
     assert gather_mounts(RootfsTarget(str(root))).tmp_mount_options == (
         (("mode=1777",), f"/{folder}/tmp.mount")
     )
+
+
+DEV_SHM_CHECKS = ["dev-shm-separate", "mount-dev-shm-nodev", "mount-dev-shm-nosuid", "mount-dev-shm-noexec"]
+
+
+def dev_shm_statuses(root: Path) -> dict[str, Status]:
+    report = run_audit(RootfsTarget(str(root)), CheckOptions(date(2026, 11, 28)), DEV_SHM_CHECKS)
+    return {r.check: r.status for r in report.results}
+
+
+@pytest.mark.parametrize("program", ["usr/lib/systemd/systemd", "lib/systemd/systemd"])
+def test_with_systemd_and_no_line_dev_shm_has_systemds_own_options(tmp_path: Path, program: str) -> None:
+    (tmp_path / program).parent.mkdir(parents=True)
+    (tmp_path / program).write_bytes(b"")
+    mounts = gather_mounts(RootfsTarget(str(tmp_path)))
+    assert mounts.without_fstab("/dev/shm") == (
+        ("nosuid", "nodev", "strictatime", "mode=1777"),
+        "/" + program,
+    )
+    assert dev_shm_statuses(tmp_path) == {
+        "dev-shm-separate": Status.PASS,
+        "mount-dev-shm-nodev": Status.PASS,
+        "mount-dev-shm-nosuid": Status.PASS,
+        "mount-dev-shm-noexec": Status.FAIL,
+    }
+
+
+def test_an_fstab_line_for_dev_shm_replaces_systemds_options(tmp_path: Path) -> None:
+    """systemd-remount-fs remounts /dev/shm with the line's options: ``defaults`` drops nosuid and nodev."""
+    (tmp_path / "usr/lib/systemd").mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/systemd").write_bytes(b"")
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/fstab").write_text("tmpfs /dev/shm tmpfs defaults,noexec 0 0\n")
+    assert dev_shm_statuses(tmp_path) == {
+        "dev-shm-separate": Status.PASS,
+        "mount-dev-shm-nodev": Status.FAIL,
+        "mount-dev-shm-nosuid": Status.FAIL,
+        "mount-dev-shm-noexec": Status.PASS,
+    }
+
+
+@pytest.mark.parametrize("unit", ["etc/systemd/system/dev-shm.mount", "usr/lib/systemd/system/mount.d"])
+def test_a_dev_shm_unit_of_the_images_own_leaves_the_options_unknown(tmp_path: Path, unit: str) -> None:
+    (tmp_path / "usr/lib/systemd/system").mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/systemd").write_bytes(b"")
+    (tmp_path / unit).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / unit).mkdir() if unit.endswith(".d") else (tmp_path / unit).write_text(
+        "[Mount]\nOptions=exec\n"
+    )
+    report = run_audit(RootfsTarget(str(tmp_path)), CheckOptions(date(2026, 11, 28)), DEV_SHM_CHECKS)
+    results = {r.check: r for r in report.results}
+    assert results["dev-shm-separate"].status is Status.PASS  # mounted it is, by systemd
+    for check in DEV_SHM_CHECKS[1:]:
+        assert results[check].status is Status.ERROR
+        assert "is not read" in results[check].evidence[0].detail
+
+
+def test_without_systemd_or_a_line_dev_shm_is_not_known_to_be_mounted(tmp_path: Path) -> None:
+    (tmp_path / "etc").mkdir()
+    assert gather_mounts(RootfsTarget(str(tmp_path))).without_fstab("/dev/shm") is None
+    statuses = dev_shm_statuses(tmp_path)
+    assert statuses == {"dev-shm-separate": Status.FAIL, **dict.fromkeys(DEV_SHM_CHECKS[1:], Status.SKIP)}

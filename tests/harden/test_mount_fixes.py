@@ -1,6 +1,6 @@
-"""`imagevet harden` for the sixteen mount-option checks, applied for real in a chroot copy of the
-debootstrap root whose /etc/fstab mounts /tmp, /home, /var, /var/tmp, /var/log and /var/log/audit loosely
-(as an image built with separate partitions and default options would): the script, in the image's own
+"""`imagevet harden` for the nineteen mount-option checks, applied for real in a chroot copy of the
+debootstrap root whose /etc/fstab mounts /tmp, /home, /var, /var/tmp, /var/log, /var/log/audit and /dev/shm
+loosely (as an image built with separate partitions and default options would): the script, in the image's own
 bash, dash and mawk, makes every check pass on the re-audit, a second run changes nothing, and the
 playbook's form of the command reports a change exactly once."""
 
@@ -32,6 +32,7 @@ UUID=0a1e /var/tmp ext4 defaults 0 2
 UUID=0a1f /var/log ext4 defaults,dev,exec 0 2
 UUID=0a20 /var/log/audit ext4 defaults 0 2
 tmpfs /tmp tmpfs defaults,size=2G 0 0
+tmpfs /dev/shm tmpfs defaults 0 0
 """
 
 
@@ -51,14 +52,14 @@ def loose_root(debian_root: Path, tmp_path: Path) -> Path:
 
 def test_the_script_makes_every_mount_option_hold_and_a_second_run_changes_nothing(loose_root: Path) -> None:
     checks = mount_checks()
-    assert len(checks) == 16
+    assert len(checks) == 19
     before = run_audit(RootfsTarget(str(loose_root)), CheckOptions(AS_OF), checks)
     assert {r.check: r.status for r in before.results} == dict.fromkeys(checks, Status.FAIL)
 
     script = loose_root / "imagevet-harden.sh"
     made = run_imagevet("harden", str(loose_root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
                         "-o", str(script))  # fmt: skip
-    assert made.returncode == 0 and "16 failing check(s) addressed" in made.stderr, made.stderr
+    assert made.returncode == 0 and "19 failing check(s) addressed" in made.stderr, made.stderr
     first = chroot(loose_root, "/imagevet-harden.sh")
     assert first.returncode == 0 and "hardening applied" in first.stdout, first.stdout + first.stderr
     after = run_audit(RootfsTarget(str(loose_root)), CheckOptions(AS_OF), checks)
@@ -73,6 +74,32 @@ def test_the_script_makes_every_mount_option_hold_and_a_second_run_changes_nothi
     second = chroot(loose_root, "/imagevet-harden.sh")
     assert second.returncode == 0, second.stderr
     assert snapshot(loose_root) == settled
+
+
+def test_dev_shm_without_a_line_gets_one_that_keeps_systemds_options(
+    debian_root: Path, tmp_path: Path
+) -> None:
+    """The debootstrap root as it is: no /etc/fstab line for /dev/shm, so systemd's own mount (nosuid,
+    nodev) is judged and only noexec fails; the fix appends a line that keeps the other two, and every
+    /dev/shm check then passes."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
+    checks = ["dev-shm-separate", "mount-dev-shm-nodev", "mount-dev-shm-nosuid", "mount-dev-shm-noexec"]
+    before = {
+        r.check: r.status for r in run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks).results
+    }
+    assert before == {**dict.fromkeys(checks, Status.PASS), "mount-dev-shm-noexec": Status.FAIL}
+    was = (root / "etc/fstab").read_text() if (root / "etc/fstab").exists() else ""
+    script = root / "imagevet-harden.sh"
+    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+                        "-o", str(script))  # fmt: skip
+    assert made.returncode == 0 and "1 failing check(s) addressed" in made.stderr, made.stderr
+    for _ in range(2):
+        run = chroot(root, "/imagevet-harden.sh")
+        assert run.returncode == 0, run.stdout + run.stderr
+    after = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
+    assert {r.check: r.status for r in after.results} == dict.fromkeys(checks, Status.PASS)
+    assert (root / "etc/fstab").read_text() == was + "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n"
 
 
 def test_the_playbooks_form_reports_a_change_once_in_the_images_dash(loose_root: Path) -> None:

@@ -21,7 +21,12 @@ What the command does, and why:
   removes its copy (trap) and leaves the old file;
 - a link at /etc/fstab, or something there that is not a regular file, is a failure left as it is (the
   rename would cut the link); a line over 64 KiB is refused (the option list is rebuilt word by word);
-  a missing /etc/fstab is left missing (no line, nothing to fix: the check is then n/a).
+  a missing /etc/fstab is left missing (no line, nothing to fix: the check is then n/a);
+- with ``add`` (``fstab: {mount: /dev/shm, option: noexec, add: "tmpfs /dev/shm tmpfs ..."}``), for a
+  mount point mounted without a line (systemd mounts /dev/shm itself), that line is appended where no
+  line names the mount point, and a missing /etc/fstab is made (root's, mode 644) to hold it; the line
+  must carry the option, and what the mount had without it (systemd's nosuid and nodev), since the line's
+  options replace those.
 POSIX sh and POSIX awk only: Debian's mawk, busybox and gawk run it alike; it runs in a subshell, so its
 trap and exits stay its own.
 """
@@ -37,8 +42,9 @@ OPTIONS = frozenset({"nodev", "nosuid", "noexec"})
 _MOUNT_POINT = re.compile(r"(/[A-Za-z0-9._-]+)+")
 
 # Exit 3: every line already right, nothing to write; exit 4: a line too long to be an fstab line (the
-# option list is rebuilt word by word, and an absurd one must not take minutes). FS is spaces and tabs,
-# as libmount's: awk's default also splits at other white space in some awks (BusyBox: \v and \f).
+# option list is rebuilt word by word, and an absurd one must not take minutes); exit 5: the file was
+# right or fixed and the ``add`` line appended (one line more). FS is spaces and tabs, as libmount's:
+# awk's default also splits at other white space in some awks (BusyBox: \v and \f).
 _AWK = r"""
 function norm(p,  n, i, parts, out) {
   if (substr(p, 1, 1) != "/") return p
@@ -52,6 +58,7 @@ length($0) > 65536 { too_long = 1; exit }
   raw = $0; cr = ""
   if (sub(/\r$/, "")) cr = "\r"
   sub(/^[ \t]+/, ""); sub(/[ \t]+$/, "")
+  if ($0 !~ /^[ \t]*#/ && NF >= 2 && norm($2) == point) seen = 1
   if ($0 ~ /^[ \t]*#/ || NF < 3 || norm($2) != point) { print raw; next }
   if (NF < 4) $4 = "defaults"
   n = split($4, words, ","); kept = ""; holds = 0
@@ -64,24 +71,40 @@ length($0) > 65536 { too_long = 1; exit }
   $4 = (kept == "" ? "" : kept ",") option; changed = 1
   printf "%s%s\n", $0, cr
 }
-END { if (too_long) exit 4; exit changed ? 0 : 3 }
+END { if (too_long) exit 4; if (!seen && add != "") { print add; exit 5 }; exit changed ? 0 : 3 }
 """.strip()
 assert "'" not in _AWK
 
 _FAIL = 'echo "imagevet: $f {}; left as it is" >&2; exit 1'
+_WORD = r"[a-z0-9=.]+"  # one mount option of a line the fix adds: no quote, blank or shell character
+_ADDED_LINE = re.compile(rf"[a-z0-9]+ (?P<mount>\S+) [a-z0-9]+ (?P<options>{_WORD}(,{_WORD})*) 0 0")
 
 
-def fstab_option_command(mount: str, option: str) -> str:
-    """The shell command that makes ``option`` hold on every fstab line of ``mount``; DataError for a
-    mount point or option the rows never ask for (the command is built from them)."""
+def _checked_line(mount: str, option: str, add: str) -> str:
+    """``add`` as the fix may append it: one plain fstab line for ``mount`` whose options make ``option``
+    hold (mount(8)'s reading, values.has_option); DataError otherwise."""
+    from imagevet.checks.values import has_option
+
+    found = _ADDED_LINE.fullmatch(add)
+    if found is None or found["mount"] != mount or not has_option(tuple(found["options"].split(",")), option):
+        raise DataError(f"fstab fix: {add!r} is not a plain fstab line for {mount} with {option}")
+    return add
+
+
+def fstab_option_command(mount: str, option: str, add: str | None = None) -> str:
+    """The shell command that makes ``option`` hold on every fstab line of ``mount`` (and appends ``add``
+    where no line names it); DataError for a mount point, option or line the rows never ask for (the
+    command is built from them)."""
     if not _MOUNT_POINT.fullmatch(mount) or option not in OPTIONS:
         raise DataError(f"fstab fix: {mount!r} {option!r} is not an absolute mount point and one of "
                         f"{', '.join(sorted(OPTIONS))}")  # fmt: skip
-    awk = f"awk -v OFS='\\t' -v point={mount} -v option={option} '{_AWK}'"
+    added = f" -v add='{_checked_line(mount, option, add)}'" if add is not None else ""
+    awk = f"awk -v OFS='\\t' -v point={mount} -v option={option}{added} '{_AWK}'"
+    missing = "exit 0" if add is None else '( umask 022; : > "$f" ) || exit 1'
     steps = (
         "f=/etc/fstab",
         f'if [ -L "$f" ]; then {_FAIL.format("is a link")}; fi',
-        'if [ ! -e "$f" ]; then exit 0; fi',
+        f'if [ ! -e "$f" ]; then {missing}; fi',
         f'if [ ! -f "$f" ]; then {_FAIL.format("is not a regular file")}; fi',
         f'if ! tr -d \'\\000\' < "$f" | cmp -s - "$f"; then {_FAIL.format("holds a NUL byte")}; fi',
         'new=$(mktemp "$f.imagevet-XXXXXX") || exit 1',
@@ -89,8 +112,9 @@ def fstab_option_command(mount: str, option: str) -> str:
         f'{awk} "$f" > "$new"; rc=$?',
         'if [ "$rc" -eq 3 ]; then exit 0; fi',
         f'if [ "$rc" -eq 4 ]; then {_FAIL.format("has a line over 64 KiB")}; fi',
-        'if [ "$rc" -ne 0 ]; then exit 1; fi',
+        'extra=0; if [ "$rc" -eq 5 ]; then extra=1; elif [ "$rc" -ne 0 ]; then exit 1; fi',
         'lines=$(wc -l < "$f"); if [ -n "$(tail -c 1 "$f")" ]; then lines=$((lines + 1)); fi',
+        "lines=$((lines + extra))",
         f'if [ "$(wc -l < "$new")" -ne "$lines" ]; then {_FAIL.format("was not copied whole")}; fi',
         'chown "$(stat -c %u:%g "$f")" "$new" && chmod "$(stat -c %a "$f")" "$new" && mv -f "$new" "$f"',
     )

@@ -116,14 +116,15 @@ def _generated(check_id: str, raw: Mapping[str, Any], judged: tuple[str, ...]) -
     other step. A generator's refusal names the check."""
     fstab = None
     if "fstab" in raw:
-        fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option"}))
-        if set(fstab) != {"mount", "option"}:
+        fstab = known_mapping(check_id, raw["fstab"], "fstab step", frozenset({"mount", "option", "add"}))
+        if not {"mount", "option"} <= set(fstab):
             raise DataError(f"check {check_id}: an fstab step needs mount and option")
     try:
         if fstab is not None:
             from imagevet.checks.fstab_fix import fstab_option_command
 
-            return fstab_option_command(str(fstab["mount"]), str(fstab["option"]))
+            add = str(fstab["add"]) if "add" in fstab else None
+            return fstab_option_command(str(fstab["mount"]), str(fstab["option"]), add)
         if "purge" in raw:
             return purge_command(str(raw["purge"]), judged)
         if "sudoers-negation" in raw:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from imagevet.checks.base import CheckOptions
-from imagevet.checks.values import installed_packages, mount_table
+from imagevet.checks.values import DEV_SHM_UNKNOWN, installed_packages, mount_table
 from imagevet.facts import Facts
 from imagevet.facts.crypto_policy import CONFIG as CRYPTO_CONFIG
 from imagevet.facts.modprobe import Undecided
@@ -154,6 +154,26 @@ def tmp_separate(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome.of(
         Status.FAIL, "/tmp is not a separate mount (no /etc/fstab entry, tmp.mount not enabled)"
     )
+
+
+def dev_shm_separate(facts: Facts, options: CheckOptions) -> Outcome:
+    """/dev/shm is a tmpfs of its own where fstab mounts one, and on every image with systemd, which mounts
+    it at boot without a line (facts/mounts.py). With neither, nothing the image holds is known to mount
+    it: a fail (as for /tmp), which the fix's fstab line settles."""
+    mounts = mount_table(facts)
+    if isinstance(mounts, Outcome):
+        return mounts
+    entry = mounts.effective("/dev/shm")
+    if entry is not None:
+        return Outcome.of(
+            Status.PASS, Evidence(f"/dev/shm is mounted as {entry.fstype}", "/etc/fstab", entry.line)
+        )
+    if mounts.dev_shm_options is not None:
+        program = mounts.dev_shm_options[1] if isinstance(mounts.dev_shm_options, tuple) else None
+        return Outcome.of(
+            Status.PASS, Evidence("systemd mounts a tmpfs at /dev/shm at boot (no /etc/fstab line)", program)
+        )
+    return Outcome.of(Status.FAIL, DEV_SHM_UNKNOWN)
 
 
 def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:

@@ -10,8 +10,9 @@ and the running one on a live host), ``sshd`` (the effective value and every Mat
 it), ``login.defs``, ``packages`` (``op: any`` or ``none`` of ``keys`` installed), ``files`` (``op: mode``:
 the paths owned by root, in one of ``groups``, with no permission bit beyond the octal ``want``;
 ``absent: skip`` for files an image may lack: those there are judged, none there is a skip), ``mounts``
-(``op: option``: the mount point's fstab entry, or /tmp's tmp.mount, has the option ``want``; skipped
-where the mount point is no separate mount, or the image is a container's). Operators: ``eq``, ``le``,
+(``op: option``: the mount point's fstab entry, or /tmp's tmp.mount, or for /dev/shm systemd's own mount,
+has the option ``want``; skipped where the mount point is no separate mount, or the image is a
+container's). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
 as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
 ``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # imported by the mounts fact, only for the audits that judge
 # systemd-sysctl loads, as do SSG's rules; a default can differ with the kernel build or a boot parameter,
 # and a later package's sysctl.d file is the only thing that could change a set value (docs/checks.md).
 UNSET_SYSCTL = "set it in /etc/sysctl.d, as CIS's audit asks (a kernel default is not the image's setting)"
+DEV_SHM_UNKNOWN = "/dev/shm is not known to be a separate mount (no /etc/fstab line, no systemd to mount it)"
 FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts", "pwquality", "journald")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
@@ -334,18 +336,21 @@ def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
 
     judged: list[Judged] = []
     for point in row.keys:
-        entry = mounts.effective(point)
+        entry, elsewhere = mounts.effective(point), mounts.without_fstab(point)
         if entry is not None:
             options, where, line = entry.options, FSTAB, entry.line
-        elif point == "/tmp" and mounts.tmp_mount_options is not None:
-            if isinstance(mounts.tmp_mount_options, Unknown):
-                judged.append((Status.ERROR, [Evidence(mounts.tmp_mount_options.reason)]))
-                continue
-            (options, where), line = mounts.tmp_mount_options, None
+        elif isinstance(elsewhere, Unknown):
+            judged.append((Status.ERROR, [Evidence(elsewhere.reason)]))
+            continue
+        elif elsewhere is not None:
+            (options, where), line = elsewhere, None
+        elif point == "/dev/shm":
+            return Outcome.of(Status.SKIP, DEV_SHM_UNKNOWN)
         else:
             return Outcome.of(Status.SKIP, f"{point} is not a separate mount (no /etc/fstab entry)")
         status = Status.PASS if has_option(options, row.want) else Status.FAIL
-        shown = f"{point} mounted with {','.join(options)}; wanted {row.want}"
+        by = " by systemd itself (no /etc/fstab line)" if point == "/dev/shm" and line is None else ""
+        shown = f"{point} mounted{by} with {','.join(options)}; wanted {row.want}"
         judged.append((status, [Evidence(shown, where, line)]))
     return judged
 

@@ -25,6 +25,13 @@ TMP_MOUNT_LINKS = (
     "/etc/systemd/system/local-fs.target.wants/tmp.mount",
     "/usr/lib/systemd/system/local-fs.target.wants/tmp.mount",
 )
+# The tmpfs systemd mounts at /dev/shm before it reads /etc/fstab: src/shared/mount-setup.c, mount_table[]
+# ("tmpfs", "/dev/shm", mode=01777, MS_NOSUID|MS_NODEV|MS_STRICTATIME), the same since systemd 9 (2010)
+# (https://github.com/systemd/systemd/blob/main/src/shared/mount-setup.c, checked 2026-12-07); an fstab
+# line for it is applied by systemd-remount-fs.service over them, remounting with that line's options
+# (https://man7.org/linux/man-pages/man8/systemd-remount-fs.8.html, checked 2026-12-07).
+SYSTEMD_DEV_SHM_OPTIONS = ("nosuid", "nodev", "strictatime", "mode=1777")
+SYSTEMD_PROGRAMS = ("/usr/lib/systemd/systemd", "/lib/systemd/systemd")
 # systemd's unit search path, in order (systemd.unit(5), "System Unit Search Path")
 UNIT_DIRS = (
     "/etc/systemd/system",
@@ -50,6 +57,9 @@ class Mounts:
     # Options= of the tmp.mount unit, and the file they come from; Unknown when they cannot be read
     tmp_mount_options: tuple[tuple[str, ...], str] | Unknown | None = None
     fstab_error: str | None = None  # why an /etc/fstab that is there could not be read
+    # systemd's own /dev/shm mount (its options, and the systemd program that makes it); Unknown where a
+    # dev-shm.mount of the image's own would change it, None where the image has no systemd
+    dev_shm_options: tuple[tuple[str, ...], str] | Unknown | None = None
 
     def entry(self, mountpoint: str) -> FstabEntry | None:
         """The first fstab line for ``mountpoint`` (mount -a mounts them in order)."""
@@ -58,6 +68,15 @@ class Mounts:
     def effective(self, mountpoint: str) -> FstabEntry | None:
         """The last fstab line for ``mountpoint``: mounted last, it is the one on top, whose options hold."""
         return next((e for e in reversed(self.fstab) if e.mountpoint == mountpoint), None)
+
+    def without_fstab(self, mountpoint: str) -> tuple[tuple[str, ...], str] | Unknown | None:
+        """What mounts ``mountpoint`` where no fstab line does, and with which options (and the file that
+        says so): tmp.mount for /tmp, systemd itself for /dev/shm; None where nothing does."""
+        if mountpoint == "/tmp":
+            return self.tmp_mount_options
+        if mountpoint == "/dev/shm":
+            return self.dev_shm_options
+        return None
 
 
 def parse_fstab(text: str) -> list[FstabEntry]:
@@ -91,7 +110,19 @@ def gather_mounts(target: Target) -> Mounts:
         error = text.reason if target.exists(FSTAB) or target.readlink(FSTAB) is not None else None
     entries = [] if isinstance(text, Unknown) else parse_fstab(text)
     units = tuple(path for path in TMP_MOUNT_LINKS if target.exists(path))
-    return Mounts(tuple(entries), units, _tmp_mount_options(target) if units else None, error)
+    tmp_options = _tmp_mount_options(target) if units else None
+    return Mounts(tuple(entries), units, tmp_options, error, _dev_shm_options(target))
+
+
+def _dev_shm_options(target: Target) -> tuple[tuple[str, ...], str] | Unknown | None:
+    program = next((path for path in SYSTEMD_PROGRAMS if target.exists(path)), None)
+    if program is None:
+        return None
+    for folder in UNIT_DIRS:
+        for name in ("dev-shm.mount", "dev-shm.mount.d", "mount.d"):
+            if target.exists(f"{folder}/{name}"):
+                return Unknown(f"{folder}/{name}: a unit of the image's own for /dev/shm is not read")
+    return SYSTEMD_DEV_SHM_OPTIONS, program
 
 
 def parse_unit_options(text: str) -> tuple[str, ...]:
