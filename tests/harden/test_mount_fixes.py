@@ -18,6 +18,7 @@ from imagevet.checks.metadata import builtin_metadata
 from imagevet.harden.ansible import CHANGED, tracked_command
 from imagevet.model import Status
 from imagevet.target import RootfsTarget
+from tests.harden.conftest import variant_root
 from tests.harden.test_harden import AS_OF, chroot, leftovers, snapshot
 from tests.support.cli import run_imagevet
 
@@ -76,30 +77,49 @@ def test_the_script_makes_every_mount_option_hold_and_a_second_run_changes_nothi
     assert snapshot(loose_root) == settled
 
 
-def test_dev_shm_without_a_line_gets_one_that_keeps_systemds_options(
-    debian_root: Path, tmp_path: Path
-) -> None:
-    """The debootstrap root as it is: no /etc/fstab line for /dev/shm, so systemd's own mount (nosuid,
-    nodev) is judged and only noexec fails; the fix appends a line that keeps the other two, and every
-    /dev/shm check then passes."""
-    root = tmp_path / "root"
-    subprocess.run(["cp", "-a", str(debian_root), str(root)], check=True)
-    checks = ["dev-shm-separate", "mount-dev-shm-nodev", "mount-dev-shm-nosuid", "mount-dev-shm-noexec"]
-    before = {
-        r.check: r.status for r in run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks).results
+DEV_SHM_CHECKS = ["dev-shm-separate", "mount-dev-shm-nodev", "mount-dev-shm-nosuid", "mount-dev-shm-noexec"]
+DEV_SHM_LINE = "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n"
+
+
+def dev_shm_statuses(root: Path) -> dict[str, Status]:
+    return {
+        r.check: r.status
+        for r in run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), DEV_SHM_CHECKS).results
     }
-    assert before == {**dict.fromkeys(checks, Status.PASS), "mount-dev-shm-noexec": Status.FAIL}
-    was = (root / "etc/fstab").read_text() if (root / "etc/fstab").exists() else ""
+
+
+@pytest.mark.parametrize("variant", ["base", "systemctl-offline"])
+def test_dev_shm_without_a_line_gets_one_and_then_every_dev_shm_check_passes(
+    variant: str, tmp_path: Path
+) -> None:
+    """The debootstrap roots as they are, with no /etc/fstab line for /dev/shm. With systemd
+    (``systemctl-offline``), systemd's own mount (nosuid, nodev) is judged and only noexec fails; without it
+    (``base``, minbase has no init), nothing is known to mount /dev/shm: dev-shm-separate fails and the
+    option checks are skipped. Either way the fix appends one line that keeps nosuid and nodev, after which
+    all four pass and a second run changes nothing."""
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(variant_root(variant)), str(root)], check=True)
+    expected = {
+        "systemctl-offline": {
+            **dict.fromkeys(DEV_SHM_CHECKS, Status.PASS),
+            "mount-dev-shm-noexec": Status.FAIL,
+        },
+        "base": {"dev-shm-separate": Status.FAIL, **dict.fromkeys(DEV_SHM_CHECKS[1:], Status.SKIP)},
+    }[variant]
+    assert dev_shm_statuses(root) == expected
+    was = (root / "etc/fstab").read_text()
     script = root / "imagevet-harden.sh"
-    made = run_imagevet("harden", str(root), "--checks", ",".join(checks), "--as-of", "2026-11-28",
+    made = run_imagevet("harden", str(root), "--checks", ",".join(DEV_SHM_CHECKS), "--as-of", "2026-11-28",
                         "-o", str(script))  # fmt: skip
     assert made.returncode == 0 and "1 failing check(s) addressed" in made.stderr, made.stderr
-    for _ in range(2):
-        run = chroot(root, "/imagevet-harden.sh")
-        assert run.returncode == 0, run.stdout + run.stderr
-    after = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), checks)
-    assert {r.check: r.status for r in after.results} == dict.fromkeys(checks, Status.PASS)
-    assert (root / "etc/fstab").read_text() == was + "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0\n"
+    first = chroot(root, "/imagevet-harden.sh")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert dev_shm_statuses(root) == dict.fromkeys(DEV_SHM_CHECKS, Status.PASS)
+    assert (root / "etc/fstab").read_text() == was + DEV_SHM_LINE
+    settled = snapshot(root)
+    second = chroot(root, "/imagevet-harden.sh")
+    assert second.returncode == 0, second.stderr
+    assert snapshot(root) == settled
 
 
 def test_the_playbooks_form_reports_a_change_once_in_the_images_dash(loose_root: Path) -> None:
