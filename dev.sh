@@ -19,10 +19,11 @@ PY=${PYTHON:-python3}
 # dashboard and HTML reports (driven by Playwright, which uses this browser rather than downloading one);
 # nginx serves disk images with range requests to the URL-target tests (its access log counts the bytes);
 # GNU time gives the benchmarks (and their tests) each command's own peak memory; busybox runs the harden
-# fixes as an Alpine image would (its sh and applets alone).
+# fixes as an Alpine image would (its sh and applets alone); systemd's systemctl --root is the oracle of the
+# service checks (it reads a root's unit files without a running systemd).
 TEST_PACKAGES=(debootstrap openssh-server dpkg util-linux mount python3-venv ca-certificates rpm python3-rpm
                fdisk e2fsprogs xfsprogs qemu-utils lvm2 sudo openscap-utils ssg-debian ssg-debderived packer
-               debian-archive-keyring openssl postgresql chromium nginx time busybox)
+               debian-archive-keyring openssl postgresql chromium nginx time busybox systemd)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else

@@ -116,8 +116,12 @@ CIS_ROWS = (
     "file-perms-sticky-dirs file-perms-unowned file-perms-ungrouped accounts-password-change-past "
     "file-perms-grub-cfg password-unix-enabled password-unix-no-nullok password-unix-hashing "
     "password-unix-authtok accounts-no-shell-locked accounts-root-umask dev-shm-separate mount-dev-shm-nodev "
-    "mount-dev-shm-nosuid mount-dev-shm-noexec"
+    "mount-dev-shm-nosuid mount-dev-shm-noexec service-cron-enabled service-journald-enabled "
+    "service-journal-remote-disabled service-bluetooth-disabled service-chrony-enabled"
 ).split()
+# The services CIS asks to be started only where they are the ones in use: skipped on cis-pass and
+# cis-fail (not installed), started on services-on, disabled or masked on services-off.
+SERVICES_IN_USE = ("service-rsyslog-enabled", "service-timesyncd-enabled", "service-journal-upload-enabled")
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,
 # .rhosts and writable dot files, homes-fail the rest (tests/fixtures/cases/homes-fail/HOW.md).
@@ -324,6 +328,16 @@ CASES = (
     Case("debian12-after-its-end", as_of=dt.date(2028, 7, 1), expect={"os-supported": F}),
     Case("mounts-loose", overlay="mounts-loose", expect=dict.fromkeys(MOUNT_ROWS, F)),
     Case(
+        "services-on",
+        overlay="services-on",
+        expect={
+            **dict.fromkeys(SERVICES_IN_USE, P),
+            "service-cron-enabled": F,
+            "service-chrony-enabled": Status.SKIP,
+        },
+    ),
+    Case("services-off", overlay="services-off", expect=dict.fromkeys(SERVICES_IN_USE, F)),
+    Case(
         "homes-fail",
         overlay="homes-fail",
         modes={"root": 0o700, "srv/ops": 0o750},  # git keeps no directory modes
@@ -352,7 +366,7 @@ CASES = (
         "mounts-of-a-container",
         root="alpine-container",
         container_user="app",
-        expect=dict.fromkeys(MOUNT_ROWS, Status.SKIP),
+        expect={**dict.fromkeys(MOUNT_ROWS, Status.SKIP), "service-cron-enabled": Status.SKIP},
     ),
     Case("cis-pass-on-azure", overlay="cis-pass", cloud="azure", expect={"cloud-init-datasource": F}),
     Case("rhel9-eus", root="rhel9-eus", expect={"os-support-window": P}),

@@ -128,7 +128,23 @@ def test_a_files_row_of_many_keys_judges_those_there_and_skips_only_when_none_is
         ({"fact": "files", "keys": ["/etc/passwd"], "op": "mode", "want": 644}, "octal string"),
         (
             {"fact": "sysctl", "keys": ["x"], "op": "eq", "want": 1, "groups": ["root"]},
-            "belong to files rows",
+            "belongs to files rows",
+        ),
+        (
+            {"fact": "sysctl", "keys": ["x"], "op": "eq", "want": 1, "absent": "skip"},
+            "'absent' belongs to files rows and units rows of op enabled",
+        ),
+        (
+            {"fact": "units", "keys": ["x.service"], "op": "disabled", "absent": "skip"},
+            "'absent' belongs to files rows and units rows of op enabled",
+        ),
+        (
+            {"fact": "units", "keys": ["x.service"], "op": "enabled", "want": "yes"},
+            "takes no 'want'",
+        ),
+        (
+            {"fact": "units", "keys": ["x.service"], "op": "running"},
+            "is not one of enabled, disabled",
         ),
     ],
 )

@@ -1,5 +1,5 @@
 """`imagevet harden` for the Level 1 checks whose fix installs a package (AppArmor, chrony, rsyslog,
-libpam-pwquality, AIDE and its database and timer, sudo), applied for real in a chroot copy of the
+libpam-pwquality, AIDE and its database and timer, sudo, cron), applied for real in a chroot copy of the
 debootstrap root: the image's own apt-get fetches from the Debian archive, as the root itself was made
 (the package registries are the one network this suite may use). No service starts in the chroot:
 invoke-rc.d blocks every start where no init system runs.
@@ -41,6 +41,7 @@ CHECKS = [
     "aide-periodic",
     "packages-aide",
     "packages-sudo",
+    "service-cron-enabled",  # cron installed, and its unit linked (by its package, then by the fix)
 ]
 # Removed first, so that its check fails, as an image may ship without it. packages-pam-modules and
 # packages-selinux cannot be shown the same way: without libpam-modules (Priority: required) every other
@@ -104,6 +105,8 @@ def test_the_install_fixes_work_in_one_pass_and_a_second_run_installs_and_rebuil
     applied = first.returncode == 0 and "imagevet: hardening applied" in first.stdout
     assert applied, first.stdout + first.stderr
     assert statuses(root) == dict.fromkeys(CHECKS, Status.PASS)
+    chrony = run_audit(RootfsTarget(str(root)), CheckOptions(AS_OF), ["service-chrony-enabled"]).results
+    assert [r.status for r in chrony] == [Status.PASS]  # skipped before: chrony was not installed
     aide_dir = (root / "var/lib/aide").stat()
     assert aide_dir.st_mode & 0o7777 == 0o700
     assert chroot(root, "stat", "-c", "%U", "/var/lib/aide").stdout.strip() == "_aide"

@@ -1,7 +1,8 @@
 """The value rows of settings read from configuration files with drop-ins (checks/values.py judges every
 other fact): ``pwquality``, each key as pam_pwquality uses it on each password-stack line (its argument,
 else pwquality.conf.d and pwquality.conf, else libpwquality's default; ``op: present`` for a flag such as
-enforce_for_root), and ``journald``, each key after journald.conf's drop-ins (``op: in``).
+enforce_for_root), ``journald``, each key after journald.conf's drop-ins (``op: in``), and ``units``,
+whether systemd starts a service at boot (facts/units.py).
 """
 
 from __future__ import annotations
@@ -82,3 +83,44 @@ def journald_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
         status = Status.PASS if row.test(setting.value) else Status.FAIL
         judged.append((status, [Evidence(shown, setting.path, setting.line)]))
     return judged
+
+
+CONTAINER_UNITS = "a container image's processes are started by its runtime, not by systemd"
+_STATES = {
+    "enabled": "{} is started at boot",
+    "masked": "{} is masked (never started)",
+    "disabled": "{} is installed, and nothing starts it at boot",
+}
+
+
+def units_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
+    """``enabled``: the first of ``keys`` installed (the distributions' names for one service) is started
+    at boot; none installed fails, or, with ``absent: skip``, is skipped (a service CIS asks about only
+    where it is the one in use). ``disabled``: no key installed is started at boot; none installed passes.
+    Skipped in a container image, whose processes its runtime starts, not systemd."""
+    if facts.image is not None:
+        return Outcome.of(Status.SKIP, CONTAINER_UNITS)
+    states = []
+    for name in row.keys:
+        state = facts.unit(name)
+        if isinstance(state, Unknown):
+            return Outcome.of(Status.ERROR, state.reason)
+        if state.state == "unknown":
+            return Outcome.of(Status.ERROR, Evidence(f"{name}: {state.reason}", state.path))
+        states.append(state)
+    present = [state for state in states if state.state != "missing"]
+    names = " or ".join(row.keys)
+    if not present:
+        if row.op == "disabled":
+            return [(Status.PASS, [Evidence(f"no {names} in the image (not installed)")])]
+        if row.absent_skips:
+            return Outcome.of(Status.SKIP, f"no {names} in the image: not the one in use")
+        return [(Status.FAIL, [Evidence(f"no {names} in the image (not installed)")])]
+    chosen = present[:1] if row.op == "enabled" else present
+    return [
+        (
+            Status.PASS if (state.state == "enabled") == (row.op == "enabled") else Status.FAIL,
+            [Evidence(_STATES[state.state].format(state.name), state.path)],
+        )
+        for state in chosen
+    ]

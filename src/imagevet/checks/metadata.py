@@ -27,7 +27,18 @@ from imagevet.model import RemediationStep, Severity
 _ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 FAMILIES = ("debian", "rhel", "suse", "alpine", "default")
 # The subject files, each beside its module (a subject made only of value rows has no module).
-SUBJECTS = ("system", "ssh", "accounts", "sysctl", "files", "packages", "sudo", "cloud", "lifecycle")
+SUBJECTS = (
+    "system",
+    "ssh",
+    "accounts",
+    "sysctl",
+    "files",
+    "packages",
+    "sudo",
+    "cloud",
+    "lifecycle",
+    "services",
+)
 FILE_KEYS = frozenset({"prefixes", "checks", "data"})
 RECORD_KEYS = frozenset({"title", "severity", "rationale", "remediation", "references", "value"})
 REQUIRED_KEYS = RECORD_KEYS - {"value"}

@@ -16,6 +16,8 @@ container's). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
 as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
 ``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
+``units`` (checks/config_values.py): ``op: enabled``, the first of ``keys`` installed is started at boot
+(``absent: skip`` for a service asked about only where it is used), or ``op: disabled``, none is.
 
 Every key of every row is judged; the outcome is ``error`` if one key could not be decided, else ``fail``
 if one key fails, else ``pass``, with the evidence of all keys in order. A fact that cannot be read at all
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from imagevet.checks.base import worst
-from imagevet.checks.config_values import journald_judged, pwquality_judged
+from imagevet.checks.config_values import journald_judged, pwquality_judged, units_judged
 from imagevet.checks.modes import file_mode
 from imagevet.checks.ssh import setting_evidence, sshd_or_outcome
 from imagevet.errors import DataError
@@ -45,7 +47,7 @@ if TYPE_CHECKING:  # imported by the mounts fact, only for the audits that judge
 # and a later package's sysctl.d file is the only thing that could change a set value (docs/checks.md).
 UNSET_SYSCTL = "set it in /etc/sysctl.d, as CIS's audit asks (a kernel default is not the image's setting)"
 DEV_SHM_UNKNOWN = "/dev/shm is not known to be a separate mount (no /etc/fstab line, no systemd to mount it)"
-FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts", "pwquality", "journald")
+FACTS = ("sysctl", "sshd", "login.defs", "packages", "files", "mounts", "pwquality", "journald", "units")
 NUMBER_OPS = ("eq", "le", "ge", "between", "mask")
 OPS = {
     "sysctl": NUMBER_OPS,
@@ -56,6 +58,7 @@ OPS = {
     "mounts": ("option",),
     "pwquality": ("ge", "between", "present"),
     "journald": ("in",),
+    "units": ("enabled", "disabled"),
 }
 ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
 
@@ -123,7 +126,7 @@ def _default_shown(op: str, want: Any) -> str:
 def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
     """``raw`` checked against what ``op`` needs, in the form the row keeps."""
     where = f"check {check_id}: value row"
-    if op in ("any", "none", "present"):
+    if op in ("any", "none", "present", "enabled", "disabled"):
         if raw is not None:
             raise DataError(f"{where}: op {op} takes no 'want' (its keys are what it asks for)")
         return None
@@ -178,8 +181,10 @@ def parse_row(check_id: str, raw: Any) -> ValueRow:
     if shown is None and fact == "packages":
         raise DataError(f"check {check_id}: a packages row needs 'shown' (what the packages are)")
     groups, absent = raw.get("groups", ["root"]), raw.get("absent")
-    if fact != "files" and ("groups" in raw or "absent" in raw):
-        raise DataError(f"check {check_id}: 'groups' and 'absent' belong to files rows")
+    if fact != "files" and "groups" in raw:
+        raise DataError(f"check {check_id}: 'groups' belongs to files rows")
+    if "absent" in raw and not (fact == "files" or (fact, op) == ("units", "enabled")):
+        raise DataError(f"check {check_id}: 'absent' belongs to files rows and units rows of op enabled")
     if not (isinstance(groups, list) and groups and all(isinstance(g, str) for g in groups)):
         raise DataError(f"check {check_id}: value row groups must be a non-empty list of group names")
     if absent not in (None, "skip"):
@@ -364,6 +369,7 @@ _JUDGES: dict[str, Callable[[Facts, ValueRow], list[Judged] | Outcome]] = {
     "mounts": _mounts,
     "pwquality": pwquality_judged,
     "journald": journald_judged,
+    "units": units_judged,
 }
 
 

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from imagevet.facts.sysctl import SysctlConfig
     from imagevet.facts.systemd_conf import Journald, SystemdSetting
     from imagevet.facts.timesync import ConfigLine
+    from imagevet.facts.units import UnitIndex, UnitState
     from imagevet.facts.updates import UpdatesFacts
     from imagevet.inventory.collect import Inventory
     from imagevet.target.base import Target
@@ -267,6 +268,20 @@ class Facts:
         from imagevet.facts.mounts import gather_mounts
 
         return gather_mounts(self.target)
+
+    @cached_property
+    def unit_index(self) -> UnitIndex | Unknown:
+        from imagevet.facts.units import index_units
+
+        return index_units(self.target)
+
+    def unit(self, name: str) -> UnitState | Unknown:
+        """Whether systemd starts ``name`` at boot (facts/units.py), or why its directories are unread."""
+        if isinstance(self.unit_index, Unknown):
+            return self.unit_index
+        from imagevet.facts.units import unit_state
+
+        return unit_state(self.target, self.unit_index, name)
 
     @cached_property
     def modprobe(self) -> tuple[InstallLine, ...] | Unknown:

@@ -265,7 +265,8 @@ imagevet_unit_links() {
 
 # systemctl VERB UNIT on the unit files only, as `systemctl --root=/` does it, for an image without
 # systemctl: enable makes the [Install] links, disable removes every link to the unit or one of its
-# aliases (both follow Also=), mask links the unit to /dev/null, unmask removes that link. Unit names are
+# aliases (both follow Also=), mask links the unit to /dev/null, unmask removes that link (or the empty
+# file that masks it the other way). Unit names are
 # checked by imagevet (offline.py) before they get here.
 imagevet_unit_offline() {
   case " ${imagevet_seen-} " in
@@ -329,7 +330,9 @@ IMAGEVET_LINKS
       mkdir -p "$imagevet_etc" && ln -s /dev/null "$imagevet_link"
       ;;
     unmask)
-      if [ "$(readlink "$imagevet_etc/$2" 2>/dev/null)" = /dev/null ]; then
+      # both of systemd's masks, as systemctl unmask removes them: a link to /dev/null, an empty file
+      if [ "$(readlink "$imagevet_etc/$2" 2>/dev/null)" = /dev/null ] ||
+        { [ -f "$imagevet_etc/$2" ] && [ ! -L "$imagevet_etc/$2" ] && [ ! -s "$imagevet_etc/$2" ]; }; then
         rm -f "$imagevet_etc/$2"
       fi
       ;;
