@@ -117,7 +117,8 @@ CIS_ROWS = (
     "file-perms-grub-cfg password-unix-enabled password-unix-no-nullok password-unix-hashing "
     "password-unix-authtok accounts-no-shell-locked accounts-root-umask dev-shm-separate mount-dev-shm-nodev "
     "mount-dev-shm-nosuid mount-dev-shm-noexec service-cron-enabled service-journald-enabled "
-    "service-journal-remote-disabled service-bluetooth-disabled service-chrony-enabled"
+    "service-journal-remote-disabled service-bluetooth-disabled service-chrony-enabled "
+    "logging-journald-no-forward"
 ).split()
 # The services CIS asks to be started only where they are the ones in use: skipped on cis-pass and
 # cis-fail (not installed), started on services-on, disabled or masked on services-off.

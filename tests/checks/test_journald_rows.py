@@ -1,5 +1,5 @@
-"""logging-journald-compress and -storage (journald value rows) and sysctl-ptrace-scope, on copies of the
-hardened-debian fixture (no journald.conf of its own, no ptrace setting)."""
+"""logging-journald-compress, -storage and -no-forward (journald value rows) and sysctl-ptrace-scope, on
+copies of the hardened-debian fixture (no journald.conf of its own, no ptrace setting)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,25 @@ def _journald(root: Path, main: str, drop_in: str | None = None) -> list[Status]
 )
 def test_journald_rows(debian: Path, main: str, expected: list[Status]) -> None:
     assert _journald(debian, main) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("#ForwardToSyslog=yes\n", F),  # Debian's: journald's default (no), set nowhere: CIS asks for it set
+        ("ForwardToSyslog=no\n", P),
+        ("ForwardToSyslog=off\n", P),
+        ("ForwardToSyslog=yes\n", F),
+        ("ForwardToSyslog=no\nForwardToSyslog=yes\n", F),  # the last one wins
+    ],
+)
+def test_forward_to_syslog(debian: Path, line: str, expected: Status) -> None:
+    daemon = debian / "usr/lib/systemd/systemd-journald"
+    daemon.parent.mkdir(parents=True, exist_ok=True)
+    daemon.touch()
+    (debian / "etc/systemd").mkdir(parents=True, exist_ok=True)
+    (debian / "etc/systemd/journald.conf").write_text("[Journal]\n" + line)
+    assert statuses(debian, ["logging-journald-no-forward"]) == {"logging-journald-no-forward": expected}
 
 
 def test_a_drop_in_wins_over_journald_conf(debian: Path) -> None:

@@ -126,6 +126,18 @@ def test_a_pam_argument_and_a_package_drop_in_fail_the_fix_by_name(root: Path, s
     assert conf.read_text() == before
 
 
+def test_forward_to_syslog_is_turned_off_in_the_main_file(systemd_copy: Path) -> None:
+    """Debian 12's journald.conf has the key commented out (journald's default, which CIS asks set)."""
+    check = ["logging-journald-no-forward"]
+    assert audit(systemd_copy, check) == [Status.FAIL]
+    proc = harden(systemd_copy, check)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert audit(systemd_copy, check) == [Status.PASS]
+    assert "\nForwardToSyslog=no\n" in (systemd_copy / "etc/systemd/journald.conf").read_text()
+    settled = snapshot(systemd_copy)
+    assert chroot(systemd_copy, "/imagevet-harden.sh").returncode == 0 and snapshot(systemd_copy) == settled
+
+
 def test_a_vendor_main_file_is_copied_before_the_edit(systemd_copy: Path) -> None:
     """systemd 256 and later keep the defaults in /usr/lib/systemd/journald.conf; an /etc file made with
     one key would hide its other settings (found by the red-team: Compress went from pass to fail)."""

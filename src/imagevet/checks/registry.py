@@ -264,6 +264,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("password-enforce-root", ROW),
     ("logging-journald-compress", ROW),
     ("logging-journald-storage", ROW),
+    ("logging-journald-no-forward", ROW),
     ("banner-motd", banners.motd),
     ("banner-issue", banners.issue),
     ("banner-issue-net", banners.issue_net),
