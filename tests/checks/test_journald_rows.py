@@ -41,7 +41,8 @@ def _journald(root: Path, main: str, drop_in: str | None = None) -> list[Status]
         ("[Journal]\nCompress=yes\nStorage=persistent\n", [P, P]),
         ("[Journal]\nCompress=true\nStorage=auto\n", [P, F]),
         ("[Journal]\nCompress=no\nStorage=volatile\n", [F, F]),
-        ("[Journal]\nCompress=Yes\nStorage=Persistent\n", [F, F]),  # journald reads Storage as written
+        ("[Journal]\nCompress=Yes\nStorage=Persistent\n", [P, F]),  # booleans in any case; Storage as written
+        ("[Journal]\nCompress=maybe\nStorage=persistent\n", [F, P]),  # no boolean: journald ignores it
         ("Compress=yes\nStorage=persistent\n", [F, F]),  # no [Journal] header: journald ignores them
     ],
 )
@@ -52,11 +53,13 @@ def test_journald_rows(debian: Path, main: str, expected: list[Status]) -> None:
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("#ForwardToSyslog=yes\n", F),  # Debian's: journald's default (no), set nowhere: CIS asks for it set
+        ("#ForwardToSyslog=yes\n", F),  # Debian's: left to the build's default (Debian's forwards)
         ("ForwardToSyslog=no\n", P),
         ("ForwardToSyslog=off\n", P),
         ("ForwardToSyslog=yes\n", F),
         ("ForwardToSyslog=no\nForwardToSyslog=yes\n", F),  # the last one wins
+        ("ForwardToSyslog=NO\n", P),  # systemd's parse_boolean takes any case
+        ("ForwardToSyslog=nope\n", F),  # no boolean: journald ignores it, and keeps its default
     ],
 )
 def test_forward_to_syslog(debian: Path, line: str, expected: Status) -> None:

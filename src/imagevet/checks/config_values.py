@@ -80,9 +80,25 @@ def journald_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
             judged.append((Status.FAIL, [Evidence(detail)]))
             continue
         shown = f"journald {key}={setting.value}; wanted {row.shown}"
-        status = Status.PASS if row.test(setting.value) else Status.FAIL
-        judged.append((status, [Evidence(shown, setting.path, setting.line)]))
+        if row.op == "boolean":
+            value = systemd_boolean(setting.value)
+            if value is None:
+                shown = f"journald {key}={setting.value}: no boolean, journald ignores it; wanted {row.shown}"
+            ok = value is row.want
+        else:
+            ok = bool(row.test(setting.value))
+        judged.append((Status.PASS if ok else Status.FAIL, [Evidence(shown, setting.path, setting.line)]))
     return judged
+
+
+# systemd's parse_boolean (src/basic/parse-util.c, checked 2026-12-07): these words in any case; anything
+# else is refused, and the setting is then ignored with a warning
+_TRUE, _FALSE = ("1", "yes", "y", "true", "t", "on"), ("0", "no", "n", "false", "f", "off")
+
+
+def systemd_boolean(value: str) -> bool | None:
+    word = value.lower()
+    return True if word in _TRUE else False if word in _FALSE else None
 
 
 CONTAINER_UNITS = "a container image's processes are started by its runtime, not by systemd"

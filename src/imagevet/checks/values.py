@@ -16,7 +16,8 @@ container's). Operators: ``eq``, ``le``,
 ``ge``, ``between`` ([low, high], inclusive), ``mask`` (all bits of an octal ``want`` set, the value read
 as octal), for sshd and login.defs words ``in`` (one of, exactly as written), and for sshd lists
 ``none-of`` (no list item matching an fnmatch pattern). ``shown`` is how the evidence names the wanted value.
-``units`` (checks/config_values.py): ``op: enabled``, the first of ``keys`` installed is started at boot
+``boolean`` (journald: the value read as systemd's parse_boolean reads it, any case). ``units``
+(checks/config_values.py): ``op: enabled``, the first of ``keys`` installed is started at boot
 (``absent: skip`` for a service asked about only where it is used), or ``op: disabled``, none is.
 
 Every key of every row is judged; the outcome is ``error`` if one key could not be decided, else ``fail``
@@ -57,7 +58,7 @@ OPS = {
     "files": ("mode",),
     "mounts": ("option",),
     "pwquality": ("ge", "between", "present"),
-    "journald": ("in",),
+    "journald": ("in", "boolean"),
     "units": ("enabled", "disabled"),
 }
 ROW_KEYS = frozenset({"fact", "keys", "op", "want", "shown", "groups", "absent"})
@@ -118,6 +119,8 @@ def _default_shown(op: str, want: Any) -> str:
         return f"{want[0]} to {want[1]}"
     if op == "mask":
         return f"{want:03o} or stricter"
+    if op == "boolean":
+        return "yes" if want else "no"
     if isinstance(want, tuple):
         return " or ".join(str(item) for item in want)
     return str(want)
@@ -130,6 +133,10 @@ def _want(check_id: str, fact: str, op: str, raw: Any) -> Any:
         if raw is not None:
             raise DataError(f"{where}: op {op} takes no 'want' (its keys are what it asks for)")
         return None
+    if op == "boolean":
+        if not isinstance(raw, bool):
+            raise DataError(f"{where}: boolean wants true or false")
+        return raw
     if op == "between":
         if not (isinstance(raw, list) and len(raw) == 2 and all(type(v) is int for v in raw)):
             raise DataError(f"{where}: between wants [low, high] integers")
