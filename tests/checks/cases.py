@@ -338,6 +338,8 @@ CASES = (
         },
     ),
     Case("services-off", overlay="services-off", expect=dict.fromkeys(SERVICES_IN_USE, F)),
+    Case("rsyslog-local", overlay="rsyslog-local", expect={"logging-rsyslog-no-remote-input": P}),
+    Case("rsyslog-listen", overlay="rsyslog-listen", expect={"logging-rsyslog-no-remote-input": F}),
     Case(
         "homes-fail",
         overlay="homes-fail",

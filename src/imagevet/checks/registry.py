@@ -265,6 +265,7 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("logging-journald-compress", ROW),
     ("logging-journald-storage", ROW),
     ("logging-journald-no-forward", ROW),
+    ("logging-rsyslog-no-remote-input", system.rsyslog_no_remote_input),
     ("banner-motd", banners.motd),
     ("banner-issue", banners.issue),
     ("banner-issue-net", banners.issue_net),

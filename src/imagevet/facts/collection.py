@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from imagevet.facts.pam import PamFacts, Setting
     from imagevet.facts.pam_service import ServiceStack
     from imagevet.facts.pending import PendingUpdate
+    from imagevet.facts.rsyslog import Rsyslog
     from imagevet.facts.shell_vars import Effect, UmaskCall
     from imagevet.facts.sshd import SshdConfig
     from imagevet.facts.sudoers import Sudoers
@@ -268,6 +269,13 @@ class Facts:
         from imagevet.facts.mounts import gather_mounts
 
         return gather_mounts(self.target)
+
+    @cached_property
+    def rsyslog(self) -> Rsyslog | Unknown | None:
+        """rsyslog's configuration files and network inputs; None without /etc/rsyslog.conf."""
+        from imagevet.facts.rsyslog import gather_rsyslog
+
+        return gather_rsyslog(self.target)
 
     @cached_property
     def unit_index(self) -> UnitIndex | Unknown:

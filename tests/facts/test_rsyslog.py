@@ -1,0 +1,132 @@
+"""rsyslog's network inputs as rsyslogd reads its configuration (facts/rsyslog.py): both syntaxes, comments,
+statements across lines, includes; and what cannot be read is Unknown, never "no listener"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imagevet.facts.rsyslog import MAX_FILES, Rsyslog, gather_rsyslog
+from imagevet.model import Unknown
+from imagevet.target import RootfsTarget
+from tests.conftest import FIXTURES
+
+OVERLAYS = FIXTURES / "cases"
+
+
+def read(root: Path, files: dict[str, str]) -> Rsyslog | Unknown | None:
+    for name, text in files.items():
+        path = root / name.lstrip("/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return gather_rsyslog(RootfsTarget(str(root)))
+
+
+def listening(found: Rsyslog | Unknown | None) -> list[tuple[str, int]]:
+    assert isinstance(found, Rsyslog), found
+    return [(item.path, item.line) for item in found.listeners]
+
+
+def test_debians_own_file_listens_nowhere_and_uncommented_it_does() -> None:
+    local = gather_rsyslog(RootfsTarget(str(OVERLAYS / "rsyslog-local")))
+    assert isinstance(local, Rsyslog) and local.listeners == ()
+    assert local.files == ("/etc/rsyslog.conf", "/etc/rsyslog.d/50-remote.conf")
+    found = listening(gather_rsyslog(RootfsTarget(str(OVERLAYS / "rsyslog-listen"))))
+    assert found == [
+        ("/etc/rsyslog.conf", 16),
+        ("/etc/rsyslog.conf", 17),
+        ("/etc/rsyslog.d/50-remote.conf", 1),  # the statement across two lines, where it starts
+        ("/etc/rsyslog.d/50-remote.conf", 3),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$ModLoad imtcp\n",
+        "  $modload /usr/lib/x86_64-linux-gnu/rsyslog/imudp.so\n",
+        "$InputTCPServerRun 514\n",
+        "$UDPServerRun 514\n",
+        'module(load="imrelp")\n',
+        'Module ( Load = "imptcp" )\n',
+        'module(\n  load="imtcp"\n)\n',
+        'input(port="514" type="imudp")\n',
+        'module(load="imuxsock") module(load="imgssapi")\n',
+        'module(load="imtcp" # a comment that says load="imuxsock"\n)\n',
+        'template(name="t" type="string" string="x) module(load=imtcp")\nmodule(load="imtcp")\n',
+    ],
+)
+def test_each_way_of_starting_a_network_input_is_found(tmp_path: Path, text: str) -> None:
+    assert len(listening(read(tmp_path, {"/etc/rsyslog.conf": text}))) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '#module(load="imtcp")\n',
+        "# $ModLoad imtcp\n",
+        '/* module(load="imtcp")\n input(type="imtcp" port="514") */\n',
+        'module(load="imuxsock")\nmodule(load="imjournal" StateFile="imjournal.state")\n',
+        'template(name="t" type="string" string="module(load=\\"imtcp\\")")\n',
+        "*.* @@logs.example.com:514\n",  # forwarding to a server, not listening
+        'if $msg contains "imtcp" then stop\n',
+    ],
+)
+def test_comments_strings_and_forwarding_are_no_input(tmp_path: Path, text: str) -> None:
+    assert listening(read(tmp_path, {"/etc/rsyslog.conf": text})) == []
+
+
+def test_includes_are_followed_in_both_syntaxes(tmp_path: Path) -> None:
+    found = read(
+        tmp_path,
+        {
+            "/etc/rsyslog.conf": (
+                '$IncludeConfig /etc/rsyslog.d/\ninclude(file="/etc/site/*.conf" mode="optional")\n'
+            ),
+            "/etc/rsyslog.d/10-a.conf": "$ModLoad imudp\n",
+            "/etc/site/20-b.conf": "$IncludeConfig /etc/site/deeper/*.conf\n",
+            "/etc/site/deeper/x.conf": 'input(type="imtcp" port="10514")\n',
+            "/etc/site/deeper/x.other": 'input(type="imtcp" port="1")\n',  # not matched by the pattern
+        },
+    )
+    assert listening(found) == [("/etc/rsyslog.d/10-a.conf", 1), ("/etc/site/deeper/x.conf", 1)]
+
+
+def test_a_file_that_includes_itself_is_read_once(tmp_path: Path) -> None:
+    found = read(tmp_path, {"/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.conf\n$ModLoad imtcp\n"})
+    assert listening(found) == [("/etc/rsyslog.conf", 2)]
+
+
+@pytest.mark.parametrize(
+    ("files", "reason"),
+    [
+        ({"/etc/rsyslog.conf": 'module(load="imtcp"\n'}, "never ends"),
+        ({"/etc/rsyslog.conf": 'template(name="t" string="x)\n'}, "never ends"),
+        ({"/etc/rsyslog.conf": "/* left open\n"}, "never ends"),
+        ({"/etc/rsyslog.conf": 'include(text=`echo module(load="imtcp")`)\n'}, "include(text=...)"),
+        ({"/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.d/*.conf\n", "/etc/rsyslog.d/a.conf": ""}, None),
+    ],
+)
+def test_what_cannot_be_read_as_rsyslogd_reads_it_is_unknown(
+    tmp_path: Path, files: dict[str, str], reason: str | None
+) -> None:
+    if reason is None:  # an included file that cannot be read: binary
+        read(tmp_path, files)
+        (tmp_path / "etc/rsyslog.d/a.conf").write_bytes(b"\xff\xfe\x00binary")
+        found = gather_rsyslog(RootfsTarget(str(tmp_path)))
+        assert isinstance(found, Unknown) and "/etc/rsyslog.d/a.conf" in found.reason
+        return
+    found = read(tmp_path, files)
+    assert isinstance(found, Unknown) and reason in found.reason and "/etc/rsyslog.conf" in found.reason
+
+
+def test_too_many_included_files_is_unknown(tmp_path: Path) -> None:
+    files = {"/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.d/*.conf\n"}
+    files |= {f"/etc/rsyslog.d/{n:04}.conf": "" for n in range(MAX_FILES + 1)}
+    found = read(tmp_path, files)
+    assert isinstance(found, Unknown) and "more than" in found.reason
+
+
+def test_no_rsyslog_conf_is_none(tmp_path: Path) -> None:
+    assert read(tmp_path, {}) is None
