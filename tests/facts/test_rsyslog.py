@@ -130,3 +130,18 @@ def test_too_many_included_files_is_unknown(tmp_path: Path) -> None:
 
 def test_no_rsyslog_conf_is_none(tmp_path: Path) -> None:
     assert read(tmp_path, {}) is None
+
+
+def test_the_modes_log_files_are_created_with_are_collected_in_both_syntaxes(tmp_path: Path) -> None:
+    found = read(
+        tmp_path,
+        {
+            "/etc/rsyslog.conf": (
+                '$FileCreateMode 0640\nmodule(load="builtin:omfile" FileCreateMode="0600")\n'
+                'action(type="omfwd" target="x" fileCreateMode="0777")\n'  # not omfile: no file is created
+                '*.* action(type="omfile" file="/var/log/x" fileCreateMode="0644")\n#$FileCreateMode 0666\n'
+            )
+        },
+    )
+    assert isinstance(found, Rsyslog)
+    assert [(m.line, m.mode) for m in found.file_modes] == [(1, "0640"), (2, "0600"), (4, "0644")]

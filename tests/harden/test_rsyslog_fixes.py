@@ -80,3 +80,29 @@ def test_an_input_in_a_linked_file_fails_the_fix_by_name(rsyslog_root: Path, tmp
     assert (root / "etc/remote.conf").read_text() == REMOTE and (
         root / "etc/rsyslog.d/50-remote.conf"
     ).is_symlink()
+
+
+def test_a_looser_file_mode_is_commented_out_and_the_drop_in_sets_0640(
+    rsyslog_root: Path, tmp_path: Path
+) -> None:
+    """Debian's rsyslog.conf says $FileCreateMode 0640 (it passes); an image that loosened it to 0644, and a
+    drop-in saying 0666, get both commented out and the drop-in that sets 0640, which rsyslogd accepts."""
+    check = "logging-rsyslog-file-mode"
+    assert audit(rsyslog_root, [check]) == [Status.PASS]
+    root = tmp_path / "root"
+    subprocess.run(["cp", "-a", str(rsyslog_root), str(root)], check=True)
+    conf = root / "etc/rsyslog.conf"
+    conf.write_text(conf.read_text().replace("$FileCreateMode 0640", "$FileCreateMode 0644"))
+    (root / "etc/rsyslog.d/60-site.conf").write_text("$FileCreateMode 0666 # wide open\n")
+    assert audit(root, [check]) == [Status.FAIL]
+    first = harden(root, [check])
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert audit(root, [check]) == [Status.PASS]
+    assert "#$FileCreateMode 0644" in conf.read_text()
+    assert (root / "etc/rsyslog.d/60-site.conf").read_text() == "#$FileCreateMode 0666 # wide open\n"
+    assert (root / "etc/rsyslog.d/00-imagevet-file-mode.conf").read_text() == "$FileCreateMode 0640\n"
+    checked = rsyslogd_accepts(root)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    settled = snapshot(root)
+    assert harden(root, [check]).returncode == 0
+    assert snapshot(root) == settled

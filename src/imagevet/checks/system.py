@@ -176,31 +176,6 @@ def dev_shm_separate(facts: Facts, options: CheckOptions) -> Outcome:
     return Outcome.of(Status.FAIL, DEV_SHM_UNKNOWN)
 
 
-def rsyslog_no_remote_input(facts: Facts, options: CheckOptions) -> Outcome:
-    """No network input in what rsyslogd reads (facts/rsyslog.py); skipped where rsyslog is not installed."""
-    from imagevet.facts.rsyslog import NETWORK_MODULES
-
-    packages = installed_packages(facts)
-    if isinstance(packages, Outcome):
-        return packages
-    if "rsyslog" not in packages:
-        return Outcome.of(Status.SKIP, "rsyslog is not installed")
-    found = facts.rsyslog
-    if found is None:
-        return Outcome.of(Status.ERROR, "rsyslog is installed but /etc/rsyslog.conf is missing")
-    if isinstance(found, Unknown):
-        return Outcome.of(Status.ERROR, found.reason)
-    if found.listeners:
-        listening = [
-            Evidence(f"takes logs from the network: {item.text}", item.path, item.line)
-            for item in found.listeners
-        ]
-        return Outcome(Status.FAIL, tuple(listening))
-    modules = ", ".join(NETWORK_MODULES)
-    detail = f"no network input ({modules}) in the {len(found.files)} file(s) rsyslogd reads"
-    return Outcome.of(Status.PASS, Evidence(detail, found.files[0]))
-
-
 def core_dumps_restricted(facts: Facts, options: CheckOptions) -> Outcome:
     """A hard core limit of 0 in limits.conf(.d), or systemd-coredump told not to store dumps."""
     for limit in facts.limits:

@@ -9,6 +9,11 @@ Formats", https://www.rsyslog.com/doc/configuration/conf_formats.html, checked 2
   ``$InputTCPServerRun 514`` and its UDP, RELP, plain-TCP and GSS-API siblings, and
   ``$IncludeConfig /etc/rsyslog.d/*.conf`` (a pattern, or a directory whose files are all read).
 
+It also collects the modes log files are created with (``$FileCreateMode 0640``, or omfile's
+``fileCreateMode`` given to ``module(load="builtin:omfile")`` or to an ``action(type="omfile")``), whose
+default is 0644 (rsyslog's documentation, https://www.rsyslog.com/doc/reference/parameters/
+omfile-filecreatemode.html and .../configuration/action/rsconf1_filecreatemode.html, checked 2026-12-07).
+
 Comments (``#`` to the end of the line outside a string, ``/* ... */``) are skipped, so Debian's commented
 ``#module(load="imudp")`` counts for nothing. What cannot be read as rsyslog reads it is Unknown, never "no
 listener": a file that cannot be read, a string or statement that never ends, ``include(text=...)`` (text
@@ -47,9 +52,21 @@ class Listener:
 
 
 @dataclass(frozen=True)
+class FileMode:
+    """A mode log files are created with: ``$FileCreateMode``, or omfile's ``fileCreateMode`` given to the
+    module or to one action."""
+
+    path: str
+    line: int
+    text: str
+    mode: str  # as written, an octal number rsyslog wants in four digits
+
+
+@dataclass(frozen=True)
 class Rsyslog:
     files: tuple[str, ...]  # every file read, in the order rsyslogd reads them
     listeners: tuple[Listener, ...]
+    file_modes: tuple[FileMode, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +82,7 @@ def gather_rsyslog(target: Target) -> Rsyslog | Unknown | None:
         return None
     files: list[str] = []
     listeners: list[Listener] = []
+    modes: list[FileMode] = []
     pending = [MAIN]
     while pending:
         path = pending.pop(0)
@@ -84,16 +102,18 @@ def gather_rsyslog(target: Target) -> Rsyslog | Unknown | None:
             found = _judged(target, path, statement, included)
             if isinstance(found, Unknown):
                 return found
-            if found is not None:
+            if isinstance(found, Listener):
                 listeners.append(found)
+            elif found is not None:
+                modes.append(found)
         pending[:0] = included  # the order rsyslogd reads them in does not change what listens
-    return Rsyslog(tuple(files), tuple(listeners))
+    return Rsyslog(tuple(files), tuple(listeners), tuple(modes))
 
 
 def _judged(
     target: Target, path: str, statement: _Statement, included: list[str]
-) -> Listener | Unknown | None:
-    """The listener a statement is (None if it is none); the files it includes go into ``included``."""
+) -> Listener | FileMode | Unknown | None:
+    """The listener or file mode a statement is (None if neither); its includes go into ``included``."""
     words = statement.text.split()
     if statement.kind == "legacy":
         directive = words[0].lower()
@@ -105,6 +125,8 @@ def _judged(
                 return Listener(path, statement.line, statement.text)
         elif directive in LEGACY_LISTENERS:
             return Listener(path, statement.line, statement.text)
+        elif directive == "$filecreatemode":
+            return FileMode(path, statement.line, statement.text, words[1] if len(words) > 1 else "")
         return None
     parameters = [(name.lower(), value.strip('"')) for name, value in _PARAMETER.findall(statement.text)]
     shown = f"{statement.kind}({' '.join(statement.text.split())})"
@@ -119,6 +141,11 @@ def _judged(
                 included += _included(target, value)
     elif any(name == wanted and value.lower() in NETWORK_MODULES for name, value in parameters):
         return Listener(path, statement.line, shown)
+    omfile = ("load", "builtin:omfile") if statement.kind == "module" else ("type", "omfile")
+    if statement.kind in ("module", "action") and any((n, v.lower()) == omfile for n, v in parameters):
+        mode = next((value for name, value in parameters if name == "filecreatemode"), None)
+        if mode is not None:
+            return FileMode(path, statement.line, shown, mode)
     return None
 
 
@@ -170,7 +197,7 @@ def _statements(text: str) -> list[_Statement] | str:
         if end < 0:
             return f"the {word.group(0)[:-1].strip()}(...) that starts on line {start} never ends"
         kind = word.group(0)[:-1].strip().lower()
-        if kind in ("module", "input", "include"):
+        if kind in ("module", "input", "include", "action"):
             statements.append(_Statement(start, kind, _without_comments(text[body_start:end])))
         line += text.count("\n", i, end)
         i = end + 1
