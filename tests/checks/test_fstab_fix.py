@@ -16,9 +16,8 @@ import pytest
 
 from imagevet.checks.fstab_fix import fstab_option_command
 from imagevet.checks.metadata import builtin_metadata
-from imagevet.checks.values import has_option
 from imagevet.errors import DataError
-from imagevet.facts.mounts import parse_fstab
+from imagevet.facts.mounts import has_option, parse_fstab
 
 DEV_SHM_LINE = "tmpfs /dev/shm tmpfs defaults,nodev,nosuid,noexec 0 0"
 BUSYBOX_APPLETS = "sh awk tr cmp mktemp rm wc tail stat chown chmod mv".split()
@@ -114,11 +113,16 @@ def test_every_option_of_one_line_converges_whatever_the_order(root: Path, shell
 
 
 def test_a_line_where_the_option_already_holds_is_left_as_written(root: Path, shell: str) -> None:
-    fstab = write_fstab(root, "a /tmp  tmpfs  nodev,dev,nodev,size=1G  0 0\nb /var tmpfs nodev,defaults\n")
+    lines = (
+        "a /tmp  tmpfs  nodev,dev,nodev,size=1G  0 0\nb /var tmpfs nodev,defaults\nc /home ext4 user,exec\n"
+    )
+    fstab = write_fstab(root, lines)
     assert run_fix(root, "/tmp", "nodev", shell).returncode == 0
-    assert fstab.read_text().splitlines()[0] == "a /tmp  tmpfs  nodev,dev,nodev,size=1G  0 0"
-    assert run_fix(root, "/var", "nodev", shell).returncode == 0  # defaults after nodev undid it
-    assert options_of(fstab, "/var") == ("defaults", "nodev")
+    assert run_fix(root, "/var", "nodev", shell).returncode == 0  # defaults after nodev leaves it set
+    assert run_fix(root, "/home", "nosuid", shell).returncode == 0  # user implies it; exec is another
+    assert fstab.read_text() == lines
+    assert run_fix(root, "/home", "noexec", shell).returncode == 0  # exec after user undid it
+    assert options_of(fstab, "/home") == ("user", "noexec")
 
 
 def test_every_line_of_the_mount_point_is_fixed_and_a_line_without_a_type_is_left(

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from imagevet.checks.fstab_fix import fstab_option_command
-from imagevet.checks.values import has_option
 from imagevet.errors import DataError
-from imagevet.facts.mounts import parse_fstab
+from imagevet.facts.mounts import has_option, parse_fstab
 from tests.checks import test_fstab_fix as plain
 from tests.checks.test_fstab_fix import DEV_SHM_LINE, options_of, run_fix, write_fstab
 
@@ -83,7 +82,7 @@ def test_a_link_at_etc_fstab_is_refused_with_the_add_line_too(root: Path, shell:
     "line",
     [
         "tmpfs /dev/shm tmpfs defaults,nodev,nosuid 0 0",  # without the option asked for
-        "tmpfs /dev/shm tmpfs noexec,defaults 0 0",  # defaults after it undoes it
+        "tmpfs /dev/shm tmpfs noexec,exec 0 0",  # exec after it undoes it
         "tmpfs /tmp tmpfs defaults,noexec 0 0",  # another mount point
         "tmpfs /dev/shm tmpfs defaults,noexec' ; rm -rf / ; ' 0 0",  # shell words
         "tmpfs /dev/shm tmpfs defaults,noexec 0 0\ntmpfs /tmp tmpfs defaults 0 0",  # two lines

@@ -174,13 +174,15 @@ def test_mount_rows_error_where_tmp_mount_has_drop_ins(tmp_path: Path) -> None:
         (("nodev",), True),
         (("defaults", "nodev"), True),
         (("nodev", "dev"), False),  # mount(8) reads left to right: the later dev undoes it
-        (("nodev", "defaults"), False),  # defaults means rw, suid, dev, exec, auto, nouser, async
+        (("nodev", "defaults"), True),  # libmount gives defaults no flags: it undoes nothing
+        (("user",), True),  # user implies noexec, nosuid and nodev
+        (("user", "dev"), False),
         (("NODEV",), False),
         (("nodev=1",), False),
         ((), False),
     ],
 )
 def test_a_mount_option_holds_as_mount_reads_the_list(options: tuple[str, ...], holds: bool) -> None:
-    from imagevet.checks.values import has_option
+    from imagevet.facts.mounts import has_option
 
     assert has_option(options, "nodev") is holds

@@ -127,13 +127,34 @@ def test_unit_syntax_spaces_continuations_comments_and_reset() -> None:
     assert parse_unit_options("[Mount]\nOptions=nodev\nOptions=\n") == ()
 
 
-def test_the_last_fstab_line_of_a_mount_point_is_the_effective_one_and_paths_are_normalised() -> None:
+def test_the_first_fstab_line_of_a_mount_point_is_the_effective_one_and_paths_are_normalised() -> None:
+    """systemd-fstab-generator keeps the first of duplicate lines ("Duplicate entry"), and a remount reads
+    the first (the red-team of session 29: the last line's nodev,nosuid,noexec passed, the first's held)."""
     from imagevet.facts.mounts import Mounts
 
-    entries = tuple(parse_fstab("tmpfs /tmp/ tmpfs nodev 0 0\ntmpfs //tmp tmpfs defaults 0 0\n"))
+    entries = tuple(parse_fstab("tmpfs /tmp/ tmpfs nodev 0 0\ntmpfs //tmp tmpfs nodev,nosuid,noexec 0 0\n"))
     mounts = Mounts(entries, ())
     assert [e.mountpoint for e in entries] == ["/tmp", "/tmp"]
-    assert mounts.entry("/tmp") == entries[0] and mounts.effective("/tmp") == entries[1]
+    assert mounts.entry("/tmp") == entries[0] and mounts.effective("/tmp") == entries[0]
+
+
+@pytest.mark.parametrize(
+    ("options", "holding"),
+    [
+        ("nodev,nosuid,noexec,defaults", {"nodev", "nosuid", "noexec"}),  # defaults sets none of them back
+        ('x-foo="a,noexec,nodev,nosuid,b"', set()),  # inside quotes: one option, none of the three
+        ('context="system_u:object_r:tmp_t:s0:c0,c1",nodev', {"nodev"}),
+        ("exec,user", {"nodev", "nosuid", "noexec"}),  # user implies all three, after exec
+        ("user,exec", {"nodev", "nosuid"}),  # exec after it undoes its noexec
+        ("owner", {"nodev", "nosuid"}),
+        ("group,suid", {"nodev"}),
+    ],
+)
+def test_options_are_read_as_libmount_reads_them(options: str, holding: set[str]) -> None:
+    from imagevet.facts.mounts import has_option
+
+    (entry,) = parse_fstab(f"tmpfs /dev/shm tmpfs {options} 0 0\n")
+    assert {o for o in ("nodev", "nosuid", "noexec") if has_option(entry.options, o)} == holding
 
 
 @pytest.mark.parametrize("folder", ["usr/local/lib/systemd/system", "etc/systemd/system/mount.d"])
@@ -216,3 +237,14 @@ def test_without_systemd_or_a_line_dev_shm_is_not_known_to_be_mounted(tmp_path: 
     assert gather_mounts(RootfsTarget(str(tmp_path))).without_fstab("/dev/shm") is None
     statuses = dev_shm_statuses(tmp_path)
     assert statuses == {"dev-shm-separate": Status.FAIL, **dict.fromkeys(DEV_SHM_CHECKS[1:], Status.SKIP)}
+
+
+def test_a_unit_directory_that_cannot_be_listed_leaves_dev_shm_unknown(tmp_path: Path) -> None:
+    """A link loop where /etc/systemd/system should be: a dev-shm.mount there could not be seen."""
+    (tmp_path / "usr/lib/systemd").mkdir(parents=True)
+    (tmp_path / "usr/lib/systemd/systemd").write_bytes(b"")
+    (tmp_path / "etc/systemd").mkdir(parents=True)
+    (tmp_path / "etc/systemd/system").symlink_to("system")
+    statuses = dev_shm_statuses(tmp_path)
+    assert statuses["dev-shm-separate"] is Status.PASS  # systemd mounts it, whatever its options
+    assert [statuses[c] for c in DEV_SHM_CHECKS[1:]] == [Status.ERROR] * 3

@@ -123,3 +123,135 @@ def test_a_unit_directory_that_cannot_be_listed_is_unknown_not_empty(tmp_path: P
     (tmp_path / "etc/systemd/system").write_text("not a directory\n")
     found = index_units(RootfsTarget(str(tmp_path)))
     assert isinstance(found, Unknown) and "/etc/systemd/system" in found.reason
+
+
+BLUETOOTH = "[Unit]\nDescription=Bluetooth\n[Service]\nExecStart=/usr/libexec/bluetooth/bluetoothd\n"
+INSTALLED = BLUETOOTH + "[Install]\nWantedBy=bluetooth.target\nAlias=dbus-org.bluez.service\n"
+ETC, VENDOR, TO_LIB = "etc/systemd/system", "usr/lib/systemd/system", "-> /lib/systemd/system"
+
+
+def state_of(root: Path, name: str, files: dict[str, str | None]) -> str:
+    """The state imagevet reads after laying out ``files`` (text, or "-> TARGET" for a link, or None
+    for a directory)."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            path.mkdir()
+        elif content.startswith("-> "):
+            path.symlink_to(content[3:])
+        else:
+            path.write_text(content)
+    target = RootfsTarget(str(root))
+    index = index_units(target)
+    assert isinstance(index, UnitIndex)
+    return unit_state(target, index, name).state
+
+
+# Found by the red-team of session 29 (each a false pass before): systemctl --root agrees where named.
+CASES = {
+    "a wants entry under an alias name": (
+        {
+            f"{VENDOR}/bluetooth.service": INSTALLED,
+            f"{ETC}/multi-user.target.wants/dbus-org.bluez.service": f"{TO_LIB}/bluetooth.service",
+        },
+        "enabled",
+        None,  # systemd --test starts it (the red-team's second oracle); systemctl reads the name alone
+    ),
+    "a mask in system.control": (
+        {
+            "usr/lib/systemd/system/bluetooth.service": INSTALLED,
+            f"{ETC}/bluetooth.target.wants/bluetooth.service": f"{TO_LIB}/bluetooth.service",
+            "etc/systemd/system.control/bluetooth.service": "-> /dev/null",
+        },
+        "masked",
+        "masked",
+    ),
+    "a link in system.attached": (
+        {
+            "usr/lib/systemd/system/bluetooth.service": INSTALLED,
+            f"{ETC}.attached/bluetooth.target.wants/bluetooth.service": "-> ../../bluetooth.service",
+        },
+        "enabled",
+        None,
+    ),
+    "an empty WantedBy= installs nothing, so the vendor link starts it": (
+        {
+            "usr/lib/systemd/system/bluetooth.service": BLUETOOTH + "[Install]\nWantedBy=\n",
+            "usr/lib/systemd/system/multi-user.target.wants/bluetooth.service": "-> ../bluetooth.service",
+        },
+        "enabled",
+        "static",
+    ),
+    "a WantedBy= swallowed by a continued line": (
+        {
+            "usr/lib/systemd/system/bluetooth.service": BLUETOOTH
+            + "[Install]\nX-Note=a \\\nWantedBy=x.target\n",
+            "usr/lib/systemd/system/multi-user.target.wants/bluetooth.service": "-> ../bluetooth.service",
+        },
+        "enabled",
+        "static",
+    ),
+    "a directory of the unit's name in /etc is passed over": (
+        {
+            "usr/lib/systemd/system/bluetooth.service": INSTALLED,
+            "etc/systemd/system/bluetooth.service": None,
+            f"{ETC}/bluetooth.target.wants/bluetooth.service": f"{TO_LIB}/bluetooth.service",
+        },
+        "enabled",
+        None,
+    ),
+    "a unit file linked to a file of no unit's name": (
+        {
+            "opt/bt.conf": INSTALLED,
+            "etc/systemd/system/bluetooth.service": "-> ../../../opt/bt.conf",
+            f"{ETC}/bluetooth.target.wants/bluetooth.service": f"-> /{ETC}/bluetooth.service",
+        },
+        "enabled",
+        None,
+    ),
+    "an alias chain": (
+        {
+            "usr/lib/systemd/system/c.service": INSTALLED,
+            "etc/systemd/system/b.service": "-> /usr/lib/systemd/system/c.service",
+            "etc/systemd/system/bluetooth.service": "-> /etc/systemd/system/b.service",
+            "etc/systemd/system/multi-user.target.wants/c.service": "-> /usr/lib/systemd/system/c.service",
+        },
+        "enabled",
+        None,
+    ),
+    "an alias loop": (
+        {
+            "etc/systemd/system/a.service": "-> /etc/systemd/system/bluetooth.service",
+            "etc/systemd/system/bluetooth.service": "-> /etc/systemd/system/a.service",
+        },
+        "unknown",
+        None,
+    ),
+    "units in the image's /run do not exist at boot": (
+        {
+            "run/systemd/system/bluetooth.service": INSTALLED,
+            "run/systemd/system/bluetooth.target.wants/bluetooth.service": "-> ../bluetooth.service",
+        },
+        "missing",
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_what_the_red_team_found(case: str, tmp_path: Path) -> None:
+    files, ours, oracle = CASES[case]
+    assert state_of(tmp_path, "bluetooth.service", files) == ours
+    if oracle is not None:
+        assert systemctl(tmp_path, "is-enabled", "bluetooth.service").stdout.strip() == oracle
+
+
+def test_debian_reads_lib_before_usr_lib_on_a_split_usr_image(tmp_path: Path) -> None:
+    files: dict[str, str | None] = {
+        "lib/systemd/system/cron.service": "-> /dev/null",
+        f"{VENDOR}/cron.service": "[Service]\nExecStart=/usr/sbin/cron\n[Install]\nWantedBy=default.target\n",
+        "etc/systemd/system/multi-user.target.wants/cron.service": "-> /usr/lib/systemd/system/cron.service",
+    }
+    assert state_of(tmp_path, "cron.service", files) == "masked"
+    assert systemctl(tmp_path, "is-enabled", "cron.service").stdout.strip() == "masked"

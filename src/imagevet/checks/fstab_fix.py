@@ -5,10 +5,12 @@ option to every /etc/fstab line of the mount point, written once here and named 
 What the command does, and why:
 - lines are matched as facts/mounts.py matches them (comments skipped; ``/tmp/``, ``//tmp`` and ``/./tmp``
   are /tmp);
-- a line where the option already holds as mount(8) reads the list (left to right: a later opposite,
-  ``dev`` for ``nodev``, or ``defaults``, which means dev, suid and exec, undoes it; values.has_option)
-  is left as it is; otherwise the option is appended at the end and any earlier copy of it or of its
-  opposite dropped, so fixing nodev, nosuid and noexec of one line in any order converges;
+- a line where the option already holds as libmount reads the list (left to right: set by itself or
+  by user, users, owner or group, which imply it, undone by a later opposite, ``dev`` for ``nodev``;
+  ``defaults`` changes none of them; values.has_option) is left as it is; otherwise the option is
+  appended at the end and any earlier copy of it or of its opposite dropped, so fixing nodev, nosuid
+  and noexec of one line in any order converges (a quoted value, split at its commas here, is not
+  looked into by the audit: where the two differ, the re-audit says so);
 - a line of three fields gets ``defaults,<option>`` as its fourth; one of two fields (no type) is left
   alone, and the re-audit then still names it;
 - a line is split as libmount splits it (one carriage return before the newline dropped and put back,
@@ -63,8 +65,9 @@ length($0) > 65536 { too_long = 1; exit }
   if (NF < 4) $4 = "defaults"
   n = split($4, words, ","); kept = ""; holds = 0
   for (i = 1; i <= n; i++) {
-    if (words[i] == option) holds = 1
-    else if (words[i] == substr(option, 3) || words[i] == "defaults") holds = 0
+    if (words[i] == option || words[i] == "user" || words[i] == "users") holds = 1
+    else if ((words[i] == "owner" || words[i] == "group") && option != "noexec") holds = 1
+    else if (words[i] == substr(option, 3)) holds = 0
     if (words[i] != option && words[i] != substr(option, 3)) kept = kept (kept == "" ? "" : ",") words[i]
   }
   if (holds) { print raw; next }
@@ -83,7 +86,7 @@ _ADDED_LINE = re.compile(rf"[a-z0-9]+ (?P<mount>\S+) [a-z0-9]+ (?P<options>{_WOR
 def _checked_line(mount: str, option: str, add: str) -> str:
     """``add`` as the fix may append it: one plain fstab line for ``mount`` whose options make ``option``
     hold (mount(8)'s reading, values.has_option); DataError otherwise."""
-    from imagevet.checks.values import has_option
+    from imagevet.facts.mounts import has_option
 
     found = _ADDED_LINE.fullmatch(add)
     if found is None or found["mount"] != mount or not has_option(tuple(found["options"].split(",")), option):

@@ -317,18 +317,6 @@ def _files(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     return judged
 
 
-def has_option(options: tuple[str, ...], option: str) -> bool:
-    """Whether ``option`` (nodev, nosuid, noexec) holds after mount(8) reads the list left to right: its
-    opposite (dev, suid, exec) or ``defaults`` (rw, suid, dev, exec, ...) after it undoes it."""
-    holds = False
-    for item in options:
-        if item == option:
-            holds = True
-        elif item in (option.removeprefix("no"), "defaults"):
-            holds = False
-    return holds
-
-
 def mount_table(facts: Facts) -> Mounts | Outcome:
     """The image's mounts, or the skip every mount check shares for a container image (its mounts are
     the runtime's, not the image's)."""
@@ -344,7 +332,7 @@ def _mounts(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
     mounts = mount_table(facts)
     if isinstance(mounts, Outcome):
         return mounts
-    from imagevet.facts.mounts import FSTAB  # already imported by the fact
+    from imagevet.facts.mounts import FSTAB, has_option  # already imported by the fact
 
     judged: list[Judged] = []
     for point in row.keys:
