@@ -17,6 +17,7 @@ from imagevet.facts.units import UnitIndex, index_units, unit_state
 from imagevet.model import Unknown
 from imagevet.target import RootfsTarget
 from tests.checks.cases import OVERLAYS, ROOTFS
+from tests.conftest import AS_OF_DAY
 from tests.harden.conftest import variant_root
 
 pytestmark = pytest.mark.real
@@ -255,3 +256,23 @@ def test_debian_reads_lib_before_usr_lib_on_a_split_usr_image(tmp_path: Path) ->
     }
     assert state_of(tmp_path, "cron.service", files) == "masked"
     assert systemctl(tmp_path, "is-enabled", "cron.service").stdout.strip() == "masked"
+
+
+def test_a_vendor_link_of_a_unit_with_its_own_install_fails_the_checks_that_want_it_off(
+    tmp_path: Path,
+) -> None:
+    """systemctl calls it disabled; boot starts it where the target is reached (the red-team ran systemd
+    --test): imagevet keeps the link and the disabled checks count it against the image."""
+    from imagevet.audit import run_audit
+    from imagevet.checks.base import CheckOptions
+    from imagevet.model import Status
+
+    files: dict[str, str | None] = {
+        f"{VENDOR}/bluetooth.service": INSTALLED,
+        f"{VENDOR}/multi-user.target.wants/bluetooth.service": "-> ../bluetooth.service",
+    }
+    assert state_of(tmp_path, "bluetooth.service", files) == "disabled"
+    assert systemctl(tmp_path, "is-enabled", "bluetooth.service").stdout.strip() == "disabled"
+    report = run_audit(RootfsTarget(str(tmp_path)), CheckOptions(AS_OF_DAY), ["service-bluetooth-disabled"])
+    (result,) = report.results
+    assert result.status is Status.FAIL and "pulled in by the vendor's" in result.evidence[0].detail

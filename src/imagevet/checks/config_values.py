@@ -133,10 +133,17 @@ def units_judged(facts: Facts, row: ValueRow) -> list[Judged] | Outcome:
             return Outcome.of(Status.SKIP, f"no {names} in the image: not the one in use")
         return [(Status.FAIL, [Evidence(f"no {names} in the image (not installed)")])]
     chosen = present[:1] if row.op == "enabled" else present
-    return [
-        (
-            Status.PASS if (state.state == "enabled") == (row.op == "enabled") else Status.FAIL,
-            [Evidence(_STATES[state.state].format(state.name), state.path)],
+    judged: list[Judged] = []
+    for state in chosen:
+        if row.op == "disabled" and state.vendor_link is not None:  # off by systemctl's word, not at boot
+            shown = f"{state.name} is pulled in by the vendor's {state.vendor_link}, so boot starts it"
+            judged.append((Status.FAIL, [Evidence(shown, state.vendor_link)]))
+            continue
+        ok = (state.state == "enabled") == (row.op == "enabled")
+        judged.append(
+            (
+                Status.PASS if ok else Status.FAIL,
+                [Evidence(_STATES[state.state].format(state.name), state.path)],
+            )
         )
-        for state in chosen
-    ]
+    return judged

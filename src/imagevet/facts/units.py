@@ -24,9 +24,10 @@ unit file of another name is an alias (``systemctl enable chrony`` links chronyd
 chrony.service): it has the state of the unit it names, followed to the end of a chain (a loop is
 unknown); a link to a file that is not named as a unit is that unit's own file.
 
-Not read (docs/compliance.md says so): a vendor ``.wants`` link of a unit with its own [Install] (systemctl
-calls it disabled, though boot would start it), ``Wants=`` in other units and their drop-ins, and whether
-the target holding a link is reached at boot.
+A vendor ``.wants`` link of a unit with its own [Install] leaves it disabled, as systemctl says, but is
+kept (``vendor_link``): boot starts the unit where that target is reached, so the checks that want a unit
+off count it against the image. Not read (docs/compliance.md says so): ``Wants=`` in other units and their
+drop-ins, and whether the target holding a link is reached at boot.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ class UnitState:
     state: str  # masked, enabled, disabled, missing, or unknown (the unit file could not be read)
     path: str | None  # what shows it: the mask or unit file, or the first link that starts it
     reason: str | None = None  # why the unit file could not be read, for unknown
+    # disabled, yet a vendor .wants/.requires entry names it: systemctl says disabled (the unit has its
+    # own [Install]), while boot starts it where that target is reached (the red-team's systemd --test)
+    vendor_link: str | None = None
 
 
 def index_units(target: Target) -> UnitIndex | Unknown:
@@ -141,7 +145,7 @@ def unit_state(target: Target, index: UnitIndex, name: str) -> UnitState:
             return UnitState(name, "unknown", path, text.reason)
         if not _installs(text):
             return UnitState(name, "enabled", starting[0])
-    return UnitState(name, "disabled", path)
+    return UnitState(name, "disabled", path, vendor_link=starting[0] if starting else None)
 
 
 def _template(name: str) -> str:
