@@ -122,7 +122,7 @@ CIS_ROWS = (
 ).split()
 # The services CIS asks to be started only where they are the ones in use: skipped on cis-pass and
 # cis-fail (not installed), started on services-on, disabled or masked on services-off.
-RSYSLOG_CHECKS = ("logging-rsyslog-no-remote-input", "logging-rsyslog-file-mode")  # skipped without rsyslog
+RSYSLOG_CHECKS = ("logging-rsyslog-no-remote-input",)  # skipped without rsyslog
 SERVICES_IN_USE = ("service-rsyslog-enabled", "service-timesyncd-enabled", "service-journal-upload-enabled")
 MOUNT_ROWS = [check for check in CIS_ROWS if check.startswith("mount-")]
 # One aspect of the homes each (checks/home_aspects.py): all pass on cis-pass; cis-fail breaks the mode,

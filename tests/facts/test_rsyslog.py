@@ -70,7 +70,6 @@ def test_each_way_of_starting_a_network_input_is_found(tmp_path: Path, text: str
         'module(load="imuxsock")\nmodule(load="imjournal" StateFile="imjournal.state")\n',
         'template(name="t" type="string" string="module(load=\\"imtcp\\")")\n',
         "*.* @@logs.example.com:514\n",  # forwarding to a server, not listening
-        'if $msg contains "imtcp" then stop\n',
     ],
 )
 def test_comments_strings_and_forwarding_are_no_input(tmp_path: Path, text: str) -> None:
@@ -132,16 +131,78 @@ def test_no_rsyslog_conf_is_none(tmp_path: Path) -> None:
     assert read(tmp_path, {}) is None
 
 
-def test_the_modes_log_files_are_created_with_are_collected_in_both_syntaxes(tmp_path: Path) -> None:
+# What the red-team of session 29 hid inputs behind (each listened under a real rsyslogd while the first
+# reader said "no input"): now each is found, or is Unknown (an error, never a pass).
+HIDDEN = {
+    "a comment with a parenthesis in the object": ('module(/* ) */ load="imtcp")\n', "found"),
+    "octal escapes": ('module(load="im\\164cp")\n', "found"),
+    "a backtick value": ("module(load=`echo imtcp`)\n", "unknown"),
+    "a directive after an object": ('module(load="immark") $ModLoad imtcp\n', "unknown"),
+    "a quote in a legacy action": (
+        "*.* /var/log/don't.log\nmodule(load=\"imtcp\")\n*.* /var/log/won't.log\n",
+        "found",
+    ),
+    "a glued statement": ('ruleset(name="r"){stop}input(type="imtcp" port="514")\n', "unknown"),
+    "a junk character": (';module(load="imtcp")\n', "unknown"),
+    "a name far from its parenthesis": ("module" + "\n" * 70 + '(load="imtcp")\n', "unknown"),
+    "a multi-line if": ('if $programname == "a" or\n$msg contains "b" then { stop }\n', "unknown"),
+    "an include without its path": ("$IncludeConfig\n/etc/hidden.conf\n", "unknown"),
+    "an include directive by its prefix": ("$IncludeConfigs /etc/hidden.conf\n", "found"),
+    "a network module beyond the usual five": ('module(load="imczmq")\n', "found"),
+    "an input module not known": ('module(load="imsomething")\n', "unknown"),
+    "a path to the module": ('module(load="/usr/lib/x86_64-linux-gnu/rsyslog/imtcp.so")\n', "found"),
+}
+
+
+@pytest.mark.parametrize("case", list(HIDDEN))
+def test_what_the_red_team_hid_an_input_behind(tmp_path: Path, case: str) -> None:
+    text, expected = HIDDEN[case]
+    found = read(
+        tmp_path, {"/etc/rsyslog.conf": text, "/etc/hidden.conf": 'input(type="imtcp" port="514")\n'}
+    )
+    if expected == "unknown":
+        assert isinstance(found, Unknown), found
+    else:
+        assert isinstance(found, Rsyslog) and found.listeners, found
+
+
+def test_a_directory_included_without_a_slash_and_one_a_glob_matches_are_read_through(tmp_path: Path) -> None:
     found = read(
         tmp_path,
         {
-            "/etc/rsyslog.conf": (
-                '$FileCreateMode 0640\nmodule(load="builtin:omfile" FileCreateMode="0600")\n'
-                'action(type="omfwd" target="x" fileCreateMode="0777")\n'  # not omfile: no file is created
-                '*.* action(type="omfile" file="/var/log/x" fileCreateMode="0644")\n#$FileCreateMode 0666\n'
-            )
+            "/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.e\n$IncludeConfig /etc/rsyslog.f/*\n",
+            "/etc/rsyslog.e/x": "$ModLoad imudp\n",
+            "/etc/rsyslog.e/.hidden": "$ModLoad imtcp\n",  # rsyslogd passes over hidden files
+            "/etc/rsyslog.f/sub/x.conf": 'input(type="imtcp" port="514")\n',
         },
     )
-    assert isinstance(found, Rsyslog)
-    assert [(m.line, m.mode) for m in found.file_modes] == [(1, "0640"), (2, "0600"), (4, "0644")]
+    assert listening(found) == [("/etc/rsyslog.e/x", 1), ("/etc/rsyslog.f/sub/x.conf", 1)]
+
+
+def test_a_long_object_is_read_in_linear_time(tmp_path: Path) -> None:
+    """The first reader's parameter pattern took 14 s on 40 KB (the red-team): 4 MB must take well under
+    a second or two."""
+    import time
+
+    text = 'module(load="immark" /* ' + "a" * 3_000_000 + " */)\n"
+    started = time.perf_counter()
+    assert listening(read(tmp_path, {"/etc/rsyslog.conf": text})) == []
+    assert time.perf_counter() - started < 5
+
+
+def test_red_hats_shape_of_the_file_is_read(tmp_path: Path) -> None:
+    """RHEL 9's rsyslog.conf shape: objects across lines with comments between parameters, dotted names."""
+    text = (
+        'global(workDirectory="/var/lib/rsyslog")\n'
+        'module(load="builtin:omfile" Template="RSYSLOG_TraditionalFileFormat")\n'
+        'include(file="/etc/rsyslog.d/*.conf" mode="optional")\n'
+        'module(load="imuxsock"    # provides support for local system logging\n'
+        '       SysSock.Use="off") # Turn off message reception via local log socket;\n'
+        'module(load="imjournal" UsePid="system" StateFile="imjournal.state")\n'
+        "*.info;mail.none;authpriv.none;cron.none                /var/log/messages\n"
+        "*.emerg                                                 :omusrmsg:*\n"
+        "uucp,news.crit                                          /var/log/spooler\n"
+        '#*.* action(type="omfwd" target="192.0.2.1" port="514" protocol="tcp")\n'
+        ':programname, isequal, "x" /var/log/x.log\n& stop\n'
+    )
+    assert listening(read(tmp_path, {"/etc/rsyslog.conf": text})) == []

@@ -267,7 +267,6 @@ REGISTRY: tuple[tuple[str, Predicate | _Row], ...] = (
     ("logging-journald-storage", ROW),
     ("logging-journald-no-forward", ROW),
     ("logging-rsyslog-no-remote-input", rsyslog.no_remote_input),
-    ("logging-rsyslog-file-mode", rsyslog.file_mode),
     ("banner-motd", banners.motd),
     ("banner-issue", banners.issue),
     ("banner-issue-net", banners.issue_net),

@@ -1,23 +1,26 @@
 """rsyslog's configuration as rsyslogd reads it, for the question CIS asks of it: does it take logs from
-other hosts? A network input is a module of imtcp, imudp, imrelp, imptcp or imgssapi loaded, or an
-input of one of those types, in either syntax rsyslog reads (rsyslog's documentation, "Configuration
-Formats", https://www.rsyslog.com/doc/configuration/conf_formats.html, checked 2026-12-07):
+other hosts? rsyslog's own lexer accepts far more than this reader follows, so the reader accepts a
+plain subset of both syntaxes (rsyslog's documentation, "Configuration Formats",
+https://www.rsyslog.com/doc/configuration/conf_formats.html, checked 2026-12-07) and says Unknown for
+anything else, never "no listener" (the red-team of session 29 hid inputs behind each of the shapes
+refused below):
 
-- RainerScript: ``module(load="imtcp")``, ``input(type="imtcp" port="514")``, statements that may span
-  lines; ``include(file="/etc/rsyslog.d/*.conf")`` reads more files where it stands;
-- the legacy directives: ``$ModLoad imtcp`` (a name or a path to the module's ``.so``),
-  ``$InputTCPServerRun 514`` and its UDP, RELP, plain-TCP and GSS-API siblings, and
-  ``$IncludeConfig /etc/rsyslog.d/*.conf`` (a pattern, or a directory whose files are all read).
+- comments: ``#`` to the end of the line, ``/* ... */``;
+- legacy lines: a ``$`` directive (``$ModLoad``, ``$InputTCPServerRun``..., ``$IncludeConfig``, matched
+  by prefix as rsyslog matches them), a selector line (``*.*;auth.none  -/var/log/syslog``: the action is
+  taken literally to the end of the line), a property filter (``:msg, contains, ...``) or an ``&`` line
+  (one more action of the line before);
+- RainerScript objects (``module(load="imtcp")``, ``input(type="imudp" port="514")``, ``include(...)``,
+  ``global``, ``template``, ``action``...), across lines, with ``name="value"`` (escapes decoded), bare
+  word or ``[...]`` parameters, and comments inside;
+- refused: script statements (``if``, ``ruleset``, ``set``, ``call``, ``{``...), a backtick value of a
+  parameter that decides a module, input or include, anything else on a line after an object, a line of
+  no known shape, a string or comment that never ends, ``include(text=...)``, more than MAX_FILES files.
 
-It also collects the modes log files are created with (``$FileCreateMode 0640``, or omfile's
-``fileCreateMode`` given to ``module(load="builtin:omfile")`` or to an ``action(type="omfile")``), whose
-default is 0644 (rsyslog's documentation, https://www.rsyslog.com/doc/reference/parameters/
-omfile-filecreatemode.html and .../configuration/action/rsconf1_filecreatemode.html, checked 2026-12-07).
-
-Comments (``#`` to the end of the line outside a string, ``/* ... */``) are skipped, so Debian's commented
-``#module(load="imudp")`` counts for nothing. What cannot be read as rsyslog reads it is Unknown, never "no
-listener": a file that cannot be read, a string or statement that never ends, ``include(text=...)`` (text
-built at start), or more than MAX_FILES files.
+A network input is a module loaded (``module(load=...)``, ``$ModLoad``, a name or a path to its ``.so``)
+or an input started (``input(type=...)``, ``$InputTCPServerRun`` and its siblings) of NETWORK_MODULES;
+an input module in neither list is Unknown (whether it listens is not known here). Includes are
+followed: a pattern, a directory (all of its files that are not hidden, and those of its directories).
 """
 
 from __future__ import annotations
@@ -29,7 +32,21 @@ from imagevet.model import Unknown
 from imagevet.target.base import Target
 
 MAIN = "/etc/rsyslog.conf"
-NETWORK_MODULES = ("imtcp", "imudp", "imrelp", "imptcp", "imgssapi")
+# Input modules that take messages from the network (rsyslog's module list), and those that read only
+# the host's own sources.
+NETWORK_MODULES = (
+    "imtcp",
+    "imudp",
+    "imrelp",
+    "imptcp",
+    "imgssapi",
+    "imczmq",
+    "imzmq",
+    "imhttp",
+    "imdtls",
+    "imdiag",
+)
+LOCAL_MODULES = ("imuxsock", "imjournal", "imklog", "imkmsg", "imfile", "immark", "impstats")
 LEGACY_LISTENERS = (
     "$inputtcpserverrun",
     "$udpserverrun",
@@ -38,8 +55,28 @@ LEGACY_LISTENERS = (
     "$inputptcpserverrun",
     "$inputgssserverrun",
 )
+OBJECTS = ("module", "input", "include", "global", "template", "action", "main_queue", "parser",
+           "timezone", "lookup_table", "dyn_stats", "percentile_stats", "ratelimit", "property", "constant",
+           "list")  # fmt: skip
+STATEMENTS = (
+    "if",
+    "ruleset",
+    "set",
+    "unset",
+    "reset",
+    "call",
+    "call_indirect",
+    "stop",
+    "foreach",
+    "continue",
+)
 MAX_FILES = 256
-_PARAMETER = re.compile(r'([A-Za-z][\w.]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s)]+)')
+MAX_DEPTH = 8  # directories below an included one
+_SELECTOR = re.compile(
+    r"[a-z*][a-z0-9*]*(,[a-z0-9*]+)*\.[!=<>]*[a-z*]+(;[a-z*][a-z0-9*]*(,[a-z0-9*]+)*\.[!=<>]*[a-z*]+)*$", re.I
+)
+_WORD = re.compile(r"[A-Za-z_][\w.:-]*")
+_ESCAPE = re.compile(r"\\([0-7]{3}|.)", re.S)
 
 
 @dataclass(frozen=True)
@@ -52,28 +89,13 @@ class Listener:
 
 
 @dataclass(frozen=True)
-class FileMode:
-    """A mode log files are created with: ``$FileCreateMode``, or omfile's ``fileCreateMode`` given to the
-    module or to one action."""
-
-    path: str
-    line: int
-    text: str
-    mode: str  # as written, an octal number rsyslog wants in four digits
-
-
-@dataclass(frozen=True)
 class Rsyslog:
-    files: tuple[str, ...]  # every file read, in the order rsyslogd reads them
+    files: tuple[str, ...]  # every file read, in the order they were reached
     listeners: tuple[Listener, ...]
-    file_modes: tuple[FileMode, ...] = ()
 
 
-@dataclass(frozen=True)
-class _Statement:
-    line: int
-    kind: str  # "legacy" (a $ directive line) or the RainerScript object's name, lower-case
-    text: str  # the directive line, or the object's parameters between its parentheses
+class _Refused(Exception):
+    """Something this reader does not follow; the message names the line."""
 
 
 def gather_rsyslog(target: Target) -> Rsyslog | Unknown | None:
@@ -82,7 +104,6 @@ def gather_rsyslog(target: Target) -> Rsyslog | Unknown | None:
         return None
     files: list[str] = []
     listeners: list[Listener] = []
-    modes: list[FileMode] = []
     pending = [MAIN]
     while pending:
         path = pending.pop(0)
@@ -94,179 +115,221 @@ def gather_rsyslog(target: Target) -> Rsyslog | Unknown | None:
         text = target.read_text(path)
         if isinstance(text, Unknown):
             return Unknown(f"{path}: {text.reason}")
-        statements = _statements(text)
-        if isinstance(statements, str):
-            return Unknown(f"{path}: {statements}")
+        reader = _Reader(text)
+        try:
+            reader.read()
+        except _Refused as refused:
+            return Unknown(f"{path}: {refused}; rsyslog's configuration is not read further")
         included: list[str] = []
-        for statement in statements:
-            found = _judged(target, path, statement, included)
-            if isinstance(found, Unknown):
-                return found
-            if isinstance(found, Listener):
-                listeners.append(found)
-            elif found is not None:
-                modes.append(found)
-        pending[:0] = included  # the order rsyslogd reads them in does not change what listens
-    return Rsyslog(tuple(files), tuple(listeners), tuple(modes))
-
-
-def _judged(
-    target: Target, path: str, statement: _Statement, included: list[str]
-) -> Listener | FileMode | Unknown | None:
-    """The listener or file mode a statement is (None if neither); its includes go into ``included``."""
-    words = statement.text.split()
-    if statement.kind == "legacy":
-        directive = words[0].lower()
-        if directive == "$includeconfig" and len(words) > 1:
-            included += _included(target, words[1])
-        elif directive == "$modload" and len(words) > 1:
-            module = words[1].rsplit("/", 1)[-1].removesuffix(".so").lower()
+        for _, pattern in reader.includes:
+            included += _included(target, pattern)
+        for line, shown, module in reader.modules:
             if module in NETWORK_MODULES:
-                return Listener(path, statement.line, statement.text)
-        elif directive in LEGACY_LISTENERS:
-            return Listener(path, statement.line, statement.text)
-        elif directive == "$filecreatemode":
-            return FileMode(path, statement.line, statement.text, words[1] if len(words) > 1 else "")
-        return None
-    parameters = [(name.lower(), value.strip('"')) for name, value in _PARAMETER.findall(statement.text)]
-    shown = f"{statement.kind}({' '.join(statement.text.split())})"
-    wanted = {"module": "load", "input": "type"}.get(statement.kind)
-    if statement.kind == "include":
-        for name, value in parameters:
-            if name == "text":
+                listeners.append(Listener(path, line, shown))
+            elif module.startswith("im") and module not in LOCAL_MODULES:
                 return Unknown(
-                    f"{path} line {statement.line}: include(text=...) is built when rsyslogd starts"
+                    f"{path} line {line}: {shown}: whether input module {module} listens is not known"
                 )
-            if name == "file":
-                included += _included(target, value)
-    elif any(name == wanted and value.lower() in NETWORK_MODULES for name, value in parameters):
-        return Listener(path, statement.line, shown)
-    omfile = ("load", "builtin:omfile") if statement.kind == "module" else ("type", "omfile")
-    if statement.kind in ("module", "action") and any((n, v.lower()) == omfile for n, v in parameters):
-        mode = next((value for name, value in parameters if name == "filecreatemode"), None)
-        if mode is not None:
-            return FileMode(path, statement.line, shown, mode)
-    return None
+        listeners += [Listener(path, line, shown) for line, shown in reader.legacy_listeners]
+        pending[:0] = included  # the order rsyslogd reads them in does not change what listens
+    return Rsyslog(tuple(files), tuple(listeners))
 
 
 def _included(target: Target, pattern: str) -> list[str]:
-    """The regular files an include names: a glob pattern, or a directory (every file in it), from /."""
+    """The files an include names, from /: a glob pattern's matches; a directory's files that are not
+    hidden, and those of its directories (as rsyslogd reads them)."""
     pattern = pattern if pattern.startswith("/") else "/" + pattern
-    pattern = pattern + "*" if pattern.endswith("/") else pattern
-    return [path for path in target.glob(pattern) if target.is_file(path)]
+    found: list[str] = []
+    for path in target.glob(pattern.rstrip("/") or "/"):
+        found += _files_below(target, path, 0)
+    return found
 
 
-def _statements(text: str) -> list[_Statement] | str:
-    """The legacy directive lines and the module, input and include objects of one file, comments
-    skipped; a string saying what never ends, where something does not."""
-    statements: list[_Statement] = []
-    line, i, n = 1, 0, len(text)
-    at_line_start = True
-    while i < n:
-        char = text[i]
-        if char == "\n":
-            line, at_line_start, i = line + 1, True, i + 1
-            continue
-        if char in " \t\r":
-            i += 1
-            continue
-        if char == "#":
-            i = _line_end(text, i)
-            continue
-        if text.startswith("/*", i):
-            end = text.find("*/", i + 2)
+def _files_below(target: Target, path: str, depth: int) -> list[str]:
+    if target.is_file(path):
+        return [path]
+    if not target.is_dir(path) or depth > MAX_DEPTH:
+        return []
+    names = target.list_dir(path)
+    if isinstance(names, Unknown):
+        return [path]  # read as a file it fails, and names the reason
+    return [
+        f
+        for name in names
+        if not name.startswith(".")
+        for f in _files_below(target, f"{path}/{name}", depth + 1)
+    ]
+
+
+class _Reader:
+    """One file, in the subset the module docstring names."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.i, self.line = text, 0, 1
+        self.includes: list[tuple[int, str]] = []
+        self.modules: list[tuple[int, str, str]] = []  # line, statement as shown, module name
+        self.legacy_listeners: list[tuple[int, str]] = []
+
+    def read(self) -> None:
+        at_start = True  # at the first character of a line that is not blank
+        while True:
+            self._blanks(stop_at_newline=False)
+            if self.i >= len(self.text):
+                return
+            if not at_start:
+                raise _Refused(f"line {self.line}: more on the line after a statement")
+            self._statement()
+            self._blanks(stop_at_newline=True)
+            at_start = self.i >= len(self.text) or self.text[self.i] == "\n"
+
+    def _statement(self) -> None:
+        rest = self._rest_of_line()
+        if rest.startswith("$"):
+            self._legacy(rest)
+            self._to_line_end()
+            return
+        if rest.startswith((":", "&")):
+            self._to_line_end()  # a property filter, or "&" (one more action): taken literally
+            return
+        word = _WORD.match(rest)
+        name = word.group(0).lower() if word else ""
+        if name in STATEMENTS or rest.startswith(("{", "}")):
+            raise _Refused(f"line {self.line}: RainerScript statements ({name or rest[0]}) are not read")
+        after = rest[word.end() :].lstrip(" \t\r\n") if word else ""
+        if name in OBJECTS and after.startswith("("):
+            self._object(name)
+            while True:  # more objects may follow on the same line
+                self._blanks(stop_at_newline=True)
+                nxt = _WORD.match(self._rest_of_line())
+                if not nxt or nxt.group(0).lower() not in OBJECTS:
+                    return
+                self._object(nxt.group(0).lower())
+        first = rest.split(None, 1)[0] if rest.split() else ""
+        if _SELECTOR.match(first):
+            action = rest[len(first) :].lstrip(" \t")
+            if action.lower().startswith("action") and action[6:].lstrip().startswith("("):
+                self.i += len(rest) - len(action)
+                self._object("action")
+            else:
+                self._to_line_end()  # the action is taken literally to the end of the line
+            return
+        raise _Refused(f"line {self.line}: {rest[:40]!r} is not a statement this reader follows")
+
+    def _legacy(self, line: str) -> None:
+        words = line.split("#", 1)[0].split()
+        directive = words[0].lower()
+        if directive.startswith("$includeconfig"):
+            if len(words) < 2:
+                raise _Refused(f"line {self.line}: $IncludeConfig without its path on the line")
+            self.includes.append((self.line, words[1]))
+        elif directive.startswith("$modload"):
+            if len(words) < 2:
+                raise _Refused(f"line {self.line}: $ModLoad without its module on the line")
+            self.modules.append((self.line, line.strip(), _module(words[1])))
+        elif directive.startswith(LEGACY_LISTENERS):
+            self.legacy_listeners.append((self.line, line.strip()))
+
+    def _object(self, name: str) -> None:
+        start = self.line
+        self.i = self.text.index("(", self.i) + 1
+        parameters: list[tuple[str, str]] = []
+        while True:
+            self._blanks(stop_at_newline=False)
+            if self.i >= len(self.text):
+                raise _Refused(f"the {name}(...) of line {start} never ends")
+            if self.text[self.i] == ")":
+                self.i += 1
+                break
+            key = _WORD.match(self.text, self.i)
+            if key is None:
+                raise _Refused(f"line {self.line}: {name}(...) holds something other than name=value")
+            self.i = key.end()
+            self._blanks(stop_at_newline=False)
+            if not self.text.startswith("=", self.i):
+                raise _Refused(f"line {self.line}: {name}(...) holds {key.group(0)!r} without a value")
+            self.i += 1
+            self._blanks(stop_at_newline=False)
+            parameters.append((key.group(0).lower(), self._value()))
+        shown = f"{name}({' '.join(f'{k}={v!r}' for k, v in parameters)})"
+        for param, value in parameters:
+            decides = (name, param) in (("module", "load"), ("input", "type"), ("include", "file"))
+            if decides and value.startswith("`"):
+                raise _Refused(f"line {start}: {name}({param}=`...`) is computed when rsyslogd starts")
+            if (name, param) == ("include", "text"):
+                raise _Refused(f"line {start}: include(text=...) is made when rsyslogd starts")
+            if (name, param) in (("module", "load"), ("input", "type")):
+                self.modules.append((start, shown, _module(value)))
+            elif (name, param) == ("include", "file"):
+                self.includes.append((start, value))
+
+    def _value(self) -> str:
+        char = self.text[self.i : self.i + 1]
+        if char in ('"', "'"):
+            end = self.i + 1
+            while end < len(self.text) and self.text[end] != char:
+                end += 2 if self.text[end] == "\\" else 1
+            if end >= len(self.text):
+                raise _Refused(f"line {self.line}: a string that never ends")
+            raw, self.i = self.text[self.i + 1 : end], end + 1
+            self.line += raw.count("\n")
+            return _ESCAPE.sub(_unescape, raw)
+        if char == "`":
+            end = self.text.find("`", self.i + 1)
             if end < 0:
-                return f"a comment that starts on line {line} never ends"
-            line += text.count("\n", i, end)
-            i = end + 2
-            continue
-        if char == "$" and at_line_start:
-            end = _line_end(text, i)
-            statements.append(_Statement(line, "legacy", text[i:end].strip()))
-            i = end
-            continue
-        at_line_start = False
-        word = re.match(r"[A-Za-z]+\s*\(", text[i : i + 64])
+                raise _Refused(f"line {self.line}: a backtick string that never ends")
+            raw, self.i = self.text[self.i : end + 1], end + 1
+            self.line += raw.count("\n")
+            return raw
+        if char == "[":
+            end = self.text.find("]", self.i)  # an array of plain strings
+            if end < 0 or any(c in self.text[self.i : end] for c in "`\\("):
+                raise _Refused(f"line {self.line}: an array this reader does not follow")
+            raw, self.i = self.text[self.i : end + 1], end + 1
+            self.line += raw.count("\n")
+            return raw
+        word = re.compile(r"[^\s)#\"'`]+").match(self.text, self.i)
         if word is None:
-            i = _skip_token(text, i)
-            if i < 0:
-                return f"a string that starts on line {line} never ends"
-            continue
-        start, body_start = line, i + word.end()
-        end = _closing(text, body_start)
-        if end < 0:
-            return f"the {word.group(0)[:-1].strip()}(...) that starts on line {start} never ends"
-        kind = word.group(0)[:-1].strip().lower()
-        if kind in ("module", "input", "include", "action"):
-            statements.append(_Statement(start, kind, _without_comments(text[body_start:end])))
-        line += text.count("\n", i, end)
-        i = end + 1
-    return statements
+            raise _Refused(f"line {self.line}: a value this reader does not follow")
+        self.i = word.end()
+        return word.group(0)
+
+    def _blanks(self, *, stop_at_newline: bool) -> None:
+        """Past spaces, comments and (unless told to stop there) newlines."""
+        text = self.text
+        while self.i < len(text):
+            char = text[self.i]
+            if char == "\n":
+                if stop_at_newline:
+                    return
+                self.line += 1
+                self.i += 1
+            elif char in " \t\r":
+                self.i += 1
+            elif char == "#":
+                self._to_line_end()
+            elif text.startswith("/*", self.i):
+                end = text.find("*/", self.i + 2)
+                if end < 0:
+                    raise _Refused(f"line {self.line}: a comment that never ends")
+                self.line += text.count("\n", self.i, end)
+                self.i = end + 2
+            else:
+                return
+
+    def _rest_of_line(self) -> str:
+        end = self.text.find("\n", self.i)
+        return self.text[self.i : len(self.text) if end < 0 else end]
+
+    def _to_line_end(self) -> None:
+        end = self.text.find("\n", self.i)
+        self.i = len(self.text) if end < 0 else end
 
 
-def _line_end(text: str, i: int) -> int:
-    end = text.find("\n", i)
-    return len(text) if end < 0 else end
+def _unescape(found: re.Match[str]) -> str:
+    code = found.group(1)
+    return chr(int(code, 8)) if len(code) == 3 else code
 
 
-def _skip_token(text: str, i: int) -> int:
-    """Past one word, or one quoted string (-1 if it never ends), outside any object."""
-    if text[i] in "\"'`":
-        end = _string_end(text, i)
-        return end
-    j = i + 1
-    while j < len(text) and text[j] not in " \t\r\n#\"'`(":
-        j += 1
-    return j
-
-
-def _string_end(text: str, i: int) -> int:
-    """Past the string that starts at ``i`` (its quote character, backslash escapes), or -1."""
-    quote, j = text[i], i + 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-        elif text[j] == quote:
-            return j + 1
-        else:
-            j += 1
-    return -1
-
-
-def _closing(text: str, i: int) -> int:
-    """The index of the parenthesis that closes an object whose parameters start at ``i``, or -1."""
-    depth = 0
-    while i < len(text):
-        char = text[i]
-        if char in "\"'`":
-            i = _string_end(text, i)
-            if i < 0:
-                return -1
-            continue
-        if char == "#":
-            i = _line_end(text, i)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            if depth == 0:
-                return i
-            depth -= 1
-        i += 1
-    return -1
-
-
-def _without_comments(body: str) -> str:
-    """An object's parameters with its ``#`` comments blanked out (a commented ``load="imtcp"`` is none)."""
-    kept, i = [], 0
-    while i < len(body):
-        if body[i] in "\"'`":
-            end = _string_end(body, i)  # ends: _closing found the object's end past it
-            kept.append(body[i:end])
-            i = end
-        elif body[i] == "#":
-            i = _line_end(body, i)
-        else:
-            kept.append(body[i])
-            i += 1
-    return "".join(kept)
+def _module(name: str) -> str:
+    """A module's name as rsyslog loads it: the file name of a path, without ``.so``."""
+    return name.rsplit("/", 1)[-1].removesuffix(".so")
