@@ -28,12 +28,13 @@ PACKAGES = {
     },
     "libpwquality": {},
     "selinux-policy-targeted": {},
-    "cronie": {},
+    "cronie": {"/usr/lib/systemd/system/crond.service": unit("Command Scheduler", "multi-user.target")},
     "at": {"/etc/at.deny": ""},  # RHEL's at ships an empty at.deny
 }
 SCHEDULERS = ("cronie", "at")  # installed in the image before the audit, so that their checks apply
 # Fixes that fail here, by name, and why: authselect is not packaged for Debian (the faillock and
-# pwhistory features are authselect's), and a stand-in aide has no aide to build a database with.
+# pwhistory features are authselect's), a stand-in aide has no aide to build a database with, and the
+# root has no systemd (journald comes with it).
 FAILING_HERE = {
     "account-lockout": "authselect",
     "password-history-enabled": "authselect",
@@ -41,6 +42,7 @@ FAILING_HERE = {
     "password-history-root": "authselect",
     "password-history-authtok": "authselect",
     "aide-database": "aide",
+    "service-journald-enabled": "systemd",  # the stand-in root has no systemd, so no journald to unmask
 }
 NOTE_ONLY = {"ssh-access-limited"}  # who may log in is a decision: the fix is a note
 

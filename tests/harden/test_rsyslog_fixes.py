@@ -85,7 +85,7 @@ def test_an_input_in_a_linked_file_fails_the_fix_by_name(rsyslog_root: Path, tmp
     (root / "etc/rsyslog.d/50-remote.conf").rename(root / "etc/remote.conf")
     (root / "etc/rsyslog.d/50-remote.conf").symlink_to("/etc/remote.conf")
     run = harden(root, [CHECK])
-    assert run.returncode == 1 and "a network input is left in rsyslog's" in run.stderr, (
+    assert run.returncode == 1 and "a network input is left in the rsyslog" in run.stderr, (
         run.stdout + run.stderr
     )
     assert (root / "etc/remote.conf").read_text() == REMOTE and (

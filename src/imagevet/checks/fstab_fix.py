@@ -78,6 +78,20 @@ END { if (too_long) exit 4; if (!seen && add != "") { print add; exit 5 }; exit 
 """.strip()
 assert "'" not in _AWK
 
+
+def _one_line(program: str) -> str:
+    """The awk program on one line (statements joined with "; ", none after a "{" or before a "}"), so
+    the fix is a one-line command a report can wrap between its words (report/layout.wrap_command)."""
+    lines = [line.strip() for line in program.splitlines() if line.strip()]
+    joined = lines[0]
+    for line in lines[1:]:
+        joined += " " if joined.endswith("{") or line.startswith("}") else "; "
+        joined += line
+    return joined
+
+
+_AWK_LINE = _one_line(_AWK)
+
 _FAIL = 'echo "imagevet: $f {}; left as it is" >&2; exit 1'
 _WORD = r"[a-z0-9=.]+"  # one mount option of a line the fix adds: no quote, blank or shell character
 _ADDED_LINE = re.compile(rf"[a-z0-9]+ (?P<mount>\S+) [a-z0-9]+ (?P<options>{_WORD}(,{_WORD})*) 0 0")
@@ -102,7 +116,7 @@ def fstab_option_command(mount: str, option: str, add: str | None = None) -> str
         raise DataError(f"fstab fix: {mount!r} {option!r} is not an absolute mount point and one of "
                         f"{', '.join(sorted(OPTIONS))}")  # fmt: skip
     added = f" -v add='{_checked_line(mount, option, add)}'" if add is not None else ""
-    awk = f"awk -v OFS='\\t' -v point={mount} -v option={option}{added} '{_AWK}'"
+    awk = f"awk -v OFS='\\t' -v point={mount} -v option={option}{added} '{_AWK_LINE}'"
     missing = "exit 0" if add is None else '( umask 022; : > "$f" ) || exit 1'
     steps = (
         "f=/etc/fstab",

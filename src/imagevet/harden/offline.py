@@ -330,7 +330,7 @@ IMAGEVET_LINKS
       mkdir -p "$imagevet_etc" && ln -s /dev/null "$imagevet_link"
       ;;
     unmask)
-      # both of systemd's masks, as systemctl unmask removes them: a link to /dev/null, an empty file
+      # both masks systemd knows, as systemctl unmask removes them: a link to /dev/null, an empty file
       if [ "$(readlink "$imagevet_etc/$2" 2>/dev/null)" = /dev/null ] ||
         { [ -f "$imagevet_etc/$2" ] && [ ! -L "$imagevet_etc/$2" ] && [ ! -s "$imagevet_etc/$2" ]; }; then
         rm -f "$imagevet_etc/$2"
