@@ -151,6 +151,8 @@ HIDDEN = {
     "a network module beyond the usual five": ('module(load="imczmq")\n', "found"),
     "an input module not known": ('module(load="imsomething")\n', "unknown"),
     "a path to the module": ('module(load="/usr/lib/x86_64-linux-gnu/rsyslog/imtcp.so")\n', "found"),
+    "an object name with no parenthesis after an object": ('module(load="imuxsock") input\n', "unknown"),
+    "the parenthesis on the next line": ('module(load="imuxsock") module\n(load="imtcp")\n', "unknown"),
 }
 
 

@@ -198,11 +198,16 @@ class _Reader:
         after = rest[word.end() :].lstrip(" \t\r\n") if word else ""
         if name in OBJECTS and after.startswith("("):
             self._object(name)
-            while True:  # more objects may follow on the same line
+            while True:  # more objects may follow on the same line, each name right before its "("
                 self._blanks(stop_at_newline=True)
-                nxt = _WORD.match(self._rest_of_line())
-                if not nxt or nxt.group(0).lower() not in OBJECTS:
-                    return
+                line = self._rest_of_line()
+                nxt = _WORD.match(line)
+                if (
+                    not nxt
+                    or nxt.group(0).lower() not in OBJECTS
+                    or not line[nxt.end() :].lstrip(" \t").startswith("(")
+                ):
+                    return  # read() refuses anything else left on the line
                 self._object(nxt.group(0).lower())
         first = rest.split(None, 1)[0] if rest.split() else ""
         if _SELECTOR.match(first):
