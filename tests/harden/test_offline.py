@@ -92,6 +92,7 @@ def test_no_service_action_reaches_the_image_raw() -> None:
         "systemctl reload ssh 2>/dev/null || systemctl reload sshd",
         "systemctl reload sshd",
         "systemctl restart systemd-journald",
+        "systemctl try-restart rsyslog.service",
     ]
     proc = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True)
     assert proc.returncode == 0, proc.stderr
